@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The `burst` command. Each subcommand lives in its own file and exports `register(program)`;
+ * subcommand modules are imported lazily so `burst worker run` does not load client-only code.
+ */
+import { Command } from 'commander';
+
+type Registrar = (program: Command) => void;
+
+/** Subcommands by name; each loads its module only when that subcommand is used. */
+const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
+  worker: () => import('./worker.js'),
+  storage: () => import('./storage.js'),
+};
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('burst')
+    .description('Run a function over many inputs in parallel, on this machine or a cluster.')
+    .showHelpAfterError()
+    .exitOverride();
+  const name = argv[2];
+  const wanted = name && subcommands[name] ? [name] : Object.keys(subcommands);
+  for (const n of wanted) {
+    const loader = subcommands[n];
+    if (loader) (await loader()).register(program);
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    if (typeof code === 'number' && (err as { code?: string }).code?.startsWith('commander.')) {
+      process.exitCode = code;
+      return;
+    }
+    throw err;
+  }
+}
+
+main(process.argv).catch((err: unknown) => {
+  const e = err as { name?: string; code?: string; message?: string };
+  process.stderr.write(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`);
+  if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 1;
+});

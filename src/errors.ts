@@ -1,0 +1,222 @@
+/**
+ * Burst's error hierarchy. Every error thrown by Burst is a {@link BurstError} with a string `code`,
+ * an optional ES2022 `cause`, and typed context fields. `instanceof` works across duplicated module
+ * copies (two installs of burst in one process) because each class checks a `Symbol.for` brand.
+ */
+
+const BRAND = Symbol.for('burst.error');
+const KIND = Symbol.for('burst.error.kind');
+
+/** Context that locates an error: which call, job, backend or storage object it concerns. */
+export interface ErrorContext {
+  callId?: string;
+  jobId?: string;
+  executorId?: string;
+  backend?: string;
+  bucket?: string;
+  key?: string;
+  /** The attempt (1-based) on which the error happened. */
+  attempt?: number;
+  /** The last lines of the call's console output, when there were any. */
+  logsTail?: string;
+}
+
+/** Options accepted by every Burst error constructor. */
+export interface BurstErrorOptions extends ErrorContext {
+  cause?: unknown;
+}
+
+/** Base class of every error Burst throws. */
+export class BurstError extends Error {
+  /** A stable machine-readable code, e.g. `'TIMEOUT'`. */
+  readonly code: string;
+  callId?: string;
+  jobId?: string;
+  executorId?: string;
+  backend?: string;
+  bucket?: string;
+  key?: string;
+  attempt?: number;
+  logsTail?: string;
+
+  constructor(code: string, message: string, options: BurstErrorOptions = {}) {
+    const { cause, ...context } = options;
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    for (const [k, v] of Object.entries(context)) {
+      if (v !== undefined) (this as Record<string, unknown>)[k] = v;
+    }
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(this, BRAND, { value: true });
+    Object.defineProperty(this, KIND, { value: kindsOf(new.target) });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || !(value as Record<symbol, unknown>)[BRAND]) return false;
+    const kinds = (value as Record<symbol, unknown>)[KIND];
+    return Array.isArray(kinds) && kinds.includes(this.name);
+  }
+}
+
+/** The class names from `cls` up to BurstError: what `instanceof` checks against. */
+function kindsOf(cls: unknown): string[] {
+  const names: string[] = [];
+  for (let c = cls as { name: string } | null; c && c.name && c !== Error; c = Object.getPrototypeOf(c)) {
+    names.push(c.name);
+  }
+  return names;
+}
+
+/** An exception thrown by the user's function, brought back with its name, message, own properties and remote stack. */
+export class RemoteError extends BurstError {
+  /** The original error's `name` (e.g. `TypeError`, or a user class name). */
+  readonly remoteName: string;
+  /** The stack trace as printed in the worker. */
+  readonly remoteStack?: string;
+  /** Enumerable own properties of the thrown value (e.g. `code`), when serializable. */
+  readonly properties: Record<string, unknown>;
+  /** The value thrown, when it was not an Error (`throw 42`). */
+  readonly thrown?: unknown;
+
+  constructor(
+    info: { name: string; message: string; stack?: string; properties?: Record<string, unknown>; thrown?: unknown },
+    options: BurstErrorOptions = {},
+  ) {
+    const where = options.callId ? ` in call ${options.callId}` : '';
+    super('REMOTE_ERROR', `${info.name}: ${info.message}${where}`, options);
+    this.remoteName = info.name;
+    if (info.stack !== undefined) this.remoteStack = info.stack;
+    this.properties = info.properties ?? {};
+    if ('thrown' in info) this.thrown = info.thrown;
+    if (info.stack) this.stack = `${this.name}: ${this.message}\n    --- remote stack ---\n${info.stack}`;
+  }
+}
+
+/** A call ran longer than its timeout; its worker was killed and replaced. */
+export class TimeoutError extends BurstError {
+  constructor(message: string, options: BurstErrorOptions & { timeoutSeconds?: number } = {}) {
+    const { timeoutSeconds, ...rest } = options;
+    super('TIMEOUT', message, rest);
+    if (timeoutSeconds !== undefined) this.timeoutSeconds = timeoutSeconds;
+  }
+  timeoutSeconds?: number;
+}
+
+/** The process running a call died: it exited, was killed, or crashed. */
+export class WorkerCrashError extends BurstError {
+  exitCode?: number | null;
+  signal?: string | null;
+  constructor(message: string, options: BurstErrorOptions & { exitCode?: number | null; signal?: string | null } = {}) {
+    const { exitCode, signal, ...rest } = options;
+    super('WORKER_CRASH', message, rest);
+    this.exitCode = exitCode ?? null;
+    this.signal = signal ?? null;
+  }
+}
+
+/** The process running a call ran out of memory. */
+export class OutOfMemoryError extends BurstError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('OUT_OF_MEMORY', message, options);
+  }
+}
+
+/** A value could not be serialized or deserialized; `path` names where inside it (`input[3].handler`). */
+export class SerializationError extends BurstError {
+  path?: string;
+  constructor(message: string, options: BurstErrorOptions & { path?: string } = {}) {
+    const { path, ...rest } = options;
+    super('SERIALIZATION', message, rest);
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** A function could not be packaged for shipping to workers. */
+export class PackagingError extends BurstError {
+  /** Names of local variables the function captures, when that is the reason. */
+  capturedVariables?: string[];
+  constructor(message: string, options: BurstErrorOptions & { capturedVariables?: string[] } = {}) {
+    const { capturedVariables, ...rest } = options;
+    super('PACKAGING', message, rest);
+    if (capturedVariables) this.capturedVariables = capturedVariables;
+  }
+}
+
+/** A shipped function bundle failed its content-hash check. */
+export class IntegrityError extends BurstError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('INTEGRITY', message, options);
+  }
+}
+
+/** Invalid options or configuration. */
+export class ConfigError extends BurstError {
+  /** The option or config key at fault, as a dotted path. */
+  keyPath?: string;
+  constructor(message: string, options: BurstErrorOptions & { keyPath?: string } = {}) {
+    const { keyPath, ...rest } = options;
+    super('CONFIG', message, rest);
+    if (keyPath !== undefined) this.keyPath = keyPath;
+  }
+}
+
+/** A wait or getResult gave up before the futures finished. */
+export class WaitTimeoutError extends BurstError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('WAIT_TIMEOUT', message, options);
+  }
+}
+
+/** The executor was closed or the call cancelled before it finished. */
+export class CancelledError extends BurstError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('CANCELLED', message, options);
+  }
+}
+
+/** Base of storage errors. */
+export class StorageError extends BurstError {
+  constructor(code: string, message: string, options: BurstErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** The bucket does not exist. */
+export class NoSuchBucketError extends StorageError {
+  constructor(bucket: string, options: BurstErrorOptions = {}) {
+    super('NO_SUCH_BUCKET', `bucket "${bucket}" does not exist`, { ...options, bucket });
+  }
+}
+
+/** The object does not exist. */
+export class NoSuchKeyError extends StorageError {
+  constructor(bucket: string, key: string, options: BurstErrorOptions = {}) {
+    super('NO_SUCH_KEY', `object "${key}" does not exist in bucket "${bucket}"`, { ...options, bucket, key });
+  }
+}
+
+/** Credentials were missing or rejected. The message never contains a secret. */
+export class StorageAuthError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('STORAGE_AUTH', message, options);
+  }
+}
+
+/** A key or bucket name was refused before any request was made. */
+export class InvalidKeyError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('INVALID_KEY', message, options);
+  }
+}
+
+/** The storage endpoint could not be reached after bounded retries. */
+export class StorageUnavailableError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('STORAGE_UNAVAILABLE', message, options);
+  }
+}
+
+/** True when `value` is any Burst error, even from another copy of the module. */
+export function isBurstError(value: unknown): value is BurstError {
+  return value instanceof BurstError;
+}
