@@ -8,6 +8,7 @@
  * than storage (the localhost backend adds a direct IPC channel through {@link DirectRunner}).
  */
 import type { StorageConfig } from '../storage/types.js';
+import type { PoolTask } from '../worker/pool.js';
 
 /** Everything a backend needs to start workers for one job already written to storage. */
 export interface JobDescriptor {
@@ -40,12 +41,31 @@ export interface LostCallInfo {
   signal?: string | null;
 }
 
+/** What every backend factory receives besides its own options. */
+export interface BackendContext {
+  /** Worker processes per host (localhost: the pool size). */
+  workers: number;
+  /** Memory per worker in MB, when set. */
+  runtimeMemoryMB?: number;
+  /** The executor's storage, as workers re-create it. */
+  storage: StorageConfig;
+  /** Whether workers on other hosts can reach that storage. */
+  storageIsRemote: boolean;
+  bucket: string;
+}
+
+/** A backend factory: `(options, context) => backend`. */
+export type BackendFactory = (options: Record<string, unknown>, context: BackendContext) => ComputeBackend | Promise<ComputeBackend>;
+
 /** A compute backend: starts workers for calls of a job. */
 export interface ComputeBackend {
   /** The registered name, e.g. `'localhost'`, `'slurm'`. */
   readonly name: string;
-  /** Starts workers for the given calls of `job` (job data is already in storage). Resolves once submitted. */
-  invoke(job: JobDescriptor, callIds: readonly number[]): Promise<void>;
+  /**
+   * Starts workers for the given calls of `job` (job data is already in storage); `attempt` is 1 for a
+   * first run and counts retries. Resolves once submitted.
+   */
+  invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void>;
   /**
    * Among `callIds` (calls with no status yet), those the backend knows have ended, with why.
    * The monitor asks this periodically so a silently killed worker becomes a failed call, never a hang.
@@ -59,39 +79,8 @@ export interface ComputeBackend {
   readonly direct?: DirectRunner;
 }
 
-/** Runs calls directly and reports each one (used by the localhost backend's IPC path). */
+/** Runs calls directly in local worker processes and reports each record (the localhost IPC channel). */
 export interface DirectRunner {
-  run(request: DirectRunRequest): DirectRun;
-}
-
-/** One call to run directly: its id and its serialized input. */
-export interface DirectCall {
-  callId: number;
-  input: Uint8Array;
-}
-
-/** A job to run through the direct channel. */
-export interface DirectRunRequest {
-  job: JobDescriptor;
-  /** Absolute path of the function bundle on this machine, and its content hash. */
-  bundlePath: string;
-  bundleHash: string;
-  /** Serialized extra arguments, or undefined. */
-  extraArgs?: Uint8Array;
-  calls: DirectCall[];
-  /** Maximum number of calls sent to a worker in one message; undefined lets the backend choose. */
-  chunksize?: number;
-  events: DirectEvents;
-}
-
-/** Per-call events reported by a direct run. */
-export interface DirectEvents {
-  /** A call finished (success or error); `result` is the raw result record from the worker. */
-  done(callId: number, record: import('../worker/protocol.js').CallRecord): void;
-}
-
-/** A running direct job. */
-export interface DirectRun {
-  /** Stops the job's remaining calls. */
-  cancel(): void;
+  /** Queues calls; returns a function that cancels those not yet finished. */
+  submit(task: PoolTask): () => void;
 }

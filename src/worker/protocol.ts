@@ -40,8 +40,10 @@ export interface WorkerCallStats {
 export interface CallRecord {
   callId: number;
   ok: boolean;
-  /** The serialized result (v8 format), when `ok` and carried inline. */
+  /** The serialized result (v8 format), when `ok` and carried inline in a status object. */
   output?: Uint8Array;
+  /** The result value itself, on channels that serialize whole messages (the localhost IPC channel). */
+  value?: unknown;
   /** True when the result is stored as a separate `output` object (large results). */
   outputStored?: boolean;
   error?: SerializedError;
@@ -50,3 +52,31 @@ export interface CallRecord {
   logs?: string;
   attempt: number;
 }
+
+/** A job as the process pool runs it: where its function is and how to call it. */
+export interface PoolJob {
+  executorId: string;
+  jobId: string;
+  /** Absolute path of the function bundle on this host. */
+  bundlePath: string;
+  /** The `extraArgs` value, handed to the function as `ctx.args`. */
+  args?: unknown;
+  env: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** One call as the pool runs it. */
+export interface PoolCall {
+  callId: number;
+  attempt: number;
+  input: unknown;
+}
+
+/** Messages from the pool to a child process. */
+export type ToChild =
+  | { t: 'init'; storage?: import('../storage/types.js').StorageConfig; bucket?: string }
+  | { t: 'run'; batch: number; job: PoolJob; calls: PoolCall[] }
+  | { t: 'abort'; callId: number; jobId: string; reason: string };
+
+/** Messages from a child process to the pool. */
+export type FromChild = { t: 'results'; batch: number; records: CallRecord[] };

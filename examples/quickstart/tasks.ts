@@ -1,0 +1,2 @@
+// tasks.ts
+export function addSeven(x: number): number { return x + 7; }

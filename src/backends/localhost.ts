@@ -1,0 +1,148 @@
+/**
+ * The localhost backend (the zero-config default): a pool of worker processes on this machine, started
+ * on first use and reused across jobs. By default calls travel over IPC (the direct channel); with
+ * `channel: 'storage'` each invocation is a `burst worker run` process that reads the job from storage
+ * and writes results back, exactly as on a cluster.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { ProcessPool } from '../worker/pool.js';
+import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
+import { formatCallSpec } from '../worker/call-spec.js';
+import { Tail } from '../worker/tail.js';
+
+/** Options of the localhost backend. */
+export interface LocalhostOptions {
+  /**
+   * How calls reach the workers: `'ipc'` (fast, in-memory) or `'storage'` (through the storage, as
+   * remote backends do).
+   * @default 'ipc'
+   */
+  channel?: 'ipc' | 'storage';
+}
+
+const cli = (() => {
+  const ts = import.meta.url.endsWith('.ts');
+  return { path: fileURLToPath(new URL(ts ? '../cli/main.ts' : '../cli/main.js', import.meta.url)), ts };
+})();
+
+/** Creates the localhost backend. */
+export function localhost(options: LocalhostOptions, context: BackendContext): ComputeBackend {
+  const channel = options.channel ?? 'ipc';
+  if (channel !== 'ipc' && channel !== 'storage') {
+    throw new ConfigError(`localhost.channel must be "ipc" or "storage", got ${JSON.stringify(channel)}`, { keyPath: 'localhost.channel', backend: 'localhost' });
+  }
+  return channel === 'ipc' ? new IpcLocalhost(context) : new StorageLocalhost(context);
+}
+
+class IpcLocalhost implements ComputeBackend {
+  readonly name = 'localhost';
+  readonly direct: DirectRunner;
+  private pool: ProcessPool | undefined;
+
+  constructor(private readonly context: BackendContext) {
+    this.direct = { submit: (task) => this.getPool().submit(task) };
+  }
+
+  private getPool(): ProcessPool {
+    this.pool ??= new ProcessPool({
+      size: this.context.workers,
+      storage: this.context.storage,
+      bucket: this.context.bucket,
+      ...(this.context.runtimeMemoryMB ? { runtimeMemoryMB: this.context.runtimeMemoryMB } : {}),
+    });
+    return this.pool;
+  }
+
+  /** Counters of the process pool (spawned, crashed, timed out). */
+  get counters(): ProcessPool['counters'] | undefined {
+    return this.pool?.counters;
+  }
+
+  async invoke(): Promise<void> {
+    throw new Error('the IPC localhost backend runs calls through its direct channel');
+  }
+
+  async cancel(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}
+
+interface Invocation {
+  job: JobDescriptor;
+  callIds: readonly number[];
+  attempt: number;
+}
+
+/** Runs each chunk of calls as a `burst worker run` process, at most `workers` at a time. */
+class StorageLocalhost implements ComputeBackend {
+  readonly name = 'localhost';
+  private readonly waiting: Invocation[] = [];
+  private readonly running = new Set<ChildProcess>();
+  /** Calls whose process ended, with how: the monitor asks through lostCalls. */
+  private readonly ended = new Map<string, LostCallInfo>();
+  private closed = false;
+
+  constructor(private readonly context: BackendContext) {
+    if (!context.storageIsRemote && context.storage.driver === 'memory') {
+      throw new ConfigError('the memory storage cannot be reached by worker processes; use "fs"', { keyPath: 'storage', backend: 'localhost' });
+    }
+  }
+
+  async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    for (let i = 0; i < callIds.length; i += job.chunksize) {
+      this.waiting.push({ job, callIds: callIds.slice(i, i + job.chunksize), attempt });
+    }
+    this.startMore();
+  }
+
+  private startMore(): void {
+    while (!this.closed && this.running.size < this.context.workers && this.waiting.length > 0) {
+      this.start(this.waiting.shift() as Invocation);
+    }
+  }
+
+  private start(inv: Invocation): void {
+    const args = [...(cli.ts ? ['--import', 'tsx'] : []), cli.path, 'worker', 'run', '--bucket', inv.job.bucket, '--job', inv.job.jobKey, '--calls', formatCallSpec(inv.callIds), '--attempt', String(inv.attempt)];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, BURST_STORAGE_CONFIG: JSON.stringify(inv.job.storage) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const stderr = new Tail(4096);
+    child.stderr?.on('data', (d: Buffer) => stderr.push(d));
+    this.running.add(child);
+    child.once('exit', (code, signal) => {
+      this.running.delete(child);
+      for (const id of inv.callIds) {
+        this.ended.set(`${inv.job.jobKey}/${id}`, { state: code === 0 ? 'COMPLETED' : 'FAILED', exitCode: code, signal, reason: stderr.text().trim().split('\n').slice(-3).join('\n') });
+      }
+      this.startMore();
+    });
+  }
+
+  async lostCalls(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>> {
+    const lost = new Map<number, LostCallInfo>();
+    for (const id of callIds) {
+      const info = this.ended.get(`${job.jobKey}/${id}`);
+      if (info) lost.set(id, info);
+    }
+    return lost;
+  }
+
+  async cancel(job: JobDescriptor): Promise<void> {
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]?.job.jobKey === job.jobKey) this.waiting.splice(i, 1);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiting.length = 0;
+    await Promise.all([...this.running].map((c) => new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    })));
+  }
+}

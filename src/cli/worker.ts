@@ -1,0 +1,63 @@
+/**
+ * `burst worker run`: the entry that every remote backend launches. It needs only the storage
+ * configuration (from `--storage-config` or the BURST_STORAGE_CONFIG variable), a job key and call ids.
+ */
+import type { Command } from 'commander';
+import { parseCallSpec } from '../worker/call-spec.js';
+import type { StorageConfig } from '../storage/types.js';
+
+/** Adds `burst worker` to the program. */
+export function register(program: Command): void {
+  const worker = program.command('worker').description('Run calls of a job stored in storage (what backends launch on their nodes)');
+  worker
+    .command('run')
+    .description('Run the given calls of a job and write their status and results to storage')
+    .requiredOption('--job <key>', 'the job key in storage, e.g. burst/jobs/<executor>/<job>')
+    .requiredOption('--calls <list>', 'call ids, e.g. 0-99,105')
+    .option('--bucket <name>', 'the bucket of Burst data', 'burst')
+    .option('--attempt <n>', 'attempt number (1 for a first run)', '1')
+    .option('--task-index <i>', 'run only the i-th chunk of the call list (e.g. $SLURM_ARRAY_TASK_ID)')
+    .option('--chunksize <k>', 'calls per chunk, with --task-index', '1')
+    .option('--workers <n>', 'worker processes on this host', '1')
+    .option('--storage-config <json>', 'storage configuration as JSON (default: $BURST_STORAGE_CONFIG)')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const config = parseStorageConfig(opts.storageConfig ?? process.env.BURST_STORAGE_CONFIG);
+      let callIds = parseCallSpec(opts.calls as string);
+      if (opts.taskIndex !== undefined) {
+        const k = positive(opts.chunksize, '--chunksize');
+        const i = Number(opts.taskIndex);
+        if (!Number.isInteger(i) || i < 0) throw new Error(`--task-index must be a non-negative integer, got ${opts.taskIndex}`);
+        callIds = callIds.slice(i * k, (i + 1) * k);
+        if (callIds.length === 0) throw new Error(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`);
+      }
+      const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('../worker/handler.js')]);
+      const storage = await createStorage(config);
+      try {
+        const r = await runCalls({ storage, bucket: opts.bucket as string, jobKey: opts.job as string, callIds, attempt: positive(opts.attempt, '--attempt'), workers: positive(opts.workers, '--workers') });
+        process.stderr.write(`burst worker: ${r.succeeded} succeeded, ${r.failed} failed (job ${opts.job})\n`);
+      } finally {
+        await storage.close?.();
+      }
+    });
+}
+
+function parseStorageConfig(text: string | undefined): StorageConfig {
+  if (!text) throw new Error('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error('the storage configuration is not valid JSON');
+  }
+  const c = parsed as Partial<StorageConfig>;
+  if (typeof c !== 'object' || c === null || typeof c.driver !== 'string' || typeof c.options !== 'object') {
+    throw new Error('the storage configuration must look like {"driver":"fs","options":{...}}');
+  }
+  return c as StorageConfig;
+}
+
+function positive(value: string | undefined, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return n;
+}

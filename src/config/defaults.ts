@@ -1,0 +1,191 @@
+/**
+ * The executor's options, their defaults, and their validation. One `defaults` object; every option
+ * is checked at construction with a message that names it and what it got.
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../errors.js';
+import type { ComputeBackend } from '../backends/types.js';
+import type { StorageDriver } from '../storage/types.js';
+
+/** Options of `new FunctionExecutor(options)`. */
+export interface ExecutorOptions {
+  /**
+   * Where calls run: a registered backend name or a backend instance.
+   * @default 'localhost'
+   */
+  backend?: string | ComputeBackend;
+  /**
+   * Where Burst keeps functions, job data and results: a registered driver name or a driver instance.
+   * @default 'fs' (local files under `~/.burst/storage`, or `BURST_FS_ROOT`)
+   */
+  storage?: string | StorageDriver;
+  /**
+   * The bucket for Burst's own data (bundles, job data, results).
+   * @default 'burst'
+   */
+  bucket?: string;
+  /**
+   * Worker processes of the localhost backend.
+   * @default os.availableParallelism()
+   */
+  workers?: number;
+  /**
+   * Seconds each call may run before it is stopped with a TimeoutError.
+   * @default 600
+   */
+  timeout?: number;
+  /**
+   * Times a failed call is run again (user exceptions, crashes, timeouts, out-of-memory).
+   * @default 0
+   */
+  retries?: number;
+  /**
+   * Memory per worker in MB (the localhost heap limit; the memory request on clusters).
+   * @default undefined (Node's default heap limit)
+   */
+  runtimeMemory?: number;
+  /**
+   * Path of a JSON config file whose keys are these options.
+   * @default undefined
+   */
+  config?: string;
+  /**
+   * Show a progress bar on stderr for waits longer than about a second (only when stderr is a TTY).
+   * @default true
+   */
+  progress?: boolean;
+  /**
+   * npm packages to leave out of function bundles; workers load them from their own node_modules.
+   * @default []
+   */
+  external?: string[];
+  /** Options of the fs storage driver (e.g. `{ root: '/data/burst' }`). */
+  fs?: import('../storage/fs.js').FsOptions;
+  /** Options of the s3 storage driver (endpoint, region, credentials, …). */
+  s3?: Record<string, unknown>;
+  /** Options of the localhost backend. */
+  localhost?: { channel?: 'ipc' | 'storage' };
+  /** Options of the Slurm backend (see the README's Slurm section). */
+  slurm?: Record<string, unknown>;
+  /** Options of other registered backends, by backend name. */
+  backendOptions?: Record<string, Record<string, unknown>>;
+}
+
+/** The resolved options, every field present. */
+export interface ResolvedOptions {
+  backend: string | ComputeBackend;
+  storage: string | StorageDriver;
+  bucket: string;
+  workers: number;
+  timeout: number;
+  retries: number;
+  runtimeMemory: number | undefined;
+  progress: boolean;
+  external: string[];
+  raw: Record<string, unknown>;
+}
+
+/** Default values of {@link ExecutorOptions}. */
+export const defaults = {
+  backend: 'localhost',
+  storage: 'fs',
+  bucket: 'burst',
+  timeout: 600,
+  retries: 0,
+  progress: true,
+  external: [] as string[],
+} as const;
+
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'backendOptions', 'fs', 's3']);
+
+/** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
+export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {
+  const o = { ...fromFile, ...stripUndefined(options) } as Record<string, unknown>;
+  const backend = o.backend ?? defaults.backend;
+  if (typeof backend !== 'string' && !isObject(backend)) throw invalid('backend', 'a backend name or a backend instance', backend);
+  const storage = o.storage ?? defaults.storage;
+  if (typeof storage !== 'string' && !isObject(storage)) throw invalid('storage', 'a storage driver name or a driver instance', storage);
+  const bucket = o.bucket ?? defaults.bucket;
+  if (typeof bucket !== 'string' || bucket.length === 0) throw invalid('bucket', 'a non-empty string', bucket);
+  const workers = o.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || (workers as number) < 1) throw invalid('workers', 'a positive integer', workers);
+  const timeout = o.timeout ?? defaults.timeout;
+  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw invalid('timeout', 'a positive number of seconds', timeout);
+  const retries = o.retries ?? defaults.retries;
+  if (!Number.isInteger(retries) || (retries as number) < 0) throw invalid('retries', 'a non-negative integer', retries);
+  const runtimeMemory = o.runtimeMemory;
+  if (runtimeMemory !== undefined && (!Number.isInteger(runtimeMemory) || (runtimeMemory as number) < 16)) {
+    throw invalid('runtimeMemory', 'an integer number of MB of at least 16', runtimeMemory);
+  }
+  const progress = o.progress ?? defaults.progress;
+  if (typeof progress !== 'boolean') throw invalid('progress', 'a boolean', progress);
+  const external = o.external ?? defaults.external;
+  if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
+  }
+  return {
+    backend: backend as string | ComputeBackend,
+    storage: storage as string | StorageDriver,
+    bucket,
+    workers: workers as number,
+    timeout,
+    retries: retries as number,
+    runtimeMemory: runtimeMemory as number | undefined,
+    progress,
+    external: external as string[],
+    raw: o,
+  };
+}
+
+/** Validates the per-call options of `map` and `callAsync`. */
+export function checkCallOptions(opts: { timeout?: unknown; retries?: unknown; chunksize?: unknown; env?: unknown }): void {
+  if (opts.timeout !== undefined && (typeof opts.timeout !== 'number' || !(opts.timeout > 0) || !Number.isFinite(opts.timeout))) {
+    throw invalid('timeout', 'a positive number of seconds', opts.timeout);
+  }
+  if (opts.retries !== undefined && (!Number.isInteger(opts.retries) || (opts.retries as number) < 0)) throw invalid('retries', 'a non-negative integer', opts.retries);
+  if (opts.chunksize !== undefined && (!Number.isInteger(opts.chunksize) || (opts.chunksize as number) < 1)) throw invalid('chunksize', 'a positive integer', opts.chunksize);
+  if (opts.env !== undefined && (!isObject(opts.env) || !Object.values(opts.env as object).every((v) => typeof v === 'string'))) {
+    throw invalid('env', 'an object of string values', opts.env);
+  }
+}
+
+function nearest(key: string): string {
+  let best = '';
+  let bestDistance = Infinity;
+  for (const k of KNOWN) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= 3 ? `; did you mean "${best}"?` : `; known options: ${[...KNOWN].join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+function invalid(key: string, expected: string, got: unknown): ConfigError {
+  return new ConfigError(`${key} must be ${expected}, got ${describe(got)}`, { keyPath: key });
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+function stripUndefined(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,255 @@
+/**
+ * FunctionExecutor: the public entry point. It packages the function, submits jobs to a compute
+ * backend, and hands back futures. The work of one submission lives in ./submit.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { CancelledError, ConfigError } from '../errors.js';
+import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
+import { Future, FutureList, collectResults } from './future.js';
+import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
+import { Runtime } from './runtime.js';
+import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
+import type { CallContext } from '../worker/context.js';
+import { keys } from '../worker/job-layout.js';
+import { showProgress } from '../monitor/progress.js';
+
+/** A function Burst can run: it gets one input and the call's context. */
+export type TaskFunction<I, R, A = unknown> = (input: I, ctx: CallContext<A>) => R | PromiseLike<R>;
+
+/** Options of `map`, `callAsync` and `mapReduce`. */
+export interface MapOptions<A = unknown> {
+  /** Passed to every call as `ctx.args`. */
+  extraArgs?: A;
+  /** Calls per worker invocation (per message on localhost, per array task on Slurm). @default chosen by the backend */
+  chunksize?: number;
+  /** Seconds each call may run. @default the executor's `timeout` */
+  timeout?: number;
+  /** Times a failed call is run again. @default the executor's `retries` */
+  retries?: number;
+  /** Environment variables set while the function runs. */
+  env?: Record<string, string>;
+}
+
+/** Options of `getResult`. */
+export interface GetResultOptions {
+  /** Seconds to wait at most; then a WaitTimeoutError. @default no limit */
+  timeout?: number;
+  /** Reject with the first failed call's error; with `false` a failed call yields its error in its slot. @default true */
+  throwOnError?: boolean;
+}
+
+/** Inputs of `map`: an array, any iterable, or an async iterable. */
+export type Inputs<I> = Iterable<I> | AsyncIterable<I>;
+
+/**
+ * Runs functions over many inputs in parallel: on this machine by default, or on the backend named
+ * in the options.
+ *
+ * @example
+ * ```ts
+ * const fexec = new FunctionExecutor();
+ * const futures = await fexec.map(addSeven, [1, 2, 3, 4]);
+ * console.log(await fexec.getResult(futures)); // [ 8, 9, 10, 11 ]
+ * await fexec.close();
+ * ```
+ */
+export class FunctionExecutor implements AsyncDisposable {
+  /** This executor's id; its jobs live under `burst/jobs/<executorId>/` in storage. */
+  readonly executorId: string;
+  /** The validated options. */
+  readonly options: ResolvedOptions;
+  private readonly runtime: Runtime;
+  private jobSeq = 0;
+  private unread: Future<unknown>[] = [];
+  private readonly live = new Set<Future<unknown>>();
+  private closed = false;
+
+  constructor(options: ExecutorOptions = {}) {
+    this.options = resolveOptions(options, options.config ? readConfigFile(options.config) : {});
+    this.executorId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    this.runtime = new Runtime(this.options, this.executorId);
+  }
+
+  /** Runs `fn(input)` once, asynchronously. */
+  async callAsync<I, R, A = unknown>(fn: TaskFunction<I, R, A>, input: NoInfer<I>, options: MapOptions<A> = {}): Promise<Future<Awaited<R>>> {
+    const [future] = await this.submit<Awaited<R>>('A', fn, [input], options);
+    return future as Future<Awaited<R>>;
+  }
+
+  /** Runs `fn` over every input in parallel; the futures come back in input order. */
+  async map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options: MapOptions<A> = {}): Promise<FutureList<Awaited<R>>> {
+    const list = await collectInputs(inputs);
+    return FutureList.from_(await this.submit<Awaited<R>>('M', fn, list, options));
+  }
+
+  /**
+   * Maps, then runs `reduceFn` over the array of map results (in input order) as a task on the
+   * backend. The returned list holds the reducer's future.
+   */
+  async mapReduce<I, R, S, A = unknown>(
+    mapFn: TaskFunction<I, R, A>,
+    inputs: Inputs<NoInfer<I>>,
+    reduceFn: TaskFunction<Awaited<R>[], S, A>,
+    options: MapOptions<A> = {},
+  ): Promise<FutureList<Awaited<S>>> {
+    const mapped = await this.submit<Awaited<R>>('M', mapFn, await collectInputs(inputs), options, { trackUnread: false });
+    const reduceJob = this.nextJobId('R');
+    const reducer = new Future<Awaited<S>>(this.executorId, reduceJob, 0);
+    this.track([reducer as Future<unknown>], true);
+    void (async () => {
+      let results: Awaited<R>[];
+      try {
+        results = (await collectResults(mapped, { throwOnError: true })) as Awaited<R>[];
+      } catch (err) {
+        reducer._reject(err as CancelledError);
+        return;
+      }
+      try {
+        await this.submit<Awaited<S>>('R', reduceFn, [results], options, { futures: [reducer], jobId: reduceJob, trackUnread: false });
+      } catch (err) {
+        reducer._reject(err as CancelledError);
+      }
+    })();
+    return FutureList.from_([reducer]);
+  }
+
+  /** Waits for futures (default: every unread future of this executor). */
+  async wait<R>(futures?: readonly Future<R>[], options: WaitOptions = {}): Promise<WaitResult<R>> {
+    const list = futures ?? (this.unread as Future<R>[]);
+    const stop = this.progress(list);
+    try {
+      return await waitFutures(list, options);
+    } finally {
+      stop();
+    }
+  }
+
+  /** The result of one future. */
+  getResult<R>(future: Future<R>, options?: GetResultOptions): Promise<R>;
+  /** Results of the futures in input order; with `throwOnError: false` a failed call yields its error. */
+  getResult<R>(futures: readonly Future<R>[], options: GetResultOptions & { throwOnError: false }): Promise<Array<R | Error>>;
+  getResult<R>(futures: readonly Future<R>[], options?: GetResultOptions): Promise<R[]>;
+  /** Results of every future of this executor not read yet. */
+  getResult(futures?: undefined, options?: GetResultOptions): Promise<unknown[]>;
+  async getResult<R>(futures?: Future<R> | readonly Future<R>[], options: GetResultOptions = {}): Promise<R | Array<R | Error>> {
+    const single = futures instanceof Future;
+    const list: readonly Future<R>[] = single ? [futures] : (futures ?? (this.unread as Future<R>[]));
+    const stop = this.progress(list);
+    try {
+      const results = await collectResults(list, options);
+      const read = new Set<Future<unknown>>(list as readonly Future<unknown>[]);
+      this.unread = this.unread.filter((f) => !read.has(f));
+      return single ? (results[0] as R) : results;
+    } finally {
+      stop();
+    }
+  }
+
+  /** Yields futures as they finish. */
+  asCompleted<R>(futures: readonly Future<R>[]): AsyncGenerator<Future<R>, void, undefined> {
+    return asCompleted(futures);
+  }
+
+  /** Counters of what the executor and its backend did (processes spawned, crashed, storage requests). */
+  counters(): Record<string, number> {
+    return this.runtime.counters();
+  }
+
+  /** Deletes this executor's job data from storage (bundles stay: they are shared by content). */
+  async clean(): Promise<void> {
+    const { storage } = await this.runtime.ready();
+    const prefix = keys.executor(this.executorId);
+    const list = storage.list(this.options.bucket, prefix);
+    await storage.delete(this.options.bucket, (async function* () {
+      for await (const e of list) if ('key' in e) yield e.key;
+    })());
+  }
+
+  /**
+   * Stops every worker and releases processes, timers and sockets. Calls still pending fail with a
+   * CancelledError, so nothing waits forever. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: String(f.callId), jobId: f.jobId, executorId: this.executorId }));
+    this.live.clear();
+    await this.runtime.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private nextJobId(prefix: JobKind): string {
+    return `${prefix}${String(this.jobSeq++).padStart(3, '0')}`;
+  }
+
+  private async submit<R>(kind: JobKind, fn: (...a: never[]) => unknown, inputs: readonly unknown[], options: MapOptions, extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean } = {}): Promise<Future<R>[]> {
+    if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
+    if (typeof fn !== 'function') throw new ConfigError(`the function to run must be a function, got ${typeof fn}`, { keyPath: 'fn' });
+    checkCallOptions(options);
+    const jobId = extra.jobId ?? this.nextJobId(kind);
+    const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
+    if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
+    const opts: SubmitOptions = {
+      timeout: options.timeout ?? this.options.timeout,
+      retries: options.retries ?? this.options.retries,
+      env: options.env ?? {},
+      hasArgs: 'extraArgs' in options,
+      args: options.extraArgs,
+      ...(options.chunksize ? { chunksize: options.chunksize } : {}),
+    };
+    try {
+      await submitJob(this.runtime, fn, jobId, inputs, futures as Future<unknown>[], opts);
+    } catch (err) {
+      for (const f of futures) this.live.delete(f as Future<unknown>);
+      this.unread = this.unread.filter((f) => !futures.includes(f as Future<R>));
+      throw err;
+    }
+    return futures;
+  }
+
+  private track(futures: Future<unknown>[], unread: boolean): void {
+    for (const f of futures) {
+      this.live.add(f);
+      void f.settled().then(() => this.live.delete(f));
+    }
+    if (unread) this.unread.push(...futures);
+  }
+
+  private progress(futures: readonly Future<unknown>[]): () => void {
+    return this.options.progress ? showProgress(futures) : () => {};
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`the config file ${path} is not valid: ${(err as Error).message}`, { keyPath: 'config', cause: err });
+  }
+}
+
+async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
+  if (Array.isArray(inputs)) return inputs as I[];
+  if (inputs === null || inputs === undefined || (typeof inputs !== 'object' && typeof inputs !== 'function')) {
+    throw new ConfigError(`inputs must be an array, an iterable or an async iterable, got ${inputs === null ? 'null' : typeof inputs}`, { keyPath: 'inputs' });
+  }
+  if (Symbol.asyncIterator in inputs) {
+    const out: I[] = [];
+    for await (const x of inputs as AsyncIterable<I>) out.push(x);
+    return out;
+  }
+  if (Symbol.iterator in inputs) return Array.from(inputs as Iterable<I>);
+  throw new ConfigError('inputs must be an array, an iterable or an async iterable, got an object', { keyPath: 'inputs' });
+}

@@ -1,0 +1,184 @@
+/**
+ * Futures: one per call. A future moves new → invoked → running → success | error, keeps the call's
+ * stats and logs, and settles exactly once per attempt chain (retries keep the same future).
+ */
+import type { BurstError } from '../errors.js';
+import { WaitTimeoutError } from '../errors.js';
+
+/** The state of a call. */
+export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
+
+/** Timings (epoch ms) and facts about one call. */
+export interface CallStats {
+  /** When `map`/`callAsync` accepted the call. */
+  submitted: number;
+  /** When the call was handed to the backend. */
+  invoked?: number;
+  /** When the worker process that ran it started. */
+  workerStart?: number;
+  /** When the user's function was called and when it returned. */
+  fnStart?: number;
+  fnEnd?: number;
+  /** When the client received the result. */
+  resultReceived?: number;
+  /** True when the call paid a worker start (first call on its process). */
+  cold?: boolean;
+  /** 1 on the first run, 2 after one retry, … */
+  attempt: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  hostname?: string;
+  pid?: number;
+}
+
+const FUTURE = Symbol.for('burst.future');
+
+/** The pending result of one call. */
+export class Future<R = unknown> {
+  /** The call's index in its job. */
+  readonly callId: number;
+  readonly jobId: string;
+  readonly executorId: string;
+  /** Current state of the call. */
+  status: FutureStatus = 'new';
+  /** The error, once the call has failed. */
+  error?: BurstError;
+  /** Timings and sizes; filled in as the call progresses. */
+  readonly stats: CallStats;
+  private value?: R;
+  private capturedLogs?: string;
+  private waiters: Array<() => void> = [];
+  /** Errors of the attempts that failed before the last one. */
+  readonly attempts: BurstError[] = [];
+
+  /** @internal */
+  constructor(executorId: string, jobId: string, callId: number) {
+    this.executorId = executorId;
+    this.jobId = jobId;
+    this.callId = callId;
+    this.stats = { submitted: Date.now(), attempt: 1 };
+    Object.defineProperty(this, FUTURE, { value: true });
+  }
+
+  /** True once the call has succeeded or failed for good. */
+  get done(): boolean {
+    return this.status === 'success' || this.status === 'error';
+  }
+
+  /** The call's result; rejects with its error. */
+  result(options: { timeout?: number } = {}): Promise<R> {
+    return this.settled(options.timeout).then(() => {
+      if (this.status === 'error') throw this.error;
+      return this.value as R;
+    });
+  }
+
+  /** What the call printed to stdout and stderr (the last 64 KiB), or '' when nothing. */
+  logs(): string {
+    return this.capturedLogs ?? '';
+  }
+
+  /** Resolves when the future is done (never rejects, except on timeout). */
+  settled(timeoutSeconds?: number): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = (): void => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(waiter);
+      if (timeoutSeconds !== undefined) {
+        timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, { callId: String(this.callId), jobId: this.jobId }));
+        }, timeoutSeconds * 1000);
+      }
+    });
+  }
+
+  /** @internal */
+  _setStatus(status: 'invoked' | 'running'): void {
+    if (!this.done) this.status = status;
+  }
+
+  /** @internal */
+  _resolve(value: R, logs?: string): void {
+    if (this.done) return;
+    this.value = value;
+    if (logs) this.capturedLogs = logs;
+    this.status = 'success';
+    this.stats.resultReceived = Date.now();
+    this.wake();
+  }
+
+  /** @internal */
+  _reject(error: BurstError, logs?: string): void {
+    if (this.done) return;
+    this.error = error;
+    if (logs) this.capturedLogs = logs;
+    this.status = 'error';
+    this.stats.resultReceived = Date.now();
+    this.wake();
+  }
+
+  /** @internal: the attempt failed but will be retried. */
+  _retry(error: BurstError): void {
+    this.attempts.push(error);
+    this.stats.attempt++;
+    this.status = 'invoked';
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE] === true;
+  }
+}
+
+/** An array of futures, in input order, with the list's results a call away. */
+export class FutureList<R = unknown> extends Array<Future<R>> {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+
+  /** @internal */
+  static from_<R>(futures: Iterable<Future<R>>): FutureList<R> {
+    const list = new FutureList<R>();
+    for (const f of futures) list.push(f);
+    return list;
+  }
+
+  /** The results in input order; see {@link GetResultOptions}. */
+  getResult(options: { timeout?: number; throwOnError?: true }): Promise<R[]>;
+  getResult(options: { timeout?: number; throwOnError: false }): Promise<Array<R | Error>>;
+  getResult(): Promise<R[]>;
+  getResult(options: { timeout?: number; throwOnError?: boolean } = {}): Promise<Array<R | Error>> {
+    return collectResults(this, options);
+  }
+}
+
+/** Waits for every future and returns the results in order (or the error in its slot). */
+export async function collectResults<R>(futures: readonly Future<R>[], options: { timeout?: number; throwOnError?: boolean }): Promise<Array<R | Error>> {
+  const throwOnError = options.throwOnError ?? true;
+  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout * 1000;
+  for (const f of futures) {
+    if (f.done) {
+      if (throwOnError && f.status === 'error') throw f.error;
+      continue;
+    }
+    const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000);
+    try {
+      await f.settled(left);
+    } catch {
+      const pending = futures.filter((x) => !x.done).length;
+      throw new WaitTimeoutError(`${pending} of ${futures.length} calls did not finish within ${options.timeout} s`, { jobId: f.jobId });
+    }
+    if (throwOnError && f.status === 'error') throw f.error;
+  }
+  return futures.map((f) => (f.status === 'error' ? (f.error as Error) : (f as unknown as { value: R }).value));
+}

@@ -1,0 +1,81 @@
+/**
+ * The executor's lazily created parts: storage driver, compute backend, storage monitor and the
+ * bundles already shipped. Nothing is created until the first job, so `new FunctionExecutor()` is free.
+ */
+import { createBackend } from '../backends/index.js';
+import type { ComputeBackend } from '../backends/types.js';
+import type { ResolvedOptions } from '../config/defaults.js';
+import { ConfigError } from '../errors.js';
+import { StorageMonitor } from '../monitor/storage-monitor.js';
+import { createStorage } from '../storage/index.js';
+import type { StorageDriver } from '../storage/types.js';
+
+/** The parts a job needs, ready. */
+export interface Ready {
+  storage: StorageDriver;
+  backend: ComputeBackend;
+  monitor: StorageMonitor;
+}
+
+/** Creates and owns the executor's storage, backend and monitor. */
+export class Runtime {
+  private starting: Promise<Ready> | undefined;
+  private parts: Ready | undefined;
+  /** Bundle hashes known to be in storage, and local bundle paths by hash. */
+  readonly uploaded = new Set<string>();
+  readonly localBundles = new Map<string, string>();
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly executorId: string,
+  ) {}
+
+  /** Creates storage, backend and monitor on first use. */
+  ready(): Promise<Ready> {
+    this.starting ??= this.start().then((r) => (this.parts = r));
+    return this.starting;
+  }
+
+  private async start(): Promise<Ready> {
+    const o = this.options;
+    const storageName = typeof o.storage === 'string' ? o.storage : o.storage.name;
+    const storage = await createStorage(o.storage, objectOption(o.raw[storageName]));
+    const backendName = typeof o.backend === 'string' ? o.backend : o.backend.name;
+    if (!storage.capabilities.remote && storage.name === 'memory') {
+      throw new ConfigError(`the memory storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
+    }
+    const backendOptions = objectOption(o.raw[backendName] ?? (o.raw.backendOptions as Record<string, unknown> | undefined)?.[backendName]);
+    const backend = await createBackend(o.backend, backendOptions, {
+      workers: o.workers,
+      ...(o.runtimeMemory ? { runtimeMemoryMB: o.runtimeMemory } : {}),
+      storage: storage.config,
+      storageIsRemote: storage.capabilities.remote,
+      bucket: o.bucket,
+    });
+    const local = storage.name === 'fs' || storage.name === 'memory';
+    const monitor = new StorageMonitor(storage, backend, local ? { min: 25, max: 250 } : { min: 200, max: 2000 });
+    return { storage, backend, monitor };
+  }
+
+  /** Counters of the backend and monitor, for tests and stats. */
+  counters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const backendCounters = (this.parts?.backend as { counters?: Record<string, number> } | undefined)?.counters;
+    for (const [k, v] of Object.entries(backendCounters ?? {})) out[`backend.${k}`] = v;
+    for (const [k, v] of Object.entries(this.parts?.monitor.requests ?? {})) out[`storage.${k}`] = v;
+    return out;
+  }
+
+  /** Stops the monitor, the backend's workers and the storage's sockets. */
+  async close(): Promise<void> {
+    const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    if (!parts) return;
+    parts.monitor.stop();
+    await parts.backend.close();
+    await parts.storage.close?.();
+  }
+}
+
+function objectOption(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+}

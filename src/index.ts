@@ -1,0 +1,37 @@
+/**
+ * Burst's public API. Everything a user imports comes from here, by name.
+ */
+export { FunctionExecutor } from './executor/executor.js';
+export type { TaskFunction, MapOptions, GetResultOptions, Inputs } from './executor/executor.js';
+export { Future, FutureList } from './executor/future.js';
+export type { FutureStatus, CallStats } from './executor/future.js';
+export type { WaitOptions, WaitResult, ReturnWhen } from './executor/wait.js';
+export type { CallContext } from './worker/context.js';
+export type { ExecutorOptions } from './config/defaults.js';
+export { defaults } from './config/defaults.js';
+export {
+  BurstError,
+  RemoteError,
+  TimeoutError,
+  WorkerCrashError,
+  OutOfMemoryError,
+  SerializationError,
+  PackagingError,
+  IntegrityError,
+  ConfigError,
+  WaitTimeoutError,
+  CancelledError,
+  StorageError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  StorageAuthError,
+  InvalidKeyError,
+  StorageUnavailableError,
+  isBurstError,
+} from './errors.js';
+export type { ErrorContext } from './errors.js';
+export { registerBackend } from './backends/index.js';
+export type { ComputeBackend, BackendContext, BackendFactory, JobDescriptor, LostCallInfo } from './backends/types.js';
+export type { LocalhostOptions } from './backends/localhost.js';
+export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
+export { VERSION } from './version.js';

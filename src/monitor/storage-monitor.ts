@@ -1,0 +1,167 @@
+/**
+ * Watches storage for the status records of running calls (the path every remote backend uses). It
+ * lists only the job's status prefix, fetches only records it has not seen, backs off while nothing
+ * changes, and asks the backend about calls whose workers ended without a status, so a silently
+ * killed worker becomes a failed call instead of a hang.
+ */
+import type { ComputeBackend, JobDescriptor, LostCallInfo } from '../backends/types.js';
+import type { StorageDriver } from '../storage/types.js';
+import { isPrefixEntry } from '../storage/types.js';
+import { callIdOfKey, keys } from '../worker/job-layout.js';
+import type { StoredStatus } from '../worker/handler.js';
+import type { CallRecord, SerializedError } from '../worker/protocol.js';
+
+/** How often to poll, in ms. */
+export interface PollInterval {
+  min: number;
+  max: number;
+}
+
+interface Watched {
+  job: JobDescriptor;
+  /** Calls still expected, with the attempt whose status we wait for. */
+  pending: Map<number, number>;
+  seen: Map<string, string>;
+  onRecord: (record: CallRecord) => void;
+  lastLostCheck: number;
+}
+
+const LOST_CHECK_MS = 2000;
+
+/** Polls storage for call status records. */
+export class StorageMonitor {
+  private readonly jobs = new Map<string, Watched>();
+  private timer: NodeJS.Timeout | undefined;
+  private delay: number;
+  private polling = false;
+  /** LIST and GET requests made so far (polling costs money on cloud storage). */
+  readonly requests = { list: 0, get: 0 };
+
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly backend: ComputeBackend,
+    private readonly interval: PollInterval,
+  ) {
+    this.delay = interval.min;
+  }
+
+  /** Starts watching calls of a job for the given attempt. */
+  expect(job: JobDescriptor, callIds: readonly number[], attempt: number, onRecord: (record: CallRecord) => void): void {
+    let w = this.jobs.get(job.jobKey);
+    if (!w) {
+      w = { job, pending: new Map(), seen: new Map(), onRecord, lastLostCheck: Date.now() };
+      this.jobs.set(job.jobKey, w);
+    }
+    for (const id of callIds) w.pending.set(id, attempt);
+    this.delay = this.interval.min;
+    this.schedule();
+  }
+
+  /** Stops watching a job (cancelled or closed). */
+  forget(jobKey: string): void {
+    this.jobs.delete(jobKey);
+  }
+
+  /** Stops all polling. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.jobs.clear();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.polling || this.jobs.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll();
+    }, this.delay);
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    let found = 0;
+    try {
+      for (const w of [...this.jobs.values()]) {
+        found += await this.pollJob(w);
+        if (Date.now() - w.lastLostCheck >= LOST_CHECK_MS) await this.checkLost(w);
+        if (w.pending.size === 0) this.jobs.delete(w.job.jobKey);
+      }
+    } catch {
+      // A failed poll (storage briefly unreachable) is retried at the next interval.
+    } finally {
+      this.polling = false;
+    }
+    this.delay = found > 0 ? this.interval.min : Math.min(this.interval.max, Math.ceil(this.delay * 1.5));
+    this.schedule();
+  }
+
+  private async pollJob(w: Watched): Promise<number> {
+    const fresh: string[] = [];
+    this.requests.list++;
+    for await (const entry of this.storage.list(w.job.bucket, keys.statusPrefix(w.job.jobKey))) {
+      if (isPrefixEntry(entry)) continue;
+      const id = callIdOfKey(entry.key);
+      if (!w.pending.has(id)) continue;
+      const tag = `${entry.etag ?? ''}/${entry.size}/${entry.lastModified?.getTime() ?? ''}`;
+      if (w.seen.get(entry.key) === tag) continue;
+      w.seen.set(entry.key, tag);
+      fresh.push(entry.key);
+    }
+    let delivered = 0;
+    await mapLimit(fresh, 16, async (key) => {
+      const record = await this.fetchRecord(w, key);
+      if (!record) return;
+      const wanted = w.pending.get(record.callId);
+      if (wanted === undefined || record.attempt < wanted) return; // a status left by an earlier attempt
+      w.pending.delete(record.callId);
+      delivered++;
+      w.onRecord(record);
+    });
+    return delivered;
+  }
+
+  private async fetchRecord(w: Watched, key: string): Promise<CallRecord | undefined> {
+    this.requests.get++;
+    const text = Buffer.from(await this.storage.get(w.job.bucket, key)).toString('utf8');
+    const stored = JSON.parse(text) as StoredStatus;
+    const { output, ...rest } = stored;
+    const record: CallRecord = rest;
+    if (output !== undefined) record.output = Buffer.from(output, 'base64');
+    else if (stored.outputStored) {
+      this.requests.get++;
+      record.output = await this.storage.get(w.job.bucket, keys.output(w.job.jobKey, stored.callId));
+    }
+    return record;
+  }
+
+  private async checkLost(w: Watched): Promise<void> {
+    w.lastLostCheck = Date.now();
+    if (!this.backend.lostCalls || w.pending.size === 0) return;
+    const lost = await this.backend.lostCalls(w.job, [...w.pending.keys()]);
+    if (lost.size === 0) return;
+    await this.pollJob(w); // a worker may have written its status just before it ended
+    for (const [id, info] of lost) {
+      const attempt = w.pending.get(id);
+      if (attempt === undefined) continue;
+      w.pending.delete(id);
+      const now = Date.now();
+      w.onRecord({ callId: id, ok: false, attempt, error: lostError(w.job, id, info), stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+    }
+  }
+}
+
+function lostError(job: JobDescriptor, callId: number, info: LostCallInfo): SerializedError {
+  const what = `call ${callId} of job ${job.jobId} ended without writing a result (backend state ${info.state}${info.reason ? `: ${info.reason}` : ''})`;
+  const base = { name: 'WorkerCrashError', message: what, exitCode: info.exitCode ?? null, signal: info.signal ?? null };
+  if (/OUT_OF_MEMORY|OOM/i.test(info.state)) return { ...base, kind: 'oom', name: 'OutOfMemoryError' };
+  if (/TIMEOUT|DEADLINE/i.test(info.state)) return { ...base, kind: 'timeout', name: 'TimeoutError' };
+  return { ...base, kind: 'crash' };
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,179 @@
+/**
+ * Bundles an entry module with esbuild into one ESM file a worker can import without the client's
+ * `node_modules`: npm packages are bundled in; Node built-ins, packages listed in `external` and native
+ * addon packages stay external and resolve from the runtime's `node_modules` at load time.
+ *
+ * - A banner defines `require` (via `createRequire(import.meta.url)`), so bundled CommonJS can still
+ *   `require()` built-ins and external packages. esbuild always renames user bindings called
+ *   `require` in ESM output, so the banner cannot collide with them.
+ * - `import.meta.url`/`dirname`/`filename` and CommonJS `__dirname`/`__filename` keep the values they
+ *   have on the client (the original file's location), so code that reads files next to itself
+ *   works on the same host. On another host such paths do not exist: ship such data another way.
+ * - An external CommonJS package imported with `import` is loaded through `require` (a one-line shim
+ *   module), because Node cannot see the named exports of a native addon's CommonJS module.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildFailure, Loader, Message, Plugin, PluginBuild } from 'esbuild';
+import { PackagingError } from '../errors.js';
+import { findPackageDir, isCommonJsPackage, isNativePackage, packageNameOf, packageOfFile, rootOfPackageDir } from './native.js';
+
+/** What to bundle. */
+export interface BundleRequest {
+  /** Source of the entry module (ESM). */
+  entry: string;
+  /** Folder the entry's relative imports resolve from. */
+  resolveDir: string;
+  /** Name of the entry in messages and source maps (the original file when there is one). */
+  sourcefile: string;
+  /** Package names to leave external (their subpaths too). */
+  external: readonly string[];
+  /** Inline a source map (without sources) so remote stack traces can point at the original files. */
+  sourceMap: boolean;
+  /** What is being bundled, for error messages. */
+  description: string;
+}
+
+/** A bundle and what it left out. */
+export interface BundleOutput {
+  code: string;
+  /** Package names left external, sorted. */
+  externals: string[];
+  /** Folders whose `node_modules` the external packages were found in, nearest first. */
+  externalRoots: string[];
+}
+
+const BANNER = 'import { createRequire as __burstCreateRequire } from "node:module";\nconst require = __burstCreateRequire(import.meta.url);';
+const SHIM_NAMESPACE = 'burst-external';
+const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+const MAX_NATIVE_RETRIES = 3;
+
+/** Bundles `request.entry`. @throws PackagingError when esbuild fails (unresolvable import, syntax error...). */
+export async function bundle(request: BundleRequest): Promise<BundleOutput> {
+  const esbuild = await import('esbuild');
+  const discoveredNative = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const externals = new Map<string, string | undefined>();
+    const before = discoveredNative.size;
+    try {
+      const result = await esbuild.build({
+        stdin: { contents: request.entry, resolveDir: request.resolveDir, sourcefile: request.sourcefile, loader: 'js' },
+        absWorkingDir: request.resolveDir,
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        keepNames: true,
+        charset: 'utf8',
+        legalComments: 'inline',
+        sourcemap: request.sourceMap ? 'inline' : false,
+        sourcesContent: false,
+        banner: { js: BANNER },
+        logLevel: 'silent',
+        plugins: [externalsPlugin(request.external, discoveredNative, externals), pinnedPathsPlugin()],
+      });
+      const code = result.outputFiles[0]?.text ?? '';
+      const names = [...externals.keys()].sort();
+      const roots = [...new Set([...externals.values()].filter((r): r is string => r !== undefined))];
+      roots.sort((a, b) => b.length - a.length);
+      return { code, externals: names, externalRoots: roots };
+    } catch (error) {
+      const failure = error as Partial<BuildFailure>;
+      if (discoveredNative.size > before && attempt < MAX_NATIVE_RETRIES) continue;
+      throw new PackagingError(`cannot bundle ${request.description}:\n${formatMessages(failure.errors ?? [], error)}`, { cause: error });
+    }
+  }
+}
+
+/** Leaves built-ins, listed packages and native packages external; records which packages it left out. */
+function externalsPlugin(listed: readonly string[], discoveredNative: Set<string>, externals: Map<string, string | undefined>): Plugin {
+  const isListed = (name: string): boolean => listed.includes(name) || discoveredNative.has(name);
+  return {
+    name: 'burst-externals',
+    setup(build: PluginBuild) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.namespace === SHIM_NAMESPACE) return { path: args.path, external: true };
+        const name = packageNameOf(args.path);
+        if (name === undefined) return undefined;
+        const dir = args.resolveDir ? findPackageDir(name, args.resolveDir) : undefined;
+        if (!isListed(name) && !(dir && isNativePackage(dir))) return undefined;
+        externals.set(name, externals.get(name) ?? (dir ? rootOfPackageDir(dir, name) : undefined));
+        if (args.kind === 'import-statement' && dir && isCommonJsPackage(dir)) {
+          return { path: args.path, namespace: SHIM_NAMESPACE };
+        }
+        return { path: args.path, external: true };
+      });
+      build.onLoad({ filter: /.*/, namespace: SHIM_NAMESPACE }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});\n`,
+        loader: 'js',
+      }));
+      // A .node file reached while bundling a package: that package is native after all. Fail this
+      // build, and bundle() retries with the package external.
+      build.onResolve({ filter: /\.node$/ }, (args) => {
+        const owner = args.importer ? packageOfFile(args.importer) : undefined;
+        if (owner) {
+          discoveredNative.add(owner.name);
+          return { errors: [{ text: `package "${owner.name}" loads the native addon "${args.path}"; it must stay external` }] };
+        }
+        return { path: `${args.resolveDir}/${args.path}`.replace(/\/\.\//g, '/'), external: true };
+      });
+    },
+  };
+}
+
+/** Gives `import.meta.url`/`dirname`/`filename` and `__dirname`/`__filename` their client-side values. */
+function pinnedPathsPlugin(): Plugin {
+  return {
+    name: 'burst-pinned-paths',
+    setup(build: PluginBuild) {
+      build.onLoad({ filter: SOURCE_FILE, namespace: 'file' }, async (args) => {
+        const code = await readFile(args.path, 'utf8');
+        const pinned = pinModulePaths(code, args.path);
+        return pinned === code ? undefined : { contents: pinned, loader: loaderOf(args.path), resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
+const IMPORT_META = /\bimport\.meta\.(url|filename|dirname)\b/g;
+const NODE_PATH_GLOBALS = /\b__(?:dirname|filename)\b/;
+const DECLARES_PATH_GLOBALS = /\b(?:var|let|const|function|class)\s+__(?:dirname|filename)\b|[{,]\s*__(?:dirname|filename)\s*[,}=]/;
+/** Hashbang, comments and directives ("use strict") that must stay first. */
+const PROLOGUE = /^(?:#![^\n]*\n)?(?:\s+|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/|(['"])use strict\1;?)*/;
+
+/** Replaces `import.meta` path properties and defines `__dirname`/`__filename` with `file`'s location. */
+export function pinModulePaths(code: string, file: string): string {
+  let out = code;
+  if (out.includes('import.meta')) {
+    const url = pathToFileURL(file).href;
+    out = out.replace(IMPORT_META, (_m, prop: string) => JSON.stringify(prop === 'url' ? url : prop === 'filename' ? file : dirname(file)));
+  }
+  if (NODE_PATH_GLOBALS.test(out) && !DECLARES_PATH_GLOBALS.test(out)) {
+    const prologue = PROLOGUE.exec(out)?.[0] ?? '';
+    const defs = `var __dirname = ${JSON.stringify(dirname(file))}, __filename = ${JSON.stringify(file)};`;
+    out = prologue + defs + out.slice(prologue.length);
+  }
+  return out;
+}
+
+function loaderOf(path: string): Loader {
+  const ext = extname(path);
+  if (ext === '.tsx') return 'tsx';
+  if (ext === '.jsx') return 'jsx';
+  return /^\.[cm]?ts$/.test(ext) ? 'ts' : 'js';
+}
+
+function formatMessages(messages: Message[], fallback: unknown): string {
+  if (messages.length === 0) return String((fallback as Error)?.message ?? fallback);
+  return messages
+    .map((m) => {
+      const at = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
+      const hint = /^Could not resolve "([^"]+)"/.exec(m.text)
+        ? ' (install it where the function is defined, or list the package in the external option to load it from the runtime)'
+        : '';
+      return `  ${at}${m.text}${hint}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,61 @@
+/**
+ * The `ctx` argument every user function receives: which call it is, the extra arguments, a storage
+ * handle and an AbortSignal fired on timeout or cancel.
+ */
+import type { StorageConfig } from '../storage/types.js';
+import type { Storage } from '../storage/storage.js';
+
+/** The fields of {@link CallContext} that do not need the worker's state. */
+export interface CallContextBase {
+  callId: number;
+  jobId: string;
+  executorId: string;
+  /** 1 on the first run of the call, 2 on its first retry, … */
+  attempt: number;
+  args: unknown;
+}
+
+/** What the user's function receives as its second argument. */
+export interface CallContext<A = unknown> {
+  /** The call's index in its job (its position among the inputs). */
+  readonly callId: number;
+  readonly jobId: string;
+  readonly executorId: string;
+  /** The `extraArgs` passed to `map` / `callAsync`. */
+  readonly args: A;
+  /** The executor's storage, for reading and writing data from inside the task. */
+  readonly storage: Storage;
+  /** Fired when the call times out or is cancelled; pass it on to fetch and other async work. */
+  readonly signal: AbortSignal;
+  /** 1 on the first run of the call, 2 on its first retry, … */
+  readonly attempt: number;
+}
+
+let storageModule: typeof import('../storage/storage.js') | undefined;
+
+/** Loads the storage module once, so that `ctx.storage` can be built synchronously. */
+export async function preloadStorage(): Promise<void> {
+  storageModule ??= await import('../storage/storage.js');
+}
+
+const storages = new Map<string, Storage>();
+
+/** Builds the context of one call; the storage handle is created on first use and shared by calls. */
+export function createContext(base: CallContextBase, signal: AbortSignal, config: StorageConfig | undefined, bucket: string | undefined): CallContext {
+  const ctx = { ...base, signal } as CallContext & { storage: Storage };
+  Object.defineProperty(ctx, 'storage', {
+    enumerable: true,
+    get(): Storage {
+      if (!config) throw new Error('this worker was started without a storage configuration');
+      if (!storageModule) throw new Error('storage module not loaded');
+      const id = JSON.stringify(config);
+      let s = storages.get(id);
+      if (!s) {
+        s = new storageModule.Storage({ backend: config.driver, ...config.options, ...(bucket ? { defaultBucket: bucket } : {}) });
+        storages.set(id, s);
+      }
+      return s;
+    },
+  });
+  return ctx;
+}

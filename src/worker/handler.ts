@@ -1,0 +1,162 @@
+/**
+ * The backend-agnostic worker: given only a storage driver, a job key and call ids, it reads the job
+ * from storage, runs the calls in worker processes and writes each call's status (and large outputs)
+ * back. `burst worker run` calls this; cluster and serverless backends launch that command.
+ */
+import { availableParallelism } from 'node:os';
+import { BurstError } from '../errors.js';
+import { decode, encode } from '../serialize/index.js';
+import { serializeThrown } from '../serialize/errors.js';
+import type { StorageDriver } from '../storage/types.js';
+import { VERSION } from '../version.js';
+import { materializeBundle } from './bundle-file.js';
+import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
+import { ProcessPool } from './pool.js';
+import type { CallRecord, PoolCall, SerializedError } from './protocol.js';
+
+/** What {@link runCalls} needs. */
+export interface RunCallsOptions {
+  storage: StorageDriver;
+  bucket: string;
+  jobKey: string;
+  callIds: number[];
+  /** 1 for a first run; counts retries. */
+  attempt: number;
+  /** Worker processes to run the calls in. @default 1 */
+  workers?: number;
+  /** Folder whose node_modules resolves packages left out of the bundle. @default process.cwd() */
+  runtimeDir?: string;
+}
+
+/** The JSON status record of a call, as stored. */
+export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string };
+
+/** Runs the calls and writes their status; resolves with the counts. Never throws for a call's failure. */
+export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number; failed: number }> {
+  const workerStart = Date.now();
+  let manifest: JobManifest;
+  let bundlePath: string;
+  let inputs: Map<number, Uint8Array>;
+  try {
+    manifest = await readManifest(o);
+    bundlePath = await materializeBundle(o.storage, o.bucket, manifest.functionHash, o.runtimeDir ?? process.cwd());
+    inputs = await readInputs(o, manifest);
+  } catch (err) {
+    // Without a job there is nothing to run: say why in every call's status so the client never waits.
+    const error = serializeThrown(err);
+    if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
+    await Promise.all(o.callIds.map((callId) => writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) })));
+    return { succeeded: 0, failed: o.callIds.length };
+  }
+  const calls: PoolCall[] = [];
+  const early: Promise<void>[] = [];
+  for (const callId of o.callIds) {
+    const bytes = inputs.get(callId) as Uint8Array;
+    try {
+      calls.push({ callId, attempt: o.attempt, input: decode(bytes, `input of call ${callId}`) });
+    } catch (err) {
+      early.push(writeStatus(o, { callId, ok: false, error: serializeThrown(err), attempt: o.attempt, stats: emptyStats(workerStart) }));
+    }
+  }
+  const args = manifest.args ? decode(Buffer.from(manifest.args, 'base64'), 'extraArgs') : undefined;
+  const pool = new ProcessPool({ size: Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism()), storage: o.storage.config, bucket: o.bucket, ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}) });
+  let succeeded = 0;
+  let failed = o.callIds.length - calls.length;
+  const writes: Promise<void>[] = [...early];
+  try {
+    await new Promise<void>((resolve) => {
+      let left = calls.length;
+      if (left === 0) return resolve();
+      pool.submit({
+        job: { executorId: manifest.executorId, jobId: manifest.jobId, bundlePath, args, env: manifest.env, timeoutMs: manifest.timeoutSeconds * 1000 },
+        calls,
+        onRecord: (record) => {
+          record.stats.bytesIn = inputs.get(record.callId)?.length ?? 0;
+          writes.push(storeRecord(o, record).then((ok) => { if (ok) succeeded++; else failed++; }));
+          if (--left === 0) resolve();
+        },
+      });
+    });
+  } finally {
+    await pool.close();
+  }
+  await Promise.all(writes);
+  return { succeeded, failed };
+}
+
+async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
+  const bytes = await o.storage.get(o.bucket, keys.manifest(o.jobKey));
+  const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as JobManifest;
+  if (manifest.format !== MANIFEST_FORMAT || !sameMinor(manifest.burstVersion, VERSION)) {
+    throw new BurstError('VERSION_MISMATCH', `job ${o.jobKey} was written by burst ${manifest.burstVersion} (format ${manifest.format}) but this worker runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`);
+  }
+  for (const id of o.callIds) {
+    if (!Number.isInteger(id) || id < 0 || id >= manifest.callCount) {
+      throw new BurstError('BAD_CALL', `call ${id} does not exist in job ${o.jobKey} (it has ${manifest.callCount} calls)`);
+    }
+  }
+  return manifest;
+}
+
+function sameMinor(a: string, b: string): boolean {
+  return a.split('.').slice(0, 2).join('.') === b.split('.').slice(0, 2).join('.');
+}
+
+/** Reads the inputs of the calls with as few ranged GETs as possible (one per contiguous run). */
+async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Map<number, Uint8Array>> {
+  const out = new Map<number, Uint8Array>();
+  const sorted = [...o.callIds].sort((a, b) => a - b);
+  const runs: number[][] = [];
+  for (const id of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1] === id - 1) last.push(id);
+    else runs.push([id]);
+  }
+  await Promise.all(runs.map(async (run) => {
+    const first = run[0] as number;
+    const lastId = run[run.length - 1] as number;
+    const start = manifest.ranges[2 * first] as number;
+    const end = (manifest.ranges[2 * lastId] as number) + (manifest.ranges[2 * lastId + 1] as number);
+    const bytes = end > start ? await o.storage.get(o.bucket, keys.data(o.jobKey), { range: { offset: start, length: end - start } }) : new Uint8Array(0);
+    for (const id of run) {
+      const off = (manifest.ranges[2 * id] as number) - start;
+      out.set(id, bytes.subarray(off, off + (manifest.ranges[2 * id + 1] as number)));
+    }
+  }));
+  return out;
+}
+
+/** Encodes a record's result and writes it; returns whether the call succeeded. */
+async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<boolean> {
+  if (record.ok) {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = encode(record.value, 'result');
+    } catch (err) {
+      const error: SerializedError = serializeThrown(err);
+      record = { ...record, ok: false, error };
+    }
+    delete record.value;
+    if (bytes) {
+      record.stats.bytesOut = bytes.length;
+      if (bytes.length > INLINE_OUTPUT_BYTES) {
+        await o.storage.put(o.bucket, keys.output(o.jobKey, record.callId), bytes);
+        record.outputStored = true;
+      } else {
+        record.output = bytes;
+      }
+    }
+  }
+  await writeStatus(o, record);
+  return record.ok;
+}
+
+async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void> {
+  const { output, value: _value, ...rest } = record;
+  const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
+  await o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), JSON.stringify(stored));
+}
+
+function emptyStats(workerStart: number): CallRecord['stats'] {
+  return { workerStart, fnStart: workerStart, fnEnd: workerStart, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: process.pid };
+}

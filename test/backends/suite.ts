@@ -1,0 +1,221 @@
+/**
+ * The shared backend suite: every compute backend runs it against real workers. A new backend is a
+ * new file plus one call of `backendSuite`.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FunctionExecutor,
+  RemoteError,
+  TimeoutError,
+  WorkerCrashError,
+  OutOfMemoryError,
+  SerializationError,
+  CancelledError,
+  type ExecutorOptions,
+} from '../../src/index.ts';
+import { addSeven, misbehave, flaky, describeCall, roundTripStorage, sum, sleepMs, type Act } from '../fixtures/tasks.ts';
+
+/** Options of {@link backendSuite}. */
+export interface SuiteOptions {
+  /** Executor options that select the backend and storage under test. */
+  options: () => ExecutorOptions | Promise<ExecutorOptions>;
+  /** Called once after the suite (e.g. to remove a temp folder). */
+  cleanup?: () => Promise<void>;
+  /** Skip the whole suite with this reason. */
+  skip?: () => Promise<string | undefined>;
+}
+
+export function backendSuite(name: string, suite: SuiteOptions): void {
+  describe(`backend suite: ${name}`, () => {
+    let fexec: FunctionExecutor;
+    let base: ExecutorOptions;
+    let skipReason: string | undefined;
+
+    before(async () => {
+      skipReason = await suite.skip?.();
+      if (skipReason) return;
+      base = await suite.options();
+      fexec = new FunctionExecutor(base);
+    });
+    after(async () => {
+      await fexec?.close();
+      await suite.cleanup?.();
+    });
+    const it = (title: string, fn: () => Promise<void>): void => {
+      test(title, async (t) => {
+        if (skipReason) return t.skip(skipReason);
+        await fn();
+      });
+    };
+
+    it('maps a module function over inputs, results in input order', async () => {
+      const futures = await fexec.map(addSeven, [1, 2, 3, 4]);
+      assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11]);
+      for (const f of futures) {
+        assert.equal(f.status, 'success');
+        assert.equal(f.stats.attempt, 1);
+        assert.ok((f.stats.fnStart ?? 0) >= f.stats.submitted, 'the call started after it was submitted');
+        assert.ok((f.stats.resultReceived ?? 0) >= (f.stats.fnEnd ?? Infinity));
+        assert.equal(typeof f.stats.cold, 'boolean');
+        assert.ok((f.stats.pid ?? 0) > 0 && f.stats.pid !== process.pid, 'ran in another process');
+      }
+    });
+
+    it('ships an inline arrow function', async () => {
+      assert.deepEqual(await fexec.getResult(await fexec.map((x: number) => x * 2, [5, 6])), [10, 12]);
+    });
+
+    it('accepts iterables and async iterables as inputs', async () => {
+      function* gen(): Generator<number> {
+        yield 1;
+        yield 2;
+      }
+      async function* agen(): AsyncGenerator<number> {
+        yield 3;
+        yield 4;
+      }
+      assert.deepEqual(await fexec.getResult(await fexec.map(addSeven, gen())), [8, 9]);
+      assert.deepEqual(await fexec.getResult(await fexec.map(addSeven, agen())), [10, 11]);
+      assert.deepEqual(await fexec.getResult(await fexec.map(addSeven, [])), []);
+    });
+
+    it('carries structured-clone values both ways', async () => {
+      const value = { m: new Map([[1n, new Date(0)]]), s: new Set(['a']), b: Buffer.from('xyz'), r: /x+/g, t: new Int16Array([1, -1]) };
+      const [back] = (await fexec.getResult(await fexec.map((v: typeof value) => v, [value]))) as [typeof value];
+      assert.deepEqual(back.m, value.m);
+      assert.deepEqual(back.s, value.s);
+      assert.ok(Buffer.isBuffer(back.b) && back.b.toString() === 'xyz');
+      assert.equal(back.r.source, 'x+');
+      assert.deepEqual([...back.t], [1, -1]);
+    });
+
+    it('gives the function its context, extra args and env', async () => {
+      const futures = await fexec.map(describeCall, ['a', 'b'], { extraArgs: { factor: 3 }, env: { BURST_TEST_VAR: 'set' } });
+      const [a, b] = await fexec.getResult(futures);
+      assert.deepEqual(a, { x: 'a', callId: 0, jobId: futures[0]?.jobId, executorId: fexec.executorId, attempt: 1, args: { factor: 3 }, env: 'set', aborted: false });
+      assert.equal(b?.callId, 1);
+    });
+
+    it('callAsync runs one call', async () => {
+      const future = await fexec.callAsync(addSeven, 35);
+      assert.equal(await fexec.getResult(future), 42);
+      assert.equal(await future.result(), 42);
+    });
+
+    it("brings back the user's exception and keeps the other results", async () => {
+      const acts: Act[] = [{ ok: 1 }, 'throw', { ok: 3 }, 'throw42'];
+      const futures = await fexec.map(misbehave, acts);
+      const results = await fexec.getResult(futures, { throwOnError: false });
+      assert.equal(results[0], 2);
+      assert.equal(results[2], 6);
+      const err = results[1];
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'QuotaError');
+      assert.equal(err.properties.code, 'E_QUOTA');
+      assert.equal(err.callId, '1');
+      assert.equal(err.jobId, futures[1]?.jobId);
+      assert.match(err.message, /QuotaError: quota exceeded for tenant 9/);
+      assert.match(err.remoteStack ?? '', /misbehave/);
+      const thrown = results[3];
+      assert.ok(thrown instanceof RemoteError && thrown.thrown === 42);
+      await assert.rejects(fexec.getResult(futures), (e: unknown) => e instanceof RemoteError && e.callId === '1');
+      assert.equal(futures[1]?.status, 'error');
+    });
+
+    it('stops a call over its timeout and the others finish', async () => {
+      const futures = await fexec.map(misbehave, [{ ok: 1 }, 'hang', { ok: 2 }] as Act[], { timeout: 1 });
+      const results = await fexec.getResult(futures, { throwOnError: false });
+      assert.deepEqual([results[0], results[2]], [2, 4]);
+      assert.ok(results[1] instanceof TimeoutError, `got ${String(results[1])}`);
+      assert.equal(results[1].callId, '1');
+      assert.match(results[1].message, /timeout of 1 s/);
+    });
+
+    it('reports a worker that exits as a WorkerCrashError for that call only', async () => {
+      const futures = await fexec.map(misbehave, [{ ok: 1 }, 'exit', { ok: 5 }] as Act[]);
+      const results = await fexec.getResult(futures, { throwOnError: false });
+      assert.deepEqual([results[0], results[2]], [2, 10]);
+      const err = results[1];
+      assert.ok(err instanceof WorkerCrashError, `got ${String(err)}`);
+      assert.equal(err.exitCode, 3);
+      assert.equal(err.callId, '1');
+    });
+
+    it('reports running out of memory as OutOfMemoryError', async () => {
+      const small = new FunctionExecutor({ ...base, runtimeMemory: 64 });
+      try {
+        const futures = await small.map(misbehave, ['oom', { ok: 4 }] as Act[]);
+        const results = await small.getResult(futures, { throwOnError: false });
+        assert.ok(results[0] instanceof OutOfMemoryError, `got ${String(results[0])}`);
+        assert.equal(results[1], 8);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('retries a failed call and records its attempts', async () => {
+      const futures = await fexec.map(flaky, [1, 2], { retries: 1 });
+      assert.deepEqual(await fexec.getResult(futures), [10, 20]);
+      for (const f of futures) {
+        assert.equal(f.stats.attempt, 2);
+        assert.equal(f.attempts.length, 1);
+        assert.match(f.attempts[0]?.message ?? '', /first attempt of \d fails/);
+      }
+      const noRetry = await fexec.map(flaky, [3]);
+      await assert.rejects(fexec.getResult(noRetry), /first attempt of 3 fails/);
+    });
+
+    it('names an unserializable input before anything runs, and an unserializable result by call', async () => {
+      await assert.rejects(fexec.map((x: unknown) => x, [1, { cb: () => 0 }]), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
+      const futures = await fexec.map(misbehave, ['unserializable', { ok: 1 }] as Act[]);
+      const results = await fexec.getResult(futures, { throwOnError: false });
+      assert.ok(results[0] instanceof SerializationError, `got ${String(results[0])}`);
+      assert.match(results[0].message, /result/);
+      assert.equal(results[1], 2);
+    });
+
+    it('captures what a call prints', async () => {
+      const [f] = await fexec.map(misbehave, ['log'] as Act[]);
+      assert.equal(await f?.result(), 'logged');
+      assert.match(f?.logs() ?? '', /line one\n[\s\S]*line two/);
+    });
+
+    it('mapReduce runs the reducer over the map results in order', async () => {
+      const futures = await fexec.mapReduce(addSeven, [1, 2, 3], sum);
+      assert.equal(futures.length, 1);
+      assert.deepEqual(await fexec.getResult(futures), [8 + 9 + 10]);
+      assert.ok(futures[0]?.jobId.startsWith('R'));
+    });
+
+    it('wait and asCompleted follow the futures', async () => {
+      const futures = await fexec.map(sleepMs, [300, 1]);
+      const now = await fexec.wait(futures, { returnWhen: 'ALWAYS' });
+      assert.equal(now.done.length + now.pending.length, 2);
+      const any = await fexec.wait(futures, { returnWhen: 'ANY_COMPLETED' });
+      assert.ok(any.done.length >= 1);
+      const order: number[] = [];
+      for await (const f of fexec.asCompleted(futures)) order.push(await f.result());
+      assert.deepEqual(order.sort((a, b) => a - b), [1, 300]);
+      const all = await fexec.wait(futures);
+      assert.equal(all.done.length, 2);
+      assert.equal(all.pending.length, 0);
+    });
+
+    it('ctx.storage reaches the executor storage from inside a task', async () => {
+      const keys = await fexec.getResult(await fexec.map(roundTripStorage, [1, 2], { extraArgs: { bucket: fexec.options.bucket } }));
+      assert.equal(keys.length, 2);
+    });
+
+    it('close() settles pending calls with CancelledError', async () => {
+      const own = new FunctionExecutor(base);
+      const futures = await own.map(sleepMs, [5000, 5000]);
+      await own.close();
+      for (const f of futures) {
+        assert.equal(f.status, 'error');
+        assert.ok(f.error instanceof CancelledError);
+      }
+      await assert.rejects(own.map(addSeven, [1]), CancelledError);
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { memory } from '../../src/storage/memory.js';
+import { storageConformance } from './suite.js';
+
+storageConformance('memory', () => memory());

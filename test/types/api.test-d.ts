@@ -1,0 +1,55 @@
+/**
+ * Type tests, checked by `tsc -p test/types` (part of `npm run typecheck`). Each `@ts-expect-error`
+ * must fail to compile; if the API loosened to `any`, tsc reports the unused directive.
+ */
+import { FunctionExecutor, type CallContext, type Future, type FutureList } from '../../src/index.ts';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_ok: T): void {}
+
+declare const fexec: FunctionExecutor;
+function addSeven(x: number): number {
+  return x + 7;
+}
+async function fetchName(id: string, ctx: CallContext<{ prefix: string }>): Promise<string> {
+  return `${ctx.args.prefix}${id}`;
+}
+
+export async function checks(): Promise<void> {
+  const futures = await fexec.map(addSeven, [1, 2, 3]);
+  expectType<Equal<typeof futures, FutureList<number>>>(true);
+  const results = await fexec.getResult(futures);
+  expectType<Equal<typeof results, number[]>>(true);
+  const lenient = await fexec.getResult(futures, { throwOnError: false });
+  expectType<Equal<typeof lenient, Array<number | Error>>>(true);
+
+  // Promise-returning functions resolve to their value type.
+  const names = await fexec.getResult(await fexec.map(fetchName, ['a'], { extraArgs: { prefix: 'p-' } }));
+  expectType<Equal<typeof names, string[]>>(true);
+
+  const one = await fexec.callAsync(addSeven, 1);
+  expectType<Equal<typeof one, Future<number>>>(true);
+  const value = await fexec.getResult(one);
+  expectType<Equal<typeof value, number>>(true);
+
+  const reduced = await fexec.mapReduce(addSeven, [1, 2], (xs: number[]) => xs.join(','));
+  expectType<Equal<Awaited<ReturnType<typeof reduced.getResult>>, string[]>>(true);
+
+  // ctx is typed.
+  await fexec.map((x: number, ctx) => {
+    expectType<Equal<typeof ctx.callId, number>>(true);
+    expectType<Equal<typeof ctx.signal, AbortSignal>>(true);
+    return x;
+  }, [1]);
+
+  // @ts-expect-error an input of the wrong type is a compile error
+  await fexec.map(addSeven, ['one', 'two']);
+  // @ts-expect-error callAsync checks its input too
+  await fexec.callAsync(addSeven, 'one');
+  // @ts-expect-error extraArgs must match what the function reads from ctx.args
+  await fexec.map(fetchName, ['a'], { extraArgs: { prefix: 42 } });
+  // @ts-expect-error the reducer must accept the map results
+  await fexec.mapReduce(addSeven, [1], (xs: string[]) => xs.length);
+  // @ts-expect-error options are checked
+  new FunctionExecutor({ workers: 'two' });
+}
