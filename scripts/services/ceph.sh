@@ -147,7 +147,7 @@ do_start() {
   ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring"
-  ceph-mon -c "$CONF" -i a # daemonizes
+  launch "$DIR/log/daemons.out" ceph-mon -c "$CONF" -i a # daemonizes
   wait_for 60 "the monitor" ceph_cli status
 
   # OSD: register it, make its (memory) store, start it. It adds itself to the CRUSH map.
@@ -155,11 +155,11 @@ do_start() {
   mkdir -p "$DIR/osd/ceph-0" # memstore's mkfs asserts that its folder exists
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
     { tail_logs "$DIR/log/osd.0.log"; die "ceph-osd --mkfs failed"; }
-  ceph-osd -c "$CONF" -i 0
+  launch "$DIR/log/daemons.out" ceph-osd -c "$CONF" -i 0
   wait_for 60 "the OSD to be up" osd_up
 
   # Gateway: creates its pools on first start, then serves S3.
-  radosgw -c "$CONF" -n "$RGW_NAME"
+  launch "$DIR/log/daemons.out" radosgw -c "$CONF" -n "$RGW_NAME"
   wait_for "$START_TIMEOUT" "the gateway on port $PORT" gateway_answers
   radosgw-admin -c "$CONF" user create --uid=burst-test --display-name="Burst tests" \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" --max-buckets=100000 >/dev/null ||

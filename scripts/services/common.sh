@@ -30,7 +30,7 @@ require_root_and_apt() {
     unsupported "needs a Debian-like system with apt-get"
 }
 
-# Run "$@" holding the exclusive lock file $1 (waiting at most $2 seconds for it).
+# Run "$@" holding the exclusive lock file $1 (waiting at most $2 seconds for it), on fd 9.
 with_lock() {
   local file=$1 wait=$2
   shift 2
@@ -39,6 +39,15 @@ with_lock() {
     flock -w "$wait" 9 || die "timed out after ${wait}s waiting for lock $file"
     "$@"
   ) 9>"$file"
+}
+
+# Start a daemon. It must not inherit the lock fds (8, 9: it would hold the lock for its whole life
+# and the next start would wait forever) nor our stdout/stderr (a caller reading them to the end,
+# like Node's execFile, would never see the end). Its output goes to log file $1.
+launch() {
+  local logfile=$1
+  shift
+  "$@" </dev/null >>"$logfile" 2>&1 8>&- 9>&-
 }
 
 # Install the Debian packages that are missing, in one apt-get call. apt-get update only when apt
@@ -50,7 +59,11 @@ ensure_packages() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   # One lock for both scripts: two apt-get runs at once would fight over the dpkg lock.
-  with_lock /var/lock/burst-apt.lock 900 _apt_install "${missing[@]}"
+  mkdir -p /var/lock
+  (
+    flock -w 900 8 || die "timed out waiting for lock /var/lock/burst-apt.lock"
+    _apt_install "${missing[@]}"
+  ) 8>/var/lock/burst-apt.lock
 }
 
 _apt_install() {

@@ -7,6 +7,7 @@ import type { BackendContext, BackendFactory, ComputeBackend } from './types.js'
 
 const registry = new Map<string, () => Promise<BackendFactory>>([
   ['localhost', async () => (await import('./localhost.js')).localhost as BackendFactory],
+  ['slurm', async () => (await import('./slurm.js')).slurm as BackendFactory],
 ]);
 
 /** Registers a backend under `name`; `load` is called on first use. */

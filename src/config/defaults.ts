@@ -64,9 +64,9 @@ export interface ExecutorOptions {
   /** Options of the s3 storage driver (endpoint, region, credentials, …). */
   s3?: Record<string, unknown>;
   /** Options of the localhost backend. */
-  localhost?: { channel?: 'ipc' | 'storage' };
+  localhost?: import('../backends/localhost.js').LocalhostOptions;
   /** Options of the Slurm backend (see the README's Slurm section). */
-  slurm?: Record<string, unknown>;
+  slurm?: import('../backends/slurm.js').SlurmOptions;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }

@@ -40,6 +40,7 @@ export class Runtime {
     const o = this.options;
     const storageName = typeof o.storage === 'string' ? o.storage : o.storage.name;
     const storage = await createStorage(o.storage, objectOption(o.raw[storageName]));
+    await ensureBucket(storage, o.bucket);
     const backendName = typeof o.backend === 'string' ? o.backend : o.backend.name;
     if (!storage.capabilities.remote && storage.name === 'memory') {
       throw new ConfigError(`the memory storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
@@ -73,6 +74,16 @@ export class Runtime {
     parts.monitor.stop();
     await parts.backend.close();
     await parts.storage.close?.();
+  }
+}
+
+/** Creates Burst's bucket on first use (zero configuration); another process may race us to it. */
+async function ensureBucket(storage: StorageDriver, bucket: string): Promise<void> {
+  if (await storage.bucketExists(bucket)) return;
+  try {
+    await storage.createBucket(bucket);
+  } catch (err) {
+    if (!(await storage.bucketExists(bucket))) throw err;
   }
 }
 

@@ -26,6 +26,10 @@ export interface ScriptAnalysis {
   manager: ScopeManager;
   /** The module scope (ESM) or the CommonJS wrapper's function scope: where top-level bindings live. */
   top: Scope;
+  /** The node holding the top-level statements: the program, or the body of tsx's CommonJS wrapper. */
+  body: SourceNode;
+  /** The top-level statements. */
+  statements: SourceNode[];
   parents: WeakMap<ESTree.Node, SourceNode>;
   functions: FunctionNode[];
   /** References anywhere in the script that resolve to a top-level binding, by identifier offset. */
@@ -53,24 +57,56 @@ export function analyzeScript(source: string, isModule: boolean, where: string):
     childVisitorKeys: KEYS,
     fallback: 'iteration',
   });
-  // ESM: the module scope; CommonJS: the wrapper function scope (sourceType 'commonjs').
-  const top = manager.globalScope?.childScopes[0];
-  if (!top) throw new PackagingError(`cannot analyse ${where}: no top-level scope`);
   const parents = new WeakMap<ESTree.Node, SourceNode>();
   const functions: FunctionNode[] = [];
   walk(program, (node, parent) => {
     if (parent) parents.set(node, parent);
     if (FUNCTION_TYPES.has(node.type)) functions.push(node as FunctionNode);
   });
+  // ESM: the module scope; CommonJS: the wrapper function scope (sourceType 'commonjs'), or the
+  // scope of the arrow function tsx wraps CommonJS output in.
+  const wrapper = isModule ? undefined : tsxCommonJsWrapper(program);
+  const top = wrapper ? manager.acquire(wrapper) : manager.globalScope?.childScopes[0];
+  if (!top) throw new PackagingError(`cannot analyse ${where}: no top-level scope`);
+  const body = (wrapper ? wrapper.body : program) as SourceNode;
+  const statements = (wrapper ? (wrapper.body as ESTree.BlockStatement).body : program.body) as SourceNode[];
   const topReferences: ScriptAnalysis['topReferences'] = [];
   for (const scope of manager.scopes) {
     for (const ref of scope.references) {
-      const variable = ref.resolved && topLevelOf(ref.resolved, top, parents);
+      const variable = ref.resolved && topLevelOf(ref.resolved, top, body, parents);
       if (variable) topReferences.push({ start: (ref.identifier as SourceNode).start, variable });
     }
   }
   topReferences.sort((a, b) => a.start - b.start);
-  return { source, isModule, program, manager, top, parents, functions, topReferences, hasTopLevelAwait: hasTopLevelAwait(program) };
+  return {
+    source,
+    isModule,
+    program,
+    manager,
+    top,
+    body,
+    statements,
+    parents,
+    functions,
+    topReferences,
+    hasTopLevelAwait: hasTopLevelAwait(program),
+  };
+}
+
+/**
+ * tsx compiles a CommonJS `.ts` file to `__filename="...";(()=>{ ...the module... })()`: the arrow's
+ * body then holds what were the file's top-level statements.
+ */
+function tsxCommonJsWrapper(program: ESTree.Program): ESTree.ArrowFunctionExpression | undefined {
+  const last = program.body[program.body.length - 1];
+  if (last?.type !== 'ExpressionStatement' || last.expression.type !== 'CallExpression') return undefined;
+  const callee = last.expression.callee;
+  if (callee.type !== 'ArrowFunctionExpression' || callee.params.length > 0 || callee.body.type !== 'BlockStatement') return undefined;
+  const before = program.body.slice(0, -1);
+  const onlyFilename = before.every(
+    (s) => s.type === 'ExpressionStatement' && s.expression.type === 'AssignmentExpression' && s.expression.left.type === 'Identifier' && s.expression.left.name === '__filename',
+  );
+  return before.length > 0 && onlyFilename ? callee : undefined;
 }
 
 function parseProgram(source: string, isModule: boolean, where: string): ScriptAnalysis['program'] {
@@ -105,7 +141,7 @@ export function freeReferences(analysis: ScriptAnalysis, fn: FunctionNode): Free
       result.globals.add(ref.identifier.name);
       continue;
     }
-    const top = topLevelOf(variable, analysis.top, analysis.parents);
+    const top = topLevelOf(variable, analysis.top, analysis.body, analysis.parents);
     if (top) result.topLevel.add(top);
     else if (!variable.defs.some((def) => def.node === fn) && !result.captured.includes(variable.name)) {
       result.captured.push(variable.name);
@@ -118,15 +154,19 @@ export function freeReferences(analysis: ScriptAnalysis, fn: FunctionNode): Free
  * The top-level binding a variable stands for: itself when declared at top level, or the outer
  * binding of a top-level class when it is that class's inner name (`class A { m() { new A() } }`).
  */
-function topLevelOf(variable: Variable, top: Scope, parents: WeakMap<ESTree.Node, SourceNode>): Variable | undefined {
+function topLevelOf(variable: Variable, top: Scope, body: SourceNode, parents: WeakMap<ESTree.Node, SourceNode>): Variable | undefined {
   if (variable.scope === top) return variable;
   const def = variable.defs[0];
   if (variable.scope.type === 'class' && def?.type === 'ClassName' && def.node.type === 'ClassDeclaration') {
     const parent = parents.get(def.node);
-    const atTop = parent?.type === 'Program' || (parent && parents.get(parent)?.type === 'Program');
+    const atTop = parent === body || (parent && isExport(parent) && parents.get(parent) === body);
     if (atTop) return top.set.get(variable.name);
   }
   return undefined;
+}
+
+function isExport(node: ESTree.Node): boolean {
+  return node.type === 'ExportNamedDeclaration' || node.type === 'ExportDefaultDeclaration';
 }
 
 /** The name under which the default export binding is kept when it is not a named declaration. */
@@ -148,7 +188,8 @@ export function accessPath(analysis: ScriptAnalysis, fn: FunctionNode): { root: 
       current = parent;
       continue;
     }
-    if (parent.type === 'Program' || parent.type === 'ExportNamedDeclaration' || parent.type === 'ExportDefaultDeclaration') {
+    if (parent === analysis.body || isExport(parent)) {
+      if (!isTopLevelStatement(analysis, current)) return undefined;
       if ((current.type === 'FunctionDeclaration' || current.type === 'ClassDeclaration') && current.id) return { root: current.id.name, keys };
       return parent.type === 'ExportDefaultDeclaration' ? { root: DEFAULT_EXPORT, keys } : undefined;
     }
@@ -209,8 +250,8 @@ export function isNameWrapper(node: SourceNode, child: SourceNode): boolean {
 /** True when `node` is a statement of the program, directly or inside an `export`. */
 export function isTopLevelStatement(analysis: ScriptAnalysis, node: ESTree.Node): boolean {
   const parent = analysis.parents.get(node);
-  if (parent?.type === 'Program') return true;
-  return (parent?.type === 'ExportNamedDeclaration' || parent?.type === 'ExportDefaultDeclaration') && analysis.parents.get(parent)?.type === 'Program';
+  if (parent === analysis.body) return true;
+  return parent !== undefined && isExport(parent) && analysis.parents.get(parent) === analysis.body;
 }
 
 function hasTopLevelAwait(program: ESTree.Program): boolean {

@@ -13,7 +13,7 @@
  *   module), because Node cannot see the named exports of a native addon's CommonJS module.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Loader, Message, Plugin, PluginBuild } from 'esbuild';
 import { PackagingError } from '../errors.js';
@@ -117,7 +117,7 @@ function externalsPlugin(listed: readonly string[], discoveredNative: Set<string
           discoveredNative.add(owner.name);
           return { errors: [{ text: `package "${owner.name}" loads the native addon "${args.path}"; it must stay external` }] };
         }
-        return { path: `${args.resolveDir}/${args.path}`.replace(/\/\.\//g, '/'), external: true };
+        return { path: resolve(args.resolveDir, args.path), external: true };
       });
     },
   };

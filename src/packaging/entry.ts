@@ -42,8 +42,9 @@ export function reexportEntry(file: string, exportName: string, keys: string[], 
   const from = JSON.stringify(file);
   const path = keys.map((k) => `[${JSON.stringify(k)}]`).join('');
   if (!isModule) {
-    const member = exportName === 'module.exports' ? '' : `[${JSON.stringify(exportName)}]`;
-    return `import __burst_module from ${from};\nexport default __burst_module${member}${path};\n`;
+    // A namespace import works both for real CommonJS and for ESM syntax compiled to CommonJS (tsx).
+    if (exportName === 'module.exports') return `import __burst_module from ${from};\nexport default __burst_module${path};\n`;
+    return `import * as __burst_module from ${from};\nexport default __burst_module[${JSON.stringify(exportName)}]${path};\n`;
   }
   const name = /^[A-Za-z_$][\w$]*$/.test(exportName) ? exportName : JSON.stringify(exportName);
   if (keys.length === 0) return exportName === 'default' ? `export { default } from ${from};\n` : `export { ${name} as default } from ${from};\n`;
@@ -53,7 +54,7 @@ export function reexportEntry(file: string, exportName: string, keys: string[], 
 /** The name under which an ES module statically exports its top-level binding `root`, if it does. */
 export function exportedName(analysis: ScriptAnalysis, root: string): string | undefined {
   if (root === DEFAULT_EXPORT) return 'default';
-  for (const statement of analysis.program.body) {
+  for (const statement of analysis.statements) {
     if (statement.type === 'ExportDefaultDeclaration') {
       const d = statement.declaration;
       if ((d.type === 'Identifier' && d.name === root) || ('id' in d && d.id?.name === root)) return 'default';
@@ -107,10 +108,17 @@ export function virtualEntry(analysis: ScriptAnalysis, fn: FunctionNode, descrip
     );
   } else {
     for (const variable of free.topLevel) keep(analysis, index, unitOf(index, variable, description), kept, description);
-    exported = `(${analysis.source.slice(fn.start, fn.end)})`;
+    // In an array literal the function gets no inferred name: an inline arrow stays anonymous
+    // instead of being called "default".
+    exported = `[${analysis.source.slice(fn.start, fn.end)}][0]`;
   }
-  return `${emit(analysis, kept)}\nexport default ${exported};\n`;
+  // Keeping the script's source map comment lets esbuild chain it (positions are preserved), so
+  // stack traces can point at the original file, e.g. the .ts behind tsx's output.
+  const sourceMap = SOURCE_MAP_COMMENT.exec(analysis.source)?.[0] ?? '';
+  return `${emit(analysis, kept)}\nexport default ${exported};\n${sourceMap.trim()}\n`;
 }
+
+const SOURCE_MAP_COMMENT = /\n\/\/# sourceMappingURL=\S+\s*$/;
 
 function capturedError(description: string, names: string[]): PackagingError {
   const list = names.map((n) => `"${n}"`).join(', ');
@@ -194,7 +202,7 @@ function unitIndex(analysis: ScriptAnalysis): UnitIndex {
     const unit = { statement, node };
     for (const variable of analysis.manager.getDeclaredVariables(node)) index.byVariable.set(variable, unit);
   };
-  for (const statement of analysis.program.body as SourceNode[]) {
+  for (const statement of analysis.statements) {
     if (statement.type === 'ImportDeclaration') {
       for (const spec of statement.specifiers) add(statement, spec as SourceNode);
       continue;
@@ -230,7 +238,7 @@ function emit(analysis: ScriptAnalysis, kept: Set<Unit>): string {
   const { source } = analysis;
   const keptNodes = new Set([...kept].map((u) => u.node));
   const writer = new PositionedWriter(source);
-  for (const statement of analysis.program.body as SourceNode[]) {
+  for (const statement of analysis.statements) {
     const text = statementText(analysis, statement, keptNodes);
     if (text !== undefined) writer.write(statement.start, text);
   }

@@ -57,6 +57,9 @@ export async function locateFunction(fn: Function): Promise<FunctionLocation> {
     throw new PackagingError(`cannot ship ${label}: it is a built-in function with no source; wrap it, e.g. (x) => ${fn.name || 'f'}(x)`);
   }
   const script = scriptSource(s, raw.scriptId);
+  if (script.url.startsWith('node:')) {
+    throw new PackagingError(`cannot ship ${label}: it is part of Node.js itself (${script.url}); wrap it, e.g. (x) => ${fn.name || 'f'}(x)`);
+  }
   const offset = offsetOf(script.source, raw.lineNumber, raw.columnNumber);
   return { script, offset, where: describePosition(script, raw.lineNumber, raw.columnNumber) };
 }
@@ -71,7 +74,11 @@ async function connect(): Promise<Session> {
   }
   if (session) return session;
   const s = new inspector.Session();
-  s.connect();
+  try {
+    s.connect();
+  } catch (cause) {
+    throw new PackagingError(`cannot ship functions: the inspector is not available (${(cause as Error).message})`, { cause });
+  }
   s.on('Debugger.scriptParsed', (message) => {
     const { scriptId, url, isModule } = message.params;
     scriptMeta.set(scriptId, { url, isModule: isModule === true });

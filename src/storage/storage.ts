@@ -306,13 +306,14 @@ export class Storage {
     return t.driver.presign(t.bucket, t.key, { method: options?.method ?? 'GET', expiresSeconds: options?.expiresSeconds ?? 3600 });
   }
 
-  /** Releases the sockets and handles of this storage's drivers. */
+  /** Releases the sockets and handles of this storage's drivers (a driver instance passed in is the caller's to close). */
   async close(): Promise<void> {
-    const all = [this.driverPromise, ...this.schemeDrivers.values()].filter((d): d is Promise<StorageDriver> => d !== undefined);
+    const own = [...this.schemeDrivers.values()];
     this.schemeDrivers.clear();
-    // A driver passed in by the caller is theirs to close.
-    const own = isStorageDriver(this.spec) ? all.slice(1) : all;
-    this.driverPromise = isStorageDriver(this.spec) ? this.driverPromise : undefined;
+    if (!isStorageDriver(this.spec) && this.driverPromise) {
+      own.push(this.driverPromise);
+      this.driverPromise = undefined;
+    }
     await Promise.all(own.map(async (p) => (await p.catch(() => undefined))?.close?.()));
   }
 }

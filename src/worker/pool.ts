@@ -153,7 +153,8 @@ export class ProcessPool {
 
   private pump(): void {
     for (const slot of this.slots) {
-      while (slot.child.connected && slot.inflight.length < MAX_INFLIGHT) {
+      // A process being stopped for a timeout gets no more work.
+      while (slot.child.connected && slot.killAt === undefined && slot.inflight.length < MAX_INFLIGHT) {
         const batch = this.nextBatch();
         if (!batch) return;
         slot.inflight.push(batch);
@@ -268,7 +269,12 @@ export class ProcessPool {
       });
     }
     if (crashed) this.counters.crashed++;
-    for (const [q, calls] of requeue) if (!q.cancelled) q.pending.unshift(...calls);
+    for (const [q, calls] of requeue) {
+      if (q.cancelled) continue;
+      q.pending.unshift(...calls);
+      // The task may have left the queue when its last calls were handed out: put it back in front.
+      if (!this.queue.includes(q)) this.queue.unshift(q);
+    }
     if (!slot.everStarted && slot.inflight.length > 0) this.startupFailures++;
     if (this.startupFailures >= MAX_STARTUP_FAILURES) return this.failEverything(code, signal, slot.stderr.text());
     if (this.queue.some((q) => q.pending.length > 0) || this.slots.size < this.options.size) {

@@ -1,0 +1,188 @@
+/**
+ * The Slurm backend: one `map` is one Slurm array job. Each array task runs `burst worker run` for its
+ * chunk of calls, reading the job from storage and writing results back, so the client never needs a
+ * network path to the nodes. Calls whose task ended without a status (node failure, killed for time
+ * or memory) are reported with Slurm's own state and reason.
+ *
+ * What it leaves out: job arrays larger than the cluster's MaxArraySize are split into several
+ * submissions; heterogeneous jobs and job steps are not used.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BurstError, ConfigError } from '../errors.js';
+import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
+import { formatCallSpec } from '../worker/call-spec.js';
+
+/** Options of the Slurm backend (`new FunctionExecutor({ backend: 'slurm', slurm: {...} })`). */
+export interface SlurmOptions {
+  /** Partition to submit to. @default the cluster's default partition */
+  partition?: string;
+  /** Account to charge. @default none */
+  account?: string;
+  /** Quality of service. @default none */
+  qos?: string;
+  /** Array tasks running at once (`--array=…%N`). @default no limit */
+  maxConcurrency?: number;
+  /** CPUs per array task; also the worker processes each task runs. @default 1 */
+  cpusPerTask?: number;
+  /** Extra sbatch arguments, e.g. `['--constraint=avx2']`. @default [] */
+  sbatchArgs?: string[];
+  /** Path of `node` on the nodes. @default the client's `process.execPath` */
+  nodePath?: string;
+  /** Path of Burst's CLI (`dist/cli/main.js`) on the nodes. @default the client's own */
+  burstPath?: string;
+  /** Working folder of the tasks; its node_modules resolves packages left out of bundles. @default process.cwd() */
+  workDir?: string;
+  /** Where Slurm writes each task's stdout/stderr. @default '/dev/null' */
+  output?: string;
+  /** Environment variables passed to the tasks. @default {} */
+  env?: Record<string, string>;
+}
+
+interface Submission {
+  slurmJobId: string;
+  /** Calls of each array task, by task index. */
+  tasks: number[][];
+}
+
+/** Creates the Slurm backend. */
+export function slurm(options: SlurmOptions, context: BackendContext): ComputeBackend {
+  return new SlurmBackend(validate(options), context);
+}
+
+function validate(o: SlurmOptions): SlurmOptions {
+  const positive = (key: keyof SlurmOptions): void => {
+    const v = o[key];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) throw new ConfigError(`slurm.${key} must be a positive integer, got ${JSON.stringify(v)}`, { keyPath: `slurm.${key}`, backend: 'slurm' });
+  };
+  positive('maxConcurrency');
+  positive('cpusPerTask');
+  for (const key of ['partition', 'account', 'qos', 'nodePath', 'burstPath', 'workDir', 'output'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ConfigError(`slurm.${key} must be a non-empty string, got ${JSON.stringify(v)}`, { keyPath: `slurm.${key}`, backend: 'slurm' });
+  }
+  if (o.sbatchArgs !== undefined && (!Array.isArray(o.sbatchArgs) || !o.sbatchArgs.every((a) => typeof a === 'string'))) {
+    throw new ConfigError('slurm.sbatchArgs must be an array of strings', { keyPath: 'slurm.sbatchArgs', backend: 'slurm' });
+  }
+  return o;
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
+}
+
+function defaultBurstPath(): string {
+  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));
+  return dist;
+}
+
+function run(command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(Object.assign(new Error(stderr.trim() || `${command} exited with ${code}`), { stderr, code }))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+class SlurmBackend implements ComputeBackend {
+  readonly name = 'slurm';
+  private readonly submissions = new Map<string, Submission[]>();
+  private readonly burstPath: string;
+
+  constructor(private readonly o: SlurmOptions, private readonly context: BackendContext) {
+    if (!onPath('sbatch')) {
+      throw new ConfigError('the slurm backend needs the sbatch command, and it is not on PATH: run on a Slurm login node or add Slurm\'s bin folder to PATH', { backend: 'slurm', keyPath: 'backend' });
+    }
+    if (!context.storageIsRemote) {
+      throw new ConfigError(`the ${context.storage.driver} storage is not reachable from Slurm nodes: use "s3", or "fs" with { shared: true } on a filesystem every node mounts at the same path`, { backend: 'slurm', keyPath: 'storage' });
+    }
+    this.burstPath = o.burstPath ?? defaultBurstPath();
+  }
+
+  async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    const chunk = job.chunksize;
+    const tasks: number[][] = [];
+    for (let i = 0; i < callIds.length; i += chunk) tasks.push(callIds.slice(i, i + chunk));
+    const workers = this.o.cpusPerTask ?? 1;
+    const spec = formatCallSpec(callIds);
+    const command = [this.o.nodePath ?? process.execPath, this.burstPath, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', spec, '--attempt', String(attempt), '--task-index', '$SLURM_ARRAY_TASK_ID', '--chunksize', String(chunk), '--workers', String(workers)];
+    const script = `#!/bin/sh\nexec ${command.map((a) => (a.startsWith('$') ? `"${a}"` : shellQuote(a))).join(' ')}\n`;
+    const args = ['--parsable', `--array=0-${tasks.length - 1}${this.o.maxConcurrency ? `%${this.o.maxConcurrency}` : ''}`, `--job-name=burst-${job.executorId}-${job.jobId}`, `--cpus-per-task=${workers}`, `--output=${this.o.output ?? '/dev/null'}`, `--chdir=${this.o.workDir ?? process.cwd()}`];
+    args.push(`--time=${Math.max(1, Math.ceil((job.timeoutSeconds * chunk) / 60) + 1)}`);
+    if (job.runtimeMemoryMB) args.push(`--mem=${job.runtimeMemoryMB * workers + 256}M`);
+    if (this.o.partition) args.push(`--partition=${this.o.partition}`);
+    if (this.o.account) args.push(`--account=${this.o.account}`);
+    if (this.o.qos) args.push(`--qos=${this.o.qos}`);
+    args.push(...(this.o.sbatchArgs ?? []));
+    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage) };
+    let out: { stdout: string };
+    try {
+      out = await run('sbatch', args, script, env);
+    } catch (err) {
+      throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, { backend: 'slurm', jobId: job.jobId, cause: err });
+    }
+    const slurmJobId = out.stdout.trim().split(';')[0] as string;
+    const list = this.submissions.get(job.jobKey) ?? [];
+    list.push({ slurmJobId, tasks });
+    this.submissions.set(job.jobKey, list);
+  }
+
+  async lostCalls(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>> {
+    const wanted = new Set(callIds);
+    const lost = new Map<number, LostCallInfo>();
+    for (const sub of this.submissions.get(job.jobKey) ?? []) {
+      const states = await taskStates(sub.slurmJobId);
+      sub.tasks.forEach((calls, index) => {
+        const state = states.get(index);
+        if (!state || !ENDED.has(state.state)) return;
+        for (const id of calls) if (wanted.has(id) && !lost.has(id)) lost.set(id, state);
+      });
+    }
+    return lost;
+  }
+
+  async cancel(job: JobDescriptor): Promise<void> {
+    const ids = (this.submissions.get(job.jobKey) ?? []).map((s) => s.slurmJobId);
+    if (ids.length) await run('scancel', ids).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const ids = [...this.submissions.values()].flat().map((s) => s.slurmJobId);
+    this.submissions.clear();
+    if (ids.length) await run('scancel', ids).catch(() => undefined);
+  }
+}
+
+/** Slurm states in which a task will never write anything more. */
+const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
+
+/** The state, reason and exit code of each task of an array job, from `scontrol show job`. */
+async function taskStates(slurmJobId: string): Promise<Map<number, LostCallInfo>> {
+  const out = new Map<number, LostCallInfo>();
+  const text = await new Promise<string>((resolve) => {
+    execFile('scontrol', ['-o', 'show', 'job', slurmJobId], (err, stdout) => resolve(err ? '' : stdout));
+  });
+  for (const line of text.split('\n')) {
+    const field = (name: string): string | undefined => new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(line)?.[1];
+    const range = field('ArrayTaskId');
+    const state = field('JobState');
+    if (range === undefined || state === undefined) continue;
+    const [exit, signal] = (field('ExitCode') ?? '0:0').split(':');
+    const reason = field('Reason');
+    const info: LostCallInfo = { state, exitCode: Number(exit), signal: signal && signal !== '0' ? `signal ${signal}` : null, ...(reason && reason !== 'None' ? { reason } : {}) };
+    // A line may stand for a range of pending tasks, e.g. "4-9%2".
+    const m = /^(\d+)(?:-(\d+))?/.exec(range);
+    if (!m) continue;
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.set(i, info);
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+/**
+ * The storage layer's public surface: the driver contract, the registry (names → lazy imports), the
+ * driver factories, storage URIs and the user-facing `Storage` class.
+ *
+ * Importing this module loads no SDK: the s3 driver imports the AWS SDK on first use.
+ */
+export type * from './types.js';
+export { isPrefixEntry } from './types.js';
+export { createStorage, isStorageDriver, registerStorage, storageDrivers, type StorageFactory, type StorageLoader } from './registry.js';
+export { memory, type MemoryOptions } from './memory.js';
+export { fs, type FsOptions } from './fs.js';
+export { s3, type S3Options } from './s3.js';
+export {
+  formatStorageUri,
+  isStorageUri,
+  parseStorageUri,
+  resolveStorageUri,
+  type StorageLocation,
+  type UriDefaults,
+} from './uri.js';
+export { Storage, type CommonStorageOptions, type StorageBackendOptions, type StorageOptions } from './storage.js';
+export { StorageBucket } from './storage-bucket.js';

@@ -1,0 +1,231 @@
+/**
+ * The s3 driver against a real Ceph RADOS Gateway (started by test/services.ts): the shared suite,
+ * then what only S3 has: credentials, unreachable endpoints, retries, multipart, presigned URLs.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import {
+  CancelledError,
+  InvalidKeyError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  StorageAuthError,
+  StorageUnavailableError,
+} from '../../src/errors.js';
+import { createStorage } from '../../src/storage/registry.js';
+import { s3, type S3Options } from '../../src/storage/s3.js';
+import { partSizeFor } from '../../src/storage/s3-transfer.js';
+import type { StorageDriver } from '../../src/storage/types.js';
+import { ensureCeph } from '../services.js';
+import { startFaultyProxy } from './faulty-proxy.js';
+import { dropBucket, gatedStream, patternBytes, rejectsWith, uniqueBucket } from './helpers.js';
+import { storageConformance } from './suite.js';
+
+const MiB = 1024 * 1024;
+const ceph = await ensureCeph();
+const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
+const server: S3Options = 'skip' in ceph ? {} : { endpoint: ceph.endpoint, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, region: ceph.region };
+/** Small parts so that the suite's 6 MiB objects go through multipart upload and parallel ranged reads. */
+const small: S3Options = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, downloadPartSize: 1 * MiB };
+
+storageConformance('s3 on Ceph RGW', () => s3({ ...server, ...small }), { skip });
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+async function multipartUploads(driver: StorageDriver, bucket: string): Promise<string[]> {
+  const { S3Client, ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ ...server, forcePathStyle: true, credentials: { accessKeyId: server.accessKeyId as string, secretAccessKey: server.secretAccessKey as string } } as never);
+  try {
+    const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    return (out.Uploads ?? []).map((u) => u.Key ?? '');
+  } finally {
+    client.destroy();
+    void driver;
+  }
+}
+
+describe('s3 driver on Ceph RGW', { skip }, () => {
+  let driver: StorageDriver;
+  const bucket = uniqueBucket('s3');
+  before(async () => {
+    driver = s3({ ...server, ...small });
+    await driver.createBucket(bucket);
+  });
+  after(async () => {
+    await dropBucket(driver, bucket);
+    await driver.close?.();
+  });
+
+  it('bad credentials fail with StorageAuthError that never shows the secret', async () => {
+    const secret = 'wrong-secret-DO-NOT-PRINT-1234567890';
+    for (const creds of [
+      { accessKeyId: server.accessKeyId as string, secretAccessKey: secret },
+      { accessKeyId: 'NOSUCHKEY0000000000', secretAccessKey: secret },
+    ]) {
+      const bad = s3({ ...server, ...creds, maxAttempts: 2 });
+      try {
+        for (const op of [() => bad.put(bucket, 'auth/x', 'v'), () => bad.get(bucket, 'auth/x'), () => bad.head(bucket, 'auth/x'), () => bad.bucketExists(bucket)]) {
+          const err = await rejectsWith(op, StorageAuthError, [ceph.endpoint as string]);
+          assert.ok(!err.message.includes(secret), `secret leaked in: ${err.message}`);
+          assert.ok(!String(err.stack).includes(secret));
+          assert.ok(!JSON.stringify({ ...err }).includes(secret));
+        }
+      } finally {
+        await bad.close?.();
+      }
+    }
+  });
+
+  it('an unreachable endpoint fails with StorageUnavailableError naming it, after bounded retries', { timeout: 120_000 }, async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const down = s3({ ...server, endpoint, maxAttempts: 3, connectTimeoutMs: 1000 });
+    try {
+      const err = await rejectsWith(down.get('any', 'key'), StorageUnavailableError, [endpoint, 'ECONNREFUSED']);
+      assert.match(err.message, /after 3 attempts/);
+      await rejectsWith(down.put('any', 'key', 'v'), StorageUnavailableError, [endpoint]);
+      await rejectsWith(down.bucketExists('any'), StorageUnavailableError, [endpoint]);
+      // Invalid keys are refused before any request, so they are not reported as connection errors.
+      await rejectsWith(down.put('any', '', 'v'), InvalidKeyError);
+    } finally {
+      await down.close?.();
+    }
+  });
+
+  it('retries throttling and 5xx answers with backoff, then succeeds', async () => {
+    let failuresLeft = 4;
+    const proxy = await startFaultyProxy(server.endpoint as string, () => {
+      if (failuresLeft <= 0) return undefined;
+      return failuresLeft-- % 2 === 0 ? [503, 'SlowDown'] : [500, 'InternalError'];
+    });
+    const flaky = s3({ ...server, endpoint: proxy.endpoint, maxAttempts: 5 });
+    try {
+      await flaky.put(bucket, 'retry/obj', 'survived');
+      assert.equal(Buffer.from(await flaky.get(bucket, 'retry/obj')).toString(), 'survived');
+      assert.equal(proxy.injected, 4);
+    } finally {
+      await flaky.close?.();
+      await proxy.close();
+    }
+  });
+
+  it('gives up on a store that keeps answering 503 with StorageUnavailableError', async () => {
+    const proxy = await startFaultyProxy(server.endpoint as string, () => [503, 'SlowDown']);
+    const busy = s3({ ...server, endpoint: proxy.endpoint, maxAttempts: 3 });
+    try {
+      const err = await rejectsWith(busy.get(bucket, 'retry/obj'), StorageUnavailableError, ['SlowDown', proxy.endpoint]);
+      assert.match(err.message, /after 3 attempts/);
+      assert.equal(proxy.injected, 3);
+    } finally {
+      await busy.close?.();
+      await proxy.close();
+    }
+  });
+
+  it('uploads 64 MiB in 5 MiB parts from a stream and reads it back with parallel ranged GETs', async () => {
+    const data = patternBytes(64 * MiB + 123, 7);
+    const chunks = Array.from({ length: Math.ceil(data.length / (3 * MiB)) }, (_, i) => data.subarray(i * 3 * MiB, (i + 1) * 3 * MiB));
+    let progress = 0;
+    const { etag } = await driver.put(bucket, 'big/64m', Readable.from(chunks), { onProgress: (n) => (progress = n) });
+    assert.ok(etag, 'an etag, even though Ceph sends none after CompleteMultipartUpload');
+    assert.equal(progress, data.length);
+    const head = await driver.head(bucket, 'big/64m');
+    assert.equal(head.size, data.length);
+    assert.equal(head.etag, etag);
+    assert.match(etag, /-13$/, 'a multipart ETag (13 parts of 5 MiB)');
+    assert.ok(Buffer.from(await driver.get(bucket, 'big/64m')).equals(data));
+    assert.ok(Buffer.from(await driver.get(bucket, 'big/64m', { range: { offset: 10 * MiB - 5, length: 20 * MiB } })).equals(data.subarray(10 * MiB - 5, 30 * MiB - 5)));
+    await driver.delete(bucket, ['big/64m']);
+  });
+
+  it('an aborted multipart upload leaves no object and no pending upload', { timeout: 60_000 }, async () => {
+    const ac = new AbortController();
+    const gated = gatedStream(patternBytes(12 * MiB, 1), patternBytes(MiB, 2));
+    const writing = driver.put(bucket, 'abort/mp', gated.stream, { signal: ac.signal });
+    await gated.sentFirst;
+    ac.abort();
+    gated.fail(new Error('not sent'));
+    await rejectsWith(writing, CancelledError, ['abort/mp']);
+    assert.equal(await driver.exists(bucket, 'abort/mp'), false);
+    // lib-storage may still be finishing a part it had in flight; its abort follows right after.
+    let pending = await multipartUploads(driver, bucket);
+    for (let i = 0; i < 100 && pending.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      pending = await multipartUploads(driver, bucket);
+    }
+    assert.deepEqual(pending, []);
+  });
+
+  it('sizes parts so that a 5 GiB (or 5 TiB) object needs at most 10,000 parts', () => {
+    for (const size of [5 * 1024 * MiB, 5 * 1024 * 1024 * MiB, 100 * MiB]) {
+      const part = partSizeFor(size, 5 * MiB);
+      assert.ok(Math.ceil(size / part) <= 10_000, `${size} bytes in parts of ${part}`);
+      assert.ok(part >= 5 * MiB);
+    }
+    assert.equal(partSizeFor(undefined, 16 * MiB), 16 * MiB);
+  });
+
+  it('presigns GET and PUT URLs that work with plain HTTP', async () => {
+    const putUrl = await driver.presign!(bucket, 'presigned/obj', { method: 'PUT', expiresSeconds: 60 });
+    const put = await fetch(putUrl, { method: 'PUT', body: 'via presigned PUT' });
+    assert.equal(put.status, 200);
+    const getUrl = await driver.presign!(bucket, 'presigned/obj', { method: 'GET', expiresSeconds: 60 });
+    assert.ok(!getUrl.includes(server.secretAccessKey as string));
+    const got = await fetch(getUrl);
+    assert.equal(await got.text(), 'via presigned PUT');
+    await driver.delete(bucket, ['presigned/obj']);
+  });
+
+  it('is re-created from its config (what a worker does) and sees the same objects', async () => {
+    await driver.put(bucket, 'config/obj', 'same');
+    const again = await createStorage(JSON.parse(JSON.stringify(driver.config)));
+    try {
+      assert.equal(again.name, 's3');
+      assert.equal(Buffer.from(await again.get(bucket, 'config/obj')).toString(), 'same');
+    } finally {
+      await again.close?.();
+    }
+  });
+
+  it('pages listings with small pages and merges common prefixes in order', async () => {
+    const paged = s3({ ...server, listPageSize: 2 });
+    try {
+      const keys = ['pg/a/1', 'pg/a/2', 'pg/b', 'pg/c/1', 'pg/d', 'pg/e', 'pg/f/9'];
+      await Promise.all(keys.map((k) => driver.put(bucket, k, k)));
+      const names: string[] = [];
+      for await (const e of paged.list(bucket, 'pg/', { delimiter: '/' })) names.push('prefix' in e ? `P:${e.prefix}` : e.key);
+      assert.deepEqual(names, ['P:pg/a/', 'pg/b', 'P:pg/c/', 'pg/d', 'pg/e', 'P:pg/f/']);
+      const all: string[] = [];
+      for await (const e of paged.list(bucket, 'pg/')) if (!('prefix' in e)) all.push(e.key);
+      assert.deepEqual(all, keys);
+      await driver.delete(bucket, keys);
+    } finally {
+      await paged.close?.();
+    }
+  });
+
+  it('tells a missing key from a missing bucket, without an extra request for a bucket just used', async () => {
+    const proxy = await startFaultyProxy(server.endpoint as string, () => undefined);
+    const watched = s3({ ...server, endpoint: proxy.endpoint });
+    try {
+      await watched.put(bucket, 'seen/obj', 'v');
+      const before = proxy.seen.length;
+      await rejectsWith(watched.head(bucket, 'never/there'), NoSuchKeyError, ['never/there', bucket]);
+      assert.equal(proxy.seen.length - before, 1, `requests: ${proxy.seen.slice(before).join(', ')}`);
+      const other = uniqueBucket('gone');
+      await rejectsWith(watched.head(other, 'k'), NoSuchBucketError, [other]);
+      await rejectsWith(watched.exists(other, 'k'), NoSuchBucketError, [other]);
+    } finally {
+      await watched.close?.();
+      await proxy.close();
+    }
+  });
+});
