@@ -35,3 +35,6 @@ export type { ComputeBackend, BackendContext, BackendFactory, JobDescriptor, Los
 export type { LocalhostOptions } from './backends/localhost.js';
 export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
 export { VERSION } from './version.js';
+export { Storage, StorageBucket, createStorage, registerStorage, memory, fs, s3, parseStorageUri, formatStorageUri } from './storage/index.js';
+export type { StorageOptions, MemoryOptions, FsOptions, S3Options } from './storage/index.js';
+export type { SlurmOptions } from './backends/slurm.js';

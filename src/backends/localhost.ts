@@ -94,6 +94,7 @@ class StorageLocalhost implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    for (const id of callIds) this.ended.delete(`${job.jobKey}/${id}`); // a retry: forget how the last attempt ended
     for (let i = 0; i < callIds.length; i += job.chunksize) {
       this.waiting.push({ job, callIds: callIds.slice(i, i + job.chunksize), attempt });
     }

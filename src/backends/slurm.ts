@@ -47,6 +47,12 @@ interface Submission {
   tasks: number[][];
 }
 
+/** Where a call's latest attempt runs: a submission and its array task. */
+interface Placement {
+  sub: Submission;
+  task: number;
+}
+
 /** Creates the Slurm backend. */
 export function slurm(options: SlurmOptions, context: BackendContext): ComputeBackend {
   return new SlurmBackend(validate(options), context);
@@ -96,6 +102,8 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 class SlurmBackend implements ComputeBackend {
   readonly name = 'slurm';
   private readonly submissions = new Map<string, Submission[]>();
+  /** The latest placement of each call, by `<jobKey>/<callId>`: a retry replaces the earlier one. */
+  private readonly placements = new Map<string, Placement>();
   private readonly burstPath: string;
 
   constructor(private readonly o: SlurmOptions, private readonly context: BackendContext) {
@@ -131,21 +139,25 @@ class SlurmBackend implements ComputeBackend {
       throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, { backend: 'slurm', jobId: job.jobId, cause: err });
     }
     const slurmJobId = out.stdout.trim().split(';')[0] as string;
+    const sub: Submission = { slurmJobId, tasks };
     const list = this.submissions.get(job.jobKey) ?? [];
-    list.push({ slurmJobId, tasks });
+    list.push(sub);
     this.submissions.set(job.jobKey, list);
+    tasks.forEach((calls, task) => {
+      for (const id of calls) this.placements.set(`${job.jobKey}/${id}`, { sub, task });
+    });
   }
 
   async lostCalls(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>> {
-    const wanted = new Set(callIds);
     const lost = new Map<number, LostCallInfo>();
-    for (const sub of this.submissions.get(job.jobKey) ?? []) {
-      const states = await taskStates(sub.slurmJobId);
-      sub.tasks.forEach((calls, index) => {
-        const state = states.get(index);
-        if (!state || !ENDED.has(state.state)) return;
-        for (const id of calls) if (wanted.has(id) && !lost.has(id)) lost.set(id, state);
-      });
+    const states = new Map<string, Promise<Map<number, LostCallInfo>>>();
+    for (const id of callIds) {
+      const placed = this.placements.get(`${job.jobKey}/${id}`);
+      if (!placed) continue;
+      let pending = states.get(placed.sub.slurmJobId);
+      if (!pending) states.set(placed.sub.slurmJobId, (pending = taskStates(placed.sub.slurmJobId)));
+      const state = (await pending).get(placed.task);
+      if (state && ENDED.has(state.state)) lost.set(id, state);
     }
     return lost;
   }
@@ -158,6 +170,7 @@ class SlurmBackend implements ComputeBackend {
   async close(): Promise<void> {
     const ids = [...this.submissions.values()].flat().map((s) => s.slurmJobId);
     this.submissions.clear();
+    this.placements.clear();
     if (ids.length) await run('scancel', ids).catch(() => undefined);
   }
 }

@@ -12,6 +12,7 @@ import {
   OutOfMemoryError,
   SerializationError,
   CancelledError,
+  Storage,
   type ExecutorOptions,
 } from '../../src/index.ts';
 import { addSeven, misbehave, flaky, describeCall, roundTripStorage, sum, sleepMs, type Act } from '../fixtures/tasks.ts';
@@ -203,8 +204,15 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     });
 
     it('ctx.storage reaches the executor storage from inside a task', async () => {
-      const keys = await fexec.getResult(await fexec.map(roundTripStorage, [1, 2], { extraArgs: { bucket: fexec.options.bucket } }));
-      assert.equal(keys.length, 2);
+      const bucket = fexec.options.bucket;
+      const keys = await fexec.getResult(await fexec.map(roundTripStorage, [1, 2], { extraArgs: { bucket } }));
+      const name = typeof base.storage === 'string' ? base.storage : 'fs';
+      const storage = new Storage({ backend: name, ...((base as Record<string, unknown>)[name] as object) });
+      try {
+        assert.deepEqual(await Promise.all(keys.map((k) => storage.getText(bucket, k))), ['value 1', 'value 2']);
+      } finally {
+        await storage.close();
+      }
     });
 
     it('close() settles pending calls with CancelledError', async () => {

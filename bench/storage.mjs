@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Storage benchmark on the Ceph RADOS Gateway: Burst's s3 driver against curl on the same gateway.
+//
+//   node bench/storage.mjs [--mib 1024] [--trials 3]
+//
+// Rows (each the median of interleaved trials, MB = 10^6 bytes):
+//   put         1 GiB multipart PUT from a file          vs  curl -T file (one signed PUT)
+//   getMemory   1 GiB get() into memory, parallel ranges vs  curl -o /dev/shm/... (also RAM)
+//   getFile     1 GiB download to a file, parallel ranges vs  curl -o file (same folder)
+//   getSink     1 GiB parallel ranged reads, discarded   vs  curl -o /dev/null
+// Writes the JSON to bench/results/storage.json and prints it.
+//
+// The gateway comes from BURST_BENCH_S3_ENDPOINT / _ACCESS_KEY / _SECRET_KEY / _REGION, else from
+// scripts/services/ceph.sh (started if needed). Uses dist/ when built, else the sources through tsx.
+import { execFile, execFileSync } from 'node:child_process';
+import { randomFillSync, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, openSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = new URL('..', import.meta.url).pathname;
+const { values: args } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, trials: { type: 'string', default: '3' } } });
+const MiB = 1024 * 1024;
+const size = Number(args.mib) * MiB;
+const trials = Number(args.trials);
+
+async function loadBurst() {
+  if (existsSync(join(root, 'dist/storage/index.js'))) {
+    return { ...(await import(join(root, 'dist/storage/index.js'))), ...(await import(join(root, 'dist/storage/local-transfer.js'))) };
+  }
+  const { register } = await import('tsx/esm/api');
+  register();
+  return { ...(await import(join(root, 'src/storage/index.ts'))), ...(await import(join(root, 'src/storage/local-transfer.ts'))) };
+}
+
+function gateway() {
+  const e = process.env;
+  if (e.BURST_BENCH_S3_ENDPOINT) {
+    return { endpoint: e.BURST_BENCH_S3_ENDPOINT, accessKeyId: e.BURST_BENCH_S3_ACCESS_KEY, secretAccessKey: e.BURST_BENCH_S3_SECRET_KEY, region: e.BURST_BENCH_S3_REGION ?? 'us-east-1' };
+  }
+  const script = join(root, 'scripts/services/ceph.sh');
+  execFileSync('bash', [script, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const vars = Object.fromEntries(
+    execFileSync('bash', [script, 'env']).toString().split('\n').map((l) => /^export (\w+)=(.*)$/.exec(l.trim())).filter(Boolean).map((m) => [m[1], m[2].replace(/^'(.*)'$/, '$1')]),
+  );
+  return { endpoint: vars.BURST_TEST_S3_ENDPOINT, accessKeyId: vars.BURST_TEST_S3_ACCESS_KEY, secretAccessKey: vars.BURST_TEST_S3_SECRET_KEY, region: vars.BURST_TEST_S3_REGION };
+}
+
+/** Runs curl signed with SigV4 (credentials passed by argument, never printed); returns seconds. */
+function curl(gw, extra) {
+  return new Promise((resolve, reject) => {
+    const a = ['-sS', '--fail', '--aws-sigv4', `aws:amz:${gw.region}:s3`, '--user', `${gw.accessKeyId}:${gw.secretAccessKey}`, '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '-w', '%{time_total}', ...extra];
+    execFile('curl', a, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`curl failed: ${stderr}`)) : resolve(Number(stdout.trim()))));
+  });
+}
+
+async function timed(fn) {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+function makeSource(path) {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.allocUnsafe(8 * MiB);
+  for (let done = 0; done < size; done += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, size - done));
+  closeSync(fd);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mbps = (seconds) => Math.round(size / 1e6 / seconds);
+
+async function main() {
+  const burst = await loadBurst();
+  const gw = gateway();
+  const settings = { partSize: 32 * MiB, uploadConcurrency: 4, downloadPartSize: 32 * MiB, downloadConcurrency: 4 };
+  const driver = burst.s3({ endpoint: gw.endpoint, accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey, region: gw.region, ...settings });
+  const bucket = `burst-bench-${randomBytes(4).toString('hex')}`;
+  const url = (key) => `${gw.endpoint}/${bucket}/${key}`;
+  const work = join(tmpdir(), `burst-bench-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const source = join('/dev/shm', `burst-bench-src-${process.pid}`);
+  makeSource(source);
+  const times = { put: { curl: [], burst: [] }, getMemory: { curl: [], burst: [] }, getFile: { curl: [], burst: [] }, getSink: { curl: [], burst: [] } };
+  await driver.createBucket(bucket);
+  try {
+    for (let t = 0; t < trials; t++) {
+      // Alternate who goes first, so that neither always runs on a warmer (or busier) gateway.
+      const order = t % 2 === 0 ? ['curl', 'burst'] : ['burst', 'curl'];
+      for (const who of order) {
+        times.put[who].push(who === 'curl'
+          ? await curl(gw, ['-T', source, url('curl-put'), '-o', '/dev/null'])
+          : await timed(() => driver.put(bucket, 'burst-put', createReadStream(source, { highWaterMark: MiB }))));
+      }
+      for (const who of order) {
+        const shm = join('/dev/shm', `burst-bench-get-${process.pid}`);
+        times.getMemory[who].push(who === 'curl'
+          ? await curl(gw, [url('curl-put'), '-o', shm])
+          : await timed(async () => {
+            const bytes = await driver.get(bucket, 'burst-put');
+            if (bytes.byteLength !== size) throw new Error(`got ${bytes.byteLength} bytes`);
+          }));
+        rmSync(shm, { force: true });
+      }
+      for (const who of order) {
+        const file = join(work, `${who}.bin`);
+        times.getFile[who].push(who === 'curl'
+          ? await curl(gw, [url('curl-put'), '-o', file])
+          : await timed(() => burst.downloadFile(driver, bucket, { key: 'burst-put', path: file, size }, undefined, { partSize: settings.downloadPartSize, concurrency: settings.downloadConcurrency })));
+        if (statSync(file).size !== size) throw new Error(`${who} wrote a file of the wrong size`);
+        rmSync(file);
+      }
+      for (const who of order) {
+        times.getSink[who].push(who === 'curl'
+          ? await curl(gw, [url('curl-put'), '-o', '/dev/null'])
+          : await timed(() => sinkRanges(driver, bucket, 'burst-put', settings)));
+      }
+      process.stderr.write(`trial ${t + 1}/${trials} done\n`);
+    }
+  } finally {
+    await driver.delete(bucket, ['curl-put', 'burst-put']).catch(() => undefined);
+    await driver.deleteBucket(bucket).catch(() => undefined);
+    await driver.close();
+    rmSync(source, { force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+  const rows = {};
+  for (const [name, t] of Object.entries(times)) {
+    const curlMBps = mbps(median(t.curl));
+    const burstMBps = mbps(median(t.burst));
+    rows[name] = { burstMBps, curlMBps, ratio: Math.round((burstMBps / curlMBps) * 100) / 100, burstRuns: t.burst.map(mbps), curlRuns: t.curl.map(mbps) };
+  }
+  const result = {
+    date: new Date().toISOString(),
+    objectBytes: size,
+    trials,
+    gateway: 'Ceph RGW (memstore OSD) on loopback',
+    machine: { cpus: cpus().length, node: process.version, curl: execFileSync('curl', ['--version']).toString().split('\n')[0] },
+    settings,
+    ...rows,
+  };
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/storage.json'), text);
+  process.stdout.write(text);
+}
+
+/** Parallel ranged reads of a whole object, each streamed and discarded (what curl -o /dev/null does). */
+async function sinkRanges(driver, bucket, key, s) {
+  const offsets = Array.from({ length: Math.ceil(size / s.downloadPartSize) }, (_, i) => i * s.downloadPartSize);
+  let next = 0;
+  let total = 0;
+  const worker = async () => {
+    while (next < offsets.length) {
+      const offset = offsets[next++];
+      for await (const chunk of await driver.getStream(bucket, key, { range: { offset, length: s.downloadPartSize } })) total += chunk.length;
+    }
+  };
+  await Promise.all(Array.from({ length: s.downloadConcurrency }, worker));
+  if (total !== size) throw new Error(`read ${total} bytes`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/storage: ${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});
