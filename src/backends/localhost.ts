@@ -84,7 +84,9 @@ class StorageLocalhost implements ComputeBackend {
   private readonly waiting: Invocation[] = [];
   private readonly running = new Set<ChildProcess>();
   /** Calls whose process ended, with how: the monitor asks through lostCalls. */
-  private readonly ended = new Map<string, LostCallInfo>();
+  private readonly ended = new Map<string, LostCallInfo & { at: number }>();
+  /** The latest invocation of each call, by `<jobKey>/<callId>`. */
+  private readonly latest = new Map<string, Invocation>();
   private closed = false;
 
   constructor(private readonly context: BackendContext) {
@@ -94,9 +96,14 @@ class StorageLocalhost implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    for (const id of callIds) this.ended.delete(`${job.jobKey}/${id}`); // a retry: forget how the last attempt ended
     for (let i = 0; i < callIds.length; i += job.chunksize) {
-      this.waiting.push({ job, callIds: callIds.slice(i, i + job.chunksize), attempt });
+      const inv: Invocation = { job, callIds: callIds.slice(i, i + job.chunksize), attempt };
+      for (const id of inv.callIds) {
+        // A retry: forget how the last attempt ended, and ignore it if its process ends only now.
+        this.ended.delete(`${job.jobKey}/${id}`);
+        this.latest.set(`${job.jobKey}/${id}`, inv);
+      }
+      this.waiting.push(inv);
     }
     this.startMore();
   }
@@ -119,13 +126,18 @@ class StorageLocalhost implements ComputeBackend {
     child.once('exit', (code, signal) => {
       this.running.delete(child);
       for (const id of inv.callIds) {
-        this.ended.set(`${inv.job.jobKey}/${id}`, { state: code === 0 ? 'COMPLETED' : 'FAILED', exitCode: code, signal, reason: stderr.text().trim().split('\n').slice(-3).join('\n') });
+        if (this.latest.get(`${inv.job.jobKey}/${id}`) !== inv) continue;
+        this.latest.delete(`${inv.job.jobKey}/${id}`);
+        this.ended.set(`${inv.job.jobKey}/${id}`, { at: Date.now(), state: code === 0 ? 'COMPLETED' : 'FAILED', exitCode: code, signal, reason: stderr.text().trim().split('\n').slice(-3).join('\n') });
       }
       this.startMore();
     });
   }
 
   async lostCalls(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>> {
+    // The monitor asks every few seconds; an ending older than this was either reported or not needed.
+    const stale = Date.now() - 60_000;
+    for (const [key, info] of this.ended) if (info.at < stale) this.ended.delete(key);
     const lost = new Map<number, LostCallInfo>();
     for (const id of callIds) {
       const info = this.ended.get(`${job.jobKey}/${id}`);
