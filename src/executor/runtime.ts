@@ -7,6 +7,7 @@ import type { ComputeBackend } from '../backends/types.js';
 import type { ResolvedOptions } from '../config/defaults.js';
 import { ConfigError } from '../errors.js';
 import { StorageMonitor } from '../monitor/storage-monitor.js';
+import { StatusBatchWriter } from '../monitor/status-batches.js';
 import { createStorage } from '../storage/index.js';
 import type { StorageDriver } from '../storage/types.js';
 
@@ -24,6 +25,7 @@ export class Runtime {
   /** Bundle hashes known to be in storage, and local bundle paths by hash. */
   readonly uploaded = new Set<string>();
   readonly localBundles = new Map<string, string>();
+  private readonly writers = new Map<string, StatusBatchWriter>();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -58,6 +60,17 @@ export class Runtime {
     return { storage, backend, monitor };
   }
 
+  /** The status-batch writer of an IPC job (created on first use). */
+  statusWriter(jobKey: string): StatusBatchWriter {
+    let w = this.writers.get(jobKey);
+    if (!w) {
+      if (!this.parts) throw new Error('runtime not ready');
+      w = new StatusBatchWriter(this.parts.storage, this.options.bucket, jobKey);
+      this.writers.set(jobKey, w);
+    }
+    return w;
+  }
+
   /** Counters of the backend and monitor, for tests and stats. */
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -71,6 +84,8 @@ export class Runtime {
   async close(): Promise<void> {
     const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     if (!parts) return;
+    await Promise.all([...this.writers.values()].map((w) => w.flush()));
+    this.writers.clear();
     parts.monitor.stop();
     await parts.backend.close();
     await parts.storage.close?.();

@@ -12,7 +12,7 @@ import type { Future } from './future.js';
 import type { Runtime } from './runtime.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
 import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
-import { writeBundleFile } from '../worker/bundle-file.js';
+import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
@@ -59,15 +59,18 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   if (backend.direct) {
     let bundlePath = runtime.localBundles.get(bundle.hash);
     if (!bundlePath) {
-      bundlePath = await writeBundleFile(bundle.hash, bundle.code, bundle.packageRoot ?? process.cwd());
+      bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
       runtime.localBundles.set(bundle.hash, bundlePath);
     }
+    const log = runtime.statusWriter(job.jobKey);
+    await writeManifest(runtime, job, bundle.hash, bundle.description, [], o, 'ipc');
     const poolJob: PoolJob = { executorId: runtime.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
     const direct = backend.direct;
     const run = (calls: PoolCall[]): void => {
       direct.submit({ job: poolJob, calls, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
     };
     const onRecord = (record: CallRecord): void => {
+      log.add(record);
       settle(futures, record, o, context, () => record.value, (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
     };
     run(inputs.map((input, callId) => ({ callId, attempt: 1, input })));
@@ -106,12 +109,19 @@ async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, desc
     ranges.push(offset, b.length);
     offset += b.length;
   }
+  await storage.put(job.bucket, keys.data(job.jobKey), Buffer.concat(blobs));
+  await writeManifest(runtime, job, hash, description, ranges, o, 'storage');
+}
+
+/** Writes the job's manifest; for IPC jobs it records the job without its data. */
+async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage'): Promise<void> {
+  const { storage } = await runtime.ready();
   const manifest: JobManifest = {
     format: MANIFEST_FORMAT,
     burstVersion: VERSION,
     executorId: job.executorId,
     jobId: job.jobId,
-    callCount: inputs.length,
+    callCount: job.callCount,
     functionHash: hash,
     functionName: description,
     ranges,
@@ -120,8 +130,8 @@ async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, desc
     ...(o.hasArgs ? { args: Buffer.from(encode(o.args, 'extraArgs')).toString('base64') } : {}),
     ...(job.runtimeMemoryMB ? { runtimeMemoryMB: job.runtimeMemoryMB } : {}),
     createdAt: Date.now(),
+    channel,
   };
-  await storage.put(job.bucket, keys.data(job.jobKey), Buffer.concat(blobs));
   await storage.put(job.bucket, keys.manifest(job.jobKey), JSON.stringify(manifest));
 }
 

@@ -55,16 +55,23 @@ export function bundleCacheDir(runtimeDir?: string): string {
 export function loadBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<LoadedFunction> {
   const cached = loadedByHash.get(hash);
   if (cached) return cached;
-  const loading = (async () => {
-    const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
-    checkIntegrity(hash, bytes);
-    const dir = bundleCacheDir(options.runtimeDir);
-    const file = join(dir, `${hash}.mjs`);
-    await writeOnce(dir, file, hash, bytes);
-    return importDefaultFunction(file, `function bundle ${hash}`);
-  })();
+  const loading = writeBundle(hash, code, options).then((file) => importDefaultFunction(file, `function bundle ${hash}`));
   remember(loadedByHash, hash, loading);
   return loading;
+}
+
+/**
+ * Verifies that sha256(`code`) is `hash` and writes the code atomically into {@link bundleCacheDir}
+ * (skipped when an intact copy is there); returns the file's path, for processes that import it.
+ * @throws IntegrityError when the code does not match `hash`.
+ */
+export async function writeBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<string> {
+  const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
+  checkIntegrity(hash, bytes);
+  const dir = bundleCacheDir(options.runtimeDir);
+  const file = join(dir, `${hash}.mjs`);
+  await writeOnce(dir, file, hash, bytes);
+  return file;
 }
 
 /**

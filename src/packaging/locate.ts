@@ -164,22 +164,34 @@ function offsetOf(source: string, line: number, column: number): number {
 /** `file:line:col`, mapped to the original file when the script carries an inline source map (tsx does). */
 function describePosition(script: ScriptInfo, line: number, column: number): string {
   const name = script.file ?? (script.url || '<eval>');
-  const mapped = mapThroughInlineSourceMap(script.source, line, column);
+  const mapped = mapThroughInlineSourceMap(script, line, column);
   if (mapped) return `${name}:${mapped.line + 1}:${mapped.column + 1}`;
   return `${name}:${line + 1}:${column + 1}`;
 }
 
 const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json[^,]*;base64,([A-Za-z0-9+/=]+)\s*$/;
 
-function mapThroughInlineSourceMap(source: string, line: number, column: number): { line: number; column: number } | undefined {
+const sourceMaps = new WeakMap<ScriptInfo, SourceMap | null>();
+
+function mapThroughInlineSourceMap(script: ScriptInfo, line: number, column: number): { line: number; column: number } | undefined {
+  let map = sourceMaps.get(script);
+  if (map === undefined) {
+    map = parseInlineSourceMap(script.source);
+    sourceMaps.set(script, map);
+  }
+  if (!map) return undefined;
+  const entry = map.findEntry(line, column) as { originalLine?: number; originalColumn?: number };
+  if (typeof entry.originalLine !== 'number' || typeof entry.originalColumn !== 'number') return undefined;
+  return { line: entry.originalLine, column: entry.originalColumn };
+}
+
+function parseInlineSourceMap(source: string): SourceMap | null {
   const match = INLINE_MAP.exec(source.slice(-Math.min(source.length, 4_000_000)));
-  if (!match?.[1]) return undefined;
+  if (!match?.[1]) return null;
   try {
     const payload = JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) as ConstructorParameters<typeof SourceMap>[0];
-    const entry = new SourceMap(payload).findEntry(line, column) as { originalLine?: number; originalColumn?: number };
-    if (typeof entry.originalLine !== 'number' || typeof entry.originalColumn !== 'number') return undefined;
-    return { line: entry.originalLine, column: entry.originalColumn };
+    return new SourceMap(payload);
   } catch {
-    return undefined;
+    return null;
   }
 }

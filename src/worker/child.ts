@@ -15,6 +15,9 @@ import { loadBundleFile } from '../packaging/load.js';
 import { createContext, preloadStorage, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
 
+// Stacks of user errors point at the original .ts lines (bundles carry inline source maps).
+process.setSourceMapsEnabled(true);
+
 const MARKER_FD = 4;
 const FLUSH_MS = 20;
 const workerStart = Math.round(performance.timeOrigin);

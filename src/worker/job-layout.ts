@@ -7,6 +7,7 @@
  *   burst/jobs/<exec>/<job>/data             all inputs, one byte range per call
  *   burst/jobs/<exec>/<job>/status/<call>    a call's status record (JSON), written last
  *   burst/jobs/<exec>/<job>/output/<call>    a call's result when too large to sit in its status
+ *   burst/jobs/<exec>/<job>/status-batches/<n>  IPC jobs only: status records (no results), in batches
  */
 
 /** Key prefix of everything Burst stores. */
@@ -37,6 +38,8 @@ export interface JobManifest {
   timeoutSeconds: number;
   runtimeMemoryMB?: number;
   createdAt: number;
+  /** How the calls travel: through storage (remote backends), or over IPC (localhost; no data object, statuses in `status-batches/`). */
+  channel?: 'storage' | 'ipc';
 }
 
 /** Keys of a bundle and of a job's objects. */

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,8 @@ let workDir: string;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'burst-worker-cli-'));
   workDir = await mkdtemp(join(tmpdir(), 'burst-worker-cwd-'));
+  // Its own node_modules gives this run its own bundle cache: a cached intact copy would hide tampering.
+  await mkdir(join(workDir, 'node_modules'));
 });
 after(async () => {
   await rm(root, { recursive: true, force: true });

@@ -1,0 +1,51 @@
+/**
+ * Keeps a record in storage of jobs that ran through the localhost IPC channel, so `burst jobs`,
+ * `burst logs` and plots see them like any other job. Status records (stats, errors, logs; not
+ * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~100 writes.
+ */
+import type { StorageDriver } from '../storage/types.js';
+import type { CallRecord } from '../worker/protocol.js';
+
+const MAX_RECORDS = 2000;
+const MAX_DELAY_MS = 1000;
+
+/** Key of the n-th status batch of a job. */
+export const statusBatchKey = (jobKey: string, n: number): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}`;
+
+/** Collects a job's call records and writes them in batches. */
+export class StatusBatchWriter {
+  private pending: Array<Omit<CallRecord, 'value' | 'output'>> = [];
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  /** The first write error, if any (reported, never thrown into the job). */
+  error: unknown;
+
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly bucket: string,
+    private readonly jobKey: string,
+  ) {}
+
+  add(record: CallRecord): void {
+    const { value: _value, output: _output, ...rest } = record;
+    this.pending.push(rest);
+    if (this.pending.length >= MAX_RECORDS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();
+  }
+
+  /** Writes what is pending; resolves when every write so far is done. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      const key = statusBatchKey(this.jobKey, this.seq++);
+      this.writing = this.writing.then(() => this.storage.put(this.bucket, key, JSON.stringify(batch)).then(() => undefined, (err: unknown) => {
+        this.error ??= err;
+      }));
+    }
+    return this.writing;
+  }
+}
