@@ -123,7 +123,7 @@ class SlurmBackend implements ComputeBackend {
     const workers = this.o.cpusPerTask ?? 1;
     const spec = formatCallSpec(callIds);
     const command = [this.o.nodePath ?? process.execPath, this.burstPath, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', spec, '--attempt', String(attempt), '--task-index', '$SLURM_ARRAY_TASK_ID', '--chunksize', String(chunk), '--workers', String(workers)];
-    const script = `#!/bin/sh\nexec ${command.map((a) => (a.startsWith('$') ? `"${a}"` : shellQuote(a))).join(' ')}\n`;
+    const script = `#!/bin/sh\nexport BURST_HOSTNAME="\${SLURMD_NODENAME:-$(hostname)}"\nexec ${command.map((a) => (a.startsWith('$') ? `"${a}"` : shellQuote(a))).join(' ')}\n`;
     const args = ['--parsable', `--array=0-${tasks.length - 1}${this.o.maxConcurrency ? `%${this.o.maxConcurrency}` : ''}`, `--job-name=burst-${job.executorId}-${job.jobId}`, `--cpus-per-task=${workers}`, `--output=${this.o.output ?? '/dev/null'}`, `--chdir=${this.o.workDir ?? process.cwd()}`];
     args.push(`--time=${Math.max(1, Math.ceil((job.timeoutSeconds * chunk) / 60) + 1)}`);
     if (job.runtimeMemoryMB) args.push(`--mem=${job.runtimeMemoryMB * workers + 256}M`);

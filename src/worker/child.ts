@@ -21,7 +21,8 @@ process.setSourceMapsEnabled(true);
 const MARKER_FD = 4;
 const FLUSH_MS = 20;
 const workerStart = Math.round(performance.timeOrigin);
-const host = hostname();
+// On a cluster the scheduler's node name is the useful one (nodes may share a UTS hostname).
+const host = process.env.BURST_HOSTNAME || hostname();
 const logs = new LogCapture();
 const marker = Buffer.alloc(8);
 let markerBroken = false;

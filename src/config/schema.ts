@@ -1,0 +1,98 @@
+/**
+ * The schema of a Burst config file (`burst.config.json`, `burst.config.ts`, `~/.burst/config.json`,
+ * `BURST_CONFIG`), built with zod. Zod is loaded on first use only (with `require`, so the synchronous
+ * constructor path can use it): a user with nothing configured never pays for it.
+ *
+ * Each check's message is what was expected ("a positive integer"); the loader adds the file, the key
+ * path and the value it got.
+ */
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
+import type { ExecutorOptions } from './defaults.js';
+
+/**
+ * What a config file may hold: the JSON-representable {@link ExecutorOptions}, with backend and
+ * storage given by name. Keys are the constructor's option names.
+ *
+ * @example
+ * ```ts
+ * // burst.config.ts
+ * import type { BurstConfig } from 'burst';
+ * export default { backend: 'slurm', storage: 's3', s3: { endpoint: 'http://rgw:7480' } } satisfies BurstConfig;
+ * ```
+ */
+export type BurstConfig = Omit<ExecutorOptions, 'backend' | 'storage' | 'config'> & {
+  /** A registered backend name. @default 'localhost' */
+  backend?: string;
+  /** A registered storage driver name. @default 'fs' */
+  storage?: string;
+};
+
+/** A key a config section knows, and the kind of value it takes (used to read environment variables). */
+export type KeyKind = 'string' | 'number' | 'boolean' | 'string[]' | 'object';
+
+/**
+ * The keys of each section. `undefined` marks a section whose keys its driver checks itself (no
+ * warning for keys we do not know).
+ */
+export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
+  '': {
+    backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
+    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', fs: 'object', s3: 'object', localhost: 'object',
+    slurm: 'object', backendOptions: 'object',
+  },
+  fs: { root: 'string', shared: 'boolean', fsync: 'boolean' },
+  s3: {
+    endpoint: 'string', region: 'string', forcePathStyle: 'boolean', accessKeyId: 'string', secretAccessKey: 'string',
+    sessionToken: 'string', profile: 'string', maxSockets: 'number', multipartThreshold: 'number', partSize: 'number',
+    uploadConcurrency: 'number', downloadPartSize: 'number', downloadConcurrency: 'number', maxAttempts: 'number',
+    connectTimeoutMs: 'number', requestTimeoutMs: 'number', listPageSize: 'number',
+  },
+  localhost: { channel: 'string' },
+  slurm: undefined,
+  backendOptions: undefined,
+};
+
+/** Key names (in any section) whose values are secrets: never printed. */
+export function isSecretKey(key: string): boolean {
+  return /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey/i.test(key);
+}
+
+const requireCjs = createRequire(import.meta.url);
+let schema: Zod.ZodType<BurstConfig> | undefined;
+
+/** The config schema (zod loads on the first call). */
+export function configSchema(): Zod.ZodType<BurstConfig> {
+  schema ??= build((requireCjs('zod') as typeof import('zod')).z);
+  return schema;
+}
+
+function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
+  const str = (what = 'a non-empty string') => z.string({ error: what }).min(1, { error: what });
+  const bool = () => z.boolean({ error: 'true or false' });
+  const posInt = (what = 'a positive integer') => z.number({ error: what }).int({ error: what }).min(1, { error: what });
+  const section = <T extends Zod.ZodRawShape>(shape: T) => z.object(shape, { error: 'an object' }).partial();
+  const s3 = section({
+    endpoint: z.string({ error: 'an http:// or https:// URL' }).regex(/^https?:\/\/[^/]/, { error: 'an http:// or https:// URL' }),
+    region: str(), forcePathStyle: bool(), accessKeyId: str(), secretAccessKey: str(), sessionToken: str(), profile: str(),
+    maxSockets: posInt(), multipartThreshold: posInt(), partSize: posInt(), uploadConcurrency: posInt(),
+    downloadPartSize: posInt(), downloadConcurrency: posInt(), maxAttempts: posInt(), connectTimeoutMs: posInt(),
+    requestTimeoutMs: posInt(), listPageSize: posInt(),
+  });
+  return section({
+    backend: str('a backend name such as "localhost" or "slurm"'),
+    storage: str('a storage driver name such as "fs" or "s3"'),
+    bucket: str(),
+    workers: posInt(),
+    timeout: z.number({ error: 'a positive number of seconds' }).positive({ error: 'a positive number of seconds' }).finite({ error: 'a positive number of seconds' }),
+    retries: z.number({ error: 'a non-negative integer' }).int({ error: 'a non-negative integer' }).min(0, { error: 'a non-negative integer' }),
+    runtimeMemory: z.number({ error: 'an integer number of MB of at least 16' }).int({ error: 'an integer number of MB of at least 16' }).min(16, { error: 'an integer number of MB of at least 16' }),
+    progress: bool(),
+    external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
+    fs: section({ root: str('a non-empty path'), shared: bool(), fsync: bool() }),
+    s3,
+    localhost: section({ channel: z.enum(['ipc', 'storage'], { error: '"ipc" or "storage"' }) }),
+    slurm: z.looseObject({}, { error: 'an object' }),
+    backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), { error: 'an object of options by backend name' }),
+  }) as unknown as Zod.ZodType<BurstConfig>;
+}
