@@ -34,6 +34,7 @@ const NOT_RETRIED = new Set(['SERIALIZATION', 'PACKAGING', 'INTEGRITY', 'CANCELL
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
 export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions): Promise<void> {
   assertSerializable(inputs, 'input');
+  if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
   const [bundle, parts] = await Promise.all([packageFunction(fn, { external: runtime.options.external }), runtime.ready()]);
   const { backend, storage, monitor } = parts;

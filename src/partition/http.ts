@@ -67,8 +67,10 @@ async function checkEtag(res: Response, url: string, expect: HttpExpect): Promis
   }
 }
 
+async function* empty(): AsyncGenerator<Uint8Array> {}
+
 function bodyOf(res: Response): AsyncIterable<Uint8Array> {
-  return (res.body ?? []) as AsyncIterable<Uint8Array>;
+  return res.body ? (res.body as unknown as AsyncIterable<Uint8Array>) : empty();
 }
 
 /** GETs the whole content (a URL without range support, or a chunk covering all of it). */
@@ -89,7 +91,7 @@ export async function fetchWhole(url: string, expect: HttpExpect): Promise<Async
 
 /** GETs the bytes `[from, to)`; the server must answer 206 with the planned total size. */
 export async function fetchRange(url: string, from: number, to: number, expect: HttpExpect): Promise<AsyncIterable<Uint8Array>> {
-  if (to <= from) return [];
+  if (to <= from) return empty();
   const res = await request(url, { method: 'GET', headers: { range: `bytes=${from}-${to - 1}` } }, 'GET');
   if (res.status === 416) throw changed(url, `range ${from}-${to - 1} is not satisfiable`);
   if (res.status !== 206) {

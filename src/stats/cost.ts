@@ -1,0 +1,73 @@
+/**
+ * Cost estimates per job from a price table per backend. Backends on your own machines cost nothing
+ * extra (localhost, slurm); pay-per-use engines bill GB-seconds and requests. Register the table of
+ * another backend with {@link registerPrices}.
+ */
+import type { CallLike, CostEstimate } from './types.js';
+
+/** How a backend bills. */
+export interface PriceTable {
+  /** ISO currency code. @default 'USD' */
+  currency?: string;
+  /** Price of one GB of memory for one second. */
+  perGbSecond: number;
+  /** Price of one invocation (each attempt counts). */
+  perRequest: number;
+  /** Billed duration is rounded up to a multiple of this many ms. @default 1 */
+  granularityMs?: number;
+  /** Memory assumed when the executor sets no `runtimeMemory`, in MB. @default 1024 */
+  defaultMemoryMB?: number;
+  /** Where the prices come from and what the estimate leaves out. */
+  note: string;
+}
+
+const tables = new Map<string, PriceTable>([
+  ['localhost', { perGbSecond: 0, perRequest: 0, note: 'runs on this machine: no charge' }],
+  ['slurm', { perGbSecond: 0, perRequest: 0, note: 'runs on your cluster: no per-call charge' }],
+  [
+    'aws_lambda',
+    {
+      currency: 'USD',
+      perGbSecond: 0.0000166667,
+      perRequest: 0.0000002,
+      granularityMs: 1,
+      defaultMemoryMB: 1024,
+      note: 'AWS Lambda x86 on-demand list prices (us-east-1), without free tier, storage or data transfer',
+    },
+  ],
+]);
+
+/** Registers (or replaces) the price table of a backend. */
+export function registerPrices(backend: string, table: PriceTable): void {
+  tables.set(backend, table);
+}
+
+/** The price table of a backend, if one is known. */
+export function pricesOf(backend: string): PriceTable | undefined {
+  return tables.get(backend);
+}
+
+/**
+ * Estimates the cost of the calls on `backend`. A call is billed from its worker's start when it was
+ * a cold start (the engine bills the init), else from its function start, to its function end.
+ * Returns undefined when the backend has no price table.
+ */
+export function estimateCost(calls: readonly CallLike[], options: { backend: string; memoryMB?: number | undefined; prices?: PriceTable }): CostEstimate | undefined {
+  const table = options.prices ?? tables.get(options.backend);
+  if (!table) return undefined;
+  const granularity = table.granularityMs ?? 1;
+  const gb = (options.memoryMB ?? table.defaultMemoryMB ?? 1024) / 1024;
+  let ms = 0;
+  let invocations = 0;
+  for (const c of calls) {
+    const s = c.stats;
+    if (s.fnStart === undefined && s.fnEnd === undefined) continue;
+    invocations += s.attempt ?? 1;
+    const from = s.cold && s.workerStart !== undefined ? s.workerStart : s.fnStart;
+    if (from !== undefined && s.fnEnd !== undefined && s.fnEnd >= from) ms += Math.ceil(Math.max(1, s.fnEnd - from) / granularity) * granularity;
+  }
+  const gbSeconds = (ms / 1000) * gb;
+  const compute = gbSeconds * table.perGbSecond;
+  const requests = invocations * table.perRequest;
+  return { backend: options.backend, currency: table.currency ?? 'USD', total: compute + requests, compute, requests, gbSeconds, invocations, note: table.note };
+}

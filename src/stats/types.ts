@@ -1,0 +1,98 @@
+/**
+ * The shapes the stats functions work on. A {@link CallLike} is anything that looks like a call: a
+ * `Future` of this process, or a call rebuilt from the status records in storage (`burst plot`, the
+ * dashboard), so summaries and plots are the same whichever way they were made.
+ */
+
+/** The state of a call, as a Future reports it. */
+export type CallState = 'new' | 'invoked' | 'running' | 'success' | 'error';
+
+/** Timings (epoch ms) and facts of one call; every field may be missing for a call still running. */
+export interface CallTimes {
+  /** When the call was accepted by `map` (from storage: when the job was written). */
+  submitted?: number;
+  /** When the call was handed to the backend. */
+  invoked?: number;
+  workerStart?: number;
+  fnStart?: number;
+  fnEnd?: number;
+  /** When the client got the result (from storage: when the status record was written). */
+  resultReceived?: number;
+  cold?: boolean;
+  /** 1 on the first run, 2 after one retry, … */
+  attempt?: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  hostname?: string;
+  pid?: number;
+}
+
+/** One call: a `Future` fits this shape. */
+export interface CallLike {
+  readonly executorId: string;
+  readonly jobId: string;
+  readonly callId: number;
+  readonly status: CallState;
+  readonly stats: CallTimes;
+  readonly error?: { readonly name: string; readonly message: string } | undefined;
+}
+
+/** Minimum, median, 95th percentile, maximum and mean of a set of durations, in ms. */
+export interface Distribution {
+  /** How many calls had this duration measured. */
+  count: number;
+  min: number;
+  median: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+/** An estimate of what a job cost on its backend. */
+export interface CostEstimate {
+  backend: string;
+  currency: string;
+  /** Compute plus requests. */
+  total: number;
+  /** GB-seconds times the price per GB-second. */
+  compute: number;
+  /** Invocations times the price per request. */
+  requests: number;
+  gbSeconds: number;
+  invocations: number;
+  /** Where the prices come from and what the estimate leaves out. */
+  note: string;
+}
+
+/** Aggregates of one job. */
+export interface JobSummary {
+  executorId: string;
+  jobId: string;
+  /** Number of calls. */
+  calls: number;
+  /** Calls by state. */
+  states: Record<CallState, number>;
+  /** Time from the job's first submit to its last result, in ms (undefined while nothing finished). */
+  wallTime?: number;
+  /** Waiting for a worker: invoked (or submitted) → function start. */
+  queue?: Distribution;
+  /** The function itself: function start → function end. */
+  run?: Distribution;
+  /** Getting the result back: function end → result received. */
+  result?: Distribution;
+  /** Whole call: submitted → result received. */
+  total?: Distribution;
+  /** Calls that paid a worker start. */
+  coldStarts: number;
+  /** Runs in all (a retried call counts each attempt). */
+  attempts: number;
+  /** Calls that ran more than once. */
+  retriedCalls: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Distinct hosts and worker processes that ran calls. */
+  hosts: string[];
+  workerProcesses: number;
+  /** Undefined when the backend has no price table. */
+  cost?: CostEstimate;
+}
