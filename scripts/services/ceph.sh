@@ -14,15 +14,16 @@
 #   BURST_CEPH_DIR      state, config and logs            (default /var/tmp/burst-ceph)
 #   BURST_CEPH_PORT     gateway port, on every address    (default 7480)
 #   BURST_CEPH_MON_PORT monitor port on 127.0.0.1         (default 6789)
-#   BURST_CEPH_MEMSTORE_BYTES  OSD capacity, held in RAM  (default 12 GiB: room for the 5 GiB
-#                              multipart test and the 1 GiB benchmark objects)
+#   BURST_CEPH_MEMSTORE_BYTES  OSD capacity, held in RAM  (default 8 GiB: room for the 1 GiB
+#                              benchmark objects and the tests. The OSD's memory is about twice
+#                              the data it holds, so 8 GiB of data is ~16 GiB of this 24 GiB machine)
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/common.sh"
 
 DIR="${BURST_CEPH_DIR:-/var/tmp/burst-ceph}"
 PORT="${BURST_CEPH_PORT:-7480}"
 MON_PORT="${BURST_CEPH_MON_PORT:-6789}"
-MEMSTORE_BYTES="${BURST_CEPH_MEMSTORE_BYTES:-$((12 * 1024 * 1024 * 1024))}"
+MEMSTORE_BYTES="${BURST_CEPH_MEMSTORE_BYTES:-$((8 * 1024 * 1024 * 1024))}"
 CONF="$DIR/ceph.conf"
 LOCK=/var/lock/burst-ceph.lock
 RGW_NAME=client.rgw.burst
@@ -98,7 +99,7 @@ gateway_answers() {
 }
 
 is_running() {
-  [ -f "$DIR/ready" ] &&
+  [ "$(cat "$DIR/ready" 2>/dev/null)" = "$(script_version)" ] &&
     pid_alive "$DIR/run/mon.a.pid" ceph-mon &&
     pid_alive "$DIR/run/osd.0.pid" ceph-osd &&
     pid_alive "$DIR/run/$RGW_NAME.pid" radosgw &&
@@ -164,7 +165,7 @@ do_start() {
   radosgw-admin -c "$CONF" user create --uid=burst-test --display-name="Burst tests" \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" --max-buckets=100000 >/dev/null ||
     die "radosgw-admin user create failed"
-  touch "$DIR/ready"
+  script_version >"$DIR/ready"
   log "started in $((SECONDS - t0))s: S3 at http://127.0.0.1:$PORT (cluster nodes: http://$BURST_NET_HOST_ADDR:$PORT)"
 }
 

@@ -108,6 +108,13 @@ stop_pidfile() {
   rm -f "$file"
 }
 
+# A fingerprint of the script that starts a service (and of this file): written to the service's
+# "ready" file at start, so that a running service started by an older version of the script is
+# restarted with the new settings rather than silently kept.
+script_version() {
+  cat "$0" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16
+}
+
 # Print the last lines of each log file given, for error messages.
 tail_logs() {
   local f

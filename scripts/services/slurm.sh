@@ -172,7 +172,7 @@ nodes_ready() {
 }
 
 is_running() {
-  [ -f "$DIR/ready" ] && munge_works && pid_alive "$DIR/run/slurmctld.pid" slurmctld || return 1
+  [ "$(cat "$DIR/ready" 2>/dev/null)" = "$(script_version)" ] && munge_works && pid_alive "$DIR/run/slurmctld.pid" slurmctld || return 1
   local n
   for n in "${NODES[@]}"; do pid_alive "$DIR/run/slurmd-$n.pid" slurmd || return 1; done
   nodes_ready
@@ -247,7 +247,7 @@ do_start() {
     tail_logs "$DIR"/log/*.log
     die "a job across both nodes did not run"
   }
-  touch "$DIR/ready"
+  script_version >"$DIR/ready"
   log "started in $((SECONDS - t0))s: partition $PARTITION, nodes ${NODES[*]}"
 }
 

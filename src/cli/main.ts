@@ -11,6 +11,15 @@ type Registrar = (program: Command) => void;
 const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
   worker: () => import('./worker.js'),
   storage: () => import('./storage.js'),
+  hello: () => import('./hello.js'),
+  test: () => import('./test.js'),
+  run: () => import('./run.js'),
+  config: () => import('./config.js'),
+  jobs: () => import('./jobs.js'),
+  logs: () => import('./logs.js'),
+  clean: () => import('./clean.js'),
+  plot: () => import('./plot.js'),
+  dashboard: () => import('./dashboard.js'),
 };
 
 async function main(argv: string[]): Promise<void> {

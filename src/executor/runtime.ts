@@ -26,6 +26,7 @@ export class Runtime {
   readonly uploaded = new Set<string>();
   readonly localBundles = new Map<string, string>();
   private readonly writers = new Map<string, StatusBatchWriter>();
+  private readonly flushing = new Set<Promise<void>>();
 
   constructor(
     readonly options: ResolvedOptions,
@@ -71,6 +72,16 @@ export class Runtime {
     return w;
   }
 
+  /** Flushes and forgets the writer of a finished job (close() still waits for the flush). */
+  releaseStatusWriter(jobKey: string): void {
+    const w = this.writers.get(jobKey);
+    if (!w) return;
+    this.writers.delete(jobKey);
+    const done = w.flush();
+    this.flushing.add(done);
+    void done.finally(() => this.flushing.delete(done));
+  }
+
   /** Counters of the backend and monitor, for tests and stats. */
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -84,7 +95,7 @@ export class Runtime {
   async close(): Promise<void> {
     const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     if (!parts) return;
-    await Promise.all([...this.writers.values()].map((w) => w.flush()));
+    await Promise.all([...this.writers.values()].map((w) => w.flush()).concat([...this.flushing]));
     this.writers.clear();
     parts.monitor.stop();
     await parts.backend.close();

@@ -70,9 +70,12 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     const run = (calls: PoolCall[]): void => {
       direct.submit({ job: poolJob, calls, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
     };
+    let left = futures.length;
     const onRecord = (record: CallRecord): void => {
       log.add(record);
+      const wasDone = futures[record.callId]?.done ?? true;
       settle(futures, record, o, context, () => record.value, (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
+      if (!wasDone && futures[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
     };
     run(inputs.map((input, callId) => ({ callId, attempt: 1, input })));
     return;

@@ -1,0 +1,129 @@
+/**
+ * Reads the status records of a job back from storage, from both places a worker or client leaves
+ * them: one object per call under `<job>/status/<call>` (what `burst worker run` writes), and JSON
+ * arrays of records under `<job>/status-batches/<n>` (how the localhost IPC channel persists them).
+ * Used by `burst jobs`, `burst logs`, `burst plot` and the dashboard.
+ */
+import type { StorageDriver } from '../storage/types.js';
+import type { SerializedError, WorkerCallStats } from '../worker/protocol.js';
+
+/** One call's latest status record as stored, with where and when it was written. */
+export interface StoredCallStatus {
+  callId: number;
+  ok: boolean;
+  /** 1 on the first run, 2 after one retry, … */
+  attempt: number;
+  error?: SerializedError;
+  stats: Partial<WorkerCallStats>;
+  /** The call's captured stdout and stderr (the last part when long). */
+  logs?: string;
+  /** True when the result is a separate `output/<call>` object. */
+  outputStored?: boolean;
+  /** When the record's object was last written (epoch ms), when the store says. */
+  storedAt?: number;
+  /** `status` for a per-call object, `batch` for a record of a status batch. */
+  source: 'status' | 'batch';
+}
+
+/** Records of objects already read, by key, so polling re-reads only objects that changed. */
+export type StatusCache = Map<string, { tag: string; records: StoredCallStatus[] }>;
+
+/** Prefix of a job's per-call status objects. */
+export const statusPrefix = (jobKey: string): string => `${jobKey}/status/`;
+/** Prefix of a job's status batch objects. */
+export const batchPrefix = (jobKey: string): string => `${jobKey}/status-batches/`;
+
+const FETCH_CONCURRENCY = 16;
+
+/**
+ * The latest status record of every call of the job that has one, in call order. When a call has
+ * records in both places, or several attempts, the highest attempt wins, then the later write.
+ * Objects that are not valid status JSON are skipped. Pass the same `cache` on each poll to fetch
+ * only objects that changed.
+ */
+export async function readJobStatuses(storage: StorageDriver, bucket: string, jobKey: string, cache: StatusCache = new Map()): Promise<StoredCallStatus[]> {
+  const [single, batches] = await Promise.all([listObjects(storage, bucket, statusPrefix(jobKey)), listObjects(storage, bucket, batchPrefix(jobKey))]);
+  const wanted = [...single.map((o) => ({ ...o, source: 'status' as const })), ...batches.map((o) => ({ ...o, source: 'batch' as const }))];
+  const live = new Set(wanted.map((o) => o.key));
+  for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
+  const stale = wanted.filter((o) => cache.get(o.key)?.tag !== o.tag);
+  await forEachLimit(stale, FETCH_CONCURRENCY, async (o) => {
+    let text: string;
+    try {
+      text = Buffer.from(await storage.get(bucket, o.key)).toString('utf8');
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NO_SUCH_KEY') return; // deleted since the listing
+      throw err;
+    }
+    cache.set(o.key, { tag: o.tag, records: parseRecords(text, o.source, o.storedAt) });
+  });
+  const byCall = new Map<number, StoredCallStatus>();
+  for (const o of wanted) {
+    for (const r of cache.get(o.key)?.records ?? []) {
+      const prev = byCall.get(r.callId);
+      if (!prev || r.attempt > prev.attempt || (r.attempt === prev.attempt && (r.storedAt ?? 0) >= (prev.storedAt ?? 0))) byCall.set(r.callId, r);
+    }
+  }
+  return [...byCall.values()].sort((a, b) => a.callId - b.callId);
+}
+
+interface Listed {
+  key: string;
+  tag: string;
+  storedAt?: number;
+}
+
+async function listObjects(storage: StorageDriver, bucket: string, prefix: string): Promise<Listed[]> {
+  const out: Listed[] = [];
+  for await (const e of storage.list(bucket, prefix)) {
+    if (!('key' in e)) continue;
+    const storedAt = e.lastModified?.getTime();
+    out.push({ key: e.key, tag: e.etag ?? `${e.size}:${storedAt ?? ''}`, ...(storedAt !== undefined ? { storedAt } : {}) });
+  }
+  return out;
+}
+
+/** Parses a status object (one record) or a status batch (an array of records). */
+function parseRecords(text: string, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  const out: StoredCallStatus[] = [];
+  for (const item of list) {
+    const r = toRecord(item, source, storedAt);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+function toRecord(item: unknown, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const r = item as Record<string, unknown>;
+  if (!Number.isInteger(r.callId) || typeof r.ok !== 'boolean') return undefined;
+  const record: StoredCallStatus = {
+    callId: r.callId as number,
+    ok: r.ok,
+    attempt: Number.isInteger(r.attempt) ? (r.attempt as number) : 1,
+    stats: typeof r.stats === 'object' && r.stats !== null ? (r.stats as Partial<WorkerCallStats>) : {},
+    source,
+  };
+  if (typeof r.error === 'object' && r.error !== null) record.error = r.error as SerializedError;
+  if (typeof r.logs === 'string') record.logs = r.logs;
+  if (r.outputStored === true) record.outputStored = true;
+  const at = typeof r.storedAt === 'number' ? r.storedAt : storedAt;
+  if (at !== undefined) record.storedAt = at;
+  return record;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
