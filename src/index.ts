@@ -38,3 +38,5 @@ export { VERSION } from './version.js';
 export { Storage, StorageBucket, createStorage, registerStorage, memory, fs, s3, parseStorageUri, formatStorageUri } from './storage/index.js';
 export type { StorageOptions, MemoryOptions, FsOptions, S3Options } from './storage/index.js';
 export type { SlurmOptions } from './backends/slurm.js';
+export { DataPartition, PartitionError } from './partition/index.js';
+export type { PartitionOptions, PartitionSpec } from './partition/index.js';

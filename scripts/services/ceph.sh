@@ -121,9 +121,13 @@ wait_for() {
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.25
   done
-  log "timed out after ${secs}s waiting for $what"
+  failed "timed out after ${secs}s waiting for $what"
+}
+
+failed() {
+  log "$1"
   tail_logs "$DIR"/log/*.log
-  die "ceph did not start: $what (logs in $DIR/log)"
+  die "ceph did not start: $1 (logs in $DIR/log)"
 }
 
 osd_up() { ceph_cli osd stat -f json | grep -q '"num_up_osds":1'; }
@@ -147,20 +151,22 @@ do_start() {
   # Monitor. mkfs wants a keyring with a mon. key even when auth is off.
   ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
-  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring"
-  launch "$DIR/log/daemons.out" ceph-mon -c "$CONF" -i a # daemonizes
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" >>"$DIR/log/daemons.out" 2>&1 ||
+    failed "ceph-mon --mkfs failed"
+  # Each daemon forks into the background once it is initialized (its exit code says whether).
+  launch "$DIR/log/daemons.out" ceph-mon -c "$CONF" -i a || failed "ceph-mon exited with $?"
   wait_for 60 "the monitor" ceph_cli status
 
   # OSD: register it, make its (memory) store, start it. It adds itself to the CRUSH map.
   [ "$(ceph_cli osd new "$osd_uuid")" = 0 ] || die "ceph osd new did not return id 0"
   mkdir -p "$DIR/osd/ceph-0" # memstore's mkfs asserts that its folder exists
-  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
-    { tail_logs "$DIR/log/osd.0.log"; die "ceph-osd --mkfs failed"; }
-  launch "$DIR/log/daemons.out" ceph-osd -c "$CONF" -i 0
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/daemons.out" 2>&1 ||
+    failed "ceph-osd --mkfs failed"
+  launch "$DIR/log/daemons.out" ceph-osd -c "$CONF" -i 0 || failed "ceph-osd exited with $?"
   wait_for 60 "the OSD to be up" osd_up
 
   # Gateway: creates its pools on first start, then serves S3.
-  launch "$DIR/log/daemons.out" radosgw -c "$CONF" -n "$RGW_NAME"
+  launch "$DIR/log/daemons.out" radosgw -c "$CONF" -n "$RGW_NAME" || failed "radosgw exited with $?"
   wait_for "$START_TIMEOUT" "the gateway on port $PORT" gateway_answers
   radosgw-admin -c "$CONF" user create --uid=burst-test --display-name="Burst tests" \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" --max-buckets=100000 >/dev/null ||

@@ -84,3 +84,14 @@ export function dateTime(ms: number | undefined): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
+
+/** Loads the configuration, opens its storage, runs `body` and closes the storage. */
+export async function withStorage<T>(flags: { config?: string }, body: (opened: OpenedStorage) => Promise<T>): Promise<T> {
+  const loaded = await loadCliConfig(flags);
+  const opened = await openStorage(loaded.options);
+  try {
+    return await body(opened);
+  } finally {
+    await opened.close();
+  }
+}

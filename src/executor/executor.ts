@@ -13,12 +13,15 @@ import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
 import { keys } from '../worker/job-layout.js';
 import { showProgress } from '../monitor/progress.js';
+import { isPartitionInput, markPartition, planPartitions, validatePartitionOptions, type DataPartition, type PartitionOptions, type PartitionSpec } from '../partition/index.js';
 
 /** A function Burst can run: it gets one input and the call's context. */
 export type TaskFunction<I, R, A = unknown> = (input: I, ctx: CallContext<A>) => R | PromiseLike<R>;
 
 /** Options of `map`, `callAsync` and `mapReduce`. */
-export interface MapOptions<A = unknown> {
+export interface MapOptions<A = unknown> extends PartitionOptions {
+  /** With data inputs (URIs), `mapReduce` runs one reducer per object over that object's chunks. @default false */
+  reducerOnePerObject?: boolean;
   /** Passed to every call as `ctx.args`. */
   extraArgs?: A;
   /** Calls per worker invocation (per message on localhost, per array task on Slurm). @default chosen by the backend */
@@ -77,41 +80,48 @@ export class FunctionExecutor implements AsyncDisposable {
     return future as Future<Awaited<R>>;
   }
 
+  /**
+   * Runs `fn` over data where it lives: a prefix, glob, object URI or local path (or a list of them)
+   * is split into chunks and each call gets one {@link DataPartition}.
+   */
+  map<R, A = unknown>(fn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], options?: MapOptions<A>): Promise<FutureList<Awaited<R>>>;
   /** Runs `fn` over every input in parallel; the futures come back in input order. */
-  async map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options: MapOptions<A> = {}): Promise<FutureList<Awaited<R>>> {
-    const list = await collectInputs(inputs);
+  map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options?: MapOptions<A>): Promise<FutureList<Awaited<R>>>;
+  async map<R>(fn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, options: MapOptions = {}): Promise<FutureList<Awaited<R>>> {
+    const { list } = await this.prepareInputs(inputs, options);
     return FutureList.from_(await this.submit<Awaited<R>>('M', fn, list, options));
   }
 
   /**
    * Maps, then runs `reduceFn` over the array of map results (in input order) as a task on the
-   * backend. The returned list holds the reducer's future.
+   * backend. The returned list holds the reducer's future; with data inputs and
+   * `reducerOnePerObject`, one reducer per object, in object order.
    */
-  async mapReduce<I, R, S, A = unknown>(
-    mapFn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
-    reduceFn: TaskFunction<Awaited<R>[], S, A>,
-    options: MapOptions<A> = {},
-  ): Promise<FutureList<Awaited<S>>> {
-    const mapped = await this.submit<Awaited<R>>('M', mapFn, await collectInputs(inputs), options, { trackUnread: false });
+  mapReduce<R, S, A = unknown>(mapFn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], reduceFn: TaskFunction<Awaited<R>[], S, A>, options?: MapOptions<A>): Promise<FutureList<Awaited<S>>>;
+  mapReduce<I, R, S, A = unknown>(mapFn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, reduceFn: TaskFunction<Awaited<R>[], S, A>, options?: MapOptions<A>): Promise<FutureList<Awaited<S>>>;
+  async mapReduce<R, S>(mapFn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, reduceFn: TaskFunction<Awaited<R>[], S, unknown>, options: MapOptions = {}): Promise<FutureList<Awaited<S>>> {
+    const { list, specs } = await this.prepareInputs(inputs, options);
+    if (options.reducerOnePerObject && !specs) {
+      throw new ConfigError('reducerOnePerObject needs data inputs (object URIs, a prefix or local paths), not a list of values', { keyPath: 'reducerOnePerObject' });
+    }
+    const mapped = await this.submit<Awaited<R>>('M', mapFn, list, options, { trackUnread: false });
+    // Which map calls feed which reducer: all of them, or those of each object.
+    const groups: number[][] = [];
+    if (options.reducerOnePerObject && specs) specs.forEach((spec, i) => (groups[spec.objectIndex] ??= []).push(i));
+    else groups.push(mapped.map((_, i) => i));
     const reduceJob = this.nextJobId('R');
-    const reducer = new Future<Awaited<S>>(this.executorId, reduceJob, 0);
-    this.track([reducer as Future<unknown>], true);
+    const reducers = groups.map((_, i) => new Future<Awaited<S>>(this.executorId, reduceJob, i));
+    this.track(reducers as Future<unknown>[], true);
     void (async () => {
-      let results: Awaited<R>[];
+      const results: Awaited<R>[][] = [];
       try {
-        results = (await collectResults(mapped, { throwOnError: true })) as Awaited<R>[];
+        for (const group of groups) results.push((await collectResults(group.map((i) => mapped[i] as Future<Awaited<R>>), { throwOnError: true })) as Awaited<R>[]);
+        await this.submit<Awaited<S>>('R', reduceFn, results, options, { futures: reducers, jobId: reduceJob, trackUnread: false });
       } catch (err) {
-        reducer._reject(err as CancelledError);
-        return;
-      }
-      try {
-        await this.submit<Awaited<S>>('R', reduceFn, [results], options, { futures: [reducer], jobId: reduceJob, trackUnread: false });
-      } catch (err) {
-        reducer._reject(err as CancelledError);
+        for (const r of reducers) r._reject(err as CancelledError);
       }
     })();
-    return FutureList.from_([reducer]);
+    return FutureList.from_(reducers);
   }
 
   /** Waits for futures (default: every unread future of this executor). */
@@ -182,6 +192,16 @@ export class FunctionExecutor implements AsyncDisposable {
     await this.close();
   }
 
+  /** Turns the inputs into call inputs: data inputs (URIs, paths) are planned into partitions. */
+  private async prepareInputs(inputs: Inputs<unknown> | string, options: MapOptions): Promise<{ list: unknown[]; specs?: PartitionSpec[] }> {
+    if (!isPartitionInput(inputs)) return { list: await collectInputs(inputs as Inputs<unknown>) };
+    validatePartitionOptions(options);
+    const { storage } = await this.runtime.ready();
+    const raw = this.options.raw;
+    const specs = await planPartitions(inputs, options, { storage, uriDefaults: { ...(raw.s3 ? { s3: raw.s3 } : {}), ...(raw.fs ? { fs: raw.fs } : {}) } as PlanContextDefaults });
+    return { list: specs.map(markPartition), specs };
+  }
+
   private nextJobId(prefix: JobKind): string {
     return `${prefix}${String(this.jobSeq++).padStart(3, '0')}`;
   }
@@ -224,6 +244,8 @@ export class FunctionExecutor implements AsyncDisposable {
   }
 }
 
+type PlanContextDefaults = NonNullable<Parameters<typeof planPartitions>[2]['uriDefaults']>;
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -242,6 +264,9 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
   if (Array.isArray(inputs)) return inputs as I[];
+  if (typeof inputs === 'string') {
+    throw new ConfigError(`inputs must be an array, an iterable or data URIs; the string ${JSON.stringify(inputs)} is not a storage URI or an existing local path`, { keyPath: 'inputs' });
+  }
   if (inputs === null || inputs === undefined || (typeof inputs !== 'object' && typeof inputs !== 'function')) {
     throw new ConfigError(`inputs must be an array, an iterable or an async iterable, got ${inputs === null ? 'null' : typeof inputs}`, { keyPath: 'inputs' });
   }

@@ -81,8 +81,9 @@ export interface AlignJob {
 
 /**
  * The bytes of the lines owned by `[start, end)`, streamed: from the start of the first line starting
- * in the range to the end (terminator included) of the last one. Reads `[start - L, end)` first, then
- * further ranges of growing size until the terminating newline or the end of the object.
+ * in the range to the end (terminator included) of the last one. The first read covers
+ * `[start - L, end + 64 KiB)`, which usually holds the terminating newline; further reads double in
+ * size until it or the end of the object is found, so a line of any length is delivered whole.
  */
 export async function* alignToLines(open: RangeOpener, job: AlignJob, newline: Buffer): AsyncGenerator<Buffer> {
   const { start, size } = job;
@@ -93,36 +94,23 @@ export async function* alignToLines(open: RangeOpener, job: AlignJob, newline: B
   const readStart = start === 0 ? 0 : Math.max(0, start - L);
   let dataStart = start === 0 ? 0 : -1;
   let pos = readStart;
-  for await (const raw of await open(readStart, end)) {
-    let chunk = asBuffer(raw);
-    let at = pos;
-    pos += chunk.length;
-    if (dataStart < 0) {
-      const e = scan.find(chunk, at, readStart);
-      if (e < 0) continue;
-      dataStart = e;
-      if (dataStart >= end) return; // the first line starting here starts at or after `end`: none is ours
-      chunk = chunk.subarray(e - at);
-      at = e;
-      scan.reset();
-    }
-    const e = scan.find(chunk, at, Math.max(dataStart, end - L));
-    if (e >= 0) {
-      yield chunk.subarray(0, e - at);
-      return;
-    }
-    if (chunk.length > 0) yield chunk;
-  }
-  if (pos < end) throw job.truncated();
-  if (dataStart < 0) return; // no line starts in this range (it lies inside one long line)
-  const minStart = Math.max(dataStart, end - L);
-  for (let step = FIRST_STEP; pos < size; step = Math.min(step * 2, MAX_STEP)) {
-    const to = Math.min(size, pos + step);
+  for (let to = Math.min(size, end + FIRST_STEP), step = FIRST_STEP; ; step = Math.min(step * 2, MAX_STEP), to = Math.min(size, pos + step)) {
     for await (const raw of await open(pos, to)) {
-      const chunk = asBuffer(raw);
-      const at = pos;
+      let chunk = asBuffer(raw);
+      let at = pos;
       pos += chunk.length;
-      const e = scan.find(chunk, at, minStart);
+      if (dataStart < 0) {
+        const e = scan.find(chunk, at, readStart);
+        // No match yet: any later one ends after `pos`, so once past `end` no line starts in range.
+        if (e < 0 && pos >= end) return;
+        if (e < 0) continue;
+        dataStart = e;
+        if (dataStart >= end) return; // the first line starting here starts at or after `end`: none is ours
+        chunk = chunk.subarray(e - at);
+        at = e;
+        scan.reset();
+      }
+      const e = scan.find(chunk, at, Math.max(dataStart, end - L));
       if (e >= 0) {
         yield chunk.subarray(0, e - at);
         return;
@@ -130,5 +118,6 @@ export async function* alignToLines(open: RangeOpener, job: AlignJob, newline: B
       if (chunk.length > 0) yield chunk;
     }
     if (pos < to) throw job.truncated();
+    if (pos >= size) return;
   }
 }

@@ -86,6 +86,7 @@ export function chunkCount(size: number, plan: ChunkPlan, splittable: boolean): 
  */
 export function builtinSpans(size: number, plan: ChunkPlan, count: number): ByteSpan[] {
   if (size < 0) return [{ start: 0, end: -1 }];
+  if (count <= 1) return [{ start: 0, end: size }];
   const spans: ByteSpan[] = [];
   for (let i = 0; i < count; i++) {
     if (plan.chunkSize !== undefined) spans.push({ start: i * plan.chunkSize, end: Math.min(size, (i + 1) * plan.chunkSize) });

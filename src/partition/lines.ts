@@ -32,7 +32,7 @@ function lastBytes(parts: Buffer[], n: number): Buffer {
  *
  * @param stripCR drop a `'\r'` ending a line (used with the `'\n'` terminator)
  */
-export async function* splitLines(source: AsyncIterable<Uint8Array | string>, newline: Buffer, stripCR: boolean): AsyncGenerator<string> {
+export async function* splitLines(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, newline: Buffer, stripCR: boolean): AsyncGenerator<string> {
   const L = newline.length;
   let parts: Buffer[] = [];
   let partLen = 0;

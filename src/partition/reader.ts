@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import { alignToLines, asBuffer } from './align.js';
+import { alignToLines, asBuffer, type RangeOpener } from './align.js';
 import { splitLines } from './lines.js';
 import { objectChanged, sourceFor, type ChunkSource } from './source.js';
 import type { ByteSpan, PartitionSpec } from './types.js';
@@ -124,7 +124,11 @@ export class DataPartition {
       yield* counted(await source.open(start, end), end - start, spec);
     } else {
       const truncated = () => objectChanged(spec, 'it is shorter than planned');
-      yield* alignToLines(source.open, { start, end, size, truncated }, Buffer.from(newline));
+      let reads = 0;
+      const open: RangeOpener = (from, to) => (reads++, source.open(from, to));
+      yield* alignToLines(open, { start, end, size, truncated }, Buffer.from(newline));
+      // Reads past the first were separate requests: make sure they all saw the planned version.
+      if (reads > 1) await source.verify();
     }
   }
 

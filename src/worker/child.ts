@@ -14,6 +14,7 @@ import { serializeThrown } from '../serialize/errors.js';
 import { loadBundleFile } from '../packaging/load.js';
 import { createContext, preloadStorage, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
+import { toCallInput } from '../partition/reader.js';
 
 // Stacks of user errors point at the original .ts lines (bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
@@ -114,7 +115,7 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   const fnStart = Date.now();
   let record: CallRecord;
   try {
-    const value = await fn(call.input, ctx);
+    const value = await fn(toCallInput(call.input), ctx);
     record = { callId: call.callId, ok: true, value, attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };
   } catch (err) {
     record = { callId: call.callId, ok: false, error: serializeThrown(err), attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };

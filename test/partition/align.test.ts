@@ -74,7 +74,7 @@ describe('line alignment (in memory, random pieces)', () => {
     );
   });
 
-  it('reads on past the chunk end for a line far longer than the chunk, with no fixed look-ahead', async () => {
+  it('reads on past the chunk end, in growing reads, for a line far longer than the chunk and any look-ahead', async () => {
     const long = 'y'.repeat(3 * 1024 * 1024);
     const data = Buffer.from(`a\n${long}\nb\n`);
     const log: Array<[number, number]> = [];
@@ -86,7 +86,8 @@ describe('line alignment (in memory, random pieces)', () => {
     const inside: Array<[number, number]> = [];
     const none = await collect(alignToLines(opener(data, 9, 65536, inside), { start: 1024, end: 2048, size: data.length, truncated }, Buffer.from('\n')));
     assert.deepEqual(none, []);
-    assert.deepEqual(inside, [[1023, 2048]]);
+    assert.equal(inside.length, 1, 'a chunk inside a line makes one read');
+    assert.equal(inside[0]?.[0], 1023);
   });
 
   it('a chunk reading fewer bytes than planned fails with the given error', async () => {

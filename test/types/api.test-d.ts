@@ -2,7 +2,7 @@
  * Type tests, checked by `tsc -p test/types` (part of `npm run typecheck`). Each `@ts-expect-error`
  * must fail to compile; if the API loosened to `any`, tsc reports the unused directive.
  */
-import { FunctionExecutor, type CallContext, type Future, type FutureList } from '../../src/index.ts';
+import { FunctionExecutor, type CallContext, type DataPartition, type Future, type FutureList } from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok: T): void {}
@@ -41,6 +41,14 @@ export async function checks(): Promise<void> {
     expectType<Equal<typeof ctx.signal, AbortSignal>>(true);
     return x;
   }, [1]);
+
+  // Data inputs: the function receives a DataPartition.
+  const words = await fexec.map(async (part: DataPartition) => (await part.text()).split(/\s+/).length, 's3://logs/2019/', { objChunkSize: 2 ** 26 });
+  expectType<Equal<typeof words, FutureList<number>>>(true);
+  const perObject = await fexec.mapReduce((part: DataPartition) => part.size, ['fs://data/a.csv'], (sizes: number[]) => sizes.length, { reducerOnePerObject: true });
+  expectType<Equal<typeof perObject, FutureList<number>>>(true);
+  // @ts-expect-error a function of numbers cannot take data partitions
+  await fexec.map(addSeven, 's3://logs/2019/');
 
   // @ts-expect-error an input of the wrong type is a compile error
   await fexec.map(addSeven, ['one', 'two']);

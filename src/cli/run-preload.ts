@@ -1,0 +1,46 @@
+/**
+ * Preloaded by `burst run` (with `--import`, after tsx) so that `import 'burst'` and
+ * `require('burst')` work in a script outside any project that installs Burst: when the usual
+ * resolution finds no `burst` package, they resolve to the copy of Burst that runs this command. A
+ * project's own installed `burst` still wins.
+ *
+ * ESM: a resolve hook registered with `module.register` (given as a data: URL, so it needs no file
+ * of its own), which retries through the rest of the chain so that tsx can load a `.ts` entry.
+ * CommonJS (tsx compiles `.ts` scripts without `"type": "module"` to CommonJS): a wrapper around
+ * `Module._resolveFilename`, the hook Node 20 offers for `require`; loading the ESM entry with
+ * `require` needs Node 20.19 or newer.
+ */
+import Module, { register } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const entryUrl = new URL(import.meta.url.endsWith('.ts') ? '../index.ts' : '../index.js', import.meta.url).href;
+const packageJsonUrl = new URL('../../package.json', import.meta.url).href;
+
+const hooks = `
+const targets = { 'burst': ${JSON.stringify(entryUrl)}, 'burst/package.json': ${JSON.stringify(packageJsonUrl)} };
+export async function resolve(specifier, context, next) {
+  const target = targets[specifier];
+  if (target === undefined) return next(specifier, context);
+  try {
+    return await next(specifier, context);
+  } catch (err) {
+    if (err && (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) return next(target, context);
+    throw err;
+  }
+}`;
+register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+
+type ResolveFilename = (request: string, ...rest: unknown[]) => string;
+const cjs = Module as unknown as { _resolveFilename: ResolveFilename };
+const original = cjs._resolveFilename;
+const cjsTargets: Record<string, string> = { burst: fileURLToPath(entryUrl), 'burst/package.json': fileURLToPath(packageJsonUrl) };
+cjs._resolveFilename = function resolveBurst(this: unknown, request: string, ...rest: unknown[]): string {
+  try {
+    return original.call(this, request, ...rest);
+  } catch (err) {
+    const target = cjsTargets[request];
+    const code = (err as { code?: string }).code;
+    if (target !== undefined && (code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) return target;
+    throw err;
+  }
+};

@@ -1,0 +1,157 @@
+/**
+ * HTTP(S) inputs against a real local `node:http` server: split into ranges when it serves them,
+ * one chunk per URL when it does not, HEAD refused, missing size, errors, and content that changes
+ * between planning and reading.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PartitionError } from '../../src/partition/errors.js';
+import { planPartitions } from '../../src/partition/planner.js';
+import { memory } from '../../src/storage/memory.js';
+import { rejectsWith } from '../storage/helpers.js';
+import { chunkOptions, readPartitions, referenceAligned, referenceLines, runs, textObject } from './helpers.js';
+
+interface Doc {
+  body: Buffer;
+  etag: string;
+}
+
+const docs = new Map<string, Doc>();
+const requests: Array<{ method: string; url: string; range?: string }> = [];
+
+function setDoc(name: string, body: Buffer | string, etag = `"v1-${name}"`): void {
+  docs.set(name, { body: Buffer.from(body), etag });
+}
+
+/** Routes: /ranged/* serves ranges; /plain/* ignores them; /nohead/* refuses HEAD; /liar/* says it serves ranges but does not; /stream/* sends no length. */
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const [, mode, name] = url.pathname.split('/');
+  requests.push({ method: req.method ?? '', url: url.pathname, ...(req.headers.range ? { range: req.headers.range } : {}) });
+  const doc = docs.get(name ?? '');
+  if (!doc) {
+    res.writeHead(404, 'Not Found').end('no such doc');
+    return;
+  }
+  if (mode === 'nohead' && req.method === 'HEAD') {
+    res.writeHead(405, 'Method Not Allowed').end();
+    return;
+  }
+  const ranges = mode === 'ranged' || mode === 'nohead';
+  const headers: Record<string, string | number> = { etag: doc.etag, 'content-type': 'text/plain' };
+  if (ranges || mode === 'liar') headers['accept-ranges'] = 'bytes';
+  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  if (m && ranges) {
+    const from = Number(m[1]);
+    const to = Math.min(Number(m[2]), doc.body.length - 1);
+    if (from >= doc.body.length) {
+      res.writeHead(416, { 'content-range': `bytes */${doc.body.length}` }).end();
+      return;
+    }
+    const part = doc.body.subarray(from, to + 1);
+    res.writeHead(206, { ...headers, 'content-length': part.length, 'content-range': `bytes ${from}-${to}/${doc.body.length}` });
+    res.end(req.method === 'HEAD' ? undefined : part);
+    return;
+  }
+  if (mode === 'stream') {
+    res.writeHead(200, headers); // chunked transfer encoding: no Content-Length
+    if (req.method === 'HEAD') res.end();
+    else {
+      res.write(doc.body.subarray(0, 3));
+      res.end(doc.body.subarray(3));
+    }
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': doc.body.length });
+  res.end(req.method === 'HEAD' ? undefined : doc.body);
+}
+
+let server: Server;
+let base: string;
+const ctx = { storage: memory() };
+
+before(async () => {
+  server = createServer(handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  setDoc('text', 'one two\nthree\r\nfour five six\nseven');
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('HTTP inputs', () => {
+  it('splits a URL served with ranges, from a HEAD only, and reads each chunk with a Range GET', async () => {
+    requests.length = 0;
+    const specs = await planPartitions(`${base}/ranged/text`, { objChunkSize: 6 }, ctx);
+    assert.deepEqual(requests.map((r) => r.method), ['HEAD'], 'planning sends one HEAD');
+    assert.equal(specs.length, 6);
+    assert.ok(specs.every((s) => s.bucket === '' && s.key === '' && s.storage === undefined && s.etag === '"v1-text"' && s.size === 34));
+    const read = await readPartitions(specs);
+    assert.deepEqual(read.flatMap((r) => r.lines), ['one two', 'three', 'four five six', 'seven']);
+    assert.ok(requests.slice(1).every((r) => r.method === 'GET' && r.range !== undefined), 'chunks are read by Range GETs');
+  });
+
+  it('random objects and chunkings over HTTP ranges: lines exactly once, only the aligned bytes', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.record({ data: textObject('\n'), chunking: chunkOptions(16) }), async ({ data, chunking }) => {
+        const name = `p${n++}`;
+        setDoc(name, data);
+        const specs = await planPartitions(`${base}/ranged/${name}`, chunking(data.length), ctx);
+        const read = await readPartitions(specs);
+        assert.deepEqual(read.flatMap((r) => r.lines), referenceLines(data, '\n'));
+        for (const [i, s] of specs.entries()) {
+          const [a, b] = referenceAligned(data, '\n', s.start, s.end);
+          assert.deepEqual(read[i]?.bytes, data.subarray(a, b));
+        }
+        docs.delete(name);
+      }),
+      { numRuns: runs(40) },
+    );
+  });
+
+  it('one chunk per URL when the server does not serve ranges or tell the size', async () => {
+    for (const mode of ['plain', 'stream']) {
+      requests.length = 0;
+      const specs = await planPartitions(`${base}/${mode}/text`, { objChunkSize: 6 }, ctx);
+      assert.equal(specs.length, 1, mode);
+      assert.equal(specs[0]?.size, mode === 'plain' ? 34 : -1);
+      assert.deepEqual((await readPartitions(specs))[0]?.lines, ['one two', 'three', 'four five six', 'seven']);
+      assert.ok(requests.every((r) => r.range === undefined), `${mode}: no Range header sent`);
+    }
+  });
+
+  it('falls back to a GET whose body is not read when HEAD is refused', async () => {
+    const specs = await planPartitions(`${base}/nohead/text`, { objChunkNumber: 2 }, ctx);
+    assert.equal(specs.length, 2);
+    assert.deepEqual((await readPartitions(specs)).flatMap((r) => r.lines), ['one two', 'three', 'four five six', 'seven']);
+  });
+
+  it('a missing URL or an unreachable server fails planning with a typed error; query strings stay out of messages', async () => {
+    const e = await rejectsWith(planPartitions(`${base}/ranged/missing?X-Amz-Signature=secret`, {}, ctx), PartitionError, ['404 Not Found', '/ranged/missing?…']);
+    assert.equal((e as PartitionError).code, 'HTTP');
+    assert.ok(!e.message.includes('secret'));
+    await rejectsWith(planPartitions('http://127.0.0.1:9/x', {}, ctx), PartitionError, ['HEAD "http://127.0.0.1:9/x" failed']);
+  });
+
+  it('content changed after planning fails the read with OBJECT_CHANGED naming the URL', async () => {
+    setDoc('mut', 'aaa\nbbb\nccc\n');
+    const specs = await planPartitions(`${base}/ranged/mut`, { objChunkSize: 4 }, ctx);
+    setDoc('mut', 'aaa\nbbb\nccc\n', '"v2"');
+    const e = await rejectsWith(readPartitions(specs), PartitionError, ['/ranged/mut', 'changed since it was planned', 'ETag "v2"']);
+    assert.equal((e as PartitionError).code, 'OBJECT_CHANGED');
+    setDoc('mut', 'aaa\nbbb\n', '"v1-mut"');
+    await rejectsWith(readPartitions(specs.slice(0, 1)), PartitionError, ['8 bytes, expected 12']);
+    setDoc('mut2', 'x\ny\n');
+    const whole = await planPartitions(`${base}/plain/mut2`, {}, ctx);
+    setDoc('mut2', 'x\ny\nz\n', '"v1-mut2"');
+    await rejectsWith(readPartitions(whole), PartitionError, ['6 bytes, expected 4']);
+  });
+
+  it('a server that announced ranges but ignores them is an error, not silently wrong data', async () => {
+    const specs = await planPartitions(`${base}/liar/text`, { objChunkSize: 10 }, ctx);
+    assert.equal(specs.length, 4);
+    await rejectsWith(readPartitions(specs.slice(1)), PartitionError, ['ignored the Range header']);
+  });
+});
