@@ -98,7 +98,10 @@ async function ensure(script: string): Promise<{ vars: Record<string, string> } 
     // Exit code 2: this machine cannot run it (not root, no apt). Anything else: it failed to start;
     // the script's stderr already holds the daemon logs' tails.
     const tail = start.stderr.trim().split('\n').slice(-40).join('\n');
-    if (start.code === 2) return fail((tail.split('\n').pop() ?? '').replace(/^\[\w+ [\d:]+\] (UNSUPPORTED: )?/, ''));
+    if (start.code === 2) {
+      const said = tail.split('\n').findLast((l) => l.includes('UNSUPPORTED: '));
+      return fail(said?.replace(/^.*UNSUPPORTED: /, '') ?? tail);
+    }
     return fail(`start failed (exit ${start.code}):\n${tail}`);
   }
   const env = await run(script, 'env', 30_000);

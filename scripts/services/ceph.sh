@@ -25,7 +25,7 @@ PORT="${BURST_CEPH_PORT:-7480}"
 MON_PORT="${BURST_CEPH_MON_PORT:-6789}"
 MEMSTORE_BYTES="${BURST_CEPH_MEMSTORE_BYTES:-$((8 * 1024 * 1024 * 1024))}"
 CONF="$DIR/ceph.conf"
-LOCK=/var/lock/burst-ceph.lock
+LOCK="$DIR.lock" # beside the folder, which stop deletes
 RGW_NAME=client.rgw.burst
 # Fixed test credentials: this gateway holds nothing but test data.
 ACCESS_KEY=BURSTTESTACCESSKEY01
@@ -79,6 +79,10 @@ memstore_device_bytes = $MEMSTORE_BYTES
 mon_osd_full_ratio = 0.99
 mon_osd_nearfull_ratio = 0.98
 osd_failsafe_full_ratio = 0.995
+# The script puts the OSD in the CRUSH map itself. Left to do it at start, the OSD now and then
+# sends its command before it knows the cluster's fsid, is refused ("wrong fsid") and exits.
+osd_crush_update_on_start = false
+osd_class_update_on_start = false
 
 [$RGW_NAME]
 # "port=" listens on every address, so jobs on the Slurm nodes (in their own network namespaces)
@@ -106,10 +110,14 @@ is_running() {
     gateway_answers
 }
 
-do_stop() {
+stop_daemons() {
   stop_pidfile "$DIR/run/$RGW_NAME.pid" radosgw 15
   stop_pidfile "$DIR/run/osd.0.pid" ceph-osd 15
   stop_pidfile "$DIR/run/mon.a.pid" ceph-mon 15
+}
+
+do_stop() {
+  stop_daemons
   rm -rf "$DIR"
 }
 
@@ -124,9 +132,11 @@ wait_for() {
   failed "timed out after ${secs}s waiting for $what"
 }
 
+# A start that fails stops what it started (no half cluster holding memory) but keeps the logs.
 failed() {
   log "$1"
   tail_logs "$DIR"/log/*.log
+  stop_daemons
   die "ceph did not start: $1 (logs in $DIR/log)"
 }
 
@@ -149,16 +159,19 @@ do_start() {
   write_conf "$fsid"
 
   # Monitor. mkfs wants a keyring with a mon. key even when auth is off.
-  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-  monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
+  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null ||
+    failed "ceph-authtool failed"
+  monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null ||
+    failed "monmaptool failed"
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" >>"$DIR/log/daemons.out" 2>&1 ||
     failed "ceph-mon --mkfs failed"
   # Each daemon forks into the background once it is initialized (its exit code says whether).
   launch "$DIR/log/daemons.out" ceph-mon -c "$CONF" -i a || failed "ceph-mon exited with $?"
   wait_for 60 "the monitor" ceph_cli status
 
-  # OSD: register it, make its (memory) store, start it. It adds itself to the CRUSH map.
-  [ "$(ceph_cli osd new "$osd_uuid")" = 0 ] || die "ceph osd new did not return id 0"
+  # OSD: register it, place it in the CRUSH map, make its (memory) store, start it.
+  [ "$(ceph_cli osd new "$osd_uuid")" = 0 ] || failed "ceph osd new did not return id 0"
+  ceph_cli osd crush add osd.0 1.0 root=default >/dev/null 2>&1 || failed "ceph osd crush add failed"
   mkdir -p "$DIR/osd/ceph-0" # memstore's mkfs asserts that its folder exists
   ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/daemons.out" 2>&1 ||
     failed "ceph-osd --mkfs failed"
@@ -170,7 +183,7 @@ do_start() {
   wait_for "$START_TIMEOUT" "the gateway on port $PORT" gateway_answers
   radosgw-admin -c "$CONF" user create --uid=burst-test --display-name="Burst tests" \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" --max-buckets=100000 >/dev/null ||
-    die "radosgw-admin user create failed"
+    failed "radosgw-admin user create failed"
   script_version >"$DIR/ready"
   log "started in $((SECONDS - t0))s: S3 at http://127.0.0.1:$PORT (cluster nodes: http://$BURST_NET_HOST_ADDR:$PORT)"
 }

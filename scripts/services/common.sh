@@ -10,6 +10,15 @@ BURST_NET_BRIDGE="${BURST_NET_BRIDGE:-burstbr0}"
 BURST_NET_PREFIX="${BURST_NET_PREFIX:-10.77.0}"
 BURST_NET_HOST_ADDR="${BURST_NET_PREFIX}.1"
 
+# set -e exits without a word; say which command failed, so a CI log shows the cause.
+# (Not for a subshell that exits with a code of its own: die and unsupported said why already.)
+set -E
+trap 'on_err $? "$BASH_COMMAND" "${BASH_SOURCE[0]##*/}:$LINENO"' ERR
+on_err() {
+  case "$2" in with_lock* | \(*) return 0 ;; esac
+  log "failed (exit $1) at $3: $2"
+}
+
 log() { printf '[%s %s] %s\n' "$(basename "$0" .sh)" "$(date +%T)" "$*" >&2; }
 die() {
   log "ERROR: $*"

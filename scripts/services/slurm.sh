@@ -188,12 +188,25 @@ do_stop() {
       sleep 0.25
     done
   fi
+  stop_daemons
+  teardown_network
+  rm -rf "$DIR"
+}
+
+stop_daemons() {
   local n
   for n in "${NODES[@]}"; do stop_pidfile "$DIR/run/slurmd-$n.pid" slurmd 10; done
   stop_pidfile "$DIR/run/slurmctld.pid" slurmctld 10
   stop_pidfile "$MUNGE_PID" munged 5
-  teardown_network
-  rm -rf "$DIR"
+}
+
+# A start that fails stops what it started but keeps the logs.
+failed() {
+  log "$1"
+  node_states >&2 || true
+  tail_logs "$DIR"/log/*.log
+  stop_daemons
+  die "slurm did not start: $1 (logs in $DIR/log)"
 }
 
 # Wait up to $1 s for "$3 ..." to succeed; on timeout print the log tails and fail.
@@ -204,10 +217,7 @@ wait_for() {
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.25
   done
-  log "timed out after ${secs}s waiting for $what"
-  node_states >&2 || true
-  tail_logs "$DIR"/log/*.log
-  die "slurm did not start: $what (logs in $DIR/log)"
+  failed "timed out after ${secs}s waiting for $what"
 }
 
 # A two-task job, one task per node, must print both node names.
@@ -236,17 +246,14 @@ do_start() {
   start_munge
   setup_network
   write_conf
-  launch "$DIR/log/daemons.out" slurmctld
+  launch "$DIR/log/daemons.out" slurmctld || failed "slurmctld exited with $?"
   wait_for 30 "slurmctld" timeout 5 scontrol ping
   for n in "${NODES[@]}"; do
     # nsenter (not "ip netns exec", which remounts /sys and slurmd then fails on cgroups).
-    launch "$DIR/log/daemons.out" nsenter --net="/run/netns/$n" slurmd -N "$n"
+    launch "$DIR/log/daemons.out" nsenter --net="/run/netns/$n" slurmd -N "$n" || failed "slurmd -N $n exited with $?"
   done
   wait_for 60 "both nodes idle" nodes_ready
-  both_nodes_run_jobs || {
-    tail_logs "$DIR"/log/*.log
-    die "a job across both nodes did not run"
-  }
+  both_nodes_run_jobs || failed "a job across both nodes did not run"
   script_version >"$DIR/ready"
   log "started in $((SECONDS - t0))s: partition $PARTITION, nodes ${NODES[*]}"
 }

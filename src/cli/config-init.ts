@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { backendNames } from '../backends/index.js';
 import { userConfigPath } from '../config/load.js';
 import type { InitFlags } from './config.js';
@@ -41,11 +41,18 @@ async function choose(flags: InitFlags): Promise<Choices> {
     if (flags.endpoint) c.endpoint = flags.endpoint;
     return c;
   }
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Lines are read through one iterator so that answers typed (or pasted) ahead are not lost.
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  const line = async (prompt: string): Promise<string | undefined> => {
+    process.stdout.write(prompt);
+    const next = await lines.next();
+    return next.done ? undefined : String(next.value).trim();
+  };
   try {
     const ask = async (question: string, options: string[], fallback: string): Promise<string> => {
       for (;;) {
-        const answer = (await rl.question(`${question} (${options.join(', ')}) [${fallback}]: `)).trim() || fallback;
+        const answer = (await line(`${question} (${options.join(', ')}) [${fallback}]: `)) || fallback;
         if (options.includes(answer)) return answer;
         out(`  please answer one of: ${options.join(', ')}`);
       }
@@ -54,7 +61,7 @@ async function choose(flags: InitFlags): Promise<Choices> {
     const storage = flags.storage ?? (await ask('Where should data live?', STORAGES, backend === 'localhost' ? 'fs' : 's3'));
     const c: Choices = { backend, storage };
     if (storage === 's3') {
-      const endpoint = flags.endpoint ?? (await rl.question('S3 endpoint URL (empty for AWS S3): ')).trim();
+      const endpoint = flags.endpoint ?? (await line('S3 endpoint URL (empty for AWS S3): '));
       if (endpoint) c.endpoint = endpoint;
     }
     return c;

@@ -6,6 +6,9 @@
  *
  * ESM: a resolve hook registered with `module.register` (given as a data: URL, so it needs no file
  * of its own), which retries through the rest of the chain so that tsx can load a `.ts` entry.
+ * The script itself is loaded as an ES module when `burst run` says so (BURST_RUN_ESM_ENTRY: a
+ * `.ts`/`.js` script with import/export syntax and no "type" in its package.json, which Node and
+ * tsx would otherwise run as CommonJS, where top-level await fails).
  * CommonJS (tsx compiles `.ts` scripts without `"type": "module"` to CommonJS): a wrapper around
  * `Module._resolveFilename`, the hook Node 20 offers for `require`; loading the ESM entry with
  * `require` needs Node 20.19 or newer.
@@ -16,11 +19,18 @@ import { fileURLToPath } from 'node:url';
 const entryUrl = new URL(import.meta.url.endsWith('.ts') ? '../index.ts' : '../index.js', import.meta.url).href;
 const packageJsonUrl = new URL('../../package.json', import.meta.url).href;
 
+const esmEntry = process.env.BURST_RUN_ESM_ENTRY ?? '';
+delete process.env.BURST_RUN_ESM_ENTRY;
+
 const hooks = `
+const esmEntry = ${JSON.stringify(esmEntry)};
 const targets = { 'burst': ${JSON.stringify(entryUrl)}, 'burst/package.json': ${JSON.stringify(packageJsonUrl)} };
 export async function resolve(specifier, context, next) {
   const target = targets[specifier];
-  if (target === undefined) return next(specifier, context);
+  if (target === undefined) {
+    const resolved = await next(specifier, context);
+    return esmEntry !== '' && resolved.url === esmEntry ? { ...resolved, format: 'module' } : resolved;
+  }
   try {
     return await next(specifier, context);
   } catch (err) {

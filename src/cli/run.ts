@@ -6,9 +6,10 @@
  * script's exit code becomes ours.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 
 /** Adds `burst run` to the program. */
@@ -34,7 +35,9 @@ export function register(program: Command): void {
 export function runScript(path: string, args: readonly string[]): Promise<number> {
   const preload = new URL(import.meta.url.endsWith('.ts') ? './run-preload.ts' : './run-preload.js', import.meta.url).href;
   const tsx = import.meta.resolve('tsx');
-  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, path, ...args], { stdio: 'inherit' });
+  const env = { ...process.env };
+  if (runsAsModule(path)) env.BURST_RUN_ESM_ENTRY = pathToFileURL(path).href;
+  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, path, ...args], { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };
@@ -47,4 +50,25 @@ export function runScript(path: string, args: readonly string[]): Promise<number
       resolveExit(code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1));
     });
   });
+}
+
+/**
+ * True for a `.ts`/`.js` script written with import/export whose package.json sets no "type": Node
+ * would run it as CommonJS, where top-level await (common in a main script) is a syntax error.
+ */
+export function runsAsModule(path: string): boolean {
+  if (!['.ts', '.tsx', '.js', '.jsx'].includes(extname(path))) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type !== undefined) return false;
+      } catch {
+        return false;
+      }
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return /^\s*(import[\s{*'"]|export[\s{*])/m.test(readFileSync(path, 'utf8'));
 }

@@ -50,17 +50,18 @@ async function runChecks(flags: TestFlags): Promise<Check[]> {
     return `${loaded.file ?? 'no config file (defaults)'}: ${what}${warn}`;
   });
   if (!loaded) return skipRest(checks, ['storage', 'backend'], 'the configuration is invalid');
+  const backendCheck = `backend ${loaded.options.backend ?? 'localhost'}`;
   let opened: OpenedStorage | undefined;
   try {
     await check(checks, 'storage', async () => {
       opened = await openStorage((loaded as LoadedConfig).options);
       return opened.label;
     });
-    if (!opened) return skipRest(checks, ['backend'], 'storage could not be opened');
+    if (!opened) return skipRest(checks, [backendCheck], 'storage could not be opened');
     const storageOk = await storageChecks(checks, opened);
     if (flags.backend === false) return checks;
-    if (!storageOk) return skipRest(checks, ['backend'], 'storage checks failed (workers exchange everything through storage)');
-    await check(checks, `backend ${loaded.options.backend ?? 'localhost'}`, async () => backendCall(loaded as LoadedConfig, positiveInt(flags.timeout, '--timeout', 120)));
+    if (!storageOk) return skipRest(checks, [backendCheck], 'storage checks failed (workers exchange everything through storage)');
+    await check(checks, backendCheck, async () => backendCall(loaded as LoadedConfig, positiveInt(flags.timeout, '--timeout', 120)));
   } finally {
     await (opened as OpenedStorage | undefined)?.close();
   }
