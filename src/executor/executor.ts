@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { CancelledError, ConfigError } from '../errors.js';
+import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
 import { Future, FutureList, collectResults } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
@@ -147,7 +147,9 @@ export class FunctionExecutor implements AsyncDisposable {
     const list: readonly Future<R>[] = single ? [futures] : (futures ?? (this.unread as Future<R>[]));
     const stop = this.progress(list);
     try {
-      const results = await collectResults(list, options);
+      const results = await collectResults(list, options).catch((err: unknown) => {
+        throw this.explainTimeout(err);
+      });
       const read = new Set<Future<unknown>>(list as readonly Future<unknown>[]);
       this.unread = this.unread.filter((f) => !read.has(f));
       return single ? (results[0] as R) : results;
@@ -190,6 +192,14 @@ export class FunctionExecutor implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** A wait that timed out while storage was unreachable fails with the storage error, which names the endpoint. */
+  private explainTimeout(err: unknown): unknown {
+    const trouble = this.runtime.storageTrouble();
+    if (!(err instanceof WaitTimeoutError) || !(trouble instanceof BurstError)) return err;
+    trouble.message = `${trouble.message} (results could not be read, and ${err.message})`;
+    return trouble;
   }
 
   /** Turns the inputs into call inputs: data inputs (URIs, paths) are planned into partitions. */

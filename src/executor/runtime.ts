@@ -82,6 +82,11 @@ export class Runtime {
     void done.finally(() => this.flushing.delete(done));
   }
 
+  /** Why results cannot be read right now (storage unreachable), if that is the case. */
+  storageTrouble(): unknown {
+    return this.parts?.monitor.lastError;
+  }
+
   /** Counters of the backend and monitor, for tests and stats. */
   counters(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -34,6 +34,8 @@ export class StorageMonitor {
   private timer: NodeJS.Timeout | undefined;
   private delay: number;
   private polling = false;
+  /** The error of the latest poll when it failed (storage unreachable); cleared by a poll that works. */
+  lastError: unknown;
   /** LIST and GET requests made so far (polling costs money on cloud storage). */
   readonly requests = { list: 0, get: 0 };
 
@@ -86,8 +88,10 @@ export class StorageMonitor {
         if (Date.now() - w.lastLostCheck >= LOST_CHECK_MS) await this.checkLost(w);
         if (w.pending.size === 0) this.jobs.delete(w.job.jobKey);
       }
-    } catch {
-      // A failed poll (storage briefly unreachable) is retried at the next interval.
+      this.lastError = undefined;
+    } catch (err) {
+      // A failed poll (storage briefly unreachable) is retried at the next interval; waits report it.
+      this.lastError = err;
     } finally {
       this.polling = false;
     }

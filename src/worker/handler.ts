@@ -13,6 +13,7 @@ import { materializeBundle } from './bundle-file.js';
 import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
 import { ProcessPool } from './pool.js';
 import type { CallRecord, PoolCall, SerializedError } from './protocol.js';
+import { withPatience } from './patience.js';
 
 /** What {@link runCalls} needs. */
 export interface RunCallsOptions {
@@ -38,9 +39,10 @@ export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number;
   let bundlePath: string;
   let inputs: Map<number, Uint8Array>;
   try {
-    manifest = await readManifest(o);
-    bundlePath = await materializeBundle(o.storage, o.bucket, manifest.functionHash, o.runtimeDir ?? process.cwd());
-    inputs = await readInputs(o, manifest);
+    manifest = await withPatience(() => readManifest(o));
+    const m = manifest;
+    bundlePath = await withPatience(() => materializeBundle(o.storage, o.bucket, m.functionHash, o.runtimeDir ?? process.cwd()));
+    inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
     const error = serializeThrown(err);
@@ -140,7 +142,8 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
     if (bytes) {
       record.stats.bytesOut = bytes.length;
       if (bytes.length > INLINE_OUTPUT_BYTES) {
-        await o.storage.put(o.bucket, keys.output(o.jobKey, record.callId), bytes);
+        const out = bytes;
+        await withPatience(() => o.storage.put(o.bucket, keys.output(o.jobKey, record.callId), out));
         record.outputStored = true;
       } else {
         record.output = bytes;
@@ -154,7 +157,8 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
 async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void> {
   const { output, value: _value, ...rest } = record;
   const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
-  await o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), JSON.stringify(stored));
+  const body = JSON.stringify(stored);
+  await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), body));
 }
 
 function emptyStats(workerStart: number): CallRecord['stats'] {
