@@ -25,7 +25,7 @@ export function alignment(leftEye: Point, rightEye: Point, size: number): Alignm
   const dx = rightEye.x - leftEye.x;
   const dy = rightEye.y - leftEye.y;
   const theta = Math.atan2(dy, dx);
-  const side = (Math.hypot(dx, dy) / ((EYE_X[1] - EYE_X[0]) * size)) * size;
+  const side = Math.hypot(dx, dy) / (EYE_X[1] - EYE_X[0]);
   // The square's centre lies below the eyes' midpoint, along the face's own "down" direction.
   const down = (0.5 - EYE_Y) * side;
   const center = { x: (leftEye.x + rightEye.x) / 2 - down * Math.sin(theta), y: (leftEye.y + rightEye.y) / 2 + down * Math.cos(theta) };
@@ -69,7 +69,7 @@ export async function alignedCrop(img: RgbImage, a: Alignment, size: number, qua
 
 /** Decodes an image file (JPEG, PNG, WebP, …), turned upright by its EXIF orientation, to RGB bytes. */
 export async function decode(bytes: Uint8Array, maxSide?: number): Promise<RgbImage> {
-  let pipeline = sharp(bytes).rotate().removeAlpha().toColourspace('srgb');
+  let pipeline = sharp(bytes).autoOrient().removeAlpha().toColourspace('srgb');
   if (maxSide !== undefined) pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };

@@ -43,10 +43,12 @@ write_conf() {
 # Written by scripts/services/ceph.sh: a throw-away single-host test cluster.
 [global]
 fsid = $fsid
-# v1 (legacy) messenger on loopback only: the daemons and the CLI all run on this host.
-mon_host = v1:127.0.0.1:$MON_PORT
+# msgr2 on loopback only: the daemons and the CLI all run on this host. (With the v1 messenger
+# and no auth, a client now and then sent its first command before it had the monmap, with a
+# zero fsid, and the monitor refused it.)
+mon_host = v2:127.0.0.1:$MON_PORT
 public_addr = 127.0.0.1
-ms_bind_msgr2 = false
+ms_bind_msgr1 = false
 # No cephx: there is nothing to protect, and it saves the keyring plumbing.
 auth_cluster_required = none
 auth_service_required = none
@@ -161,7 +163,7 @@ do_start() {
   # Monitor. mkfs wants a keyring with a mon. key even when auth is off.
   ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null ||
     failed "ceph-authtool failed"
-  monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null ||
+  monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null ||
     failed "monmaptool failed"
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring" >>"$DIR/log/daemons.out" 2>&1 ||
     failed "ceph-mon --mkfs failed"

@@ -13,7 +13,11 @@ import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
 import { keys } from '../worker/job-layout.js';
 import { showProgress } from '../monitor/progress.js';
+import { attachJobs } from './attach.js';
 import { isPartitionInput, markPartition, planPartitions, validatePartitionOptions, type DataPartition, type PartitionOptions, type PartitionSpec } from '../partition/index.js';
+
+/** Set while `attach` constructs an executor that takes over an existing id. */
+let attaching: string | undefined;
 
 /** A function Burst can run: it gets one input and the call's context. */
 export type TaskFunction<I, R, A = unknown> = (input: I, ctx: CallContext<A>) => R | PromiseLike<R>;
@@ -70,8 +74,41 @@ export class FunctionExecutor implements AsyncDisposable {
 
   constructor(options: ExecutorOptions = {}) {
     this.options = resolveOptions(options, options.config ? readConfigFile(options.config) : {});
-    this.executorId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.runtime = new Runtime(this.options, this.executorId);
+  }
+
+  /**
+   * Attaches to the jobs of an executor that ran in another process (e.g. one that was killed), with
+   * the same storage options. Every call whose status is in storage settles from there, results
+   * included; calls without one stay pending (and settle if their workers are still running).
+   * `getResult()` and `wait()` without arguments then cover all of them.
+   *
+   * @example
+   * ```ts
+   * const fexec = await FunctionExecutor.attach('mwx3k2-1f2e3d', { storage: 's3' });
+   * const { done, pending } = await fexec.wait(undefined, { returnWhen: 'ALWAYS' });
+   * ```
+   */
+  static async attach(executorId: string, options: ExecutorOptions = {}): Promise<FunctionExecutor> {
+    if (!/^[\w.-]+$/.test(executorId)) throw new ConfigError(`not an executor id: ${JSON.stringify(executorId)}`, { keyPath: 'executorId' });
+    attaching = executorId;
+    let fexec: FunctionExecutor;
+    try {
+      fexec = new FunctionExecutor(options);
+    } finally {
+      attaching = undefined;
+    }
+    const jobs = await attachJobs(fexec.runtime, executorId);
+    if (jobs.length === 0) {
+      await fexec.close();
+      throw new ConfigError(`no jobs of executor ${executorId} in bucket "${fexec.options.bucket}" of the ${typeof fexec.options.storage === 'string' ? fexec.options.storage : fexec.options.storage.name} storage`, { keyPath: 'executorId', executorId });
+    }
+    for (const job of jobs) {
+      fexec.track(job.futures, true);
+      fexec.jobSeq = Math.max(fexec.jobSeq, Number(job.manifest.jobId.slice(1)) + 1);
+    }
+    return fexec;
   }
 
   /** Runs `fn(input)` once, asynchronously. */
