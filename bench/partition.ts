@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DataPartition } from '../src/index.ts';
 import { ensureCeph } from '../test/services.ts';
 import { generateText, parseSize, wcWords, writeManyFiles } from './partition-data.ts';
 
@@ -34,7 +35,7 @@ const withCeph = !process.argv.includes('--no-ceph');
 const withLines = process.argv.includes('--lines');
 
 /** The measured function: counts words (runs of non-whitespace bytes) in its chunk, streaming. */
-async function countWords(p: { stream(): AsyncIterable<unknown> }): Promise<number> {
+async function countWords(p: DataPartition): Promise<number> {
   let words = 0;
   let inWord = false;
   for await (const chunk of p.stream()) {
@@ -50,7 +51,7 @@ async function countWords(p: { stream(): AsyncIterable<unknown> }): Promise<numb
 }
 
 /** The same count the way most users would write it: line by line with a regex split. */
-async function countWordsByLine(p: { lines(): AsyncIterable<string> }): Promise<number> {
+async function countWordsByLine(p: DataPartition): Promise<number> {
   let words = 0;
   for await (const line of p.lines()) {
     for (const w of line.split(/\s+/)) if (w !== '') words++;
@@ -72,7 +73,7 @@ async function burstWordCount(fexec: Fexec, uri: string, fn: typeof countWords |
   let calls = 0;
   for (let i = 0; i < times; i++) {
     const r = await timed(async () => {
-      const futures = await fexec.map(fn as (p: never) => Promise<number>, uri, { objChunkSize: chunk });
+      const futures = await fexec.map(fn, uri, { objChunkSize: chunk });
       calls = futures.length;
       return (await fexec.getResult(futures)).reduce((a: number, b: number) => a + b, 0);
     });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Storage benchmark on the Ceph RADOS Gateway: Burst's s3 driver against curl on the same gateway.
 //
-//   node bench/storage.mjs [--mib 1024] [--trials 3]
+//   node bench/storage.mjs [--mib 1024] [--trials 3] [--dist]
 //
 // Rows (each the median of interleaved trials, MB = 10^6 bytes):
 //   put         1 GiB multipart PUT from a file          vs  curl -T file (one signed PUT)
@@ -11,7 +11,7 @@
 // Writes the JSON to bench/results/storage.json and prints it.
 //
 // The gateway comes from BURST_BENCH_S3_ENDPOINT / _ACCESS_KEY / _SECRET_KEY / _REGION, else from
-// scripts/services/ceph.sh (started if needed). Uses dist/ when built, else the sources through tsx.
+// scripts/services/ceph.sh (started if needed). Runs the sources through tsx, or dist/ with --dist.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomFillSync, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,13 +20,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
-const { values: args } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, trials: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, trials: { type: 'string', default: '3' }, dist: { type: 'boolean', default: false } } });
 const MiB = 1024 * 1024;
 const size = Number(args.mib) * MiB;
 const trials = Number(args.trials);
 
+/** The storage layer from dist/ with --dist (after `npm run build`), else from the sources through tsx. */
 async function loadBurst() {
-  if (existsSync(join(root, 'dist/storage/index.js'))) {
+  if (args.dist) {
+    if (!existsSync(join(root, 'dist/storage/index.js'))) throw new Error('no dist/: run npm run build first');
     return { ...(await import(join(root, 'dist/storage/index.js'))), ...(await import(join(root, 'dist/storage/local-transfer.js'))) };
   }
   const { register } = await import('tsx/esm/api');

@@ -2,9 +2,9 @@
  * The function each call runs: read one image from storage, find its faces, and write each face,
  * cropped and aligned, back to storage under the output prefix.
  */
-import type { CallContext } from 'burst';
+import type { CallContext, DataPartition } from 'burst';
 import { alignedCrop, alignment, decode, shrink, EYE_X, EYE_Y } from './crop.js';
-import { detectFaces, findEyes, type DetectorName } from './detector.js';
+import { detectFaces, findEyes, loadFaceApi, type DetectorName, type RgbImage } from './detector.js';
 
 /** The settings every call gets (`extraArgs`). */
 export interface AlignArgs {
@@ -37,19 +37,32 @@ export interface ImageResult {
   width: number;
   height: number;
   faces: AlignedFace[];
-  /** Milliseconds spent detecting, and in the whole call. */
+  /** Why the object was skipped (it is not an image sharp can decode), if it was. */
+  skipped?: string;
+  /** Milliseconds spent detecting, and in the whole call (with loading the models, on a worker's first call). */
   detectMs: number;
   totalMs: number;
 }
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 
-/** Aligns every face of the image at `input` (a storage URI) and stores the crops. */
-export async function alignFaces(input: string, ctx: CallContext<AlignArgs>): Promise<ImageResult> {
+/**
+ * Aligns every face of one image and stores the crops with `ctx.storage`. Burst hands each call one
+ * object of the input prefix as a {@link DataPartition}; `part.bytes()` reads it from where it lives.
+ */
+export async function alignFaces(part: DataPartition, ctx: CallContext<AlignArgs>): Promise<ImageResult> {
   const t0 = performance.now();
   const { output, size, detector, minConfidence, detectSide } = ctx.args;
-  const image = await decode(await ctx.storage.get(input));
+  const input = part.uri;
+  let image: RgbImage;
+  try {
+    image = await decode(await part.bytes());
+  } catch (err) {
+    // Not an image: skip it rather than fail the call (a folder may hold a README or a manifest).
+    return { input, width: 0, height: 0, faces: [], skipped: (err as Error).message, detectMs: 0, totalMs: Math.round(performance.now() - t0) };
+  }
   const { image: small, factor } = await shrink(image, detectSide);
+  await loadFaceApi(); // once per worker process: not part of the detection time
   const t1 = performance.now();
   const found = await detectFaces(small, detector, minConfidence);
   const detectMs = performance.now() - t1;

@@ -45,8 +45,10 @@ export function loadFaceApi(): Promise<FaceApi> {
   loading ??= (async () => {
     const require = createRequire(import.meta.url);
     const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    await faceapi.tf.setBackend('wasm');
-    await faceapi.tf.ready();
+    // face-api's bundled typings of `tf` leave out the backend functions; they are there at run time.
+    const tf = faceapi.tf as unknown as { setBackend(name: string): Promise<boolean>; ready(): Promise<void> };
+    await tf.setBackend('wasm');
+    await tf.ready();
     const models = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
     await Promise.all([
       faceapi.nets.ssdMobilenetv1.loadFromDisk(models),

@@ -6,6 +6,7 @@
  *   npx tsx examples/images/main.ts --input fs://photos/2024/         # your own images
  *   npx tsx examples/images/main.ts --images 1000 --backend slurm --storage s3
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ const HELP = `Usage: npx tsx examples/images/main.ts [options]
                                                              <storage>://burst-examples/faces-<N>/)
   --output URI         prefix for the aligned faces        (default: <input>-aligned/)
   --images N           test images to make when --input is not given (default 24)
-  --small              6 test images (the test size)
+  --small              8 test images (the test size)
   --size PX            side of the aligned faces            (default 180)
   --detector NAME      ssd (SSD MobileNet v1) or tiny       (default ssd)
   --min-confidence C   lowest detection score kept          (default 0.5)
@@ -63,14 +64,25 @@ function num(name: string, value: string | undefined, integer = true): number {
   return n;
 }
 
-const IMAGE_FILE = /\.(jpe?g|png|webp|avif|tiff?|gif)$/i;
 const withSlash = (uri: string): string => (uri.endsWith('/') ? uri : `${uri}/`);
 
 /** Where an fs URI lives on this machine, for the user to open. */
-function localPath(uri: string): string | undefined {
+function localPath(uri: string, fsRoot: unknown): string | undefined {
   const { scheme, bucket, key } = parseStorageUri(uri);
   if (scheme !== 'fs') return undefined;
-  return join(process.env.BURST_FS_ROOT ?? join(homedir(), '.burst', 'storage'), bucket, key);
+  return join(typeof fsRoot === 'string' ? fsRoot : (process.env.BURST_FS_ROOT ?? join(homedir(), '.burst', 'storage')), bucket, key);
+}
+
+/**
+ * The client's own handle on the storage the executor uses: the same driver, with the driver options
+ * of the `--config` file (an fs root shared with the cluster, an S3 endpoint) when there is one.
+ */
+function clientStorage(flag: string | undefined, configFile: string | undefined): { name: string; storage: Storage; options: Record<string, unknown> } {
+  const config = configFile ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
+  const name = flag ?? (typeof config.storage === 'string' ? config.storage : 'fs');
+  const own = config[name];
+  const options = typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : {};
+  return { name, storage: new Storage({ backend: name, ...options }), options };
 }
 
 /** A grid of the aligned faces (the first `max`), as one JPEG. */
@@ -91,40 +103,40 @@ function printImage(r: ImageResult): void {
 
 async function main(): Promise<void> {
   if (flags.help) return void process.stdout.write(HELP);
-  const count = num('images', flags.images ?? (flags.small ? '6' : '24'));
+  const count = num('images', flags.images ?? (flags.small ? '8' : '24'));
   const detector = flags.detector;
   if (detector !== 'ssd' && detector !== 'tiny') fail(`--detector must be ssd or tiny, got ${detector}`);
   const args: AlignArgs = { output: '', size: num('size', flags.size), detector, minConfidence: num('min-confidence', flags['min-confidence'], false), detectSide: 1024 };
-  const storageName = flags.storage ?? 'fs';
+  const { name: storageName, storage, options: storageOptions } = clientStorage(flags.storage, flags.config);
   const input = withSlash(flags.input ?? `${storageName}://burst-examples/faces-${count}/`);
   args.output = withSlash(flags.output ?? `${input.slice(0, -1)}-aligned/`);
   const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config };
   if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
 
-  const storage = new Storage({ backend: storageName });
   const fexec = new FunctionExecutor(options);
   try {
-    let uris = (await storage.listKeys(input).catch(() => [])).filter((k) => IMAGE_FILE.test(k)).map((k) => `${input.slice(0, input.indexOf('/', input.indexOf('://') + 3) + 1)}${k}`);
-    if (uris.length === 0) {
+    if ((await storage.listKeys(input).catch(() => [])).length === 0) {
       if (flags.input) fail(`no images under ${input}`);
       const t = performance.now();
       await storage.createBucket(input);
-      uris = await seedImages(fexec, storage, input, count);
-      console.log(`made ${uris.length} test images from face-api's sample photographs under ${input} in ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+      const made = await seedImages(fexec, storage, input, count);
+      console.log(`made ${made.length} test images from face-api's sample photographs under ${input} in ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
     }
     await storage.createBucket(args.output);
     await storage.deletePrefix(args.output);
 
-    console.log(`aligning the faces of ${uris.length} images from ${input} to ${args.size}×${args.size} (${detector} detector)\n`);
+    // The prefix itself is the input: Burst lists it and makes one call per object (image).
+    console.log(`aligning the faces of the images under ${input} to ${args.size}×${args.size} (${detector} detector)\n`);
     const t0 = performance.now();
-    const futures = await fexec.map(alignFaces, uris, { extraArgs: args });
+    const futures = await fexec.map(alignFaces, input, { extraArgs: args });
     const results = await fexec.getResult(futures, { throwOnError: false });
     const seconds = (performance.now() - t0) / 1000;
 
-    const ok = results.filter((r): r is ImageResult => !(r instanceof Error));
+    const ok = results.filter((r): r is ImageResult => !(r instanceof Error) && r.skipped === undefined);
     ok.slice(0, 60).forEach(printImage);
     if (ok.length > 60) console.log(`… and ${ok.length - 60} more`);
-    results.forEach((r, i) => r instanceof Error && console.log(`FAILED ${uris[i]}: ${r.message}`));
+    for (const r of results) if (!(r instanceof Error) && r.skipped !== undefined) console.log(`skipped ${r.input}: ${r.skipped}`);
+    results.forEach((r, i) => r instanceof Error && console.log(`FAILED call ${i}: ${r.message}`));
 
     const faces = ok.flatMap((r) => r.faces);
     const checked = faces.filter((f) => f.residualRoll !== null);
@@ -132,17 +144,17 @@ async function main(): Promise<void> {
     let fnMs = 0;
     const procs = new Set(futures.map((f) => `${f.stats.hostname}:${f.stats.pid}`));
     for (const f of futures) if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) fnMs += f.stats.fnEnd - f.stats.fnStart;
-    console.log(`\n${ok.length} images, ${faces.length} faces aligned in ${seconds.toFixed(2)} s: ${(uris.length / seconds).toFixed(2)} images/s; ` +
+    console.log(`\n${ok.length} images, ${faces.length} faces aligned in ${seconds.toFixed(2)} s: ${(results.length / seconds).toFixed(2)} images/s; ` +
       `the function ran ${(fnMs / 1000).toFixed(2)} s in total on ${procs.size} worker process${procs.size === 1 ? '' : 'es'}`);
     console.log(`check: eyes level within 5° in ${level} of ${checked.length} aligned faces whose eyes the landmark net finds again (${faces.length - checked.length} not found: profiles, occlusions)`);
-    const where = localPath(args.output);
+    const where = localPath(args.output, storageOptions.root);
     console.log(`aligned faces: ${args.output}${where ? ` (${where})` : ''}`);
     if (faces.length > 0) {
       const sheet = resolve(flags.sheet ?? join(dirname(fileURLToPath(import.meta.url)), 'out', 'faces.jpg'));
       await contactSheet(storage, faces.map((f) => f.output), args.size, sheet);
       console.log(`contact sheet: ${sheet}`);
     }
-    if (ok.length < results.length) process.exitCode = 1;
+    if (results.some((r) => r instanceof Error)) process.exitCode = 1;
   } finally {
     await fexec.close();
     await storage.close();

@@ -63,6 +63,19 @@ function num(name: string, value: string | undefined, integer = true): number {
   return n;
 }
 
+/** The run's settings, from the flags. */
+interface Settings {
+  name: string;
+  sequence: string;
+  bestKnown: number | undefined;
+  replicas: number;
+  rounds: number;
+  sweeps: number;
+  seed: number;
+  temps: number[];
+  options: ExecutorOptions;
+}
+
 /** The best conformation seen so far, and where. */
 interface Best {
   energy: number;
@@ -71,92 +84,138 @@ interface Best {
   temperature: number;
 }
 
+/** What the rounds add up to. */
+interface Tally {
+  swaps: SwapCounts;
+  /** Monte Carlo moves per temperature. */
+  moves: Array<{ attempted: number; accepted: number }>;
+  /** Energies per temperature over the second half of the rounds. */
+  late: Array<{ sum: number; count: number }>;
+  best: Best;
+  fnSeconds: number;
+  processes: Set<string>;
+}
+
 const pad = (v: string | number, w: number): string => String(v).padStart(w);
 
-async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
+/** Indices 0..n-1 to print: all of them up to 12, else 10 evenly spaced ones (first and last included). */
+function shown(n: number): number[] {
+  if (n <= 12) return Array.from({ length: n }, (_, i) => i);
+  return [...new Set(Array.from({ length: 10 }, (_, i) => Math.round((i * (n - 1)) / 9)))];
+}
+
+function settings(): Settings {
   const name = flags.sequence ? 'custom' : (flags.protein ?? (flags.small ? 'hp36' : 'hp64'));
   const bench = flags.sequence ? { sequence: flags.sequence.toUpperCase(), bestKnown: undefined } : BENCHMARKS[name];
   if (!bench) {
     console.error(`unknown --protein ${name}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
     process.exit(2);
   }
-  const { sequence } = bench;
   const replicas = num('replicas', flags.replicas ?? (flags.small ? '4' : '8'));
-  const rounds = num('rounds', flags.rounds ?? (flags.small ? '10' : '40'));
-  const sweeps = num('sweeps', flags.sweeps ?? (flags.small ? '100' : '2000'));
-  const seed = num('seed', flags.seed);
-  const temps = ladder(num('tmin', flags.tmin, false), num('tmax', flags.tmax, false), replicas);
   const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config, progress: false };
   if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
+  return {
+    name,
+    sequence: bench.sequence,
+    bestKnown: bench.bestKnown,
+    replicas,
+    rounds: num('rounds', flags.rounds ?? (flags.small ? '10' : '40')),
+    sweeps: num('sweeps', flags.sweeps ?? (flags.small ? '100' : '2000')),
+    seed: num('seed', flags.seed),
+    temps: ladder(num('tmin', flags.tmin, false), num('tmax', flags.tmax, false), replicas),
+    options,
+  };
+}
 
-  console.log(`Replica-exchange Monte Carlo of the HP protein ${name} (${sequence.length} residues${bench.bestKnown !== undefined ? `, lowest energy known ${bench.bestKnown}` : ''})`);
-  console.log(`${replicas} replicas at T = ${temps.map((t) => t.toFixed(3)).join(', ')}; ${rounds} rounds of ${sweeps} sweeps; seed ${seed}\n`);
-  const showAll = replicas <= 12;
-  console.log(`round  best  ${showAll ? 'energy by temperature, coldest first' : 'coldest   mean  hottest'}    swaps`);
-  // Round 0: every replica starts unfolded, as a straight chain with no contacts.
-  console.log(`${pad(0, 5)} ${pad(0, 5)}  ${showAll ? pad(0, 4).repeat(replicas) : `${pad(0, 7)} ${pad('0.0', 6)} ${pad(0, 8)}`}`);
+/** One line of the round table: best so far, energies by temperature (or a summary), swaps. */
+function roundLine(round: number, best: number, energies: readonly number[], swaps: string): string {
+  const n = energies.length;
+  const mean = energies.reduce((a, b) => a + b, 0) / n;
+  const middle = n <= 12 ? energies.map((e) => pad(e, 4)).join('') : `${pad(energies[0]!, 7)} ${pad(mean.toFixed(1), 6)} ${pad(energies[n - 1]!, 8)}`;
+  return `${pad(round, 5)} ${pad(best, 5)}  ${middle}    ${swaps}`.trimEnd();
+}
 
+/** Runs the rounds: one `map` over the replicas each, then the swaps; prints a line per round. */
+async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
+  const { sequence, temps, rounds, sweeps, seed, replicas } = s;
   let slots: Slot[] = temps.map((_, k) => ({ coords: straightChain(sequence.length), energy: 0, replica: k }));
-  const counts: SwapCounts = { attempted: [], accepted: [] };
-  const moves = temps.map(() => ({ attempted: 0, accepted: 0 }));
-  const lateEnergy = temps.map(() => ({ sum: 0, count: 0 }));
+  const t: Tally = {
+    swaps: { attempted: [], accepted: [] },
+    moves: temps.map(() => ({ attempted: 0, accepted: 0 })),
+    late: temps.map(() => ({ sum: 0, count: 0 })),
+    best: { energy: 0, coords: straightChain(sequence.length), round: 0, temperature: temps[0] as number },
+    fnSeconds: 0,
+    processes: new Set(),
+  };
   const swapRand = rng([seed, 0x5a5a]);
-  let best: Best = { energy: 0, coords: straightChain(sequence.length), round: 0, temperature: temps[0] as number };
-  let fnSeconds = 0;
-  const processes = new Set<string>();
-
-  const fexec = new FunctionExecutor(options);
-  const t0 = performance.now();
-  try {
-    for (let round = 0; round < rounds; round++) {
-      const tasks: ReplicaTask[] = slots.map((s, k) => ({ sequence, coords: s.coords, temperature: temps[k] as number, sweeps, seed: [seed, round, k] }));
-      const futures = await fexec.map(simulate, tasks);
-      const results: ReplicaResult[] = await fexec.getResult(futures);
-      for (const f of futures) {
-        if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) fnSeconds += (f.stats.fnEnd - f.stats.fnStart) / 1000;
-        processes.add(`${f.stats.hostname}:${f.stats.pid}`);
-      }
-      slots = results.map((r, k) => {
-        const m = moves[k]!;
-        m.attempted += r.attempted;
-        m.accepted += r.accepted;
-        if (round >= rounds / 2) {
-          lateEnergy[k]!.sum += r.energy;
-          lateEnergy[k]!.count++;
-        }
-        if (r.bestEnergy < best.energy) best = { energy: r.bestEnergy, coords: r.bestCoords, round: round + 1, temperature: temps[k] as number };
-        return { coords: r.coords, energy: r.energy, replica: slots[k]!.replica };
-      });
-      const energies = slots.map((s) => s.energy);
-      const pairs = Math.floor((replicas - (round % 2)) / 2);
-      const swapped = exchange(slots, temps, round, swapRand, counts);
-      const mean = energies.reduce((a, b) => a + b, 0) / replicas;
-      const middle = showAll ? energies.map((e) => pad(e, 4)).join('') : `${pad(energies[0]!, 7)} ${pad(mean.toFixed(1), 6)} ${pad(energies[replicas - 1]!, 8)}`;
-      console.log(`${pad(round + 1, 5)} ${pad(best.energy, 5)}  ${middle}    ${swapped}/${pairs}`);
+  // Round 0: every replica starts unfolded, as a straight chain with no contacts.
+  console.log(roundLine(0, 0, slots.map(() => 0), ''));
+  for (let round = 0; round < rounds; round++) {
+    const tasks: ReplicaTask[] = slots.map((slot, k) => ({ sequence, coords: slot.coords, temperature: temps[k] as number, sweeps, seed: [seed, round, k] }));
+    const futures = await fexec.map(simulate, tasks);
+    const results: ReplicaResult[] = await fexec.getResult(futures);
+    for (const f of futures) {
+      if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) t.fnSeconds += (f.stats.fnEnd - f.stats.fnStart) / 1000;
+      t.processes.add(`${f.stats.hostname}:${f.stats.pid}`);
     }
-  } finally {
-    await fexec.close();
+    slots = results.map((r, k) => {
+      t.moves[k]!.attempted += r.attempted;
+      t.moves[k]!.accepted += r.accepted;
+      if (round >= rounds / 2) {
+        t.late[k]!.sum += r.energy;
+        t.late[k]!.count++;
+      }
+      if (r.bestEnergy < t.best.energy) t.best = { energy: r.bestEnergy, coords: r.bestCoords, round: round + 1, temperature: temps[k] as number };
+      return { coords: r.coords, energy: r.energy, replica: slots[k]!.replica };
+    });
+    const energies = slots.map((slot) => slot.energy);
+    const pairs = Math.floor((replicas - (round % 2)) / 2);
+    const swapped = exchange(slots, temps, round, swapRand, t.swaps);
+    console.log(roundLine(round + 1, t.best.energy, energies, `${swapped}/${pairs}`));
   }
-  const seconds = (performance.now() - t0) / 1000;
+  return t;
+}
 
-  console.log('\nswap acceptance between neighbouring temperatures:');
-  for (let k = 0; k + 1 < replicas; k++) {
-    const a = counts.attempted[k] ?? 0;
-    const ok = counts.accepted[k] ?? 0;
+/** Prints the swap rates, the settled energies, the best fold and the timing. */
+function report(s: Settings, t: Tally, seconds: number): void {
+  const { temps, replicas, rounds } = s;
+  console.log(`\nswap acceptance between neighbouring temperatures${replicas > 12 ? ` (10 of ${replicas - 1} pairs)` : ''}:`);
+  for (const k of shown(replicas - 1)) {
+    const a = t.swaps.attempted[k] ?? 0;
+    const ok = t.swaps.accepted[k] ?? 0;
     console.log(`  T ${temps[k]!.toFixed(3)} ↔ ${temps[k + 1]!.toFixed(3)}   ${pad(ok, 3)}/${pad(a, 3)}  ${a ? pad(((100 * ok) / a).toFixed(0), 3) : '  -'}%`);
   }
   console.log('\nper temperature: mean energy over the second half of the rounds, Monte Carlo moves accepted');
-  temps.forEach((t, k) => {
-    const late = lateEnergy[k]!;
-    const m = moves[k]!;
-    console.log(`  T ${t.toFixed(3)}   E ${pad((late.sum / Math.max(1, late.count)).toFixed(2), 7)}   moves ${pad(((100 * m.accepted) / Math.max(1, m.attempted)).toFixed(1), 5)}%`);
-  });
-  console.log(`\nlowest energy found: ${best.energy}${bench.bestKnown !== undefined ? ` (lowest known: ${bench.bestKnown})` : ''}, in round ${best.round} at T ${best.temperature.toFixed(3)}`);
-  console.log(drawFold(sequence, best.coords));
-  const calls = replicas * rounds;
-  console.log(`\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${(calls / seconds).toFixed(1)} calls/s; ` +
-    `the function ran ${fnSeconds.toFixed(2)} s in total on ${processes.size} worker process${processes.size === 1 ? '' : 'es'}`);
+  for (const k of shown(replicas)) {
+    const late = t.late[k]!;
+    const m = t.moves[k]!;
+    console.log(`  T ${temps[k]!.toFixed(3)}   E ${pad((late.sum / Math.max(1, late.count)).toFixed(2), 7)}   moves ${pad(((100 * m.accepted) / Math.max(1, m.attempted)).toFixed(1), 5)}%`);
+  }
+  const known = s.bestKnown !== undefined ? ` (lowest known: ${s.bestKnown})` : '';
+  console.log(`\nlowest energy found: ${t.best.energy}${known}, in round ${t.best.round} at T ${t.best.temperature.toFixed(3)}`);
+  console.log(drawFold(s.sequence, t.best.coords));
+  const procs = t.processes.size;
+  console.log(`\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${((replicas * rounds) / seconds).toFixed(1)} calls/s; ` +
+    `the function ran ${t.fnSeconds.toFixed(2)} s in total on ${procs} worker process${procs === 1 ? '' : 'es'}`);
+}
+
+async function main(): Promise<void> {
+  if (flags.help) return void process.stdout.write(HELP);
+  const s = settings();
+  const known = s.bestKnown !== undefined ? `, lowest energy known ${s.bestKnown}` : '';
+  console.log(`Replica-exchange Monte Carlo of the HP protein ${s.name} (${s.sequence.length} residues${known})`);
+  const ladderText = s.replicas <= 12 ? s.temps.map((t) => t.toFixed(3)).join(', ') : `${s.temps[0]!.toFixed(3)} … ${s.temps[s.replicas - 1]!.toFixed(3)} (geometric)`;
+  console.log(`${s.replicas} replicas at T = ${ladderText}; ${s.rounds} rounds of ${s.sweeps} sweeps; seed ${s.seed}\n`);
+  console.log(`round  best  ${s.replicas <= 12 ? 'energy by temperature, coldest first' : 'coldest   mean  hottest'}    swaps`);
+  const fexec = new FunctionExecutor(s.options);
+  const t0 = performance.now();
+  let tally: Tally;
+  try {
+    tally = await runRounds(fexec, s);
+  } finally {
+    await fexec.close();
+  }
+  report(s, tally, (performance.now() - t0) / 1000);
 }
 
 await main();

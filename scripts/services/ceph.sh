@@ -150,6 +150,10 @@ do_start() {
     return 0
   fi
   ensure_packages "${PACKAGES[@]}"
+  attempts 2 bootstrap
+}
+
+bootstrap() {
   # Whatever is left (a killed session's daemons or files) is stale: memstore lost its data with the
   # OSD process, so start from scratch rather than repair.
   do_stop

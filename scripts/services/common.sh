@@ -91,6 +91,27 @@ _apt_install() {
     unsupported "apt-get install $* failed"
 }
 
+# Run the start function $2 up to $1 times: a daemon that starts wrong now and then (a race inside
+# it) should cost seconds, not a red CI. Each attempt begins by clearing what the last one left.
+# The function runs in a subshell with set -e of its own (set -e is off inside a function called
+# from an "if" or "||", hence the set +e dance).
+attempts() {
+  local n=$1 fn=$2 i rc=0
+  for ((i = 1; i <= n; i++)); do
+    set +e
+    (
+      set -e
+      "$fn"
+    )
+    rc=$?
+    set -e
+    [ $rc = 0 ] && return 0
+    [ $rc = 2 ] && exit 2 # unsupported here: trying again will not help
+    [ $i -lt "$n" ] && log "attempt $i of $n failed (exit $rc); trying again"
+  done
+  exit $rc
+}
+
 # True when the pid in file $1 is alive and its command name starts with $2 (a pid file left by a
 # killed session can name a pid that was reused by an unrelated process).
 pid_alive() {

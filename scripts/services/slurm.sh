@@ -240,6 +240,10 @@ do_start() {
     return 0
   fi
   ensure_packages "${PACKAGES[@]}"
+  attempts 2 bootstrap
+}
+
+bootstrap() {
   local t0=$SECONDS n
   do_stop # whatever is left from a killed session is stale
   if port_in_use "$CTLD_PORT"; then die "port $CTLD_PORT is in use by another program"; fi

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'count what would be removed, remove nothing')
     .option('--json', 'print the counts as JSON');
   withConfigOption(cmd).action(async (target: string | undefined, flags: CleanFlags, self: Command) => {
-    if (target !== undefined && !/^[\w.-]+(\/[\w.-]+)?$/.test(target)) self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
+    if (target !== undefined && !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(target)) self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
     if (target !== undefined && flags.all) self.error('error: --all removes everything; it cannot be combined with a target');
     await withStorage(flags, async ({ storage, bucket, label }) => {
       const prefixes = target === undefined ? [`${ROOT}/jobs/`, `${ROOT}/tmp/`] : [target.includes('/') ? `${keys.job(...(target.split('/') as [string, string]))}/` : keys.executor(target)];

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readJobCalls, resolveJob } from '../stats/catalog.js';
 import { formatSummary } from '../stats/format.js';
+import { pricedBackends, pricesOf } from '../stats/cost.js';
 import { summarizeJob } from '../stats/summary.js';
 import { out, printJson, withConfigOption, withStorage } from './client-config.js';
 
@@ -32,6 +33,7 @@ export function register(program: Command): void {
   withConfigOption(cmd).action(async (ref: string, flags: PlotFlags, self: Command) => {
     const memoryMB = flags.memory === undefined ? undefined : Number(flags.memory);
     if (memoryMB !== undefined && !(Number.isInteger(memoryMB) && memoryMB > 0)) self.error(`error: --memory must be a positive integer number of MB, got ${JSON.stringify(flags.memory)}`);
+    if (flags.backend !== undefined && !pricesOf(flags.backend)) self.error(`error: no price table for backend ${JSON.stringify(flags.backend)}; known: ${pricedBackends().join(', ')}`);
     await withStorage(flags, async ({ storage, bucket }) => {
       const job = await resolveJob(storage, bucket, ref);
       const { calls } = await readJobCalls(storage, bucket, job);

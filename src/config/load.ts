@@ -15,10 +15,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { KNOWN_KEYS, configSchema, isSecretKey, type BurstConfig, type KeyKind } from './schema.js';
+import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, type BurstConfig, type KeyKind } from './schema.js';
 
 /** Options of {@link loadConfig} and {@link loadConfigSync}. */
 export interface LoadConfigOptions {
@@ -164,7 +164,7 @@ function findConfig(o: LoadConfigOptions, env: NodeJS.ProcessEnv, warnings: stri
 }
 
 function explicit(path: string, by: string): Found {
-  if (!existsSync(path)) throw new ConfigError(`the config file ${path} (from ${by}) does not exist`, { keyPath: 'config' });
+  if (!existsSync(path)) throw new ConfigError(`cannot read the config file ${path} (from ${by}): it does not exist`, { keyPath: 'config' });
   return fileFound(path);
 }
 
@@ -186,7 +186,7 @@ function readSync(found: Found): unknown {
       throw new ConfigError(`cannot read the config file ${found.label}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
     }
   }
-  return parseJsonc(text, found.where);
+  return parseJsonc(text, found.kind === 'inline' ? found.where : `the config file ${found.label}`);
 }
 
 /** Parses JSON that may hold `//` and block comments and trailing commas; errors give line and column. */
@@ -202,7 +202,8 @@ export function parseJsonc(text: string, where: string): unknown {
       const line = before.split('\n').length;
       at = ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
     }
-    const why = (err as Error).message.replace(/ in JSON at position \d+.*$/, '');
+    // V8 may quote a snippet of the text, which could hold a secret: keep only the reason.
+    const why = (err as Error).message.replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '').replace(/ (in JSON )?at position \d+.*$/s, '');
     throw new ConfigError(`${where} is not valid JSON${at}: ${why}`, { keyPath: 'config', cause: err });
   }
 }
@@ -334,7 +335,7 @@ function fromEnvText(text: string, kind: KeyKind): unknown {
 /** Drops unknown keys (with a warning) and checks types; `where(path)` names the source of a key. */
 function validate(raw: Record<string, unknown>, where: (path: string) => string, warnings: string[]): BurstConfig {
   const before = warnings.length;
-  const clean = dropUnknown(raw, '', where, warnings);
+  const clean = dropUnknownKeys(raw, '', where, warnings);
   const result = configSchema().safeParse(clean);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
@@ -346,44 +347,6 @@ function validate(raw: Record<string, unknown>, where: (path: string) => string,
   });
   lines.push(...warnings.slice(before).map((w) => `(also: ${w})`));
   throw new ConfigError(lines.join('\n'), { keyPath: result.error.issues[0]?.path.map(String).join('.') ?? '' });
-}
-
-function dropUnknown(raw: Record<string, unknown>, section: string, where: (path: string) => string, warnings: string[]): Record<string, unknown> {
-  const known = KNOWN_KEYS[section];
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const path = section ? `${section}.${k}` : k;
-    if (section === '' && k === '$schema') continue;
-    if (known && !(k in known)) {
-      warnings.push(`${where(path)}: unknown key "${path}" is ignored${suggest(k, Object.keys(known), section)}`);
-      continue;
-    }
-    out[k] = section === '' && isPlainObject(v) && k in KNOWN_KEYS ? dropUnknown(v, k, where, warnings) : v;
-  }
-  return out;
-}
-
-function suggest(key: string, known: string[], section: string): string {
-  let best = '';
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  const prefix = section ? `${section}.` : '';
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best}"?` : `; known keys: ${known.map((k) => prefix + k).join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }
 
 function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
@@ -415,9 +378,4 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (!isObject(v) || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
-}
-
-/** Absolute form of a path given relative to `cwd` (exported for the CLI). */
-export function absolute(path: string, cwd = process.cwd()): string {
-  return isAbsolute(path) ? path : resolve(cwd, path);
 }

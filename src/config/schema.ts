@@ -4,7 +4,8 @@
  * constructor path can use it): a user with nothing configured never pays for it.
  *
  * Each check's message is what was expected ("a positive integer"); the loader adds the file, the key
- * path and the value it got.
+ * path and the value it got. The known keys of each section are listed here too, for the warnings
+ * about unknown keys and for reading BURST_* variables by kind.
  */
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
@@ -56,6 +57,52 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
 /** Key names (in any section) whose values are secrets: never printed. */
 export function isSecretKey(key: string): boolean {
   return /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey/i.test(key);
+}
+
+/**
+ * A copy of `raw` without the keys the schema does not know, each reported in `warnings` with the
+ * nearest known key; `where(path)` names the source of a key.
+ */
+export function dropUnknownKeys(raw: Record<string, unknown>, section: string, where: (path: string) => string, warnings: string[]): Record<string, unknown> {
+  const known = KNOWN_KEYS[section];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const path = section ? `${section}.${k}` : k;
+    if (section === '' && k === '$schema') continue;
+    if (known && !(k in known)) {
+      warnings.push(`${where(path)}: unknown key "${path}" is ignored${suggest(k, Object.keys(known), section)}`);
+      continue;
+    }
+    out[k] = section === '' && isPlainObject(v) && k in KNOWN_KEYS ? dropUnknownKeys(v, k, where, warnings) : v;
+  }
+  return out;
+}
+
+function suggest(key: string, known: string[], section: string): string {
+  let best = '';
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const prefix = section ? `${section}.` : '';
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best}"?` : `; known keys: ${known.map((k) => prefix + k).join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 }
 
 const requireCjs = createRequire(import.meta.url);

@@ -278,12 +278,17 @@ export class FunctionExecutor implements AsyncDisposable {
     return futures;
   }
 
+  private readonly forget = (f: unknown): void => {
+    this.live.delete(f as Future<unknown>);
+  };
+
   private track(futures: Future<unknown>[], unread: boolean): void {
     for (const f of futures) {
+      if (f.done) continue;
       this.live.add(f);
-      void f.settled().then(() => this.live.delete(f));
+      f._onDone = this.forget;
     }
-    if (unread) this.unread.push(...futures);
+    if (unread) for (const f of futures) this.unread.push(f);
   }
 
   private progress(futures: readonly Future<unknown>[]): () => void {

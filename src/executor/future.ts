@@ -48,6 +48,8 @@ export class Future<R = unknown> {
   private value?: R;
   private capturedLogs?: string;
   private waiters: Array<() => void> = [];
+  /** @internal: told once when the future is done (the executor's bookkeeping; cheaper than a promise). */
+  _onDone: ((future: unknown) => void) | undefined;
   /** Errors of the attempts that failed before the last one. */
   readonly attempts: BurstError[] = [];
 
@@ -130,6 +132,8 @@ export class Future<R = unknown> {
   }
 
   private wake(): void {
+    this._onDone?.(this);
+    this._onDone = undefined;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -147,9 +151,10 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
   }
 
   /** @internal */
-  static from_<R>(futures: Iterable<Future<R>>): FutureList<R> {
+  static from_<R>(futures: readonly Future<R>[]): FutureList<R> {
     const list = new FutureList<R>();
-    for (const f of futures) list.push(f);
+    list.length = futures.length;
+    for (let i = 0; i < futures.length; i++) list[i] = futures[i] as Future<R>;
     return list;
   }
 

@@ -50,6 +50,9 @@ export function validatePartitionOptions(options: PartitionOptions = {}): ChunkP
     if (typeof newline !== 'string' || newline === '') {
       throw new ConfigError(`objNewline must be a non-empty string or null, got ${shown(newline)}`, { keyPath: 'objNewline' });
     }
+    if (Buffer.from(newline).toString('utf8') !== newline || newline.includes('\uFFFD')) {
+      throw new ConfigError(`objNewline must be valid Unicode text (no lone surrogates or U+FFFD), got ${JSON.stringify(newline)}`, { keyPath: 'objNewline' });
+    }
     if (overlapsItself(Buffer.from(newline))) {
       throw new ConfigError(`objNewline must not overlap itself (a prefix of it equal to a suffix, as in "\\n\\n"), got ${JSON.stringify(newline)}`, {
         keyPath: 'objNewline',

@@ -42,6 +42,11 @@ export function registerPrices(backend: string, table: PriceTable): void {
   tables.set(backend, table);
 }
 
+/** Names of the backends with a price table. */
+export function pricedBackends(): string[] {
+  return [...tables.keys()];
+}
+
 /** The price table of a backend, if one is known. */
 export function pricesOf(backend: string): PriceTable | undefined {
   return tables.get(backend);

@@ -90,7 +90,9 @@ export interface S3Options {
    */
   connectTimeoutMs?: number;
   /**
-   * Milliseconds a socket may stay idle during a request before the attempt fails.
+   * Milliseconds a request may go without sending or receiving a byte before the attempt fails (and
+   * is retried): what turns a stalled server (e.g. a full Ceph cluster blocking writes) into an error
+   * instead of a hang. There is no limit on the total time, so large parts on slow links still work.
    * @default 60000
    */
   requestTimeoutMs?: number;
@@ -194,7 +196,8 @@ export async function createS3Handle(s: S3Settings): Promise<S3Handle> {
     ...(s.profile ? { profile: s.profile } : {}),
     maxAttempts: s.maxAttempts,
     retryMode: 'standard',
-    requestHandler: { httpAgent, httpsAgent, connectionTimeout: s.connectTimeoutMs, requestTimeout: s.requestTimeoutMs },
+    // socketTimeout is the idle timeout; this SDK's requestTimeout would only log a warning.
+    requestHandler: { httpAgent, httpsAgent, connectionTimeout: s.connectTimeoutMs, socketTimeout: s.requestTimeoutMs },
     // Flexible checksums (CRC32 trailers) are not understood by many S3-compatible stores (Ceph
     // before Squid, older MinIO); send them only where the API requires one.
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -1,22 +1,17 @@
 /**
  * Large transfers of the s3 driver: uploads (one PutObject below the multipart threshold, else a
- * multipart upload with @aws-sdk/lib-storage) and reads split into parallel ranged GETs.
+ * multipart upload, see s3-multipart.ts) and reads split into parallel ranged GETs.
  */
+import { ReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { abortedError, bodyChunks, knownBytes } from './body.js';
 import type { S3Handle, S3Settings } from './s3-client.js';
+import { bytesSource, fileSource, multipartUpload, partSizeFor, streamSource } from './s3-multipart.js';
 import { errorCode, httpStatus } from './s3-errors.js';
 import type { PutOptions, StorageBody } from './types.js';
 
-const MiB = 1024 * 1024;
-const MAX_PARTS = 10_000;
-
-/** The part size for a body: the configured one, raised so that `size` bytes fit in 10,000 parts. */
-export function partSizeFor(size: number | undefined, configured: number): number {
-  if (size === undefined) return configured;
-  const needed = Math.ceil(size / MAX_PARTS / MiB) * MiB;
-  return Math.max(configured, needed);
-}
+export { partSizeFor };
 
 /** Strips the quotes S3 puts around ETags. */
 export function cleanEtag(etag: string | undefined): string | undefined {
@@ -29,28 +24,29 @@ export function cleanEtag(etag: string | undefined): string | undefined {
  * Reads the start of a stream, up to `limit` bytes. Returns the chunks read and, when the stream has
  * more, an iterator over the rest.
  */
-async function peek(body: StorageBody, limit: number): Promise<{ head: Uint8Array[]; size: number; rest?: AsyncIterator<Uint8Array> }> {
-  const it = bodyChunks(body)[Symbol.asyncIterator]();
+async function peek(it: AsyncIterator<Uint8Array>, limit: number): Promise<{ head: Uint8Array[]; size: number; more: boolean }> {
   const head: Uint8Array[] = [];
   let size = 0;
   while (size < limit) {
     const next = await it.next();
-    if (next.done) return { head, size };
+    if (next.done) return { head, size, more: false };
     head.push(next.value);
     size += next.value.byteLength;
   }
-  return { head, size, rest: it };
+  return { head, size, more: true };
 }
 
-async function* concat(head: Uint8Array[], rest: AsyncIterator<Uint8Array>, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
-  for (const chunk of head) {
-    counter.bytes += chunk.byteLength;
-    yield chunk;
-  }
-  for (let next = await rest.next(); !next.done; next = await rest.next()) {
-    counter.bytes += next.value.byteLength;
-    yield next.value;
-  }
+/** An iterator that yields `head` first, then the rest of `it`. */
+function prepend(head: Uint8Array[], it: AsyncIterator<Uint8Array>): AsyncIterator<Uint8Array> {
+  let i = 0;
+  return { next: async () => (i < head.length ? { done: false, value: head[i++] as Uint8Array } : it.next()) };
+}
+
+/** A not-yet-read `fs.createReadStream(path)` of a whole file: uploaded by reading the file directly. */
+function wholeFileStream(body: StorageBody): ReadStream | undefined {
+  if (!(body instanceof ReadStream) || typeof body.path !== 'string') return undefined;
+  const r = body as ReadStream & { start?: number; end?: number };
+  return r.bytesRead === 0 && (r.start === undefined || r.start === 0) && (r.end === undefined || r.end === Infinity) ? body : undefined;
 }
 
 /** Uploads a body; returns the ETag (empty when the server gave none, as Ceph after multipart). */
@@ -63,84 +59,41 @@ export async function uploadObject(
   options: PutOptions,
 ): Promise<string | undefined> {
   const where = { bucket, key };
-  const bytes = knownBytes(body);
-  const common = { Bucket: bucket, Key: key, ...(options.contentType ? { ContentType: options.contentType } : {}) };
-  let source: Uint8Array | Readable;
-  let size: number | undefined;
-  const counter = { bytes: 0 };
-  if (bytes) {
-    source = bytes;
-    size = bytes.byteLength;
-  } else {
-    const { head, size: headSize, rest } = await peek(body, s.multipartThreshold);
-    if (options.signal?.aborted) throw abortedError(options.signal, where);
-    if (!rest) {
-      source = head.length === 1 ? (head[0] as Uint8Array) : Buffer.concat(head);
-      size = headSize;
-    } else {
-      source = Readable.from(concat(head, rest, counter), { objectMode: false, highWaterMark: MiB });
-    }
-  }
-  if (size !== undefined && size < s.multipartThreshold) {
+  const params = { Bucket: bucket, Key: key, ...(options.contentType ? { ContentType: options.contentType } : {}) };
+  const putObject = async (data: Uint8Array) => {
     const out = await h.client.send(
-      new h.sdk.PutObjectCommand({ ...common, Body: source as Uint8Array, ContentLength: size }),
+      new h.sdk.PutObjectCommand({ ...params, Body: data, ContentLength: data.byteLength }),
       options.signal ? { abortSignal: options.signal } : {},
     );
-    options.onProgress?.(size);
+    options.onProgress?.(data.byteLength);
     return out.ETag;
-  }
-  return multipart(h, s, common, source, size, counter, options);
-}
-
-async function multipart(
-  h: S3Handle,
-  s: S3Settings,
-  params: { Bucket: string; Key: string; ContentType?: string },
-  source: Uint8Array | Readable,
-  size: number | undefined,
-  counter: { bytes: number },
-  options: PutOptions,
-): Promise<string | undefined> {
-  const where = { bucket: params.Bucket, key: params.Key };
-  const { Upload } = await import('@aws-sdk/lib-storage');
-  const upload = new Upload({
-    client: h.client,
-    params: { ...params, Body: source },
-    partSize: partSizeFor(size, s.partSize),
-    queueSize: s.uploadConcurrency,
-    leavePartsOnError: false,
-    abortController: new AbortController(),
-  });
-  let sent = 0;
-  upload.on('httpUploadProgress', (p) => {
-    if (p.loaded !== undefined && p.loaded > sent) options.onProgress?.((sent = p.loaded));
-  });
-  const onAbort = () => {
-    void upload.abort();
-    if (source instanceof Readable) source.destroy();
   };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const out = await upload.done();
-    options.onProgress?.(size ?? counter.bytes);
-    return out.ETag;
-  } catch (err) {
-    // lib-storage rejects an aborted upload before its own cleanup; abort the upload id here too so
-    // that no parts are left behind (a second abort is harmless).
-    if (upload.uploadId) {
-      const abort = new h.sdk.AbortMultipartUploadCommand({ ...where2params(where), UploadId: upload.uploadId });
-      await h.client.send(abort).catch(() => undefined);
-    }
-    if (options.signal?.aborted) throw abortedError(options.signal, where);
-    throw err;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    if (source instanceof Readable && !source.readableEnded) source.destroy();
+  const bytes = knownBytes(body);
+  if (bytes) {
+    if (bytes.byteLength < s.multipartThreshold) return putObject(bytes);
+    return multipartUpload(h, s, params, bytesSource(bytes, partSizeFor(bytes.byteLength, s.partSize)), partSizeFor(bytes.byteLength, s.partSize), options);
   }
-}
-
-function where2params(where: { bucket: string; key: string }): { Bucket: string; Key: string } {
-  return { Bucket: where.bucket, Key: where.key };
+  const file = wholeFileStream(body);
+  if (file) {
+    file.destroy(); // read the file ourselves, in parts, straight into the upload buffers
+    const handle = await open(file.path as string, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (size < s.multipartThreshold) return await putObject(await handle.readFile());
+      return await multipartUpload(h, s, params, fileSource(handle, size), partSizeFor(size, s.partSize), options);
+    } finally {
+      await handle.close();
+    }
+  }
+  const it = bodyChunks(body)[Symbol.asyncIterator]();
+  try {
+    const { head, size, more } = await peek(it, s.multipartThreshold);
+    if (options.signal?.aborted) throw abortedError(options.signal, where);
+    if (!more) return await putObject(head.length === 1 ? (head[0] as Uint8Array) : Buffer.concat(head, size));
+    return await multipartUpload(h, s, params, streamSource(prepend(head, it)), s.partSize, options);
+  } finally {
+    if (body instanceof Readable && !body.readableEnded) body.destroy();
+  }
 }
 
 /**

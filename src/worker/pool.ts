@@ -39,7 +39,9 @@ export interface PoolTask {
 
 interface QueuedTask {
   task: PoolTask;
+  /** Calls not handed out yet: `pending[next]` onwards (a cursor, so taking a batch is O(batch)). */
   pending: PoolCall[];
+  next: number;
   cancelled: boolean;
 }
 
@@ -49,6 +51,8 @@ interface Batch {
   calls: PoolCall[];
   done: boolean[];
   left: number;
+  /** Records come back in call order: where the next one is expected. */
+  cursor: number;
 }
 
 interface Slot {
@@ -88,13 +92,14 @@ export class ProcessPool {
   /** Queues calls; records arrive through `task.onRecord`. Returns a function that cancels what has not run. */
   submit(task: PoolTask): () => void {
     if (this.closed) throw new Error('the process pool is closed');
-    const q: QueuedTask = { task, pending: task.calls.slice(), cancelled: false };
+    const q: QueuedTask = { task, pending: task.calls.slice(), next: 0, cancelled: false };
     this.queue.push(q);
     this.ensureWorkers();
     this.pump();
     return () => {
       q.cancelled = true;
-      q.pending.length = 0;
+      q.pending = [];
+      q.next = 0;
       for (const slot of this.slots) {
         if (slot.current && slot.current.batch.q === q) this.sendTo(slot, { t: 'abort', callId: slot.current.batch.calls[slot.current.index]?.callId ?? -1, jobId: task.job.jobId, reason: 'cancelled' });
       }
@@ -166,15 +171,16 @@ export class ProcessPool {
   private nextBatch(): Batch | undefined {
     while (this.queue.length > 0) {
       const q = this.queue[0] as QueuedTask;
-      if (q.cancelled || q.pending.length === 0) {
+      if (q.cancelled || q.next >= q.pending.length) {
         this.queue.shift();
         continue;
       }
-      const remaining = this.queue.reduce((n, t) => n + t.pending.length, 0);
+      const remaining = this.queue.reduce((n, t) => n + t.pending.length - t.next, 0);
       const guided = Math.ceil(remaining / (this.options.size * 4));
       const size = q.task.chunksize ?? Math.max(1, Math.min(MAX_BATCH, guided));
-      const calls = q.pending.splice(0, size);
-      return { id: ++this.batchSeq >>> 0, q, calls, done: new Array<boolean>(calls.length).fill(false), left: calls.length };
+      const calls = q.pending.slice(q.next, q.next + size);
+      q.next += calls.length;
+      return { id: ++this.batchSeq >>> 0, q, calls, done: new Array<boolean>(calls.length).fill(false), left: calls.length, cursor: 0 };
     }
     return undefined;
   }
@@ -197,8 +203,10 @@ export class ProcessPool {
     const batch = slot.inflight.find((b) => b.id === msg.batch);
     if (!batch) return;
     for (const record of msg.records) {
-      const i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
+      let i = batch.cursor;
+      if (batch.calls[i]?.callId !== record.callId || batch.done[i]) i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
       if (i < 0) continue;
+      batch.cursor = i + 1;
       batch.done[i] = true;
       batch.left--;
       const call = batch.calls[i] as PoolCall;
@@ -271,13 +279,14 @@ export class ProcessPool {
     if (crashed) this.counters.crashed++;
     for (const [q, calls] of requeue) {
       if (q.cancelled) continue;
-      q.pending.unshift(...calls);
+      q.pending = calls.concat(q.pending.slice(q.next));
+      q.next = 0;
       // The task may have left the queue when its last calls were handed out: put it back in front.
       if (!this.queue.includes(q)) this.queue.unshift(q);
     }
     if (!slot.everStarted && slot.inflight.length > 0) this.startupFailures++;
     if (this.startupFailures >= MAX_STARTUP_FAILURES) return this.failEverything(code, signal, slot.stderr.text());
-    if (this.queue.some((q) => q.pending.length > 0) || this.slots.size < this.options.size) {
+    if (this.queue.some((q) => q.next < q.pending.length) || this.slots.size < this.options.size) {
       this.spawn();
       this.pump();
     }
@@ -286,7 +295,7 @@ export class ProcessPool {
   /** Worker processes die before running anything: fail queued calls instead of respawning forever. */
   private failEverything(code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
     for (const q of this.queue.splice(0)) {
-      for (const call of q.pending.splice(0)) {
+      for (const call of q.pending.splice(q.next)) {
         const error: SerializedError = { kind: 'crash', name: 'WorkerCrashError', message: `worker processes exit before running any call (exit code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-5).join('\n')}`, exitCode: code, signal };
         if (!q.cancelled) q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
       }

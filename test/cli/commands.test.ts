@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FunctionExecutor } from '../../src/index.ts';
 import { noisy } from './fixtures/tasks.ts';
-import { burst, fails, mainTs, ok, sandbox, sandboxStorage, statusRecord, tsx, writeManifest, writeStatuses, type Sandbox } from './helpers.ts';
+import { burst, cliArgs, fails, ok, sandbox, sandboxStorage, statusRecord, writeManifest, writeStatuses, type Sandbox } from './helpers.ts';
 
 const COMMANDS = ['hello', 'test', 'run', 'config', 'jobs', 'logs', 'clean', 'plot', 'dashboard'];
 
@@ -107,7 +107,7 @@ describe('burst run', () => {
 
 describe('jobs, logs, plot and clean on jobs in storage', () => {
   let executorId = '';
-  const ipcExecutor = 'mwwzzzzz-ipc001';
+  const ipcExecutor = 'mw000000-ipc001';
   before(async () => {
     // A real job, run through storage as remote backends run it; call 3 fails.
     const fexec = new FunctionExecutor({ fs: { root: box.root }, localhost: { channel: 'storage' }, workers: 2, progress: false });
@@ -162,9 +162,9 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
   it('logs --follow: prints calls as their records land, and stops when every call has one', async () => {
     const storage = await sandboxStorage(box);
     const t0 = Date.now();
-    const jobKey = await writeManifest(storage, 'mwx1live-follow', 'M000', 3, t0);
+    const jobKey = await writeManifest(storage, 'mw000001-follow', 'M000', 3, t0);
     await writeStatuses(storage, jobKey, [statusRecord(0, t0, { logs: 'first\n' })]);
-    const child = spawn(process.execPath, ['--import', tsx, mainTs, 'logs', 'mwx1live-follow/M000', '--follow', '--interval', '100'], { cwd: box.cwd, env: box.env });
+    const child = spawn(process.execPath, [...cliArgs, 'logs', 'mw000001-follow/M000', '--follow', '--interval', '100'], { cwd: box.cwd, env: box.env });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -193,8 +193,9 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
     }
     const json = JSON.parse(ok(await burst(['plot', 'latest', '--dir', dir, '--json'], box)).stdout) as { files: string[]; summary: { calls: number } };
     assert.equal(json.files.length, 3);
-    const [bad, none] = await Promise.all([burst(['plot', 'M000', '--memory', 'big'], box), burst(['plot', 'M999'], box)]);
+    const [bad, none, priceless] = await Promise.all([burst(['plot', 'M000', '--memory', 'big'], box), burst(['plot', 'M999'], box), burst(['plot', 'M000', '--backend', 'abacus'], box)]);
     fails(bad, '--memory must be a positive integer number of MB, got "big"');
+    fails(priceless, 'no price table for backend "abacus"; known: localhost, slurm, aws_lambda');
     fails(none, 'no job "M999"');
   });
 
@@ -204,7 +205,7 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
     assert.match(dry.stdout, /^Would remove \d+ objects: data of \d+ jobs, from fs /);
     const one = ok(await burst(['clean', `${ipcExecutor}/M000`], box));
     assert.match(one.stdout, /^Removed 1 object: data of 1 job, from fs /);
-    assert.match(ok(await burst(['clean', ipcExecutor], box)).stdout, /Nothing to remove: no data of mwwzzzzz-ipc001/);
+    assert.match(ok(await burst(['clean', ipcExecutor], box)).stdout, /Nothing to remove: no data of mw000000-ipc001/);
     fails(await burst(['clean', '../etc'], box), 'the target must be an executor id or <executor>/<job>');
     fails(await burst(['clean', 'x', '--all'], box), 'cannot be combined with a target');
     ok(await burst(['clean'], box));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfig, loadConfigSync, mergeConfig, redactConfig } from '../../src/config/load.ts';
-import { burst, fails, mainTs, ok, sandbox, tsx, type Sandbox } from './helpers.ts';
+import { burst, cliArgs, fails, ok, sandbox, type Sandbox } from './helpers.ts';
 
 let box: Sandbox;
 before(() => {
@@ -59,7 +59,7 @@ describe('loadConfig', () => {
     assert.equal(inline.file, 'BURST_CONFIG');
     assert.equal(loadConfigSync({ cwd, env: { HOME: home }, file: 'other.json' }).options.bucket, 'from-var');
     const missing = configError(() => loadConfigSync({ cwd, env: { BURST_CONFIG_FILE: 'nope.json' } }));
-    assert.match(missing.message, /nope\.json \(from BURST_CONFIG_FILE\) does not exist/);
+    assert.match(missing.message, /cannot read the config file .*nope\.json \(from BURST_CONFIG_FILE\): it does not exist/);
   });
 
   it('loads burst.config.ts and .js modules, synchronously and not', async () => {
@@ -110,6 +110,10 @@ describe('loadConfig', () => {
     const err = configError(() => loadConfigSync({ cwd, env: {} }));
     assert.match(err.message, /s3\.secretAccessKey must be a non-empty string, got a value \(not shown: it is a secret\)/);
     assert.doesNotMatch(err.message, /123456789/);
+    // JSON syntax errors may quote the text around the fault: the message keeps only the reason.
+    const syntax = configError(() => loadConfigSync({ cwd: folder(), env: { BURST_CONFIG: '{"s3": {"secretAccessKey": SECRETVALUE123}}' } }));
+    assert.match(syntax.message, /^environment variable BURST_CONFIG is not valid JSON/);
+    assert.doesNotMatch(syntax.message, /SECRETVAL/);
     assert.deepEqual(redactConfig({ s3: { secretAccessKey: 'x', sessionToken: 'y', region: 'r' } }), { s3: { secretAccessKey: '***', sessionToken: '***', region: 'r' } });
   });
 
@@ -118,7 +122,7 @@ describe('loadConfig', () => {
     const loaded = loadConfigSync({ cwd, env: {} });
     assert.equal(loaded.options.backend, 'localhost');
     const bad = folder({ 'burst.config.json': '{\n  "workers": 2\n  "retries": 1\n}\n' });
-    assert.match(configError(() => loadConfigSync({ cwd: bad, env: {} })).message, /burst\.config\.json is not valid JSON at line 3, column 3/);
+    assert.match(configError(() => loadConfigSync({ cwd: bad, env: {} })).message, /the config file .*burst\.config\.json is not valid JSON at line 3, column 3/);
   });
 
   it('merges constructor options over the file, key by key', () => {
@@ -181,7 +185,7 @@ describe('burst config', () => {
   it('init: asks for the backend and storage on a terminal', { skip: hasScript() ? undefined : 'util-linux `script` is not installed' }, () => {
     const cwd = folder();
     // `script` gives the command a pseudo-terminal; the answers arrive on it one line at a time.
-    const command = `${process.execPath} --import ${tsx} ${mainTs} config init`;
+    const command = [process.execPath, ...cliArgs, 'config', 'init'].join(' ');
     const output = execFileSync('script', ['-qec', command, '/dev/null'], { cwd, env: box.env, input: 'slurm\nfs\n', timeout: 60_000 }).toString();
     assert.match(output, /Where should calls run\? \(localhost, slurm\) \[localhost\]/);
     assert.match(output, /Where should data live\? \(fs, s3\) \[s3\]/);

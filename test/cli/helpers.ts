@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../../src/storage/index.ts';
@@ -17,6 +17,26 @@ export const repo = new URL('../../', import.meta.url).pathname;
 export const mainTs = join(repo, 'src/cli/main.ts');
 /** tsx by absolute URL, so the CLI runs from any working directory. */
 export const tsx = import.meta.resolve('tsx');
+
+/**
+ * How to start the CLI: the built `dist/cli/main.js` when it is newer than every source file (as
+ * after `npm test`'s build; it starts three times faster), else the sources through tsx.
+ * BURST_TEST_CLI=src or =dist forces one.
+ */
+export const cliArgs: string[] = (() => {
+  const dist = join(repo, 'dist/cli/main.js');
+  const forced = process.env.BURST_TEST_CLI;
+  if (forced === 'dist' || (forced !== 'src' && existsSync(dist) && newestMtime(join(repo, 'src')) <= statSync(dist).mtimeMs)) return [dist];
+  return ['--import', tsx, mainTs];
+})();
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (f.isFile()) newest = Math.max(newest, statSync(join(f.parentPath ?? f.path, f.name)).mtimeMs);
+  }
+  return newest;
+}
 
 /** What a finished command did. */
 export interface Run {
@@ -55,7 +75,7 @@ export function burst(args: string[], box: Sandbox, options: { env?: Record<stri
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', tsx, mainTs, ...args],
+      [...cliArgs, ...args],
       { cwd: options.cwd ?? box.cwd, env: { ...box.env, ...options.env } as NodeJS.ProcessEnv, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
@@ -66,7 +86,7 @@ export function burst(args: string[], box: Sandbox, options: { env?: Record<stri
 
 /** Starts `burst <args>` and leaves it running (for the dashboard). */
 export function startBurst(args: string[], box: Sandbox): ChildProcess {
-  return spawn(process.execPath, ['--import', tsx, mainTs, ...args], { cwd: box.cwd, env: box.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...cliArgs, ...args], { cwd: box.cwd, env: box.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Asserts exit code 0, showing the output when not. */

@@ -86,6 +86,9 @@ describe('burst dashboard', () => {
       await page.locator('#timeline svg').waitFor({ timeout: 20_000 });
       assert.equal(await page.locator('#calls .cell.success').count(), 4);
 
+      const shots = process.env.BURST_SCREENSHOT_DIR ?? tmpdir();
+      await page.screenshot({ path: join(shots, 'burst-dashboard-running.png'), fullPage: true });
+
       // Clicking a call shows its output.
       await page.locator('#calls .cell').nth(2).click();
       await page.locator('#call-output').filter({ hasText: 'working on 2' }).waitFor({ timeout: 10_000 });
@@ -97,9 +100,8 @@ describe('burst dashboard', () => {
       assert.equal(await page.locator('#calls .cell.success').count(), 11);
       await page.locator('#jobs .job.selected').filter({ hasText: '12/12 · 1 failed' }).waitFor({ timeout: 10_000 });
       await page.waitForFunction(() => document.querySelectorAll('#timeline svg path, #timeline svg rect').length > 12, undefined, { timeout: 20_000 });
-      const shot = join(process.env.BURST_SCREENSHOT_DIR ?? tmpdir(), 'burst-dashboard.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      console.log(`# dashboard screenshot: ${shot}`);
+      await page.screenshot({ path: join(shots, 'burst-dashboard-finished.png'), fullPage: true });
+      console.log(`# dashboard screenshots: ${join(shots, 'burst-dashboard-{running,finished}.png')}`);
 
       // The JSON API refuses what it cannot answer.
       const api = async (path: string): Promise<number> => (await page.request.get(new URL(path, url).href)).status();

@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureSlurm } from '../services.js';
 import { runExample, withTempDir } from './helpers.js';
 
 /** The lines of the output that depend only on the simulated numbers (percentiles, loss, histogram). */
@@ -55,4 +56,21 @@ test('monte-carlo: another seed gives other numbers', async () => {
     const b = await runExample('monte-carlo', ['--small', '--seed', '8', '--svg', join(dir, 'b.svg')], dir);
     assert.notEqual(numbers(a.stdout), numbers(b.stdout));
   });
+});
+
+const slurm = await ensureSlurm();
+
+test('monte-carlo: the same seed gives the same numbers on the Slurm cluster', { skip: 'skip' in slurm ? slurm.skip : undefined }, async () => {
+  if ('skip' in slurm) return;
+  // The nodes share this machine's filesystem: an fs store on /var/tmp, marked shared, reaches them.
+  const shared = await mkdtemp('/var/tmp/burst-example-mc-');
+  try {
+    const config = join(shared, 'burst.config.json');
+    await writeFile(config, JSON.stringify({ fs: { root: join(shared, 'storage'), shared: true }, slurm: { partition: slurm.partition } }));
+    const local = await runExample('monte-carlo', ['--small', '--svg', join(shared, 'a.svg')], join(shared, 'local'));
+    const cluster = await runExample('monte-carlo', ['--small', '--backend', 'slurm', '--config', config, '--svg', join(shared, 'b.svg')], join(shared, 'unused'), 180_000);
+    assert.equal(numbers(cluster.stdout), numbers(local.stdout));
+  } finally {
+    await rm(shared, { recursive: true, force: true });
+  }
 });

@@ -74,6 +74,19 @@ describe('line alignment (in memory, random pieces)', () => {
     );
   });
 
+  it('splitLines matches the per-line reference on arbitrary bytes (invalid UTF-8 included)', async () => {
+    const byte = fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x1e, 0xc2, 0xb6, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x3c, 0x45), fc.integer({ min: 0, max: 255 }));
+    const arb = fc.record({ nl: fc.constantFrom(...NEWLINES), bytes: fc.array(byte, { maxLength: 400 }), seed: fc.integer(), piece: fc.constantFrom(1, 2, 3, 17, 1000) });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ nl, bytes, seed, piece }) => {
+        const data = Buffer.from(bytes);
+        const source = await opener(data, seed, piece)(0, data.length);
+        assert.deepEqual(await collect(splitLines(source, Buffer.from(nl), nl === '\n')), referenceLines(data, nl));
+      }),
+      { numRuns: runs(300) },
+    );
+  });
+
   it('reads on past the chunk end, in growing reads, for a line far longer than the chunk and any look-ahead', async () => {
     const long = 'y'.repeat(3 * 1024 * 1024);
     const data = Buffer.from(`a\n${long}\nb\n`);

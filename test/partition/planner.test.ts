@@ -196,6 +196,8 @@ describe('partition options', () => {
       [{ objChunkSize: 10, objChunkNumber: 2 }, 'objChunkSize and objChunkNumber are exclusive, got both (10 and 2)'],
       [{ objNewline: '' }, 'objNewline must be a non-empty string or null, got ""'],
       [{ objNewline: '\n\n' }, 'objNewline must not overlap itself'],
+      [{ objNewline: '\ud800' }, 'objNewline must be valid Unicode text'],
+      [{ objNewline: 7 }, 'objNewline must be a non-empty string or null, got 7'],
       [{ partitioner: 'split' }, 'partitioner must be a function, got "split"'],
       [{ partitioner: () => [], objChunkSize: 4 }, 'partitioner replaces objChunkSize and objChunkNumber'],
     ];
