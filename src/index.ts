@@ -40,3 +40,8 @@ export type { StorageOptions, MemoryOptions, FsOptions, S3Options } from './stor
 export type { SlurmOptions } from './backends/slurm.js';
 export { DataPartition, PartitionError } from './partition/index.js';
 export type { PartitionOptions, PartitionSpec } from './partition/index.js';
+export { summarize, formatSummary, plotTimeline, estimateCost, registerPrices, readJobStatuses } from './stats/index.js';
+export type { JobSummary, Distribution, CostEstimate, CallLike, CallTimes, PriceTable, PlotOptions, SummaryOptions, StoredCallStatus } from './stats/index.js';
+export { loadConfig } from './config/load.js';
+export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
+export type { BurstConfig } from './config/schema.js';

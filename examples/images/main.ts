@@ -13,8 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { FunctionExecutor, Storage, parseStorageUri, type ExecutorOptions } from 'burst';
-import { alignFaces, type AlignArgs, type ImageResult } from './align.js';
+import { FunctionExecutor, Storage, parseStorageUri, type ExecutorOptions, type FutureList } from 'burst';
+import { alignFaces, type AlignArgs, type AlignedFace, type ImageResult } from './align.js';
 import { seedImages } from './seed.js';
 
 const HELP = `Usage: npx tsx examples/images/main.ts [options]
@@ -101,54 +101,61 @@ function printImage(r: ImageResult): void {
   console.log(`${name.padEnd(26)} ${`${r.width}×${r.height}`.padStart(10)} ${String(r.faces.length).padStart(3)} face${r.faces.length === 1 ? ' ' : 's'}  detect ${String(r.detectMs).padStart(5)} ms  roll°${rolls}`);
 }
 
+/** Makes test images under `input` when it is empty and no `--input` was given. */
+async function ensureInputs(fexec: FunctionExecutor, storage: Storage, input: string, count: number): Promise<void> {
+  if ((await storage.listKeys(input).catch(() => [])).length > 0) return;
+  if (flags.input) fail(`no images under ${input}`);
+  const t = performance.now();
+  await storage.createBucket(input);
+  const made = await seedImages(fexec, storage, input, count);
+  console.log(`made ${made.length} test images from face-api's sample photographs under ${input} in ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+}
+
+/** Prints one line per image, the totals, the alignment check, and where the faces went. */
+function report(results: ReadonlyArray<ImageResult | Error>, futures: FutureList<ImageResult>, seconds: number): AlignedFace[] {
+  const ok = results.filter((r): r is ImageResult => !(r instanceof Error) && r.skipped === undefined);
+  ok.slice(0, 60).forEach(printImage);
+  if (ok.length > 60) console.log(`… and ${ok.length - 60} more`);
+  for (const r of results) if (!(r instanceof Error) && r.skipped !== undefined) console.log(`skipped ${r.input}: ${r.skipped}`);
+  results.forEach((r, i) => r instanceof Error && console.log(`FAILED call ${i}: ${r.message}`));
+
+  const faces = ok.flatMap((r) => r.faces);
+  const checked = faces.filter((f) => f.residualRoll !== null);
+  const level = checked.filter((f) => Math.abs(f.residualRoll as number) <= 5).length;
+  let fnMs = 0;
+  const procs = new Set(futures.map((f) => `${f.stats.hostname}:${f.stats.pid}`));
+  for (const f of futures) if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) fnMs += f.stats.fnEnd - f.stats.fnStart;
+  console.log(`\n${ok.length} images, ${faces.length} faces aligned in ${seconds.toFixed(2)} s: ${(results.length / seconds).toFixed(2)} images/s; ` +
+    `the function ran ${(fnMs / 1000).toFixed(2)} s in total on ${procs.size} worker process${procs.size === 1 ? '' : 'es'}`);
+  console.log(`check: eyes level within 5° in ${level} of ${checked.length} aligned faces whose eyes the landmark net finds again (${faces.length - checked.length} not found: profiles, occlusions)`);
+  return faces;
+}
+
 async function main(): Promise<void> {
   if (flags.help) return void process.stdout.write(HELP);
   const count = num('images', flags.images ?? (flags.small ? '8' : '24'));
   const detector = flags.detector;
   if (detector !== 'ssd' && detector !== 'tiny') fail(`--detector must be ssd or tiny, got ${detector}`);
-  const args: AlignArgs = { output: '', size: num('size', flags.size), detector, minConfidence: num('min-confidence', flags['min-confidence'], false), detectSide: 1024 };
   const { name: storageName, storage, options: storageOptions } = clientStorage(flags.storage, flags.config);
   const input = withSlash(flags.input ?? `${storageName}://burst-examples/faces-${count}/`);
-  args.output = withSlash(flags.output ?? `${input.slice(0, -1)}-aligned/`);
+  const output = withSlash(flags.output ?? `${input.slice(0, -1)}-aligned/`);
+  const args: AlignArgs = { output, size: num('size', flags.size), detector, minConfidence: num('min-confidence', flags['min-confidence'], false), detectSide: 1024 };
   const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config };
   if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
 
   const fexec = new FunctionExecutor(options);
   try {
-    if ((await storage.listKeys(input).catch(() => [])).length === 0) {
-      if (flags.input) fail(`no images under ${input}`);
-      const t = performance.now();
-      await storage.createBucket(input);
-      const made = await seedImages(fexec, storage, input, count);
-      console.log(`made ${made.length} test images from face-api's sample photographs under ${input} in ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
-    }
-    await storage.createBucket(args.output);
-    await storage.deletePrefix(args.output);
-
+    await ensureInputs(fexec, storage, input, count);
+    await storage.createBucket(output);
+    await storage.deletePrefix(output);
     // The prefix itself is the input: Burst lists it and makes one call per object (image).
     console.log(`aligning the faces of the images under ${input} to ${args.size}×${args.size} (${detector} detector)\n`);
     const t0 = performance.now();
     const futures = await fexec.map(alignFaces, input, { extraArgs: args });
     const results = await fexec.getResult(futures, { throwOnError: false });
-    const seconds = (performance.now() - t0) / 1000;
-
-    const ok = results.filter((r): r is ImageResult => !(r instanceof Error) && r.skipped === undefined);
-    ok.slice(0, 60).forEach(printImage);
-    if (ok.length > 60) console.log(`… and ${ok.length - 60} more`);
-    for (const r of results) if (!(r instanceof Error) && r.skipped !== undefined) console.log(`skipped ${r.input}: ${r.skipped}`);
-    results.forEach((r, i) => r instanceof Error && console.log(`FAILED call ${i}: ${r.message}`));
-
-    const faces = ok.flatMap((r) => r.faces);
-    const checked = faces.filter((f) => f.residualRoll !== null);
-    const level = checked.filter((f) => Math.abs(f.residualRoll as number) <= 5).length;
-    let fnMs = 0;
-    const procs = new Set(futures.map((f) => `${f.stats.hostname}:${f.stats.pid}`));
-    for (const f of futures) if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) fnMs += f.stats.fnEnd - f.stats.fnStart;
-    console.log(`\n${ok.length} images, ${faces.length} faces aligned in ${seconds.toFixed(2)} s: ${(results.length / seconds).toFixed(2)} images/s; ` +
-      `the function ran ${(fnMs / 1000).toFixed(2)} s in total on ${procs.size} worker process${procs.size === 1 ? '' : 'es'}`);
-    console.log(`check: eyes level within 5° in ${level} of ${checked.length} aligned faces whose eyes the landmark net finds again (${faces.length - checked.length} not found: profiles, occlusions)`);
-    const where = localPath(args.output, storageOptions.root);
-    console.log(`aligned faces: ${args.output}${where ? ` (${where})` : ''}`);
+    const faces = report(results, futures, (performance.now() - t0) / 1000);
+    const where = localPath(output, storageOptions.root);
+    console.log(`aligned faces: ${output}${where ? ` (${where})` : ''}`);
     if (faces.length > 0) {
       const sheet = resolve(flags.sheet ?? join(dirname(fileURLToPath(import.meta.url)), 'out', 'faces.jpg'));
       await contactSheet(storage, faces.map((f) => f.output), args.size, sheet);

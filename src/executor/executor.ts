@@ -2,7 +2,6 @@
  * FunctionExecutor: the public entry point. It packages the function, submits jobs to a compute
  * backend, and hands back futures. The work of one submission lives in ./submit.ts.
  */
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
@@ -14,6 +13,10 @@ import type { CallContext } from '../worker/context.js';
 import { keys } from '../worker/job-layout.js';
 import { showProgress } from '../monitor/progress.js';
 import { attachJobs } from './attach.js';
+import { loadConfigSync, mergeConfig, reportConfigWarnings } from '../config/load.js';
+import { summarize } from '../stats/summary.js';
+import { formatSummary } from '../stats/format.js';
+import type { JobSummary } from '../stats/types.js';
 import { isPartitionInput, markPartition, planPartitions, validatePartitionOptions, type DataPartition, type PartitionOptions, type PartitionSpec } from '../partition/index.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
@@ -70,10 +73,15 @@ export class FunctionExecutor implements AsyncDisposable {
   private jobSeq = 0;
   private unread: Future<unknown>[] = [];
   private readonly live = new Set<Future<unknown>>();
+  /** Every future of this executor, for stats and plots; `clean()` empties it. */
+  private history: Future<unknown>[] = [];
   private closed = false;
 
   constructor(options: ExecutorOptions = {}) {
-    this.options = resolveOptions(options, options.config ? readConfigFile(options.config) : {});
+    // The config file (or BURST_CONFIG) and BURST_* variables, then these options over them.
+    const loaded = loadConfigSync(options.config !== undefined ? { file: options.config } : {});
+    reportConfigWarnings(loaded.warnings);
+    this.options = resolveOptions(mergeConfig(loaded.options, options));
     this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.runtime = new Runtime(this.options, this.executorId);
   }
@@ -200,6 +208,23 @@ export class FunctionExecutor implements AsyncDisposable {
     return asCompleted(futures);
   }
 
+  /** Per-job aggregates of this executor's calls: states, queue/run/result times (min, median, p95, max), cold starts, attempts, bytes, hosts, estimated cost. */
+  stats(): JobSummary[] {
+    const backend = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
+    return summarize(this.history, { backend, memoryMB: this.options.runtimeMemory });
+  }
+
+  /** The stats as a text table, one block per job (`console.log(fexec.summary())`). */
+  summary(): string {
+    return formatSummary(this.stats());
+  }
+
+  /** Writes the timeline, concurrency and run-time histogram of every job as SVG files into `dir`; resolves with their paths. */
+  async plot(options: { dir: string }): Promise<string[]> {
+    const { plotTimeline } = await import('../stats/plot.js');
+    return plotTimeline(this.history, options.dir);
+  }
+
   /** Counters of what the executor and its backend did (processes spawned, crashed, storage requests). */
   counters(): Record<string, number> {
     return this.runtime.counters();
@@ -207,6 +232,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** Deletes this executor's job data from storage (bundles stay: they are shared by content). */
   async clean(): Promise<void> {
+    this.history = this.history.filter((f) => !f.done);
     const { storage } = await this.runtime.ready();
     const prefix = keys.executor(this.executorId);
     const list = storage.list(this.options.bucket, prefix);
@@ -284,6 +310,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   private track(futures: Future<unknown>[], unread: boolean): void {
     for (const f of futures) {
+      this.history.push(f);
       if (f.done) continue;
       this.live.add(f);
       f._onDone = this.forget;
@@ -297,22 +324,6 @@ export class FunctionExecutor implements AsyncDisposable {
 }
 
 type PlanContextDefaults = NonNullable<Parameters<typeof planPartitions>[2]['uriDefaults']>;
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
-  }
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
-    return parsed as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(`the config file ${path} is not valid: ${(err as Error).message}`, { keyPath: 'config', cause: err });
-  }
-}
 
 async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
   if (Array.isArray(inputs)) return inputs as I[];
