@@ -11,7 +11,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DataPartition } from '../src/index.ts';
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, locale: process.env.LC_ALL || process.env.LANG || '' },
     date: new Date().toISOString(),
+    loadAverageAtStart: loadavg(),
     settings: { sizeBytes: size, chunkBytes: chunk, runs, workers: 2, dist },
   };
   const fexecs: Fexec[] = [];
@@ -163,6 +164,7 @@ async function main(): Promise<void> {
     for (const f of fexecs) await f.close();
     await rm(root, { recursive: true, force: true });
   }
+  report.loadAverageAtEnd = loadavg(); // other work on the machine skews every figure above
   await mkdir(join(here, 'results'), { recursive: true });
   await writeFile(join(here, 'results', 'partition.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));

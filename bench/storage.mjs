@@ -15,7 +15,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomFillSync, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, writeSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -74,10 +74,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mbps = (seconds) => Math.round(size / 1e6 / seconds);
 
 async function main() {
+  const loadAtStart = loadavg().map((l) => Math.round(l * 10) / 10);
   const burst = await loadBurst();
   const gw = gateway();
-  const settings = { partSize: 32 * MiB, uploadConcurrency: 4, downloadPartSize: 32 * MiB, downloadConcurrency: 4 };
-  const driver = burst.s3({ endpoint: gw.endpoint, accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey, region: gw.region, ...settings });
+  // The driver's defaults, except that payloads go unsigned as curl's do (see the s3 option signPayload).
+  const driver = burst.s3({ endpoint: gw.endpoint, accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey, region: gw.region, signPayload: false });
+  const o = driver.config.options;
+  const settings = { partSize: o.partSize, uploadConcurrency: o.uploadConcurrency, downloadPartSize: o.downloadPartSize, downloadConcurrency: o.downloadConcurrency, signPayload: o.signPayload };
   const bucket = `burst-bench-${randomBytes(4).toString('hex')}`;
   const url = (key) => `${gw.endpoint}/${bucket}/${key}`;
   const work = join(tmpdir(), `burst-bench-${process.pid}`);
@@ -138,7 +141,7 @@ async function main() {
     objectBytes: size,
     trials,
     gateway: 'Ceph RGW (memstore OSD) on loopback',
-    machine: { cpus: cpus().length, node: process.version, curl: execFileSync('curl', ['--version']).toString().split('\n')[0] },
+    machine: { cpus: cpus().length, loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 10) / 10) }, node: process.version, curl: execFileSync('curl', ['--version']).toString().split('\n')[0] },
     settings,
     ...rows,
   };

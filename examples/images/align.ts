@@ -70,7 +70,7 @@ export async function alignFaces(part: DataPartition, ctx: CallContext<AlignArgs
   const faces: AlignedFace[] = [];
   for (const [k, f] of found.entries()) {
     const up = (p: { x: number; y: number }) => ({ x: p.x / factor, y: p.y / factor });
-    const a = alignment(up(f.leftEye), up(f.rightEye), size);
+    const a = alignment(up(f.leftEye), up(f.rightEye));
     const jpeg = await alignedCrop(image, a, size);
     const uri = `${output}${base}-face${k}.jpg`;
     await ctx.storage.put(uri, jpeg);

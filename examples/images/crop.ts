@@ -20,8 +20,8 @@ export interface Alignment {
   side: number;
 }
 
-/** The alignment that puts the eyes at (EYE_X, EYE_Y) of a square of `size` pixels. */
-export function alignment(leftEye: Point, rightEye: Point, size: number): Alignment {
+/** The alignment that puts the eyes at (EYE_X, EYE_Y) of the square, whatever its output size. */
+export function alignment(leftEye: Point, rightEye: Point): Alignment {
   const dx = rightEye.x - leftEye.x;
   const dy = rightEye.y - leftEye.y;
   const theta = Math.atan2(dy, dx);

@@ -43,6 +43,8 @@ export interface SlurmOptions {
 
 interface Submission {
   slurmJobId: string;
+  /** The job name we gave it: a restarted controller may reuse the id for another job. */
+  name: string;
   /** Calls of each array task, by task index. */
   tasks: number[][];
 }
@@ -139,7 +141,7 @@ class SlurmBackend implements ComputeBackend {
       throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, { backend: 'slurm', jobId: job.jobId, cause: err });
     }
     const slurmJobId = out.stdout.trim().split(';')[0] as string;
-    const sub: Submission = { slurmJobId, tasks };
+    const sub: Submission = { slurmJobId, name: `burst-${job.executorId}-${job.jobId}`, tasks };
     const list = this.submissions.get(job.jobKey) ?? [];
     list.push(sub);
     this.submissions.set(job.jobKey, list);
@@ -155,7 +157,7 @@ class SlurmBackend implements ComputeBackend {
       const placed = this.placements.get(`${job.jobKey}/${id}`);
       if (!placed) continue;
       let pending = states.get(placed.sub.slurmJobId);
-      if (!pending) states.set(placed.sub.slurmJobId, (pending = taskStates(placed.sub.slurmJobId)));
+      if (!pending) states.set(placed.sub.slurmJobId, (pending = taskStates(placed.sub.slurmJobId, placed.sub.name)));
       const state = (await pending).get(placed.task);
       if (state && ENDED.has(state.state)) lost.set(id, state);
     }
@@ -179,7 +181,7 @@ class SlurmBackend implements ComputeBackend {
 const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
 
 /** The state, reason and exit code of each task of an array job, from `scontrol show job`. */
-async function taskStates(slurmJobId: string): Promise<Map<number, LostCallInfo>> {
+async function taskStates(slurmJobId: string, name: string): Promise<Map<number, LostCallInfo>> {
   const out = new Map<number, LostCallInfo>();
   const text = await new Promise<string>((resolve) => {
     execFile('scontrol', ['-o', 'show', 'job', slurmJobId], (err, stdout) => resolve(err ? '' : stdout));
@@ -188,7 +190,7 @@ async function taskStates(slurmJobId: string): Promise<Map<number, LostCallInfo>
     const field = (name: string): string | undefined => new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(line)?.[1];
     const range = field('ArrayTaskId');
     const state = field('JobState');
-    if (range === undefined || state === undefined) continue;
+    if (range === undefined || state === undefined || field('JobName') !== name) continue;
     const [exit, signal] = (field('ExitCode') ?? '0:0').split(':');
     const reason = field('Reason');
     const info: LostCallInfo = { state, exitCode: Number(exit), signal: signal && signal !== '0' ? `signal ${signal}` : null, ...(reason && reason !== 'None' ? { reason } : {}) };

@@ -29,6 +29,12 @@ export type TaskFunction<I, R, A = unknown> = (input: I, ctx: CallContext<A>) =>
 export interface MapOptions<A = unknown> extends PartitionOptions {
   /** With data inputs (URIs), `mapReduce` runs one reducer per object over that object's chunks. @default false */
   reducerOnePerObject?: boolean;
+  /**
+   * Treat a string, or a list of strings, that are storage URIs or existing local paths as data: each
+   * call then gets a {@link DataPartition}. `false` passes such strings to the function as they are.
+   * @default true
+   */
+  dataInputs?: boolean;
   /** Passed to every call as `ctx.args`. */
   extraArgs?: A;
   /** Calls per worker invocation (per message on localhost, per array task on Slurm). @default chosen by the backend */
@@ -267,7 +273,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** Turns the inputs into call inputs: data inputs (URIs, paths) are planned into partitions. */
   private async prepareInputs(inputs: Inputs<unknown> | string, options: MapOptions): Promise<{ list: unknown[]; specs?: PartitionSpec[] }> {
-    if (!isPartitionInput(inputs)) return { list: await collectInputs(inputs as Inputs<unknown>) };
+    if (options.dataInputs === false || !isPartitionInput(inputs)) return { list: await collectInputs(inputs as Inputs<unknown>) };
     validatePartitionOptions(options);
     const { storage } = await this.runtime.ready();
     const raw = this.options.raw;

@@ -55,6 +55,10 @@ test('local paths and file:// folders are data too', async () => {
   assert.deepEqual(await fexec.getResult(await fexec.map(countWords, [join(dir, 'b.txt')])), [1]);
 });
 
+test('dataInputs: false passes URI strings through as strings', async () => {
+  assert.deepEqual(await fexec.getResult(await fexec.map((s: string) => s.length, ['fs://data/logs/part-0.txt'], { dataInputs: false })), [25]);
+});
+
 test('an empty prefix or a missing object fails before anything runs', async () => {
   await assert.rejects(fexec.map(countWords, 'fs://data/nothing-here/'), (e: unknown) => e instanceof BurstError && /nothing-here/.test(e.message));
   await assert.rejects(fexec.map(countWords, ['fs://data/logs/missing.txt']), (e: unknown) => e instanceof BurstError && /missing\.txt/.test(e.message));

@@ -13,6 +13,8 @@ export interface FaultyProxy {
   endpoint: string;
   /** Requests seen so far (method and path). */
   seen: string[];
+  /** The headers of each request seen, in the same order. */
+  headers: IncomingMessage['headers'][];
   /** Requests answered with an injected error. */
   injected: number;
   close(): Promise<void>;
@@ -20,10 +22,11 @@ export interface FaultyProxy {
 
 export async function startFaultyProxy(upstream: string, rule: FaultRule): Promise<FaultyProxy> {
   const target = new URL(upstream);
-  const state = { seen: [] as string[], injected: 0 };
+  const state = { seen: [] as string[], headers: [] as IncomingMessage['headers'][], injected: 0 };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const index = state.seen.length;
     state.seen.push(`${req.method} ${req.url}`);
+    state.headers.push(req.headers);
     const fault = rule(req, index);
     if (fault) {
       state.injected++;
@@ -52,6 +55,9 @@ export async function startFaultyProxy(upstream: string, rule: FaultRule): Promi
     endpoint: `http://127.0.0.1:${port}`,
     get seen() {
       return state.seen;
+    },
+    get headers() {
+      return state.headers;
     },
     get injected() {
       return state.injected;

@@ -1,0 +1,63 @@
+/**
+ * The benchmark suite: runs each benchmark in its own process, side by side with its baselines, then
+ * writes bench/results/latest.md (a table a user can read, with the machine it ran on) from the JSON
+ * results. Never asserts a time. `npm run bench` from the repository root.
+ *
+ *   node --import tsx run.ts [--only core,storage,partition,slurm] [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const here = new URL('.', import.meta.url).pathname;
+const repo = new URL('..', import.meta.url).pathname;
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const wanted = new Set((values.only ?? 'core,storage,partition,slurm').split(','));
+
+function run(name: string, args: string[], needs?: () => string | undefined): void {
+  if (!wanted.has(name)) return;
+  const missing = needs?.();
+  if (missing) {
+    console.error(`bench ${name}: skipped (${missing})`);
+    return;
+  }
+  console.error(`bench ${name}: node ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, args, { cwd: here, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) console.error(`bench ${name}: exited with ${r.status}`);
+}
+
+const service = (script: string): string | undefined => {
+  const r = spawnSync('bash', [`${repo}scripts/services/${script}.sh`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return r.status === 0 ? undefined : `scripts/services/${script}.sh start failed`;
+};
+
+run('core', ['--import', 'tsx', 'core.ts', '--faast', ...(values.quick ? ['--quick'] : [])]);
+run('storage', ['storage.mjs'], () => service('ceph'));
+run('partition', ['--import', 'tsx', 'partition.ts', ...(values.quick ? ['--size', String(128 * 2 ** 20)] : [])], () => service('ceph'));
+run('slurm', ['--import', 'tsx', 'slurm.ts'], () => service('slurm'));
+
+type Json = Record<string, unknown>;
+const read = (name: string): Json | undefined => {
+  const file = `${here}results/${name}.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
+};
+const n = (v: unknown, digits = 2): string => (typeof v === 'number' ? v.toFixed(digits) : String(v ?? '—'));
+
+const lines: string[] = ['# Benchmark results', '', `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Written ${new Date().toISOString()}.`, ''];
+const core = read('core');
+if (core) {
+  lines.push('## Localhost (issue 2 / 7)', '', '| workload | Burst (s) | piscina (s) | faast.js (s) | plain loop (s) | Burst vs baseline |', '| --- | --- | --- | --- | --- | --- |');
+  for (const [size, row] of Object.entries((core.trivial ?? {}) as Record<string, Json>)) {
+    lines.push(`| ${size} trivial calls | ${n(row.burstSeconds, 3)} | ${n(row.piscinaSeconds, 3)} | ${n(row.faastSeconds, 3)} | ${n(row.loopSeconds, 4)} | ${n(row.burstCallsPerSecond, 0)} calls/s; ${n(row.burstOverPiscina)}× piscina's time |`);
+  }
+  const mc = core.monteCarlo as Json | undefined;
+  if (mc) lines.push(`| Monte Carlo, ${mc.tasks} tasks | ${n(mc.burstSeconds)} | ${n(mc.piscinaSeconds)} | ${n(mc.faastSeconds)} | ${n(mc.loopSeconds)} | ${n(mc.burstSpeedupOverLoop)}× faster than the loop; identical results: ${mc.identicalResults} |`);
+  lines.push('');
+}
+for (const name of ['storage', 'partition', 'slurm']) {
+  const r = read(name);
+  if (r) lines.push(`## ${name}`, '', '```json', JSON.stringify(r, null, 2), '```', '');
+}
+writeFileSync(`${here}results/latest.md`, `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
