@@ -44,7 +44,8 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       await suite.cleanup?.();
     });
     const it = (title: string, fn: () => Promise<void>): void => {
-      test(title, async (t) => {
+      // A bound per test: a regression that hangs fails here instead of stalling the whole run.
+      test(title, { timeout: 180_000 }, async (t) => {
         if (skipReason) return t.skip(skipReason);
         await fn();
       });
