@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const WORDS = 'the quick brown fox jumps over a lazy dog while lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
 
-/** Writes about `size` bytes of text to `path` (whole lines; deterministic). Returns the exact size. */
+/** Writes exactly `size` bytes of text to `path`, ending with a newline (deterministic). Returns the size. */
 export async function generateText(path: string, size: number): Promise<number> {
   const file = await open(path, 'w');
   let x = 0x9e3779b9;
@@ -31,7 +31,11 @@ export async function generateText(path: string, size: number): Promise<number> 
         lines.push(line);
         block += line.length;
       }
-      const buf = Buffer.from(lines.join(''));
+      let buf = Buffer.from(lines.join(''));
+      if (written + buf.length > size) {
+        buf = buf.subarray(0, size - written); // exactly `size` bytes: cut the last line short
+        buf[buf.length - 1] = 0x0a;
+      }
       await file.write(buf);
       written += buf.length;
     }

@@ -89,7 +89,8 @@ osd_class_update_on_start = false
 [$RGW_NAME]
 # "port=" listens on every address, so jobs on the Slurm nodes (in their own network namespaces)
 # reach the gateway at the host end of their bridge. The machine is a test machine.
-rgw_frontends = beast port=$PORT
+# tcp_nodelay: without it small GETs wait ~40 ms on Nagle + delayed ACK (measured 46 ms vs 3 ms HEAD).
+rgw_frontends = beast port=$PORT tcp_nodelay=1
 rgw_data = $DIR/rgw
 # Without these two the gateway loops for 300 s and exits with "failed to fetch mon config".
 ms_mon_client_mode = crc

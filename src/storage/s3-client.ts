@@ -104,6 +104,13 @@ export interface S3Options {
    */
   signPayload?: boolean;
   /**
+   * Large reads from an http:// endpoint fetch their parts over plain sockets that read straight into
+   * the result (presigned URLs; about half the CPU of Node's HTTP client). A part that fails this way
+   * is fetched again through the SDK. `false` always uses the SDK.
+   * @default true
+   */
+  directReads?: boolean;
+  /**
    * Keys per ListObjectsV2 page (S3's maximum is 1,000).
    * @default 1000
    */
@@ -135,6 +142,7 @@ const KINDS = {
   requestTimeoutMs: 'positive integer',
   listPageSize: 'positive integer',
   signPayload: 'boolean',
+  directReads: 'boolean',
 } as const;
 
 /** Validates options and fills defaults from the environment. Reads env here, never at import. */
@@ -171,6 +179,7 @@ export function resolveS3Settings(options: S3Options): S3Settings {
     requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
     listPageSize,
     signPayload: options.signPayload ?? endpoint?.startsWith('http://') ?? false,
+    directReads: options.directReads ?? true,
   };
 }
 

@@ -20,7 +20,15 @@ export interface FaultyProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultyProxy(upstream: string, rule: FaultRule): Promise<FaultyProxy> {
+/**
+ * Starts the proxy. `beforeForward`, when given, is awaited before a request goes upstream: the test
+ * can change the store at an exact point of a transfer.
+ */
+export async function startFaultyProxy(
+  upstream: string,
+  rule: FaultRule,
+  beforeForward?: (req: IncomingMessage, index: number) => Promise<void>,
+): Promise<FaultyProxy> {
   const target = new URL(upstream);
   const state = { seen: [] as string[], headers: [] as IncomingMessage['headers'][], injected: 0 };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -39,15 +47,23 @@ export async function startFaultyProxy(upstream: string, rule: FaultRule): Promi
       });
       return;
     }
-    const up = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    up.on('error', (err) => res.destroy(err));
-    req.pipe(up);
+    const forward = () => {
+      const up = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (upRes) => {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      up.on('error', (err) => res.destroy(err));
+      req.pipe(up);
+    };
+    if (beforeForward) {
+      req.pause();
+      beforeForward(req, index).then(forward, (err: unknown) => res.destroy(err as Error));
+    } else {
+      forward();
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -257,6 +257,61 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     }
   });
 
+  it('reads large objects over direct sockets, and falls back to the SDK when that fails', async () => {
+    const data = patternBytes(8 * MiB + 3, 12);
+    await driver.put(bucket, 'direct/obj', data);
+    const presigned = (url: string | undefined) => String(url).includes('X-Amz-Signature=');
+    for (const failDirect of [false, true]) {
+      const proxy = await startFaultyProxy(server.endpoint as string, (req) => (failDirect && presigned(req.url) ? [503, 'SlowDown'] : undefined));
+      const d = s3({ ...server, ...small, endpoint: proxy.endpoint });
+      try {
+        assert.ok(Buffer.from(await d.get(bucket, 'direct/obj')).equals(data));
+        const direct = proxy.seen.filter((r) => presigned(r)).length;
+        assert.equal(direct, 8, 'the 7 MiB after the first part, and the 3 bytes after that, one request per 1 MiB part');
+        assert.equal(proxy.injected, failDirect ? 8 : 0);
+      } finally {
+        await d.close?.();
+        await proxy.close();
+      }
+    }
+    const off = await startFaultyProxy(server.endpoint as string, () => undefined);
+    const sdkOnly = s3({ ...server, ...small, endpoint: off.endpoint, directReads: false });
+    try {
+      assert.ok(Buffer.from(await sdkOnly.get(bucket, 'direct/obj')).equals(data));
+      assert.equal(off.seen.filter((r) => presigned(r)).length, 0);
+    } finally {
+      await sdkOnly.close?.();
+      await off.close();
+    }
+  });
+
+  it('never mixes two versions when an object is overwritten during a parallel read', async () => {
+    const v1 = patternBytes(6 * MiB, 13);
+    const v2 = patternBytes(6 * MiB, 14);
+    await driver.put(bucket, 'changing/obj', v1);
+    let overwritten = false;
+    const proxy = await startFaultyProxy(
+      server.endpoint as string,
+      () => undefined,
+      async (req) => {
+        // Between the first part and the others, a writer replaces the object.
+        if (!overwritten && String(req.url).includes('X-Amz-Signature=')) {
+          overwritten = true;
+          await driver.put(bucket, 'changing/obj', v2);
+        }
+      },
+    );
+    const d = s3({ ...server, ...small, endpoint: proxy.endpoint });
+    try {
+      const got = Buffer.from(await d.get(bucket, 'changing/obj'));
+      assert.ok(overwritten);
+      assert.ok(got.equals(v2), 'the whole new version, read again after If-Match failed');
+    } finally {
+      await d.close?.();
+      await proxy.close();
+    }
+  });
+
   it('tells a missing key from a missing bucket, without an extra request for a bucket just used', async () => {
     const proxy = await startFaultyProxy(server.endpoint as string, () => undefined);
     const watched = s3({ ...server, endpoint: proxy.endpoint });
