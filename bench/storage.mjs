@@ -5,9 +5,10 @@
 //
 // Rows (each the median of interleaved trials, MB = 10^6 bytes):
 //   put         1 GiB multipart PUT from a file          vs  curl -T file (one signed PUT)
-//   getMemory   1 GiB get() into memory, parallel ranges vs  curl -o /dev/shm/... (also RAM)
-//   getFile     1 GiB download to a file, parallel ranges vs  curl -o file (same folder)
-//   getSink     1 GiB parallel ranged reads, discarded   vs  curl -o /dev/null
+//   getMemory   1 GiB get() into memory                  vs  curl -o /dev/shm/... (also RAM)
+//   getFile     1 GiB download to a file (burst storage get's code) vs curl -o file (same folder)
+//   getSink     1 GiB getStream(), discarded             vs  curl -o /dev/null
+// Every Burst read is split into parallel ranged GETs of downloadPartSize.
 // Writes the JSON to bench/results/storage.json and prints it.
 //
 // The gateway comes from BURST_BENCH_S3_ENDPOINT / _ACCESS_KEY / _SECRET_KEY / _REGION, else from
@@ -112,14 +113,14 @@ async function main() {
         const file = join(work, `${who}.bin`);
         times.getFile[who].push(who === 'curl'
           ? await curl(gw, [url('curl-put'), '-o', file])
-          : await timed(() => burst.downloadFile(driver, bucket, { key: 'burst-put', path: file, size }, undefined, { partSize: settings.downloadPartSize, concurrency: settings.downloadConcurrency })));
+          : await timed(() => burst.downloadFile(driver, bucket, { key: 'burst-put', path: file, size })));
         if (statSync(file).size !== size) throw new Error(`${who} wrote a file of the wrong size`);
         rmSync(file);
       }
       for (const who of order) {
         times.getSink[who].push(who === 'curl'
           ? await curl(gw, [url('curl-put'), '-o', '/dev/null'])
-          : await timed(() => sinkRanges(driver, bucket, 'burst-put', settings)));
+          : await timed(() => sinkStream(driver, bucket, 'burst-put')));
       }
       process.stderr.write(`trial ${t + 1}/${trials} done\n`);
     }
@@ -151,18 +152,10 @@ async function main() {
   process.stdout.write(text);
 }
 
-/** Parallel ranged reads of a whole object, each streamed and discarded (what curl -o /dev/null does). */
-async function sinkRanges(driver, bucket, key, s) {
-  const offsets = Array.from({ length: Math.ceil(size / s.downloadPartSize) }, (_, i) => i * s.downloadPartSize);
-  let next = 0;
+/** A whole object read with getStream (parallel ranged reads inside) and discarded, as curl -o /dev/null. */
+async function sinkStream(driver, bucket, key) {
   let total = 0;
-  const worker = async () => {
-    while (next < offsets.length) {
-      const offset = offsets[next++];
-      for await (const chunk of await driver.getStream(bucket, key, { range: { offset, length: s.downloadPartSize } })) total += chunk.length;
-    }
-  };
-  await Promise.all(Array.from({ length: s.downloadConcurrency }, worker));
+  for await (const chunk of await driver.getStream(bucket, key)) total += chunk.length;
   if (total !== size) throw new Error(`read ${total} bytes`);
 }
 

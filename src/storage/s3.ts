@@ -2,9 +2,10 @@
  * The `s3` storage driver: AWS S3 and S3-compatible stores (Ceph RGW, MinIO, IBM COS, Cloudflare R2)
  * through the official AWS SDK v3, which is imported on the first request, never at import time.
  *
- * Multipart upload above a threshold, reads split into parallel ranged GETs, paginated listings,
+ * Multipart upload above a threshold (s3-multipart.ts), reads and streams split into parallel ranged
+ * GETs guarded by If-Match (s3-download.ts; direct sockets on http endpoints), paginated listings,
  * batched deletes, the SDK's standard retries with backoff, keep-alive sockets, and bounded timeouts
- * so that an unreachable endpoint fails with StorageUnavailableError instead of hanging.
+ * so that an unreachable or stalled endpoint fails with StorageUnavailableError instead of hanging.
  */
 import { Readable } from 'node:stream';
 import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
@@ -13,7 +14,8 @@ import { assertValidBucket, assertValidKey, compareKeys, quoteName } from './key
 import { listQuery } from './listing.js';
 import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './s3-client.js';
 import { mapS3Error } from './s3-errors.js';
-import { cleanEtag, downloadRange, ObjectChangedError, uploadObject } from './s3-transfer.js';
+import { downloadRange, ObjectChangedError, streamRange } from './s3-download.js';
+import { cleanEtag, uploadObject } from './s3-transfer.js';
 import type {
   GetOptions,
   ListEntry,
@@ -119,17 +121,14 @@ class S3Driver implements StorageDriver {
       await this.head(bucket, key);
       return Readable.from([]);
     }
-    const header = range ? `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}` : undefined;
+    const end = range?.length === undefined ? undefined : range.offset + range.length;
+    const mapError = (err: unknown) =>
+      err instanceof ObjectChangedError
+        ? new StorageError('OBJECT_CHANGED', `object ${quoteName(key)} in bucket ${quoteName(bucket)} changed while it was read`, { bucket, key, cause: err })
+        : this.fail(err, 'get', bucket, key, 'key');
     try {
-      const out = await this.send('get', bucket, key, (h) =>
-        h.client.send(new h.sdk.GetObjectCommand({ Bucket: bucket, Key: key, ...(header ? { Range: header } : {}) }), signal ? { abortSignal: signal } : {}),
-        'key',
-      );
-      return (out.Body as Readable | undefined) ?? Readable.from([]);
+      return await this.send('get', bucket, key, (h) => streamRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal, mapError), 'key');
     } catch (err) {
-      if (err instanceof StorageError && (err.cause as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 416) {
-        return Readable.from([]); // the range starts at or past the end: clamped to nothing
-      }
       throw err instanceof NoSuchKeyError ? await this.missing(bucket, key, err) : err;
     }
   }

@@ -148,7 +148,18 @@ export class ProcessPool {
     (child.stdio[4] as Readable | null)?.on('data', (d: Buffer) => this.onMarker(slot, d));
     child.on('message', (msg: FromChild) => this.onMessage(slot, msg));
     child.on('error', () => {}); // 'exit' follows and carries what we need
-    child.once('exit', (code, signal) => this.onExit(slot, code, signal));
+    // Wait for 'close' (stdio drained), not just 'exit': the last marker may still be in the pipe, and
+    // it says which call was running. A grandchild holding the pipes open must not delay us long.
+    child.once('exit', (code, signal) => {
+      let handled = false;
+      const handle = (): void => {
+        if (handled) return;
+        handled = true;
+        this.onExit(slot, code, signal);
+      };
+      child.once('close', handle);
+      setTimeout(handle, 500).unref();
+    });
     this.sendTo(slot, { t: 'init', ...(this.options.storage ? { storage: this.options.storage } : {}), ...(this.options.bucket ? { bucket: this.options.bucket } : {}) });
   }
 

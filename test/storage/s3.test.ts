@@ -15,6 +15,7 @@ import {
   NoSuchBucketError,
   NoSuchKeyError,
   StorageAuthError,
+  StorageError,
   StorageUnavailableError,
 } from '../../src/errors.js';
 import { createStorage } from '../../src/storage/registry.js';
@@ -23,7 +24,7 @@ import { partSizeFor } from '../../src/storage/s3-multipart.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { ensureCeph } from '../services.js';
 import { startFaultyProxy } from './faulty-proxy.js';
-import { dropBucket, gatedStream, patternBytes, rejectsWith, uniqueBucket } from './helpers.js';
+import { dropBucket, gatedStream, patternBytes, readAll, rejectsWith, uniqueBucket } from './helpers.js';
 import { storageConformance } from './suite.js';
 
 const MiB = 1024 * 1024;
@@ -269,6 +270,10 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
         const direct = proxy.seen.filter((r) => presigned(r)).length;
         assert.equal(direct, 8, 'the 7 MiB after the first part, and the 3 bytes after that, one request per 1 MiB part');
         assert.equal(proxy.injected, failDirect ? 8 : 0);
+        // Streams fetch their parts the same way, ahead of the reader and in order.
+        assert.ok((await readAll(await d.getStream(bucket, 'direct/obj'))).equals(data));
+        const range = { offset: MiB - 7, length: 5 * MiB + 11 };
+        assert.ok((await readAll(await d.getStream(bucket, 'direct/obj', { range }))).equals(data.subarray(range.offset, range.offset + range.length)));
       } finally {
         await d.close?.();
         await proxy.close();
@@ -290,6 +295,7 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     const v2 = patternBytes(6 * MiB, 14);
     await driver.put(bucket, 'changing/obj', v1);
     let overwritten = false;
+    let replacement = v2;
     const proxy = await startFaultyProxy(
       server.endpoint as string,
       () => undefined,
@@ -297,7 +303,7 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
         // Between the first part and the others, a writer replaces the object.
         if (!overwritten && String(req.url).includes('X-Amz-Signature=')) {
           overwritten = true;
-          await driver.put(bucket, 'changing/obj', v2);
+          await driver.put(bucket, 'changing/obj', replacement);
         }
       },
     );
@@ -306,6 +312,32 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
       const got = Buffer.from(await d.get(bucket, 'changing/obj'));
       assert.ok(overwritten);
       assert.ok(got.equals(v2), 'the whole new version, read again after If-Match failed');
+      // A stream has already handed out the first part, so it fails instead of starting over.
+      overwritten = false;
+      replacement = v1;
+      const err = await rejectsWith(async () => readAll(await d.getStream(bucket, 'changing/obj')), StorageError, ['changing/obj', 'changed']);
+      assert.equal((err as StorageError).code, 'OBJECT_CHANGED');
+      assert.ok(overwritten);
+    } finally {
+      await d.close?.();
+      await proxy.close();
+    }
+  });
+
+  it('stops fetching when a stream reader stops early', async () => {
+    const data = patternBytes(12 * MiB, 15);
+    await driver.put(bucket, 'early/obj', data);
+    const proxy = await startFaultyProxy(server.endpoint as string, () => undefined);
+    const d = s3({ ...server, ...small, endpoint: proxy.endpoint, downloadConcurrency: 2 });
+    try {
+      const stream = await d.getStream(bucket, 'early/obj');
+      let got = 0;
+      for await (const chunk of stream) {
+        got += (chunk as Buffer).byteLength;
+        if (got >= 2 * MiB) break;
+      }
+      assert.ok(stream.destroyed);
+      assert.ok(proxy.seen.length <= 6, `read ahead at most a few parts: ${proxy.seen.length} requests`);
     } finally {
       await d.close?.();
       await proxy.close();
