@@ -64,6 +64,19 @@ async function timed(fn) {
   return (performance.now() - t) / 1000;
 }
 
+/** Measures once, again after a failure (a shared test gateway may drop a transfer); counts the failures. */
+const failures = [];
+async function measure(what, fn) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      failures.push(`${what}: ${err.message.trim()}`);
+      if (attempt === 2) throw err;
+    }
+  }
+}
+
 function makeSource(path) {
   const fd = openSync(path, 'w');
   const chunk = Buffer.allocUnsafe(8 * MiB);
@@ -95,32 +108,32 @@ async function main() {
       // Alternate who goes first, so that neither always runs on a warmer (or busier) gateway.
       const order = t % 2 === 0 ? ['curl', 'burst'] : ['burst', 'curl'];
       for (const who of order) {
-        times.put[who].push(who === 'curl'
+        times.put[who].push(await measure(`put ${who}`, async () => who === 'curl'
           ? await curl(gw, ['-T', source, url('curl-put'), '-o', '/dev/null'])
-          : await timed(() => driver.put(bucket, 'burst-put', createReadStream(source, { highWaterMark: MiB }))));
+          : await timed(() => driver.put(bucket, 'burst-put', createReadStream(source, { highWaterMark: MiB })))));
       }
       for (const who of order) {
         const shm = join('/dev/shm', `burst-bench-get-${process.pid}`);
-        times.getMemory[who].push(who === 'curl'
+        times.getMemory[who].push(await measure(`getMemory ${who}`, async () => who === 'curl'
           ? await curl(gw, [url('curl-put'), '-o', shm])
           : await timed(async () => {
             const bytes = await driver.get(bucket, 'burst-put');
             if (bytes.byteLength !== size) throw new Error(`got ${bytes.byteLength} bytes`);
-          }));
+          })));
         rmSync(shm, { force: true });
       }
       for (const who of order) {
         const file = join(work, `${who}.bin`);
-        times.getFile[who].push(who === 'curl'
+        times.getFile[who].push(await measure(`getFile ${who}`, async () => who === 'curl'
           ? await curl(gw, [url('curl-put'), '-o', file])
-          : await timed(() => burst.downloadFile(driver, bucket, { key: 'burst-put', path: file, size })));
+          : await timed(() => burst.downloadFile(driver, bucket, { key: 'burst-put', path: file, size }))));
         if (statSync(file).size !== size) throw new Error(`${who} wrote a file of the wrong size`);
         rmSync(file);
       }
       for (const who of order) {
-        times.getSink[who].push(who === 'curl'
+        times.getSink[who].push(await measure(`getSink ${who}`, async () => who === 'curl'
           ? await curl(gw, [url('curl-put'), '-o', '/dev/null'])
-          : await timed(() => sinkStream(driver, bucket, 'burst-put')));
+          : await timed(() => sinkStream(driver, bucket, 'burst-put'))));
       }
       process.stderr.write(`trial ${t + 1}/${trials} done\n`);
     }
@@ -144,6 +157,7 @@ async function main() {
     gateway: 'Ceph RGW (memstore OSD) on loopback',
     machine: { cpus: cpus().length, loadAverage: { start: loadAtStart, end: loadavg().map((l) => Math.round(l * 10) / 10) }, node: process.version, curl: execFileSync('curl', ['--version']).toString().split('\n')[0] },
     settings,
+    failedAttempts: failures,
     ...rows,
   };
   const text = `${JSON.stringify(result, null, 2)}\n`;
