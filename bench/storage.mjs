@@ -114,13 +114,16 @@ async function main() {
       }
       for (const who of order) {
         const shm = join('/dev/shm', `burst-bench-get-${process.pid}`);
-        times.getMemory[who].push(await measure(`getMemory ${who}`, async () => who === 'curl'
-          ? await curl(gw, [url('curl-put'), '-o', shm])
-          : await timed(async () => {
-            const bytes = await driver.get(bucket, 'burst-put');
-            if (bytes.byteLength !== size) throw new Error(`got ${bytes.byteLength} bytes`);
-          })));
-        rmSync(shm, { force: true });
+        try {
+          times.getMemory[who].push(await measure(`getMemory ${who}`, async () => who === 'curl'
+            ? await curl(gw, [url('curl-put'), '-o', shm])
+            : await timed(async () => {
+              const bytes = await driver.get(bucket, 'burst-put');
+              if (bytes.byteLength !== size) throw new Error(`got ${bytes.byteLength} bytes`);
+            })));
+        } finally {
+          rmSync(shm, { force: true }); // RAM: never leave it behind
+        }
       }
       for (const who of order) {
         const file = join(work, `${who}.bin`);
