@@ -3,7 +3,7 @@
  * writes bench/results/latest.md (a table a user can read, with the machine it ran on) from the JSON
  * results. Never asserts a time. `npm run bench` from the repository root.
  *
- *   node --import tsx run.ts [--only core,storage,partition,slurm] [--quick]
+ *   node --import tsx run.ts [--only core,storage,partition,slurm] [--quick]   (--only report: just rewrite latest.md)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,7 +55,7 @@ if (core) {
   if (mc) lines.push(`| Monte Carlo, ${mc.tasks} tasks | ${n(mc.burstSeconds)} | ${n(mc.piscinaSeconds)} | ${n(mc.faastSeconds)} | ${n(mc.loopSeconds)} | ${n(mc.burstSpeedupOverLoop)}× faster than the loop; identical results: ${mc.identicalResults} |`);
   lines.push('');
 }
-for (const name of ['storage', 'partition', 'slurm']) {
+for (const name of ['storage', 'partition', 'slurm', 'soak']) {
   const r = read(name);
   if (r) lines.push(`## ${name}`, '', '```json', JSON.stringify(r, null, 2), '```', '');
 }
