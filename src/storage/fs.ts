@@ -31,6 +31,7 @@ import type {
   StorageConfig,
   StorageDriver,
 } from './types.js';
+import { existsByHead } from './exists.js';
 
 /** Options of the {@link fs} driver. */
 export interface FsOptions {
@@ -240,14 +241,8 @@ class FsDriver implements StorageDriver {
     }
   }
 
-  async exists(bucket: string, key: string): Promise<boolean> {
-    try {
-      await this.head(bucket, key);
-      return true;
-    } catch (err) {
-      if (err instanceof NoSuchKeyError) return false;
-      throw err;
-    }
+  exists(bucket: string, key: string): Promise<boolean> {
+    return existsByHead(() => this.head(bucket, key));
   }
 
   list(bucket: string, prefix?: string, options?: ListOptions): AsyncIterable<ListEntry> {

@@ -27,6 +27,7 @@ import type {
   StorageConfig,
   StorageDriver,
 } from './types.js';
+import { existsByHead } from './exists.js';
 
 export type { S3Options } from './s3-client.js';
 
@@ -144,14 +145,8 @@ class S3Driver implements StorageDriver {
     }
   }
 
-  async exists(bucket: string, key: string): Promise<boolean> {
-    try {
-      await this.head(bucket, key);
-      return true;
-    } catch (err) {
-      if (err instanceof NoSuchKeyError) return false;
-      throw err;
-    }
+  exists(bucket: string, key: string): Promise<boolean> {
+    return existsByHead(() => this.head(bucket, key));
   }
 
   list(bucket: string, prefix?: string, options?: ListOptions): AsyncIterable<ListEntry> {
