@@ -13,9 +13,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { FunctionExecutor, Storage, parseStorageUri, type ExecutorOptions, type FutureList } from 'burst';
+import { FunctionExecutor, Storage, parseStorageUri, type FutureList } from 'burst';
 import { alignFaces, type AlignArgs, type AlignedFace, type ImageResult } from './align.js';
 import { seedImages } from './seed.js';
+import { executorFlags, executorOptions } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/images/main.ts [options]
 
@@ -44,11 +45,7 @@ const { values: flags } = parseArgs({
     detector: { type: 'string', default: 'ssd' },
     'min-confidence': { type: 'string', default: '0.5' },
     sheet: { type: 'string' },
-    backend: { type: 'string' },
-    storage: { type: 'string' },
-    workers: { type: 'string' },
-    config: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...executorFlags,
   },
 });
 
@@ -140,8 +137,7 @@ async function main(): Promise<void> {
   const input = withSlash(flags.input ?? `${storageName}://burst-examples/faces-${count}/`);
   const output = withSlash(flags.output ?? `${input.slice(0, -1)}-aligned/`);
   const args: AlignArgs = { output, size: num('size', flags.size), detector, minConfidence: num('min-confidence', flags['min-confidence'], false), detectSide: 1024 };
-  const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config };
-  if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
+  const options = executorOptions(flags);
 
   const fexec = new FunctionExecutor(options);
   try {

@@ -12,10 +12,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FunctionExecutor, type ExecutorOptions, type FutureList } from 'burst';
+import { FunctionExecutor, type FutureList } from 'burst';
 import { forecast, type ForecastResult, type ForecastTask } from './forecast.js';
 import { asciiHistogram, histogram, percentileTable, summarize } from './stats.js';
 import { histogramSvg } from './svg.js';
+import { executorFlags, executorOptions } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/monte-carlo/main.ts [options]
 
@@ -47,11 +48,7 @@ const { values: flags } = parseArgs({
     bins: { type: 'string', default: '24' },
     svg: { type: 'string' },
     small: { type: 'boolean', default: false },
-    backend: { type: 'string' },
-    storage: { type: 'string' },
-    workers: { type: 'string' },
-    config: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...executorFlags,
   },
 });
 
@@ -111,8 +108,7 @@ async function main(): Promise<void> {
   }
   const o = { forecasts, calls, days, seed: num('seed', flags.seed), s0: num('price', flags.price, false), mu: num('mu', flags.mu, false), sigma: num('sigma', flags.sigma, false) };
   const bins = Math.max(1, num('bins', flags.bins));
-  const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config };
-  if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
+  const options = executorOptions(flags);
 
   console.log(`Monte Carlo stock forecast: ${forecasts.toLocaleString('en')} forecasts × ${days.toLocaleString('en')} trading days on ${calls} calls, seed ${o.seed}`);
   console.log(`start price ${o.s0}, drift ${o.mu}/year, volatility ${o.sigma}/year\n`);

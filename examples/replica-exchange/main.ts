@@ -16,6 +16,7 @@ import { simulate, rng, straightChain, type ReplicaResult, type ReplicaTask } fr
 import { exchange, ladder, type Slot, type SwapCounts } from './exchange.js';
 import { drawFold } from './render.js';
 import { BENCHMARKS } from './sequences.js';
+import { executorFlags, executorOptions } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
 
@@ -45,11 +46,7 @@ const { values: flags } = parseArgs({
     tmax: { type: 'string', default: '0.6' },
     seed: { type: 'string', default: '1' },
     small: { type: 'boolean', default: false },
-    backend: { type: 'string' },
-    storage: { type: 'string' },
-    workers: { type: 'string' },
-    config: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...executorFlags,
   },
 });
 
@@ -112,8 +109,7 @@ function settings(): Settings {
     process.exit(2);
   }
   const replicas = num('replicas', flags.replicas ?? (flags.small ? '4' : '8'));
-  const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config, progress: false };
-  if (flags.workers !== undefined) options.workers = num('workers', flags.workers);
+  const options = executorOptions(flags, { progress: false });
   return {
     name,
     sequence: bench.sequence,
