@@ -67,6 +67,14 @@ export interface ExecutorOptions {
   localhost?: import('../backends/localhost.js').LocalhostOptions;
   /** Options of the Slurm backend (see the README's Slurm section). */
   slurm?: import('../backends/slurm.js').SlurmOptions;
+  /** Options of the Knative backend (service URL, concurrency; see the README's serverless section). */
+  knative?: Record<string, unknown>;
+  /** Options of the Google Cloud Run backend. */
+  cloudrun?: Record<string, unknown>;
+  /** Options of the IBM Code Engine backend. */
+  code_engine?: Record<string, unknown>;
+  /** Options of the AWS Lambda backend (region, runtime name, concurrency; see the README). */
+  aws_lambda?: Record<string, unknown>;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }
@@ -96,7 +104,7 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'backendOptions', 'fs', 's3']);
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3']);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {

@@ -40,7 +40,7 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   '': {
     backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
     runtimeMemory: 'number', progress: 'boolean', external: 'string[]', fs: 'object', s3: 'object', localhost: 'object',
-    slurm: 'object', backendOptions: 'object',
+    slurm: 'object', knative: 'object', cloudrun: 'object', code_engine: 'object', aws_lambda: 'object', backendOptions: 'object',
   },
   fs: { root: 'string', shared: 'boolean', fsync: 'boolean' },
   s3: {
@@ -51,6 +51,10 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   },
   localhost: { channel: 'string' },
   slurm: undefined,
+  knative: undefined,
+  cloudrun: undefined,
+  code_engine: undefined,
+  aws_lambda: undefined,
   backendOptions: undefined,
 };
 
@@ -140,6 +144,10 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
     s3,
     localhost: section({ channel: z.enum(['ipc', 'storage'], { error: '"ipc" or "storage"' }) }),
     slurm: z.looseObject({}, { error: 'an object' }),
+    knative: z.looseObject({}, { error: 'an object' }),
+    cloudrun: z.looseObject({}, { error: 'an object' }),
+    code_engine: z.looseObject({}, { error: 'an object' }),
+    aws_lambda: z.looseObject({}, { error: 'an object' }),
     backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), { error: 'an object of options by backend name' }),
   }) as unknown as Zod.ZodType<BurstConfig>;
 }
