@@ -20,6 +20,7 @@ const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
   clean: () => import('./clean.js'),
   plot: () => import('./plot.js'),
   dashboard: () => import('./dashboard.js'),
+  runtime: () => import('./runtime.js'),
 };
 
 async function main(argv: string[]): Promise<void> {
