@@ -15,6 +15,9 @@ const here = new URL('.', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 const withFaast = process.argv.includes('--faast');
 const threads = availableParallelism();
+// faast.js forks its local workers with our execArgv from its own temp folder, where a bare
+// `--import tsx` does not resolve: hand them tsx's absolute URL instead.
+process.execArgv = process.execArgv.map((arg) => (arg === 'tsx' ? import.meta.resolve('tsx') : arg));
 
 async function time<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
   const t0 = performance.now();
