@@ -142,7 +142,7 @@ export class PackagingError extends BurstError {
   }
 }
 
-/** A shipped function bundle failed its content-hash check. */
+/** Stored bytes failed their content check: a function bundle its hash, or a streamed result its size or SHA-256. */
 export class IntegrityError extends BurstError {
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('INTEGRITY', message, options);

@@ -11,6 +11,7 @@ import { isPrefixEntry } from '../storage/types.js';
 import { readJobStatuses } from '../stats/job-reader.js';
 import { keys, type JobManifest } from '../worker/job-layout.js';
 import { Future } from './future.js';
+import { reviveResult } from './stored-result.js';
 import type { Runtime } from './runtime.js';
 
 /** The futures of one stored job. */
@@ -52,7 +53,8 @@ export async function attachJobs(runtime: Runtime, executorId: string): Promise<
         Object.assign(f.stats, { fnStart: record.stats.fnStart, fnEnd: record.stats.fnEnd, workerStart: record.stats.workerStart, attempt: record.attempt, hostname: record.stats.hostname, pid: record.stats.pid });
         if (!record.ok) return f._reject(toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(record.callId) }), record.logs);
         try {
-          f._resolve(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), record.logs);
+          const value = decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`);
+          f._resolve(reviveResult(value, storage, { ...context, callId: String(record.callId), attempt: record.attempt }), record.logs);
         } catch (err) {
           f._reject(err as BurstError);
         }

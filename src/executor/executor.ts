@@ -8,6 +8,7 @@ import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOp
 import { Future, FutureList, collectResults } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
 import { Runtime } from './runtime.js';
+import type { CallResult, StoredResult } from './stored-result.js';
 import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
 import { keys } from '../worker/job-layout.js';
@@ -126,21 +127,24 @@ export class FunctionExecutor implements AsyncDisposable {
   }
 
   /** Runs `fn(input)` once, asynchronously. */
-  async callAsync<I, R, A = unknown>(fn: TaskFunction<I, R, A>, input: NoInfer<I>, options: MapOptions<A> = {}): Promise<Future<Awaited<R>>> {
-    const [future] = await this.submit<Awaited<R>>('A', fn, [input], options);
-    return future as Future<Awaited<R>>;
+  async callAsync<I, R, A = unknown>(fn: TaskFunction<I, R, A>, input: NoInfer<I>, options: MapOptions<A> = {}): Promise<Future<CallResult<R>>> {
+    const [future] = await this.submit<CallResult<R>>('A', fn, [input], options);
+    return future as Future<CallResult<R>>;
   }
 
   /**
    * Runs `fn` over data where it lives: a prefix, glob, object URI or local path (or a list of them)
    * is split into chunks and each call gets one {@link DataPartition}.
    */
-  map<R, A = unknown>(fn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], options?: MapOptions<A>): Promise<FutureList<Awaited<R>>>;
-  /** Runs `fn` over every input in parallel; the futures come back in input order. */
-  map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options?: MapOptions<A>): Promise<FutureList<Awaited<R>>>;
-  async map<R>(fn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, options: MapOptions = {}): Promise<FutureList<Awaited<R>>> {
+  map<R, A = unknown>(fn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], options?: MapOptions<A>): Promise<FutureList<CallResult<R>>>;
+  /**
+   * Runs `fn` over every input in parallel; the futures come back in input order. A function that
+   * returns a stream has it stored, and its future yields a {@link StoredResult}.
+   */
+  map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options?: MapOptions<A>): Promise<FutureList<CallResult<R>>>;
+  async map<R>(fn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, options: MapOptions = {}): Promise<FutureList<CallResult<R>>> {
     const { list } = await this.prepareInputs(inputs, options);
-    return FutureList.from_(await this.submit<Awaited<R>>('M', fn, list, options));
+    return FutureList.from_(await this.submit<CallResult<R>>('M', fn, list, options));
   }
 
   /**

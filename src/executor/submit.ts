@@ -3,7 +3,7 @@
  * (localhost IPC) or write the job to storage, invoke the backend and watch storage for results.
  * Records from either path settle the futures; failed calls are retried here, by attempt.
  */
-import { BurstError, SerializationError } from '../errors.js';
+import { BurstError, SerializationError, type ErrorContext } from '../errors.js';
 import { packageFunction } from '../packaging/index.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import { toBurstError } from '../serialize/errors.js';
@@ -14,6 +14,7 @@ import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
 import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
+import { reviveResult } from './stored-result.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
 export type JobKind = 'M' | 'R' | 'A';
@@ -74,7 +75,7 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     const onRecord = (record: CallRecord): void => {
       log.add(record);
       const wasDone = futures[record.callId]?.done ?? true;
-      settle(futures, record, o, context, () => record.value, (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
+      settle(futures, record, o, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
       if (!wasDone && futures[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
     };
     run(inputs.map((input, callId) => ({ callId, attempt: 1, input })));
@@ -89,7 +90,8 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   await writeJob(runtime, job, bundle.hash, bundle.description, inputs, o);
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
-    settle(futures, record, o, context, () => decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), (callId, attempt) => {
+    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, resultContext(context, record));
+    settle(futures, record, o, context, value, (callId, attempt) => {
       monitor.expect(job, [callId], attempt, onRecord);
       void backend.invoke(job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
@@ -172,6 +174,11 @@ function settle(
     return;
   }
   f._reject(error, record.logs);
+}
+
+/** The error context of a call's stored result. */
+function resultContext(context: { jobId: string; executorId: string; backend: string }, record: CallRecord): ErrorContext {
+  return { ...context, callId: String(record.callId), attempt: record.attempt };
 }
 
 function asBurstError(err: unknown, context: { jobId: string; executorId: string; backend: string; callId?: number }): BurstError {

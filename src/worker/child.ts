@@ -8,13 +8,15 @@
  */
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { CallRecord, FromChild, PoolCall, PoolJob, ToChild } from './protocol.js';
+import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import { serializeThrown } from '../serialize/errors.js';
 import { loadBundleFile } from '../packaging/load.js';
-import { createContext, preloadStorage, type CallContextBase } from './context.js';
+import { createContext, preloadStorage, type CallContext, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
+import { keys } from './job-layout.js';
+import { ResultStorageError, STORED_RESULT_MARK, reachableStorage, isStreamedValue, storeStreamedResult, type MarkedStoredResult, type StreamedValue } from './stream-result.js';
 
 // Stacks of user errors point at the original .ts lines (bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
@@ -115,10 +117,16 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   const fnStart = Date.now();
   let record: CallRecord;
   try {
-    const value = await fn(toCallInput(call.input), ctx);
-    record = { callId: call.callId, ok: true, value, attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };
+    let value = await fn(toCallInput(call.input), ctx);
+    let bytesOut = 0;
+    if (isStreamedValue(value)) {
+      const stored = await storeStream(value, job, call, ctx, controller.signal);
+      bytesOut = stored[STORED_RESULT_MARK].size;
+      value = stored;
+    }
+    record = { callId: call.callId, ok: true, value, attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, bytesOut) };
   } catch (err) {
-    record = { callId: call.callId, ok: false, error: serializeThrown(err), attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };
+    record = { callId: call.callId, ok: false, error: errorRecord(err), attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };
   } finally {
     running.delete(key);
   }
@@ -126,6 +134,21 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   if (captured) record.logs = captured;
   callsRun++;
   return record;
+}
+
+/** Streams a returned stream into storage under the call's output key; resolves with its descriptor. */
+async function storeStream(value: StreamedValue, job: PoolJob, call: PoolCall, ctx: CallContext, signal: AbortSignal): Promise<MarkedStoredResult> {
+  const where = `call ${call.callId} of job ${job.jobId}`;
+  const target = reachableStorage(storageConfig, bucket, where);
+  await storageReady;
+  const key = keys.output(keys.job(job.executorId, job.jobId), call.callId);
+  return storeStreamedResult(value, { storage: ctx.storage, ...target, key, where, signal });
+}
+
+/** A failure to store a streamed result is the storage's (typed on the client), not the function's. */
+function errorRecord(err: unknown): SerializedError {
+  if (!(err instanceof ResultStorageError)) return serializeThrown(err);
+  return { kind: 'storage', name: 'StorageError', message: err.message, properties: { code: err.code } };
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {

@@ -140,7 +140,8 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
     }
     delete record.value;
     if (bytes) {
-      record.stats.bytesOut = bytes.length;
+      // A streamed result was counted by the worker as it went to storage; its descriptor is tiny.
+      if (!record.stats.bytesOut) record.stats.bytesOut = bytes.length;
       if (bytes.length > INLINE_OUTPUT_BYTES) {
         const out = bytes;
         await withPatience(() => o.storage.put(o.bucket, keys.output(o.jobKey, record.callId), out));

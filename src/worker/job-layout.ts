@@ -6,7 +6,8 @@
  *   burst/jobs/<exec>/<job>/job.json         the manifest below
  *   burst/jobs/<exec>/<job>/data             all inputs, one byte range per call
  *   burst/jobs/<exec>/<job>/status/<call>    a call's status record (JSON), written last
- *   burst/jobs/<exec>/<job>/output/<call>    a call's result when too large to sit in its status
+ *   burst/jobs/<exec>/<job>/output/<call>    a call's result when too large to sit in its status, or
+ *                                           the bytes of a stream the function returned (any channel)
  *   burst/jobs/<exec>/<job>/status-batches/<n>  IPC jobs only: status records (no results), in batches
  */
 

@@ -6,10 +6,12 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FunctionExecutor, ConfigError, WorkerCrashError, BurstError } from '../../src/index.ts';
+import { FunctionExecutor, ConfigError, WorkerCrashError, BurstError, StoredResult } from '../../src/index.ts';
 import { ensureCeph, ensureSlurm, type CephService, type SlurmService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { addSeven, sleepMs } from '../fixtures/tasks.ts';
+import { generate } from '../faults/fixtures/large-tasks.ts';
+import { digest, pattern } from '../faults/fixtures/pattern.ts';
 
 const slurm = await ensureSlurm();
 const skipSlurm = 'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : undefined;
@@ -82,6 +84,22 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
       assert.ok(result instanceof WorkerCrashError, `got ${String(result)}`);
       assert.match(result.message, /CANCELLED/);
     } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a function that returns a stream yields a StoredResult, stored by the task and read back intact', { timeout: 120_000 }, async () => {
+    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition }, progress: false });
+    try {
+      const size = 20 * 2 ** 20 + 3;
+      const [stored] = await fexec.getResult(await fexec.map(generate, [size]));
+      assert.ok(stored instanceof StoredResult, `got ${String(stored)}`);
+      assert.equal(stored.size, size);
+      const want = await digest(pattern(size));
+      assert.equal(stored.sha256, want.sha256, 'hashed on the node as it was stored');
+      assert.deepEqual(await digest(await stored.stream()), want);
+    } finally {
+      await fexec.clean();
       await fexec.close();
     }
   });

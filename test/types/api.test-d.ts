@@ -2,7 +2,8 @@
  * Type tests, checked by `tsc -p test/types` (part of `npm run typecheck`). Each `@ts-expect-error`
  * must fail to compile; if the API loosened to `any`, tsc reports the unused directive.
  */
-import { FunctionExecutor, type CallContext, type DataPartition, type Future, type FutureList } from '../../src/index.ts';
+import { Readable } from 'node:stream';
+import { FunctionExecutor, type CallContext, type DataPartition, type Future, type FutureList, type StoredResult } from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok: T): void {}
@@ -49,6 +50,14 @@ export async function checks(): Promise<void> {
   expectType<Equal<typeof perObject, FutureList<number>>>(true);
   // @ts-expect-error a function of numbers cannot take data partitions
   await fexec.map(addSeven, 's3://logs/2019/');
+
+  // A function that returns a stream yields a StoredResult.
+  const streamed = await fexec.map(async function* (n: number) { yield Buffer.alloc(n); }, [1]);
+  expectType<Equal<typeof streamed, FutureList<StoredResult>>>(true);
+  const readable = await fexec.callAsync((n: number) => Readable.from([Buffer.alloc(n)]), 1);
+  expectType<Equal<typeof readable, Future<StoredResult>>>(true);
+  const stored = await fexec.getResult(streamed);
+  expectType<Equal<typeof stored, StoredResult[]>>(true);
 
   // @ts-expect-error an input of the wrong type is a compile error
   await fexec.map(addSeven, ['one', 'two']);

@@ -1,0 +1,69 @@
+/**
+ * Fault 1 of issue 8, on Slurm: array tasks cancelled with `scancel <job>_<task>` while their calls
+ * run, during a 60-call map with chunksize 1 and `retries: 2`. Each cancelled task's call must be
+ * reported lost (Slurm's CANCELLED state), run again, and succeed; every result is correct and none is
+ * duplicated. On the real two-node cluster, with fs storage on a path every node shares.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FunctionExecutor, WorkerCrashError } from '../../src/index.ts';
+import { ensureSlurm, type SlurmService } from '../services.ts';
+import { sleepMs } from '../fixtures/tasks.ts';
+
+const slurm = await ensureSlurm();
+const skip = 'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : undefined;
+
+const CALLS = 60;
+const CANCELS = 5;
+
+function sh(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(command, args, (err, stdout, stderr) => (err ? reject(new Error(`${command} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout))));
+}
+
+test(`scancel of ${CANCELS} running array tasks during ${CALLS} calls with retries loses and duplicates nothing`, { skip, timeout: 180_000 }, async () => {
+  const cluster = slurm as SlurmService;
+  // /var/tmp is on the disk every "node" of the test cluster sees at the same path.
+  const root = await mkdtemp(join('/var/tmp', 'burst-scancel-'));
+  const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition, maxConcurrency: 12 }, retries: 2, progress: false });
+  try {
+    // Distinct inputs, so a result in the wrong slot or a repeated one shows; each call sleeps ~3 s.
+    const inputs = Array.from({ length: CALLS }, (_, i) => 3000 + i);
+    const futures = await fexec.map(sleepMs, inputs, { chunksize: 1 });
+    const name = `burst-${fexec.executorId}-${futures[0]!.jobId}`;
+    const statusFile = (callId: number): string => join(root, fexec.options.bucket, 'burst/jobs', fexec.executorId, futures[0]!.jobId, 'status', String(callId).padStart(5, '0'));
+
+    // Cancel random tasks that are running and whose call has not written its status yet.
+    const cancelled = new Set<number>();
+    while (cancelled.size < CANCELS && futures.some((f) => !f.done)) {
+      await new Promise((r) => setTimeout(r, 300));
+      const running = (await sh('squeue', ['-h', '-n', name, '-t', 'RUNNING', '-o', '%i %M'])).trim().split('\n').filter(Boolean);
+      const candidates = running
+        .map((line) => /^(\d+)_(\d+) (?:(\d+):)?(\d+)$/.exec(line.trim()))
+        .filter((m): m is RegExpExecArray => m !== null)
+        // Started at least a second ago (the worker is up), call not finished.
+        .filter((m) => Number(m[4]) + 60 * Number(m[3] ?? 0) >= 1 && !cancelled.has(Number(m[2])) && !existsSync(statusFile(Number(m[2]))));
+      const pick = candidates[Math.floor(Math.random() * candidates.length)];
+      if (!pick) continue;
+      await sh('scancel', [`${pick[1]}_${pick[2]}`]);
+      cancelled.add(Number(pick[2])); // chunksize 1 and one submission: task i runs call i
+    }
+    assert.equal(cancelled.size, CANCELS, 'enough tasks were caught running');
+
+    const results = await fexec.getResult(futures, { timeout: 150 });
+    assert.deepEqual(results, inputs, 'every result is the right one, in its slot, once');
+    for (const id of cancelled) {
+      const f = futures[id]!;
+      assert.ok(f.stats.attempt > 1, `call ${id}, whose task was cancelled, ran again (attempt ${f.stats.attempt})`);
+      assert.ok(f.attempts.length >= 1 && f.attempts.every((e) => e instanceof WorkerCrashError && /CANCELLED/.test(e.message)), `call ${id} was retried because of the cancel: ${f.attempts.map(String).join('; ')}`);
+    }
+    const retried = futures.filter((f) => f.stats.attempt > 1).map((f) => f.callId).sort((a, b) => a - b);
+    assert.deepEqual(retried, [...cancelled].sort((a, b) => a - b), 'only the cancelled calls ran again');
+  } finally {
+    await fexec.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
