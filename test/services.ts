@@ -84,7 +84,8 @@ export function parseExports(text: string): Record<string, string> {
   return out;
 }
 
-async function ensure(script: string): Promise<{ vars: Record<string, string> } | Skipped> {
+/** Runs `scripts/services/<script> start` then `env`; the parsed variables, or why the service is skipped. */
+export async function ensure(script: string): Promise<{ vars: Record<string, string> } | Skipped> {
   const required = process.env.BURST_REQUIRE_SERVICES === '1';
   const fail = (reason: string): Skipped => {
     if (required) throw new Error(`${script}: ${reason} (BURST_REQUIRE_SERVICES=1 turns this skip into a failure)`);

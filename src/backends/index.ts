@@ -8,6 +8,8 @@ import type { BackendContext, BackendFactory, ComputeBackend } from './types.js'
 const registry = new Map<string, () => Promise<BackendFactory>>([
   ['localhost', async () => (await import('./localhost.js')).localhost as BackendFactory],
   ['slurm', async () => (await import('./slurm.js')).slurm as BackendFactory],
+  ...(['knative', 'cloudrun', 'code_engine'] as const).map((n) => [n, async () => (await import('./http-drivers.js'))[n] as BackendFactory] as const),
+  ['aws_lambda', async () => (await import('./aws-lambda.js')).awsLambda as BackendFactory],
 ]);
 
 /** Registers a backend under `name`; `load` is called on first use. */

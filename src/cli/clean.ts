@@ -1,16 +1,19 @@
 /**
  * `burst clean [target]`: removes job data from storage: every job (`burst/jobs/`) and leftovers of
  * `burst test` (`burst/tmp/`), or only one executor's or one job's. `--all` also removes the cached
- * function bundles (`burst/functions/`), which the next map uploads again.
+ * function bundles (`burst/functions/`), which the next map uploads again. `--runtimes` also deletes
+ * what `burst runtime deploy` created on the configured serverless backend (functions, layers, roles).
  */
 import type { Command } from 'commander';
 import type { StorageDriver } from '../storage/types.js';
 import { ROOT, keys } from '../worker/job-layout.js';
-import { out, printJson, withConfigOption, withStorage } from './client-config.js';
+import type { BurstConfig } from '../config/schema.js';
+import { loadCliConfig, out, printJson, withConfigOption, withStorage } from './client-config.js';
 
 interface CleanFlags {
   config?: string;
   all?: boolean;
+  runtimes?: boolean;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -22,11 +25,14 @@ export function register(program: Command): void {
     .description('Remove job data from storage (with --all also the cached function bundles)')
     .argument('[target]', 'only this executor, or <executor>/<job>')
     .option('--all', 'also remove cached function bundles (burst/functions/)')
+    .option('--runtimes', 'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)')
     .option('--dry-run', 'count what would be removed, remove nothing')
     .option('--json', 'print the counts as JSON');
   withConfigOption(cmd).action(async (target: string | undefined, flags: CleanFlags, self: Command) => {
     if (target !== undefined && !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(target)) self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
     if (target !== undefined && flags.all) self.error('error: --all removes everything; it cannot be combined with a target');
+    if (target !== undefined && flags.runtimes) self.error('error: --runtimes removes every runtime; it cannot be combined with a target');
+    const runtimes = flags.runtimes ? await cleanRuntimes(flags) : undefined;
     await withStorage(flags, async ({ storage, bucket, label }) => {
       const prefixes = target === undefined ? [`${ROOT}/jobs/`, `${ROOT}/tmp/`] : [target.includes('/') ? `${keys.job(...(target.split('/') as [string, string]))}/` : keys.executor(target)];
       if (flags.all) prefixes.push(`${ROOT}/functions/`);
@@ -39,7 +45,7 @@ export function register(program: Command): void {
         counts.bundles += found.filter((k) => k.startsWith(`${ROOT}/functions/`)).length;
         if (!flags.dryRun && found.length > 0) await storage.delete(bucket, found);
       }
-      if (flags.json) return printJson({ dryRun: flags.dryRun === true, ...counts });
+      if (flags.json) return printJson({ dryRun: flags.dryRun === true, ...counts, ...(runtimes ? { runtimes } : {}) });
       if (target !== undefined && counts.objects === 0) {
         out(`Nothing to remove: no data of ${target} in ${label}, bucket "${bucket}".`);
         return;
@@ -49,6 +55,27 @@ export function register(program: Command): void {
       out(`${verb} ${counts.objects} object${counts.objects === 1 ? '' : 's'}: data of ${counts.jobs} job${counts.jobs === 1 ? '' : 's'}${bundles}, from ${label}, bucket "${bucket}".`);
     });
   });
+}
+
+/** Deletes (or with --dry-run lists) the runtimes of the configured backend; prints what it did. */
+async function cleanRuntimes(flags: CleanFlags): Promise<string[]> {
+  const config = (await loadCliConfig(flags)).options as BurstConfig & Record<string, unknown>;
+  const backend = config.backend ?? 'localhost';
+  const { runtimeBackends, runtimeManager } = await import('../runtime/index.js');
+  if (!runtimeBackends().includes(backend)) {
+    if (!flags.json) out(`The ${backend} backend has no runtimes to delete.`);
+    return [];
+  }
+  const manager = await runtimeManager(backend);
+  const section = config[backend];
+  const command = {
+    backendOptions: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
+    bucket: config.bucket ?? 'burst',
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  const names = flags.dryRun ? (await manager.list(command)).map((r) => r.name) : await manager.delete(command);
+  if (!flags.json) out(names.length ? `${flags.dryRun ? 'Would delete' : 'Deleted'} ${backend} runtimes: ${names.join(', ')}.` : `No ${backend} runtimes to delete.`);
+  return names;
 }
 
 async function collect(storage: StorageDriver, bucket: string, prefix: string): Promise<string[]> {

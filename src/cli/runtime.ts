@@ -70,6 +70,7 @@ async function prepare(name: string | undefined, flags: RuntimeFlags): Promise<{
   const command: RuntimeCommandOptions = {
     backendOptions: typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : {},
     projectDir: flags.dir ?? process.cwd(),
+    bucket: config.bucket ?? 'burst',
     log: (line) => process.stderr.write(`${line}\n`),
     ...(name ? { name } : {}),
     ...(memoryMB ? { memoryMB } : {}),

@@ -1,6 +1,7 @@
 /**
  * `burst worker run`: the entry that every remote backend launches. It needs only the storage
  * configuration (from `--storage-config` or the BURST_STORAGE_CONFIG variable), a job key and call ids.
+ * `burst worker serve`: the same work behind HTTP, for container platforms (see worker/serve.ts).
  */
 import type { Command } from 'commander';
 import { parseCallSpec } from '../worker/call-spec.js';
@@ -39,6 +40,43 @@ export function register(program: Command): void {
         await storage.close?.();
       }
     });
+
+  worker
+    .command('serve')
+    .description('Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker)')
+    .option('--port <n>', 'TCP port (default: $PORT, else 8080)')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--concurrency <n>', 'requests run at once; one more is answered 429 (default: $BURST_SERVE_CONCURRENCY, else the CPU count)')
+    .option('--workers <n>', 'worker processes per request (default: $BURST_SERVE_WORKERS, else 1)')
+    .option('--max-body-bytes <n>', 'largest request body accepted', String(1024 * 1024))
+    .option('--storage-config <json>', 'storage for requests that carry none (default: $BURST_STORAGE_CONFIG)')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const port = opts.port ?? process.env.PORT;
+      const concurrency = opts.concurrency ?? process.env.BURST_SERVE_CONCURRENCY;
+      const workers = opts.workers ?? process.env.BURST_SERVE_WORKERS;
+      const { serve } = await import('../worker/serve.js');
+      const log = (line: string): void => void process.stderr.write(`${line}\n`);
+      const handle = await serve({
+        port: port === undefined ? 8080 : nonNegative(port, '--port'),
+        host: opts.host as string,
+        maxBodyBytes: positive(opts.maxBodyBytes, '--max-body-bytes'),
+        log,
+        ...(concurrency !== undefined ? { concurrency: positive(concurrency, '--concurrency') } : {}),
+        ...(workers !== undefined ? { workers: positive(workers, '--workers') } : {}),
+        ...(opts.storageConfig ? { storage: parseStorageConfig(opts.storageConfig) } : {}),
+      });
+      log(`burst worker serve: listening on ${opts.host}:${handle.port}${process.env.BURST_SERVE_TOKEN ? ' (bearer token required)' : ''}`);
+      // SIGTERM is how Knative and Cloud Run scale an instance in: finish what runs, refuse the rest.
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          log(`burst worker serve: ${signal}: finishing ${handle.inFlight} request(s), refusing new ones`);
+          void handle.close().then(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      log('burst worker serve: stopped');
+    });
 }
 
 function parseStorageConfig(text: string | undefined): StorageConfig {
@@ -59,5 +97,11 @@ function parseStorageConfig(text: string | undefined): StorageConfig {
 function positive(value: string | undefined, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+function nonNegative(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
   return n;
 }

@@ -30,6 +30,8 @@ export interface RuntimeCommandOptions {
   memoryMB?: number;
   /** The project folder whose `package.json` dependencies go into the runtime. @default process.cwd() */
   projectDir?: string;
+  /** The bucket of Burst's data (`bucket` in the config), which a runtime's workers must reach. @default 'burst' */
+  bucket?: string;
   /** Writes a progress line for the user (stderr). */
   log: (line: string) => void;
 }

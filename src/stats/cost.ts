@@ -4,6 +4,7 @@
  * another backend with {@link registerPrices}.
  */
 import type { CallLike, CostEstimate } from './types.js';
+import { parseLambdaHost } from '../worker/lambda-event.js';
 
 /** How a backend bills. */
 export interface PriceTable {
@@ -54,8 +55,9 @@ export function pricesOf(backend: string): PriceTable | undefined {
 
 /**
  * Estimates the cost of the calls on `backend`. A call is billed from its worker's start when it was
- * a cold start (the engine bills the init), else from its function start, to its function end.
- * Returns undefined when the backend has no price table.
+ * a cold start (the engine bills the init), else from its function start, to its function end. Calls
+ * that ran on AWS Lambda are billed per invocation (one request, from its worker's start to its last
+ * call's end) when their stats name the invocation. Returns undefined when the backend has no price table.
  */
 export function estimateCost(calls: readonly CallLike[], options: { backend: string; memoryMB?: number | undefined; prices?: PriceTable }): CostEstimate | undefined {
   const table = options.prices ?? tables.get(options.backend);
@@ -64,12 +66,25 @@ export function estimateCost(calls: readonly CallLike[], options: { backend: str
   const gb = (options.memoryMB ?? table.defaultMemoryMB ?? 1024) / 1024;
   let ms = 0;
   let invocations = 0;
+  // Calls that ran on Lambda name their invocation: a chunk of calls is one request, billed for the
+  // invocation's span (its calls run side by side), not for the sum of its calls.
+  const spans = new Map<string, { from: number; to: number }>();
   for (const c of calls) {
     const s = c.stats;
     if (s.fnStart === undefined && s.fnEnd === undefined) continue;
+    const request = parseLambdaHost(s.hostname)?.requestId;
+    if (request !== undefined && s.workerStart !== undefined && s.fnEnd !== undefined) {
+      const span = spans.get(request);
+      spans.set(request, { from: Math.min(span?.from ?? Infinity, s.workerStart), to: Math.max(span?.to ?? -Infinity, s.fnEnd) });
+      continue;
+    }
     invocations += s.attempt ?? 1;
     const from = s.cold && s.workerStart !== undefined ? s.workerStart : s.fnStart;
     if (from !== undefined && s.fnEnd !== undefined && s.fnEnd >= from) ms += Math.ceil(Math.max(1, s.fnEnd - from) / granularity) * granularity;
+  }
+  for (const { from, to } of spans.values()) {
+    invocations++;
+    ms += Math.ceil(Math.max(1, to - from) / granularity) * granularity;
   }
   const gbSeconds = (ms / 1000) * gb;
   const compute = gbSeconds * table.perGbSecond;
