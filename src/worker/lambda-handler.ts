@@ -1,0 +1,133 @@
+/**
+ * The AWS Lambda entry of the Burst worker: `handler(event, context)` re-creates storage from the
+ * event, runs the event's calls with {@link runCalls} (the same backend-agnostic worker every backend
+ * uses) and, in fan-out mode, first invokes copies of itself for the rest of a large map.
+ *
+ * Credentials: on Lambda the storage driver takes its credentials from the function's role (the
+ * runtime puts them in the environment). The event carries keys only when the user configured them
+ * explicitly for the s3 store (e.g. a Ceph or R2 endpoint the role cannot reach).
+ *
+ * Bundled into one file (with child.js beside it) by `burst runtime deploy`; never import client-side
+ * modules here.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCallSpec, formatCallSpec } from './call-spec.js';
+import { keys } from './job-layout.js';
+import { LAMBDA_EVENT_VERSION, formatLambdaHost, type LambdaFanout, type LambdaWorkerEvent } from './lambda-event.js';
+import type { StoredStatus } from './handler.js';
+import type { StorageConfig, StorageDriver } from '../storage/types.js';
+
+/** The fields of the Lambda context object the handler reads. */
+export interface LambdaContextLike {
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  functionName: string;
+}
+
+/** What an invocation returns (visible only to synchronous invocations and in CloudWatch). */
+export interface LambdaWorkerResult {
+  succeeded: number;
+  failed: number;
+  /** Invocations this one started in fan-out mode. */
+  invoked: number;
+}
+
+/** Lambda's layer folder for Node packages. */
+const LAYER_MODULES = '/opt/nodejs/node_modules';
+
+/** Runs the calls of one invocation; see the file header. */
+export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLike): Promise<LambdaWorkerResult> => {
+  if (event?.burst !== LAMBDA_EVENT_VERSION) {
+    throw new Error(`this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`);
+  }
+  // The worker processes report this as their host: it tells the client where the call's logs are.
+  process.env.BURST_HOSTNAME = formatLambdaHost({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId });
+  const config = event.storage ?? parseConfig(process.env.BURST_STORAGE_CONFIG);
+  const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('./handler.js')]);
+  const storage = await createStorage(config);
+  try {
+    let callIds = parseCallSpec(event.calls);
+    let fanning: Promise<number> = Promise.resolve(0);
+    if (event.fanout) {
+      const chunks = chunk(parseCallSpec(event.fanout.calls), event.fanout.chunksize);
+      callIds = chunks[0] ?? [];
+      fanning = fanOut(event, event.fanout, chunks.slice(1), storage);
+    }
+    const [counts, invoked] = await Promise.all([
+      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
+      fanning,
+    ]);
+    console.log(`burst worker: ${counts.succeeded} succeeded, ${counts.failed} failed, ${invoked} invocations started (job ${event.jobKey}, calls ${event.calls})`);
+    return { ...counts, invoked };
+  } finally {
+    await storage.close?.();
+  }
+};
+
+function parseConfig(text: string | undefined): StorageConfig {
+  if (!text) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
+  return JSON.parse(text) as StorageConfig;
+}
+
+function chunk(ids: number[], size: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < ids.length; i += Math.max(1, size)) out.push(ids.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+/** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
+async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
+  if (chunks.length === 0) return 0;
+  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('./lambda-invoker.js')]);
+  const client = new sdk.LambdaClient({ maxAttempts: 1, ...(f.endpoint ? { endpoint: f.endpoint } : {}) });
+  try {
+    const { fanout: _drop, ...base } = event;
+    const payloads = chunks.map((ids) => JSON.stringify({ ...base, calls: formatCallSpec(ids) } satisfies LambdaWorkerEvent));
+    const failed = await invokeAll(payloads, { client, InvokeCommand: sdk.InvokeCommand, functionName: f.functionName, concurrency: f.concurrency }).catch((err: unknown) => {
+      const error = (err as { error?: unknown }).error ?? err;
+      return chunks.map((_, index) => ({ index, error }));
+    });
+    const now = Date.now();
+    await Promise.all(failed.flatMap(({ index, error }) => (chunks[index] ?? []).map((callId) => {
+      const status: StoredStatus = {
+        callId,
+        ok: false,
+        attempt: event.attempt,
+        error: { kind: 'crash', name: 'WorkerCrashError', message: `the remote invoker could not invoke Lambda function ${f.functionName} for call ${callId}: ${(error as Error)?.message ?? String(error)}` },
+        stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: process.env.BURST_HOSTNAME ?? '', pid: process.pid },
+      };
+      return storage.put(event.bucket, keys.status(event.jobKey, callId), JSON.stringify(status));
+    })));
+    return chunks.length - failed.length;
+  } finally {
+    client.destroy();
+  }
+}
+
+let prepared: Promise<{ runtimeDir?: string }> | undefined;
+
+/**
+ * The folder whose node_modules resolves packages left out of function bundles. On Lambda the task
+ * folder is read-only and ESM ignores NODE_PATH, so the layer's packages are linked into a
+ * node_modules under /tmp, where bundles are written too.
+ */
+function runtimeDir(): Promise<{ runtimeDir?: string }> {
+  prepared ??= (async () => {
+    if (process.env.BURST_RUNTIME_DIR) return { runtimeDir: process.env.BURST_RUNTIME_DIR };
+    if (!process.env.LAMBDA_TASK_ROOT) return {};
+    const dir = '/tmp/burst-runtime';
+    const modules = join(dir, 'node_modules');
+    await mkdir(modules, { recursive: true });
+    if (existsSync(LAYER_MODULES)) {
+      for (const name of await readdir(LAYER_MODULES)) {
+        if (name.startsWith('.') || existsSync(join(modules, name))) continue;
+        await symlink(join(LAYER_MODULES, name), join(modules, name)).catch(() => undefined);
+      }
+    }
+    return { runtimeDir: dir };
+  })();
+  return prepared;
+}
