@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Three throw-away "hosts" for the HTTP worker tests: network namespaces burst-s1..burst-s3 on their
+# own bridge (burstbr1, 10.78.0.1/24; hosts at 10.78.0.11-13). The tests start `burst worker serve`
+# inside each with `nsenter --net=/run/netns/burst-sN`; from there the Ceph gateway (which listens on
+# every address) is at the bridge's host end, 10.78.0.1. Only the network lives here: no daemons.
+#
+# Usage: serve-hosts.sh start|stop|status|env     (start and stop are idempotent)
+set -euo pipefail
+. "$(dirname "$(readlink -f "$0")")/common.sh"
+
+BRIDGE="${BURST_SERVE_BRIDGE:-burstbr1}"
+PREFIX="${BURST_SERVE_PREFIX:-10.78.0}"
+HOST_ADDR="$PREFIX.1"
+HOSTS=(burst-s1 burst-s2 burst-s3)
+LOCK=/var/lock/burst-serve-hosts.lock
+PACKAGES=(iproute2 util-linux)
+
+host_addr() { echo "$PREFIX.$((10 + ${1#burst-s}))"; } # burst-s1 -> 10.78.0.11
+
+is_running() {
+  ip -br addr show "$BRIDGE" 2>/dev/null | grep -qF "$HOST_ADDR/24" || return 1
+  local h
+  for h in "${HOSTS[@]}"; do
+    [ -e "/run/netns/$h" ] || return 1
+    ip -n "$h" -br addr show eth0 2>/dev/null | grep -q "UP.*$(host_addr "$h")/24" || return 1
+  done
+}
+
+do_start() {
+  ensure_packages "${PACKAGES[@]}"
+  if is_running; then
+    log "already up: ${HOSTS[*]} on $BRIDGE ($HOST_ADDR/24)"
+    return 0
+  fi
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip addr replace "$HOST_ADDR/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  local h host_if
+  for h in "${HOSTS[@]}"; do
+    host_if="$h-h" # veth names are limited to 15 characters
+    [ -e "/run/netns/$h" ] || ip netns add "$h"
+    if ! ip link show "$host_if" >/dev/null 2>&1; then
+      ip -n "$h" link del eth0 2>/dev/null || true
+      ip link add "$host_if" type veth peer name eth0 netns "$h"
+    fi
+    ip link set "$host_if" master "$BRIDGE" up
+    ip -n "$h" addr replace "$(host_addr "$h")/24" dev eth0
+    ip -n "$h" link set eth0 up
+    ip -n "$h" link set lo up
+    # Other host addresses (e.g. the Slurm bridge's 10.77.0.1) are reached through this host too.
+    ip -n "$h" route replace default via "$HOST_ADDR" dev eth0
+  done
+  is_running || die "the namespaces did not come up"
+  log "up: ${HOSTS[*]} on $BRIDGE ($HOST_ADDR/24)"
+}
+
+do_stop() {
+  local h
+  for h in "${HOSTS[@]}"; do
+    ip link del "$h-h" 2>/dev/null || true
+    if [ -e "/run/netns/$h" ]; then ip netns del "$h" 2>/dev/null || true; fi
+  done
+  ip link del "$BRIDGE" 2>/dev/null || true
+}
+
+print_env() {
+  local addrs=() h
+  for h in "${HOSTS[@]}"; do addrs+=("$(host_addr "$h")"); done
+  cat <<EOT
+export BURST_TEST_SERVE_HOSTS=$(IFS=,; echo "${HOSTS[*]}")
+export BURST_TEST_SERVE_ADDRS=$(IFS=,; echo "${addrs[*]}")
+export BURST_TEST_SERVE_HOST_ADDR=$HOST_ADDR
+EOT
+}
+
+case "${1:-}" in
+start)
+  require_root_and_apt
+  with_lock "$LOCK" 300 do_start
+  ;;
+stop)
+  require_root_and_apt
+  with_lock "$LOCK" 300 do_stop
+  log "stopped"
+  ;;
+status)
+  if is_running; then echo "serve-hosts: up (${HOSTS[*]})"; else
+    echo "serve-hosts: down"
+    exit 3
+  fi
+  ;;
+env) print_env ;;
+*)
+  echo "usage: $0 start|stop|status|env" >&2
+  exit 64
+  ;;
+esac

@@ -1,0 +1,160 @@
+/**
+ * The knative backend against real HTTP workers: three `burst worker serve` processes, each in its own
+ * network namespace as its own host (test/serve-hosts.ts), storage on the Ceph gateway. This is the
+ * contract a Knative / Cloud Run / Code Engine service runs; no Kubernetes cluster is involved here.
+ * Then the HTTP specifics: 429 from a full instance, the token, a wrong URL, a killed instance.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { FunctionExecutor, WorkerCrashError, type ExecutorOptions } from '../../src/index.ts';
+import { InvocationError } from '../../src/backends/invocation-error.ts';
+import { ensureCeph, type CephService } from '../services.ts';
+import { ensureServeHosts, startServe, type ServeHosts, type ServeProcess } from '../serve-hosts.ts';
+import { backendSuite } from './suite.ts';
+import { addSeven, sleepMs } from '../fixtures/tasks.ts';
+
+const [ceph, net] = await Promise.all([ensureCeph(), ensureServeHosts()]);
+const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : 'skip' in net ? `network namespaces unavailable: ${net.skip}` : undefined;
+const hosts = net as ServeHosts;
+const TOKEN = 'knative-test-secret';
+
+/** S3 on Ceph as both the test process and the namespaced serve processes reach it. */
+function s3Options(bucket: string): ExecutorOptions {
+  const c = ceph as CephService;
+  const port = new URL(c.endpoint).port || '80';
+  return { storage: 's3', s3: { endpoint: `http://${hosts.hostAddr}:${port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true }, bucket, progress: false };
+}
+
+/** One serve process per namespace (the suite's hosts), started once for the file. */
+let servers: ServeProcess[] = [];
+let starting: Promise<ServeProcess[]> | undefined;
+function suiteServers(): Promise<ServeProcess[]> {
+  starting ??= Promise.all(hosts.hosts.map((host, i) => startServe({ host, addr: hosts.addrs[i] as string, port: 8080, args: ['--concurrency', '4'] }))).then((s) => (servers = s));
+  return starting;
+}
+after(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+backendSuite('knative (3 burst worker serve hosts, s3 on Ceph)', {
+  skip: async () => skip,
+  options: async () => {
+    const s = await suiteServers();
+    return { backend: 'knative', knative: { urls: s.map((p) => p.url), concurrency: 12 }, ...s3Options('burst-knative-suite') };
+  },
+});
+
+describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
+  let s: ServeProcess[];
+  /** A fourth worker, in burst-s3 on port 8081: one request at a time and a token. */
+  let narrow: ServeProcess;
+  before(async () => {
+    s = await suiteServers();
+    narrow = await startServe({ host: hosts.hosts[2], addr: hosts.addrs[2] as string, port: 8081, args: ['--concurrency', '1'], env: { BURST_SERVE_TOKEN: TOKEN } });
+  });
+  after(async () => {
+    await narrow?.stop();
+  });
+
+  const withExecutor = async (knative: Record<string, unknown>, fn: (fexec: FunctionExecutor) => Promise<void>, extra: ExecutorOptions = {}): Promise<void> => {
+    const fexec = new FunctionExecutor({ backend: 'knative', knative, ...s3Options('burst-knative-specifics'), ...extra });
+    try {
+      await fn(fexec);
+    } finally {
+      await fexec.close();
+    }
+  };
+
+  test('spreads one map over the hosts (stats.hostname)', async () => {
+    await withExecutor({ urls: s.map((p) => p.url) }, async (fexec) => {
+      const futures = await fexec.map(sleepMs, Array.from({ length: 9 }, () => 200));
+      assert.deepEqual(await fexec.getResult(futures), Array.from({ length: 9 }, () => 200));
+      const seen = new Set(futures.map((f) => f.stats.hostname));
+      assert.ok(seen.size > 1, `calls ran on ${[...seen].join(', ')}`);
+      for (const h of seen) assert.ok(hosts.hosts.includes(h as string), `unexpected host ${h}`);
+    });
+  });
+
+  test('chunksize sends several calls in one request', async () => {
+    await withExecutor({ url: s[0]?.url }, async (fexec) => {
+      const futures = await fexec.map(addSeven, [1, 2, 3, 4], { chunksize: 4 });
+      assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11]);
+      assert.equal(new Set(futures.map((f) => f.stats.pid)).size, 1, 'one request, one worker process');
+      assert.equal(fexec.counters()['backend.accepted'], 1);
+    });
+  });
+
+  test('429 from a full instance is retried and the map still completes', async () => {
+    const before = await narrow.health();
+    await withExecutor({ url: narrow.url, token: TOKEN, concurrency: 4 }, async (fexec) => {
+      const futures = await fexec.map(sleepMs, [300, 300, 300, 300]);
+      assert.deepEqual(await fexec.getResult(futures), [300, 300, 300, 300]);
+      assert.ok((fexec.counters()['backend.retries'] ?? 0) > 0, `counters: ${JSON.stringify(fexec.counters())}`);
+    });
+    const health = await narrow.health();
+    assert.ok(health.rejectedBusy > before.rejectedBusy, `the instance answered 429: ${JSON.stringify(health)}`);
+  });
+
+  test('the token is enforced: a missing or wrong one is a 401 InvocationError naming the URL', async () => {
+    for (const token of [undefined, 'wrong']) {
+      await withExecutor({ url: narrow.url, ...(token ? { token } : {}) }, async (fexec) => {
+        await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => {
+          assert.ok(err instanceof InvocationError, `got ${String(err)}`);
+          assert.equal(err.status, 401);
+          assert.equal(err.url, `${narrow.url}/invoke`);
+          assert.match(err.message, /401.*knative\.token/);
+          return true;
+        });
+      });
+    }
+  });
+
+  test('a wrong URL is an InvocationError naming it, not a hang', async () => {
+    const wrongPath = `http://${hosts.addrs[0]}:8080/no-such-service`;
+    await withExecutor({ url: wrongPath }, async (fexec) => {
+      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && err.status === 404 && err.url === `${wrongPath}/invoke`);
+    });
+    const nobody = `http://${hosts.addrs[0]}:9`;
+    await withExecutor({ url: nobody, retryDeadlineSeconds: 1 }, async (fexec) => {
+      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && /ECONNREFUSED/.test(err.message) && err.url === `${nobody}/invoke`);
+    });
+    await withExecutor({ url: 'http://no-such-host.invalid' }, async (fexec) => {
+      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && /ENOTFOUND/.test(err.message));
+    });
+  });
+
+  test('a killed instance fails its calls (then retries run them on another host) instead of hanging', async () => {
+    // A fifth worker, in burst-s2, that we kill while it runs a call.
+    const victim = await startServe({ host: hosts.hosts[1], addr: hosts.addrs[1] as string, port: 8082 });
+    try {
+      await withExecutor({ urls: [victim.url, s[0]?.url] }, async (fexec) => {
+        const futures = await fexec.map(sleepMs, [3000, 50]);
+        while ((await victim.health()).inFlight === 0) await new Promise((r) => setTimeout(r, 50));
+        await victim.stop('SIGKILL');
+        const results = await fexec.getResult(futures, { throwOnError: false });
+        assert.equal(results[1], 50);
+        const err = results[0];
+        assert.ok(err instanceof WorkerCrashError, `got ${String(err)}`);
+        assert.match(err.message, /CONNECTION_LOST/);
+        assert.match(err.message, new RegExp(victim.url.replace(/[.]/g, '\\.')));
+      });
+      // With a retry, the lost call runs again; the dead URL refuses connections, so it lands on the other host.
+      const again = await startServe({ host: hosts.hosts[1], addr: hosts.addrs[1] as string, port: 8082 });
+      try {
+        await withExecutor({ urls: [again.url, s[0]?.url] }, async (fexec) => {
+          const futures = await fexec.map(sleepMs, [3000], { retries: 1 });
+          while ((await again.health()).inFlight === 0) await new Promise((r) => setTimeout(r, 50));
+          await again.stop('SIGKILL');
+          assert.deepEqual(await fexec.getResult(futures), [3000]);
+          assert.equal(futures[0]?.stats.attempt, 2);
+          assert.equal(futures[0]?.stats.hostname, hosts.hosts[0]);
+          assert.match(futures[0]?.attempts[0]?.message ?? '', /CONNECTION_LOST/);
+        });
+      } finally {
+        await again.stop('SIGKILL');
+      }
+    } finally {
+      await victim.stop('SIGKILL');
+    }
+  });
+});
