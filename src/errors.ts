@@ -19,6 +19,8 @@ export interface ErrorContext {
   attempt?: number;
   /** The last lines of the call's console output, when there were any. */
   logsTail?: string;
+  /** Where the platform kept the call's logs, when they are not with Burst (e.g. a CloudWatch stream). */
+  logLocation?: string;
 }
 
 /** Options accepted by every Burst error constructor. */
@@ -38,6 +40,7 @@ export class BurstError extends Error {
   key?: string;
   attempt?: number;
   logsTail?: string;
+  logLocation?: string;
 
   constructor(code: string, message: string, options: BurstErrorOptions = {}) {
     const { cause, ...context } = options;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { countCalls, resolveJob, type JobInfo } from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../stats/job-reader.js';
-import { describeLogLocation, parseLambdaHost } from '../worker/lambda-event.js';
+import { parseLambdaLocation } from '../worker/lambda-event.js';
 import { out, positiveInt, withConfigOption, withStorage, type OpenedStorage } from './client-config.js';
 
 interface LogsFlags {
@@ -87,12 +87,11 @@ async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined
 /** Prints one call: a header line, its output, and its error when it failed. */
 function print(s: StoredCallStatus, always: boolean): void {
   if (!always && !s.logs && s.ok) return;
-  const lambda = parseLambdaHost(s.stats.hostname);
-  const where = lambda ? ` · AWS Lambda request ${lambda.requestId}` : s.stats.hostname ? ` · ${s.stats.hostname} pid ${s.stats.pid ?? '?'}` : '';
+  const where = s.stats.hostname ? ` · ${s.stats.hostname} pid ${s.stats.pid ?? '?'}` : '';
   const state = s.ok ? 'succeeded' : 'failed';
   out(`── call ${s.callId} · ${state} · attempt ${s.attempt}${where} ──`);
-  // What Lambda itself printed (start-up, a crash of the whole invocation) is only on CloudWatch.
-  if (lambda) out(`(${describeLogLocation(lambda, process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined)})`);
+  // What the platform itself printed (start-up, a crash of the whole invocation) is only in its logs.
+  if (s.stats.location) out(`(logs: ${s.stats.location.text})`);
   if (s.logs) process.stdout.write(s.logs.endsWith('\n') ? s.logs : `${s.logs}\n`);
   else out('(no output)');
   if (s.error) out(`!! ${s.error.name}: ${s.error.message}`);
@@ -105,7 +104,7 @@ function asJson(s: StoredCallStatus): Record<string, unknown> {
     attempt: s.attempt,
     hostname: s.stats.hostname ?? null,
     pid: s.stats.pid ?? null,
-    cloudWatch: parseLambdaHost(s.stats.hostname) ?? null,
+    cloudWatch: parseLambdaLocation(s.stats.location) ?? null,
     logs: s.logs ?? '',
     error: s.error ? { name: s.error.name, message: s.error.message, ...(s.error.stack ? { stack: s.error.stack } : {}) } : null,
   };

@@ -50,7 +50,7 @@ export async function attachJobs(runtime: Runtime, executorId: string): Promise<
       monitor.expect(job, futures.map((_, i) => i), 1, (record) => {
         const f = futures[record.callId];
         if (!f) return;
-        Object.assign(f.stats, { fnStart: record.stats.fnStart, fnEnd: record.stats.fnEnd, workerStart: record.stats.workerStart, attempt: record.attempt, hostname: record.stats.hostname, pid: record.stats.pid });
+        Object.assign(f.stats, { fnStart: record.stats.fnStart, fnEnd: record.stats.fnEnd, workerStart: record.stats.workerStart, attempt: record.attempt, hostname: record.stats.hostname, pid: record.stats.pid, ...(record.stats.location ? { location: record.stats.location } : {}) });
         if (!record.ok) return f._reject(toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(record.callId) }), record.logs);
         try {
           const value = decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`);

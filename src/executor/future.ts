@@ -29,6 +29,8 @@ export interface CallStats {
   bytesOut?: number;
   hostname?: string;
   pid?: number;
+  /** Where the platform kept the call's logs (e.g. its CloudWatch stream on AWS Lambda). */
+  location?: import('../worker/protocol.js').CallLocation;
 }
 
 const FUTURE = Symbol.for('burst.future');

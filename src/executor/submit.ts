@@ -153,7 +153,7 @@ function settle(
   const f = futures[record.callId];
   if (!f || f.done) return;
   const s = record.stats;
-  Object.assign(f.stats, { workerStart: s.workerStart, fnStart: s.fnStart, fnEnd: s.fnEnd, cold: s.cold, bytesIn: s.bytesIn, bytesOut: s.bytesOut, hostname: s.hostname, pid: s.pid });
+  Object.assign(f.stats, { workerStart: s.workerStart, fnStart: s.fnStart, fnEnd: s.fnEnd, cold: s.cold, bytesIn: s.bytesIn, bytesOut: s.bytesOut, hostname: s.hostname, pid: s.pid, ...(s.location ? { location: s.location } : {}) });
   if (record.ok) {
     try {
       f._resolve(value(), record.logs);
@@ -167,6 +167,7 @@ function settle(
     callId: String(record.callId),
     attempt: record.attempt,
     ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
+    ...(s.location ? { logLocation: s.location.text } : {}),
   });
   if (record.attempt <= o.retries && !NOT_RETRIED.has(error.code)) {
     f._retry(error);

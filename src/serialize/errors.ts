@@ -58,6 +58,12 @@ function jsonSafeProperties(err: Error): Record<string, unknown> | undefined {
 
 /** Builds the typed Burst error for a serialized one, with the call's context. */
 export function toBurstError(se: SerializedError, context: ErrorContext): BurstError {
+  const err = typedError(se, context);
+  if (context.logLocation) err.message += `\n(logs: ${context.logLocation})`;
+  return err;
+}
+
+function typedError(se: SerializedError, context: ErrorContext): BurstError {
   const tail = context.logsTail ? `\n--- last output of the call ---\n${context.logsTail}` : '';
   switch (se.kind) {
     case 'remote': {

@@ -134,8 +134,8 @@ export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): Ca
       continue;
     }
     const status: CallState = s.ok ? 'success' : 'error';
-    const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid } = s.stats;
-    const stats = { submitted: created, invoked: created, workerStart, fnStart, fnEnd, resultReceived: s.storedAt, cold, attempt: s.attempt, bytesIn, bytesOut, hostname: hostname || undefined, pid };
+    const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid, location } = s.stats;
+    const stats = { submitted: created, invoked: created, workerStart, fnStart, fnEnd, resultReceived: s.storedAt, cold, attempt: s.attempt, bytesIn, bytesOut, hostname: hostname || undefined, pid, ...(location ? { location } : {}) };
     const call: CallLike = { ...base, status, stats: dropUndefined(stats), ...(s.error ? { error: { name: s.error.name, message: s.error.message } } : {}) };
     calls.push(call);
   }

@@ -4,7 +4,7 @@
  * another backend with {@link registerPrices}.
  */
 import type { CallLike, CostEstimate } from './types.js';
-import { parseLambdaHost } from '../worker/lambda-event.js';
+import { parseLambdaLocation } from '../worker/lambda-event.js';
 
 /** How a backend bills. */
 export interface PriceTable {
@@ -72,7 +72,7 @@ export function estimateCost(calls: readonly CallLike[], options: { backend: str
   for (const c of calls) {
     const s = c.stats;
     if (s.fnStart === undefined && s.fnEnd === undefined) continue;
-    const request = parseLambdaHost(s.hostname)?.requestId;
+    const request = parseLambdaLocation(s.location)?.requestId;
     if (request !== undefined && s.workerStart !== undefined && s.fnEnd !== undefined) {
       const span = spans.get(request);
       spans.set(request, { from: Math.min(span?.from ?? Infinity, s.workerStart), to: Math.max(span?.to ?? -Infinity, s.fnEnd) });

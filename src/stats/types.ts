@@ -25,6 +25,7 @@ export interface CallTimes {
   bytesOut?: number;
   hostname?: string;
   pid?: number;
+  location?: import('../worker/protocol.js').CallLocation;
 }
 
 /** One call: a `Future` fits this shape. */

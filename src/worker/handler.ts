@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
 import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
 import { ProcessPool } from './pool.js';
-import type { CallRecord, PoolCall, SerializedError } from './protocol.js';
+import type { CallLocation, CallRecord, PoolCall, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
 
 /** What {@link runCalls} needs. */
@@ -27,6 +27,8 @@ export interface RunCallsOptions {
   workers?: number;
   /** Folder whose node_modules resolves packages left out of the bundle. @default process.cwd() */
   runtimeDir?: string;
+  /** Where the platform keeps this invocation's logs; stamped on every call's stats. */
+  location?: CallLocation;
 }
 
 /** The JSON status record of a call, as stored. */
@@ -156,6 +158,7 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
 }
 
 async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void> {
+  if (o.location) record.stats.location = o.location;
   const { output, value: _value, ...rest } = record;
   const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
   const body = JSON.stringify(stored);

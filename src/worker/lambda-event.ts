@@ -3,6 +3,7 @@
  * location travels back. Shared by the client backend and the Lambda handler, so it imports nothing.
  */
 import type { StorageConfig } from '../storage/types.js';
+import type { CallLocation } from './protocol.js';
 
 /** Version of the event format; the handler refuses events of another version. */
 export const LAMBDA_EVENT_VERSION = 1;
@@ -42,20 +43,15 @@ export interface LambdaLogLocation {
   requestId: string;
 }
 
-const PREFIX = 'aws_lambda|';
-
-/**
- * Encodes a log location as the `hostname` a call's stats carry (`|` cannot occur in log group or
- * stream names). A stop-gap until status records have a field of their own for it.
- */
-export function formatLambdaHost(l: LambdaLogLocation): string {
-  return `${PREFIX}${l.logGroup}|${l.logStream}|${l.requestId}`;
+/** A call's log location as its stats carry it (a {@link CallLocation} of platform `aws_lambda`). */
+export function lambdaLocation(l: LambdaLogLocation, region?: string): CallLocation {
+  return { platform: 'aws_lambda', logGroup: l.logGroup, logStream: l.logStream, requestId: l.requestId, text: describeLogLocation(l, region) };
 }
 
-/** The log location encoded in a call's `hostname`, if it ran on Lambda. */
-export function parseLambdaHost(hostname: string | undefined): LambdaLogLocation | undefined {
-  if (!hostname?.startsWith(PREFIX)) return undefined;
-  const [logGroup, logStream, requestId] = hostname.slice(PREFIX.length).split('|');
+/** The CloudWatch location in a call's stats, if it ran on Lambda. */
+export function parseLambdaLocation(location: CallLocation | undefined): LambdaLogLocation | undefined {
+  if (location?.platform !== 'aws_lambda') return undefined;
+  const { logGroup, logStream, requestId } = location;
   if (!logGroup || !logStream || !requestId) return undefined;
   return { logGroup, logStream, requestId };
 }

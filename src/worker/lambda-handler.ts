@@ -15,7 +15,7 @@ import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCallSpec, formatCallSpec } from './call-spec.js';
 import { keys } from './job-layout.js';
-import { LAMBDA_EVENT_VERSION, formatLambdaHost, type LambdaFanout, type LambdaWorkerEvent } from './lambda-event.js';
+import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from './lambda-event.js';
 import type { StoredStatus } from './handler.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 
@@ -43,8 +43,9 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   if (event?.burst !== LAMBDA_EVENT_VERSION) {
     throw new Error(`this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`);
   }
-  // The worker processes report this as their host: it tells the client where the call's logs are.
-  process.env.BURST_HOSTNAME = formatLambdaHost({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId });
+  // The log stream names the execution environment, the nearest thing Lambda has to a host.
+  process.env.BURST_HOSTNAME = context.logStreamName;
+  const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? parseConfig(process.env.BURST_STORAGE_CONFIG);
   const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('./handler.js')]);
   const storage = await createStorage(config);
@@ -57,7 +58,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
       fanning = fanOut(event, event.fanout, chunks.slice(1), storage);
     }
     const [counts, invoked] = await Promise.all([
-      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
+      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, location, ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
       fanning,
     ]);
     console.log(`burst worker: ${counts.succeeded} succeeded, ${counts.failed} failed, ${invoked} invocations started (job ${event.jobKey}, calls ${event.calls})`);

@@ -34,6 +34,18 @@ export interface WorkerCallStats {
   bytesOut: number;
   hostname: string;
   pid: number;
+  /** Where the platform keeps the call's logs (see {@link CallLocation}), on platforms that keep them. */
+  location?: CallLocation;
+}
+
+/**
+ * Where a platform kept a call's logs, e.g. `{ platform: 'aws_lambda', logGroup, logStream, requestId,
+ * text }`; `text` is one line for people, the other fields are the platform's own.
+ */
+export interface CallLocation {
+  platform: string;
+  text: string;
+  [field: string]: string;
 }
 
 /** The outcome of one call. */

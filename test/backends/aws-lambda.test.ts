@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FunctionExecutor, BurstError, type ExecutorOptions } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
-import { parseLambdaHost } from '../../src/worker/lambda-event.ts';
+import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { LambdaEmulator } from './lambda-emulator.ts';
@@ -74,8 +74,9 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
       assert.equal(mine.length, 3, 'five calls in chunks of two are three invocations');
       assert.ok(mine.every((r) => r.invocationType === 'Event' && r.status === 202 && r.functionName === fn(1024)));
       for (const f of futures) {
-        const where = parseLambdaHost(f.stats.hostname);
-        assert.ok(where, `hostname ${f.stats.hostname} carries the log location`);
+        const where = parseLambdaLocation(f.stats.location);
+        assert.ok(where, `stats.location ${JSON.stringify(f.stats.location)} carries the log location`);
+        assert.equal(f.stats.hostname, where.logStream, 'the log stream stands for the host');
         assert.equal(where.logGroup, `/aws/lambda/${fn(1024)}`);
         assert.match(where.logStream, /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
         assert.match(where.requestId, /^[0-9a-f-]{36}$/);
