@@ -33,7 +33,7 @@ export {
   isBurstError,
 } from './errors.js';
 export type { ErrorContext } from './errors.js';
-export { InvocationError } from './backends/invocation-error.js';
+export { InvocationError, RuntimeMissingError } from './backends/invocation-error.js';
 export { registerBackend } from './backends/index.js';
 export type { ComputeBackend, BackendContext, BackendFactory, JobDescriptor, LostCallInfo } from './backends/types.js';
 export type { LocalhostOptions } from './backends/localhost.js';

@@ -29,10 +29,10 @@ const HELP = `Usage: npx tsx examples/images/main.ts [options]
   --detector NAME      ssd (SSD MobileNet v1) or tiny       (default ssd)
   --min-confidence C   lowest detection score kept          (default 0.5)
   --sheet FILE         contact sheet of the aligned faces   (default out/faces.jpg beside this file)
-  --backend NAME       localhost (default) or slurm
+  --backend NAME       localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
   --storage NAME       fs (default) or s3
   --workers W          localhost worker processes           (default: one per core)
-  --config FILE        a Burst config file (Slurm partition, S3 endpoint, ...)
+  --config FILE        a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
 `;
 
 const { values: flags } = parseArgs({

@@ -30,10 +30,10 @@ const HELP = `Usage: npx tsx examples/monte-carlo/main.ts [options]
   --bins B        histogram bins                           (default 24)
   --svg FILE      where to write the SVG histogram         (default out/histogram.svg beside this file)
   --small         2,000 forecasts on 20 calls (the test size)
-  --backend NAME  localhost (default) or slurm
+  --backend NAME  localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
   --storage NAME  fs (default) or s3
   --workers W     localhost worker processes              (default: one per core)
-  --config FILE   a Burst config file (Slurm partition, S3 endpoint, ...)
+  --config FILE   a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
 `;
 
 const { values: flags } = parseArgs({

@@ -29,10 +29,10 @@ const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
   --tmax T         hottest temperature                (default 0.6)
   --seed S         seed of the whole run              (default 1)
   --small          hp36, 4 replicas, 10 rounds of 100 sweeps (the test size)
-  --backend NAME   localhost (default) or slurm
+  --backend NAME   localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
   --storage NAME   fs (default) or s3
   --workers W      localhost worker processes        (default: one per core)
-  --config FILE    a Burst config file (Slurm partition, S3 endpoint, ...)
+  --config FILE    a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
 `;
 
 const { values: flags } = parseArgs({

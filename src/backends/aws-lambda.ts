@@ -23,18 +23,10 @@ import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-e
 import { FatalInvokeError, invokeAll, type InvokeCounters } from '../worker/lambda-invoker.js';
 import { functionNameFor, lambdaMemory, resolveLambdaOptions, type AwsLambdaOptions, type ResolvedLambdaOptions } from './aws-lambda-options.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
+import { RuntimeMissingError } from './invocation-error.js';
 
 export type { AwsLambdaOptions } from './aws-lambda-options.js';
-
-/** The worker function of a runtime does not exist: deploy it first. */
-export class RuntimeMissingError extends BurstError {
-  /** The Lambda function that was not found. */
-  readonly functionName: string;
-  constructor(functionName: string, message: string, options: { cause?: unknown; jobId?: string } = {}) {
-    super('RUNTIME_MISSING', message, { ...options, backend: 'aws_lambda' });
-    this.functionName = functionName;
-  }
-}
+export { RuntimeMissingError } from './invocation-error.js';
 
 /** Creates the AWS Lambda backend. */
 export function awsLambda(options: AwsLambdaOptions, context: BackendContext): ComputeBackend {

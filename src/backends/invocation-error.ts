@@ -1,6 +1,8 @@
 /**
- * The error of an HTTP backend (knative, cloudrun, code_engine) whose service refused an invocation
- * or could not be reached: it names the URL and the HTTP status, so a wrong URL or token is obvious.
+ * Errors of remote backends that fail before any call runs: an HTTP service (knative, cloudrun,
+ * code_engine) that refused an invocation or could not be reached, named by URL and HTTP status; and
+ * a serverless runtime (aws_lambda) that was never deployed. Kept apart from the drivers so the
+ * public API can export them without loading a backend.
  */
 import { BurstError, type BurstErrorOptions } from '../errors.js';
 
@@ -16,6 +18,16 @@ export class InvocationError extends BurstError {
     super('INVOKE_FAILED', message, rest);
     this.url = url;
     if (status !== undefined) this.status = status;
+  }
+}
+
+/** The worker function of a runtime does not exist: deploy it first. */
+export class RuntimeMissingError extends BurstError {
+  /** The Lambda function that was not found. */
+  readonly functionName: string;
+  constructor(functionName: string, message: string, options: { cause?: unknown; jobId?: string } = {}) {
+    super('RUNTIME_MISSING', message, { ...options, backend: 'aws_lambda' });
+    this.functionName = functionName;
   }
 }
 

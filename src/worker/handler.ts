@@ -29,7 +29,16 @@ export interface RunCallsOptions {
   runtimeDir?: string;
   /** Where the platform keeps this invocation's logs; stamped on every call's stats. */
   location?: CallLocation;
+  /**
+   * Memory the whole invocation may use (a serverless function's size): the worker processes' heaps
+   * share it, less headroom for this process, so the platform never kills the invocation before V8
+   * reports a call's out-of-memory.
+   */
+  memoryBudgetMB?: number;
 }
+
+/** This process, its storage client and the worker processes' own overhead, in MB. */
+const BUDGET_HEADROOM_MB = 150;
 
 /** The JSON status record of a call, as stored. */
 export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string };
@@ -63,7 +72,9 @@ export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number;
     }
   }
   const args = manifest.args ? decode(Buffer.from(manifest.args, 'base64'), 'extraArgs') : undefined;
-  const pool = new ProcessPool({ size: Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism()), storage: o.storage.config, bucket: o.bucket, ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}) });
+  const size = Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism());
+  const heapMB = workerHeapMB(manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
+  const pool = new ProcessPool({ size, storage: o.storage.config, bucket: o.bucket, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) });
   let succeeded = 0;
   let failed = o.callIds.length - calls.length;
   const writes: Promise<void>[] = [...early];
@@ -86,6 +97,13 @@ export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number;
   }
   await Promise.all(writes);
   return { succeeded, failed };
+}
+
+/** Each worker process's heap limit: the job's, within an equal share of the invocation's budget. */
+export function workerHeapMB(jobMB: number | undefined, budgetMB: number | undefined, processes: number): number | undefined {
+  if (!budgetMB) return jobMB;
+  const share = Math.max(32, Math.floor((budgetMB - BUDGET_HEADROOM_MB) / processes));
+  return jobMB ? Math.min(jobMB, share) : share;
 }
 
 async function readManifest(o: RunCallsOptions): Promise<JobManifest> {

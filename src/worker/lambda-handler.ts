@@ -25,6 +25,8 @@ export interface LambdaContextLike {
   logGroupName: string;
   logStreamName: string;
   functionName: string;
+  /** The function's memory size (Lambda passes it as a string). */
+  memoryLimitInMB?: string | number;
 }
 
 /** What an invocation returns (visible only to synchronous invocations and in CloudWatch). */
@@ -58,7 +60,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
       fanning = fanOut(event, event.fanout, chunks.slice(1), storage);
     }
     const [counts, invoked] = await Promise.all([
-      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, location, ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
+      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, location, ...memoryBudget(context), ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
       fanning,
     ]);
     console.log(`burst worker: ${counts.succeeded} succeeded, ${counts.failed} failed, ${invoked} invocations started (job ${event.jobKey}, calls ${event.calls})`);
@@ -131,4 +133,10 @@ function runtimeDir(): Promise<{ runtimeDir?: string }> {
     return { runtimeDir: dir };
   })();
   return prepared;
+}
+
+/** The function's size as the worker processes' shared memory budget, when Lambda says it. */
+function memoryBudget(context: LambdaContextLike): { memoryBudgetMB?: number } {
+  const mb = Number(context.memoryLimitInMB);
+  return Number.isFinite(mb) && mb > 0 ? { memoryBudgetMB: mb } : {};
 }
