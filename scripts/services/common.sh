@@ -160,3 +160,38 @@ port_in_use() {
   local port=$1
   ss -Hltn "sport = :$port" 2>/dev/null | grep -q .
 }
+
+# A bridge $1 on the host with the address $2/24 and, for each "name=address" after them, a network
+# namespace joined to it by a veth pair (its end is eth0 in the namespace). Idempotent: namespaces and
+# links outlive the processes of a killed session, so reuse what is there.
+bridge_namespaces() {
+  local bridge=$1 host_addr=$2 spec n host_if
+  shift 2
+  ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
+  ip addr replace "$host_addr/24" dev "$bridge"
+  ip link set "$bridge" up
+  for spec in "$@"; do
+    n=${spec%%=*}
+    host_if="$n-h" # veth names are limited to 15 characters
+    [ -e "/run/netns/$n" ] || ip netns add "$n"
+    if ! ip link show "$host_if" >/dev/null 2>&1; then
+      ip -n "$n" link del eth0 2>/dev/null || true
+      ip link add "$host_if" type veth peer name eth0 netns "$n"
+    fi
+    ip link set "$host_if" master "$bridge" up
+    ip -n "$n" addr replace "${spec#*=}/24" dev eth0
+    ip -n "$n" link set eth0 up
+    ip -n "$n" link set lo up # processes may talk to themselves on 127.0.0.1
+  done
+}
+
+# Removes the namespaces named after $1 and their links, then the bridge $1.
+drop_bridge_namespaces() {
+  local bridge=$1 n
+  shift
+  for n in "$@"; do
+    ip link del "$n-h" 2>/dev/null || true
+    if [ -e "/run/netns/$n" ]; then ip netns del "$n" 2>/dev/null || true; fi
+  done
+  ip link del "$bridge" 2>/dev/null || true
+}

@@ -32,35 +32,17 @@ do_start() {
     log "already up: ${HOSTS[*]} on $BRIDGE ($HOST_ADDR/24)"
     return 0
   fi
-  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip addr replace "$HOST_ADDR/24" dev "$BRIDGE"
-  ip link set "$BRIDGE" up
-  local h host_if
-  for h in "${HOSTS[@]}"; do
-    host_if="$h-h" # veth names are limited to 15 characters
-    [ -e "/run/netns/$h" ] || ip netns add "$h"
-    if ! ip link show "$host_if" >/dev/null 2>&1; then
-      ip -n "$h" link del eth0 2>/dev/null || true
-      ip link add "$host_if" type veth peer name eth0 netns "$h"
-    fi
-    ip link set "$host_if" master "$BRIDGE" up
-    ip -n "$h" addr replace "$(host_addr "$h")/24" dev eth0
-    ip -n "$h" link set eth0 up
-    ip -n "$h" link set lo up
-    # Other host addresses (e.g. the Slurm bridge's 10.77.0.1) are reached through this host too.
-    ip -n "$h" route replace default via "$HOST_ADDR" dev eth0
-  done
+  local specs=() h
+  for h in "${HOSTS[@]}"; do specs+=("$h=$(host_addr "$h")"); done
+  bridge_namespaces "$BRIDGE" "$HOST_ADDR" "${specs[@]}"
+  # Other host addresses (e.g. the Slurm bridge's 10.77.0.1) are reached through this host too.
+  for h in "${HOSTS[@]}"; do ip -n "$h" route replace default via "$HOST_ADDR" dev eth0; done
   is_running || die "the namespaces did not come up"
   log "up: ${HOSTS[*]} on $BRIDGE ($HOST_ADDR/24)"
 }
 
 do_stop() {
-  local h
-  for h in "${HOSTS[@]}"; do
-    ip link del "$h-h" 2>/dev/null || true
-    if [ -e "/run/netns/$h" ]; then ip netns del "$h" 2>/dev/null || true; fi
-  done
-  ip link del "$BRIDGE" 2>/dev/null || true
+  drop_bridge_namespaces "$BRIDGE" "${HOSTS[@]}"
 }
 
 print_env() {

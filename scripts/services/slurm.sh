@@ -60,36 +60,15 @@ start_munge() {
   die "munged did not start"
 }
 
-# ---- network: a bridge on the host and one namespace + veth pair per node. Idempotent: namespaces
-# and links outlive the processes of a killed session, so reuse what is there.
+# ---- network: a bridge on the host and one namespace + veth pair per node (common.sh).
 setup_network() {
-  if ! ip link show "$BURST_NET_BRIDGE" >/dev/null 2>&1; then
-    ip link add "$BURST_NET_BRIDGE" type bridge
-  fi
-  ip addr replace "$BURST_NET_HOST_ADDR/24" dev "$BURST_NET_BRIDGE"
-  ip link set "$BURST_NET_BRIDGE" up
-  local n host_if
-  for n in "${NODES[@]}"; do
-    host_if="$n-h" # veth names are limited to 15 characters
-    [ -e "/run/netns/$n" ] || ip netns add "$n"
-    if ! ip link show "$host_if" >/dev/null 2>&1; then
-      ip -n "$n" link del eth0 2>/dev/null || true
-      ip link add "$host_if" type veth peer name eth0 netns "$n"
-    fi
-    ip link set "$host_if" master "$BURST_NET_BRIDGE" up
-    ip -n "$n" addr replace "$(node_addr "$n")/24" dev eth0
-    ip -n "$n" link set eth0 up
-    ip -n "$n" link set lo up # jobs may talk to themselves on 127.0.0.1
-  done
+  local specs=() n
+  for n in "${NODES[@]}"; do specs+=("$n=$(node_addr "$n")"); done
+  bridge_namespaces "$BURST_NET_BRIDGE" "$BURST_NET_HOST_ADDR" "${specs[@]}"
 }
 
 teardown_network() {
-  local n
-  for n in "${NODES[@]}"; do
-    ip link del "$n-h" 2>/dev/null || true
-    [ -e "/run/netns/$n" ] && ip netns del "$n" 2>/dev/null || true
-  done
-  ip link del "$BURST_NET_BRIDGE" 2>/dev/null || true
+  drop_bridge_namespaces "$BURST_NET_BRIDGE" "${NODES[@]}"
 }
 
 write_conf() {
