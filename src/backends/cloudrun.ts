@@ -9,10 +9,9 @@
  * and deploying through the Cloud Run Admin API (deploy with `gcloud run deploy`, see the README).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { BackendContext, ComputeBackend } from './types.js';
 import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
+import { onPath } from './on-path.js';
 
 /** Options of the Cloud Run backend (`cloudrun: { url, idToken, concurrency }`). */
 export interface CloudRunOptions extends HttpInvokerOptions {
@@ -52,6 +51,3 @@ function printIdentityToken(): Promise<string | undefined> {
   });
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
-}

@@ -8,12 +8,11 @@
  * submissions; heterogeneous jobs and job steps are not used.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BurstError, ConfigError } from '../errors.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
 import { formatCallSpec } from '../worker/call-spec.js';
+import { onPath } from './on-path.js';
 
 /** Options of the Slurm backend (`new FunctionExecutor({ backend: 'slurm', slurm: {...} })`). */
 export interface SlurmOptions {
@@ -77,9 +76,6 @@ function validate(o: SlurmOptions): SlurmOptions {
   return o;
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
-}
 
 function defaultBurstPath(): string {
   const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));

@@ -6,8 +6,6 @@ import { ConfigError } from '../errors.js';
 import type { RuntimeManager } from './types.js';
 
 const managers = new Map<string, () => Promise<RuntimeManager>>([
-  // Each serverless backend adds its line here, e.g.
-  // ['aws_lambda', async () => (await import('./aws-lambda.js')).awsLambdaRuntimes],
   ['aws_lambda', async () => (await import('./aws-lambda.js')).awsLambdaRuntimes],
   ...(['knative', 'cloudrun', 'code_engine'] as const).map((n) => [n, async () => (await import('./container-runtimes.js'))[n]] as const),
 ]);
