@@ -1,7 +1,7 @@
 /**
  * `burst worker run`: the entry that every remote backend launches. It needs only the storage
  * configuration (from `--storage-config` or the BURST_STORAGE_CONFIG variable), a job key and call ids.
- * `burst worker serve`: the same work behind HTTP, for container platforms (see worker/serve.ts).
+ * `burst worker serve`: the same work behind HTTP, for container platforms (see worker/entries/http.ts).
  */
 import type { Command } from 'commander';
 import { parseCallSpec } from '../worker/call-spec.js';
@@ -54,7 +54,7 @@ export function register(program: Command): void {
       const port = opts.port ?? process.env.PORT;
       const concurrency = opts.concurrency ?? process.env.BURST_SERVE_CONCURRENCY;
       const workers = opts.workers ?? process.env.BURST_SERVE_WORKERS;
-      const { serve } = await import('../worker/serve.js');
+      const { serve } = await import('../worker/entries/http.js');
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const handle = await serve({
         port: port === undefined ? 8080 : nonNegative(port, '--port'),

@@ -36,7 +36,7 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const versionFile = srcFile('version');
   await esbuild.build({
-    entryPoints: { index: srcFile('worker/lambda-handler'), child: srcFile('worker/child') },
+    entryPoints: { index: srcFile('worker/entries/aws-lambda'), child: srcFile('worker/child') },
     outdir: outDir,
     bundle: true,
     platform: 'node',

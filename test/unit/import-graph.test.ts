@@ -48,7 +48,7 @@ test('src/ has no import cycles', () => {
 
 test('the worker entries never load client-only code statically', () => {
   const g = graph();
-  const entries = ['worker/child.ts', 'worker/handler.ts', 'worker/serve.ts', 'worker/lambda-handler.ts'];
+  const entries = ['worker/child.ts', 'worker/handler.ts', 'worker/entries/http.ts', 'worker/entries/aws-lambda.ts'];
   const reached = new Set<string>();
   const walk = (node: string): void => {
     if (reached.has(node)) return;

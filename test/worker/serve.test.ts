@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionExecutor } from '../../src/index.ts';
-import { serve, type ServeHandle } from '../../src/worker/serve.ts';
+import { serve, type ServeHandle } from '../../src/worker/entries/http.ts';
 import { startServe } from '../serve-hosts.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
 

@@ -17,8 +17,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { StorageConfig, StorageDriver } from '../storage/types.js';
-import { parseCallSpec } from './call-spec.js';
+import type { StorageConfig, StorageDriver } from '../../storage/types.js';
+import { parseCallSpec } from '../call-spec.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -163,7 +163,7 @@ class HttpWorker implements ServeHandle {
     const { request, callIds, storage } = parsed;
     let result: InvokeResult;
     try {
-      const [driver, { runCalls }] = await Promise.all([this.storageFor(storage), import('./handler.js')]);
+      const [driver, { runCalls }] = await Promise.all([this.storageFor(storage), import('../handler.js')]);
       result = await runCalls({ storage: driver, bucket: request.bucket, jobKey: request.jobKey, callIds, attempt: request.attempt, workers: this.o.workers ?? 1, runtimeDir: this.o.runtimeDir ?? process.cwd() });
       this.stats.served++;
     } catch (err) {
@@ -199,7 +199,7 @@ class HttpWorker implements ServeHandle {
     const key = JSON.stringify(config);
     let driver = this.storages.get(key);
     if (!driver) {
-      driver = import('../storage/index.js').then((m) => m.createStorage(config));
+      driver = import('../../storage/index.js').then((m) => m.createStorage(config));
       // A failed creation (bad options) must not stick: the next request tries again.
       driver.catch(() => this.storages.delete(key));
       this.storages.set(key, driver);

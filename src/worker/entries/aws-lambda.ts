@@ -13,11 +13,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCallSpec, formatCallSpec } from './call-spec.js';
-import { keys } from './job-layout.js';
-import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from './lambda-event.js';
-import type { StoredStatus } from './handler.js';
-import type { StorageConfig, StorageDriver } from '../storage/types.js';
+import { parseCallSpec, formatCallSpec } from '../call-spec.js';
+import { keys } from '../job-layout.js';
+import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
+import type { StoredStatus } from '../handler.js';
+import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 
 /** The fields of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -49,7 +49,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   process.env.BURST_HOSTNAME = context.logStreamName;
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? parseConfig(process.env.BURST_STORAGE_CONFIG);
-  const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('./handler.js')]);
+  const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
   const storage = await createStorage(config);
   try {
     let callIds = parseCallSpec(event.calls);
@@ -84,7 +84,7 @@ function chunk(ids: number[], size: number): number[][] {
 /** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
 async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
   if (chunks.length === 0) return 0;
-  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('./lambda-invoker.js')]);
+  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('../lambda-invoker.js')]);
   const client = new sdk.LambdaClient({ maxAttempts: 1, ...(f.endpoint ? { endpoint: f.endpoint } : {}) });
   try {
     const { fanout: _drop, ...base } = event;
