@@ -187,7 +187,7 @@ describe('burst config', () => {
     // `script` gives the command a pseudo-terminal; the answers arrive on it one line at a time.
     const command = [process.execPath, ...cliArgs, 'config', 'init'].join(' ');
     const output = execFileSync('script', ['-qec', command, '/dev/null'], { cwd, env: box.env, input: 'slurm\nfs\n', timeout: 60_000 }).toString();
-    assert.match(output, /Where should calls run\? \(localhost, slurm\) \[localhost\]/);
+    assert.match(output, /Where should calls run\? \(localhost, slurm, knative, cloudrun, code_engine, aws_lambda\) \[localhost\]/);
     assert.match(output, /Where should data live\? \(fs, s3\) \[s3\]/);
     const loaded = loadConfigSync({ cwd, env: {} }).options;
     assert.equal(loaded.backend, 'slurm');
