@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, BurstError, type ExecutorOptions } from '../../src/index.ts';
+import { FunctionExecutor, BurstError, RemoteError, type ExecutorOptions } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
 import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { LambdaEmulator } from './lambda-emulator.ts';
-import { addSeven } from '../fixtures/tasks.ts';
+import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
 
 const ceph = await ensureCeph();
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
@@ -81,6 +81,19 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
         assert.match(where.logStream, /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
         assert.match(where.requestId, /^[0-9a-f-]{36}$/);
       }
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a failed call\'s error names where Lambda logged it (CloudWatch group, stream and request)', async () => {
+    const fexec = new FunctionExecutor(options(emu, 'burst-lambda-specifics'));
+    try {
+      const [err] = await fexec.getResult(await fexec.map(misbehave, ['throw' as Act]), { throwOnError: false });
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.match(err.message, /QuotaError: quota exceeded/);
+      assert.match(err.message, new RegExp(`\\(logs: CloudWatch log group /aws/lambda/${fn(1024)}, stream \\S+, request [0-9a-f-]{36}`));
+      assert.match(err.logLocation ?? '', /aws logs filter-log-events --log-group-name/);
     } finally {
       await fexec.close();
     }
