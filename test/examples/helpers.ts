@@ -2,6 +2,7 @@
  * Runs an example as a user does, in a child process (`node --import tsx examples/<name>/main.ts`),
  * with Burst's fs storage in a fresh temporary folder.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,4 +40,13 @@ export async function runExample(name: string, args: readonly string[], root: st
     const e = err as Error & { stdout?: string; stderr?: string };
     throw new Error(`example ${name} ${args.join(' ')} failed: ${e.message}\n--- stdout\n${e.stdout ?? ''}\n--- stderr\n${e.stderr ?? ''}`, { cause: err });
   }
+}
+
+/** The lines of the Monte Carlo example's output that depend only on the simulated numbers (percentiles, loss, histogram). */
+export function forecastNumbers(stdout: string): string {
+  const lines = stdout.split('\n');
+  const from = lines.findIndex((l) => l.startsWith('percentile'));
+  const to = lines.findIndex((l) => l.startsWith('wrote '));
+  assert.ok(from >= 0 && to > from, `unexpected output:\n${stdout}`);
+  return lines.slice(from, to).join('\n');
 }

@@ -14,19 +14,11 @@ import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { ensureServeHosts, startServe, type ServeHosts } from '../serve-hosts.ts';
 import { LambdaEmulator } from '../backends/lambda-emulator.ts';
-import { runExample, withTempDir } from './helpers.ts';
+import { forecastNumbers, runExample, withTempDir } from './helpers.ts';
 
 const [ceph, net] = await Promise.all([ensureCeph(), ensureServeHosts()]);
 const noCeph = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
 
-/** The lines that depend only on the simulated numbers (percentiles, loss, histogram). */
-function numbers(stdout: string): string {
-  const lines = stdout.split('\n');
-  const from = lines.findIndex((l) => l.startsWith('percentile'));
-  const to = lines.findIndex((l) => l.startsWith('wrote '));
-  assert.ok(from >= 0 && to > from, `unexpected output:\n${stdout}`);
-  return lines.slice(from, to).join('\n');
-}
 
 function s3(endpoint: string): Record<string, unknown> {
   const c = ceph as CephService;
@@ -43,7 +35,7 @@ test('monte-carlo: the same numbers on the knative backend (3 burst worker serve
       await writeFile(config, JSON.stringify({ backend: 'knative', storage: 's3', bucket: 'burst-example-knative', s3: s3(`http://${hosts.hostAddr}:${port}`), knative: { urls: servers.map((s) => s.url) } }));
       const local = await runExample('monte-carlo', ['--small', '--svg', join(dir, 'a.svg')], join(dir, 'local'));
       const remote = await runExample('monte-carlo', ['--small', '--backend', 'knative', '--config', config, '--svg', join(dir, 'b.svg')], join(dir, 'unused'), 180_000);
-      assert.equal(numbers(remote.stdout), numbers(local.stdout));
+      assert.equal(forecastNumbers(remote.stdout), forecastNumbers(local.stdout));
       const served = (await Promise.all(servers.map((s) => s.health()))).reduce((n, h) => n + h.served, 0);
       assert.ok(served > 0, 'the calls went through the serve hosts');
     });
@@ -68,7 +60,7 @@ test('monte-carlo: the same numbers on aws_lambda (local Invoke API emulator)', 
       process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEMULATOR';
       process.env.AWS_SECRET_ACCESS_KEY ??= 'emulator';
       const remote = await runExample('monte-carlo', ['--small', '--backend', 'aws_lambda', '--config', config, '--svg', join(dir, 'b.svg')], join(dir, 'unused'), 180_000);
-      assert.equal(numbers(remote.stdout), numbers(local.stdout));
+      assert.equal(forecastNumbers(remote.stdout), forecastNumbers(local.stdout));
       assert.ok(emu.received.some((r) => r.invocationType === 'Event'), 'the calls went through Lambda invocations');
     });
   } finally {

@@ -8,16 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureSlurm } from '../services.js';
-import { runExample, withTempDir } from './helpers.js';
+import { forecastNumbers, runExample, withTempDir } from './helpers.js';
 
-/** The lines of the output that depend only on the simulated numbers (percentiles, loss, histogram). */
-function numbers(stdout: string): string {
-  const lines = stdout.split('\n');
-  const from = lines.findIndex((l) => l.startsWith('percentile'));
-  const to = lines.findIndex((l) => l.startsWith('wrote '));
-  assert.ok(from >= 0 && to > from, `unexpected output:\n${stdout}`);
-  return lines.slice(from, to).join('\n');
-}
 
 /** The value of one row of the percentile table, as numbers: [mid-horizon, final]. */
 function row(stdout: string, name: string): number[] {
@@ -32,7 +24,7 @@ test('monte-carlo: the same seed gives the same numbers on 1 and 2 workers, and 
     const one = await runExample('monte-carlo', ['--small', '--workers', '1', '--svg', svg], join(dir, 'a'));
     const two = await runExample('monte-carlo', ['--small', '--workers', '2', '--svg', svg], join(dir, 'b'));
     assert.match(one.stdout, /2,000 forecasts × 1,080 trading days on 20 calls, seed 1/);
-    assert.equal(numbers(two.stdout), numbers(one.stdout));
+    assert.equal(forecastNumbers(two.stdout), forecastNumbers(one.stdout));
     assert.match(one.stdout, /time [\d.]+ s: 20 calls, [\d.]+ calls\/s/);
     assert.match(one.stdout, /on 1 worker process$/m);
 
@@ -54,7 +46,7 @@ test('monte-carlo: another seed gives other numbers', async () => {
   await withTempDir(async (dir) => {
     const a = await runExample('monte-carlo', ['--small', '--seed', '7', '--svg', join(dir, 'a.svg')], dir);
     const b = await runExample('monte-carlo', ['--small', '--seed', '8', '--svg', join(dir, 'b.svg')], dir);
-    assert.notEqual(numbers(a.stdout), numbers(b.stdout));
+    assert.notEqual(forecastNumbers(a.stdout), forecastNumbers(b.stdout));
   });
 });
 
@@ -69,7 +61,7 @@ test('monte-carlo: the same seed gives the same numbers on the Slurm cluster', {
     await writeFile(config, JSON.stringify({ fs: { root: join(shared, 'storage'), shared: true }, slurm: { partition: slurm.partition } }));
     const local = await runExample('monte-carlo', ['--small', '--svg', join(shared, 'a.svg')], join(shared, 'local'));
     const cluster = await runExample('monte-carlo', ['--small', '--backend', 'slurm', '--config', config, '--svg', join(shared, 'b.svg')], join(shared, 'unused'), 180_000);
-    assert.equal(numbers(cluster.stdout), numbers(local.stdout));
+    assert.equal(forecastNumbers(cluster.stdout), forecastNumbers(local.stdout));
   } finally {
     await rm(shared, { recursive: true, force: true });
   }
