@@ -8,6 +8,7 @@ import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildImage, defaultImage, pushImage, type ImageOptions } from './image-build.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
+import { importOptional } from './optional-package.js';
 
 /** Runtime options of the `knative` section (beside the backend's `url`, `token`, …). */
 export interface KnativeRuntimeOptions extends ImageOptions {
@@ -255,7 +256,7 @@ function kubeError(err: unknown, what: string): BurstError {
 
 /** The real client: @kubernetes/client-node's CustomObjectsApi, imported only when a Knative runtime command runs. */
 async function kubernetesApi(o: KnativeRuntimeOptions): Promise<KnativeApi> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await importOptional('@kubernetes/client-node', () => import('@kubernetes/client-node'), 'deploying to Knative');
   const kc = new k8s.KubeConfig();
   if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
   else kc.loadFromDefault();
