@@ -7,8 +7,10 @@
  * storage monitor collects results. A request that fails for good reports its calls through
  * `lostCalls`, with the URL and HTTP status as the reason: never silently lost.
  *
- * What it leaves out: cancelling calls already running on an instance (an aborted request stops
- * waiting for them; the instance finishes them), and discovering instances (give the service URL).
+ * `cancel` and `close` abort the requests: the instance sees its client's connection close, stops
+ * the calls it runs for them and writes them `cancelled` statuses (see worker/entries/http.ts), so
+ * nothing keeps running (and billing) for a client that gave up. What it leaves out: discovering
+ * instances (give the service URL).
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';

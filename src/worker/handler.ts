@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
 import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
 import { ProcessPool } from './pool.js';
-import type { CallLocation, CallRecord, PoolCall, SerializedError } from './protocol.js';
+import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
 
 /** What {@link runCalls} needs. */
@@ -35,16 +35,33 @@ export interface RunCallsOptions {
    * reports a call's out-of-memory.
    */
   memoryBudgetMB?: number;
+  /**
+   * Cancels the run: calls not started yet are not started, running ones see their `ctx.signal` abort
+   * (with this signal's reason, else "cancelled by the client") and their processes are stopped after
+   * a short grace; every call without a result gets a `cancelled` status. `runCalls` still resolves.
+   */
+  signal?: AbortSignal;
+}
+
+/** What {@link runCalls} resolves with. */
+export interface RunCallsResult {
+  succeeded: number;
+  /** Calls that failed, not counting the cancelled ones. */
+  failed: number;
+  /** Calls stopped by `signal`; present only when it fired. */
+  cancelled?: number;
 }
 
 /** This process, its storage client and the worker processes' own overhead, in MB. */
 const BUDGET_HEADROOM_MB = 150;
+/** How long running calls get to return after their abort signal before their processes are killed. */
+const CANCEL_GRACE_MS = 2000;
 
 /** The JSON status record of a call, as stored. */
 export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string };
 
 /** Runs the calls and writes their status; resolves with the counts. Never throws for a call's failure. */
-export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number; failed: number }> {
+export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
   const workerStart = Date.now();
   let manifest: JobManifest;
   let bundlePath: string;
@@ -61,6 +78,7 @@ export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number;
     await Promise.all(o.callIds.map((callId) => writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) })));
     return { succeeded: 0, failed: o.callIds.length };
   }
+  if (o.signal?.aborted) return cancelAll(o, manifest.jobId, o.callIds, workerStart);
   const calls: PoolCall[] = [];
   const early: Promise<void>[] = [];
   for (const callId of o.callIds) {
@@ -72,31 +90,79 @@ export async function runCalls(o: RunCallsOptions): Promise<{ succeeded: number;
     }
   }
   const args = manifest.args ? decode(Buffer.from(manifest.args, 'base64'), 'extraArgs') : undefined;
+  const job: PoolJob = { executorId: manifest.executorId, jobId: manifest.jobId, bundlePath, args, env: manifest.env, timeoutMs: manifest.timeoutSeconds * 1000 };
+  const counts = { succeeded: 0, failed: o.callIds.length - calls.length, cancelled: 0 };
+  const writes: Promise<void>[] = [...early];
+  const onRecord = (record: CallRecord): void => {
+    record.stats.bytesIn = inputs.get(record.callId)?.length ?? 0;
+    // A call that fails once the run is cancelled most likely failed because of it.
+    const cancelled = !record.ok && o.signal?.aborted === true;
+    if (cancelled) record = { ...record, error: cancelledError(manifest.jobId, record.callId, o.signal, record.error) };
+    writes.push(storeRecord(o, record).then((ok) => void (ok ? counts.succeeded++ : cancelled ? counts.cancelled++ : counts.failed++)));
+  };
   const size = Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism());
   const heapMB = workerHeapMB(manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
-  const pool = new ProcessPool({ size, storage: o.storage.config, bucket: o.bucket, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) });
-  let succeeded = 0;
-  let failed = o.callIds.length - calls.length;
-  const writes: Promise<void>[] = [...early];
+  const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
+  await Promise.all(writes);
+  const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
+  if (unfinished.length > 0) counts.cancelled += (await cancelAll(o, manifest.jobId, unfinished, workerStart)).cancelled;
+  const { cancelled: _cancelled, ...rest } = counts;
+  return o.signal?.aborted ? counts : rest;
+}
+
+/**
+ * Runs the calls in a pool of its own until every call has a record or `o.signal` has fired and the
+ * pool has stopped; resolves with the ids of the calls that got a record.
+ */
+async function runInPool(o: RunCallsOptions, sizing: { size: number; runtimeMemoryMB?: number }, job: PoolJob, calls: PoolCall[], onRecord: (record: CallRecord) => void): Promise<Set<number>> {
+  const recorded = new Set<number>();
+  if (calls.length === 0) return recorded;
+  // A cancellable run hands each process one call at a time, so no call waits inside a process
+  // (where an abort could not reach it) and a call not started when the signal fires never starts.
+  const cancellable = o.signal !== undefined;
+  const pool = new ProcessPool({ ...sizing, storage: o.storage.config, bucket: o.bucket, ...(cancellable ? { pipeline: 1 } : {}) });
+  let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve) => {
-      let left = calls.length;
-      if (left === 0) return resolve();
       pool.submit({
-        job: { executorId: manifest.executorId, jobId: manifest.jobId, bundlePath, args, env: manifest.env, timeoutMs: manifest.timeoutSeconds * 1000 },
+        job,
         calls,
+        ...(cancellable ? { chunksize: 1 } : {}),
         onRecord: (record) => {
-          record.stats.bytesIn = inputs.get(record.callId)?.length ?? 0;
-          writes.push(storeRecord(o, record).then((ok) => { if (ok) succeeded++; else failed++; }));
-          if (--left === 0) resolve();
+          recorded.add(record.callId);
+          onRecord(record);
+          if (recorded.size === calls.length) resolve();
         },
       });
+      onAbort = () => void pool.abort(abortReason(o.signal), CANCEL_GRACE_MS).then(resolve);
+      if (o.signal?.aborted) onAbort();
+      else o.signal?.addEventListener('abort', onAbort, { once: true });
     });
   } finally {
+    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
     await pool.close();
   }
-  await Promise.all(writes);
-  return { succeeded, failed };
+  return recorded;
+}
+
+/** Writes a `cancelled` status for each call; resolves with the counts. */
+async function cancelAll(o: RunCallsOptions, jobId: string, callIds: readonly number[], workerStart: number): Promise<Required<RunCallsResult>> {
+  await Promise.all(callIds.map((callId) => writeStatus(o, { callId, ok: false, error: cancelledError(jobId, callId, o.signal), attempt: o.attempt, stats: emptyStats(workerStart) })));
+  return { succeeded: 0, failed: 0, cancelled: callIds.length };
+}
+
+/** The `cancelled` error of a call, keeping what the call itself ended with, if anything. */
+function cancelledError(jobId: string, callId: number, signal: AbortSignal | undefined, ended?: SerializedError): SerializedError {
+  const how = ended ? ` (it ended with ${ended.name}: ${ended.message})` : '';
+  return { kind: 'cancelled', name: 'CancelledError', message: `call ${callId} of job ${jobId} was cancelled: ${abortReason(signal)}${how}` };
+}
+
+/** The text of the signal's reason; "cancelled by the client" when it carries none of its own. */
+function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  if (typeof reason === 'string' && reason) return reason;
+  return 'cancelled by the client';
 }
 
 /** Each worker process's heap limit: the job's, within an equal share of the invocation's budget. */

@@ -26,6 +26,12 @@ export interface PoolOptions {
   env?: NodeJS.ProcessEnv;
   /** Seconds a timed-out call gets to react to its abort signal before its process is killed. @default 1 */
   killGraceSeconds?: number;
+  /**
+   * Batches a process holds at once: the one it runs and those queued behind it. 1 leaves nothing
+   * queued in a process, so {@link ProcessPool.abort} can keep every call not yet started from starting.
+   * @default 2
+   */
+  pipeline?: number;
 }
 
 /** A set of calls submitted to the pool, with where each record goes. */
@@ -83,6 +89,8 @@ export class ProcessPool {
   private batchSeq = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set by {@link abort}: a process is stopped as soon as it holds no more calls. */
+  private aborting = false;
   private startupFailures = 0;
   /** Processes started and crashed so far (for stats and tests). */
   readonly counters = { spawned: 0, crashed: 0, timedOut: 0 };
@@ -121,9 +129,44 @@ export class ProcessPool {
     this.slots.clear();
   }
 
+  /**
+   * Stops the pool for good, gently: nothing more is handed out, every call a process holds gets its
+   * abort signal with `reason`, and each process is killed once its calls have returned or after
+   * `graceMs`. Records of calls that return in time are still delivered. Resolves when all have exited.
+   */
+  async abort(reason: string, graceMs: number): Promise<void> {
+    this.closed = true;
+    this.aborting = true;
+    this.queue.length = 0;
+    const exits = [...this.slots].map((slot) => this.exited(slot));
+    for (const slot of this.slots) {
+      // Every call the process holds, not only the one the marker names: it may have started since.
+      for (const batch of slot.inflight) {
+        batch.calls.forEach((call, i) => {
+          if (!batch.done[i]) this.sendTo(slot, { t: 'abort', callId: call.callId, jobId: batch.q.task.job.jobId, reason });
+        });
+      }
+      if (slot.inflight.length === 0) slot.child.kill('SIGKILL');
+    }
+    const grace = setTimeout(() => {
+      for (const slot of this.slots) slot.child.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(exits);
+    clearTimeout(grace);
+    await this.close();
+  }
+
   /** Number of live worker processes. */
   get size(): number {
     return this.slots.size;
+  }
+
+  /** Resolves once the slot's process has exited. */
+  private exited(slot: Slot): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
+      slot.child.once('exit', () => resolve());
+    });
   }
 
   private ensureWorkers(): void {
@@ -170,7 +213,7 @@ export class ProcessPool {
   private pump(): void {
     for (const slot of this.slots) {
       // A process being stopped for a timeout gets no more work.
-      while (slot.child.connected && slot.killAt === undefined && slot.inflight.length < MAX_INFLIGHT) {
+      while (!this.closed && slot.child.connected && slot.killAt === undefined && slot.inflight.length < (this.options.pipeline ?? MAX_INFLIGHT)) {
         const batch = this.nextBatch();
         if (!batch) return;
         slot.inflight.push(batch);
@@ -231,6 +274,7 @@ export class ProcessPool {
     }
     if (batch.left === 0) {
       slot.inflight.splice(slot.inflight.indexOf(batch), 1);
+      if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
       this.pump();
     }
   }

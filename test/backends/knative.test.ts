@@ -2,7 +2,8 @@
  * The knative backend against real HTTP workers: three `burst worker serve` processes, each in its own
  * network namespace as its own host (test/serve-hosts.ts), storage on the Ceph gateway. This is the
  * contract a Knative / Cloud Run / Code Engine service runs; no Kubernetes cluster is involved here.
- * Then the HTTP specifics: 429 from a full instance, the token, a wrong URL, a killed instance.
+ * Then the HTTP specifics: 429 from a full instance, the token, a wrong URL, cancelling a map, a killed
+ * instance.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,6 +122,22 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
     await withExecutor({ url: 'http://no-such-host.invalid' }, async (fexec) => {
       await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && /ENOTFOUND/.test(err.message));
     });
+  });
+
+  test('closing the executor during a long map stops the calls on every host', { timeout: 60_000 }, async () => {
+    const fexec = new FunctionExecutor({ backend: 'knative', knative: { urls: s.map((p) => p.url) }, ...s3Options('burst-knative-specifics') });
+    try {
+      await fexec.map(sleepMs, Array.from({ length: 6 }, () => 60_000));
+      // Every host runs calls of the map (round robin: two requests each).
+      const busy = async (): Promise<boolean> => (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 2);
+      while (!(await busy())) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await fexec.close();
+    }
+    // Each instance sees its client leave and stops the calls; the test's timeout bounds the wait.
+    const idle = async (): Promise<boolean> => (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 0);
+    while (!(await idle())) await new Promise((r) => setTimeout(r, 50));
+    for (const p of s) assert.match(p.output(), /aborted \(cancelled by the client/);
   });
 
   test('a killed instance fails its calls (then retries run them on another host) instead of hanging', async () => {

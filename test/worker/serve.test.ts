@@ -1,7 +1,8 @@
 /**
  * `burst worker serve`, the HTTP worker of the container platforms, on this host: its HTTP contract
  * (health, routes, body limit, token) in-process, and a graceful SIGTERM of the real CLI process
- * (in-flight calls finish, new requests are refused, exit 0). The multi-host runs are in
+ * (in-flight calls finish, new requests are refused, exit 0). Cancelling calls (a client that hangs
+ * up, a second SIGTERM) is in serve-cancel.test.ts; the multi-host runs are in
  * test/backends/knative.test.ts.
  */
 import { describe, test, before, after } from 'node:test';

@@ -9,6 +9,11 @@
  * Headers (200) are sent as soon as the request is accepted, so the backend learns at once that the
  * calls are placed; the JSON body `{succeeded, failed}` follows when they end.
  *
+ * A request is also how its calls are cancelled: when the client closes the connection before the
+ * answer (the backend's `cancel`/`close`, or a client that vanished), its calls are aborted and get
+ * `cancelled` statuses, so the platform stops paying for them. So are all calls on a second SIGTERM
+ * (or SIGINT) while draining.
+ *
  * Protocol: `POST /invoke` with `{bucket, jobKey, calls: "0-9,12", attempt, storage?}` →
  * 200 (accepted; body when done) | 400 bad request | 401 bad token | 413 body too large |
  * 429 every slot busy | 503 shutting down. `GET /healthz` → `{ok, inFlight, concurrency, …}`.
@@ -40,6 +45,12 @@ export interface ServeOptions {
   runtimeDir?: string;
   /** Writes one line per notable event (stderr in the CLI). @default no logging */
   log?: (line: string) => void;
+  /**
+   * Signals that, once {@link ServeHandle.close} is draining, abort the requests still running (their
+   * calls get `cancelled` statuses) instead of waiting for them: the first SIGTERM drains, a second
+   * one stops. @default ['SIGTERM', 'SIGINT']
+   */
+  abortSignals?: NodeJS.Signals[];
 }
 
 /** The body of `POST /invoke`. */
@@ -58,6 +69,8 @@ export interface InvokeRequest {
 export interface InvokeResult {
   succeeded?: number;
   failed?: number;
+  /** Calls stopped before they finished (the request was aborted). */
+  cancelled?: number;
   /** Set when the calls could not be run at all (their statuses may be missing). */
   error?: string;
 }
@@ -68,8 +81,10 @@ export interface ServeHandle {
   readonly port: number;
   /** Requests running now. */
   readonly inFlight: number;
-  /** Refuses new requests (503), waits for those in flight, then closes sockets and storage. */
+  /** Refuses new requests (503), waits for those in flight, then closes sockets and storage. Safe to call twice. */
   close(): Promise<void>;
+  /** Aborts every request in flight: their calls stop and get `cancelled` statuses. */
+  abort(reason: string): void;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -88,7 +103,10 @@ class HttpWorker implements ServeHandle {
   private readonly token: Buffer | undefined;
   private readonly storages = new Map<string, Promise<StorageDriver>>();
   private readonly running = new Set<Promise<void>>();
+  /** How to abort each running request. */
+  private readonly aborts = new Set<AbortController>();
   private draining = false;
+  private closing: Promise<void> | undefined;
   private readonly stats = { served: 0, rejectedBusy: 0, rejectedAuth: 0 };
   port = 0;
 
@@ -148,14 +166,32 @@ class HttpWorker implements ServeHandle {
     return !!this.token && given.length === this.token.length && timingSafeEqual(given, this.token);
   }
 
-  /** Reads and checks the body, sends 200 headers, runs the calls and ends the body with the counts. */
+  /** Handles one request with an abort controller that the client's leaving or a forced stop fires. */
   private async accept(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    // 'close' before the response is finished: the client (or the platform's proxy for it) hung up.
+    const hangUp = (): void => {
+      if (!res.writableFinished) controller.abort(new Error('cancelled by the client (it closed the connection)'));
+    };
+    res.once('close', hangUp);
+    this.aborts.add(controller);
+    try {
+      await this.invoke(req, res, controller.signal);
+    } finally {
+      res.off('close', hangUp);
+      this.aborts.delete(controller);
+    }
+  }
+
+  /** Reads and checks the body, sends 200 headers, runs the calls and ends the body with the counts. */
+  private async invoke(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     let parsed: { request: InvokeRequest; callIds: number[]; storage: StorageConfig };
     try {
       const body = await readBody(req, this.maxBody);
       if (body === undefined) return reply(res, 413, { error: `request body over ${this.maxBody} bytes` }, { Connection: 'close' });
       parsed = this.parse(body);
     } catch (err) {
+      if (signal.aborted) return; // the client left while sending the body: nothing was accepted
       return reply(res, 400, { error: (err as Error).message });
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
@@ -164,13 +200,14 @@ class HttpWorker implements ServeHandle {
     let result: InvokeResult;
     try {
       const [driver, { runCalls }] = await Promise.all([this.storageFor(storage), import('../handler.js')]);
-      result = await runCalls({ storage: driver, bucket: request.bucket, jobKey: request.jobKey, callIds, attempt: request.attempt, workers: this.o.workers ?? 1, runtimeDir: this.o.runtimeDir ?? process.cwd() });
+      result = await runCalls({ storage: driver, bucket: request.bucket, jobKey: request.jobKey, callIds, attempt: request.attempt, workers: this.o.workers ?? 1, runtimeDir: this.o.runtimeDir ?? process.cwd(), signal });
       this.stats.served++;
     } catch (err) {
       result = { error: (err as Error).message || String(err) };
       this.o.log?.(`burst worker serve: calls ${request.calls} of ${request.jobKey} failed: ${result.error}`);
     }
-    res.end(JSON.stringify(result));
+    if (signal.aborted) this.o.log?.(`burst worker serve: calls ${request.calls} of ${request.jobKey} aborted (${reasonText(signal)}): ${result.cancelled ?? 0} cancelled, ${result.succeeded ?? 0} succeeded, ${result.failed ?? 0} failed`);
+    if (!res.destroyed) res.end(JSON.stringify(result));
   }
 
   private parse(body: Buffer): { request: InvokeRequest; callIds: number[]; storage: StorageConfig } {
@@ -207,17 +244,52 @@ class HttpWorker implements ServeHandle {
     return driver;
   }
 
-  async close(): Promise<void> {
+  abort(reason: string): void {
+    for (const c of this.aborts) c.abort(new Error(reason));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.drain();
+    return this.closing;
+  }
+
+  private async drain(): Promise<void> {
     this.draining = true;
     // Stop accepting connections; idle keep-alive ones close now, busy ones when their response ends.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    await Promise.allSettled([...this.running]);
+    const unlisten = this.listenForForce();
+    try {
+      await Promise.allSettled([...this.running]);
+    } finally {
+      unlisten();
+    }
     this.server.closeIdleConnections();
     await closed;
     const drivers = await Promise.allSettled([...this.storages.values()]);
     await Promise.allSettled(drivers.map((d) => (d.status === 'fulfilled' ? d.value.close?.() : undefined)));
   }
+
+  /** While draining, the next abort signal stops the running requests (once; a further one acts as usual). */
+  private listenForForce(): () => void {
+    const signals = this.o.abortSignals ?? ['SIGTERM', 'SIGINT'];
+    const force = (signal: NodeJS.Signals): void => {
+      unlisten();
+      this.o.log?.(`burst worker serve: ${signal} again: cancelling ${this.running.size} request(s)`);
+      this.abort(`cancelled: the instance was stopped (${signal} while draining)`);
+    };
+    const unlisten = (): void => {
+      for (const s of signals) process.off(s, force);
+    };
+    for (const s of signals) process.once(s, force);
+    return unlisten;
+  }
+}
+
+/** The message of an aborted signal's reason. */
+function reasonText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 function envStorage(): StorageConfig | undefined {
@@ -247,6 +319,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
     });
     req.on('end', () => resolve(Buffer.concat(parts)));
     req.on('error', reject);
+    // A client that leaves mid-body: without this the request would wait forever (and block a drain).
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the connection before sending the whole body'));
+    });
   });
 }
 
