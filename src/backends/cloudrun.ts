@@ -5,8 +5,8 @@
  * lives an hour). With an ID token, `cloudrun.token` (the worker's own BURST_SERVE_TOKEN) travels in
  * an `X-Burst-Token` header instead of `Authorization`.
  *
- * What it leaves out: minting ID tokens from a service-account key itself (use gcloud or pass one),
- * and deploying through the Cloud Run Admin API (deploy with `gcloud run deploy`, see the README).
+ * The service itself is created by `burst runtime deploy --backend cloudrun` (src/runtime/cloudrun.ts).
+ * What it leaves out: minting ID tokens from a service-account key itself (use gcloud or pass one).
  */
 import { execFile } from 'node:child_process';
 import type { BackendContext, ComputeBackend } from './types.js';

@@ -4,8 +4,8 @@
  * application is protected by the worker's shared secret: set `BURST_SERVE_TOKEN` on the application
  * and the same value as `code_engine.token`.
  *
- * What it leaves out: creating the application through the Code Engine API (deploy it with
- * `ibmcloud ce application create`, as the README shows) and Code Engine batch jobs.
+ * The application itself is created by `burst runtime deploy --backend code_engine`
+ * (src/runtime/code-engine.ts). What it leaves out: Code Engine batch jobs.
  */
 import type { BackendContext, ComputeBackend } from './types.js';
 import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
