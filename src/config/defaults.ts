@@ -67,14 +67,14 @@ export interface ExecutorOptions {
   localhost?: import('../backends/localhost.js').LocalhostOptions;
   /** Options of the Slurm backend (see the README's Slurm section). */
   slurm?: import('../backends/slurm.js').SlurmOptions;
-  /** Options of the Knative backend (service URL, concurrency; see the README's serverless section). */
-  knative?: Record<string, unknown>;
-  /** Options of the Google Cloud Run backend. */
-  cloudrun?: Record<string, unknown>;
-  /** Options of the IBM Code Engine backend. */
-  code_engine?: Record<string, unknown>;
-  /** Options of the AWS Lambda backend (region, runtime name, concurrency; see the README). */
-  aws_lambda?: Record<string, unknown>;
+  /** Options of the Knative backend and of its runtime (`burst runtime deploy --backend knative`). */
+  knative?: import('../backends/knative.js').KnativeOptions & import('../runtime/knative.js').KnativeRuntimeOptions;
+  /** Options of the Google Cloud Run backend and of its runtime. */
+  cloudrun?: import('../backends/cloudrun.js').CloudRunOptions & import('../runtime/cloudrun.js').CloudRunRuntimeOptions;
+  /** Options of the IBM Cloud Code Engine backend and of its runtime. */
+  code_engine?: import('../backends/code-engine.js').CodeEngineOptions & import('../runtime/code-engine.js').CodeEngineRuntimeOptions;
+  /** Options of the AWS Lambda backend and of its runtime (region, runtime name, concurrency; see the README). */
+  aws_lambda?: import('../backends/aws-lambda-options.js').AwsLambdaOptions;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }

@@ -69,4 +69,12 @@ export async function checks(): Promise<void> {
   await fexec.mapReduce(addSeven, [1], (xs: string[]) => xs.length);
   // @ts-expect-error options are checked
   new FunctionExecutor({ workers: 'two' });
+
+  // The serverless sections are typed: backend and runtime options side by side.
+  new FunctionExecutor({ backend: 'knative', knative: { url: 'https://w.example', concurrency: 8, image: 'ghcr.io/me/w:1', namespace: 'jobs' } });
+  new FunctionExecutor({ backend: 'aws_lambda', aws_lambda: { region: 'eu-west-1', invokeConcurrency: 64, remoteInvoker: true } });
+  // @ts-expect-error a misspelt option is caught
+  new FunctionExecutor({ backend: 'knative', knative: { ulr: 'https://w.example' } });
+  // @ts-expect-error and so is a wrong type
+  new FunctionExecutor({ backend: 'aws_lambda', aws_lambda: { invokeConcurrency: 'many' } });
 }
