@@ -9,7 +9,7 @@ const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 const files = readdirSync(join(root, 'test'), { recursive: true })
   .map((f) => join('test', String(f)))
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith('.test.ts') && !f.split(/[\\/]/).includes('node_modules'))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
 if (files.length === 0) {
