@@ -14,37 +14,22 @@ import type { protos } from '@google-cloud/run';
 import { onPath } from '../backends/on-path.js';
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { buildImage, pushImage, type ImageOptions } from './image-build.js';
+import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
+import type { ServiceRuntimeOptions } from './service-options.js';
 import { defaultServiceName } from './knative.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
 /** Runtime options of the `cloudrun` section (beside the backend's `url`, `idToken`, …). */
-export interface CloudRunRuntimeOptions extends ImageOptions {
+export interface CloudRunRuntimeOptions extends ServiceRuntimeOptions {
   /** Google Cloud project ID. @default $GOOGLE_CLOUD_PROJECT, $GCLOUD_PROJECT, $CLOUDSDK_CORE_PROJECT or `gcloud config get-value project` */
   project?: string;
   /** Cloud Run region, e.g. `europe-west1`. @default $CLOUDSDK_RUN_REGION or `gcloud config get-value run/region` */
   region?: string;
-  /** Requests one instance runs at once (`maxInstanceRequestConcurrency`; also the worker's slots). @default 4 */
-  containerConcurrency?: number;
   /** vCPUs per instance; raised to the least Cloud Run allows for the instance's memory. @default 1 */
   cpu?: number;
-  /** Instances kept warm. @default 0 */
-  minScale?: number;
-  /** Most instances Cloud Run may run. @default Cloud Run's default */
-  maxScale?: number;
-  /** Longest request (all calls of one chunk), in seconds; at most 3600. @default 3600 */
-  timeoutSeconds?: number;
-  /** Environment variables of the workers. @default {} */
-  env?: Record<string, string>;
-  /** A Secret Manager secret (in the project) whose latest version becomes the workers' BURST_SERVE_TOKEN. @default none */
-  tokenSecret?: string;
   /** The service account the workers run as. @default the project's default compute service account */
   serviceAccount?: string;
-  /** Push the image before deploying (off for an image already in Artifact Registry). @default true */
-  push?: boolean;
-  /** Build the image before deploying (off to deploy `image` as it is). @default true */
-  build?: boolean;
 }
 
 /** A condition of a Cloud Run service (`terminalCondition`). `state` is a name, or a number from a raw response. */
@@ -96,16 +81,13 @@ export interface CloudRunApi {
 }
 
 /** What the manager needs from outside; tests replace them. */
-export interface CloudRunRuntimeDeps {
+export interface CloudRunRuntimeDeps extends ImageTools {
   /** The API client; by default the official `@google-cloud/run` ServicesClient over REST. */
   api?: (clientOptions: Record<string, unknown>) => Promise<CloudRunApi>;
   /** Extra options of the ServicesClient (tests point it at a local server with `apiEndpoint`, `port`, `protocol`, `authClient`). */
   clientOptions?: Record<string, unknown>;
   /** Reads a gcloud setting (`project`, `run/region`); undefined when unset or gcloud is missing. */
   gcloudConfig?: (key: string) => Promise<string | undefined>;
-  /** Builds (and `push` pushes) the image. */
-  build?: typeof buildImage;
-  push?: typeof pushImage;
 }
 
 /** The label on every service Burst creates. */
@@ -131,7 +113,7 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
   return {
     async build(o) {
       const k = section(o);
-      return (deps.build ?? buildImage)({ ...k, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+      return buildRuntimeImage(k, o, deps);
     },
 
     async deploy(o) {
@@ -140,9 +122,7 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
       if (!k.image) throw new ConfigError('cloudrun.image must name an image in a registry Cloud Run pulls from (e.g. "europe-docker.pkg.dev/my-project/burst/burst-worker:0.1.0")', { keyPath: 'cloudrun.image', backend: 'cloudrun' });
       const parent = await location(k, gcloudConfig);
       cloudRunService(k.image, k, o.memoryMB); // checks the options before building
-      let image = k.image;
-      if (k.build !== false) image = await (deps.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
-      if (k.push !== false) await (deps.push ?? pushImage)(image, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
+      const image = await buildAndPush(k.image, k, o, deps);
       const body = cloudRunService(image, k, o.memoryMB);
       return withApi(async (api) => {
         const name = `${parent}/services/${id}`;

@@ -13,36 +13,21 @@
  */
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { buildImage, pushImage, type ImageOptions } from './image-build.js';
+import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
+import type { ServiceRuntimeOptions } from './service-options.js';
 import { defaultServiceName } from './knative.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
-export interface CodeEngineRuntimeOptions extends ImageOptions {
+export interface CodeEngineRuntimeOptions extends ServiceRuntimeOptions {
   /** IBM Cloud region of the project, e.g. `eu-de`, `us-south`. */
   region?: string;
   /** The project's ID (a GUID: `ibmcloud ce project get --name NAME --output json`), not its name. */
   projectId?: string;
-  /** Requests one instance runs at once (`scale_concurrency`; also the worker's slots). @default 4 */
-  containerConcurrency?: number;
   /** vCPUs per instance; the memory is rounded up to a combination Code Engine supports with at least this. @default 1 */
   cpu?: number;
-  /** Instances kept warm. @default 0 */
-  minScale?: number;
-  /** Most instances Code Engine may run (0: the project's quota). @default Code Engine's default */
-  maxScale?: number;
-  /** Longest request (all calls of one chunk), in seconds; at most 600 on Code Engine. @default 600 */
-  timeoutSeconds?: number;
-  /** Environment variables of the workers. @default {} */
-  env?: Record<string, string>;
-  /** A Code Engine secret whose key `token` becomes the workers' BURST_SERVE_TOKEN. @default none */
-  tokenSecret?: string;
   /** The registry access secret Code Engine pulls a private image with. @default none */
   imageSecret?: string;
-  /** Push the image before deploying (off for an image already in the registry). @default true */
-  push?: boolean;
-  /** Build the image before deploying (off to deploy `image` as it is). @default true */
-  build?: boolean;
 }
 
 /** An environment variable of an application (`run_env_variables`). */
@@ -79,16 +64,13 @@ export interface CodeEngineApp {
 }
 
 /** What the manager needs from outside; tests point it at a local server. */
-export interface CodeEngineRuntimeDeps {
+export interface CodeEngineRuntimeDeps extends ImageTools {
   /** IBM Cloud IAM's token endpoint. @default 'https://iam.cloud.ibm.com/identity/token' */
   iamUrl?: string;
   /** The API's base URL in `region`. @default `https://api.${region}.codeengine.cloud.ibm.com/v2` */
   apiUrl?: (region: string) => string;
   /** Waits between readiness checks. */
   sleep?: (ms: number) => Promise<void>;
-  /** Builds (and `push` pushes) the image. */
-  build?: typeof buildImage;
-  push?: typeof pushImage;
 }
 
 /** The environment variable that marks an application as Burst's. */
@@ -110,7 +92,7 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
   return {
     async build(o) {
       const k = section(o);
-      return (deps.build ?? buildImage)({ ...k, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+      return buildRuntimeImage(k, o, deps);
     },
 
     async deploy(o) {
@@ -119,9 +101,7 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
       if (!k.image) throw new ConfigError('code_engine.image must name an image in a registry Code Engine pulls from (e.g. "icr.io/my-namespace/burst-worker:0.1.0")', { keyPath: 'code_engine.image', backend: 'code_engine' });
       codeEngineApp(name, k.image, k, o.memoryMB); // checks the options before building
       const api = client(k);
-      let image = k.image;
-      if (k.build !== false) image = await (deps.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
-      if (k.push !== false) await (deps.push ?? pushImage)(image, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
+      const image = await buildAndPush(k.image, k, o, deps);
       const body = codeEngineApp(name, image, k, o.memoryMB);
       const existing = await api.get(name);
       if (existing) {

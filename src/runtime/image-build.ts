@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { BurstError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { writeBuildContext } from './dockerfile.js';
+import type { ServiceRuntimeOptions } from './service-options.js';
+import type { RuntimeCommandOptions } from './types.js';
 
 /** The container tools Burst can build with. */
 export type ImageBuilder = 'docker' | 'podman';
@@ -84,4 +86,22 @@ export async function pushImage(image: string, o: { builder?: ImageBuilder; log:
   const builder = await pickBuilder(o.builder);
   o.log(`pushing ${image} with ${builder}`);
   await runTool(builder, ['push', image], o.log);
+}
+
+/** The image tools a runtime manager uses; tests replace them. */
+export interface ImageTools {
+  build?: typeof buildImage;
+  push?: typeof pushImage;
+}
+
+/** `burst runtime build` on a container platform: builds the section's image from the project. */
+export function buildRuntimeImage(k: ImageOptions, o: RuntimeCommandOptions, tools: ImageTools = {}): Promise<string> {
+  return (tools.build ?? buildImage)({ ...k, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+}
+
+/** The image step of a deploy: builds `image` (unless `build: false`), pushes it (unless `push: false`), returns what to deploy. */
+export async function buildAndPush(image: string, k: ServiceRuntimeOptions, o: RuntimeCommandOptions, tools: ImageTools = {}): Promise<string> {
+  const built = k.build === false ? image : await (tools.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+  if (k.push !== false) await (tools.push ?? pushImage)(built, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
+  return built;
 }

@@ -6,34 +6,19 @@
  */
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { buildImage, defaultImage, pushImage, type ImageOptions } from './image-build.js';
+import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from './image-build.js';
+import type { ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
 /** Runtime options of the `knative` section (beside the backend's `url`, `token`, …). */
-export interface KnativeRuntimeOptions extends ImageOptions {
+export interface KnativeRuntimeOptions extends ServiceRuntimeOptions {
   /** Kubernetes namespace of the service. @default 'default' */
   namespace?: string;
   /** Path of a kubeconfig file. @default $KUBECONFIG or ~/.kube/config (or the in-cluster account) */
   kubeconfig?: string;
   /** kubeconfig context to use. @default its current context */
   context?: string;
-  /** Requests one pod runs at once (`containerConcurrency`; also the worker's slots). @default 4 */
-  containerConcurrency?: number;
-  /** Most pods Knative may run. @default no limit */
-  maxScale?: number;
-  /** Pods kept warm. @default 0 */
-  minScale?: number;
-  /** Longest request (all calls of one chunk), in seconds. @default 600 */
-  timeoutSeconds?: number;
-  /** Environment variables of the workers. @default {} */
-  env?: Record<string, string>;
-  /** A Secret in the namespace whose key `token` becomes the workers' BURST_SERVE_TOKEN. @default none */
-  tokenSecret?: string;
-  /** Push the image before deploying (off for an image already in a registry the cluster pulls from). @default true */
-  push?: boolean;
-  /** Build the image before deploying (off to deploy `image` as it is). @default true */
-  build?: boolean;
 }
 
 /** The part of `CustomObjectsApi` (object-parameter style, @kubernetes/client-node 1.x) that Burst uses. */
@@ -61,12 +46,9 @@ interface KService {
 }
 
 /** What the manager needs from outside; tests replace both. */
-export interface KnativeRuntimeDeps {
+export interface KnativeRuntimeDeps extends ImageTools {
   /** The Kubernetes API client for the options' kubeconfig and context. */
   api?: (o: KnativeRuntimeOptions) => Promise<KnativeApi>;
-  /** Builds (and `push` pushes) the image. */
-  build?: typeof buildImage;
-  push?: typeof pushImage;
   /** Waits between readiness checks. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -88,18 +70,15 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
   return {
     async build(o) {
       const k = section(o);
-      return (deps.build ?? buildImage)({ ...k, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+      return buildRuntimeImage(k, o, deps);
     },
 
     async deploy(o) {
       const k = section(o);
       const name = serviceName(o.name);
-      let image = k.image ?? defaultImage();
-      if (k.build !== false) image = await (deps.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
-      if (k.push !== false) {
-        if (!k.image) throw new ConfigError('knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false', { keyPath: 'knative.image', backend: 'knative' });
-        await (deps.push ?? pushImage)(image, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
-      }
+      // Checked before building, as on the other platforms: a long build should not end in this error.
+      if (k.push !== false && !k.image) throw new ConfigError('knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false', { keyPath: 'knative.image', backend: 'knative' });
+      const image = await buildAndPush(k.image ?? defaultImage(), k, o, deps);
       const client = await api(k);
       const body = serviceManifest(name, image, k, o.memoryMB);
       const existing = await getService(client, ref(k), name);
