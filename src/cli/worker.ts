@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { parseCallSpec } from '../worker/call-spec.js';
-import type { StorageConfig } from '../storage/types.js';
+import { envStorageConfig, parseStorageConfig } from '../worker/storage-config.js';
 
 /** Adds `burst worker` to the program. */
 export function register(program: Command): void {
@@ -22,7 +22,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker processes on this host', '1')
     .option('--storage-config <json>', 'storage configuration as JSON (default: $BURST_STORAGE_CONFIG)')
     .action(async (opts: Record<string, string | undefined>) => {
-      const config = parseStorageConfig(opts.storageConfig ?? process.env.BURST_STORAGE_CONFIG);
+      const config = opts.storageConfig ? parseStorageConfig(opts.storageConfig, '--storage-config') : envStorageConfig();
+      if (!config) throw new Error('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG');
       let callIds = parseCallSpec(opts.calls as string);
       if (opts.taskIndex !== undefined) {
         const k = positive(opts.chunksize, '--chunksize');
@@ -63,7 +64,7 @@ export function register(program: Command): void {
         log,
         ...(concurrency !== undefined ? { concurrency: positive(concurrency, '--concurrency') } : {}),
         ...(workers !== undefined ? { workers: positive(workers, '--workers') } : {}),
-        ...(opts.storageConfig ? { storage: parseStorageConfig(opts.storageConfig) } : {}),
+        ...(opts.storageConfig ? { storage: parseStorageConfig(opts.storageConfig, '--storage-config') } : {}),
       });
       log(`burst worker serve: listening on ${opts.host}:${handle.port}${process.env.BURST_SERVE_TOKEN ? ' (bearer token required)' : ''}`);
       // SIGTERM is how Knative and Cloud Run scale an instance in: finish what runs, refuse the rest.
@@ -77,21 +78,6 @@ export function register(program: Command): void {
       });
       log('burst worker serve: stopped');
     });
-}
-
-function parseStorageConfig(text: string | undefined): StorageConfig {
-  if (!text) throw new Error('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error('the storage configuration is not valid JSON');
-  }
-  const c = parsed as Partial<StorageConfig>;
-  if (typeof c !== 'object' || c === null || typeof c.driver !== 'string' || typeof c.options !== 'object') {
-    throw new Error('the storage configuration must look like {"driver":"fs","options":{...}}');
-  }
-  return c as StorageConfig;
 }
 
 function positive(value: string | undefined, name: string): number {

@@ -17,7 +17,8 @@ import { parseCallSpec, formatCallSpec } from '../call-spec.js';
 import { keys } from '../job-layout.js';
 import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
 import type { StoredStatus } from '../handler.js';
-import type { StorageConfig, StorageDriver } from '../../storage/types.js';
+import type { StorageDriver } from '../../storage/types.js';
+import { envStorageConfig } from '../storage-config.js';
 
 /** The fields of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -48,7 +49,8 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   // The log stream names the execution environment, the nearest thing Lambda has to a host.
   process.env.BURST_HOSTNAME = context.logStreamName;
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
-  const config = event.storage ?? parseConfig(process.env.BURST_STORAGE_CONFIG);
+  const config = event.storage ?? envStorageConfig();
+  if (!config) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
   const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
   const storage = await createStorage(config);
   try {
@@ -69,11 +71,6 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
     await storage.close?.();
   }
 };
-
-function parseConfig(text: string | undefined): StorageConfig {
-  if (!text) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
-  return JSON.parse(text) as StorageConfig;
-}
 
 function chunk(ids: number[], size: number): number[][] {
   const out: number[][] = [];

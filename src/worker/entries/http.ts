@@ -24,6 +24,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { parseCallSpec } from '../call-spec.js';
+import { envStorageConfig } from '../storage-config.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -223,7 +224,7 @@ class HttpWorker implements ServeHandle {
     if (typeof r.calls !== 'string') throw new Error('"calls" must be a call list such as "0-9,12"');
     if (!Number.isInteger(r.attempt) || (r.attempt as number) < 1) throw new Error(`"attempt" must be a positive integer, got ${JSON.stringify(r.attempt)}`);
     const callIds = parseCallSpec(r.calls);
-    const storage = r.storage ?? this.o.storage ?? envStorage();
+    const storage = r.storage ?? this.o.storage ?? envStorageConfig();
     if (!storage) throw new Error('the request carries no "storage" and this worker has no BURST_STORAGE_CONFIG');
     if (typeof storage !== 'object' || typeof storage.driver !== 'string' || typeof storage.options !== 'object') {
       throw new Error('"storage" must look like {"driver":"s3","options":{...}}');
@@ -290,16 +291,6 @@ class HttpWorker implements ServeHandle {
 function reasonText(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason.message : String(reason);
-}
-
-function envStorage(): StorageConfig | undefined {
-  const text = process.env.BURST_STORAGE_CONFIG;
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as StorageConfig;
-  } catch {
-    throw new Error('BURST_STORAGE_CONFIG is not valid JSON');
-  }
 }
 
 /** The body, or undefined when it is larger than `limit` (the rest is not read). */
