@@ -18,7 +18,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { BurstError, ConfigError } from '../errors.js';
 import type { StorageConfig } from '../storage/types.js';
-import { formatCallSpec } from '../worker/call-spec.js';
+import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-event.js';
 import { FatalInvokeError, invokeAll, type InvokeCounters } from '../worker/lambda-invoker.js';
 import { functionNameFor, lambdaMemory, resolveLambdaOptions, type AwsLambdaOptions, type ResolvedLambdaOptions } from './aws-lambda-options.js';
@@ -92,8 +92,7 @@ class AwsLambdaBackend implements ComputeBackend {
     const memoryMB = lambdaMemory(job.runtimeMemoryMB, this.o);
     const functionName = functionNameFor(this.o, memoryMB);
     const base = { burst: LAMBDA_EVENT_VERSION, storage: this.eventStorage(job.storage), bucket: job.bucket, jobKey: job.jobKey, attempt };
-    const chunks: number[][] = [];
-    for (let i = 0; i < callIds.length; i += job.chunksize) chunks.push(callIds.slice(i, i + job.chunksize));
+    const chunks = chunkCalls(callIds, job.chunksize);
     const fanout = chunks.length > 1 && callIds.length >= this.o.remoteInvoker;
     const events: LambdaWorkerEvent[] = fanout
       ? [{ ...base, calls: formatCallSpec(chunks[0] ?? []), fanout: { calls: formatCallSpec(callIds), chunksize: job.chunksize, functionName, concurrency: this.o.invokeConcurrency, ...(this.o.endpoint ? { endpoint: this.o.endpoint } : {}) } }]

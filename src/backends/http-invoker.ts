@@ -16,7 +16,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CancelledError, ConfigError } from '../errors.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { formatCallSpec } from '../worker/call-spec.js';
+import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { postOnce } from './http-post.js';
 import { InvocationError, safeUrl } from './invocation-error.js';
 
@@ -113,8 +113,7 @@ class HttpBackend implements ComputeBackend {
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
     if (this.closed) throw new CancelledError(`the ${this.name} backend is closed`, { backend: this.name, jobId: job.jobId });
     const mine: Dispatch[] = [];
-    for (let i = 0; i < callIds.length; i += job.chunksize) {
-      const ids = callIds.slice(i, i + job.chunksize);
+    for (const ids of chunkCalls(callIds, job.chunksize)) {
       for (const id of ids) this.latest.set(`${job.jobKey}/${id}`, { attempt });
       mine.push({ job, callIds: ids, attempt, urlIndex: this.next++ % this.urls.length, controller: new AbortController(), accepted: deferred() });
     }

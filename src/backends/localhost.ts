@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { ProcessPool } from '../worker/pool.js';
 import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
-import { formatCallSpec } from '../worker/call-spec.js';
+import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { Tail } from '../worker/tail.js';
 
 /** Options of the localhost backend. */
@@ -96,8 +96,8 @@ class StorageLocalhost implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    for (let i = 0; i < callIds.length; i += job.chunksize) {
-      const inv: Invocation = { job, callIds: callIds.slice(i, i + job.chunksize), attempt };
+    for (const ids of chunkCalls(callIds, job.chunksize)) {
+      const inv: Invocation = { job, callIds: ids, attempt };
       for (const id of inv.callIds) {
         // A retry: forget how the last attempt ended, and ignore it if its process ends only now.
         this.ended.delete(`${job.jobKey}/${id}`);

@@ -11,7 +11,7 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BurstError, ConfigError } from '../errors.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { formatCallSpec } from '../worker/call-spec.js';
+import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { onPath } from './on-path.js';
 
 /** Options of the Slurm backend (`new FunctionExecutor({ backend: 'slurm', slurm: {...} })`). */
@@ -116,8 +116,7 @@ class SlurmBackend implements ComputeBackend {
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
     const chunk = job.chunksize;
-    const tasks: number[][] = [];
-    for (let i = 0; i < callIds.length; i += chunk) tasks.push(callIds.slice(i, i + chunk));
+    const tasks = chunkCalls(callIds, chunk);
     const workers = this.o.cpusPerTask ?? 1;
     const spec = formatCallSpec(callIds);
     const command = [this.o.nodePath ?? process.execPath, this.burstPath, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', spec, '--attempt', String(attempt), '--task-index', '$SLURM_ARRAY_TASK_ID', '--chunksize', String(chunk), '--workers', String(workers)];

@@ -28,3 +28,11 @@ export function parseCallSpec(spec: string): number[] {
   }
   return ids;
 }
+
+/** Splits call ids into consecutive chunks of `size` (at least 1): one worker invocation each. */
+export function chunkCalls(ids: readonly number[], size: number): number[][] {
+  const step = Math.max(1, size);
+  const out: number[][] = [];
+  for (let i = 0; i < ids.length; i += step) out.push(ids.slice(i, i + step));
+  return out;
+}

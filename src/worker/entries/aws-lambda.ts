@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCallSpec, formatCallSpec } from '../call-spec.js';
+import { chunkCalls, parseCallSpec, formatCallSpec } from '../call-spec.js';
 import { keys } from '../job-layout.js';
 import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
 import type { StoredStatus } from '../handler.js';
@@ -57,7 +57,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
     let callIds = parseCallSpec(event.calls);
     let fanning: Promise<number> = Promise.resolve(0);
     if (event.fanout) {
-      const chunks = chunk(parseCallSpec(event.fanout.calls), event.fanout.chunksize);
+      const chunks = chunkCalls(parseCallSpec(event.fanout.calls), event.fanout.chunksize);
       callIds = chunks[0] ?? [];
       fanning = fanOut(event, event.fanout, chunks.slice(1), storage);
     }
@@ -71,12 +71,6 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
     await storage.close?.();
   }
 };
-
-function chunk(ids: number[], size: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < ids.length; i += Math.max(1, size)) out.push(ids.slice(i, i + Math.max(1, size)));
-  return out;
-}
 
 /** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
 async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
