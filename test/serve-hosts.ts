@@ -49,6 +49,8 @@ export interface ServeProcess {
   health(): Promise<{ ok: boolean; inFlight: number; concurrency: number; served: number; rejectedBusy: number; rejectedAuth: number }>;
   /** Sends SIGTERM (or `signal`) and waits for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Waits for the exit without sending anything; resolves with the exit code. */
+  exited(): Promise<number | null>;
 }
 
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -90,6 +92,7 @@ export async function startServe(o: { host?: string; addr: string; /** 0 picks a
     child,
     output: () => text,
     health: async () => (await fetch(`${url}/healthz`)).json() as ReturnType<ServeProcess['health']>,
+    exited: () => exited,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -68,13 +68,24 @@ export function register(program: Command): void {
       });
       log(`burst worker serve: listening on ${opts.host}:${handle.port}${process.env.BURST_SERVE_TOKEN ? ' (bearer token required)' : ''}`);
       // SIGTERM is how Knative and Cloud Run scale an instance in: finish what runs, refuse the rest.
+      // The listeners stay installed: with `once`, the signal's default action (exit) would return for
+      // an instant before the drain installs its own "second signal cancels" listener.
       await new Promise<void>((resolve) => {
+        let received = 0;
         const stop = (signal: string): void => {
-          log(`burst worker serve: ${signal}: finishing ${handle.inFlight} request(s), refusing new ones`);
-          void handle.close().then(resolve);
+          received += 1;
+          if (received === 1) {
+            const closed = handle.close();
+            log(`burst worker serve: ${signal}: finishing ${handle.inFlight} request(s), refusing new ones`);
+            void closed.then(resolve);
+          } else if (received > 2) {
+            // The second signal cancelled the calls (the server's own listener); a third does not wait.
+            log(`burst worker serve: ${signal} a third time: exiting now`);
+            process.exit(1);
+          }
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
       log('burst worker serve: stopped');
     });

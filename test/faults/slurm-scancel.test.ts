@@ -30,8 +30,9 @@ test(`scancel of ${CANCELS} running array tasks during ${CALLS} calls with retri
   const root = await mkdtemp(join('/var/tmp', 'burst-scancel-'));
   const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition, maxConcurrency: 12 }, retries: 2, progress: false });
   try {
-    // Distinct inputs, so a result in the wrong slot or a repeated one shows; each call sleeps ~3 s.
-    const inputs = Array.from({ length: CALLS }, (_, i) => 3000 + i);
+    // Distinct inputs, so a result in the wrong slot or a repeated one shows; each call sleeps ~6 s, so a
+    // task caught at most 3 s into its run cannot finish its call before the scancel lands.
+    const inputs = Array.from({ length: CALLS }, (_, i) => 6000 + i);
     const futures = await fexec.map(sleepMs, inputs, { chunksize: 1 });
     const name = `burst-${fexec.executorId}-${futures[0]!.jobId}`;
     const statusFile = (callId: number): string => join(root, fexec.options.bucket, 'burst/jobs', fexec.executorId, futures[0]!.jobId, 'status', String(callId).padStart(5, '0'));
@@ -44,8 +45,11 @@ test(`scancel of ${CANCELS} running array tasks during ${CALLS} calls with retri
       const candidates = running
         .map((line) => /^(\d+)_(\d+) (?:(\d+):)?(\d+)$/.exec(line.trim()))
         .filter((m): m is RegExpExecArray => m !== null)
-        // Started at least a second ago (the worker is up), call not finished.
-        .filter((m) => Number(m[4]) + 60 * Number(m[3] ?? 0) >= 1 && !cancelled.has(Number(m[2])) && !existsSync(statusFile(Number(m[2]))));
+        // Started 1-3 s ago (the worker is up, its call far from done), call not finished.
+        .filter((m) => {
+          const elapsed = Number(m[4]) + 60 * Number(m[3] ?? 0);
+          return elapsed >= 1 && elapsed <= 3 && !cancelled.has(Number(m[2])) && !existsSync(statusFile(Number(m[2])));
+        });
       const pick = candidates[Math.floor(Math.random() * candidates.length)];
       if (!pick) continue;
       await sh('scancel', [`${pick[1]}_${pick[2]}`]);
