@@ -15,8 +15,7 @@ import { onPath } from '../backends/on-path.js';
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import type { ServiceRuntimeOptions } from './service-options.js';
-import { defaultServiceName } from './knative.js';
+import { positiveOption, serviceName, type ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
@@ -118,7 +117,7 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
 
     async deploy(o) {
       const k = section(o);
-      const id = serviceId(o.name);
+      const id = serviceName(o.name, NAME);
       if (!k.image) throw new ConfigError('cloudrun.image must name an image in a registry Cloud Run pulls from (e.g. "europe-docker.pkg.dev/my-project/burst/burst-worker:0.1.0")', { keyPath: 'cloudrun.image', backend: 'cloudrun' });
       const parent = await location(k, gcloudConfig);
       cloudRunService(k.image, k, o.memoryMB); // checks the options before building
@@ -160,7 +159,7 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
       return withApi(async (api) => {
         let names: string[];
         if (o.name) {
-          const name = `${parent}/services/${serviceId(o.name)}`;
+          const name = `${parent}/services/${serviceName(o.name, NAME)}`;
           const existing = await call(`reading Cloud Run service ${name}`, () => api.get(name));
           if (!existing) return [];
           if (!isBurstService(existing)) {
@@ -188,10 +187,10 @@ export const cloudRunRuntimes: RuntimeManager = cloudRunRuntimeManager();
  * `burst-managed=true`, all traffic on the latest revision.
  */
 export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memoryMB?: number): CloudRunService & { labels: Record<string, string> } {
-  const concurrency = positive(k.containerConcurrency ?? 4, 'cloudrun.containerConcurrency');
+  const concurrency = positiveOption(k.containerConcurrency ?? 4, 'cloudrun.containerConcurrency', 'cloudrun');
   // Each request runs its calls in a worker process of up to memoryMB, so an instance needs that per slot.
   const memoryMi = (memoryMB ?? 512) * concurrency + 256;
-  const timeout = positive(k.timeoutSeconds ?? 3600, 'cloudrun.timeoutSeconds');
+  const timeout = positiveOption(k.timeoutSeconds ?? 3600, 'cloudrun.timeoutSeconds', 'cloudrun');
   if (timeout > 3600) throw new ConfigError(`cloudrun.timeoutSeconds is at most 3600 on Cloud Run, got ${timeout}`, { keyPath: 'cloudrun.timeoutSeconds', backend: 'cloudrun' });
   const env: CloudRunContainer['env'] = [
     { name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
@@ -221,24 +220,13 @@ export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memory
 }
 
 /** The least vCPUs Cloud Run accepts for `memoryMi` (4 GiB per CPU up to 2, then 4 GiB per CPU), at least `wanted`. */
+const NAME = { label: 'Cloud Run service', maxLength: 49, backend: 'cloudrun' };
+
 function cpuFor(memoryMi: number, wanted = 1): number {
   const steps: [number, number][] = [[4096, 1], [8192, 2], [16384, 4], [24576, 6], [32768, 8]];
   const step = steps.find(([limit]) => memoryMi <= limit);
   if (!step) throw new ConfigError(`a Cloud Run instance has at most 32 GiB of memory, and runtimeMemory × cloudrun.containerConcurrency + 256 MB needs ${memoryMi} MiB: lower one of them`, { keyPath: 'cloudrun.containerConcurrency', backend: 'cloudrun' });
   return Math.max(step[1], wanted);
-}
-
-function positive(n: number, keyPath: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${keyPath} must be a positive integer, got ${JSON.stringify(n)}`, { keyPath, backend: 'cloudrun' });
-  return n;
-}
-
-function serviceId(name: string | undefined): string {
-  const n = name ?? defaultServiceName();
-  if (!/^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/.test(n)) {
-    throw new ConfigError(`a Cloud Run service name must be lowercase letters, digits and "-", start with a letter, not end with "-" and have at most 49 characters, got ${JSON.stringify(n)}`, { keyPath: 'name', backend: 'cloudrun' });
-  }
-  return n;
 }
 
 /** `projects/{project}/locations/{region}` from the options, the environment or gcloud's configuration. */

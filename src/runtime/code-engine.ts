@@ -14,8 +14,7 @@
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import type { ServiceRuntimeOptions } from './service-options.js';
-import { defaultServiceName } from './knative.js';
+import { positiveOption, serviceName, type ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
@@ -97,7 +96,7 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
 
     async deploy(o) {
       const k = section(o);
-      const name = appName(o.name);
+      const name = serviceName(o.name, NAME);
       if (!k.image) throw new ConfigError('code_engine.image must name an image in a registry Code Engine pulls from (e.g. "icr.io/my-namespace/burst-worker:0.1.0")', { keyPath: 'code_engine.image', backend: 'code_engine' });
       codeEngineApp(name, k.image, k, o.memoryMB); // checks the options before building
       const api = client(k);
@@ -130,7 +129,7 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
       const api = client(k);
       let names: string[];
       if (o.name) {
-        appName(o.name);
+        serviceName(o.name, NAME);
         const existing = await api.get(o.name);
         if (!existing) return [];
         if (!isBurstApp(existing)) {
@@ -161,8 +160,8 @@ const COMBINATIONS: [cpu: number, gb: number][] = [
 
 /** The application Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, marked as Burst's. */
 export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeOptions, memoryMB?: number): CodeEngineApp & { name: string } {
-  const concurrency = positive(k.containerConcurrency ?? 4, 'code_engine.containerConcurrency');
-  const timeout = positive(k.timeoutSeconds ?? 600, 'code_engine.timeoutSeconds');
+  const concurrency = positiveOption(k.containerConcurrency ?? 4, 'code_engine.containerConcurrency', 'code_engine');
+  const timeout = positiveOption(k.timeoutSeconds ?? 600, 'code_engine.timeoutSeconds', 'code_engine');
   if (timeout > 600) throw new ConfigError(`code_engine.timeoutSeconds is at most 600 on Code Engine, got ${timeout}`, { keyPath: 'code_engine.timeoutSeconds', backend: 'code_engine' });
   // Each request runs its calls in a worker process of up to memoryMB, so an instance needs that per slot.
   const neededMiB = (memoryMB ?? 512) * concurrency + 256;
@@ -194,20 +193,9 @@ export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeO
   };
 }
 
-function positive(n: number, keyPath: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${keyPath} must be a positive integer, got ${JSON.stringify(n)}`, { keyPath, backend: 'code_engine' });
-  return n;
-}
-
-function appName(name: string | undefined): string {
-  const n = name ?? defaultServiceName();
-  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n)) {
-    throw new ConfigError(`a Code Engine application name must be lowercase letters, digits and "-", start with a letter, not end with "-" and have at most 63 characters, got ${JSON.stringify(n)}`, { keyPath: 'name', backend: 'code_engine' });
-  }
-  return n;
-}
-
 /** Region and project from the options, checked before any request. */
+const NAME = { label: 'Code Engine application', maxLength: 63, backend: 'code_engine' };
+
 function target(k: CodeEngineRuntimeOptions): { region: string; projectId: string } {
   if (!k.region) throw new ConfigError('set code_engine.region to the IBM Cloud region of the project, e.g. "eu-de" or "us-south"', { keyPath: 'code_engine.region', backend: 'code_engine' });
   if (!/^[a-z]{2}-[a-z]+$/.test(k.region)) throw new ConfigError(`code_engine.region ${JSON.stringify(k.region)} is not an IBM Cloud region such as "eu-de"`, { keyPath: 'code_engine.region', backend: 'code_engine' });

@@ -7,7 +7,7 @@
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from './image-build.js';
-import type { ServiceRuntimeOptions } from './service-options.js';
+import { serviceName as checkedName, type ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
@@ -58,7 +58,6 @@ const GROUP = { group: 'serving.knative.dev', version: 'v1', plural: 'services' 
 const READY_WAIT_MS = 180_000;
 
 /** The default runtime name: one service per Burst minor version (workers refuse other versions' jobs). */
-export const defaultServiceName = (): string => `burst-worker-${VERSION.split('.').slice(0, 2).join('-')}`;
 
 /** Creates the Knative runtime manager; `deps` replace the Kubernetes client and the image tools in tests. */
 export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeManager {
@@ -75,7 +74,7 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
 
     async deploy(o) {
       const k = section(o);
-      const name = serviceName(o.name);
+      const name = knativeName(o.name);
       // Checked before building, as on the other platforms: a long build should not end in this error.
       if (k.push !== false && !k.image) throw new ConfigError('knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false', { keyPath: 'knative.image', backend: 'knative' });
       const image = await buildAndPush(k.image ?? defaultImage(), k, o, deps);
@@ -172,14 +171,6 @@ export function serviceManifest(name: string, image: string, k: KnativeRuntimeOp
   };
 }
 
-function serviceName(name: string | undefined): string {
-  const n = name ?? defaultServiceName();
-  if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n)) {
-    throw new ConfigError(`a Knative service name must be lowercase letters, digits and "-", start with a letter and have at most 63 characters, got ${JSON.stringify(n)}`, { keyPath: 'name', backend: 'knative' });
-  }
-  return n;
-}
-
 async function getService(client: KnativeApi, ref: ObjectRef, name: string): Promise<KService | undefined> {
   try {
     return (await client.getNamespacedCustomObject({ ...ref, name })) as KService;
@@ -241,4 +232,8 @@ async function kubernetesApi(o: KnativeRuntimeOptions): Promise<KnativeApi> {
   else kc.loadFromDefault();
   if (o.context) kc.setCurrentContext(o.context);
   return kc.makeApiClient(k8s.CustomObjectsApi);
+}
+
+function knativeName(name: string | undefined): string {
+  return checkedName(name, { label: 'Knative service', maxLength: 63, backend: 'knative' });
 }

@@ -2,6 +2,8 @@
  * The runtime options the three container platforms share (`knative`, `cloudrun`, `code_engine`
  * sections): each platform's options extend these with its own (namespace, project, region, …).
  */
+import { ConfigError } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { ImageOptions } from './image-build.js';
 
 /** Options of a worker service on a container platform. */
@@ -25,4 +27,31 @@ export interface ServiceRuntimeOptions extends ImageOptions {
   push?: boolean;
   /** Build the image before deploying (off to deploy `image` as it is). @default true */
   build?: boolean;
+}
+
+/** The service name used when none is given: one per minor version, so a new client deploys beside the old. */
+export const defaultServiceName = (): string => `burst-worker-${VERSION.split('.').slice(0, 2).join('-')}`;
+
+/** What a platform accepts as a service name. */
+export interface ServiceNameRule {
+  /** How the platform calls it, e.g. "Knative service". */
+  label: string;
+  maxLength: number;
+  backend: string;
+}
+
+/** `name` (or the default name) when the platform accepts it (a DNS label of at most `maxLength`), else a {@link ConfigError}. */
+export function serviceName(name: string | undefined, rule: ServiceNameRule): string {
+  const n = name ?? defaultServiceName();
+  const label = new RegExp(`^[a-z]([-a-z0-9]{0,${rule.maxLength - 2}}[a-z0-9])?$`);
+  if (!label.test(n)) {
+    throw new ConfigError(`a ${rule.label} name must be lowercase letters, digits and "-", start with a letter, not end with "-" and have at most ${rule.maxLength} characters, got ${JSON.stringify(n)}`, { keyPath: 'name', backend: rule.backend });
+  }
+  return n;
+}
+
+/** `n` when it is a positive integer, else a {@link ConfigError} naming `keyPath`. */
+export function positiveOption(n: number, keyPath: string, backend: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${keyPath} must be a positive integer, got ${JSON.stringify(n)}`, { keyPath, backend });
+  return n;
 }

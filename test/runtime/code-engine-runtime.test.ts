@@ -220,6 +220,7 @@ describe('Code Engine options are checked before any request (mocked Code Engine
     await assert.rejects(manager.deploy(opts({ region: 'eu-de', projectId: PROJECT })), keyPath('code_engine.image'));
     await assert.rejects(manager.deploy(opts({ ...section, timeoutSeconds: 900 })), keyPath('code_engine.timeoutSeconds'));
     await assert.rejects(manager.deploy(opts({ ...section, containerConcurrency: 100 }, { memoryMB: 1024 })), keyPath('code_engine.containerConcurrency'));
+    await assert.rejects(manager.deploy(opts(section, { name: 'Not_A_Name' })), (e: unknown) => e instanceof ConfigError && e.keyPath === 'name' && /Code Engine application name must/.test(e.message));
     delete process.env.IBMCLOUD_API_KEY;
     await assert.rejects(manager.list(opts(section)), keyPath('IBMCLOUD_API_KEY'));
   });
