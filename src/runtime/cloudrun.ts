@@ -15,7 +15,7 @@ import { onPath } from '../backends/on-path.js';
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, type ServiceRuntimeOptions } from './service-options.js';
+import { positiveOption, serviceName, type ServiceNameRule, type ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
@@ -91,6 +91,8 @@ export interface CloudRunRuntimeDeps extends ImageTools {
 
 /** The label on every service Burst creates. */
 export const CLOUDRUN_MANAGED_LABEL = 'burst-managed';
+/** What Cloud Run accepts as a service ID. */
+const NAME: ServiceNameRule = { label: 'Cloud Run service', maxLength: 49, backend: 'cloudrun' };
 const VERSION_LABEL = 'burst-version';
 const VERSION_ANNOTATION = 'burst.dev/version';
 const WAIT_MS = 600_000;
@@ -220,8 +222,6 @@ export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memory
 }
 
 /** The least vCPUs Cloud Run accepts for `memoryMi` (4 GiB per CPU up to 2, then 4 GiB per CPU), at least `wanted`. */
-const NAME = { label: 'Cloud Run service', maxLength: 49, backend: 'cloudrun' };
-
 function cpuFor(memoryMi: number, wanted = 1): number {
   const steps: [number, number][] = [[4096, 1], [8192, 2], [16384, 4], [24576, 6], [32768, 8]];
   const step = steps.find(([limit]) => memoryMi <= limit);

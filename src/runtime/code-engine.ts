@@ -14,7 +14,7 @@
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, type ServiceRuntimeOptions } from './service-options.js';
+import { positiveOption, serviceName, type ServiceNameRule, type ServiceRuntimeOptions } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
@@ -158,6 +158,9 @@ const COMBINATIONS: [cpu: number, gb: number][] = [
   [6, 24], [12, 24], [4, 32], [8, 32], [6, 48], [12, 48],
 ];
 
+/** What Code Engine accepts as an application name. */
+const NAME: ServiceNameRule = { label: 'Code Engine application', maxLength: 63, backend: 'code_engine' };
+
 /** The application Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, marked as Burst's. */
 export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeOptions, memoryMB?: number): CodeEngineApp & { name: string } {
   const concurrency = positiveOption(k.containerConcurrency ?? 4, 'code_engine.containerConcurrency', 'code_engine');
@@ -194,8 +197,6 @@ export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeO
 }
 
 /** Region and project from the options, checked before any request. */
-const NAME = { label: 'Code Engine application', maxLength: 63, backend: 'code_engine' };
-
 function target(k: CodeEngineRuntimeOptions): { region: string; projectId: string } {
   if (!k.region) throw new ConfigError('set code_engine.region to the IBM Cloud region of the project, e.g. "eu-de" or "us-south"', { keyPath: 'code_engine.region', backend: 'code_engine' });
   if (!/^[a-z]{2}-[a-z]+$/.test(k.region)) throw new ConfigError(`code_engine.region ${JSON.stringify(k.region)} is not an IBM Cloud region such as "eu-de"`, { keyPath: 'code_engine.region', backend: 'code_engine' });
