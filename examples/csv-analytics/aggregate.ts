@@ -1,5 +1,5 @@
 /** Per-group sums over CSV chunks, and their merge: the map and reduce functions of the example. */
-import type { DataPartition } from 'burst';
+import type { DataPartition } from 'burst-compute';
 
 /** Sum, count, min and max of a column per group. */
 export type Groups = Record<string, { sum: number; count: number; min: number; max: number }>;

@@ -5,7 +5,7 @@
  *   npm run example:csv-analytics -- [--input s3://bucket/flights.csv] [--rows 1000000] [--chunks 16] [--small] [--json]
  */
 import { parseArgs } from 'node:util';
-import { FunctionExecutor, Storage } from 'burst';
+import { FunctionExecutor, Storage } from 'burst-compute';
 import { aggregateChunk, mergeGroups, type Groups } from './aggregate.js';
 
 const { values: flags } = parseArgs({

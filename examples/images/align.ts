@@ -2,7 +2,7 @@
  * The function each call runs: read one image from storage, find its faces, and write each face,
  * cropped and aligned, back to storage under the output prefix.
  */
-import type { CallContext, DataPartition } from 'burst';
+import type { CallContext, DataPartition } from 'burst-compute';
 import { alignedCrop, alignment, decode, shrink, EYE_X, EYE_Y } from './crop.js';
 import { detectFaces, findEyes, loadFaceApi, type DetectorName, type RgbImage } from './detector.js';
 

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { FunctionExecutor, Storage, parseStorageUri, type FutureList } from 'burst';
+import { FunctionExecutor, Storage, parseStorageUri, type FutureList } from 'burst-compute';
 import { alignFaces, type AlignArgs, type AlignedFace, type ImageResult } from './align.js';
 import { seedImages } from './seed.js';
 import { executorFlags, executorOptions } from '../shared/executor-flags.js';

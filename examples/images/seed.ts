@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { FunctionExecutor, Storage } from 'burst';
+import type { FunctionExecutor, Storage } from 'burst-compute';
 import { SAMPLE_COUNT, makeVariant, variantName } from './variants.js';
 
 /** Where the face-api package keeps its sample photographs. */

@@ -4,7 +4,7 @@
  * size has distinct images whose faces need real alignment. This function runs in the workers.
  */
 import sharp from 'sharp';
-import type { CallContext } from 'burst';
+import type { CallContext } from 'burst-compute';
 
 /** The package's sample photographs. */
 export const SAMPLE_COUNT = 6;

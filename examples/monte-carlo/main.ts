@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FunctionExecutor, type FutureList } from 'burst';
+import { FunctionExecutor, type FutureList } from 'burst-compute';
 import { forecast, type ForecastResult, type ForecastTask } from './forecast.js';
 import { asciiHistogram, histogram, percentileTable, summarize } from './stats.js';
 import { histogramSvg } from './svg.js';

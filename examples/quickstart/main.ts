@@ -1,5 +1,5 @@
 // main.ts
-import { FunctionExecutor } from 'burst';
+import { FunctionExecutor } from 'burst-compute';
 import { addSeven } from './tasks.js';
 
 const fexec = new FunctionExecutor();            // localhost backend + local file storage by default

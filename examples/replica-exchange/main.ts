@@ -11,7 +11,7 @@
  * criterion. Cold replicas refine folds, hot ones escape local minima, and swaps hand good folds down.
  */
 import { parseArgs } from 'node:util';
-import { FunctionExecutor, type ExecutorOptions } from 'burst';
+import { FunctionExecutor, type ExecutorOptions } from 'burst-compute';
 import { simulate, rng, straightChain, type ReplicaResult, type ReplicaTask } from './hp.js';
 import { exchange, ladder, type Slot, type SwapCounts } from './exchange.js';
 import { drawFold } from './render.js';

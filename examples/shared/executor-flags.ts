@@ -2,7 +2,7 @@
  * The flags every example takes to choose where it runs (--backend, --storage, --workers, --config),
  * so moving an example to a cluster is a flag, not a code change.
  */
-import type { ExecutorOptions } from 'burst';
+import type { ExecutorOptions } from 'burst-compute';
 
 /** `node:util` parseArgs option specs of the shared flags (and --help). */
 export const executorFlags = {

@@ -1,5 +1,5 @@
 /** The word count's map and reduce functions, shipped to the workers by Burst. */
-import type { DataPartition } from 'burst';
+import type { DataPartition } from 'burst-compute';
 
 /** Counts the words of one chunk (lower-cased, letters and digits only). */
 export async function countWords(part: DataPartition): Promise<Map<string, number>> {

@@ -5,7 +5,7 @@
  *   npm run example:wordcount -- [--input s3://bucket/key] [--mib 64] [--chunk-mib 8] [--small] [--json]
  */
 import { parseArgs } from 'node:util';
-import { FunctionExecutor, Storage } from 'burst';
+import { FunctionExecutor, Storage } from 'burst-compute';
 import { countWords, mergeCounts } from './count.js';
 
 const { values: flags } = parseArgs({

@@ -77,7 +77,7 @@ export function starterJson(c: Choices): string {
 
 /** The starter as a TypeScript module. */
 export function starterTs(c: Choices): string {
-  return `${HEADER}\nimport type { BurstConfig } from 'burst';\n\nexport default ${body(c)} satisfies BurstConfig;\n`;
+  return `${HEADER}\nimport type { BurstConfig } from 'burst-compute';\n\nexport default ${body(c)} satisfies BurstConfig;\n`;
 }
 
 const HEADER = [

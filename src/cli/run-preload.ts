@@ -1,8 +1,8 @@
 /**
- * Preloaded by `burst run` (with `--import`, after tsx) so that `import 'burst'` and
- * `require('burst')` work in a script outside any project that installs Burst: when the usual
- * resolution finds no `burst` package, they resolve to the copy of Burst that runs this command. A
- * project's own installed `burst` still wins.
+ * Preloaded by `burst run` (with `--import`, after tsx) so that `import 'burst-compute'` and
+ * `require('burst-compute')` work in a script outside any project that installs Burst: when the usual
+ * resolution finds no `burst-compute` package, they resolve to the copy of Burst that runs this command. A
+ * project's own installed `burst-compute` still wins.
  *
  * ESM: a resolve hook registered with `module.register` (given as a data: URL, so it needs no file
  * of its own), which retries through the rest of the chain so that tsx can load a `.ts` entry.
@@ -24,7 +24,7 @@ delete process.env.BURST_RUN_ESM_ENTRY;
 
 const hooks = `
 const esmEntry = ${JSON.stringify(esmEntry)};
-const targets = { 'burst': ${JSON.stringify(entryUrl)}, 'burst/package.json': ${JSON.stringify(packageJsonUrl)} };
+const targets = { 'burst-compute': ${JSON.stringify(entryUrl)}, 'burst-compute/package.json': ${JSON.stringify(packageJsonUrl)} };
 export async function resolve(specifier, context, next) {
   const target = targets[specifier];
   if (target === undefined) {
@@ -43,7 +43,7 @@ register(`data:text/javascript,${encodeURIComponent(hooks)}`);
 type ResolveFilename = (request: string, ...rest: unknown[]) => string;
 const cjs = Module as unknown as { _resolveFilename: ResolveFilename };
 const original = cjs._resolveFilename;
-const cjsTargets: Record<string, string> = { burst: fileURLToPath(entryUrl), 'burst/package.json': fileURLToPath(packageJsonUrl) };
+const cjsTargets: Record<string, string> = { 'burst-compute': fileURLToPath(entryUrl), 'burst-compute/package.json': fileURLToPath(packageJsonUrl) };
 cjs._resolveFilename = function resolveBurst(this: unknown, request: string, ...rest: unknown[]): string {
   try {
     return original.call(this, request, ...rest);

@@ -1,7 +1,7 @@
 /**
  * `burst run script.ts [args...]`: runs a TypeScript or JavaScript script with Burst available and no
  * build step. It starts Node with tsx (resolved from Burst's own install, so the user needs neither
- * tsx nor a build) and with ./run-preload.ts, which makes `import 'burst'` resolve to this copy of
+ * tsx nor a build) and with ./run-preload.ts, which makes `import 'burst-compute'` resolve to this copy of
  * Burst when the script's folder has none. Everything after the script goes to the script; the
  * script's exit code becomes ours.
  */

@@ -18,7 +18,7 @@ import type { ExecutorOptions } from './defaults.js';
  * @example
  * ```ts
  * // burst.config.ts
- * import type { BurstConfig } from 'burst';
+ * import type { BurstConfig } from 'burst-compute';
  * export default { backend: 'slurm', storage: 's3', s3: { endpoint: 'http://rgw:7480' } } satisfies BurstConfig;
  * ```
  */

@@ -115,12 +115,12 @@ export async function productionPackages(projectDir: string): Promise<FoundPacka
   const manifest = await readJson(join(projectDir, 'package.json'));
   if (!manifest) throw new ConfigError(`no package.json in ${projectDir}: run "burst runtime deploy" in your project folder, or pass --dir`, { backend: 'aws_lambda' });
   // Burst's own folder: the worker bundle already carries Burst, and functions bundle their imports.
-  if ((manifest as { name?: string }).name === 'burst') return [];
+  if ((manifest as { name?: string }).name === 'burst-compute') return [];
   const root = join(projectDir, 'node_modules');
   const found = new Map<string, FoundPackage>();
   const visit = async (names: string[], from: string, optional: Set<string>): Promise<void> => {
     for (const name of names) {
-      if (name === 'burst') continue;
+      if (name === 'burst-compute') continue;
       const dir = resolvePackage(name, from);
       if (!dir) {
         if (optional.has(name)) continue;

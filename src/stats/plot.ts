@@ -1,6 +1,6 @@
 /**
  * Plots of calls as SVG, made with Vega-Lite and rendered by Vega headless in Node (its SVG renderer
- * needs no canvas). Both load on first use only: `import 'burst'` never pays for them.
+ * needs no canvas). Both load on first use only: `import 'burst-compute'` never pays for them.
  *
  * Per job: a timeline of every call (waiting from submit to start, running from start to end,
  * returning from end to result received), the number of calls in flight and running over time, and a

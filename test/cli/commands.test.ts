@@ -86,7 +86,7 @@ describe('burst run', () => {
     const dir = join(box.cwd, 'outside');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'main.ts'), [
-      "import { FunctionExecutor } from 'burst';",
+      "import { FunctionExecutor } from 'burst-compute';",
       'const triple = (x: number): number => x * 3;',
       'const fexec = new FunctionExecutor({ progress: false });',
       'const results: number[] = await fexec.getResult(await fexec.map(triple, [1, 2, 3]));',

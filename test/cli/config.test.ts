@@ -63,7 +63,7 @@ describe('loadConfig', () => {
   });
 
   it('loads burst.config.ts and .js modules, synchronously and not', async () => {
-    const ts = folder({ 'burst.config.ts': "import type { BurstConfig } from 'burst';\nconst workers: number = 3;\nexport default { workers, backend: 'localhost' } satisfies BurstConfig;\n" });
+    const ts = folder({ 'burst.config.ts': "import type { BurstConfig } from 'burst-compute';\nconst workers: number = 3;\nexport default { workers, backend: 'localhost' } satisfies BurstConfig;\n" });
     assert.deepEqual(loadConfigSync({ cwd: ts, env: {} }).options, { workers: 3, backend: 'localhost' });
     assert.deepEqual((await loadConfig({ cwd: ts, env: {} })).options, { workers: 3, backend: 'localhost' });
     const js = folder({ 'package.json': '{"type":"module"}', 'burst.config.js': 'export default () => ({ retries: 2 });\n' });
