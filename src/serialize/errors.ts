@@ -16,42 +16,47 @@ import {
   type ErrorContext,
 } from '../errors.js';
 import type { SerializedError } from '../worker/protocol.js';
+import { attempt, decodeThrown, encodeThrown, readText, safeString } from './thrown.js';
 
-/** Turns any thrown value into a JSON-safe record, keeping name, message, stack and own properties. */
+/**
+ * Turns any thrown value into a JSON-safe record, keeping name, message, stack and own properties.
+ * Never throws: a value whose getters, traps or `toString` throw is reported with what could be read.
+ */
 export function serializeThrown(thrown: unknown): SerializedError {
-  if (thrown instanceof BurstError && thrown.code === 'SERIALIZATION') {
+  if (attempt(() => thrown instanceof BurstError && thrown.code === 'SERIALIZATION', false)) {
     const se = thrown as SerializationError;
-    return { kind: 'serialization', name: se.name, message: se.message, ...(se.path ? { path: se.path } : {}) };
+    const path = readText(se, 'path');
+    return { kind: 'serialization', name: readText(se, 'name') ?? 'SerializationError', message: readText(se, 'message') ?? '', ...(path ? { path } : {}) };
   }
-  if (thrown instanceof Error) {
-    const out: SerializedError = { kind: 'remote', name: thrown.name || 'Error', message: thrown.message };
-    if (thrown.stack) out.stack = thrown.stack;
-    const props = jsonSafeProperties(thrown);
+  if (attempt(() => thrown instanceof Error, false)) {
+    const err = thrown as Error;
+    const out: SerializedError = { kind: 'remote', name: readText(err, 'name') || 'Error', message: readText(err, 'message') ?? '' };
+    const stack = readText(err, 'stack');
+    if (stack) out.stack = stack;
+    const props = jsonSafeProperties(err);
     if (props) out.properties = props;
     return out;
   }
-  let text: string;
-  try {
-    text = JSON.stringify(thrown) ?? String(thrown);
-  } catch {
-    text = String(thrown);
-  }
-  return { kind: 'remote', name: 'NonError', message: `the function threw a non-Error value: ${text}`, thrown: text };
+  const { text, value } = encodeThrown(thrown);
+  return { kind: 'remote', name: 'NonError', message: `the function threw a non-Error value: ${text}`, thrown: text, ...(value !== undefined ? { thrownValue: value } : {}) };
 }
 
 function jsonSafeProperties(err: Error): Record<string, unknown> | undefined {
+  const keys = attempt(() => Object.keys(err), [] as string[]);
   const out: Record<string, unknown> = {};
   let any = false;
-  for (const key of Object.keys(err)) {
+  for (const key of keys) {
     if (key === 'stack' || key === 'message') continue;
+    let v: unknown;
     try {
-      const v = JSON.parse(JSON.stringify((err as unknown as Record<string, unknown>)[key]) ?? 'null') as unknown;
-      out[key] = v;
-      any = true;
+      v = (err as unknown as Record<string, unknown>)[key];
     } catch {
-      out[key] = String((err as unknown as Record<string, unknown>)[key]);
+      out[key] = readText(err, key);
       any = true;
+      continue;
     }
+    out[key] = attempt(() => JSON.parse(JSON.stringify(v) ?? 'null') as unknown, undefined) ?? (v === null || v === undefined ? null : safeString(v));
+    any = true;
   }
   return any ? out : undefined;
 }
@@ -70,7 +75,8 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
       const info: ConstructorParameters<typeof RemoteError>[0] = { name: se.name, message: se.message };
       if (se.stack !== undefined) info.stack = se.stack;
       if (se.properties) info.properties = se.properties;
-      if (se.thrown !== undefined) info.thrown = parseThrown(se.thrown);
+      const thrown = decodeThrown(se.thrown, se.thrownValue);
+      if (thrown) info.thrown = thrown.value;
       const err = new RemoteError(info, context);
       if (tail) err.message += tail;
       return err;
@@ -91,13 +97,5 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
       return new StorageError(String(se.properties?.code ?? 'STORAGE'), se.message, context);
     case 'cancelled':
       return new CancelledError(se.message, context);
-  }
-}
-
-function parseThrown(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

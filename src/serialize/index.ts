@@ -6,6 +6,7 @@
  * Worker-side code imports this module: keep it free of client-only imports.
  */
 import v8 from 'node:v8';
+import { types } from 'node:util';
 import { SerializationError } from '../errors.js';
 
 /** Encodes one value; `path` names it in errors (`input[3]`, `result`). */
@@ -38,7 +39,15 @@ export function assertSerializable(values: readonly unknown[], name: string): vo
       const bad = findUnserializable(values[i], `${name}[${i}]`);
       if (bad) throw new SerializationError(`cannot serialize ${bad.path}: ${bad.reason}`, { path: bad.path, cause: err });
     }
-    throw new SerializationError(`cannot serialize ${name}: ${(err as Error).message}`, { path: name, cause: err });
+    // The walk found nothing: name at least the element V8 rejects on its own.
+    for (let i = 0; i < values.length; i++) {
+      try {
+        v8.serialize(values[i]);
+      } catch (own) {
+        throw new SerializationError(`cannot serialize ${name}[${i}]: ${describeError(own)}`, { path: `${name}[${i}]`, cause: own });
+      }
+    }
+    throw new SerializationError(`cannot serialize ${name}: ${describeError(err)}`, { path: name, cause: err });
   }
 }
 
@@ -46,7 +55,7 @@ export function assertSerializable(values: readonly unknown[], name: string): vo
 export function unserializableError(value: unknown, path: string, cause: unknown): SerializationError {
   const bad = findUnserializable(value, path);
   const where = bad?.path ?? path;
-  const why = bad?.reason ?? (cause as Error)?.message ?? String(cause);
+  const why = bad?.reason ?? describeError(cause);
   return new SerializationError(`cannot serialize ${where}: ${why}`, { path: where, cause });
 }
 
@@ -62,8 +71,20 @@ const UNCLONEABLE: ReadonlyArray<[new (...a: never[]) => object, string]> = [
   [WeakRef, 'a WeakRef cannot be serialized'],
 ];
 
-/** Walks a value the way the structured clone algorithm does and returns the first part it would reject. */
+/**
+ * Walks a value the way the structured clone algorithm does and returns the first part it would reject.
+ * Never throws: a getter or Proxy trap that throws is itself the part at fault.
+ */
 export function findUnserializable(value: unknown, path: string, seen = new Set<object>()): Offender | undefined {
+  try {
+    return walk(value, path, seen);
+  } catch (err) {
+    return { path, reason: `reading it threw ${describeError(err)}` };
+  }
+}
+
+function walk(value: unknown, path: string, seen: Set<object>): Offender | undefined {
+  if (types.isProxy(value)) return { path, reason: 'a Proxy cannot be serialized; pass a plain copy of its contents' };
   if (typeof value === 'function') {
     return { path, reason: `a function (${value.name || 'anonymous'}) cannot be sent to workers` };
   }
@@ -116,8 +137,14 @@ export function findUnserializable(value: unknown, path: string, seen = new Set<
 
 function walkProperties(value: object, path: string, seen: Set<object>): Offender | undefined {
   for (const key of Object.keys(value)) {
-    const child = (value as Record<string, unknown>)[key];
-    const bad = findUnserializable(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+    const childPath = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+    let child: unknown;
+    try {
+      child = (value as Record<string, unknown>)[key];
+    } catch (err) {
+      return { path: childPath, reason: `reading it threw ${describeError(err)}` };
+    }
+    const bad = findUnserializable(child, childPath, seen);
     if (bad) return bad;
   }
   return undefined;
@@ -125,4 +152,12 @@ function walkProperties(value: object, path: string, seen: Set<object>): Offende
 
 function label(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'object' ? '{…}' : String(key);
+}
+
+function describeError(err: unknown): string {
+  try {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  } catch {
+    return 'an unreadable value';
+  }
 }

@@ -147,8 +147,16 @@ async function storeStream(value: StreamedValue, job: PoolJob, call: PoolCall, c
 
 /** A failure to store a streamed result is the storage's (typed on the client), not the function's. */
 function errorRecord(err: unknown): SerializedError {
-  if (!(err instanceof ResultStorageError)) return serializeThrown(err);
-  return { kind: 'storage', name: 'StorageError', message: err.message, properties: { code: err.code } };
+  // A hostile Proxy's getPrototypeOf trap can throw inside instanceof: that is the user's error, not ours.
+  let storageFailure = false;
+  try {
+    storageFailure = err instanceof ResultStorageError;
+  } catch {
+    storageFailure = false;
+  }
+  if (!storageFailure) return serializeThrown(err);
+  const failure = err as ResultStorageError;
+  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code } };
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {

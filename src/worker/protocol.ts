@@ -14,6 +14,8 @@ export interface SerializedError {
   properties?: Record<string, unknown>;
   /** A thrown non-Error value, JSON-encoded when possible (`throw 42`). */
   thrown?: string;
+  /** The thrown non-Error value itself (base64 V8 structured clone), absent for symbols and unclonable values. */
+  thrownValue?: string;
   /** Where in a value a serialization failure happened (`result.handler`). */
   path?: string;
   exitCode?: number | null;

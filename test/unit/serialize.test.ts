@@ -92,3 +92,74 @@ test('thrown errors keep name, message, own properties and stack; non-errors are
   const u = toBurstError(serializeThrown(null), {}) as RemoteError;
   assert.equal(u.thrown, null);
 });
+
+test('issue 15: thrown values come back as they were thrown (undefined, bigint, null, numbers, strings, objects; symbols described)', () => {
+  const back = (value: unknown): RemoteError => toBurstError(JSON.parse(JSON.stringify(serializeThrown(value))), {}) as RemoteError;
+  const u = back(undefined);
+  assert.ok('thrown' in u, 'throw undefined keeps a thrown field');
+  assert.equal(u.thrown, undefined);
+  assert.equal(back(10n).thrown, 10n);
+  assert.equal(back(null).thrown, null);
+  assert.equal(back(42).thrown, 42);
+  assert.ok(Number.isNaN(back(Number.NaN).thrown));
+  assert.equal(back('42').thrown, '42', 'a thrown string stays a string even when it looks like JSON');
+  assert.equal(back('boom').thrown, 'boom');
+  const cyclic: Record<string, unknown> = { code: 'E_LOOP', when: new Date(5) };
+  cyclic.self = cyclic;
+  const o = back(cyclic).thrown as typeof cyclic;
+  assert.equal(o.code, 'E_LOOP');
+  assert.equal(o.self, o);
+  assert.ok(o.when instanceof Date);
+  const s = back(Symbol('reason'));
+  assert.equal(s.thrown, 'Symbol(reason)');
+  assert.match(s.message, /non-Error value: Symbol\(reason\)/);
+  assert.match(back(10n).message, /non-Error value: 10n/);
+  // Records written before thrownValue existed still decode their JSON text.
+  assert.equal((toBurstError({ kind: 'remote', name: 'NonError', message: 'm', thrown: '{"a":1}' }, {}) as RemoteError).thrown?.constructor, Object);
+});
+
+test('finding 12: hostile thrown values never make serializeThrown throw; what could be read is kept', () => {
+  const boom = (): never => {
+    throw new Error('getter trap');
+  };
+  const hostileError = Object.defineProperty(new TypeError('x'), 'stack', { get: boom });
+  Object.defineProperties(hostileError, {
+    message: { get: boom },
+    name: { get: boom },
+    code: { get: boom, enumerable: true },
+  });
+  const e = toBurstError(serializeThrown(hostileError), {}) as RemoteError;
+  assert.ok(e instanceof RemoteError);
+  assert.match(e.remoteName, /name could not be read: Error: getter trap/);
+  assert.match(e.message, /message could not be read/);
+  assert.match(String(e.properties.code), /code could not be read/);
+
+  const badToString = { toString: boom, get message(): string { return boom(); } };
+  const t = toBurstError(serializeThrown(badToString), {}) as RemoteError;
+  assert.equal(t.remoteName, 'NonError');
+
+  const trapAll = new Proxy({}, { get: boom, getPrototypeOf: boom, ownKeys: boom, has: boom, getOwnPropertyDescriptor: boom });
+  const p = toBurstError(serializeThrown(trapAll), {}) as RemoteError;
+  assert.ok(p instanceof RemoteError);
+  assert.equal(p.remoteName, 'NonError');
+
+  const errorProxy = new Proxy(new Error('inner'), { get: boom });
+  const ep = serializeThrown(errorProxy);
+  assert.equal(ep.kind, 'remote');
+
+  const loopError = new Error('loop') as Error & { self?: unknown };
+  loopError.self = loopError;
+  const l = toBurstError(serializeThrown(loopError), {}) as RemoteError;
+  assert.equal(l.message, 'Error: loop');
+  assert.equal(typeof l.properties.self, 'string');
+});
+
+test('finding 12: a Proxy input inside an array is named input[0], even with throwing traps', () => {
+  const plain = new Proxy({ a: 1 }, {});
+  assert.throws(() => assertSerializable([plain, 2], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[0]' && /Proxy/.test(err.message));
+  const hostile = new Proxy({}, { ownKeys: () => { throw new Error('no keys'); } });
+  assert.throws(() => assertSerializable([1, hostile], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[1]');
+  const getter = { get x(): number { throw new Error('no x'); } };
+  assert.throws(() => assertSerializable([getter], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[0].x' && /no x/.test(err.message));
+  assert.throws(() => encode({ inner: plain }, 'input[3]'), (err: unknown) => err instanceof SerializationError && err.path === 'input[3].inner');
+});
