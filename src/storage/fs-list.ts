@@ -15,7 +15,14 @@ export function fileEtag(s: { ino: bigint; mtimeNs: bigint; size: bigint }): str
   return `${s.ino.toString(16)}-${s.mtimeNs.toString(16)}-${s.size.toString(16)}`;
 }
 
+/** Tells whether a path really lies inside the store's root (symbolic links resolved). */
+export type Inside = (path: string) => Promise<boolean>;
+
+const everywhere: Inside = () => Promise.resolve(true);
+
 interface Item {
+  /** A symbolic link: its target must be checked before it counts as an object. */
+  link: boolean;
   name: string;
   /** The key for a file, the key prefix (ending in `/`) for a folder: what orders the folder's items. */
   sortKey: string;
@@ -44,7 +51,7 @@ async function readItems(dir: string, dirKey: string, prefix: string): Promise<I
     if (!isDir && !e.isFile() && !e.isSymbolicLink()) continue;
     const sortKey = dirKey + e.name + (isDir ? '/' : '');
     if (isDir ? sortKey.startsWith(prefix) || prefix.startsWith(sortKey) : sortKey.startsWith(prefix)) {
-      items.push({ name: e.name, sortKey, isDir });
+      items.push({ name: e.name, sortKey, isDir, link: e.isSymbolicLink() });
     }
   }
   return items.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -55,7 +62,7 @@ async function readItems(dir: string, dirKey: string, prefix: string): Promise<I
  * keys all roll up into one common prefix are yielded as that prefix (when they hold an object after
  * startAfter); `groupByDelimiter` does the rest.
  */
-export async function* walkFolder(dir: string, dirKey: string, query: ListQuery): AsyncGenerator<ListEntry> {
+export async function* walkFolder(dir: string, dirKey: string, query: ListQuery, inside: Inside = everywhere): AsyncGenerator<ListEntry> {
   const { prefix, startAfter, delimiter } = query;
   for (const item of await readItems(dir, dirKey, prefix)) {
     const path = join(dir, item.name);
@@ -66,10 +73,12 @@ export async function* walkFolder(dir: string, dirKey: string, query: ListQuery)
         if (await holdsObject(path, item.sortKey, startAfter)) yield { prefix: common };
         continue;
       }
-      yield* walkFolder(path, item.sortKey, query);
+      yield* walkFolder(path, item.sortKey, query, inside);
       continue;
     }
     if (startAfter !== undefined && compareKeys(item.sortKey, startAfter) <= 0) continue;
+    // A link to a file outside the root is not an object of this store.
+    if (item.link && !(await inside(path))) continue;
     const info = await fileInfo(path, item.sortKey);
     if (info) yield info;
   }

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { ConfigError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
 import { abortedError, assertValidRange, bodyChunks, clampRange, knownBytes, throwIfAborted } from './body.js';
 import { fsError, isCode } from './fs-errors.js';
+import { RootGuard } from './fs-contain.js';
 import { fileEtag, holdsObject, walkFolder } from './fs-list.js';
 import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from './keys.js';
 import { groupByDelimiter, listQuery } from './listing.js';
@@ -71,6 +72,7 @@ class FsDriver implements StorageDriver {
   /** Absolute root folder. */
   readonly root: string;
   private readonly fsync: boolean;
+  private readonly guard: RootGuard;
 
   constructor(options: FsOptions) {
     const root = options.root ?? process.env.BURST_FS_ROOT ?? join(homedir(), '.burst', 'storage');
@@ -78,6 +80,7 @@ class FsDriver implements StorageDriver {
       throw new ConfigError(`fs storage root must be a non-empty path, got ${JSON.stringify(root)}`, { keyPath: 'root' });
     }
     this.root = resolve(root);
+    this.guard = new RootGuard(this.root);
     this.fsync = options.fsync ?? false;
     const shared = options.shared ?? false;
     this.capabilities = { presign: false, multipart: false, remote: shared };
@@ -113,8 +116,10 @@ class FsDriver implements StorageDriver {
     const path = this.objectPath(bucket, key);
     throwIfAborted(options.signal, { bucket, key });
     await this.assertBucket(bucket);
+    await this.guard.assertContains(path, bucket, key);
     const temp = await this.createTemp(bucket, key, path);
     try {
+      await this.guard.assertOpenedInside(temp.handle.fd, bucket, key);
       const s = await this.writeTemp(temp, body, options);
       await rename(temp.path, path).catch((err: unknown) => {
         if (isCode(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR')) throw conflict(bucket, key, 'it is a folder of other objects', err);
@@ -179,10 +184,17 @@ class FsDriver implements StorageDriver {
     const path = this.objectPath(bucket, key);
     let handle: FileHandle;
     try {
+      await this.guard.assertContains(path, bucket, key);
       handle = await open(path, 'r');
     } catch (err) {
       if (isCode(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP')) throw await this.missing(bucket, key, err);
       throw fsError(err, 'get', bucket, key);
+    }
+    try {
+      await this.guard.assertOpenedInside(handle.fd, bucket, key);
+    } catch (err) {
+      await handle.close();
+      throw err;
     }
     const s = await handle.stat();
     if (!s.isFile()) {
@@ -232,6 +244,7 @@ class FsDriver implements StorageDriver {
   async head(bucket: string, key: string): Promise<ObjectInfo> {
     const path = this.objectPath(bucket, key);
     try {
+      await this.guard.assertContains(path, bucket, key);
       const s = await stat(path, { bigint: true });
       if (!s.isFile()) throw new NoSuchKeyError(bucket, key);
       return { key, size: Number(s.size), etag: fileEtag(s), lastModified: new Date(Number(s.mtimeMs)) };
@@ -258,14 +271,20 @@ class FsDriver implements StorageDriver {
     const slash = query.prefix.lastIndexOf('/');
     const dirKey = slash < 0 ? '' : query.prefix.slice(0, slash + 1);
     if (dirKey !== '' && dirKey.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) return;
-    yield* groupByDelimiter(walkFolder(join(this.bucketDir(bucket), dirKey), dirKey, query), query);
+    const start = join(this.bucketDir(bucket), dirKey);
+    // A prefix through a link to an outside folder lists nothing, as a prefix with `..` does.
+    if (!(await this.guard.contains(start))) return;
+    const inside = (path: string): Promise<boolean> => this.guard.contains(path);
+    yield* groupByDelimiter(walkFolder(start, dirKey, query, inside), query);
   }
 
   async delete(bucket: string, keys: Iterable<string> | AsyncIterable<string>): Promise<void> {
     await this.assertBucket(bucket);
     let batch: string[] = [];
     for await (const key of keys) {
-      batch.push(this.objectPath(bucket, key));
+      const path = this.objectPath(bucket, key);
+      await this.guard.assertContains(path, bucket, key);
+      batch.push(path);
       if (batch.length >= 1000) {
         await this.deleteFiles(bucket, batch);
         batch = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -41,6 +42,47 @@ describe('fs driver', () => {
     assert.deepEqual(readdirSync(join(base, 'outside')), ['secret']);
     assert.deepEqual(readdirSync(root), ['b']);
     assert.deepEqual(readdirSync(join(root, 'b')), []);
+  });
+
+  it('issue 14 finding 4: refuses keys whose real path leaves the root through a symbolic link, at any level', async () => {
+    const base = scratch();
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(join(outside, 'deep'), { recursive: true });
+    writeFileSync(join(outside, 'secret'), 'secret');
+    writeFileSync(join(outside, 'deep', 'secret'), 'deep secret');
+    const d = fs({ root });
+    await d.createBucket('b');
+    await d.put('b', 'real/inside.txt', 'inside');
+    symlinkSync(outside, join(root, 'b', 'out'));                     // a folder link one level down
+    mkdirSync(join(root, 'b', 'x', 'y'), { recursive: true });
+    symlinkSync(outside, join(root, 'b', 'x', 'y', 'z'));               // deeper down
+    symlinkSync(join(outside, 'secret'), join(root, 'b', 'file-link')); // a file link
+    symlinkSync(outside, join(root, 'linked-bucket'));                  // a whole bucket
+    symlinkSync(join(root, 'b', 'real', 'inside.txt'), join(root, 'b', 'ok-link')); // stays inside: fine
+    const stream = () => Readable.from([Buffer.from('pwned by stream')]);
+    const attacks: Array<[string, string]> = [
+      ['b', 'out/secret'], ['b', 'out/deep/secret'], ['b', 'x/y/z/secret'], ['b', 'file-link'], ['linked-bucket', 'secret'],
+      ['b', 'out/new-file'], ['b', 'out/newdir/new-file'],
+    ];
+    for (const [bucket, key] of attacks) {
+      await rejectsWith(d.get(bucket, key), InvalidKeyError, ['real path leaves the storage root']);
+      await rejectsWith(d.getStream(bucket, key), InvalidKeyError);
+      await rejectsWith(d.head(bucket, key), InvalidKeyError);
+      await rejectsWith(d.put(bucket, key, 'pwned'), InvalidKeyError);
+      await rejectsWith(d.put(bucket, key, stream()), InvalidKeyError);
+      await rejectsWith(d.delete(bucket, [key]), InvalidKeyError);
+      assert.equal(await d.exists(bucket, key).catch(() => 'refused'), 'refused');
+    }
+    assert.equal(readFileSync(join(outside, 'secret'), 'utf8'), 'secret');
+    assert.equal(readFileSync(join(outside, 'deep', 'secret'), 'utf8'), 'deep secret');
+    assert.deepEqual(readdirSync(outside).sort(), ['deep', 'secret']);
+    // Listing never shows (or stats) what lies behind the links.
+    assert.deepEqual(await listNames(d, 'b'), ['ok-link', 'real/inside.txt']);
+    assert.deepEqual(await listNames(d, 'b', 'out/'), []);
+    assert.deepEqual(await listNames(d, 'b', 'x/y/z/'), []);
+    assert.deepEqual(await listNames(d, 'linked-bucket'), []);
+    assert.equal(Buffer.from(await d.get('b', 'ok-link')).toString(), 'inside');
   });
 
   it('creates its root lazily: never at construction or on reads', async () => {
