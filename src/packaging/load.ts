@@ -9,10 +9,11 @@
  * `import 'sharp'` of a package left external resolves from the runtime's own `node_modules`, because
  * Node looks for packages in every `node_modules` folder above the importing file.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, type Stats } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError, PackagingError } from '../errors.js';
@@ -32,6 +33,8 @@ export interface LoadBundleOptions {
 }
 
 const loadedByHash = new Map<string, Promise<LoadedFunction>>();
+/** The private folder actually used for each intended cache folder (a fallback when it was unsafe). */
+const privateDirs = new Map<string, Promise<string>>();
 const loadedByPath = new Map<string, Promise<LoadedFunction>>();
 
 /**
@@ -39,6 +42,7 @@ const loadedByPath = new Map<string, Promise<LoadedFunction>>();
  * `runtimeDir` has a `node_modules` folder, else `<os.tmpdir()>/burst-functions-<uid>`.
  */
 export function bundleCacheDir(runtimeDir?: string): string {
+  // The folder is checked (owner, mode 0700) before use by privateBundleDir.
   if (runtimeDir !== undefined && existsSync(join(runtimeDir, 'node_modules'))) {
     return join(runtimeDir, 'node_modules', '.cache', 'burst', 'functions');
   }
@@ -61,36 +65,119 @@ export function loadBundle(hash: string, code: Uint8Array | string, options: Loa
 }
 
 /**
- * Verifies that sha256(`code`) is `hash` and writes the code atomically into {@link bundleCacheDir}
- * (skipped when an intact copy is there); returns the file's path, for processes that import it.
- * @throws IntegrityError when the code does not match `hash`.
+ * Verifies that sha256(`code`) is `hash` and writes the code atomically into the private bundle cache
+ * folder (skipped when an intact copy is there); returns the file's path, for processes that import it.
+ * @throws IntegrityError when `hash` is not a sha256 hex digest or the code does not match it.
  */
 export async function writeBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<string> {
   const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
   checkIntegrity(hash, bytes);
-  const dir = bundleCacheDir(options.runtimeDir);
+  const dir = await privateBundleDir(options.runtimeDir);
   const file = join(dir, `${hash}.mjs`);
   await writeOnce(dir, file, hash, bytes);
   return file;
 }
 
 /**
- * Imports an already-written bundle file and returns its default export (the localhost fast path:
- * the client wrote the file, so there is nothing to verify or copy). Cached in-process by path.
+ * The path of an intact cached copy of bundle `hash`, or undefined when there is none (or it was
+ * altered: the caller then brings the bundle again from storage).
+ * @throws IntegrityError when `hash` is not a sha256 hex digest (it is never used as a path then).
+ */
+export async function cachedBundle(hash: string, runtimeDir?: string): Promise<string | undefined> {
+  assertBundleHash(hash);
+  const file = join(await privateBundleDir(runtimeDir), `${hash}.mjs`);
+  return (await isIntact(file, hash)) ? file : undefined;
+}
+
+/**
+ * Imports an already-written bundle file `<hash>.mjs` and returns its default export (the localhost
+ * fast path and the worker processes of `burst worker run`). Before the import, the file's folder must
+ * be private to this user and the content must hash to the name: a file altered since it was written
+ * is refused, never run. Cached in-process by path.
+ * @throws IntegrityError when the file is not named by a hash, its folder is not private, or its content was altered.
  * @throws PackagingError when the file's default export is not a function.
  */
 export function loadBundleFile(path: string): Promise<LoadedFunction> {
   const cached = loadedByPath.get(path);
   if (cached) return cached;
-  const loading = importDefaultFunction(path, `function bundle ${path}`);
+  const loading = verifyFile(path).then(() => importDefaultFunction(path, `function bundle ${path}`));
   remember(loadedByPath, path, loading);
   return loading;
 }
 
-function checkIntegrity(hash: string, bytes: Uint8Array): void {
-  if (!BUNDLE_HASH_PATTERN.test(hash)) {
-    throw new IntegrityError(`function bundle hash "${hash}" is not a sha256 hex digest`);
+async function verifyFile(path: string): Promise<void> {
+  const name = basename(path);
+  const hash = name.endsWith('.mjs') ? name.slice(0, -4) : name;
+  assertBundleHash(hash);
+  const problem = await folderProblem(dirname(path));
+  if (problem) throw new IntegrityError(`refusing to import function bundle ${path}: its folder ${problem}`);
+  const actual = sha256Hex(await readFile(path));
+  if (actual !== hash) {
+    throw new IntegrityError(`refusing to import function bundle ${path}: it was altered after it was written (its content hashes to ${actual})`);
   }
+}
+
+/** Throws unless `hash` is 64 lowercase hex digits: checked before the hash is used in any path or key. */
+export function assertBundleHash(hash: unknown): asserts hash is string {
+  if (typeof hash !== 'string' || !BUNDLE_HASH_PATTERN.test(hash)) {
+    throw new IntegrityError(`function bundle hash ${JSON.stringify(hash)?.slice(0, 100)} is not a sha256 hex digest (64 lowercase hex digits)`);
+  }
+}
+
+/**
+ * The bundle cache folder to use: {@link bundleCacheDir}, created with mode 0700 when missing, or
+ * made 0700 when it is ours. When it belongs to another user or is not a real folder, it is left
+ * alone and a fresh private folder (`mkdtemp`, removed at exit) is used instead, with a warning: a
+ * folder someone else controls could swap a bundle between its check and its import.
+ */
+export function privateBundleDir(runtimeDir?: string): Promise<string> {
+  const intended = bundleCacheDir(runtimeDir);
+  let dir = privateDirs.get(intended);
+  if (!dir) {
+    dir = choosePrivateDir(intended);
+    privateDirs.set(intended, dir);
+    dir.catch(() => privateDirs.delete(intended));
+  }
+  return dir;
+}
+
+async function choosePrivateDir(intended: string): Promise<string> {
+  await mkdir(dirname(intended), { recursive: true });
+  await mkdir(intended, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  let problem = await folderProblem(intended);
+  if (problem && problem.startsWith('has mode')) {
+    await chmod(intended, 0o700); // ours: tighten it (contents are re-hashed before every import anyway)
+    problem = await folderProblem(intended);
+  }
+  if (!problem) return intended;
+  const fallback = await mkdtemp(`${intended}-`).catch(() => mkdtemp(join(tmpdir(), `burst-functions-${currentUser()}-`)));
+  process.once('exit', () => rmSync(fallback, { recursive: true, force: true }));
+  process.emitWarning(`the function bundle cache ${intended} ${problem}; using the private folder ${fallback} for this process instead. Remove ${intended} to cache bundles across runs again.`, { code: 'BURST_BUNDLE_CACHE' });
+  return fallback;
+}
+
+/** Why `dir` is not a private folder of this user, or undefined when it is one. */
+async function folderProblem(dir: string): Promise<string | undefined> {
+  let s: Stats;
+  try {
+    s = await lstat(dir);
+  } catch (err) {
+    return `cannot be checked (${(err as Error).message})`;
+  }
+  if (s.isSymbolicLink()) return 'is a symbolic link';
+  if (!s.isDirectory()) return 'is not a folder';
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (uid === undefined) return undefined; // Windows: no POSIX owner or mode to check
+  const mode = `0${(s.mode & 0o777).toString(8)}`;
+  if (s.uid !== uid) return `is owned by uid ${s.uid} (mode ${mode}), not by this user (uid ${uid})`;
+  if ((s.mode & 0o077) !== 0) return `has mode ${mode}, not 0700`;
+  return undefined;
+}
+
+function checkIntegrity(hash: string, bytes: Uint8Array): void {
+  assertBundleHash(hash);
   const actual = sha256Hex(bytes);
   if (actual !== hash) {
     throw new IntegrityError(`function bundle ${hash} failed its integrity check: its content hashes to ${actual}`);
@@ -103,9 +190,13 @@ function checkIntegrity(hash: string, bytes: Uint8Array): void {
  */
 async function writeOnce(dir: string, file: string, hash: string, bytes: Uint8Array): Promise<void> {
   if (await isIntact(file, hash)) return;
-  await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${hash}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temp, bytes);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(bytes);
+  } finally {
+    await handle.close();
+  }
   try {
     await rename(temp, file);
   } catch (error) {

@@ -1,19 +1,26 @@
 // The worker side: loadBundle verifies, writes atomically, imports and caches bundles.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IntegrityError, PackagingError } from '../../src/errors.js';
 import { sha256Hex } from '../../src/packaging/hash.js';
-import { bundleCacheDir, loadBundle, loadBundleFile } from '../../src/packaging/load.js';
+import { bundleCacheDir, loadBundle, loadBundleFile, writeBundle } from '../../src/packaging/load.js';
+import { memory } from '../../src/storage/memory.js';
+import { materializeBundle } from '../../src/worker/bundle-file.js';
 import { loadInFreshProcess, makeRuntime, removeTemps, resultOf, tempDir } from './harness.js';
 
 /** A bundle-shaped module; `salt` makes its hash unique to this test run. */
 function bundleSource(body: string): { hash: string; code: string } {
   const code = `// ${process.pid} ${Math.random()}\nexport default ${body};\n`;
   return { hash: sha256Hex(code), code };
+}
+
+/** A bundle an attacker plants: running it leaves `marker` behind. */
+function evil(marker: string): string {
+  return `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'pwned');\nexport default () => 'pwned';\n`;
 }
 
 describe('loadBundle', () => {
@@ -84,16 +91,102 @@ describe('loadBundle', () => {
     assert.equal(readFileSync(join(dir, `${hash}.mjs`), 'utf8'), code);
   });
 
-  test('loadBundleFile imports an already-written file', async () => {
+  test('loadBundleFile imports an already-written file named by its hash, in a private folder', async () => {
     const dir = tempDir();
-    const good = join(dir, 'good.mjs');
-    writeFileSync(good, 'export default (a, b) => a - b;');
+    const { hash, code } = bundleSource('(a, b) => a - b');
+    const good = join(dir, `${hash}.mjs`);
+    writeFileSync(good, code);
     const fn = await loadBundleFile(good);
     assert.equal(fn(5, 3), 2);
     assert.equal(await loadBundleFile(good), fn);
-    const bad = join(dir, 'bad.mjs');
-    writeFileSync(bad, 'export default 42;');
-    await assert.rejects(loadBundleFile(bad), /does not export a function as default \(got number\)/);
+    const notFn = bundleSource('42');
+    writeFileSync(join(dir, `${notFn.hash}.mjs`), notFn.code);
+    await assert.rejects(loadBundleFile(join(dir, `${notFn.hash}.mjs`)), /does not export a function as default \(got number\)/);
+    writeFileSync(join(dir, 'good.mjs'), code);
+    await assert.rejects(loadBundleFile(join(dir, 'good.mjs')), IntegrityError, 'a file not named by a hash is refused');
+  });
+
+  test('issue 14 finding 2: a bundle altered in the cache is refused by loadBundleFile and replaced by materializeBundle, never run', async () => {
+    const runtime = makeRuntime([]);
+    const marker = join(tempDir(), 'pwned');
+    const { hash, code } = bundleSource('() => "intact"');
+    const storage = memory();
+    await storage.createBucket('b');
+    await storage.put('b', `burst/functions/${hash}.mjs`, code);
+    const path = await materializeBundle(storage, 'b', hash, runtime);
+    writeFileSync(path, evil(marker));
+    await assert.rejects(loadBundleFile(path), (e: unknown) => e instanceof IntegrityError && /altered after it was written/.test(e.message));
+    assert.equal(existsSync(marker), false, 'the altered file was not imported');
+    assert.equal(await materializeBundle(storage, 'b', hash, runtime), path);
+    assert.equal(readFileSync(path, 'utf8'), code, 'the altered copy was replaced from storage');
+    assert.equal((await loadBundleFile(path))(), 'intact');
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('issue 14 finding 6: a functionHash that is not a hex digest is never used as a path', async () => {
+    const runtime = makeRuntime([]);
+    const marker = join(tempDir(), 'pwned');
+    const planted = join(tempDir(), 'not-a-bundle');
+    writeFileSync(`${planted}.mjs`, evil(marker));
+    const storage = memory();
+    await storage.createBucket('b');
+    const climb = relative(bundleCacheDir(runtime), planted);
+    for (const hash of [climb, `${'A'.repeat(64)}`, `${'a'.repeat(63)}`, `${'a'.repeat(64)}/../x`, '']) {
+      await assert.rejects(materializeBundle(storage, 'b', hash, runtime), (e: unknown) => e instanceof IntegrityError && /functionHash .* is not a sha256 hex digest/.test(e.message), hash);
+      await assert.rejects(loadBundleFile(join(bundleCacheDir(runtime), `${hash}.mjs`)), IntegrityError);
+    }
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('issue 14 finding 2: a cache folder another user owns (world-writable, with a planted bundle) is never used', { skip: process.getuid?.() !== 0 && 'needs root to make a folder owned by another user' }, async () => {
+    const savedTmp = process.env.TMPDIR;
+    const tmp = tempDir('burst-tmpdir-');
+    const marker = join(tempDir(), 'pwned');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    process.env.TMPDIR = tmp;
+    try {
+      const bare = tempDir(); // no node_modules: the per-user temp folder is the intended cache
+      const intended = bundleCacheDir(bare);
+      assert.equal(dirname(intended), tmp);
+      const { hash, code } = bundleSource('() => "intact"');
+      // The attacker creates the folder first, owned by nobody and writable by all, and plants the bundle.
+      mkdirSync(intended, { mode: 0o777 });
+      chmodSync(intended, 0o777);
+      writeFileSync(join(intended, `${hash}.mjs`), evil(marker));
+      chownSync(intended, 65534, 65534);
+      chownSync(join(intended, `${hash}.mjs`), 65534, 65534);
+      const storage = memory();
+      await storage.createBucket('b');
+      await storage.put('b', `burst/functions/${hash}.mjs`, code);
+      const path = await materializeBundle(storage, 'b', hash, bare);
+      assert.notEqual(dirname(path), intended, 'the foreign folder is not used');
+      assert.equal((statSync(dirname(path)).mode & 0o777).toString(8), '700');
+      assert.equal((await loadBundleFile(path))(), 'intact');
+      assert.equal(existsSync(marker), false, 'the planted bundle never ran');
+      // A loader handed a file inside the foreign folder refuses it, even when its content is intact.
+      writeFileSync(join(intended, `${hash}.mjs`), code);
+      await assert.rejects(loadBundleFile(join(intended, `${hash}.mjs`)), (e: unknown) => e instanceof IntegrityError && /owned by uid 65534 \(mode 0777\)/.test(e.message));
+      await new Promise((r) => setImmediate(r));
+      assert.ok(warnings.some((w) => /owned by uid 65534 \(mode 0777\)/.test(w.message) && w.message.includes(intended)), 'a warning names the folder, its owner and mode');
+    } finally {
+      process.off('warning', onWarning);
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+  });
+
+  test('issue 14 finding 2: our own cache folder left group/world-writable is tightened to 0700', async () => {
+    const runtime = makeRuntime([]);
+    const intended = bundleCacheDir(runtime);
+    mkdirSync(intended, { recursive: true });
+    chmodSync(intended, 0o777);
+    const { hash, code } = bundleSource('() => 1');
+    const path = await writeBundle(hash, code, { runtimeDir: runtime });
+    assert.equal(dirname(path), intended);
+    assert.equal((statSync(intended).mode & 0o777).toString(8), '700');
+    assert.equal((statSync(path).mode & 0o777).toString(8), '600');
   });
 
   test('the worker side imports no client-only module', () => {
