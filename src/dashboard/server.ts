@@ -1,8 +1,11 @@
 /**
  * The dashboard's HTTP server (node:http, no framework): the page at `/`, and a small JSON API that
- * the page polls. It listens on 127.0.0.1 by default: it shows job data and logs, so it is not meant
- * to be reachable from other machines.
+ * the page polls. It shows job data, logs and errors, so every request must pass two checks (see
+ * access.ts): its `Host` header names this machine's loopback (or the configured host), which stops
+ * DNS rebinding, and it carries this run's random token, which stops other local users and other
+ * web pages. It listens on 127.0.0.1 by default.
  *
+ *   GET /?token=T                  sets the token cookie and redirects to /
  *   GET /                          the page
  *   GET /api/jobs                  { storage, bucket, jobs: JobListItem[] }
  *   GET /api/job?job=E/J           JobDetail
@@ -12,6 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StorageDriver } from '../storage/types.js';
+import { checkAccess, newToken, tokenCookie } from './access.js';
 import { DashboardData } from './api.js';
 import { PAGE_HTML } from './page.js';
 
@@ -25,29 +29,48 @@ export interface DashboardOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * The access token every request must carry (cookie or `Authorization: Bearer`).
+   * @default a new random 256-bit token for each run
+   */
+  token?: string;
 }
 
 /** A running dashboard. */
 export interface Dashboard {
+  /** The address to open, with the token: `http://127.0.0.1:7777/?token=…`. */
   url: string;
+  /** This run's access token. */
+  token: string;
   close(): Promise<void>;
 }
 
 /** Starts the server; resolves once it listens. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const data = new DashboardData(o.storage, o.bucket);
-  const server: Server = createServer((req, res) => {
-    handle(req, res, data, o).catch((err: unknown) => send(res, 500, { error: describe(err) }));
-  });
   const host = o.host ?? '127.0.0.1';
+  const token = o.token ?? newToken();
+  let port = 0;
+  const server: Server = createServer((req, res) => {
+    const denied = checkAccess(req, { host, token, port });
+    if (denied) return send(res, denied.status, { error: denied.error });
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    // The token arrived in the address: keep it in a cookie and drop it from the address bar.
+    if (url.pathname === '/' && url.searchParams.has('token')) {
+      res.writeHead(302, { location: '/', 'set-cookie': tokenCookie(port, token), 'cache-control': 'no-store' });
+      return res.end();
+    }
+    handle(req, res, url, data, o).catch((err: unknown) => send(res, 500, { error: describe(err) }));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 7777, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    url: `http://${shown}:${port}/`,
+    url: `http://${shown}:${port}/?token=${token}`,
+    token,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -55,8 +78,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, data: DashboardData, o: DashboardOptions): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://dashboard');
+async function handle(req: IncomingMessage, res: ServerResponse, url: URL, data: DashboardData, o: DashboardOptions): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET' });
   const job = url.searchParams.get('job') ?? '';
   try {

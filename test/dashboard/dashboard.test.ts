@@ -34,7 +34,7 @@ function startDashboard(box: Sandbox): Promise<{ url: string; child: ChildProces
     let err = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})/.exec(out);
       if (m) resolve({ url: m[1] as string, child });
     });
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
