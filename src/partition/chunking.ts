@@ -6,9 +6,13 @@ import { ConfigError } from '../errors.js';
 import { overlapsItself } from './align.js';
 import { PartitionError, shownUri } from './errors.js';
 import type { ByteSpan, ObjectRef, PartitionOptions } from './types.js';
+import { HTTP_DEFAULTS, type HttpLimits } from './http-request.js';
 
 /** The most partitions one plan may hold (a plan is held in memory, one call each). */
 export const MAX_PARTITIONS = 1_000_000;
+
+/** The default of {@link PartitionOptions.maxCalls}. */
+export const DEFAULT_MAX_CALLS = 100_000;
 
 /** Validated partition options. */
 export interface ChunkPlan {
@@ -16,6 +20,8 @@ export interface ChunkPlan {
   chunkNumber?: number;
   newline: string | null;
   partitioner?: PartitionOptions['partitioner'];
+  maxCalls: number;
+  http: HttpLimits;
 }
 
 function shown(value: unknown): string {
@@ -66,11 +72,28 @@ export function validatePartitionOptions(options: PartitionOptions = {}): ChunkP
   if (partitioner !== undefined && (chunkSize !== undefined || chunkNumber !== undefined)) {
     throw new ConfigError('partitioner replaces objChunkSize and objChunkNumber; give only one of them', { keyPath: 'partitioner' });
   }
+  const maxCalls = positiveInteger('maxCalls', options.maxCalls) ?? DEFAULT_MAX_CALLS;
+  if (maxCalls > MAX_PARTITIONS) throw new ConfigError(`maxCalls must be at most ${MAX_PARTITIONS} (a plan is held in memory), got ${maxCalls}`, { keyPath: 'maxCalls' });
   return {
     newline,
+    maxCalls,
+    http: httpLimits(options),
     ...(chunkSize === undefined ? {} : { chunkSize }),
     ...(chunkNumber === undefined ? {} : { chunkNumber }),
     ...(partitioner === undefined ? {} : { partitioner }),
+  };
+}
+
+function httpLimits(options: PartitionOptions): HttpLimits {
+  const hosts = options.httpRedirectHosts ?? [];
+  if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string' && /^[^\s/@]+$/.test(h))) {
+    throw new ConfigError(`httpRedirectHosts must be an array of host names (optionally with :port), got ${shown(hosts)}`, { keyPath: 'httpRedirectHosts' });
+  }
+  return {
+    connectTimeout: positiveInteger('httpConnectTimeout', options.httpConnectTimeout) ?? HTTP_DEFAULTS.connectTimeout,
+    headTimeout: positiveInteger('httpHeadTimeout', options.httpHeadTimeout) ?? HTTP_DEFAULTS.headTimeout,
+    readTimeout: positiveInteger('httpReadTimeout', options.httpReadTimeout) ?? HTTP_DEFAULTS.readTimeout,
+    redirectHosts: [...hosts],
   };
 }
 

@@ -15,6 +15,10 @@ export type PartitionErrorCode =
   | 'OBJECT_CHANGED'
   /** An HTTP(S) server answered with an error status or without the headers a range read needs. */
   | 'HTTP'
+  /** An HTTP(S) server did not connect, answer or send its body within the time limits. */
+  | 'HTTP_TIMEOUT'
+  /** An HTTP(S) server redirected to another host (not allowed by `httpRedirectHosts`) or from HTTPS to HTTP. */
+  | 'HTTP_REDIRECT'
   /** A user partitioner returned ranges that do not fit the object. */
   | 'BAD_RANGES'
   /** The plan would hold more partitions than the limit. */

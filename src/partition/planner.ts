@@ -8,7 +8,7 @@ import picomatch from 'picomatch';
 import { ConfigError, NoSuchKeyError } from '../errors.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import { driverForScheme, formatStorageUri, type UriDefaults } from '../storage/uri.js';
-import { MAX_PARTITIONS, builtinSpans, chunkCount, userSpans, validatePartitionOptions, type ChunkPlan } from './chunking.js';
+import { builtinSpans, chunkCount, userSpans, validatePartitionOptions, type ChunkPlan } from './chunking.js';
 import { PartitionError } from './errors.js';
 import { probeHttp } from './http.js';
 import { parseInput, type ParsedInput } from './inputs.js';
@@ -69,22 +69,24 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-async function listObjects(driver: StorageDriver, scheme: string, bucket: string, prefix: string, keep: (key: string) => boolean): Promise<Found[]> {
+async function listObjects(driver: StorageDriver, scheme: string, bucket: string, prefix: string, keep: (key: string) => boolean, max: number): Promise<Found[]> {
   const found: Found[] = [];
   for await (const entry of driver.list(bucket, prefix)) {
     if ('prefix' in entry || entry.key.endsWith('/') || !keep(entry.key)) continue; // skip "folder" markers
+    // Stop a listing far larger than expected before it fills memory.
+    if (found.length >= max) throw tooMany(found.length + 1, max, 'objects');
     const { key, size, etag } = entry;
     found.push({ uri: formatStorageUri({ scheme, bucket, key }), bucket, key, size, ...(etag === undefined ? {} : { etag }), storage: driver.config, splittable: true });
   }
   return found;
 }
 
-async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, drivers: Drivers): Promise<Found[]> {
+async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, drivers: Drivers, max: number): Promise<Found[]> {
   const { scheme, bucket, key, glob } = input;
   const driver = await drivers.get(scheme);
   if (glob !== undefined) {
     const match = picomatch(glob, { dot: true });
-    const found = await listObjects(driver, scheme, bucket, key, match);
+    const found = await listObjects(driver, scheme, bucket, key, match, max);
     if (found.length === 0) {
       throw new PartitionError('NO_MATCH', `glob ${JSON.stringify(input.input)} matched no object (listed prefix ${JSON.stringify(key)} of bucket ${JSON.stringify(bucket)})`, {
         uri: input.input,
@@ -94,7 +96,7 @@ async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, d
     return found;
   }
   if (key === '' || key.endsWith('/')) {
-    const found = await listObjects(driver, scheme, bucket, key, () => true);
+    const found = await listObjects(driver, scheme, bucket, key, () => true, max);
     if (found.length === 0) throw emptyPrefix(input.input, bucket, key);
     return found;
   }
@@ -105,7 +107,7 @@ async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, d
   } catch (err) {
     if (!(err instanceof NoSuchKeyError)) throw err;
     // Not an object: maybe a folder written without its trailing "/" (a local folder, an S3 "folder").
-    const found = await listObjects(driver, scheme, bucket, `${key}/`, () => true);
+    const found = await listObjects(driver, scheme, bucket, `${key}/`, () => true, max);
     if (found.length === 0) throw err;
     return found;
   }
@@ -116,9 +118,9 @@ function emptyPrefix(input: string, bucket: string, prefix: string): PartitionEr
   return new PartitionError('EMPTY_PREFIX', `${JSON.stringify(input)} names no object (${what} is empty)`, { uri: input, bucket });
 }
 
-async function expand(input: ParsedInput, drivers: Drivers): Promise<Found[]> {
-  if (input.kind === 'storage') return expandStorage(input, drivers);
-  const { size, ranges, etag } = await probeHttp(input.url);
+async function expand(input: ParsedInput, drivers: Drivers, plan: ChunkPlan): Promise<Found[]> {
+  if (input.kind === 'storage') return expandStorage(input, drivers, plan.maxCalls);
+  const { size, ranges, etag } = await probeHttp(input.url, plan.http);
   return [{ uri: input.input, bucket: '', key: '', size, ...(etag === undefined ? {} : { etag }), splittable: ranges }];
 }
 
@@ -142,7 +144,8 @@ async function spansOf(object: Found, plan: ChunkPlan): Promise<{ spans: ByteSpa
  *
  * @throws ConfigError for invalid options or inputs.
  * @throws NoSuchKeyError / NoSuchBucketError for a missing object or bucket.
- * @throws PartitionError `EMPTY_PREFIX`, `NO_MATCH`, `HTTP`, `BAD_RANGES`, `TOO_MANY_PARTITIONS`.
+ * @throws ConfigError when the plan would hold more than `maxCalls` calls.
+ * @throws PartitionError `EMPTY_PREFIX`, `NO_MATCH`, `HTTP`, `HTTP_TIMEOUT`, `HTTP_REDIRECT`, `BAD_RANGES`.
  * @example
  * ```ts
  * const specs = await planPartitions('s3://logs/2019/', { objChunkSize: 64 * 2 ** 20 }, { storage });
@@ -153,15 +156,16 @@ export async function planPartitions(inputs: string | string[], options: Partiti
   const parsed = inputList(inputs).map(parseInput);
   const drivers = new Drivers(context);
   try {
-    const objects = (await mapLimit(parsed, CONCURRENCY, (p) => expand(p, drivers))).flat();
+    const objects = (await mapLimit(parsed, CONCURRENCY, (p) => expand(p, drivers, plan))).flat();
+    if (objects.length > plan.maxCalls) throw tooMany(objects.length, plan.maxCalls, 'objects'); // many inputs, each under the limit
     if (!plan.partitioner) {
       const total = objects.reduce((n, o) => n + chunkCount(o.size, plan, o.splittable), 0);
-      if (total > MAX_PARTITIONS) throw tooMany(total);
+      if (total > plan.maxCalls) throw tooMany(total, plan.maxCalls, 'calls');
     }
     const specs: PartitionSpec[] = [];
     for (const [objectIndex, object] of objects.entries()) {
       const { spans, newline } = await spansOf(object, plan);
-      if (specs.length + spans.length > MAX_PARTITIONS) throw tooMany(specs.length + spans.length);
+      if (specs.length + spans.length > plan.maxCalls) throw tooMany(specs.length + spans.length, plan.maxCalls, 'calls');
       const { uri, bucket, key, size, etag, storage } = object;
       for (const [part, span] of spans.entries()) {
         specs.push({
@@ -177,6 +181,7 @@ export async function planPartitions(inputs: string | string[], options: Partiti
           ...(etag === undefined ? {} : { etag }),
           newline,
           objectIndex,
+          ...(storage === undefined ? { http: plan.http } : {}),
         });
       }
     }
@@ -186,6 +191,10 @@ export async function planPartitions(inputs: string | string[], options: Partiti
   }
 }
 
-function tooMany(n: number): PartitionError {
-  return new PartitionError('TOO_MANY_PARTITIONS', `the inputs would make ${n} partitions, more than ${MAX_PARTITIONS}; use a larger objChunkSize`);
+function tooMany(n: number, max: number, what: string): ConfigError {
+  const more = what === 'objects' ? `name ${n} objects (one call or more each)` : `make ${n} calls`;
+  return new ConfigError(
+    `the data inputs would ${more}, more than maxCalls (${max}); if that is intended, raise it (map(fn, data, { maxCalls: ${Math.min(1_000_000, Math.max(n, max * 2))} }), at most 1000000), else use a larger objChunkSize or fewer inputs`,
+    { keyPath: 'maxCalls' },
+  );
 }

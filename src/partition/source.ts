@@ -7,7 +7,7 @@ import { createStorage } from '../storage/registry.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import type { RangeOpener } from './align.js';
 import { PartitionError, shownUri } from './errors.js';
-import { fetchRange, fetchWhole } from './http.js';
+import { HTTP_DEFAULTS, fetchRange, fetchWhole } from './http.js';
 import type { PartitionSpec } from './types.js';
 
 /** Reads one object's bytes. */
@@ -69,10 +69,12 @@ function storageSource(spec: PartitionSpec, given: StorageDriver | undefined): C
 
 function httpSource(spec: PartitionSpec): ChunkSource {
   const expect = { size: spec.size, ...(spec.etag === undefined ? {} : { etag: spec.etag }) };
+  // Specs planned before limits travelled with them get the defaults.
+  const limits = spec.http ?? HTTP_DEFAULTS;
   return {
     verify: async () => undefined,
-    open: (from, to) => fetchRange(spec.uri, from, to, expect),
-    whole: () => fetchWhole(spec.uri, expect),
+    open: (from, to) => fetchRange(spec.uri, from, to, expect, limits),
+    whole: () => fetchWhole(spec.uri, expect, limits),
   };
 }
 

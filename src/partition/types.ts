@@ -42,6 +42,13 @@ export interface PartitionSpec {
   newline: string | null;
   /** Index of the object among all objects of the map, in input order (to group chunks per object). */
   objectIndex: number;
+  /** For `http(s)` URLs: the time limits and allowed redirect hosts the worker's reads keep to. */
+  http?: {
+    connectTimeout: number;
+    headTimeout: number;
+    readTimeout: number;
+    redirectHosts: string[];
+  };
 }
 
 /** An object found by the planner, as handed to a user-supplied {@link PartitionOptions.partitioner}. */
@@ -80,4 +87,35 @@ export interface PartitionOptions {
    * @default undefined (split by `objChunkSize` / `objChunkNumber`)
    */
   partitioner?: (object: ObjectRef) => ByteSpan[] | Promise<ByteSpan[]>;
+  /**
+   * The most calls a map over data sources (object URIs, prefixes, globs, local files, URLs) may
+   * plan; past it the map fails with a `ConfigError` before anything runs. A guard against a listing
+   * or a `Content-Length` far larger than expected. Plain input arrays are never limited. At most
+   * 1,000,000.
+   * @default 100_000
+   */
+  maxCalls?: number;
+  /**
+   * Milliseconds to connect (TCP and TLS) to an HTTP(S) input's server, when planning and reading.
+   * @default 10_000
+   */
+  httpConnectTimeout?: number;
+  /**
+   * Milliseconds an HTTP(S) server may take to send the response headers (of the HEAD when planning,
+   * of each GET when reading).
+   * @default 30_000
+   */
+  httpHeadTimeout?: number;
+  /**
+   * Milliseconds an HTTP(S) response body may pause while a worker waits for its next bytes.
+   * @default 60_000
+   */
+  httpReadTimeout?: number;
+  /**
+   * Hosts (`'cdn.example.com'`, or `'cdn.example.com:8443'` for one port) an HTTP(S) input may
+   * redirect to besides its own host. Redirects to any other host, and from HTTPS to HTTP, fail with
+   * a `PartitionError` (code `HTTP_REDIRECT`) naming both hosts.
+   * @default [] (same-host redirects only)
+   */
+  httpRedirectHosts?: string[];
 }

@@ -7,6 +7,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/errors.js';
+import { FunctionExecutor, type DataPartition } from '../../src/index.js';
+import { validatePartitionOptions } from '../../src/partition/chunking.js';
 import { PartitionError } from '../../src/partition/errors.js';
 import { planPartitions } from '../../src/partition/planner.js';
 import { memory } from '../../src/storage/memory.js';
@@ -153,5 +159,105 @@ describe('HTTP inputs', () => {
     const specs = await planPartitions(`${base}/liar/text`, { objChunkSize: 10 }, ctx);
     assert.equal(specs.length, 4);
     await rejectsWith(readPartitions(specs.slice(1)), PartitionError, ['ignored the Range header']);
+  });
+});
+
+/** Servers that misbehave on purpose (issue 14 finding 10), each on 127.0.0.1 with its own port. */
+describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', () => {
+  const servers: Server[] = [];
+  const hanging = new Set<ServerResponse>();
+  const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> => {
+    const s = createServer(handler);
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return (s.address() as { port: number }).port;
+  };
+  after(async () => {
+    for (const res of hanging) res.destroy();
+    await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+  });
+
+  it('has time limits by default: 10 s to connect, 30 s for headers, 60 s of body silence', () => {
+    const plan = validatePartitionOptions({});
+    assert.deepEqual(plan.http, { connectTimeout: 10_000, headTimeout: 30_000, readTimeout: 60_000, redirectHosts: [] });
+    assert.equal(plan.maxCalls, 100_000);
+    assert.throws(() => validatePartitionOptions({ httpHeadTimeout: 0 }), (e: unknown) => e instanceof ConfigError && /httpHeadTimeout must be a positive integer, got 0/.test(e.message));
+    assert.throws(() => validatePartitionOptions({ httpRedirectHosts: 'x' as never }), ConfigError);
+    assert.throws(() => validatePartitionOptions({ maxCalls: 2_000_000 }), (e: unknown) => e instanceof ConfigError && /maxCalls must be at most 1000000/.test(e.message));
+  });
+
+  it('a server that never answers HEAD fails planning with HTTP_TIMEOUT instead of hanging map()', async () => {
+    const port = await listen((_req, res) => void hanging.add(res)); // accepts, never answers
+    const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }, ctx), PartitionError, ['HEAD "http://127.0.0.1:', 'sent no response headers within 300 ms', 'httpHeadTimeout']);
+    assert.equal((e as PartitionError).code, 'HTTP_TIMEOUT');
+    // Through map(): the option travels and the map fails, typed, before anything runs.
+    const root = await mkdtemp(join(tmpdir(), 'burst-http-hang-'));
+    const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
+    try {
+      await rejectsWith(fexec.map((p: DataPartition) => p.size, `http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }), PartitionError, ['within 300 ms']);
+    } finally {
+      await fexec.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a body that stalls while a worker reads fails with HTTP_TIMEOUT (httpReadTimeout)', async () => {
+    const body = Buffer.from('line one\nline two\n');
+    const port = await listen((req, res) => {
+      res.writeHead(200, { 'content-length': body.length * 2, etag: '"s"' }); // promises more than it sends
+      if (req.method === 'HEAD') return void res.end();
+      res.write(body);
+      hanging.add(res);
+    });
+    const specs = await planPartitions(`http://127.0.0.1:${port}/slow`, { httpReadTimeout: 300 }, ctx);
+    assert.equal(specs[0]?.http?.readTimeout, 300, 'the limit travels to the worker in the spec');
+    const e = await rejectsWith(readPartitions(specs), PartitionError, ['stopped sending its body', 'httpReadTimeout']);
+    assert.equal((e as PartitionError).code, 'HTTP_TIMEOUT');
+  });
+
+  it('a redirect to another host (another loopback name or port) is refused naming both hosts, unless allowed', async () => {
+    const data = Buffer.from('a\nb\nc\n');
+    const target = await listen((req, res) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!m) return void res.writeHead(200, { 'content-length': data.length, 'accept-ranges': 'bytes', etag: '"t"' }).end(req.method === 'HEAD' ? undefined : data);
+      const from = Number(m[1]);
+      const to = Math.min(Number(m[2]), data.length - 1);
+      res.writeHead(206, { 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${data.length}`, etag: '"t"' }).end(data.subarray(from, to + 1));
+    });
+    let port = 0;
+    port = await listen((req, res) => {
+      const to: Record<string, string> = {
+        '/same': `http://127.0.0.1:${port}/final`,
+        '/port': `http://127.0.0.1:${target}/data`,
+        '/name': `http://localhost:${target}/data`,
+        '/final': '',
+      };
+      const location = to[req.url ?? ''];
+      if (location) return void res.writeHead(302, { location }).end();
+      res.writeHead(200, { 'content-length': 4 }).end(req.method === 'HEAD' ? undefined : 'x\ny\n');
+    });
+    const same = await planPartitions(`http://127.0.0.1:${port}/same`, {}, ctx);
+    assert.deepEqual((await readPartitions(same))[0]?.lines, ['x', 'y'], 'a same-host redirect is followed');
+    for (const [path, to] of [['/port', `127.0.0.1:${target}`], ['/name', `localhost:${target}`]] as const) {
+      const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}${path}`, {}, ctx), PartitionError, [`from host 127.0.0.1:${port} to another host, ${to}`, 'httpRedirectHosts']);
+      assert.equal((e as PartitionError).code, 'HTTP_REDIRECT');
+    }
+    const allowed = await planPartitions(`http://127.0.0.1:${port}/name`, { httpRedirectHosts: [`localhost:${target}`], objChunkSize: 2 }, ctx);
+    assert.equal(allowed.length, 3);
+    assert.deepEqual((await readPartitions(allowed)).flatMap((r) => r.lines), ['a', 'b', 'c']);
+  });
+
+  it('a 1 TB Content-Length is refused by maxCalls with a ConfigError saying how to raise it', async () => {
+    const port = await listen((req, res) => {
+      res.writeHead(200, { 'content-length': String(2 ** 40), 'accept-ranges': 'bytes' });
+      if (req.method === 'HEAD') res.end();
+      else res.destroy();
+    });
+    const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}/huge`, { objChunkSize: 2 ** 20 }, ctx), ConfigError, ['would make 1048576 calls, more than maxCalls (100000)', 'maxCalls:']);
+    assert.equal((e as ConfigError).keyPath, 'maxCalls');
+    const absurd = await listen((_req, res) => void res.writeHead(200, { 'content-length': String(2n ** 60n) }).end());
+    await rejectsWith(planPartitions(`http://127.0.0.1:${absurd}/x`, {}, ctx), PartitionError, ['too large to plan']);
+    // One chunk per URL stays one call, whatever the size.
+    assert.equal((await planPartitions(`http://127.0.0.1:${port}/huge`, {}, ctx)).length, 1);
   });
 });

@@ -129,11 +129,21 @@ describe('planPartitions: storage inputs', () => {
     assert.deepEqual(empty.map((s) => [s.start, s.end, s.size, s.totalParts]), [[0, 0, 0, 1]]);
   });
 
-  it('refuses a plan with more than MAX_PARTITIONS partitions before building it', async () => {
-    await writeFile(join(root, 'store', bucket, 'huge.bin'), Buffer.alloc(MAX_PARTITIONS + 10));
-    const e = await rejectsWith(planPartitions(`fs://${bucket}/huge.bin`, { objChunkSize: 1 }, ctx), PartitionError, ['1000010 partitions']);
-    assert.equal((e as PartitionError).code, 'TOO_MANY_PARTITIONS');
+  it('refuses a plan with more than maxCalls calls before building it (default 100000, at most MAX_PARTITIONS)', async () => {
+    await writeFile(join(root, 'store', bucket, 'huge.bin'), Buffer.alloc(100_010));
+    const e = await rejectsWith(planPartitions(`fs://${bucket}/huge.bin`, { objChunkSize: 1 }, ctx), ConfigError, ['100010 calls, more than maxCalls (100000)']);
+    assert.equal((e as ConfigError).keyPath, 'maxCalls');
+    await rejectsWith(planPartitions(`fs://${bucket}/huge.bin`, { objChunkSize: 1, maxCalls: 1000 }, ctx), ConfigError, ['more than maxCalls (1000)']);
+    assert.equal((await planPartitions(`fs://${bucket}/huge.bin`, { objChunkSize: 1, maxCalls: 100_010 }, ctx)).length, 100_010);
+    await rejectsWith(planPartitions(`fs://${bucket}/huge.bin`, { maxCalls: MAX_PARTITIONS + 1 }, ctx), ConfigError, [`maxCalls must be at most ${MAX_PARTITIONS}`]);
     await store.delete(bucket, ['huge.bin']);
+  });
+
+  it('a listing with more objects than maxCalls stops early with a ConfigError', async () => {
+    for (let i = 0; i < 12; i++) await store.put(bucket, `many/${i}.txt`, 'x');
+    await rejectsWith(planPartitions(`fs://${bucket}/many/`, { maxCalls: 10 }, ctx), ConfigError, ['more than maxCalls (10)']);
+    assert.equal((await planPartitions(`fs://${bucket}/many/`, { maxCalls: 12 }, ctx)).length, 12);
+    await store.delete(bucket, Array.from({ length: 12 }, (_, i) => `many/${i}.txt`));
   });
 
   it('a user partitioner gives exact ranges (no line alignment) and its mistakes are named', async () => {
@@ -204,8 +214,9 @@ describe('partition options', () => {
     for (const [options, message] of cases) {
       assert.throws(() => validatePartitionOptions(options), (e: unknown) => e instanceof ConfigError && e.message.startsWith(message), message);
     }
-    assert.deepEqual(validatePartitionOptions({}), { newline: '\n' });
-    assert.deepEqual(validatePartitionOptions({ objNewline: null, objChunkNumber: 3 }), { newline: null, chunkNumber: 3 });
+    const limits = { maxCalls: 100_000, http: { connectTimeout: 10_000, headTimeout: 30_000, readTimeout: 60_000, redirectHosts: [] } };
+    assert.deepEqual(validatePartitionOptions({}), { newline: '\n', ...limits });
+    assert.deepEqual(validatePartitionOptions({ objNewline: null, objChunkNumber: 3 }), { newline: null, chunkNumber: 3, ...limits });
   });
 
   it('invalid options fail before any listing', async () => {
