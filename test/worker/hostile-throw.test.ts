@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, RemoteError } from '../../src/index.ts';
+import { FunctionExecutor, RemoteError, SerializationError } from '../../src/index.ts';
 import { throwHostile } from '../fixtures/hostile-throws.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'burst-hostile-'));
@@ -17,7 +17,7 @@ for (const channel of ['ipc', 'storage'] as const) {
   test(`hostile thrown values are RemoteErrors and thrown values survive (${channel} channel)`, async () => {
     const fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false, ...(channel === 'storage' ? { localhost: { channel } } : {}) });
     try {
-      const kinds = ['getters', 'toString', 'proxy', 'cycle', 'undefined', 'bigint', 'symbol', 'fine'];
+      const kinds = ['getters', 'toString', 'proxy', 'cycle', 'undefined', 'bigint', 'symbol', 'fine', 'return-proxy', 'return-getter'];
       const futures = await fexec.map(throwHostile, kinds);
       const results = await fexec.getResult(futures, { throwOnError: false });
       for (let i = 0; i < 7; i++) {
@@ -30,6 +30,11 @@ for (const channel of ['ipc', 'storage'] as const) {
       assert.equal(big!.thrown, 10n);
       assert.equal(sym!.thrown, 'Symbol(reason)');
       assert.equal(results[7], 'fine');
+      // A returned Proxy whose traps throw fails its call (its traps run when the worker inspects the value), never the process.
+      assert.ok(results[8] instanceof RemoteError || results[8] instanceof SerializationError, `return-proxy: got ${String((results[8] as Error)?.name)}`);
+      const e = results[9] as SerializationError;
+      assert.ok(e instanceof SerializationError, `return-getter: got ${String((e as Error)?.name)} ${String((e as Error)?.message)}`);
+      assert.match(e.path ?? '', /^result/);
     } finally {
       await fexec.close();
     }
