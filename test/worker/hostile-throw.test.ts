@@ -40,3 +40,17 @@ for (const channel of ['ipc', 'storage'] as const) {
     }
   });
 }
+
+test('a Proxy input is refused before anything runs, with the path input[0]', async () => {
+  const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
+  try {
+    const trap = (): never => {
+      throw new Error('trap');
+    };
+    for (const input of [new Proxy({ a: 1 }, {}), new Proxy({}, { ownKeys: trap, get: trap, getPrototypeOf: trap })]) {
+      await assert.rejects(fexec.map(throwHostile, [input as never, 'fine']), (e: unknown) => e instanceof SerializationError && e.path === 'input[0]');
+    }
+  } finally {
+    await fexec.close();
+  }
+});
