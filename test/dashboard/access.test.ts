@@ -92,7 +92,8 @@ describe('dashboard access (issue 14 finding 5)', () => {
   it('another local user without the token gets 401 on every API and the page', async () => {
     const paths = ['/', '/api/jobs', '/api/job?job=mwx0aaaa-secret/M000', '/api/logs?job=mwx0aaaa-secret/M000&call=0', '/api/timeline?job=mwx0aaaa-secret/M000'];
     for (const path of paths) {
-      for (const headers of [{}, { cookie: `burst_dashboard_${port}=${'0'.repeat(64)}` }, { authorization: 'Bearer wrong' }]) {
+      const attempts: Array<Record<string, string>> = [{}, { cookie: `burst_dashboard_${port}=${'0'.repeat(64)}` }, { authorization: 'Bearer wrong' }];
+      for (const headers of attempts) {
         const r = await get(port, path, { host: `127.0.0.1:${port}`, ...headers });
         assert.equal(r.status, 401, `${path} ${JSON.stringify(headers)}`);
         assert.doesNotMatch(r.body, /secret/);

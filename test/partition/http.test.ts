@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -166,6 +167,7 @@ describe('HTTP inputs', () => {
 describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', () => {
   const servers: Server[] = [];
   const hanging = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
   const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> => {
     const s = createServer(handler);
     servers.push(s);
@@ -198,6 +200,19 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
     } finally {
       await fexec.close();
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a connection that never completes (TCP accepted, TLS handshake never answered) fails with HTTP_TIMEOUT (httpConnectTimeout)', async () => {
+    const silent = createNetServer((socket) => void sockets.add(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const e = await rejectsWith(planPartitions(`https://127.0.0.1:${port}/x`, { httpConnectTimeout: 300 }, ctx), PartitionError, ['could not connect within 300 ms', 'httpConnectTimeout']);
+      assert.equal((e as PartitionError).code, 'HTTP_TIMEOUT');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
     }
   });
 
