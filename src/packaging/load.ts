@@ -72,10 +72,18 @@ export function loadBundle(hash: string, code: Uint8Array | string, options: Loa
 export async function writeBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<string> {
   const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
   checkIntegrity(hash, bytes);
-  const dir = await privateBundleDir(options.runtimeDir);
-  const file = join(dir, `${hash}.mjs`);
-  await writeOnce(dir, file, hash, bytes);
-  return file;
+  for (let attempt = 1; ; attempt++) {
+    const dir = await privateBundleDir(options.runtimeDir);
+    const file = join(dir, `${hash}.mjs`);
+    try {
+      await writeOnce(dir, file, hash, bytes);
+      return file;
+    } catch (err) {
+      // The folder was removed under a long-running process (a temp cleaner): check and create it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 1) throw err;
+      privateDirs.delete(bundleCacheDir(options.runtimeDir));
+    }
+  }
 }
 
 /**

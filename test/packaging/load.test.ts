@@ -1,7 +1,7 @@
 // The worker side: loadBundle verifies, writes atomically, imports and caches bundles.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,17 @@ describe('loadBundle', () => {
       if (savedTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = savedTmp;
     }
+  });
+
+  test('a cache folder removed under a running process is made again, private', async () => {
+    const runtime = makeRuntime([]);
+    const first = bundleSource('() => 1');
+    const path = await writeBundle(first.hash, first.code, { runtimeDir: runtime });
+    rmSync(dirname(path), { recursive: true });
+    const second = bundleSource('() => 2');
+    const again = await writeBundle(second.hash, second.code, { runtimeDir: runtime });
+    assert.equal(dirname(again), dirname(path));
+    assert.equal((statSync(dirname(again)).mode & 0o777).toString(8), '700');
   });
 
   test('issue 14 finding 2: our own cache folder left group/world-writable is tightened to 0700', async () => {
