@@ -36,7 +36,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { PackagingError } from '../errors.js';
 import { accessPath, analyzeScript, findFunctionAt, type FunctionNode, type ScriptAnalysis } from './analyze.js';
-import { bundle, pinModulePaths } from './bundle.js';
+import { bundle } from './bundle.js';
 import { exportedName, reexportEntry, virtualEntry } from './entry.js';
 import { sha256Hex } from './hash.js';
 import { locateFunction, type FunctionLocation } from './locate.js';
@@ -119,7 +119,8 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
   const reexport = file === undefined || isMainScript(file) ? undefined : reexportOf(fn, analysis, node, file);
   const entry = reexport ?? virtualEntry(analysis, node, description);
   const output = await bundle({
-    entry: reexport || file === undefined ? entry : pinModulePaths(entry, file),
+    entry,
+    ...(reexport || file === undefined ? {} : { pinPathsOf: file }),
     resolveDir: file ? dirname(file) : process.cwd(),
     sourcefile: reexport || file === undefined ? '<burst entry>' : file,
     external: options.external ?? [],
