@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import { Tail } from './tail.js';
+import { holdChild } from './hold.js';
 
 /** Options of {@link ProcessPool}. */
 export interface PoolOptions {
@@ -104,6 +105,7 @@ export class ProcessPool {
     this.queue.push(q);
     this.ensureWorkers();
     this.pump();
+    this.holdWhileBusy();
     return () => {
       q.cancelled = true;
       q.pending = [];
@@ -276,7 +278,14 @@ export class ProcessPool {
       slot.inflight.splice(slot.inflight.indexOf(batch), 1);
       if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
       this.pump();
+      this.holdWhileBusy();
     }
+  }
+
+  /** Idle worker processes do not keep this process alive (see hold.ts); busy ones do. */
+  private holdWhileBusy(): void {
+    const busy = this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0);
+    for (const slot of this.slots) holdChild(slot.child, busy);
   }
 
   private checkTimeouts(): void {
