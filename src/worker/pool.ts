@@ -119,6 +119,7 @@ export class ProcessPool {
   /** Kills every worker process and waits for them to exit. */
   async close(): Promise<void> {
     this.closed = true;
+    this.holdWhileBusy();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.queue.length = 0;
@@ -138,6 +139,7 @@ export class ProcessPool {
    */
   async abort(reason: string, graceMs: number): Promise<void> {
     this.closed = true;
+    this.holdWhileBusy();
     this.aborting = true;
     this.queue.length = 0;
     const exits = [...this.slots].map((slot) => this.exited(slot));
@@ -206,6 +208,7 @@ export class ProcessPool {
       setTimeout(handle, 500).unref();
     });
     this.sendTo(slot, { t: 'init', ...(this.options.storage ? { storage: this.options.storage } : {}), ...(this.options.bucket ? { bucket: this.options.bucket } : {}) });
+    this.holdWhileBusy(); // a replacement for a crashed process may start while the pool is idle
   }
 
   private sendTo(slot: Slot, msg: ToChild): void {
@@ -282,9 +285,9 @@ export class ProcessPool {
     }
   }
 
-  /** Idle worker processes do not keep this process alive (see hold.ts); busy ones do. */
+  /** Idle worker processes do not keep this process alive (see hold.ts); busy or closing ones do. */
   private holdWhileBusy(): void {
-    const busy = this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0);
+    const busy = this.closed || this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0);
     for (const slot of this.slots) holdChild(slot.child, busy);
   }
 

@@ -32,3 +32,11 @@ async function loadSelf(): Promise<void> {
   const api: unknown = await import(entry);
   (globalThis as Record<symbol, unknown>)[SELF] = api;
 }
+
+/**
+ * True in a worker process that runs a function importing Burst: an executor created there (a nested
+ * map) defaults to one localhost worker process, so N outer calls start at most N inner processes.
+ */
+export function insideWorker(): boolean {
+  return SELF in globalThis;
+}
