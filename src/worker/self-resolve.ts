@@ -9,6 +9,7 @@
  * import, so the worker's static import graph stays free of client-side code.
  */
 import { readFile } from 'node:fs/promises';
+import { PackagingError } from '../errors.js';
 
 /** The `Symbol.for` key under which a worker publishes its public API to function bundles. */
 export const SELF_MARKER = 'burst-compute.self';
@@ -29,7 +30,13 @@ async function loadSelf(): Promise<void> {
   // Not a literal: a bundler building a worker (the Lambda build) must not pull the whole client
   // API into it. tsx maps the path to index.ts in a source checkout.
   const entry = new URL('../index.js', import.meta.url).href;
-  const api: unknown = await import(entry);
+  let api: unknown;
+  try {
+    api = await import(entry);
+  } catch (err) {
+    providing = undefined;
+    throw new PackagingError(`the function imports burst-compute, but this worker has no copy of Burst's API to give it (${entry} did not load)`, { cause: err });
+  }
   (globalThis as Record<symbol, unknown>)[SELF] = api;
 }
 

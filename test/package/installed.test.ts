@@ -54,7 +54,7 @@ describe('the README quick start, as printed', () => {
   test('its CommonJS variant, with require()', async () => {
     const block = (await readmeBlocks('Quick start')).find((b) => b.lang === 'js' && b.name === 'main.cjs');
     assert.ok(block, 'the quick start shows main.cjs');
-    await cjs.write({ 'main.cjs': block.code, 'triple.cjs': 'exports.triple = (x) => x * 3;\n' });
+    await cjs.write({ 'main.cjs': block.code, 'triple.cjs': "const { isBurstError } = require('burst-compute');\nexports.triple = (x) => (typeof isBurstError === 'function' ? x * 3 : -1);\n" });
     const r = await cjs.node(['main.cjs']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '[ 3, 6, 9 ]\n');
