@@ -4,7 +4,7 @@
  * processes. Nothing here imports Burst's sources: the consumers see only the installed package.
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +42,28 @@ export async function runOk(file: string, args: readonly string[], options: Exec
   return r;
 }
 
-/** Packs the repository (npm runs the build through `prepare`) into `dir`; returns the tarball's path. */
+/**
+ * Packs the repository into `dir`; returns the tarball's path. The build runs first only when dist/
+ * is missing or older than a source file (in `npm test` it was just built): `npm pack` itself runs
+ * with --ignore-scripts, so its `prepare` never deletes dist/ under tests running beside this one.
+ */
 export async function pack(dir: string): Promise<string> {
-  const { stdout } = await runOk(npm, ['pack', '--json', '--pack-destination', dir], { cwd: repo, timeout: 600_000 });
+  if (!(await distIsFresh())) await runOk(npm, ['run', 'build'], { cwd: repo, timeout: 600_000 });
+  const { stdout } = await runOk(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repo, timeout: 600_000 });
   const info = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
   const name = info[0]?.filename;
   if (!name) throw new Error(`npm pack printed no file name:\n${stdout}`);
   return join(dir, name);
+}
+
+/** True when dist/ holds a complete build newer than every file it is built from. */
+async function distIsFresh(): Promise<boolean> {
+  const built = await stat(join(repo, 'dist', 'index.cjs')).then((s) => s.mtimeMs, () => 0); // written last
+  if (built === 0) return false;
+  const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json'), join(repo, 'scripts', 'build-cjs.mjs')];
+  for (const f of await readdir(join(repo, 'src'), { recursive: true })) if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
+  for (const f of sources) if ((await stat(f)).mtimeMs > built) return false;
+  return true;
 }
 
 /** A consumer project: its folder and a runner with a private storage root. */
