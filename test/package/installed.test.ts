@@ -209,18 +209,26 @@ describe('stack traces name files that exist', () => {
       'boom.ts': 'export function boom(x: number): number {\n  if (x > 1) throw new Error(`boom ${x}`);\n  return x;\n}\n',
       'boom-main.mts': `import { FunctionExecutor } from 'burst-compute';
 import { boom } from './boom.js';
+function local(x: number): number {
+  if (x > 1) throw new Error('local ' + x);
+  return x;
+}
 const fexec = new FunctionExecutor();
-try {
-  await fexec.getResult(await fexec.map(boom, [1, 2]));
-} catch (err) {
-  console.log((err as Error).stack);
+for (const fn of [boom, local]) {
+  try {
+    await fexec.getResult(await fexec.map(fn, [1, 2]));
+  } catch (err) {
+    console.log((err as Error).stack);
+  }
 }
 await fexec.close();
 `,
     });
     const r = await esm.npx(['tsx', 'boom-main.mts']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`at boom \\(${join(esm.dir, 'boom.ts').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:\\d+\\)`));
+    const at = (file: string, line: number): RegExp => new RegExp(`\\(${join(esm.dir, file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}:\\d+\\)`);
+    assert.match(r.stdout, at('boom.ts', 2), 'a function exported by a module');
+    assert.match(r.stdout, at('boom-main.mts', 4), "a function of the main script (tsx's one-line output, mapped back)");
     assert.doesNotMatch(r.stdout, /\.cache[\\/]burst/);
   });
 

@@ -77,3 +77,18 @@ describe('a function whose module imports burst-compute', () => {
     assert.deepEqual(result, { x: 7, branded: true, storage: 'function', same: true, url: pathToFileURL(join(project, 'uses-burst.mjs')).href });
   });
 });
+
+describe('virtual entries of one-line scripts (tsx output)', () => {
+  test('keep every kept declaration at its original column, so the chained source map covers it', async () => {
+    const { analyzeScript, findFunctionAt } = await import('../../src/packaging/analyze.js');
+    const { virtualEntry } = await import('../../src/packaging/entry.js');
+    const source = 'import{a,b}from"x";import{c}from"y";const k=1;function f(y){return a(y)+k}console.log(f(1));';
+    const analysis = analyzeScript(source, true, 'one-line.mjs');
+    const node = findFunctionAt(analysis, source.indexOf('function f'));
+    assert.ok(node);
+    const line = virtualEntry(analysis, node, 'f').split('\n')[0] as string;
+    assert.equal(line.indexOf('function f'), source.indexOf('function f'));
+    assert.equal(line.indexOf('const k=1;'), source.indexOf('const k=1;'));
+    assert.match(line, /^import\{a\}from"x";/);
+  });
+});
