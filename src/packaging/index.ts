@@ -16,7 +16,8 @@
  *    them (`capturedVariables`), before anything runs.
  * 4. **Bundle.** esbuild bundles the entry with its imports, npm packages included. Node built-ins,
  *    packages in `options.external` and native-addon packages (detected automatically) stay external
- *    and load from the runtime's own `node_modules` (see `load.ts`).
+ *    and load from the runtime's own `node_modules` (see `load.ts`). Burst itself is never bundled:
+ *    the worker hands the function its own copy (`worker/self-resolve.ts`).
  * 5. **Name.** The bundle is named by the sha256 of its code. Results are cached per function object
  *    and per definition site, so packaging the same function again costs a map lookup.
  *
