@@ -26,6 +26,7 @@ const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('burst')
     .description('Run a function over many inputs in parallel, on this machine or a cluster.')
+    .version((await import('../version.js')).VERSION, '-V, --version', 'print the version of burst-compute')
     .showHelpAfterError()
     .exitOverride();
   const name = argv[2];

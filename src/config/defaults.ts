@@ -3,6 +3,7 @@
  * is checked at construction with a message that names it and what it got.
  */
 import { availableParallelism } from 'node:os';
+import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -26,7 +27,7 @@ export interface ExecutorOptions {
   bucket?: string;
   /**
    * Worker processes of the localhost backend.
-   * @default os.availableParallelism()
+   * @default os.availableParallelism(); 1 for an executor created inside a task (a nested map)
    */
   workers?: number;
   /**
@@ -115,7 +116,7 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (typeof storage !== 'string' && !isObject(storage)) throw invalid('storage', 'a storage driver name or a driver instance', storage);
   const bucket = o.bucket ?? defaults.bucket;
   if (typeof bucket !== 'string' || bucket.length === 0) throw invalid('bucket', 'a non-empty string', bucket);
-  const workers = o.workers ?? availableParallelism();
+  const workers = o.workers ?? (insideWorker() ? 1 : availableParallelism());
   if (!Number.isInteger(workers) || (workers as number) < 1) throw invalid('workers', 'a positive integer', workers);
   const timeout = o.timeout ?? defaults.timeout;
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw invalid('timeout', 'a positive number of seconds', timeout);

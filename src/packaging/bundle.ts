@@ -11,12 +11,18 @@
  *   works on the same host. On another host such paths do not exist: ship such data another way.
  * - An external CommonJS package imported with `import` is loaded through `require` (a one-line shim
  *   module), because Node cannot see the named exports of a native addon's CommonJS module.
+ * - Burst itself (`burst-compute`, imported, dynamically imported or required) is never bundled: it
+ *   becomes a read of the API the worker publishes (see `worker/self-resolve.ts`), so a task uses the
+ *   worker's own copy wherever the bundle file sits.
+ * - The path rewrites work on the syntax tree (esbuild's `define`, per file), never inside strings,
+ *   comments or template text, and leave local bindings named `__dirname` alone.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Loader, Message, Plugin, PluginBuild } from 'esbuild';
 import { PackagingError } from '../errors.js';
+import { SELF_MARKER } from '../worker/self-resolve.js';
 import { findPackageDir, isCommonJsPackage, isNativePackage, packageNameOf, packageOfFile, rootOfPackageDir } from './native.js';
 
 /** What to bundle. */
@@ -33,6 +39,8 @@ export interface BundleRequest {
   sourceMap: boolean;
   /** What is being bundled, for error messages. */
   description: string;
+  /** The file whose location `import.meta.url`/`__dirname`... of the entry itself stand for, if any. */
+  pinPathsOf?: string;
 }
 
 /** A bundle and what it left out. */
@@ -46,6 +54,13 @@ export interface BundleOutput {
 
 const BANNER = 'import { createRequire as __burstCreateRequire } from "node:module";\nconst require = __burstCreateRequire(import.meta.url);';
 const SHIM_NAMESPACE = 'burst-external';
+const SELF_NAMESPACE = 'burst-self';
+/** This package's own name: shipped code gets the worker's copy instead of a bundled one. */
+export const SELF_PACKAGE = 'burst-compute';
+const SELF_MODULE =
+  `var api = globalThis[Symbol.for(${JSON.stringify(SELF_MARKER)})];\n` +
+  `if (api === undefined) throw new Error(${JSON.stringify(`this function imports "${SELF_PACKAGE}", but the process running it is not a Burst worker`)});\n` +
+  'module.exports = api;\n';
 const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const MAX_NATIVE_RETRIES = 3;
 
@@ -70,6 +85,10 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
         legalComments: 'inline',
         sourcemap: request.sourceMap ? 'inline' : false,
         sourcesContent: false,
+        // Source paths in the map are relative to resolveDir: anchor them there, so that remote stack
+        // frames name the user's files instead of the bundle's cache folder.
+        sourceRoot: `${pathToFileURL(request.resolveDir).href}/`,
+        define: request.pinPathsOf === undefined ? {} : pathDefines(request.pinPathsOf),
         banner: { js: BANNER },
         logLevel: 'silent',
         plugins: [externalsPlugin(request.external, discoveredNative, externals), pinnedPathsPlugin()],
@@ -97,6 +116,7 @@ function externalsPlugin(listed: readonly string[], discoveredNative: Set<string
         if (args.namespace === SHIM_NAMESPACE) return { path: args.path, external: true };
         const name = packageNameOf(args.path);
         if (name === undefined) return undefined;
+        if (name === SELF_PACKAGE) return args.path === SELF_PACKAGE ? { path: SELF_PACKAGE, namespace: SELF_NAMESPACE } : { path: args.path, external: true };
         const dir = args.resolveDir ? findPackageDir(name, args.resolveDir) : undefined;
         if (!isListed(name) && !(dir && isNativePackage(dir))) return undefined;
         externals.set(name, externals.get(name) ?? (dir ? rootOfPackageDir(dir, name) : undefined));
@@ -105,6 +125,7 @@ function externalsPlugin(listed: readonly string[], discoveredNative: Set<string
         }
         return { path: args.path, external: true };
       });
+      build.onLoad({ filter: /.*/, namespace: SELF_NAMESPACE }, () => ({ contents: SELF_MODULE, loader: 'js' }));
       build.onLoad({ filter: /.*/, namespace: SHIM_NAMESPACE }, (args) => ({
         contents: `module.exports = require(${JSON.stringify(args.path)});\n`,
         loader: 'js',
@@ -130,32 +151,47 @@ function pinnedPathsPlugin(): Plugin {
     setup(build: PluginBuild) {
       build.onLoad({ filter: SOURCE_FILE, namespace: 'file' }, async (args) => {
         const code = await readFile(args.path, 'utf8');
-        const pinned = pinModulePaths(code, args.path);
-        return pinned === code ? undefined : { contents: pinned, loader: loaderOf(args.path), resolveDir: dirname(args.path) };
+        const pinned = await pinModulePaths(code, args.path);
+        return pinned === code ? undefined : { contents: pinned, loader: 'js', resolveDir: dirname(args.path) };
       });
     },
   };
 }
 
-const IMPORT_META = /\bimport\.meta\.(url|filename|dirname)\b/g;
-const NODE_PATH_GLOBALS = /\b__(?:dirname|filename)\b/;
-const DECLARES_PATH_GLOBALS = /\b(?:var|let|const|function|class)\s+__(?:dirname|filename)\b|[{,]\s*__(?:dirname|filename)\s*[,}=]/;
-/** Hashbang, comments and directives ("use strict") that must stay first. */
-const PROLOGUE = /^(?:#![^\n]*\n)?(?:\s+|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/|(['"])use strict\1;?)*/;
+const MENTIONS_PATHS = /\bimport\.meta\b|\b__(?:dirname|filename)\b/;
 
-/** Replaces `import.meta` path properties and defines `__dirname`/`__filename` with `file`'s location. */
-export function pinModulePaths(code: string, file: string): string {
-  let out = code;
-  if (out.includes('import.meta')) {
-    const url = pathToFileURL(file).href;
-    out = out.replace(IMPORT_META, (_m, prop: string) => JSON.stringify(prop === 'url' ? url : prop === 'filename' ? file : dirname(file)));
+/** esbuild `define` entries that give the module at `file` its own location. */
+function pathDefines(file: string): Record<string, string> {
+  const dir = JSON.stringify(dirname(file));
+  const name = JSON.stringify(file);
+  return { 'import.meta.url': JSON.stringify(pathToFileURL(file).href), 'import.meta.filename': name, 'import.meta.dirname': dir, __dirname: dir, __filename: name };
+}
+
+/**
+ * Replaces `import.meta.url`/`filename`/`dirname` and the free identifiers `__dirname`/`__filename`
+ * of the module at `file` (TypeScript, JSX or JavaScript, by its extension) with `file`'s location.
+ * Returns `code` unchanged when it mentions none of them; otherwise JavaScript with an inline source
+ * map back to `file`. The rewrite is done by esbuild's parser: text in strings, comments and template
+ * literals is left alone.
+ */
+export async function pinModulePaths(code: string, file: string): Promise<string> {
+  if (!MENTIONS_PATHS.test(code)) return code;
+  const esbuild = await import('esbuild');
+  try {
+    const out = await esbuild.transform(code, {
+      loader: loaderOf(file),
+      define: pathDefines(file),
+      sourcefile: file,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      target: 'esnext',
+      logLevel: 'silent',
+    });
+    return out.code;
+  } catch {
+    // A syntax error: let the bundler report it with its usual message.
+    return code;
   }
-  if (NODE_PATH_GLOBALS.test(out) && !DECLARES_PATH_GLOBALS.test(out)) {
-    const prologue = PROLOGUE.exec(out)?.[0] ?? '';
-    const defs = `var __dirname = ${JSON.stringify(dirname(file))}, __filename = ${JSON.stringify(file)};`;
-    out = prologue + defs + out.slice(prologue.length);
-  }
-  return out;
 }
 
 function loaderOf(path: string): Loader {

@@ -254,9 +254,11 @@ function statementText(analysis: ScriptAnalysis, statement: SourceNode, kept: Se
     if (used.length === 0) return undefined;
     const parts = used.filter((s) => s.type !== 'ImportSpecifier').map(text);
     const named = used.filter((s) => s.type === 'ImportSpecifier').map(text);
-    if (named.length > 0) parts.push(`{ ${named.join(', ')} }`);
+    // Compact, so that the trimmed import is no longer than the original and what follows keeps its place.
+    if (named.length > 0) parts.push(`{${named.join(',')}}`);
     const from = source.slice((statement.source as SourceNode).start, statement.end).replace(/;\s*$/, '');
-    return `import ${parts.join(', ')} from ${from};`;
+    const list = parts.join(',');
+    return `import${list.startsWith('{') ? '' : ' '}${list}${list.endsWith('}') ? '' : ' '}from${from};`;
   }
   const declaration = declarationOf(statement);
   if (!declaration) return undefined;
@@ -294,7 +296,9 @@ class PositionedWriter {
     if (lo > this.line) {
       this.append('\n'.repeat(lo - this.line) + ' '.repeat(column));
     } else {
-      this.append(this.column < column ? ' '.repeat(column - this.column) : this.text === '' ? '' : '\n');
+      // Statements that were adjacent stay adjacent (tsx prints a module on one line): each kept one
+      // then keeps its column, so the source map chained from tsx still covers it.
+      this.append(this.column <= column ? ' '.repeat(column - this.column) : '\n');
     }
     this.append(chunk);
   }

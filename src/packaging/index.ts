@@ -16,7 +16,8 @@
  *    them (`capturedVariables`), before anything runs.
  * 4. **Bundle.** esbuild bundles the entry with its imports, npm packages included. Node built-ins,
  *    packages in `options.external` and native-addon packages (detected automatically) stay external
- *    and load from the runtime's own `node_modules` (see `load.ts`).
+ *    and load from the runtime's own `node_modules` (see `load.ts`). Burst itself is never bundled:
+ *    the worker hands the function its own copy (`worker/self-resolve.ts`).
  * 5. **Name.** The bundle is named by the sha256 of its code. Results are cached per function object
  *    and per definition site, so packaging the same function again costs a map lookup.
  *
@@ -36,7 +37,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { PackagingError } from '../errors.js';
 import { accessPath, analyzeScript, findFunctionAt, type FunctionNode, type ScriptAnalysis } from './analyze.js';
-import { bundle, pinModulePaths } from './bundle.js';
+import { bundle } from './bundle.js';
 import { exportedName, reexportEntry, virtualEntry } from './entry.js';
 import { sha256Hex } from './hash.js';
 import { locateFunction, type FunctionLocation } from './locate.js';
@@ -119,7 +120,8 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
   const reexport = file === undefined || isMainScript(file) ? undefined : reexportOf(fn, analysis, node, file);
   const entry = reexport ?? virtualEntry(analysis, node, description);
   const output = await bundle({
-    entry: reexport || file === undefined ? entry : pinModulePaths(entry, file),
+    entry,
+    ...(reexport || file === undefined ? {} : { pinPathsOf: file }),
     resolveDir: file ? dirname(file) : process.cwd(),
     sourcefile: reexport || file === undefined ? '<burst entry>' : file,
     external: options.external ?? [],

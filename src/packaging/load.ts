@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError, PackagingError } from '../errors.js';
 import { BUNDLE_HASH_PATTERN, sha256Hex } from './hash.js';
+import { provideSelf } from '../worker/self-resolve.js';
 
 /** A shipped user function, as loaded by a worker. */
 export type LoadedFunction = (...args: unknown[]) => unknown;
@@ -223,6 +224,7 @@ async function isIntact(file: string, hash: string): Promise<boolean> {
 }
 
 async function importDefaultFunction(file: string, what: string): Promise<LoadedFunction> {
+  await provideSelf(file);
   const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   const value = module.default;
   if (typeof value !== 'function') {

@@ -73,7 +73,7 @@ RUN cd /opt/burst && npm init -y >/dev/null && npm install --omit=dev ./${o.tarb
 USER node
 EXPOSE 8080
 # Runs the calls each POST /invoke names, in /app (the runtime folder of bundles).
-CMD ["node", "/opt/burst/node_modules/burst/dist/cli/main.js", "worker", "serve"]
+CMD ["node", "/opt/burst/node_modules/burst-compute/dist/cli/main.js", "worker", "serve"]
 `;
 }
 

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import { Tail } from './tail.js';
+import { holdChild } from './hold.js';
 
 /** Options of {@link ProcessPool}. */
 export interface PoolOptions {
@@ -104,6 +105,7 @@ export class ProcessPool {
     this.queue.push(q);
     this.ensureWorkers();
     this.pump();
+    this.holdWhileBusy();
     return () => {
       q.cancelled = true;
       q.pending = [];
@@ -117,6 +119,7 @@ export class ProcessPool {
   /** Kills every worker process and waits for them to exit. */
   async close(): Promise<void> {
     this.closed = true;
+    this.holdWhileBusy();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.queue.length = 0;
@@ -136,6 +139,7 @@ export class ProcessPool {
    */
   async abort(reason: string, graceMs: number): Promise<void> {
     this.closed = true;
+    this.holdWhileBusy();
     this.aborting = true;
     this.queue.length = 0;
     const exits = [...this.slots].map((slot) => this.exited(slot));
@@ -204,6 +208,7 @@ export class ProcessPool {
       setTimeout(handle, 500).unref();
     });
     this.sendTo(slot, { t: 'init', ...(this.options.storage ? { storage: this.options.storage } : {}), ...(this.options.bucket ? { bucket: this.options.bucket } : {}) });
+    this.holdWhileBusy(); // a replacement for a crashed process may start while the pool is idle
   }
 
   private sendTo(slot: Slot, msg: ToChild): void {
@@ -276,7 +281,14 @@ export class ProcessPool {
       slot.inflight.splice(slot.inflight.indexOf(batch), 1);
       if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
       this.pump();
+      this.holdWhileBusy();
     }
+  }
+
+  /** Idle worker processes do not keep this process alive (see hold.ts); busy or closing ones do. */
+  private holdWhileBusy(): void {
+    const busy = this.closed || this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0);
+    for (const slot of this.slots) holdChild(slot.child, busy);
   }
 
   private checkTimeouts(): void {

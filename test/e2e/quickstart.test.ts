@@ -24,7 +24,7 @@ async function withRoot<T>(fn: (root: string) => Promise<T>): Promise<T> {
 
 test('the README quick start prints [ 8, 9, 10, 11 ] and exits by itself', async () => {
   await withRoot(async (root) => {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart/main.ts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart/main.mts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, timeout: 60_000 });
     assert.equal(stdout, '[ 8, 9, 10, 11 ]\n');
     assert.equal(stderr, '');
   });

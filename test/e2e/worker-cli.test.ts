@@ -86,10 +86,12 @@ test('a bundle altered in storage is refused with an IntegrityError', async () =
   const backend = new ManualBackend();
   const fexec = new FunctionExecutor({ backend, fs: { root }, progress: false });
   try {
+    const before = new Set(await readdir(root, { recursive: true }));
     const futures = await fexec.map((x: number) => x - 1, [1]);
     const { job } = backend.invocations[0]!;
     const dir = join(root, job.bucket, 'burst', 'functions');
-    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.mjs'));
+    // This job's bundle: the one the map uploaded (earlier tests left theirs in the same store).
+    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.mjs') && !before.has(join(job.bucket, 'burst', 'functions', f)));
     await writeFile(join(dir, file!), 'export default () => "tampered";');
     await startWorker(job, '0');
     const [result] = await fexec.getResult(futures, { throwOnError: false, timeout: 30 });

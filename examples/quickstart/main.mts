@@ -1,4 +1,4 @@
-// main.ts
+// main.mts
 import { FunctionExecutor } from 'burst-compute';
 import { addSeven } from './tasks.js';
 

@@ -1,0 +1,49 @@
+/**
+ * Gives shipped functions the worker's own copy of Burst. A function bundle never contains Burst
+ * itself: the packager turns every `import … from 'burst-compute'` (static, dynamic or `require`) into
+ * a read of `globalThis[Symbol.for(SELF_MARKER)]`, so a bundle works wherever its file sits (a project
+ * cache, `$TMPDIR`, a Slurm node, a container image, a Lambda bundle), and error classes, `Storage`
+ * and nested executors are the very ones the worker runs with.
+ *
+ * The public API is loaded only for bundles that use it (importing it costs ~100 ms), by a dynamic
+ * import, so the worker's static import graph stays free of client-side code.
+ */
+import { readFile } from 'node:fs/promises';
+import { PackagingError } from '../errors.js';
+
+/** The `Symbol.for` key under which a worker publishes its public API to function bundles. */
+export const SELF_MARKER = 'burst-compute.self';
+
+const SELF = Symbol.for(SELF_MARKER);
+let providing: Promise<void> | undefined;
+
+/** Publishes this copy of Burst's public API for the bundle at `file` when the bundle reads it. */
+export async function provideSelf(file: string): Promise<void> {
+  if (providing !== undefined || SELF in globalThis) return providing;
+  const code = await readFile(file, 'utf8').catch(() => '');
+  if (!code.includes(SELF_MARKER)) return;
+  providing ??= loadSelf();
+  return providing;
+}
+
+async function loadSelf(): Promise<void> {
+  // Not a literal: a bundler building a worker (the Lambda build) must not pull the whole client
+  // API into it. tsx maps the path to index.ts in a source checkout.
+  const entry = new URL('../index.js', import.meta.url).href;
+  let api: unknown;
+  try {
+    api = await import(entry);
+  } catch (err) {
+    providing = undefined;
+    throw new PackagingError(`the function imports burst-compute, but this worker has no copy of Burst's API to give it (${entry} did not load)`, { cause: err });
+  }
+  (globalThis as Record<symbol, unknown>)[SELF] = api;
+}
+
+/**
+ * True in a worker process that runs a function importing Burst: an executor created there (a nested
+ * map) defaults to one localhost worker process, so N outer calls start at most N inner processes.
+ */
+export function insideWorker(): boolean {
+  return SELF in globalThis;
+}
