@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { configFilePath, configSearchPath, redactConfig, userConfigPath } from '../config/load.js';
 import { defaults } from '../config/defaults.js';
 import { isSecretKey } from '../config/schema.js';
+import { backendNames } from '../backends/index.js';
+import { configStorages } from './config-init.js';
 import { columns, loadCliConfig, out, printJson, withConfigOption } from './client-config.js';
 
 /** Adds `burst config` to the program. */
@@ -30,8 +32,8 @@ export function register(program: Command): void {
   config
     .command('init')
     .description('Write a commented starter config file, asking for the backend and storage when run in a terminal')
-    .option('--backend <name>', 'where calls run: localhost or slurm (default: ask, or localhost)')
-    .option('--storage <name>', 'where data lives: fs or s3 (default: ask, or fs)')
+    .option('--backend <name>', `where calls run: ${backendNames().join(', ')} (default: ask, or localhost)`)
+    .option('--storage <name>', `where data lives: ${configStorages().join(', ')} (default: ask, or fs)`)
     .option('--endpoint <url>', 'S3 endpoint URL, with --storage s3 (default: ask, or AWS)')
     .option('--format <format>', 'json (JSON with comments) or ts', 'json')
     .option('--global', `write ${userConfigPath()} instead of ./burst.config.<format>`)

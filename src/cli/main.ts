@@ -23,7 +23,20 @@ const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
   runtime: () => import('./runtime.js'),
 };
 
+/**
+ * A reader that closes the pipe early (`burst storage ls | head`) ends the command quietly with exit
+ * code 0, as Unix tools do, instead of an EPIPE stack trace.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`burst: cannot write to standard output: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  quietOnClosedStdout();
   const program = new Command('burst')
     .description('Run a function over many inputs in parallel, on this machine or a cluster.')
     .showHelpAfterError()

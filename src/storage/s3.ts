@@ -249,6 +249,16 @@ class S3Driver implements StorageDriver {
     }
   }
 
+  async listBuckets(): Promise<string[]> {
+    const h = await this.handle();
+    try {
+      const out = await h.client.send(new h.sdk.ListBucketsCommand({}));
+      return (out.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n !== '').sort();
+    } catch (err) {
+      throw this.fail(err, 'listBuckets');
+    }
+  }
+
   async presign(bucket: string, key: string, options: { method: 'GET' | 'PUT'; expiresSeconds: number }): Promise<string> {
     this.validate(bucket, key);
     if (!Number.isSafeInteger(options.expiresSeconds) || options.expiresSeconds <= 0 || options.expiresSeconds > 604800) {
