@@ -4,6 +4,8 @@
  * copies (two installs of burst in one process) because each class checks a `Symbol.for` brand.
  */
 
+import { redactText } from './redact.js';
+
 const BRAND = Symbol.for('burst.error');
 const KIND = Symbol.for('burst.error.kind');
 
@@ -44,7 +46,8 @@ export class BurstError extends Error {
 
   constructor(code: string, message: string, options: BurstErrorOptions = {}) {
     const { cause, ...context } = options;
-    super(message, cause === undefined ? undefined : { cause });
+    // Messages name endpoints and URLs: never with their passwords, tokens or signatures.
+    super(redactText(message), cause === undefined ? undefined : { cause });
     this.code = code;
     for (const [k, v] of Object.entries(context)) {
       if (v !== undefined) (this as Record<string, unknown>)[k] = v;

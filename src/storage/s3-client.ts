@@ -2,6 +2,7 @@
  * Settings of the s3 driver (options over environment over defaults) and the lazily created SDK client.
  * The AWS SDK is imported here with dynamic `import()` only, on the first request.
  */
+import { redactUrl } from '../redact.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -185,7 +186,7 @@ export function resolveS3Settings(options: S3Options): S3Settings {
 
 /** The endpoint as shown in messages. */
 export function endpointLabel(s: S3Settings): string {
-  return s.endpoint ?? `AWS S3 (${s.region})`;
+  return s.endpoint !== undefined ? redactUrl(s.endpoint) : `AWS S3 (${s.region})`;
 }
 
 /** Commands whose bodies are object data. */

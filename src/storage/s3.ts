@@ -28,6 +28,7 @@ import type {
   StorageDriver,
 } from './types.js';
 import { existsByHead } from './exists.js';
+import { warnPlainHttpCredentials } from '../plain-http-warning.js';
 
 export type { S3Options } from './s3-client.js';
 
@@ -48,6 +49,7 @@ class S3Driver implements StorageDriver {
     const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
     for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile })) if (v !== undefined) opts[k] = v;
     this.config = { driver: 's3', options: opts };
+    if (endpoint !== undefined) warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
   }
 
   private handle(): Promise<S3Handle> {

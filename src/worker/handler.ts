@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { BurstError } from '../errors.js';
+import { redactRecord } from '../redact.js';
 import { decode, encode } from '../serialize/index.js';
 import { serializeThrown } from '../serialize/errors.js';
 import type { StorageDriver } from '../storage/types.js';
@@ -245,7 +246,7 @@ async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void
   if (o.location) record.stats.location = o.location;
   const { output, value: _value, ...rest } = record;
   const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
-  const body = JSON.stringify(stored);
+  const body = JSON.stringify(redactRecord(stored));
   await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), body));
 }
 
