@@ -201,6 +201,16 @@ export class NoSuchKeyError extends StorageError {
   }
 }
 
+/**
+ * A call's job is gone from storage (its manifest or data was deleted, e.g. by `burst clean --force`
+ * while it ran), so the call could not run. Code `JOB_DELETED`; `jobId` and `executorId` name the job.
+ */
+export class JobNotFoundError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('JOB_DELETED', message, options);
+  }
+}
+
 /** Credentials were missing or rejected. The message never contains a secret. */
 export class StorageAuthError extends StorageError {
   constructor(message: string, options: BurstErrorOptions = {}) {

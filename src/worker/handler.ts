@@ -4,13 +4,14 @@
  * back. `burst worker run` calls this; cluster and serverless backends launch that command.
  */
 import { availableParallelism } from 'node:os';
-import { BurstError } from '../errors.js';
+import { BurstError, JobNotFoundError, NoSuchBucketError, NoSuchKeyError } from '../errors.js';
 import { redactRecord } from '../redact.js';
 import { decode, encode } from '../serialize/index.js';
 import { serializeThrown } from '../serialize/errors.js';
 import type { StorageDriver } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
+import { formatCallSpec } from './call-spec.js';
 import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
@@ -74,8 +75,9 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
-    const error = serializeThrown(err);
+    const error = serializeThrown(jobDeleted(err, o));
     if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
+    if (error.properties?.code === 'JOB_DELETED') error.kind = 'storage';
     await Promise.all(o.callIds.map((callId) => writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) })));
     return { succeeded: 0, failed: o.callIds.length };
   }
@@ -185,6 +187,13 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
     }
   }
   return manifest;
+}
+
+/** A missing manifest or data object of the job: the job was deleted (not the user's function failing). */
+function jobDeleted(err: unknown, o: RunCallsOptions): unknown {
+  if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !err.key?.startsWith(`${o.jobKey}/`))) return err;
+  const [executorId, jobId] = o.jobKey.split('/').slice(-2) as [string, string];
+  return new JobNotFoundError(`job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`, { executorId, jobId, bucket: o.bucket, cause: err });
 }
 
 function sameMinor(a: string, b: string): boolean {
