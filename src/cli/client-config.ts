@@ -7,6 +7,8 @@ import { loadConfig, mergeConfig, reportConfigWarnings, type LoadedConfig } from
 import { defaults } from '../config/defaults.js';
 import type { BurstConfig } from '../config/schema.js';
 import type { StorageDriver } from '../storage/types.js';
+import { ConfigError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /** The configured storage, opened. */
 export interface OpenedStorage {
@@ -64,7 +66,7 @@ export async function openStorage(options: BurstConfig): Promise<OpenedStorage> 
 export function storageLabel(storage: StorageDriver): string {
   const o = storage.config.options;
   if (storage.name === 'fs') return `fs ${String(o.root)}`;
-  if (storage.name === 's3') return `s3 ${typeof o.endpoint === 'string' ? o.endpoint : `AWS (${String(o.region ?? 'us-east-1')})`}`;
+  if (storage.name === 's3') return `s3 ${typeof o.endpoint === 'string' ? redactUrl(o.endpoint) : `AWS (${String(o.region ?? 'us-east-1')})`}`;
   return storage.name;
 }
 
@@ -82,7 +84,7 @@ export function printJson(value: unknown): void {
 export function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: flag });
   return n;
 }
 

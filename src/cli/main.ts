@@ -4,6 +4,7 @@
  * subcommand modules are imported lazily so `burst worker run` does not load client-only code.
  */
 import { Command } from 'commander';
+import { redactText } from '../redact.js';
 
 type Registrar = (program: Command) => void;
 
@@ -61,7 +62,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv).catch((err: unknown) => {
   const e = err as { name?: string; code?: string; message?: string };
-  process.stderr.write(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`);
-  if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  // Burst's own errors are redacted when made; this also covers errors of libraries (SDKs, fetch).
+  process.stderr.write(redactText(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`));
+  if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(redactText(`${err.stack}\n`));
   process.exitCode = 1;
 });

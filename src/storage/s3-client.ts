@@ -116,6 +116,13 @@ export interface S3Options {
    * @default 1000
    */
   listPageSize?: number;
+  /**
+   * Warn once (`process.emitWarning`, code `BURST_PLAIN_HTTP_CREDENTIALS`) when `endpoint` is plain
+   * http:// to a host other than this machine: signed requests and data would travel unencrypted.
+   * The copies of the driver that workers re-create have it off (the client has warned).
+   * @default true
+   */
+  plainHttpWarning?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -142,6 +149,7 @@ const KINDS = {
   connectTimeoutMs: 'positive integer',
   requestTimeoutMs: 'positive integer',
   listPageSize: 'positive integer',
+  plainHttpWarning: 'boolean',
   signPayload: 'boolean',
   directReads: 'boolean',
 } as const;
@@ -181,6 +189,7 @@ export function resolveS3Settings(options: S3Options): S3Settings {
     listPageSize,
     signPayload: options.signPayload ?? endpoint?.startsWith('http://') ?? false,
     directReads: options.directReads ?? true,
+    plainHttpWarning: options.plainHttpWarning ?? true,
   };
 }
 

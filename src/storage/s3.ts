@@ -48,8 +48,9 @@ class S3Driver implements StorageDriver {
     const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } = this.settings;
     const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
     for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile })) if (v !== undefined) opts[k] = v;
+    if (endpoint !== undefined && this.settings.plainHttpWarning) warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
+    opts.plainHttpWarning = false; // workers re-create the driver from this config: the client has warned
     this.config = { driver: 's3', options: opts };
-    if (endpoint !== undefined) warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
   }
 
   private handle(): Promise<S3Handle> {

@@ -188,6 +188,12 @@ describe('credentials over plain http', () => {
     try {
       // Creating a driver sends nothing: no request leaves this machine.
       for (const endpoint of ['http://127.0.0.1:7480', 'http://localhost:7480', 'https://10.77.0.1:7480', 'http://10.77.0.1:7480', 'http://10.77.0.1:7480']) await s3({ endpoint }).close?.();
+      // The copy a worker re-creates from the driver's config stays quiet (the client has warned).
+      const client = s3({ endpoint: 'http://10.77.0.9:7480' });
+      assert.equal(client.config.options.plainHttpWarning, false);
+      // (another host, so the once-per-host rule cannot hide a warning the flag failed to stop)
+      await s3({ ...client.config.options, endpoint: 'http://10.77.0.10:7480' }).close?.();
+      await client.close?.();
       assert.equal(warnPlainHttpCredentials('http://10.77.0.2:8080', 'knative requests (bearer token, storage credentials)'), true);
       assert.equal(warnPlainHttpCredentials('http://10.77.0.2:8080', 'knative requests (bearer token, storage credentials)'), false, 'once');
       assert.equal(warnPlainHttpCredentials('http://10.77.0.3:8080', 'knative requests', false), false, 'nothing to protect');
@@ -195,8 +201,9 @@ describe('credentials over plain http', () => {
     } finally {
       process.off('warning', listen);
     }
-    assert.equal(seen.length, 2, seen.join('\n'));
+    assert.equal(seen.length, 3, seen.join('\n'));
     assert.match(seen[0] ?? '', /S3 requests signed with your access key .* http:\/\/10\.77\.0\.1:7480/);
-    assert.match(seen[1] ?? '', /knative requests .* http:\/\/10\.77\.0\.2:8080/);
+    assert.match(seen[1] ?? '', /S3 requests .* http:\/\/10\.77\.0\.9:7480/);
+    assert.match(seen[2] ?? '', /knative requests .* http:\/\/10\.77\.0\.2:8080/);
   });
 });
