@@ -189,9 +189,13 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   return manifest;
 }
 
-/** A missing manifest or data object of the job: the job was deleted (not the user's function failing). */
+/**
+ * A missing manifest, data object or function bundle of the job: the job was deleted (by `burst clean
+ * --force`), which is not the user's function failing.
+ */
 function jobDeleted(err: unknown, o: RunCallsOptions): unknown {
-  if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !err.key?.startsWith(`${o.jobKey}/`))) return err;
+  const ours = (key: string | undefined): boolean => key !== undefined && (key.startsWith(`${o.jobKey}/`) || key.startsWith(keys.bundle('').slice(0, -'.mjs'.length)));
+  if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !ours(err.key))) return err;
   const [executorId, jobId] = o.jobKey.split('/').slice(-2) as [string, string];
   return new JobNotFoundError(`job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`, { executorId, jobId, bucket: o.bucket, cause: err });
 }
