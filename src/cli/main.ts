@@ -37,7 +37,7 @@ function quietOnClosedStdout(): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  quietOnClosedStdout();
+  if (argv[2] !== 'worker') quietOnClosedStdout(); // a worker's exit code must say what happened
   const program = new Command('burst')
     .description('Run a function over many inputs in parallel, on this machine or a cluster.')
     .showHelpAfterError()

@@ -61,8 +61,15 @@ class Locations {
   private readonly drivers = new Map<string, Promise<StorageDriver>>();
   constructor(readonly settings: ReturnType<typeof storageSettings>) {}
 
-  /** A URI, a local path (as `map` takes it), or `bucket/key` on the configured storage. */
-  parse(arg: string): StorageLocation {
+  /**
+   * A URI, a local path (as `map` takes it), or `bucket/key` on the configured storage. Commands that
+   * write or delete (`put` destinations, `rm`, `mb`, `rb`) pass `writes` and refuse plain local paths:
+   * `rm -r /home/` must never mean the user's home folder by accident (a `file://` URL says it).
+   */
+  parse(arg: string, writes?: 'put' | 'rm' | 'mb' | 'rb'): StorageLocation {
+    if (writes && !isStorageUri(arg) && isLocalPath(arg)) {
+      throw new ConfigError(`${JSON.stringify(arg)} is a local path: burst storage ${writes} works on storage locations (s3://bucket/key, fs://bucket/key, bucket/key); write file://${arg.startsWith('/') ? arg : '/abs/path'} to mean local files`, { keyPath: 'location' });
+    }
     if (isStorageUri(arg) || isLocalPath(arg)) return parseStorageUri(arg);
     return parseStorageUri(`${this.settings.defaultScheme}://${arg}`);
   }
@@ -202,7 +209,7 @@ function positiveInt(value: unknown, name: string): number {
 
 async function put(loc: Locations, args: string[], flags: Record<string, unknown>): Promise<void> {
   positiveInt(flags.concurrency, '--concurrency');
-  const dest = loc.parse(args[args.length - 1] as string);
+  const dest = loc.parse(args[args.length - 1] as string, 'put');
   const items = await planUpload(args.slice(0, -1), dest.key);
   const driver = await loc.driver(dest.scheme);
   if (!(await driver.bucketExists(dest.bucket))) {
@@ -225,7 +232,7 @@ async function get(loc: Locations, source: string, destPath: string, flags: Reco
 
 async function rm(loc: Locations, args: string[], flags: Record<string, unknown>): Promise<void> {
   for (const arg of args) {
-    const where = loc.parse(arg);
+    const where = loc.parse(arg, 'rm');
     const driver = await loc.driver(where.scheme);
     if (!flags.recursive) {
       if (where.key === '' || where.key.endsWith('/')) throw new ConfigError(`${arg} names a bucket or folder: use --recursive to delete everything under it`);
@@ -325,7 +332,7 @@ export function register(program: Command): void {
     .argument('<location>', 'e.g. s3://bucket or fs://bucket')
     .action((location: string, _opts: unknown, cmd: Command) =>
       withLocations(cmd, async (loc) => {
-        const where = loc.parse(location);
+        const where = loc.parse(location, 'mb');
         await (await loc.driver(where.scheme)).createBucket(where.bucket);
         out(`make_bucket: ${formatStorageUri({ ...where, key: '' })}`);
       }),
@@ -338,7 +345,7 @@ export function register(program: Command): void {
     .option('--force', 'delete every object in the bucket first')
     .action((location: string, _opts: unknown, cmd: Command) =>
       withLocations(cmd, async (loc, flags) => {
-        const where = loc.parse(location);
+        const where = loc.parse(location, 'rb');
         if (flags.force) await rm(loc, [formatStorageUri({ ...where, key: '' })], { recursive: true, quiet: true });
         await (await loc.driver(where.scheme)).deleteBucket(where.bucket);
         out(`remove_bucket: ${formatStorageUri({ ...where, key: '' })}`);

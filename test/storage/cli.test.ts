@@ -158,6 +158,10 @@ describe('burst storage (fs store)', () => {
     const out = mkdtempSync(join(tmpdir(), 'burst-cli-local-'));
     ok(await burst(['get', './data/', join(out, 'copy'), '-q'], env, src));
     assert.equal(readFileSync(join(out, 'copy', 'deep', 'b.csv'), 'utf8'), 'b\n');
+    // Writing or deleting through a plain local path is refused (a file:// URL says it on purpose).
+    fails(await burst(['rm', '-r', './data/'], env, src), 'is a local path', 'burst storage rm');
+    fails(await burst(['put', join(src, 'data', 'a.csv'), `${src}/elsewhere/`], env), 'is a local path');
+    assert.equal(readFileSync(join(src, 'data', 'a.csv'), 'utf8'), 'a\n');
     // bucket/key still means the configured store.
     ok(await burst(['mb', 'fs://plain'], env));
     ok(await burst(['put', join(src, 'data', 'a.csv'), 'plain/a.csv'], env));
