@@ -4,6 +4,8 @@
  * copies (two installs of burst in one process) because each class checks a `Symbol.for` brand.
  */
 
+import { redactText } from './redact.js';
+
 const BRAND = Symbol.for('burst.error');
 const KIND = Symbol.for('burst.error.kind');
 
@@ -44,7 +46,8 @@ export class BurstError extends Error {
 
   constructor(code: string, message: string, options: BurstErrorOptions = {}) {
     const { cause, ...context } = options;
-    super(message, cause === undefined ? undefined : { cause });
+    // Messages name endpoints and URLs: never with their passwords, tokens or signatures.
+    super(redactText(message), cause === undefined ? undefined : { cause });
     this.code = code;
     for (const [k, v] of Object.entries(context)) {
       if (v !== undefined) (this as Record<string, unknown>)[k] = v;
@@ -195,6 +198,16 @@ export class NoSuchBucketError extends StorageError {
 export class NoSuchKeyError extends StorageError {
   constructor(bucket: string, key: string, options: BurstErrorOptions = {}) {
     super('NO_SUCH_KEY', `object "${key}" does not exist in bucket "${bucket}"`, { ...options, bucket, key });
+  }
+}
+
+/**
+ * A call's job is gone from storage (its manifest or data was deleted, e.g. by `burst clean --force`
+ * while it ran), so the call could not run. Code `JOB_DELETED`; `jobId` and `executorId` name the job.
+ */
+export class JobNotFoundError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('JOB_DELETED', message, options);
   }
 }
 

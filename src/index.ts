@@ -27,6 +27,7 @@ export {
   StorageError,
   NoSuchBucketError,
   NoSuchKeyError,
+  JobNotFoundError,
   StorageAuthError,
   InvalidKeyError,
   StorageUnavailableError,

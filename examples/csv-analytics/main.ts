@@ -7,18 +7,29 @@
 import { parseArgs } from 'node:util';
 import { FunctionExecutor, Storage } from 'burst-compute';
 import { aggregateChunk, mergeGroups, type Groups } from './aggregate.js';
+import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    input: { type: 'string' },
-    rows: { type: 'string', default: '1000000' },
-    chunks: { type: 'string', default: '16' },
-    small: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    backend: { type: 'string' },
-    config: { type: 'string' },
-  },
-});
+const HELP = `Usage: npm run example:csv-analytics -- [options]
+
+  --input URI      CSV object to analyse (default: a generated one in fs://burst-examples/csv-analytics/)
+  --rows N         rows of the generated CSV          (default 1000000)
+  --chunks N       chunks (calls) to split it into    (default 16)
+  --small          20,000 rows in 4 chunks (the test size)
+  --json           print the result as one JSON line
+${executorFlagsHelp}`;
+
+const flags = parseFlags(HELP, () =>
+  parseArgs({
+    options: {
+      input: { type: 'string' },
+      rows: { type: 'string', default: '1000000' },
+      chunks: { type: 'string', default: '16' },
+      small: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      ...executorFlags,
+    },
+  }),
+);
 
 const CARRIERS = ['AA', 'DL', 'UA', 'WN', 'B6', 'AS', 'NK', 'F9'];
 const AIRPORTS = ['ATL', 'LAX', 'ORD', 'DFW', 'DEN', 'JFK', 'SFO', 'SEA', 'LAS', 'MCO'];
@@ -49,7 +60,7 @@ async function generate(rows: number): Promise<{ uri: string; expected: Groups }
 
 const generated = flags.input ? undefined : await generate(flags.small ? 20_000 : Number(flags.rows));
 const uri = flags.input ?? (generated as { uri: string }).uri;
-const fexec = new FunctionExecutor({ ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.config ? { config: flags.config } : {}) });
+const fexec = new FunctionExecutor(executorOptions(flags));
 const t0 = Date.now();
 const [groups] = await fexec.getResult(await fexec.mapReduce(aggregateChunk, uri, mergeGroups, { objChunkNumber: flags.small ? 4 : Number(flags.chunks) }));
 const seconds = (Date.now() - t0) / 1000;

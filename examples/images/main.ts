@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { FunctionExecutor, Storage, parseStorageUri, type FutureList } from 'burst-compute';
 import { alignFaces, type AlignArgs, type AlignedFace, type ImageResult } from './align.js';
 import { seedImages } from './seed.js';
-import { executorFlags, executorOptions } from '../shared/executor-flags.js';
+import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/images/main.ts [options]
 
@@ -29,13 +29,9 @@ const HELP = `Usage: npx tsx examples/images/main.ts [options]
   --detector NAME      ssd (SSD MobileNet v1) or tiny       (default ssd)
   --min-confidence C   lowest detection score kept          (default 0.5)
   --sheet FILE         contact sheet of the aligned faces   (default out/faces.jpg beside this file)
-  --backend NAME       localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
-  --storage NAME       fs (default) or s3
-  --workers W          localhost worker processes           (default: one per core)
-  --config FILE        a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
-`;
+${executorFlagsHelp}`;
 
-const { values: flags } = parseArgs({
+const flags = parseFlags(HELP, () => parseArgs({
   options: {
     input: { type: 'string' },
     output: { type: 'string' },
@@ -47,7 +43,7 @@ const { values: flags } = parseArgs({
     sheet: { type: 'string' },
     ...executorFlags,
   },
-});
+}));
 
 function fail(message: string): never {
   console.error(message);
@@ -129,7 +125,6 @@ function report(results: ReadonlyArray<ImageResult | Error>, futures: FutureList
 }
 
 async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
   const count = num('images', flags.images ?? (flags.small ? '8' : '24'));
   const detector = flags.detector;
   if (detector !== 'ssd' && detector !== 'tiny') fail(`--detector must be ssd or tiny, got ${detector}`);

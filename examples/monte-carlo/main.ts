@@ -16,7 +16,7 @@ import { FunctionExecutor, type FutureList } from 'burst-compute';
 import { forecast, type ForecastResult, type ForecastTask } from './forecast.js';
 import { asciiHistogram, histogram, percentileTable, summarize } from './stats.js';
 import { histogramSvg } from './svg.js';
-import { executorFlags, executorOptions } from '../shared/executor-flags.js';
+import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/monte-carlo/main.ts [options]
 
@@ -30,13 +30,9 @@ const HELP = `Usage: npx tsx examples/monte-carlo/main.ts [options]
   --bins B        histogram bins                           (default 24)
   --svg FILE      where to write the SVG histogram         (default out/histogram.svg beside this file)
   --small         2,000 forecasts on 20 calls (the test size)
-  --backend NAME  localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
-  --storage NAME  fs (default) or s3
-  --workers W     localhost worker processes              (default: one per core)
-  --config FILE   a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
-`;
+${executorFlagsHelp}`;
 
-const { values: flags } = parseArgs({
+const flags = parseFlags(HELP, () => parseArgs({
   options: {
     forecasts: { type: 'string' },
     calls: { type: 'string' },
@@ -50,7 +46,7 @@ const { values: flags } = parseArgs({
     small: { type: 'boolean', default: false },
     ...executorFlags,
   },
-});
+}));
 
 /** A flag as a number, or exit with a message naming it. */
 function num(name: string, value: string | undefined, integer = true): number {
@@ -98,7 +94,6 @@ function computeStats(futures: FutureList<ForecastResult>): { seconds: number; p
 }
 
 async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
   const forecasts = num('forecasts', flags.forecasts ?? (flags.small ? '2000' : '20000'));
   const calls = num('calls', flags.calls ?? (flags.small ? '20' : '200'));
   const days = num('days', flags.days);

@@ -16,7 +16,7 @@ import { simulate, rng, straightChain, type ReplicaResult, type ReplicaTask } fr
 import { exchange, ladder, type Slot, type SwapCounts } from './exchange.js';
 import { drawFold } from './render.js';
 import { BENCHMARKS } from './sequences.js';
-import { executorFlags, executorOptions } from '../shared/executor-flags.js';
+import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
 
 const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
 
@@ -29,13 +29,9 @@ const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
   --tmax T         hottest temperature                (default 0.6)
   --seed S         seed of the whole run              (default 1)
   --small          hp36, 4 replicas, 10 rounds of 100 sweeps (the test size)
-  --backend NAME   localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
-  --storage NAME   fs (default) or s3
-  --workers W      localhost worker processes        (default: one per core)
-  --config FILE    a Burst config file (S3 endpoint, Slurm partition, service URL, ...)
-`;
+${executorFlagsHelp}`;
 
-const { values: flags } = parseArgs({
+const flags = parseFlags(HELP, () => parseArgs({
   options: {
     protein: { type: 'string' },
     sequence: { type: 'string' },
@@ -48,7 +44,7 @@ const { values: flags } = parseArgs({
     small: { type: 'boolean', default: false },
     ...executorFlags,
   },
-});
+}));
 
 /** A flag as a positive number (an integer unless `integer` is false), or exit naming it. */
 function num(name: string, value: string | undefined, integer = true): number {
@@ -196,7 +192,6 @@ function report(s: Settings, t: Tally, seconds: number): void {
 }
 
 async function main(): Promise<void> {
-  if (flags.help) return void process.stdout.write(HELP);
   const s = settings();
   const known = s.bestKnown !== undefined ? `, lowest energy known ${s.bestKnown}` : '';
   console.log(`Replica-exchange Monte Carlo of the HP protein ${s.name} (${s.sequence.length} residues${known})`);

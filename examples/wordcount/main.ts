@@ -7,18 +7,29 @@
 import { parseArgs } from 'node:util';
 import { FunctionExecutor, Storage } from 'burst-compute';
 import { countWords, mergeCounts } from './count.js';
+import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    input: { type: 'string' },
-    mib: { type: 'string', default: '64' },
-    'chunk-mib': { type: 'string', default: '8' },
-    small: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    backend: { type: 'string' },
-    config: { type: 'string' },
-  },
-});
+const HELP = `Usage: npm run example:wordcount -- [options]
+
+  --input URI      text object to count (default: a generated one in fs://burst-examples/wordcount/)
+  --mib N          size of the generated text in MiB  (default 64)
+  --chunk-mib N    chunk size in MiB                  (default 8)
+  --small          2 MiB in 0.25 MiB chunks (the test size)
+  --json           print the result as one JSON line
+${executorFlagsHelp}`;
+
+const flags = parseFlags(HELP, () =>
+  parseArgs({
+    options: {
+      input: { type: 'string' },
+      mib: { type: 'string', default: '64' },
+      'chunk-mib': { type: 'string', default: '8' },
+      small: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      ...executorFlags,
+    },
+  }),
+);
 
 const VOCABULARY = 'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no will more can about said what out up'.split(' ');
 
@@ -49,7 +60,7 @@ const chunk = (flags.small ? 0.25 : Number(flags['chunk-mib'])) * 2 ** 20;
 const generated = flags.input ? undefined : await generate(mib * 2 ** 20);
 const uri = flags.input ?? (generated as { uri: string }).uri;
 
-const fexec = new FunctionExecutor({ ...(flags.backend ? { backend: flags.backend } : {}), ...(flags.config ? { config: flags.config } : {}) });
+const fexec = new FunctionExecutor(executorOptions(flags));
 const t0 = Date.now();
 const [counts] = await fexec.getResult(await fexec.mapReduce(countWords, uri, mergeCounts, { objChunkSize: Math.round(chunk) }));
 const seconds = (Date.now() - t0) / 1000;

@@ -12,6 +12,7 @@
  * nothing keeps running (and billing) for a client that gave up. What it leaves out: discovering
  * instances (give the service URL).
  */
+import { warnPlainHttpCredentials } from '../plain-http-warning.js';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CancelledError, ConfigError } from '../errors.js';
@@ -102,6 +103,7 @@ class HttpBackend implements ComputeBackend {
     this.name = s.name;
     const o = s.options;
     this.urls = validate(s.name, o);
+    warnPlainHttpCredentials(this.urls, `${s.name} requests (bearer token, storage credentials)`, o.token !== undefined || s.platformToken !== undefined || o.sendStorageConfig !== false);
     if (!s.context.storageIsRemote) {
       throw new ConfigError(`the ${s.context.storage.driver} storage is not reachable from ${s.name} instances: use "s3" (or another object store the service can reach)`, { backend: s.name, keyPath: 'storage' });
     }

@@ -3,12 +3,16 @@
  * `burst test` (`burst/tmp/`), or only one executor's or one job's. `--all` also removes the cached
  * function bundles (`burst/functions/`), which the next map uploads again. `--runtimes` also deletes
  * what `burst runtime deploy` created on the configured serverless backend (functions, layers, roles).
+ *
+ * Jobs whose calls have not all reported (waiting or running, perhaps in another process) are kept,
+ * with the reason on stderr and exit code 1, unless `--force`: their calls would fail as deleted.
  */
 import type { Command } from 'commander';
 import type { StorageDriver } from '../storage/types.js';
 import { ROOT, keys } from '../worker/job-layout.js';
 import type { BurstConfig } from '../config/schema.js';
 import { loadCliConfig, out, printJson, withConfigOption, withStorage } from './client-config.js';
+import { busyJobs, describeBusy } from './clean-busy.js';
 
 interface CleanFlags {
   config?: string;
@@ -16,6 +20,7 @@ interface CleanFlags {
   runtimes?: boolean;
   dryRun?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 /** Adds `burst clean` to the program. */
@@ -27,6 +32,7 @@ export function register(program: Command): void {
     .option('--all', 'also remove cached function bundles (burst/functions/)')
     .option('--runtimes', 'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)')
     .option('--dry-run', 'count what would be removed, remove nothing')
+    .option('--force', 'also remove jobs whose calls are still pending or running (those calls then fail with JobNotFoundError)')
     .option('--json', 'print the counts as JSON');
   withConfigOption(cmd).action(async (target: string | undefined, flags: CleanFlags, self: Command) => {
     if (target !== undefined && !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(target)) self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
@@ -38,15 +44,23 @@ export function register(program: Command): void {
       if (flags.all) prefixes.push(`${ROOT}/functions/`);
       const exists = await storage.bucketExists(bucket);
       const counts = { objects: 0, jobs: 0, bundles: 0 };
+      const busy = flags.force ? [] : await busyJobs(storage, bucket, target);
+      // Keep the busy jobs' folders, and with --all the bundles their calls still load.
+      const kept = (key: string): boolean => busy.some((b) => key.startsWith(`${b.job.jobKey}/`) || (b.job.manifest !== undefined && key === keys.bundle(b.job.manifest.functionHash)));
       for (const prefix of exists ? prefixes : []) {
-        const found = await collect(storage, bucket, prefix);
+        const found = (await collect(storage, bucket, prefix)).filter((k) => !kept(k));
         counts.objects += found.length;
         counts.jobs += new Set(found.filter((k) => k.startsWith(`${ROOT}/jobs/`)).map((k) => k.split('/').slice(2, 4).join('/'))).size;
         counts.bundles += found.filter((k) => k.startsWith(`${ROOT}/functions/`)).length;
         if (!flags.dryRun && found.length > 0) await storage.delete(bucket, found);
       }
-      if (flags.json) return printJson({ dryRun: flags.dryRun === true, ...counts, ...(runtimes ? { runtimes } : {}) });
-      if (target !== undefined && counts.objects === 0) {
+      if (busy.length > 0) {
+        const lines = describeBusy(busy);
+        process.stderr.write(`burst: ${flags.dryRun ? 'would keep' : 'kept'} ${busy.length} job${busy.length === 1 ? '' : 's'} with calls that have not finished (another process may be running ${busy.length === 1 ? 'it' : 'them'}; deleting makes those calls fail):\n${lines.map((l) => `  ${l}`).join('\n')}\nWait for ${busy.length === 1 ? 'it' : 'them'} to finish, or pass --force to remove ${busy.length === 1 ? 'it' : 'them'} anyway (e.g. jobs left by a client that crashed).\n`);
+        process.exitCode = 1;
+      }
+      if (flags.json) return printJson({ dryRun: flags.dryRun === true, ...counts, ...(runtimes ? { runtimes } : {}), kept: busy.map((b) => ({ job: `${b.job.executorId}/${b.job.jobId}`, pending: b.pending, calls: b.calls })) });
+      if (target !== undefined && counts.objects === 0 && busy.length === 0) {
         out(`Nothing to remove: no data of ${target} in ${label}, bucket "${bucket}".`);
         return;
       }

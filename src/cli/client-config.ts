@@ -3,10 +3,12 @@
  * configured storage, a label of it that never shows a secret, and small output helpers.
  */
 import type { Command } from 'commander';
-import { loadConfig, reportConfigWarnings, type LoadedConfig } from '../config/load.js';
+import { loadConfig, mergeConfig, reportConfigWarnings, type LoadedConfig } from '../config/load.js';
 import { defaults } from '../config/defaults.js';
 import type { BurstConfig } from '../config/schema.js';
 import type { StorageDriver } from '../storage/types.js';
+import { ConfigError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /** The configured storage, opened. */
 export interface OpenedStorage {
@@ -22,9 +24,25 @@ export function withConfigOption(cmd: Command): Command {
   return cmd.option('--config <file>', 'use this config file instead of looking one up');
 }
 
-/** Loads the configuration for a command (its `--config` flag first) and prints its warnings. */
-export async function loadCliConfig(flags: { config?: string }): Promise<LoadedConfig> {
+/**
+ * Flags of one command that set single configuration keys, by dotted key path, each with the flag's
+ * name (for `origins`): `{ 's3.endpoint': ['--endpoint', url] }`. Undefined values are skipped.
+ */
+export type FlagOverrides = Record<string, readonly [flag: string, value: unknown]>;
+
+/**
+ * The configuration of a command, resolved the same way for every command (and as the executor does):
+ * the config file (its `--config` flag, else the usual search), then BURST_* variables, then the
+ * command's own flags. Prints the warnings once.
+ */
+export async function loadCliConfig(flags: { config?: string }, overrides: FlagOverrides = {}): Promise<LoadedConfig> {
   const loaded = await loadConfig(flags.config ? { file: flags.config } : {});
+  for (const [path, [flag, value]] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const [a, b] = path.split('.') as [string, string | undefined];
+    loaded.options = mergeConfig(loaded.options, { [a]: b === undefined ? value : { [b]: value } });
+    loaded.origins[path] = flag;
+  }
   reportConfigWarnings(loaded.warnings);
   return loaded;
 }
@@ -48,7 +66,7 @@ export async function openStorage(options: BurstConfig): Promise<OpenedStorage> 
 export function storageLabel(storage: StorageDriver): string {
   const o = storage.config.options;
   if (storage.name === 'fs') return `fs ${String(o.root)}`;
-  if (storage.name === 's3') return `s3 ${typeof o.endpoint === 'string' ? o.endpoint : `AWS (${String(o.region ?? 'us-east-1')})`}`;
+  if (storage.name === 's3') return `s3 ${typeof o.endpoint === 'string' ? redactUrl(o.endpoint) : `AWS (${String(o.region ?? 'us-east-1')})`}`;
   return storage.name;
 }
 
@@ -66,7 +84,7 @@ export function printJson(value: unknown): void {
 export function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: flag });
   return n;
 }
 
@@ -86,8 +104,8 @@ export function dateTime(ms: number | undefined): string {
 }
 
 /** Loads the configuration, opens its storage, runs `body` and closes the storage. */
-export async function withStorage<T>(flags: { config?: string }, body: (opened: OpenedStorage) => Promise<T>): Promise<T> {
-  const loaded = await loadCliConfig(flags);
+export async function withStorage<T>(flags: { config?: string }, body: (opened: OpenedStorage) => Promise<T>, overrides: FlagOverrides = {}): Promise<T> {
+  const loaded = await loadCliConfig(flags, overrides);
   const opened = await openStorage(loaded.options);
   try {
     return await body(opened);

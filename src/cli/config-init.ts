@@ -7,11 +7,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { backendNames } from '../backends/index.js';
+import { storageDrivers } from '../storage/registry.js';
 import { userConfigPath } from '../config/load.js';
 import type { InitFlags } from './config.js';
 import { out } from './client-config.js';
 
-const STORAGES = ['fs', 's3'];
+/** Storage drivers a config file can name: every registered one but `memory`, which lives in one process only. */
+export function configStorages(): string[] {
+  return storageDrivers().filter((d) => d !== 'memory');
+}
 
 interface Choices {
   backend: string;
@@ -23,7 +27,7 @@ interface Choices {
 export async function initConfig(flags: InitFlags, fail: (message: string) => never): Promise<void> {
   if (flags.format !== 'json' && flags.format !== 'ts') fail(`--format must be json or ts, got ${JSON.stringify(flags.format)}`);
   if (flags.backend !== undefined && !backendNames().includes(flags.backend)) fail(`--backend must be one of ${backendNames().join(', ')}, got ${JSON.stringify(flags.backend)}`);
-  if (flags.storage !== undefined && !STORAGES.includes(flags.storage)) fail(`--storage must be one of ${STORAGES.join(', ')}, got ${JSON.stringify(flags.storage)}`);
+  if (flags.storage !== undefined && !configStorages().includes(flags.storage)) fail(`--storage must be one of ${configStorages().join(', ')}, got ${JSON.stringify(flags.storage)}`);
   if (flags.global && flags.format === 'ts') fail('--global writes ~/.burst/config.json, which must be JSON');
   const path = flags.global ? userConfigPath() : join(process.cwd(), `burst.config.${flags.format}`);
   if (existsSync(path) && !flags.force) fail(`${path} already exists; pass --force to overwrite it`);
@@ -58,7 +62,7 @@ async function choose(flags: InitFlags): Promise<Choices> {
       }
     };
     const backend = flags.backend ?? (await ask('Where should calls run?', backendNames(), 'localhost'));
-    const storage = flags.storage ?? (await ask('Where should data live?', STORAGES, backend === 'localhost' ? 'fs' : 's3'));
+    const storage = flags.storage ?? (await ask('Where should data live?', configStorages(), backend === 'localhost' ? 'fs' : 's3'));
     const c: Choices = { backend, storage };
     if (storage === 's3') {
       const endpoint = flags.endpoint ?? (await line('S3 endpoint URL (empty for AWS S3): '));

@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { configFilePath, configSearchPath, redactConfig, userConfigPath } from '../config/load.js';
 import { defaults } from '../config/defaults.js';
-import { isSecretKey } from '../config/schema.js';
+import { backendNames } from '../backends/index.js';
+import { configStorages } from './config-init.js';
 import { columns, loadCliConfig, out, printJson, withConfigOption } from './client-config.js';
 
 /** Adds `burst config` to the program. */
@@ -15,7 +16,7 @@ export function register(program: Command): void {
   withConfigOption(
     config
       .command('show')
-      .description('Print the effective configuration: built-in defaults, the config file, BURST_* variables (secrets hidden)')
+      .description('Print the effective configuration: built-in defaults, the config file, BURST_* variables (secrets, header and env values hidden)')
       .option('--json', 'print the options as JSON'),
   ).action(async (flags: { config?: string; json?: boolean }) => show(flags));
   config
@@ -30,8 +31,8 @@ export function register(program: Command): void {
   config
     .command('init')
     .description('Write a commented starter config file, asking for the backend and storage when run in a terminal')
-    .option('--backend <name>', 'where calls run: localhost or slurm (default: ask, or localhost)')
-    .option('--storage <name>', 'where data lives: fs or s3 (default: ask, or fs)')
+    .option('--backend <name>', `where calls run: ${backendNames().join(', ')} (default: ask, or localhost)`)
+    .option('--storage <name>', `where data lives: ${configStorages().join(', ')} (default: ask, or fs)`)
     .option('--endpoint <url>', 'S3 endpoint URL, with --storage s3 (default: ask, or AWS)')
     .option('--format <format>', 'json (JSON with comments) or ts', 'json')
     .option('--global', `write ${userConfigPath()} instead of ./burst.config.<format>`)
@@ -76,8 +77,9 @@ async function show(flags: { config?: string; json?: boolean }): Promise<void> {
     rows.push([path, JSON.stringify(value), loaded.origins[path] ?? (path.includes('.') ? '' : 'default')]);
   }
   for (const line of columns(rows)) out(`  ${line}`);
-  const secrets = leaves(effective).filter(([p]) => p.split('.').some(isSecretKey)).length;
-  if (secrets > 0) out(`\n  (${secrets} secret value${secrets === 1 ? '' : 's'} shown as "***")`);
+  const original = new Map(leaves(effective).map(([p, v]) => [p, JSON.stringify(v)]));
+  const secrets = leaves(safe).filter(([p, v]) => original.get(p) !== JSON.stringify(v)).length;
+  if (secrets > 0) out(`\n  (${secrets} secret value${secrets === 1 ? '' : 's'} hidden as "***": keys, tokens, header and env values, URL passwords and signatures)`);
 }
 
 function leaves(o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {

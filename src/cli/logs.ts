@@ -3,6 +3,7 @@
  * status records), with the error of each failed call. `--follow` prints each call's output as its
  * record lands, until every call of the job has one.
  */
+import { redactRecord } from '../redact.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { countCalls, resolveJob, type JobInfo } from '../stats/catalog.js';
@@ -45,7 +46,7 @@ export function register(program: Command): void {
 }
 
 async function once(o: OpenedStorage, job: JobInfo, callId: number | undefined, json: boolean): Promise<void> {
-  const statuses = await readJobStatuses(o.storage, o.bucket, job.jobKey);
+  const statuses = (await readJobStatuses(o.storage, o.bucket, job.jobKey)).map(redactRecord); // records of older workers may hold secrets
   const selected = callId === undefined ? statuses : statuses.filter((s) => s.callId === callId);
   if (json) {
     process.stdout.write(`${JSON.stringify(selected.map(asJson), null, 2)}\n`);
@@ -66,7 +67,7 @@ async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined
   const cache: StatusCache = new Map();
   const printed = new Map<number, number>();
   for (;;) {
-    const statuses = await readJobStatuses(o.storage, o.bucket, job.jobKey, cache);
+    const statuses = (await readJobStatuses(o.storage, o.bucket, job.jobKey, cache)).map(redactRecord);
     for (const s of statuses) {
       if (callId !== undefined && s.callId !== callId) continue;
       if ((printed.get(s.callId) ?? 0) >= s.attempt) continue;

@@ -4,6 +4,7 @@
  * subcommand modules are imported lazily so `burst worker run` does not load client-only code.
  */
 import { Command } from 'commander';
+import { redactText } from '../redact.js';
 
 type Registrar = (program: Command) => void;
 
@@ -23,7 +24,20 @@ const subcommands: Record<string, () => Promise<{ register: Registrar }>> = {
   runtime: () => import('./runtime.js'),
 };
 
+/**
+ * A reader that closes the pipe early (`burst storage ls | head`) ends the command quietly with exit
+ * code 0, as Unix tools do, instead of an EPIPE stack trace.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`burst: cannot write to standard output: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[2] !== 'worker') quietOnClosedStdout(); // a worker's exit code must say what happened
   const program = new Command('burst')
     .description('Run a function over many inputs in parallel, on this machine or a cluster.')
     .version((await import('../version.js')).VERSION, '-V, --version', 'print the version of burst-compute')
@@ -49,7 +63,8 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv).catch((err: unknown) => {
   const e = err as { name?: string; code?: string; message?: string };
-  process.stderr.write(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`);
-  if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  // Burst's own errors are redacted when made; this also covers errors of libraries (SDKs, fetch).
+  process.stderr.write(redactText(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`));
+  if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(redactText(`${err.stack}\n`));
   process.exitCode = 1;
 });

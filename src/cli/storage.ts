@@ -1,9 +1,10 @@
 /**
  * `burst storage ls | put | get | rm | cat | mb | rb`: object storage from the command line.
  *
- * Locations are URIs (`s3://bucket/key`, `fs://bucket/key`, `file:///path`) or `bucket/key` on the
- * driver named by `--storage` (default: the local fs store). S3 settings come from the flags, else
- * BURST_S3_ENDPOINT and the standard AWS variables and profile files.
+ * Locations are URIs (`s3://bucket/key`, `fs://bucket/key`, `file:///path`), local paths as `map`
+ * takes them (`./data/`, `/abs/path`), or `bucket/key` on the configured storage. A URI without a
+ * bucket (`s3://`) or no location at all lists the buckets. Settings come from the configuration as
+ * for every other command ({@link loadCliConfig}: config file, BURST_* variables), then the flags.
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
@@ -16,13 +17,15 @@ import {
   type DownloadItem,
   type UploadItem,
 } from '../storage/local-transfer.js';
-import type { FsOptions } from '../storage/fs.js';
-import type { S3Options } from '../storage/s3-client.js';
+import { defaults } from '../config/defaults.js';
+import type { BurstConfig } from '../config/schema.js';
 import type { ListEntry, ObjectInfo, StorageDriver } from '../storage/types.js';
-import { driverForScheme, formatStorageUri, isStorageUri, parseStorageUri, type StorageLocation, type UriDefaults } from '../storage/uri.js';
+import { driverForScheme, formatStorageUri, isLocalPath, isStorageUri, parseStorageUri, type StorageLocation, type UriDefaults } from '../storage/uri.js';
+import { loadCliConfig, type FlagOverrides } from './client-config.js';
 
 /** The flags every `burst storage` subcommand accepts. */
 interface StorageFlags {
+  config?: string;
   storage?: string;
   endpoint?: string;
   region?: string;
@@ -31,26 +34,44 @@ interface StorageFlags {
   root?: string;
 }
 
-/** Storage settings from the flags (the config files will add a layer here). */
-export function storageSettingsFromFlags(flags: StorageFlags): { defaultScheme: string; uriDefaults: UriDefaults } {
-  const s3: S3Options = {};
-  if (flags.endpoint !== undefined) s3.endpoint = flags.endpoint;
-  if (flags.region !== undefined) s3.region = flags.region;
-  if (flags.profile !== undefined) s3.profile = flags.profile;
-  if (flags.pathStyle !== undefined) s3.forcePathStyle = flags.pathStyle;
-  const fs: FsOptions = {};
-  if (flags.root !== undefined) fs.root = flags.root;
-  return { defaultScheme: flags.storage ?? 'fs', uriDefaults: { s3, fs } };
+/** The configuration keys the `burst storage` flags set. */
+export function storageFlagOverrides(flags: StorageFlags): FlagOverrides {
+  return {
+    storage: ['--storage', flags.storage],
+    's3.endpoint': ['--endpoint', flags.endpoint],
+    's3.region': ['--region', flags.region],
+    's3.profile': ['--profile', flags.profile],
+    's3.forcePathStyle': [flags.pathStyle ? '--path-style' : '--no-path-style', flags.pathStyle],
+    'fs.root': ['--root', flags.root],
+  };
+}
+
+/**
+ * Where locations without a scheme go, and the options of each driver: the configured storage and the
+ * driver sections of the configuration (`s3`, `fs`, ...), exactly what the executor uses.
+ */
+export function storageSettings(options: BurstConfig): { defaultScheme: string; uriDefaults: UriDefaults } {
+  const uriDefaults: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options as Record<string, unknown>)) if (typeof v === 'object' && v !== null && !Array.isArray(v)) uriDefaults[k] = v;
+  return { defaultScheme: options.storage ?? defaults.storage, uriDefaults: uriDefaults as UriDefaults };
 }
 
 /** Resolves location arguments to drivers, creating one driver per scheme and closing them at the end. */
 class Locations {
   private readonly drivers = new Map<string, Promise<StorageDriver>>();
-  constructor(private readonly settings: ReturnType<typeof storageSettingsFromFlags>) {}
+  constructor(readonly settings: ReturnType<typeof storageSettings>) {}
 
-  parse(arg: string): StorageLocation {
-    if (isStorageUri(arg)) return parseStorageUri(arg);
-    return parseStorageUri(`${this.settings.defaultScheme}://${arg.replace(/^\/+/, '')}`);
+  /**
+   * A URI, a local path (as `map` takes it), or `bucket/key` on the configured storage. Commands that
+   * write or delete (`put` destinations, `rm`, `mb`, `rb`) pass `writes` and refuse plain local paths:
+   * `rm -r /home/` must never mean the user's home folder by accident (a `file://` URL says it).
+   */
+  parse(arg: string, writes?: 'put' | 'rm' | 'mb' | 'rb'): StorageLocation {
+    if (writes && !isStorageUri(arg) && isLocalPath(arg)) {
+      throw new ConfigError(`${JSON.stringify(arg)} is a local path: burst storage ${writes} works on storage locations (s3://bucket/key, fs://bucket/key, bucket/key); write file://${arg.startsWith('/') ? arg : '/abs/path'} to mean local files`, { keyPath: 'location' });
+    }
+    if (isStorageUri(arg) || isLocalPath(arg)) return parseStorageUri(arg);
+    return parseStorageUri(`${this.settings.defaultScheme}://${arg}`);
   }
 
   driver(scheme: string): Promise<StorageDriver> {
@@ -70,7 +91,8 @@ class Locations {
 /** Runs a subcommand body with the locations of its flags, closing drivers afterwards. */
 async function withLocations(cmd: Command, body: (loc: Locations, flags: Record<string, unknown>) => Promise<void>): Promise<void> {
   const flags = cmd.optsWithGlobals() as StorageFlags & Record<string, unknown>;
-  const locations = new Locations(storageSettingsFromFlags(flags));
+  const loaded = await loadCliConfig(flags, storageFlagOverrides(flags));
+  const locations = new Locations(storageSettings(loaded.options));
   try {
     await body(locations, flags);
   } finally {
@@ -82,18 +104,33 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function lsLine(e: ListEntry): string {
-  if ('prefix' in e) return `${'PRE'.padStart(30)} ${e.prefix}`;
+/** A listing line; local files are shown by their absolute path, objects by their key. */
+function lsLine(e: ListEntry, where: StorageLocation): string {
+  const name = (key: string): string => (where.scheme === 'file' ? `/${where.bucket}/${key}` : key);
+  if ('prefix' in e) return `${'PRE'.padStart(30)} ${name(e.prefix)}`;
   const date = e.lastModified ? e.lastModified.toISOString().replace('T', ' ').slice(0, 19) : ''.padEnd(19);
-  return `${date} ${String(e.size).padStart(10)} ${e.key}`;
+  return `${date} ${String(e.size).padStart(10)} ${name(e.key)}`;
 }
 
-async function ls(loc: Locations, arg: string, flags: Record<string, unknown>): Promise<void> {
+/** A URI with a scheme and no bucket (`s3://`), or nothing: the buckets are listed. */
+const BUCKETS_ONLY = /^([a-z][a-z0-9+.-]*):\/\/\/?$/i;
+
+async function lsBuckets(loc: Locations, scheme: string, flags: Record<string, unknown>): Promise<void> {
+  const driver = await loc.driver(scheme);
+  if (!driver.listBuckets) throw new ConfigError(`the ${driver.name} storage cannot list its buckets; name one: ${scheme}://<bucket>/`, { keyPath: 'storage' });
+  const buckets = await driver.listBuckets();
+  if (flags.json) return out(JSON.stringify(buckets.map((bucket) => ({ bucket })), null, 1));
+  for (const b of buckets) out(`${'BUCKET'.padStart(30)} ${formatStorageUri({ scheme, bucket: b, key: '' })}`);
+}
+
+async function ls(loc: Locations, arg: string | undefined, flags: Record<string, unknown>): Promise<void> {
+  const only = arg === undefined ? undefined : BUCKETS_ONLY.exec(arg);
+  if (arg === undefined || only) return lsBuckets(loc, only ? (only[1] as string).toLowerCase() : loc.settings.defaultScheme, flags);
   const where = loc.parse(arg);
   const driver = await loc.driver(where.scheme);
   const entries = driver.list(where.bucket, where.key, flags.recursive ? {} : { delimiter: '/' });
   if (!flags.json) {
-    for await (const e of entries) out(lsLine(e));
+    for await (const e of entries) out(lsLine(e, where));
     return;
   }
   // One entry per line, streamed, and still one JSON array.
@@ -172,7 +209,7 @@ function positiveInt(value: unknown, name: string): number {
 
 async function put(loc: Locations, args: string[], flags: Record<string, unknown>): Promise<void> {
   positiveInt(flags.concurrency, '--concurrency');
-  const dest = loc.parse(args[args.length - 1] as string);
+  const dest = loc.parse(args[args.length - 1] as string, 'put');
   const items = await planUpload(args.slice(0, -1), dest.key);
   const driver = await loc.driver(dest.scheme);
   if (!(await driver.bucketExists(dest.bucket))) {
@@ -195,7 +232,7 @@ async function get(loc: Locations, source: string, destPath: string, flags: Reco
 
 async function rm(loc: Locations, args: string[], flags: Record<string, unknown>): Promise<void> {
   for (const arg of args) {
-    const where = loc.parse(arg);
+    const where = loc.parse(arg, 'rm');
     const driver = await loc.driver(where.scheme);
     if (!flags.recursive) {
       if (where.key === '' || where.key.endsWith('/')) throw new ConfigError(`${arg} names a bucket or folder: use --recursive to delete everything under it`);
@@ -233,21 +270,23 @@ export function register(program: Command): void {
   const storage = program
     .command('storage')
     .description('List, copy and delete objects in storage (s3://, fs://, file:// or bucket/key)')
-    .option('--storage <driver>', 'driver for locations without a scheme (fs, s3, ...)', 'fs')
-    .option('--endpoint <url>', 'S3 endpoint URL (default: $BURST_S3_ENDPOINT, else AWS)')
-    .option('--region <region>', 'S3 region (default: $AWS_REGION, else us-east-1)')
-    .option('--profile <name>', 'AWS profile for S3 credentials (default: $AWS_PROFILE)')
-    .option('--path-style', 'S3 path-style addressing (default when --endpoint is set)')
+    .option('--config <file>', 'use this config file instead of looking one up')
+    .option('--storage <driver>', 'driver for bucket/key locations without a scheme (default: the configured storage, else fs)')
+    .option('--endpoint <url>', 'S3 endpoint URL (default: s3.endpoint of the configuration, $BURST_S3_ENDPOINT, else AWS)')
+    .option('--region <region>', 'S3 region (default: s3.region of the configuration, $AWS_REGION, else us-east-1)')
+    .option('--profile <name>', 'AWS profile for S3 credentials (default: s3.profile of the configuration, $AWS_PROFILE)')
+    .option('--path-style', 'S3 path-style addressing (default when an endpoint is set)')
     .option('--no-path-style', 'S3 virtual-host addressing')
-    .option('--root <dir>', 'root folder of the fs store (default: $BURST_FS_ROOT, else ~/.burst/storage)');
+    .option('--root <dir>', 'root folder of the fs store (default: fs.root of the configuration, $BURST_FS_ROOT, else ~/.burst/storage)')
+    .addHelpText('after', '\nSettings come from the configuration like every other command (see `burst config show`); the flags above override it.');
 
   storage
     .command('ls')
-    .description('List objects and folders under a location')
-    .argument('<location>', 'e.g. s3://bucket/prefix/ or bucket/prefix/')
+    .description('List objects and folders under a location, or the buckets (s3://, fs://, or no location)')
+    .argument('[location]', 'e.g. s3://bucket/prefix/, bucket/prefix/, ./data/ or /abs/path/; s3:// lists the buckets')
     .option('-r, --recursive', 'list every object under the prefix instead of one folder level')
     .option('--json', 'print a JSON array of { key, size, etag, lastModified } and { prefix }')
-    .action((location: string, _opts: unknown, cmd: Command) => withLocations(cmd, (loc, flags) => ls(loc, location, flags)));
+    .action((location: string | undefined, _opts: unknown, cmd: Command) => withLocations(cmd, (loc, flags) => ls(loc, location, flags)));
 
   storage
     .command('put')
@@ -293,7 +332,7 @@ export function register(program: Command): void {
     .argument('<location>', 'e.g. s3://bucket or fs://bucket')
     .action((location: string, _opts: unknown, cmd: Command) =>
       withLocations(cmd, async (loc) => {
-        const where = loc.parse(location);
+        const where = loc.parse(location, 'mb');
         await (await loc.driver(where.scheme)).createBucket(where.bucket);
         out(`make_bucket: ${formatStorageUri({ ...where, key: '' })}`);
       }),
@@ -306,7 +345,7 @@ export function register(program: Command): void {
     .option('--force', 'delete every object in the bucket first')
     .action((location: string, _opts: unknown, cmd: Command) =>
       withLocations(cmd, async (loc, flags) => {
-        const where = loc.parse(location);
+        const where = loc.parse(location, 'rb');
         if (flags.force) await rm(loc, [formatStorageUri({ ...where, key: '' })], { recursive: true, quiet: true });
         await (await loc.driver(where.scheme)).deleteBucket(where.bucket);
         out(`remove_bucket: ${formatStorageUri({ ...where, key: '' })}`);

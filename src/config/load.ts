@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { redactConfig as redactAll } from '../redact.js';
 import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, type BurstConfig, type KeyKind } from './schema.js';
 
 /** Options of {@link loadConfig} and {@link loadConfigSync}. */
@@ -108,13 +109,12 @@ export function mergeConfig<A extends object, B extends object>(base: A, overrid
   return out as A & B;
 }
 
-/** A copy of `config` with every secret value replaced by `'***'` (for printing). */
+/**
+ * A copy of `config` safe to print: secret keys, sensitive header values, `env` values and secrets in
+ * URLs replaced by `'***'` (the rules live in src/redact.ts).
+ */
 export function redactConfig<T>(config: T): T {
-  if (Array.isArray(config)) return config.map((v) => redactConfig(v)) as T;
-  if (!isPlainObject(config)) return config;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) out[k] = isSecretKey(k) && v !== undefined ? '***' : redactConfig(v);
-  return out as T;
+  return redactAll(config);
 }
 
 const reported = new Set<string>();

@@ -47,7 +47,7 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
     endpoint: 'string', region: 'string', forcePathStyle: 'boolean', accessKeyId: 'string', secretAccessKey: 'string',
     sessionToken: 'string', profile: 'string', maxSockets: 'number', multipartThreshold: 'number', partSize: 'number',
     uploadConcurrency: 'number', downloadPartSize: 'number', downloadConcurrency: 'number', maxAttempts: 'number',
-    connectTimeoutMs: 'number', requestTimeoutMs: 'number', listPageSize: 'number', signPayload: 'boolean', directReads: 'boolean',
+    connectTimeoutMs: 'number', requestTimeoutMs: 'number', listPageSize: 'number', signPayload: 'boolean', directReads: 'boolean', plainHttpWarning: 'boolean',
   },
   localhost: { channel: 'string' },
   slurm: undefined,
@@ -128,7 +128,7 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
     region: str(), forcePathStyle: bool(), accessKeyId: str(), secretAccessKey: str(), sessionToken: str(), profile: str(),
     maxSockets: posInt(), multipartThreshold: posInt(), partSize: posInt(), uploadConcurrency: posInt(),
     downloadPartSize: posInt(), downloadConcurrency: posInt(), maxAttempts: posInt(), connectTimeoutMs: posInt(),
-    requestTimeoutMs: posInt(), listPageSize: posInt(), signPayload: bool(), directReads: bool(),
+    requestTimeoutMs: posInt(), listPageSize: posInt(), signPayload: bool(), directReads: bool(), plainHttpWarning: bool(),
   });
   return section({
     backend: str('a backend name such as "localhost" or "slurm"'),

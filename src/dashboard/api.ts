@@ -3,6 +3,7 @@
  * detail (calls, summary, failures), a call's logs and the timeline SVG. Status objects are cached by
  * version so a poll fetches only what changed, and the counts of finished jobs are kept.
  */
+import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
 import { callsOf, countCalls, listJobs, resolveJob, type JobCounts, type JobInfo } from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../stats/job-reader.js';
@@ -123,7 +124,7 @@ export class DashboardData {
   private statuses(job: JobInfo): Promise<StoredCallStatus[]> {
     let cache = this.caches.get(job.jobKey);
     if (!cache) this.caches.set(job.jobKey, (cache = new Map()));
-    return readJobStatuses(this.storage, this.bucket, job.jobKey, cache);
+    return readJobStatuses(this.storage, this.bucket, job.jobKey, cache).then((records) => records.map(redactRecord)); // the API never serves a secret
   }
 }
 

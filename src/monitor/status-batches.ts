@@ -3,6 +3,7 @@
  * `burst logs` and plots see them like any other job. Status records (stats, errors, logs; not
  * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~100 writes.
  */
+import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { CallRecord } from '../worker/protocol.js';
 
@@ -29,7 +30,7 @@ export class StatusBatchWriter {
 
   add(record: CallRecord): void {
     const { value: _value, output: _output, ...rest } = record;
-    this.pending.push(rest);
+    this.pending.push(redactRecord(rest));
     if (this.pending.length >= MAX_RECORDS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();
   }

@@ -3,6 +3,7 @@
  * reading, HTTP servers that do not behave. Missing objects and buckets keep the storage layer's own
  * {@link NoSuchKeyError} / {@link NoSuchBucketError}.
  */
+import { redactUrl } from '../redact.js';
 import { BurstError, type BurstErrorOptions } from '../errors.js';
 
 /** Codes of {@link PartitionError}. */
@@ -26,12 +27,12 @@ export type PartitionErrorCode =
 
 /** An input or chunk could not be planned or read; `uri` names the object or input at fault. */
 export class PartitionError extends BurstError {
-  /** The input or object URI at fault. */
+  /** The input or object URI at fault, without credentials (a presigned URL's signature is `***`). */
   uri?: string;
   constructor(code: PartitionErrorCode, message: string, options: BurstErrorOptions & { uri?: string } = {}) {
     const { uri, ...rest } = options;
     super(code, message, rest);
-    if (uri !== undefined) this.uri = uri;
+    if (uri !== undefined) this.uri = redactUrl(uri);
   }
 }
 

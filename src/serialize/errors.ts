@@ -6,6 +6,7 @@ import {
   BurstError,
   CancelledError,
   IntegrityError,
+  JobNotFoundError,
   OutOfMemoryError,
   PackagingError,
   RemoteError,
@@ -94,6 +95,7 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
     case 'packaging':
       return new PackagingError(se.message, context);
     case 'storage':
+      if (se.properties?.code === 'JOB_DELETED') return new JobNotFoundError(se.message, context);
       return new StorageError(String(se.properties?.code ?? 'STORAGE'), se.message, context);
     case 'cancelled':
       return new CancelledError(se.message, context);

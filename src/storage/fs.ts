@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -350,6 +350,16 @@ class FsDriver implements StorageDriver {
     } catch (err) {
       if (isCode(err, 'ENOENT', 'ENOTDIR')) return false;
       throw fsError(err, 'bucketExists', bucket);
+    }
+  }
+
+  async listBuckets(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.root, { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return []; // the root is made by the first createBucket
+      throw fsError(err, 'listBuckets', this.root);
     }
   }
 }

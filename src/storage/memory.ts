@@ -165,6 +165,10 @@ class MemoryDriver implements StorageDriver {
     assertValidBucket(bucket);
     return this.store.has(bucket);
   }
+
+  async listBuckets(): Promise<string[]> {
+    return [...this.store.keys()].sort();
+  }
 }
 
 /** Objects of `sorted` under `prefix` after `startAfter`, found by binary search. */

@@ -2,6 +2,7 @@
  * Settings of the s3 driver (options over environment over defaults) and the lazily created SDK client.
  * The AWS SDK is imported here with dynamic `import()` only, on the first request.
  */
+import { redactUrl } from '../redact.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -115,6 +116,13 @@ export interface S3Options {
    * @default 1000
    */
   listPageSize?: number;
+  /**
+   * Warn once (`process.emitWarning`, code `BURST_PLAIN_HTTP_CREDENTIALS`) when `endpoint` is plain
+   * http:// to a host other than this machine: signed requests and data would travel unencrypted.
+   * The copies of the driver that workers re-create have it off (the client has warned).
+   * @default true
+   */
+  plainHttpWarning?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -141,6 +149,7 @@ const KINDS = {
   connectTimeoutMs: 'positive integer',
   requestTimeoutMs: 'positive integer',
   listPageSize: 'positive integer',
+  plainHttpWarning: 'boolean',
   signPayload: 'boolean',
   directReads: 'boolean',
 } as const;
@@ -180,12 +189,13 @@ export function resolveS3Settings(options: S3Options): S3Settings {
     listPageSize,
     signPayload: options.signPayload ?? endpoint?.startsWith('http://') ?? false,
     directReads: options.directReads ?? true,
+    plainHttpWarning: options.plainHttpWarning ?? true,
   };
 }
 
 /** The endpoint as shown in messages. */
 export function endpointLabel(s: S3Settings): string {
-  return s.endpoint ?? `AWS S3 (${s.region})`;
+  return s.endpoint !== undefined ? redactUrl(s.endpoint) : `AWS S3 (${s.region})`;
 }
 
 /** Commands whose bodies are object data. */

@@ -28,6 +28,7 @@ import type {
   StorageDriver,
 } from './types.js';
 import { existsByHead } from './exists.js';
+import { warnPlainHttpCredentials } from '../plain-http-warning.js';
 
 export type { S3Options } from './s3-client.js';
 
@@ -47,6 +48,8 @@ class S3Driver implements StorageDriver {
     const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } = this.settings;
     const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
     for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile })) if (v !== undefined) opts[k] = v;
+    if (endpoint !== undefined && this.settings.plainHttpWarning) warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
+    opts.plainHttpWarning = false; // workers re-create the driver from this config: the client has warned
     this.config = { driver: 's3', options: opts };
   }
 
@@ -246,6 +249,16 @@ class S3Driver implements StorageDriver {
         return false;
       }
       throw err;
+    }
+  }
+
+  async listBuckets(): Promise<string[]> {
+    const h = await this.handle();
+    try {
+      const out = await h.client.send(new h.sdk.ListBucketsCommand({}));
+      return (out.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n !== '').sort();
+    } catch (err) {
+      throw this.fail(err, 'listBuckets');
     }
   }
 

@@ -98,6 +98,8 @@ export interface StorageDriver {
   /** Deletes an empty bucket. */
   deleteBucket(bucket: string): Promise<void>;
   bucketExists(bucket: string): Promise<boolean>;
+  /** The buckets this store holds (that these credentials may see), sorted; for `burst storage ls s3://`. */
+  listBuckets?(): Promise<string[]>;
   /** A time-limited URL for GET or PUT; only when `capabilities.presign`. */
   presign?(bucket: string, key: string, options: { method: 'GET' | 'PUT'; expiresSeconds: number }): Promise<string>;
   /** Releases sockets and handles. */

@@ -47,6 +47,14 @@ export function isStorageUri(value: string): boolean {
 }
 
 /**
+ * True when `value` is written as a local path the way `map` takes one: absolute (`/data/x.csv`) or
+ * relative to the working folder (`./data/`, `../x`, `.`, `..`). `bucket/key` is not a local path.
+ */
+export function isLocalPath(value: string): boolean {
+  return /^(\/|\.\.?(\/|$))/.test(value);
+}
+
+/**
  * Parses a storage URI or a plain local path.
  *
  * @throws ConfigError when the URI is empty, has no bucket, or a `file:` URL names another host.

@@ -4,12 +4,14 @@
  * back. `burst worker run` calls this; cluster and serverless backends launch that command.
  */
 import { availableParallelism } from 'node:os';
-import { BurstError } from '../errors.js';
+import { BurstError, JobNotFoundError, NoSuchBucketError, NoSuchKeyError } from '../errors.js';
+import { redactRecord } from '../redact.js';
 import { decode, encode } from '../serialize/index.js';
 import { serializeThrown } from '../serialize/errors.js';
 import type { StorageDriver } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
+import { formatCallSpec } from './call-spec.js';
 import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
@@ -73,8 +75,9 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
-    const error = serializeThrown(err);
+    const error = serializeThrown(jobDeleted(err, o));
     if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
+    if (error.properties?.code === 'JOB_DELETED') error.kind = 'storage';
     await Promise.all(o.callIds.map((callId) => writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) })));
     return { succeeded: 0, failed: o.callIds.length };
   }
@@ -186,6 +189,17 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   return manifest;
 }
 
+/**
+ * A missing manifest, data object or function bundle of the job: the job was deleted (by `burst clean
+ * --force`), which is not the user's function failing.
+ */
+function jobDeleted(err: unknown, o: RunCallsOptions): unknown {
+  const ours = (key: string | undefined): boolean => key !== undefined && (key.startsWith(`${o.jobKey}/`) || key.startsWith(keys.bundle('').slice(0, -'.mjs'.length)));
+  if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !ours(err.key))) return err;
+  const [executorId, jobId] = o.jobKey.split('/').slice(-2) as [string, string];
+  return new JobNotFoundError(`job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`, { executorId, jobId, bucket: o.bucket, cause: err });
+}
+
 function sameMinor(a: string, b: string): boolean {
   return a.split('.').slice(0, 2).join('.') === b.split('.').slice(0, 2).join('.');
 }
@@ -245,7 +259,7 @@ async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void
   if (o.location) record.stats.location = o.location;
   const { output, value: _value, ...rest } = record;
   const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
-  const body = JSON.stringify(stored);
+  const body = JSON.stringify(redactRecord(stored));
   await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), body));
 }
 

@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfig, loadConfigSync, mergeConfig, redactConfig } from '../../src/config/load.ts';
 import { burst, cliArgs, fails, ok, sandbox, type Sandbox } from './helpers.ts';
+import { backendNames } from '../../src/backends/index.ts';
+import { storageDrivers } from '../../src/storage/registry.ts';
 
 let box: Sandbox;
 before(() => {
@@ -135,7 +137,12 @@ describe('burst config', () => {
   it('prints help, and refuses wrong usage', async () => {
     const help = ok(await burst(['config', '--help'], box));
     for (const sub of ['show', 'path', 'init']) assert.match(help.stdout, new RegExp(`\\n  ${sub}`));
-    assert.match(ok(await burst(['config', 'init', '--help'], box)).stdout, /--backend <name>/);
+    const initHelp = ok(await burst(['config', 'init', '--help'], box)).stdout.replace(/\s+/g, ' ');
+    assert.match(initHelp, /--backend <name>/);
+    // Every registered backend and storage is named (issue 13: the help named 2 of 6 backends).
+    for (const name of backendNames()) assert.ok(initHelp.includes(name), `config init --help should name the ${name} backend:\n${initHelp}`);
+    for (const name of storageDrivers().filter((d) => d !== 'memory')) assert.ok(initHelp.includes(name), `config init --help should name the ${name} storage`);
+    assert.ok(backendNames().length >= 6);
     fails(await burst(['config', 'frob'], box), "unknown command 'frob'");
     fails(await burst(['config', 'init', '--backend', 'mainframe'], box, { cwd: folder() }), '--backend must be one of localhost, slurm');
     fails(await burst(['config', 'init', '--format', 'yaml'], box, { cwd: folder() }), '--format must be json or ts');

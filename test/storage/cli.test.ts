@@ -3,7 +3,7 @@
  * wrong usage. The fs store runs always; the s3 part runs on the Ceph gateway when it is available.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,22 @@ function burst(args: string[], env: Record<string, string | undefined> = {}, cwd
       { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+  });
+}
+
+/** Runs `burst storage ...`, reads its first line and closes the pipe, as `| head -n 1` does. */
+function headOne(args: string[], env: Record<string, string | undefined>): Promise<{ firstLine: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli/main.ts'), 'storage', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let firstLine = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      if (firstLine) return;
+      firstLine = d.toString().split('\n')[0] ?? '';
+      child.stdout.destroy();
+    });
+    child.on('close', (code) => resolve({ firstLine, stderr, code }));
   });
 }
 
@@ -68,7 +84,6 @@ describe('burst storage (fs store)', () => {
   it('refuses wrong usage with exit code 1 and a message', async () => {
     fails(await burst(['put']), "missing required argument 'sources'");
     fails(await burst(['put', 'only-one']), 'needs at least one source and a destination');
-    fails(await burst(['ls']), "missing required argument 'location'");
     fails(await burst(['frobnicate']), 'unknown command');
     fails(await burst(['ls', '--bogus', 'x']), "unknown option '--bogus'");
     fails(await burst(['get', 'fs://b/k', '-c', 'zero'], env), '--concurrency must be a positive integer');
@@ -117,6 +132,76 @@ describe('burst storage (fs store)', () => {
     fails(await burst(['cat', 'fs://errs/../etc/passwd'], env), 'InvalidKeyError');
   });
 
+  it('lists the buckets for fs:// or no location (issue 13)', async () => {
+    ok(await burst(['mb', 'fs://listed-a'], env));
+    ok(await burst(['mb', 'fs://listed-b'], env));
+    for (const args of [['ls', 'fs://'], ['ls']]) {
+      const text = ok(await burst(args, env)).stdout;
+      assert.match(text, /BUCKET fs:\/\/listed-a\n/);
+      assert.match(text, /BUCKET fs:\/\/listed-b\n/);
+    }
+    const json = JSON.parse(ok(await burst(['ls', '--json', 'fs://'], env)).stdout) as Array<{ bucket: string }>;
+    assert.ok(json.some((b) => b.bucket === 'listed-a'));
+  });
+
+  it('takes every local path form that map takes: ./rel/, ../rel, /abs/, file:// (issue 13)', async () => {
+    const src = localTree();
+    const sub = join(src, 'data', 'deep');
+    const abs = ok(await burst(['ls', `${join(src, 'data')}/`], env)).stdout;
+    assert.match(abs, new RegExp(`PRE ${join(src, 'data', 'deep')}/\n`));
+    assert.match(abs, new RegExp(` 2 ${join(src, 'data', 'a.csv')}\n`));
+    assert.equal(ok(await burst(['ls', './data/'], env, src)).stdout, abs);
+    assert.equal(ok(await burst(['ls', `file://${join(src, 'data')}/`], env)).stdout, abs);
+    assert.match(ok(await burst(['ls', '-r', '../'], env, sub)).stdout, new RegExp(` 2 ${join(src, 'data', 'deep', 'b.csv')}\n`));
+    assert.equal(ok(await burst(['cat', './data/notes.txt'], env, src)).stdout, 'n\n');
+    assert.equal(ok(await burst(['cat', '../a.csv'], env, sub)).stdout, 'a\n');
+    const out = mkdtempSync(join(tmpdir(), 'burst-cli-local-'));
+    ok(await burst(['get', './data/', join(out, 'copy'), '-q'], env, src));
+    assert.equal(readFileSync(join(out, 'copy', 'deep', 'b.csv'), 'utf8'), 'b\n');
+    // Writing or deleting through a plain local path is refused (a file:// URL says it on purpose).
+    fails(await burst(['rm', '-r', './data/'], env, src), 'is a local path', 'burst storage rm');
+    fails(await burst(['put', join(src, 'data', 'a.csv'), `${src}/elsewhere/`], env), 'is a local path');
+    assert.equal(readFileSync(join(src, 'data', 'a.csv'), 'utf8'), 'a\n');
+    // bucket/key still means the configured store.
+    ok(await burst(['mb', 'fs://plain'], env));
+    ok(await burst(['put', join(src, 'data', 'a.csv'), 'plain/a.csv'], env));
+    assert.equal(ok(await burst(['cat', 'fs://plain/a.csv'], env)).stdout, 'a\n');
+  });
+
+  it('acts on the store of the config file (fs.root), as burst jobs and map do; flags override it (issue 13)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'burst-cli-cfg-'));
+    const root = join(work, 'configured-root');
+    writeFileSync(join(work, 'burst.config.json'), JSON.stringify({ fs: { root } }));
+    const { createStorage } = await import('../../src/storage/index.js');
+    const store = await createStorage('fs', { root });
+    await store.createBucket('cfgb');
+    await store.put('cfgb', 'only-here.txt', 'configured\n');
+    const noEnv = { BURST_FS_ROOT: undefined };
+    assert.equal(ok(await burst(['cat', 'fs://cfgb/only-here.txt'], noEnv, work)).stdout, 'configured\n');
+    assert.equal(ok(await burst(['cat', 'cfgb/only-here.txt'], noEnv, work)).stdout, 'configured\n');
+    assert.match(ok(await burst(['ls', 'fs://'], noEnv, work)).stdout, /BUCKET fs:\/\/cfgb\n/);
+    // BURST_FS_ROOT overrides the file (as for the executor), and --root overrides both.
+    fails(await burst(['cat', 'fs://cfgb/only-here.txt'], env, work), 'NoSuchBucketError');
+    assert.equal(ok(await burst(['--root', root, 'cat', 'fs://cfgb/only-here.txt'], env, work)).stdout, 'configured\n');
+    // --config names the file from anywhere.
+    assert.equal(ok(await burst(['--config', join(work, 'burst.config.json'), 'cat', 'cfgb/only-here.txt'], noEnv, tmpdir())).stdout, 'configured\n');
+  });
+
+  it('exits 0 quietly when the reader closes the pipe early (ls | head, cat | head) (issue 13)', async () => {
+    const { createStorage } = await import('../../src/storage/index.js');
+    const store = await createStorage('fs', { root: env.BURST_FS_ROOT });
+    await store.createBucket('many');
+    const body = 'x'.repeat(1 << 20);
+    await store.put('many', 'big.txt', body);
+    for (let i = 0; i < 4000; i += 200) await Promise.all(Array.from({ length: 200 }, (_, j) => store.put('many', `k${String(i + j).padStart(5, '0')}`, 'x')));
+    for (const args of [['ls', '-r', 'fs://many/'], ['ls', '-r', '--json', 'fs://many/'], ['cat', 'fs://many/big.txt']]) {
+      const r = await headOne(args, env);
+      assert.equal(r.firstLine.length > 0, true, `no output from ${args.join(' ')}`);
+      assert.equal(r.stderr, '', `${args.join(' ')} printed on stderr:\n${r.stderr}`);
+      assert.equal(r.code, 0, `${args.join(' ')} exited ${r.code}`);
+    }
+  });
+
   it('draws a progress bar when asked, and never loads the AWS SDK for local stores', async () => {
     const src = localTree();
     ok(await burst(['mb', 'fs://prog'], env));
@@ -140,6 +225,19 @@ describe('burst storage (s3 on Ceph RGW)', { skip: 'skip' in ceph ? `Ceph RGW un
     ok(await burst(['--storage', 's3', 'ls', `${bucket}/in/`], env));
     const keys = (JSON.parse(ok(await burst(['ls', '-r', '--json', `s3://${bucket}`], env)).stdout) as Array<{ key: string }>).map((e) => e.key);
     assert.deepEqual(keys, ['in/a.csv', 'in/notes.txt']);
+  });
+
+  it('lists the buckets for s3:// (issue 13)', async () => {
+    assert.match(ok(await burst(['ls', 's3://'], env)).stdout, new RegExp(`BUCKET s3://${bucket}\n`));
+  });
+
+  it('takes storage and s3.endpoint from the config file, as burst jobs and map do (issue 13)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'burst-cli-s3cfg-'));
+    writeFileSync(join(work, 'burst.config.json'), JSON.stringify({ storage: 's3', s3: { endpoint: c.endpoint } }));
+    const noEndpoint = { ...env, BURST_S3_ENDPOINT: undefined, AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined };
+    const keys = (JSON.parse(ok(await burst(['ls', '-r', '--json', `${bucket}/in/`], noEndpoint, work)).stdout) as Array<{ key: string }>).map((e) => e.key);
+    assert.deepEqual(keys, ['in/a.csv', 'in/notes.txt']);
+    assert.equal(ok(await burst(['cat', `s3://${bucket}/in/notes.txt`], noEndpoint, work)).stdout, 'n\n');
   });
 
   it('bad credentials: StorageAuthError, exit 1, and the secret is never printed', async () => {
