@@ -59,6 +59,13 @@ export interface ExecutorOptions {
    * @default []
    */
   external?: string[];
+  /**
+   * Secret shared with the workers: jobs are signed with it, and workers that have it run only jobs
+   * signed with it (see the README's "Signed jobs"). Required by the knative, cloudrun and code_engine
+   * backends unless their `signJobs` is false.
+   * @default $BURST_SIGNING_KEY, else none
+   */
+  signingKey?: string;
   /** Options of the fs storage driver (e.g. `{ root: '/data/burst' }`). */
   fs?: import('../storage/fs.js').FsOptions;
   /** Options of the s3 storage driver (endpoint, region, credentials, …). */
@@ -104,7 +111,7 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3']);
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3', 'signingKey']);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {
