@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .option('--storage-config <json>', 'the storage jobs are read from (default: $BURST_STORAGE_CONFIG); requests never name storage')
     .option('--bucket <names>', 'buckets requests may name, comma-separated (default: $BURST_SERVE_BUCKETS, else any)')
     .option('--insecure', 'start without BURST_SERVE_TOKEN and BURST_SIGNING_KEY, listening on a loopback address only')
-    .option('--allow-unsigned-jobs', 'run jobs without a signature although no BURST_SIGNING_KEY is set (whoever can write the storage runs code)')
+    .option('--allow-unsigned-jobs', 'run jobs without a signature although no BURST_SIGNING_KEY is set (whoever can write the storage runs code); also $BURST_SERVE_ALLOW_UNSIGNED_JOBS=1')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const text = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
       const port = text(opts.port) ?? process.env.PORT;
@@ -71,7 +71,7 @@ export function register(program: Command): void {
         log,
         ...(text(opts.host) ? { host: text(opts.host) as string } : {}),
         ...(opts.insecure === true ? { insecure: true } : {}),
-        ...(opts.allowUnsignedJobs === true ? { allowUnsignedJobs: true } : {}),
+        ...(opts.allowUnsignedJobs === true || process.env.BURST_SERVE_ALLOW_UNSIGNED_JOBS === '1' ? { allowUnsignedJobs: true } : {}),
         ...(buckets ? { buckets: buckets.split(',').map((b) => b.trim()).filter(Boolean) } : {}),
         ...(concurrency !== undefined ? { concurrency: positive(concurrency, '--concurrency') } : {}),
         ...(workers !== undefined ? { workers: positive(workers, '--workers') } : {}),
