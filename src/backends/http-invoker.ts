@@ -284,6 +284,9 @@ function validate(name: string, o: HttpInvokerOptions): URL[] {
   }
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) fail('token', 'a non-empty string', '<hidden>');
   if (o.signJobs !== undefined && typeof o.signJobs !== 'boolean') fail('signJobs', 'a boolean', o.signJobs);
+  if ('sendStorageConfig' in o) {
+    throw new ConfigError(`${name}.sendStorageConfig is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")`, { keyPath: `${name}.sendStorageConfig`, backend: name });
+  }
   if (o.headers !== undefined && (typeof o.headers !== 'object' || o.headers === null || !Object.values(o.headers).every((h) => typeof h === 'string'))) fail('headers', 'an object of string values', o.headers);
   return urls;
 }
