@@ -141,10 +141,20 @@ test('burst worker serve on SIGTERM finishes in-flight calls, refuses new reques
       refused = await fetch(`${server.url}/healthz`).then((r) => r.status === 503, () => true);
     }
     assert.deepEqual(await fexec.getResult(futures), [1500]);
-    assert.equal(await server.stop(), 0);
+    // Waits for the exit the first SIGTERM causes: a second one sent while it exits could kill it instead.
+    assert.equal(await server.exited(), 0);
     assert.match(server.output(), /SIGTERM: finishing 1 request/);
   } finally {
     await fexec.close();
     await server.stop('SIGKILL');
+  }
+});
+
+test('the knative backend refuses the removed sendStorageConfig option, naming it', async () => {
+  const fexec = new FunctionExecutor({ backend: 'knative', knative: { url: 'http://127.0.0.1:9', signJobs: false, sendStorageConfig: true } as never, fs: { root, shared: true }, progress: false });
+  try {
+    await assert.rejects(fexec.map(sleepMs, [1]), (err: unknown) => err instanceof ConfigError && err.keyPath === 'knative.sendStorageConfig' && /its own BURST_STORAGE_CONFIG/.test(err.message));
+  } finally {
+    await fexec.close();
   }
 });
