@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
+import { resolveSigningKey } from '../security/signing.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
 
@@ -136,6 +137,7 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (typeof progress !== 'boolean') throw invalid('progress', 'a boolean', progress);
   const external = o.external ?? defaults.external;
   if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
+  resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
   }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, IntegrityError } from '../../src/errors.ts';
+import { FunctionExecutor } from '../../src/index.ts';
 import { canonicalJson, resolveSigningKey, signManifest, verifyManifest } from '../../src/security/signing.ts';
 import { keys, type JobManifest } from '../../src/worker/job-layout.ts';
 import type { StoredStatus } from '../../src/worker/handler.ts';
@@ -54,6 +55,7 @@ describe('signing', () => {
     assert.throws(() => resolveSigningKey(undefined, { BURST_SIGNING_KEY: '' }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'BURST_SIGNING_KEY' && /at least 16 characters.*got 0 characters/.test(e.message));
     assert.throws(() => resolveSigningKey('short', {}), (e: unknown) => e instanceof ConfigError && e.keyPath === 'signingKey');
     assert.throws(() => resolveSigningKey(42, {}), (e: unknown) => e instanceof ConfigError && /got 42/.test(e.message));
+    assert.throws(() => new FunctionExecutor({ signingKey: 'short' }), (e: unknown) => e instanceof ConfigError && e.keyPath === 'signingKey', 'checked at construction');
   });
 });
 
