@@ -60,7 +60,7 @@ const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
  * waits until it listens. The wait is bounded so a serve that cannot start fails the test with its
  * output instead of stalling it.
  */
-export async function startServe(o: { host?: string; addr: string; /** 0 picks a free port. */ port: number; args?: string[]; env?: Record<string, string> }): Promise<ServeProcess> {
+export async function startServe(o: { host?: string; addr: string; /** 0 picks a free port. */ port: number; args?: string[]; env?: Record<string, string | undefined> }): Promise<ServeProcess> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
   const command = [process.execPath, cli, 'worker', 'serve', '--port', String(o.port), ...(o.args ?? [])];
   const [file, ...args] = o.host ? ['nsenter', `--net=/run/netns/${o.host}`, ...command] : command;

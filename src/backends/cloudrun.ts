@@ -38,7 +38,7 @@ export function cloudrun(options: CloudRunOptions, context: BackendContext): Com
     options: rest,
     context,
     platformToken,
-    hint: (status) => (status === 401 || status === 403 ? 'the service requires authentication: pass cloudrun.idToken, or log in with gcloud and grant yourself roles/run.invoker' : undefined),
+    hint: (status) => (status === 401 || status === 403 ? 'the service requires authentication: pass cloudrun.idToken, or log in with gcloud and grant yourself roles/run.invoker' : status === 404 ? 'does the service use this client\'s storage (its BURST_STORAGE_CONFIG)?' : undefined),
   });
 }
 

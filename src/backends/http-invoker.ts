@@ -7,6 +7,9 @@
  * storage monitor collects results. A request that fails for good reports its calls through
  * `lostCalls`, with the URL and HTTP status as the reason: never silently lost.
  *
+ * A request carries only the job's place (bucket, job key), the call list and the attempt: the service
+ * reads the job from its own storage. Jobs must be signed (`signingKey`) unless `signJobs` is false.
+ *
  * `cancel` and `close` abort the requests: the instance sees its client's connection close, stops
  * the calls it runs for them and writes them `cancelled` statuses (see worker/entries/http.ts), so
  * nothing keeps running (and billing) for a client that gave up. What it leaves out: discovering
@@ -38,10 +41,12 @@ export interface HttpInvokerOptions {
   /** Seconds to wait for a TCP connection. @default 10 */
   connectTimeoutSeconds?: number;
   /**
-   * Send the executor's storage configuration (with its credentials) in each request. Set `false`
-   * when the service has its own `BURST_STORAGE_CONFIG`. @default true
+   * Refuse to submit unless jobs are signed (`signingKey` or $BURST_SIGNING_KEY, the same secret as
+   * the service's BURST_SIGNING_KEY): the service listens on a network, and without signatures
+   * whoever can write the bucket runs code on it. `false` sends unsigned jobs to a service started
+   * with `--allow-unsigned-jobs` or `--insecure`. @default true
    */
-  sendStorageConfig?: boolean;
+  signJobs?: boolean;
 }
 
 /** What a driver adds to the shared invoker. */
@@ -106,6 +111,9 @@ class HttpBackend implements ComputeBackend {
     warnPlainHttpCredentials(this.urls, `${s.name} requests (bearer token, storage credentials)`, o.token !== undefined || s.platformToken !== undefined || o.sendStorageConfig !== false);
     if (!s.context.storageIsRemote) {
       throw new ConfigError(`the ${s.context.storage.driver} storage is not reachable from ${s.name} instances: use "s3" (or another object store the service can reach)`, { backend: s.name, keyPath: 'storage' });
+    }
+    if (o.signJobs !== false && !s.context.signingKey) {
+      throw new ConfigError(`the ${s.name} backend sends jobs to workers that listen on a network, so it signs them: set signingKey (or BURST_SIGNING_KEY) to the same secret as the service's BURST_SIGNING_KEY, or set ${s.name}.signJobs to false for a service started with --allow-unsigned-jobs or --insecure`, { backend: s.name, keyPath: 'signingKey' });
     }
     this.concurrency = o.concurrency ?? DEFAULTS.concurrency;
     const agent = { keepAlive: true, maxSockets: this.concurrency };
@@ -174,13 +182,8 @@ class HttpBackend implements ComputeBackend {
   /** Posts one chunk, retrying while the platform is not ready, until it ends one way or another. */
   private async run(d: Dispatch): Promise<void> {
     const deadline = Date.now() + (this.s.options.retryDeadlineSeconds ?? DEFAULTS.retryDeadlineSeconds) * 1000;
-    const body = JSON.stringify({
-      bucket: d.job.bucket,
-      jobKey: d.job.jobKey,
-      calls: formatCallSpec(d.callIds),
-      attempt: d.attempt,
-      ...(this.s.options.sendStorageConfig === false ? {} : { storage: d.job.storage }),
-    });
+    // Only the job's name: the service reads it from its own storage (configured at deploy time).
+    const body = JSON.stringify({ bucket: d.job.bucket, jobKey: d.job.jobKey, calls: formatCallSpec(d.callIds), attempt: d.attempt });
     for (let tries = 1; ; tries++) {
       if (d.controller.signal.aborted) return;
       const base = this.urls[(d.urlIndex + tries - 1) % this.urls.length] as URL;
@@ -282,6 +285,10 @@ function validate(name: string, o: HttpInvokerOptions): URL[] {
     if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (key === 'concurrency' && !Number.isInteger(v)))) fail(key, key === 'concurrency' ? 'a positive integer' : 'a positive number of seconds', v);
   }
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) fail('token', 'a non-empty string', '<hidden>');
+  if (o.signJobs !== undefined && typeof o.signJobs !== 'boolean') fail('signJobs', 'a boolean', o.signJobs);
+  if ('sendStorageConfig' in o) {
+    throw new ConfigError(`${name}.sendStorageConfig is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")`, { keyPath: `${name}.sendStorageConfig`, backend: name });
+  }
   if (o.headers !== undefined && (typeof o.headers !== 'object' || o.headers === null || !Object.values(o.headers).every((h) => typeof h === 'string'))) fail('headers', 'an object of string values', o.headers);
   return urls;
 }

@@ -52,6 +52,8 @@ export interface BackendContext {
   /** Whether workers on other hosts can reach that storage. */
   storageIsRemote: boolean;
   bucket: string;
+  /** The key jobs are signed with (`signingKey` / $BURST_SIGNING_KEY), when there is one. */
+  signingKey?: string;
 }
 
 /** A backend factory: `(options, context) => backend`. */

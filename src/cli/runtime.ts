@@ -35,7 +35,13 @@ export function register(program: Command): void {
   common(runtime.command('deploy').description('Create or update a runtime').argument('[name]', 'runtime name').option('--memory <mb>', 'memory in MB').option('--dir <path>', 'project folder whose package.json dependencies go in', process.cwd()))
     .action(async (name: string | undefined, flags: RuntimeFlags) => {
       const { manager, options } = await prepare(name, flags);
-      const info = await manager.deploy(options.command);
+      // Container services get the client's storage as their own (requests never carry it).
+      const config = (await loadCliConfig(flags)).options as BurstConfig & Record<string, unknown>;
+      const storageName = typeof config.storage === 'string' ? config.storage : 'fs';
+      const section = config[storageName];
+      const driver = await (await import('../storage/index.js')).createStorage(storageName, typeof section === 'object' && section !== null ? (section as Record<string, unknown>) : undefined);
+      const info = await manager.deploy({ ...options.command, storage: driver.config });
+      await driver.close?.();
       if (flags.json) printJson(info);
       else print([info]);
     });

@@ -44,29 +44,41 @@ export function register(program: Command): void {
 
   worker
     .command('serve')
-    .description('Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker)')
+    .description('Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker). Needs BURST_SERVE_TOKEN, BURST_SIGNING_KEY and its storage, or --insecure (loopback only)')
     .option('--port <n>', 'TCP port (default: $PORT, else 8080)')
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--host <addr>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 with --insecure)')
     .option('--concurrency <n>', 'requests run at once; one more is answered 429 (default: $BURST_SERVE_CONCURRENCY, else the CPU count)')
     .option('--workers <n>', 'worker processes per request (default: $BURST_SERVE_WORKERS, else 1)')
-    .option('--max-body-bytes <n>', 'largest request body accepted', String(1024 * 1024))
-    .option('--storage-config <json>', 'storage for requests that carry none (default: $BURST_STORAGE_CONFIG)')
-    .action(async (opts: Record<string, string | undefined>) => {
-      const port = opts.port ?? process.env.PORT;
-      const concurrency = opts.concurrency ?? process.env.BURST_SERVE_CONCURRENCY;
-      const workers = opts.workers ?? process.env.BURST_SERVE_WORKERS;
+    .option('--max-body-bytes <n>', 'largest request body accepted', String(64 * 1024))
+    .option('--max-calls <n>', 'most calls one request may name', '10000')
+    .option('--storage-config <json>', 'the storage jobs are read from (default: $BURST_STORAGE_CONFIG); requests never name storage')
+    .option('--bucket <names>', 'buckets requests may name, comma-separated (default: $BURST_SERVE_BUCKETS, else any)')
+    .option('--insecure', 'start without BURST_SERVE_TOKEN and BURST_SIGNING_KEY, listening on a loopback address only')
+    .option('--allow-unsigned-jobs', 'run jobs without a signature although no BURST_SIGNING_KEY is set (whoever can write the storage runs code); also $BURST_SERVE_ALLOW_UNSIGNED_JOBS=1')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const text = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+      const port = text(opts.port) ?? process.env.PORT;
+      const concurrency = text(opts.concurrency) ?? process.env.BURST_SERVE_CONCURRENCY;
+      const workers = text(opts.workers) ?? process.env.BURST_SERVE_WORKERS;
+      const buckets = text(opts.bucket) ?? process.env.BURST_SERVE_BUCKETS;
+      const storageConfig = text(opts.storageConfig);
       const { serve } = await import('../worker/entries/http.js');
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       const handle = await serve({
         port: port === undefined ? 8080 : nonNegative(port, '--port'),
-        host: opts.host as string,
-        maxBodyBytes: positive(opts.maxBodyBytes, '--max-body-bytes'),
+        maxBodyBytes: positive(text(opts.maxBodyBytes), '--max-body-bytes'),
+        maxCallsPerRequest: positive(text(opts.maxCalls), '--max-calls'),
         log,
+        ...(text(opts.host) ? { host: text(opts.host) as string } : {}),
+        ...(opts.insecure === true ? { insecure: true } : {}),
+        ...(opts.allowUnsignedJobs === true || process.env.BURST_SERVE_ALLOW_UNSIGNED_JOBS === '1' ? { allowUnsignedJobs: true } : {}),
+        ...(buckets ? { buckets: buckets.split(',').map((b) => b.trim()).filter(Boolean) } : {}),
         ...(concurrency !== undefined ? { concurrency: positive(concurrency, '--concurrency') } : {}),
         ...(workers !== undefined ? { workers: positive(workers, '--workers') } : {}),
-        ...(opts.storageConfig ? { storage: parseStorageConfig(opts.storageConfig, '--storage-config') } : {}),
+        ...(storageConfig ? { storage: parseStorageConfig(storageConfig, '--storage-config') } : {}),
       });
-      log(`burst worker serve: listening on ${opts.host}:${handle.port}${process.env.BURST_SERVE_TOKEN ? ' (bearer token required)' : ''}`);
+      const guards = [process.env.BURST_SERVE_TOKEN ? 'bearer token required' : 'NO TOKEN (--insecure)', process.env.BURST_SIGNING_KEY ? 'signed jobs only' : 'unsigned jobs accepted'];
+      log(`burst worker serve: listening on ${handle.host}:${handle.port} (${guards.join(', ')})`);
       // SIGTERM is how Knative and Cloud Run scale an instance in: finish what runs, refuse the rest.
       // The listeners stay installed: with `once`, the signal's default action (exit) would return for
       // an instant before the drain installs its own "second signal cancels" listener.

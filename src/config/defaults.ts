@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';
+import { resolveSigningKey } from '../security/signing.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
 
@@ -60,6 +61,13 @@ export interface ExecutorOptions {
    * @default []
    */
   external?: string[];
+  /**
+   * Secret shared with the workers: jobs are signed with it, and workers that have it run only jobs
+   * signed with it (see the README's "Signed jobs"). Required by the knative, cloudrun and code_engine
+   * backends unless their `signJobs` is false.
+   * @default $BURST_SIGNING_KEY, else none
+   */
+  signingKey?: string;
   /** Options of the fs storage driver (e.g. `{ root: '/data/burst' }`). */
   fs?: import('../storage/fs.js').FsOptions;
   /** Options of the s3 storage driver (endpoint, region, credentials, …). */
@@ -105,7 +113,7 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3']);
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3', 'signingKey']);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {
@@ -130,6 +138,7 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (typeof progress !== 'boolean') throw invalid('progress', 'a boolean', progress);
   const external = o.external ?? defaults.external;
   if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
+  resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
   }

@@ -41,6 +41,7 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
     backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
     runtimeMemory: 'number', progress: 'boolean', external: 'string[]', fs: 'object', s3: 'object', localhost: 'object',
     slurm: 'object', knative: 'object', cloudrun: 'object', code_engine: 'object', aws_lambda: 'object', backendOptions: 'object',
+    signingKey: 'string',
   },
   fs: { root: 'string', shared: 'boolean', fsync: 'boolean' },
   s3: {
@@ -60,7 +61,7 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
 
 /** Key names (in any section) whose values are secrets: never printed. */
 export function isSecretKey(key: string): boolean {
-  return /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey/i.test(key);
+  return /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key);
 }
 
 /**
@@ -139,6 +140,7 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
     retries: z.number({ error: 'a non-negative integer' }).int({ error: 'a non-negative integer' }).min(0, { error: 'a non-negative integer' }),
     runtimeMemory: z.number({ error: 'an integer number of MB of at least 16' }).int({ error: 'an integer number of MB of at least 16' }).min(16, { error: 'an integer number of MB of at least 16' }),
     progress: bool(),
+    signingKey: z.string({ error: 'a secret of at least 16 characters' }).min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
     fs: section({ root: str('a non-empty path'), shared: bool(), fsync: bool() }),
     s3,

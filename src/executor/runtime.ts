@@ -10,6 +10,7 @@ import { StorageMonitor } from '../monitor/storage-monitor.js';
 import { StatusBatchWriter } from '../monitor/status-batches.js';
 import { createStorage } from '../storage/index.js';
 import type { StorageDriver } from '../storage/types.js';
+import { resolveSigningKey } from '../security/signing.js';
 
 /** The parts a job needs, ready. */
 export interface Ready {
@@ -49,7 +50,9 @@ export class Runtime {
       throw new ConfigError(`the memory storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
     }
     const backendOptions = objectOption(o.raw[backendName] ?? (o.raw.backendOptions as Record<string, unknown> | undefined)?.[backendName]);
+    const signingKey = resolveSigningKey(o.raw.signingKey);
     const backend = await createBackend(o.backend, backendOptions, {
+      ...(signingKey ? { signingKey } : {}),
       workers: o.workers,
       ...(o.runtimeMemory ? { runtimeMemoryMB: o.runtimeMemory } : {}),
       storage: storage.config,

@@ -15,6 +15,7 @@ import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
+import { resolveSigningKey, signManifest } from '../security/signing.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
 export type JobKind = 'M' | 'R' | 'A';
@@ -138,6 +139,9 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
     createdAt: Date.now(),
     channel,
   };
+  // Workers with the same key run only jobs signed with it (security/signing.ts).
+  const signingKey = resolveSigningKey(runtime.options.raw.signingKey);
+  if (signingKey) manifest.signature = signManifest(signingKey, manifest, { bucket: job.bucket, jobKey: job.jobKey });
   await storage.put(job.bucket, keys.manifest(job.jobKey), JSON.stringify(manifest));
 }
 

@@ -15,7 +15,7 @@ import { onPath } from '../backends/on-path.js';
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, type ServiceNameRule, type ServiceRuntimeOptions } from './service-options.js';
+import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
@@ -122,9 +122,10 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
       const id = serviceName(o.name, NAME);
       if (!k.image) throw new ConfigError('cloudrun.image must name an image in a registry Cloud Run pulls from (e.g. "europe-docker.pkg.dev/my-project/burst/burst-worker:0.1.0")', { keyPath: 'cloudrun.image', backend: 'cloudrun' });
       const parent = await location(k, gcloudConfig);
-      cloudRunService(k.image, k, o.memoryMB); // checks the options before building
+      const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
+      cloudRunService(k.image, k, o.memoryMB, worker); // checks the options before building
       const image = await buildAndPush(k.image, k, o, deps);
-      const body = cloudRunService(image, k, o.memoryMB);
+      const body = cloudRunService(image, k, o.memoryMB, worker);
       return withApi(async (api) => {
         const name = `${parent}/services/${id}`;
         const existing = await call(`reading Cloud Run service ${name}`, () => api.get(name));
@@ -188,7 +189,7 @@ export const cloudRunRuntimes: RuntimeManager = cloudRunRuntimeManager();
  * The service Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, labelled
  * `burst-managed=true`, all traffic on the latest revision.
  */
-export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memoryMB?: number): CloudRunService & { labels: Record<string, string> } {
+export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): CloudRunService & { labels: Record<string, string> } {
   const concurrency = positiveOption(k.containerConcurrency ?? 4, 'cloudrun.containerConcurrency', 'cloudrun');
   // Each request runs its calls in a worker process of up to memoryMB, so an instance needs that per slot.
   const memoryMi = (memoryMB ?? 512) * concurrency + 256;
@@ -197,7 +198,8 @@ export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memory
   const env: CloudRunContainer['env'] = [
     { name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([name, value]) => ({ name, value })),
-    ...(k.tokenSecret ? [{ name: 'BURST_SERVE_TOKEN', valueSource: { secretKeyRef: { secret: k.tokenSecret, version: 'latest' } } }] : []),
+    // Secret Manager secrets hold one value each: the key names nothing here.
+    ...workerEnvironment(k, worker, 'cloudrun').map((v) => ('secret' in v ? { name: v.name, valueSource: { secretKeyRef: { secret: v.secret, version: 'latest' } } } : v)),
   ];
   const scaling = { ...(k.minScale !== undefined ? { minInstanceCount: k.minScale } : {}), ...(k.maxScale !== undefined ? { maxInstanceCount: k.maxScale } : {}) };
   return {

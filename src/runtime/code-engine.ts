@@ -14,7 +14,7 @@
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, type ServiceNameRule, type ServiceRuntimeOptions } from './service-options.js';
+import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
@@ -98,10 +98,11 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
       const k = section(o);
       const name = serviceName(o.name, NAME);
       if (!k.image) throw new ConfigError('code_engine.image must name an image in a registry Code Engine pulls from (e.g. "icr.io/my-namespace/burst-worker:0.1.0")', { keyPath: 'code_engine.image', backend: 'code_engine' });
-      codeEngineApp(name, k.image, k, o.memoryMB); // checks the options before building
+      const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
+      codeEngineApp(name, k.image, k, o.memoryMB, worker); // checks the options before building
       const api = client(k);
       const image = await buildAndPush(k.image, k, o, deps);
-      const body = codeEngineApp(name, image, k, o.memoryMB);
+      const body = codeEngineApp(name, image, k, o.memoryMB, worker);
       const existing = await api.get(name);
       if (existing) {
         if (!isBurstApp(existing)) {
@@ -162,7 +163,7 @@ const COMBINATIONS: [cpu: number, gb: number][] = [
 const NAME: ServiceNameRule = { label: 'Code Engine application', maxLength: 63, backend: 'code_engine' };
 
 /** The application Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, marked as Burst's. */
-export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeOptions, memoryMB?: number): CodeEngineApp & { name: string } {
+export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): CodeEngineApp & { name: string } {
   const concurrency = positiveOption(k.containerConcurrency ?? 4, 'code_engine.containerConcurrency', 'code_engine');
   const timeout = positiveOption(k.timeoutSeconds ?? 600, 'code_engine.timeoutSeconds', 'code_engine');
   if (timeout > 600) throw new ConfigError(`code_engine.timeoutSeconds is at most 600 on Code Engine, got ${timeout}`, { keyPath: 'code_engine.timeoutSeconds', backend: 'code_engine' });
@@ -177,7 +178,7 @@ export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeO
     { type: 'literal', name: 'BURST_VERSION', value: VERSION },
     { type: 'literal', name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([n, value]): CodeEngineEnvVar => ({ type: 'literal', name: n, value })),
-    ...(k.tokenSecret ? [{ type: 'secret_key_reference', name: 'BURST_SERVE_TOKEN', reference: k.tokenSecret, key: 'token' } as const] : []),
+    ...workerEnvironment(k, worker, 'code_engine').map((v): CodeEngineEnvVar => ('secret' in v ? { type: 'secret_key_reference', name: v.name, reference: v.secret, key: v.key } : { type: 'literal', ...v })),
   ];
   return {
     name,

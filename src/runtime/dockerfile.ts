@@ -7,6 +7,7 @@
  * holds the project's dependencies so that packages left out of bundles (native addons, `external`)
  * resolve from `/app/node_modules`, the worker's runtime folder.
  */
+import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -56,6 +57,9 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   return { dir, dockerfile };
 }
 
+/** Burst's npm name: where `npm install` of the packed tarball puts it. */
+const PACKAGE_NAME = (createRequire(import.meta.url)('../../package.json') as { name: string }).name;
+
 /** The Dockerfile of the worker image. */
 export function dockerfileText(o: { baseImage: string; tarball: string; hasLock: boolean }): string {
   return `# Written by "burst runtime build" (Burst ${VERSION}); rewritten on each build.
@@ -72,8 +76,9 @@ COPY ${o.tarball} /opt/burst/
 RUN cd /opt/burst && npm init -y >/dev/null && npm install --omit=dev ./${o.tarball} && rm ./${o.tarball} && npm cache clean --force
 USER node
 EXPOSE 8080
-# Runs the calls each POST /invoke names, in /app (the runtime folder of bundles).
-CMD ["node", "/opt/burst/node_modules/burst-compute/dist/cli/main.js", "worker", "serve"]
+# Runs the calls each POST /invoke names, in /app (the runtime folder of bundles). It refuses to start
+# without BURST_SERVE_TOKEN, BURST_SIGNING_KEY and BURST_STORAGE_CONFIG, which "burst runtime deploy" sets.
+CMD ["node", "/opt/burst/node_modules/${PACKAGE_NAME}/dist/cli/main.js", "worker", "serve"]
 `;
 }
 
@@ -90,7 +95,7 @@ async function packBurst(dir: string, log?: (line: string) => void): Promise<str
       err ? reject(new BurstError('RUNTIME_BUILD', `npm pack of Burst failed: ${stderr.trim() || err.message}`, { cause: err })) : resolve(),
     );
   });
-  const tgz = (await readdir(dir)).find((f) => /^burst-.*\.tgz$/.test(f));
-  if (!tgz) throw new BurstError('RUNTIME_BUILD', `npm pack wrote no burst-*.tgz into ${dir}`);
+  const tgz = (await readdir(dir)).find((f) => f.startsWith(`${PACKAGE_NAME}-`) && f.endsWith('.tgz'));
+  if (!tgz) throw new BurstError('RUNTIME_BUILD', `npm pack wrote no ${PACKAGE_NAME}-*.tgz into ${dir}`);
   return tgz;
 }

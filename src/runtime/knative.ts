@@ -7,7 +7,7 @@
 import { BurstError, ConfigError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from './image-build.js';
-import { serviceName as checkedName, type ServiceRuntimeOptions } from './service-options.js';
+import { serviceName as checkedName, workerEnvironment, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
 import { importOptional } from './optional-package.js';
 
@@ -77,9 +77,11 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
       const name = knativeName(o.name);
       // Checked before building, as on the other platforms: a long build should not end in this error.
       if (k.push !== false && !k.image) throw new ConfigError('knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false', { keyPath: 'knative.image', backend: 'knative' });
+      const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
+      serviceManifest(name, 'check', k, o.memoryMB, worker); // checks the secrets before building
       const image = await buildAndPush(k.image ?? defaultImage(), k, o, deps);
       const client = await api(k);
-      const body = serviceManifest(name, image, k, o.memoryMB);
+      const body = serviceManifest(name, image, k, o.memoryMB, worker);
       const existing = await getService(client, ref(k), name);
       if (existing) {
         if (existing.metadata?.labels?.[MANAGED_LABEL] !== 'true') {
@@ -131,7 +133,7 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
 export const knativeRuntimes: RuntimeManager = knativeRuntimeManager();
 
 /** The Knative Service Burst deploys: the worker image on port 8080 with `containerConcurrency` slots. */
-export function serviceManifest(name: string, image: string, k: KnativeRuntimeOptions, memoryMB?: number): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string>; resourceVersion?: string | undefined }; spec: object } {
+export function serviceManifest(name: string, image: string, k: KnativeRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string>; resourceVersion?: string | undefined }; spec: object } {
   const concurrency = k.containerConcurrency ?? 4;
   const labels = { [MANAGED_LABEL]: 'true', 'burst.dev/version': VERSION };
   // Each request runs its calls in a worker process of up to memoryMB, so a pod needs that per slot.
@@ -139,7 +141,7 @@ export function serviceManifest(name: string, image: string, k: KnativeRuntimeOp
   const env = [
     { name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([n, value]) => ({ name: n, value })),
-    ...(k.tokenSecret ? [{ name: 'BURST_SERVE_TOKEN', valueFrom: { secretKeyRef: { name: k.tokenSecret, key: 'token' } } }] : []),
+    ...workerEnvironment(k, worker, 'knative').map((v) => ('secret' in v ? { name: v.name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } } : v)),
   ];
   const annotations: Record<string, string> = {
     'autoscaling.knative.dev/min-scale': String(k.minScale ?? 0),

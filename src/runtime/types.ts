@@ -32,6 +32,8 @@ export interface RuntimeCommandOptions {
   projectDir?: string;
   /** The bucket of Burst's data (`bucket` in the config), which a runtime's workers must reach. @default 'burst' */
   bucket?: string;
+  /** The client's storage configuration (credentials included), which the workers of a container service use unless a secret holds theirs. */
+  storage?: import('../storage/types.js').StorageConfig;
   /** Writes a progress line for the user (stderr). */
   log: (line: string) => void;
 }

@@ -16,6 +16,8 @@ import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
+import { resolveSigningKey, verifyManifest } from '../security/signing.js';
+import { userFunctionEnv } from '../security/worker-env.js';
 
 /** What {@link runCalls} needs. */
 export interface RunCallsOptions {
@@ -43,6 +45,8 @@ export interface RunCallsOptions {
    * a short grace; every call without a result gets a `cancelled` status. `runCalls` still resolves.
    */
   signal?: AbortSignal;
+  /** Run only jobs signed with this key (see security/signing.ts); unset with no $BURST_SIGNING_KEY: no check. @default $BURST_SIGNING_KEY */
+  signingKey?: string;
 }
 
 /** What {@link runCalls} resolves with. */
@@ -71,6 +75,9 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
   try {
     manifest = await withPatience(() => readManifest(o));
     const m = manifest;
+    // Before any code of the job is fetched: a forged or altered job must never reach import().
+    const signingKey = resolveSigningKey(o.signingKey);
+    if (signingKey) verifyManifest(signingKey, m, { bucket: o.bucket, jobKey: o.jobKey });
     bundlePath = await withPatience(() => materializeBundle(o.storage, o.bucket, m.functionHash, o.runtimeDir ?? process.cwd()));
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
@@ -123,7 +130,7 @@ async function runInPool(o: RunCallsOptions, sizing: { size: number; runtimeMemo
   // A cancellable run hands each process one call at a time, so no call waits inside a process
   // (where an abort could not reach it) and a call not started when the signal fires never starts.
   const cancellable = o.signal !== undefined;
-  const pool = new ProcessPool({ ...sizing, storage: o.storage.config, bucket: o.bucket, ...(cancellable ? { pipeline: 1 } : {}) });
+  const pool = new ProcessPool({ ...sizing, storage: o.storage.config, bucket: o.bucket, env: userFunctionEnv(), ...(cancellable ? { pipeline: 1 } : {}) });
   let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve) => {

@@ -41,6 +41,8 @@ export interface JobManifest {
   createdAt: number;
   /** How the calls travel: through storage (remote backends), or over IPC (localhost; no data object, statuses in `status-batches/`). */
   channel?: 'storage' | 'ipc';
+  /** HMAC-SHA256 of the rest of the manifest, when the client has a signing key (security/signing.ts). */
+  signature?: string;
 }
 
 /** Keys of a bundle and of a job's objects. */

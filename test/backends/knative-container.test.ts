@@ -28,6 +28,8 @@ import { addSeven } from '../fixtures/tasks.ts';
 
 const BASE = 'docker.io/library/node:20-slim';
 const IMAGE = 'localhost/burst-worker:test';
+const TOKEN = 'container-test-token-0123456789';
+const SIGNING_KEY = 'container-test-signing-key-0123456789';
 
 function podman(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -68,7 +70,10 @@ test('the runtime image built with podman serves a map as a container (knative b
     // --network=host: npm in the build reaches the registry the way this host does.
     await buildImage({ projectDir: project, builder: 'podman', image: IMAGE, buildArgs: ['--network=host', '--pull=never'], log: (l) => log.push(l) });
     const port = await freePort();
-    const run = await podman(['run', '-d', '--rm', '--runtime=runc', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096', '--network=host', '-e', `PORT=${port}`, '-e', 'BURST_HOSTNAME=burst-container', IMAGE]);
+    const s3 = { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
+    // What "burst runtime deploy" puts in the service's environment: the worker refuses to start without them.
+    const secrets = ['-e', `BURST_SERVE_TOKEN=${TOKEN}`, '-e', `BURST_SIGNING_KEY=${SIGNING_KEY}`, '-e', `BURST_STORAGE_CONFIG=${JSON.stringify({ driver: 's3', options: s3 })}`];
+    const run = await podman(['run', '-d', '--rm', '--runtime=runc', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096', '--network=host', '-e', `PORT=${port}`, '-e', 'BURST_HOSTNAME=burst-container', ...secrets, IMAGE]);
     assert.equal(run.code, 0, run.out);
     container = run.out.split('\n').pop();
     const url = `http://127.0.0.1:${port}`;
@@ -78,8 +83,7 @@ test('the runtime image built with podman serves a map as a container (knative b
       if (i === 300) assert.fail(`the container did not listen: ${(await podman(['logs', container as string])).out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const s3 = { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
-    const fexec = new FunctionExecutor({ backend: 'knative', knative: { url }, storage: 's3', s3, bucket: 'burst-knative-container', progress: false });
+    const fexec = new FunctionExecutor({ backend: 'knative', knative: { url, token: TOKEN }, signingKey: SIGNING_KEY, storage: 's3', s3, bucket: 'burst-knative-container', progress: false });
     try {
       const futures = await fexec.map(addSeven, [1, 2, 3]);
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10]);

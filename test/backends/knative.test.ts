@@ -7,7 +7,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { FunctionExecutor, WorkerCrashError, type ExecutorOptions } from '../../src/index.ts';
+import { ConfigError, FunctionExecutor, IntegrityError, WorkerCrashError, type ExecutorOptions } from '../../src/index.ts';
 import { InvocationError } from '../../src/backends/invocation-error.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { ensureServeHosts, startServe, type ServeHosts, type ServeProcess } from '../serve-hosts.ts';
@@ -18,19 +18,30 @@ const [ceph, net] = await Promise.all([ensureCeph(), ensureServeHosts()]);
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : 'skip' in net ? `network namespaces unavailable: ${net.skip}` : undefined;
 const hosts = net as ServeHosts;
 const TOKEN = 'knative-test-secret';
+const SIGNING_KEY = 'knative-test-signing-key-0123456789';
 
 /** S3 on Ceph as both the test process and the namespaced serve processes reach it. */
 function s3Options(bucket: string): ExecutorOptions {
+  return { storage: 's3', s3: s3Config().options, bucket, signingKey: SIGNING_KEY, progress: false };
+}
+
+/** The s3 storage configuration both sides use: the serve processes get it at start, never in requests. */
+function s3Config(): { driver: 's3'; options: Record<string, unknown> } {
   const c = ceph as CephService;
   const port = new URL(c.endpoint).port || '80';
-  return { storage: 's3', s3: { endpoint: `http://${hosts.hostAddr}:${port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true }, bucket, progress: false };
+  return { driver: 's3', options: { endpoint: `http://${hosts.hostAddr}:${port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true } };
+}
+
+/** A secured serve process (token, signing key, storage on Ceph) in namespace `i` on `port`. */
+function startWorker(i: number, port: number, args: string[] = []): Promise<ServeProcess> {
+  return startServe({ host: hosts.hosts[i], addr: hosts.addrs[i] as string, port, args: ['--storage-config', JSON.stringify(s3Config()), ...args], env: { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: SIGNING_KEY } });
 }
 
 /** One serve process per namespace (the suite's hosts), started once for the file. */
 let servers: ServeProcess[] = [];
 let starting: Promise<ServeProcess[]> | undefined;
 function suiteServers(): Promise<ServeProcess[]> {
-  starting ??= Promise.all(hosts.hosts.map((host, i) => startServe({ host, addr: hosts.addrs[i] as string, port: 8080, args: ['--concurrency', '4'] }))).then((s) => (servers = s));
+  starting ??= Promise.all(hosts.hosts.map((_, i) => startWorker(i, 8080, ['--concurrency', '4']))).then((s) => (servers = s));
   return starting;
 }
 after(async () => {
@@ -41,24 +52,24 @@ backendSuite('knative (3 burst worker serve hosts, s3 on Ceph)', {
   skip: async () => skip,
   options: async () => {
     const s = await suiteServers();
-    return { backend: 'knative', knative: { urls: s.map((p) => p.url), concurrency: 12 }, ...s3Options('burst-knative-suite') };
+    return { backend: 'knative', knative: { urls: s.map((p) => p.url), concurrency: 12, token: TOKEN }, ...s3Options('burst-knative-suite') };
   },
 });
 
 describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
   let s: ServeProcess[];
-  /** A fourth worker, in burst-s3 on port 8081: one request at a time and a token. */
+  /** A fourth worker, in burst-s3 on port 8081: one request at a time. */
   let narrow: ServeProcess;
   before(async () => {
     s = await suiteServers();
-    narrow = await startServe({ host: hosts.hosts[2], addr: hosts.addrs[2] as string, port: 8081, args: ['--concurrency', '1'], env: { BURST_SERVE_TOKEN: TOKEN } });
+    narrow = await startWorker(2, 8081, ['--concurrency', '1']);
   });
   after(async () => {
     await narrow?.stop();
   });
 
   const withExecutor = async (knative: Record<string, unknown>, fn: (fexec: FunctionExecutor) => Promise<void>, extra: ExecutorOptions = {}): Promise<void> => {
-    const fexec = new FunctionExecutor({ backend: 'knative', knative, ...s3Options('burst-knative-specifics'), ...extra });
+    const fexec = new FunctionExecutor({ backend: 'knative', knative: { token: TOKEN, ...knative }, ...s3Options('burst-knative-specifics'), ...extra });
     try {
       await fn(fexec);
     } finally {
@@ -98,7 +109,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
 
   test('the token is enforced: a missing or wrong one is a 401 InvocationError naming the URL', async () => {
     for (const token of [undefined, 'wrong']) {
-      await withExecutor({ url: narrow.url, ...(token ? { token } : {}) }, async (fexec) => {
+      await withExecutor({ url: narrow.url, token }, async (fexec) => {
         await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => {
           assert.ok(err instanceof InvocationError, `got ${String(err)}`);
           assert.equal(err.status, 401);
@@ -107,6 +118,23 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
           return true;
         });
       });
+    }
+  });
+
+  test('without a signing key the client refuses to submit: a ConfigError saying what to set', async () => {
+    const saved = process.env.BURST_SIGNING_KEY;
+    delete process.env.BURST_SIGNING_KEY;
+    try {
+      await withExecutor({ url: s[0]?.url }, async (fexec) => {
+        await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof ConfigError && err.keyPath === 'signingKey' && /set signingKey \(or BURST_SIGNING_KEY\).*knative\.signJobs to false/.test(err.message));
+      }, { signingKey: undefined });
+      // signJobs: false sends the job unsigned, and this worker (which has a key) refuses to run it.
+      await withExecutor({ url: s[0]?.url, signJobs: false }, async (fexec) => {
+        const [result] = await fexec.getResult(await fexec.map(addSeven, [1]), { throwOnError: false });
+        assert.ok(result instanceof IntegrityError && /is not signed/.test(result.message), `got ${String(result)}`);
+      }, { signingKey: undefined });
+    } finally {
+      if (saved !== undefined) process.env.BURST_SIGNING_KEY = saved;
     }
   });
 
@@ -125,7 +153,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
   });
 
   test('closing the executor during a long map stops the calls on every host', { timeout: 60_000 }, async () => {
-    const fexec = new FunctionExecutor({ backend: 'knative', knative: { urls: s.map((p) => p.url) }, ...s3Options('burst-knative-specifics') });
+    const fexec = new FunctionExecutor({ backend: 'knative', knative: { urls: s.map((p) => p.url), token: TOKEN }, ...s3Options('burst-knative-specifics') });
     try {
       await fexec.map(sleepMs, Array.from({ length: 6 }, () => 60_000));
       // Every host runs calls of the map (round robin: two requests each).
@@ -142,7 +170,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
 
   test('a killed instance fails its calls (then retries run them on another host) instead of hanging', async () => {
     // A fifth worker, in burst-s2, that we kill while it runs a call.
-    const victim = await startServe({ host: hosts.hosts[1], addr: hosts.addrs[1] as string, port: 8082 });
+    const victim = await startWorker(1, 8082);
     try {
       await withExecutor({ urls: [victim.url, s[0]?.url] }, async (fexec) => {
         const futures = await fexec.map(sleepMs, [3000, 50]);
@@ -156,7 +184,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
         assert.match(err.message, new RegExp(victim.url.replace(/[.]/g, '\\.')));
       });
       // With a retry, the lost call runs again; the dead URL refuses connections, so it lands on the other host.
-      const again = await startServe({ host: hosts.hosts[1], addr: hosts.addrs[1] as string, port: 8082 });
+      const again = await startWorker(1, 8082);
       try {
         await withExecutor({ urls: [again.url, s[0]?.url] }, async (fexec) => {
           const futures = await fexec.map(sleepMs, [3000], { retries: 1 });

@@ -90,8 +90,9 @@ const fakeAuth = {
   },
 };
 
-const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, log: () => undefined, ...extra });
-const section = { project: 'my-proj', region: 'europe-west1', image: 'europe-docker.pkg.dev/my-proj/burst/burst-worker:1', containerConcurrency: 2, env: { LOG: '1' }, tokenSecret: 'burst-token' };
+const STORAGE = { driver: 's3', options: { region: 'eu', accessKeyId: 'AK', secretAccessKey: 'SK' } };
+const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, bucket: 'burst-data', storage: STORAGE, log: () => undefined, ...extra });
+const section = { project: 'my-proj', region: 'europe-west1', image: 'europe-docker.pkg.dev/my-proj/burst/burst-worker:1', containerConcurrency: 2, env: { LOG: '1' }, tokenSecret: 'burst-token', signingKeySecret: 'burst-signing-key', storageSecret: 'burst-storage' };
 
 describe('Cloud Run runtime manager (mocked Cloud Run API)', () => {
   const fake = fakeCloudRun();
@@ -150,7 +151,11 @@ describe('Cloud Run runtime manager (mocked Cloud Run API)', () => {
       { name: 'BURST_SERVE_CONCURRENCY', value: '2' },
       { name: 'LOG', value: '1' },
       { name: 'BURST_SERVE_TOKEN', valueSource: { secretKeyRef: { secret: 'burst-token', version: 'latest' } } },
+      { name: 'BURST_SIGNING_KEY', valueSource: { secretKeyRef: { secret: 'burst-signing-key', version: 'latest' } } },
+      { name: 'BURST_STORAGE_CONFIG', valueSource: { secretKeyRef: { secret: 'burst-storage', version: 'latest' } } },
+      { name: 'BURST_SERVE_BUCKETS', value: 'burst-data' },
     ]);
+    assert.ok(!JSON.stringify(body).includes('SK'), 'with storageSecret, no credential is in the service spec');
     assert.deepEqual(container.startupProbe, { httpGet: { path: '/healthz' } });
     assert.ok(!fake.seen.some((s) => s.path.endsWith(':setIamPolicy')), 'no allUsers invoker binding: the service keeps requiring authentication');
     assert.equal(info.name, 'burst-a');

@@ -77,8 +77,9 @@ function fakeIbmCloud() {
   return { server, apps, seen, failNext: (reason: string) => (failNext = reason) };
 }
 
-const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, log: () => undefined, ...extra });
-const section = { region: 'eu-de', projectId: PROJECT, image: 'icr.io/me/burst-worker:1', containerConcurrency: 2, env: { LOG: '1' }, tokenSecret: 'burst-serve-token', imageSecret: 'icr-pull' };
+const STORAGE = { driver: 's3', options: { region: 'eu', accessKeyId: 'AK', secretAccessKey: 'SK' } };
+const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, bucket: 'burst-data', storage: STORAGE, log: () => undefined, ...extra });
+const section = { region: 'eu-de', projectId: PROJECT, image: 'icr.io/me/burst-worker:1', containerConcurrency: 2, env: { LOG: '1' }, tokenSecret: 'burst-serve-token', signingKeySecret: 'burst-serve-token', imageSecret: 'icr-pull' };
 const savedKey = process.env.IBMCLOUD_API_KEY;
 
 describe('Code Engine runtime manager (mocked Code Engine API)', () => {
@@ -135,6 +136,9 @@ describe('Code Engine runtime manager (mocked Code Engine API)', () => {
       { type: 'literal', name: 'BURST_SERVE_CONCURRENCY', value: '2' },
       { type: 'literal', name: 'LOG', value: '1' },
       { type: 'secret_key_reference', name: 'BURST_SERVE_TOKEN', reference: 'burst-serve-token', key: 'token' },
+      { type: 'secret_key_reference', name: 'BURST_SIGNING_KEY', reference: 'burst-serve-token', key: 'signing-key' },
+      { type: 'literal', name: 'BURST_STORAGE_CONFIG', value: JSON.stringify(STORAGE) },
+      { type: 'literal', name: 'BURST_SERVE_BUCKETS', value: 'burst-data' },
     ]);
     assert.equal(info.name, 'burst-a');
     assert.equal(info.backend, 'code_engine');

@@ -66,7 +66,8 @@ function mockApi(initial: Record<string, object> = {}): KnativeApi & { calls: Ca
 }
 
 const ref = { group: 'serving.knative.dev', version: 'v1', namespace: 'jobs', plural: 'services' };
-const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, log: () => undefined, ...extra });
+const STORAGE = { driver: 's3', options: { region: 'eu', accessKeyId: 'AK', secretAccessKey: 'SK' } };
+const opts = (backendOptions: Record<string, unknown>, extra: Partial<RuntimeCommandOptions> = {}): RuntimeCommandOptions => ({ backendOptions, bucket: 'burst-data', storage: STORAGE, log: () => undefined, ...extra });
 const built: string[] = [];
 const pushed: string[] = [];
 const tools = {
@@ -79,7 +80,7 @@ const tools = {
   },
   sleep: async () => undefined,
 };
-const knative = { namespace: 'jobs', image: 'registry.example.com/burst-worker:1', containerConcurrency: 2, tokenSecret: 'burst-token', env: { LOG: '1' } };
+const knative = { namespace: 'jobs', image: 'registry.example.com/burst-worker:1', containerConcurrency: 2, tokenSecret: 'burst-token', signingKeySecret: 'burst-token', env: { LOG: '1' } };
 
 describe('Knative runtime manager (mocked Kubernetes API)', () => {
   test('deploy builds, pushes and creates a labelled serving.knative.dev/v1 Service (mocked Kubernetes API)', async () => {
@@ -106,6 +107,9 @@ describe('Knative runtime manager (mocked Kubernetes API)', () => {
       { name: 'BURST_SERVE_CONCURRENCY', value: '2' },
       { name: 'LOG', value: '1' },
       { name: 'BURST_SERVE_TOKEN', valueFrom: { secretKeyRef: { name: 'burst-token', key: 'token' } } },
+      { name: 'BURST_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'burst-token', key: 'signing-key' } } },
+      { name: 'BURST_STORAGE_CONFIG', value: JSON.stringify(STORAGE) },
+      { name: 'BURST_SERVE_BUCKETS', value: 'burst-data' },
     ]);
     assert.deepEqual(container.readinessProbe, { httpGet: { path: '/healthz' } });
     assert.equal(info.location, 'http://burst-a.default.example.com');
@@ -213,11 +217,11 @@ test('the build context holds a Dockerfile, the dependencies without scripts, th
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(pkg, { name: 'my-tasks', version: '1.0.0', type: 'module', dependencies: { sharp: '0.35.5' }, private: true });
     assert.ok(existsSync(join(dir, 'package-lock.json')));
-    assert.ok((await readdir(dir)).some((f) => /^burst-\d+\.\d+\.\d+\.tgz$/.test(f)), 'Burst is packed into the context');
+    assert.ok((await readdir(dir)).some((f) => /^burst-compute-\d+\.\d+\.\d+\.tgz$/.test(f)), 'Burst is packed into the context');
     assert.match(dockerfile, /^FROM node:20-slim$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /^USER node$/m);
-    assert.match(dockerfile, /CMD \["node", "\/opt\/burst\/node_modules\/burst\/dist\/cli\/main.js", "worker", "serve"\]/);
+    assert.match(dockerfile, /CMD \["node", "\/opt\/burst\/node_modules\/burst-compute\/dist\/cli\/main.js", "worker", "serve"\]/);
     assert.equal(await readFile(join(dir, 'Dockerfile'), 'utf8'), dockerfile);
   } finally {
     await rm(project, { recursive: true, force: true });

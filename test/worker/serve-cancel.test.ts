@@ -16,6 +16,7 @@ import { keys } from '../../src/worker/job-layout.ts';
 import type { StoredStatus } from '../../src/worker/handler.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
+import { fsConfig } from './serve-fixtures.ts';
 
 /** Appends its call id to `file`, then waits `ms` or until its abort signal, whose reason it throws. */
 export async function noteThenWait(x: { file: string; ms: number }, ctx: CallContext): Promise<number> {
@@ -73,12 +74,15 @@ async function settled(server: ServeProcess): Promise<void> {
 }
 
 const executor = (server: ServeProcess): FunctionExecutor =>
-  new FunctionExecutor({ backend: 'knative', knative: { url: server.url }, fs: { root, shared: true }, progress: false });
+  new FunctionExecutor({ backend: 'knative', knative: { url: server.url, signJobs: false }, fs: { root, shared: true }, progress: false });
+
+/** An unsecured serve process on 127.0.0.1 whose storage is the test's fs root. */
+const startLocal = (): Promise<ServeProcess> => startServe({ addr: '127.0.0.1', port: 0, args: ['--insecure', '--storage-config', fsConfig(root)] });
 
 describe('burst worker serve: a client closing its connection cancels its calls', () => {
   let server: ServeProcess;
   before(async () => {
-    server = await startServe({ addr: '127.0.0.1', port: 0, args: ['--host', '127.0.0.1'] });
+    server = await startLocal();
   });
   after(async () => {
     await server.stop('SIGKILL');
@@ -125,7 +129,7 @@ describe('burst worker serve: a client closing its connection cancels its calls'
 });
 
 test('burst worker serve: a second SIGTERM cancels the calls of a draining instance and exits', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const server = await startServe({ addr: '127.0.0.1', port: 0, args: ['--host', '127.0.0.1'] });
+  const server = await startLocal();
   const fexec = executor(server);
   try {
     const futures = await fexec.map(sleepMs, [60_000]);
