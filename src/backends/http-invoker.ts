@@ -108,7 +108,7 @@ class HttpBackend implements ComputeBackend {
     this.name = s.name;
     const o = s.options;
     this.urls = validate(s.name, o);
-    warnPlainHttpCredentials(this.urls, `${s.name} requests (bearer token, storage credentials)`, o.token !== undefined || s.platformToken !== undefined || o.sendStorageConfig !== false);
+    warnPlainHttpCredentials(this.urls, `${s.name} requests (bearer token)`, o.token !== undefined || s.platformToken !== undefined);
     if (!s.context.storageIsRemote) {
       throw new ConfigError(`the ${s.context.storage.driver} storage is not reachable from ${s.name} instances: use "s3" (or another object store the service can reach)`, { backend: s.name, keyPath: 'storage' });
     }
