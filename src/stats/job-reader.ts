@@ -6,6 +6,8 @@
  */
 import type { StorageDriver } from '../storage/types.js';
 import type { SerializedError, WorkerCallStats } from '../worker/protocol.js';
+import { keys, newerStatus } from '../worker/job-layout.js';
+import { parseCallSpec } from '../worker/call-spec.js';
 
 /** One call's latest status record as stored, with where and when it was written. */
 export interface StoredCallStatus {
@@ -37,7 +39,8 @@ const FETCH_CONCURRENCY = 16;
 
 /**
  * The latest status record of every call of the job that has one, in call order. When a call has
- * records in both places, or several attempts, the highest attempt wins, then the later write.
+ * records in both places, or several attempts (`status/<call>.<attempt>`), the highest attempt wins,
+ * then the later write ({@link newerStatus}), whatever order the writes landed in.
  * Objects that are not valid status JSON are skipped. Pass the same `cache` on each poll to fetch
  * only objects that changed.
  */
@@ -60,11 +63,37 @@ export async function readJobStatuses(storage: StorageDriver, bucket: string, jo
   const byCall = new Map<number, StoredCallStatus>();
   for (const o of wanted) {
     for (const r of cache.get(o.key)?.records ?? []) {
-      const prev = byCall.get(r.callId);
-      if (!prev || r.attempt > prev.attempt || (r.attempt === prev.attempt && (r.storedAt ?? 0) >= (prev.storedAt ?? 0))) byCall.set(r.callId, r);
+      if (newerStatus(byCall.get(r.callId), r)) byCall.set(r.callId, r);
     }
   }
   return [...byCall.values()].sort((a, b) => a.callId - b.callId);
+}
+
+/**
+ * The calls some worker took (`claims/`), with the highest attempt claimed for each. A call with
+ * neither a claim nor a status was never handed to a worker.
+ */
+export async function readClaims(storage: StorageDriver, bucket: string, jobKey: string): Promise<Map<number, number>> {
+  const claimed = new Map<number, number>();
+  const listed = await listObjects(storage, bucket, keys.claimPrefix(jobKey));
+  await forEachLimit(listed, FETCH_CONCURRENCY, async (o) => {
+    const attempt = Number(o.key.slice(o.key.lastIndexOf('/') + 1).split('.')[0]);
+    let spec: string;
+    try {
+      spec = Buffer.from(await storage.get(bucket, o.key)).toString('utf8');
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NO_SUCH_KEY') return;
+      throw err;
+    }
+    let ids: number[];
+    try {
+      ids = parseCallSpec(spec);
+    } catch {
+      return; // not a claim of ours
+    }
+    for (const id of ids) claimed.set(id, Math.max(claimed.get(id) ?? 0, Number.isInteger(attempt) ? attempt : 1));
+  });
+  return claimed;
 }
 
 interface Listed {
