@@ -5,6 +5,7 @@
  * running. With `resubmit`, calls that no worker ever claimed (the dead client never sent them) are
  * run, and only those, so no call runs twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BurstError } from '../errors.js';
 import type { JobDescriptor } from '../backends/types.js';
 import { decode } from '../serialize/index.js';
@@ -14,7 +15,7 @@ import { readClaims, readJobStatuses } from '../stats/job-reader.js';
 import { keys, type JobManifest } from '../worker/job-layout.js';
 import type { CallRecord } from '../worker/protocol.js';
 import { Future } from './future.js';
-import { leaseAlive, readLease } from './lease.js';
+import { leaseAlive, readLease, type LeaseRecord } from './lease.js';
 import { registerRerun, storageRerunner } from './rerun.js';
 import { settle, type SubmitOptions } from './settle.js';
 import { reviveResult } from './stored-result.js';
@@ -62,10 +63,13 @@ export async function attachJobs(runtime: Runtime, executorId: string, options: 
       const o: SubmitOptions = { timeout: manifest.timeoutSeconds, retries: runtime.options.retries, env: manifest.env, hasArgs: manifest.args !== undefined, args: undefined };
       // Calls re-run from here on (retryFailed, resubmit) invoke the backend from the stored job.
       registerRerun(runtime, manifest.jobId, storageRerunner(runtime, job, o));
+      if (options.resubmit && !leaseTaken) {
+        await waitForClientGone(lease, executorId);
+        await options.beforeResubmit();
+        leaseTaken = true;
+      }
       const unclaimed = await watchStoredJob(runtime, job, futures, o);
       if (options.resubmit && unclaimed.length > 0) {
-        if (!leaseTaken) await options.beforeResubmit();
-        leaseTaken = true;
         await storageRerunner(runtime, job, o)(unclaimed.map((callId) => ({ callId, attempt: 1 })), new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])));
         resubmitted = unclaimed;
       }
@@ -74,6 +78,21 @@ export async function attachJobs(runtime: Runtime, executorId: string, options: 
   }
   jobs.sort((a, b) => a.manifest.createdAt - b.manifest.createdAt);
   return jobs;
+}
+
+/**
+ * How long after a client's lease ran out `resubmit` still waits: a worker the client started just
+ * before it died needs a moment to start and claim its calls, and must not be run twice.
+ */
+const CLAIM_GRACE_MS = 5000;
+
+/** Refuses to resubmit while the client lives; waits out the claim grace after its lease ran out. */
+async function waitForClientGone(lease: LeaseRecord | undefined, executorId: string): Promise<void> {
+  if (leaseAlive(lease)) {
+    throw new BurstError('CLIENT_ALIVE', `the client of executor ${executorId} (${lease?.holder}) still holds its lease until ${new Date(lease?.expiresAt ?? 0).toISOString()}: resubmitting now could run calls twice; attach without resubmit, or once it is gone`, { executorId });
+  }
+  const wait = (lease?.expiresAt ?? 0) + CLAIM_GRACE_MS - Date.now();
+  if (wait > 0) await sleep(wait);
 }
 
 /**

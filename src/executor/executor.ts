@@ -131,7 +131,8 @@ export class FunctionExecutor implements AsyncDisposable {
     attaching = executorId;
     let fexec: FunctionExecutor;
     try {
-      fexec = new FunctionExecutor(executorOptions);
+      // Re-runs of stored jobs (resubmit, retryFailed) go through storage: on localhost, its storage channel.
+      fexec = new FunctionExecutor({ ...executorOptions, localhost: { channel: 'storage', ...executorOptions.localhost } });
     } finally {
       attaching = undefined;
     }
