@@ -48,6 +48,7 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   }
   // The manifest carries the futures' own times, so calls read back from storage have the same.
   const times = { createdAt: now, submittedAt: Math.min(...futures.map((f) => f.stats.submitted ?? now)) };
+  for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
   const context = { jobId, executorId: runtime.executorId, backend: backend.name };
 
   if (backend.direct) {
