@@ -128,7 +128,8 @@ class SlurmBackend implements ComputeBackend {
     if (this.o.account) args.push(`--account=${this.o.account}`);
     if (this.o.qos) args.push(`--qos=${this.o.qos}`);
     args.push(...(this.o.sbatchArgs ?? []));
-    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage) };
+    // The heap of the task's workers follows --mem (an out-of-memory retry asks for more of both).
+    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage), ...(job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(job.runtimeMemoryMB) } : {}) };
     let out: { stdout: string };
     try {
       out = await run('sbatch', args, script, env);

@@ -15,6 +15,7 @@ import { keys } from '../worker/job-layout.js';
 import { showProgress } from '../monitor/progress.js';
 import { attachJobs } from './attach.js';
 import { ClientLease, leaseSecondsOf } from './lease.js';
+import { checkResources, type OomRetry } from './resources.js';
 import { rerunnerOf, type Rerunner } from './rerun.js';
 import { loadConfigSync, mergeConfig, reportConfigWarnings } from '../config/load.js';
 import { summarize } from '../stats/summary.js';
@@ -48,6 +49,19 @@ export interface MapOptions<A = unknown> extends PartitionOptions {
   retries?: number;
   /** Environment variables set while the function runs. */
   env?: Record<string, string>;
+  /**
+   * Memory per worker in MB for this map's calls: the heap limit of each worker process on
+   * localhost, the memory request (`--mem`) on Slurm.
+   * @default the executor's `runtimeMemory`
+   */
+  runtimeMemory?: number;
+  /**
+   * Run a call that fails with `OutOfMemoryError` again with more memory (its memory times `factor`,
+   * up to `maxMemory` MB), on top of `retries`. Needs `runtimeMemory`; localhost and Slurm only (a
+   * ConfigError elsewhere: serverless memory is fixed by the deployed runtime).
+   * @default off
+   */
+  oomRetry?: OomRetry;
 }
 
 /** Options of `getResult`. */
@@ -361,6 +375,7 @@ export class FunctionExecutor implements AsyncDisposable {
       hasArgs: 'extraArgs' in options,
       args: options.extraArgs,
       ...(options.chunksize ? { chunksize: options.chunksize } : {}),
+      ...checkResources(options, typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name, this.options.runtimeMemory),
     };
     try {
       await this.holdLease();

@@ -35,6 +35,7 @@ export function checkResources(o: { runtimeMemory?: unknown; oomRetry?: unknown 
     throw new ConfigError(`oomRetry is not supported on the ${backend} backend: its memory is fixed by the deployed runtime, not chosen per invocation (supported: ${[...GROWABLE].join(', ')})`, { keyPath: 'oomRetry', backend });
   }
   out.oomRetry = { factor, maxMemory: r.maxMemory as number };
+  out.runtimeMemoryMB = base;
   return out;
 }
 

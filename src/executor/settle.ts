@@ -6,6 +6,7 @@ import { BurstError, SerializationError } from '../errors.js';
 import { toBurstError } from '../serialize/errors.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
+import { grownMemory, type OomRetry } from './resources.js';
 
 /** A call record with the time its status was written, when known. */
 export type StampedRecord = CallRecord & { storedAt?: number };
@@ -18,6 +19,12 @@ export interface SubmitOptions {
   hasArgs: boolean;
   args: unknown;
   chunksize?: number;
+  /** Memory of the map's calls in MB, when set on the map. */
+  runtimeMemoryMB?: number;
+  /** Retry out-of-memory calls with more memory (resolved). */
+  oomRetry?: Required<OomRetry>;
+  /** The memory each call's latest attempt ran with, for `oomRetry`; filled in as calls grow. */
+  memoryOf?: Map<number, number>;
 }
 
 /** Errors that will fail the same way again: never retried. */
@@ -30,7 +37,7 @@ export function settle(
   o: SubmitOptions,
   context: { jobId: string; executorId: string; backend: string },
   value: () => unknown,
-  retry: (callId: number, attempt: number) => void,
+  retry: (callId: number, attempt: number, memoryMB?: number) => void,
 ): void {
   const f = futures[record.callId];
   if (!f || f.done) return;
@@ -52,6 +59,15 @@ export function settle(
     ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
     ...(s.location ? { logLocation: s.location.text } : {}),
   });
+  // Out of memory with oomRetry: again with more memory, whatever `retries` says, up to maxMemory.
+  const base = o.memoryOf?.get(record.callId) ?? o.runtimeMemoryMB;
+  const grown = error.code === 'OUT_OF_MEMORY' && o.oomRetry && base !== undefined ? grownMemory(base, o.oomRetry) : undefined;
+  if (grown !== undefined) {
+    o.memoryOf?.set(record.callId, grown);
+    f._retry(error);
+    retry(record.callId, record.attempt + 1, grown);
+    return;
+  }
   if (record.attempt <= o.retries && !NOT_RETRIED.has(error.code)) {
     f._retry(error);
     retry(record.callId, record.attempt + 1);

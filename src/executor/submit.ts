@@ -39,8 +39,9 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     chunksize: o.chunksize ?? 1,
     timeoutSeconds: o.timeout,
     env: o.env,
-    ...(runtime.options.runtimeMemory ? { runtimeMemoryMB: runtime.options.runtimeMemory } : {}),
+    ...((o.runtimeMemoryMB ?? runtime.options.runtimeMemory) ? { runtimeMemoryMB: o.runtimeMemoryMB ?? runtime.options.runtimeMemory } : {}),
   };
+  if (o.oomRetry) o.memoryOf ??= new Map();
   const now = Date.now();
   for (const f of futures) {
     f.stats.invoked = now;
@@ -67,8 +68,8 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
       const targetList: Future<unknown>[] = [];
       for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
-      const run = (pc: PoolCall[]): void => {
-        direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
+      const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
+        direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord }, memoryMB ? { runtimeMemoryMB: memoryMB } : {});
       };
       const onRecord = (record: CallRecord): void => {
         // The client is where an IPC record lands: its time is the record's write time.
@@ -76,7 +77,7 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
         log.add(record);
         const wasDone = targetList[record.callId]?.done ?? true;
         const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
-        settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
+        settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt, memoryMB) => run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)));
         if (!wasDone && targetList[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
       };
       run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
@@ -99,9 +100,9 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
     const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, resultContext(context, record));
-    settle(futures, record, o, context, value, (callId, attempt) => {
+    settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
-      void backend.invoke(job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
+      void backend.invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
   };
   monitor.expect(job, ids, 1, onRecord);

@@ -104,7 +104,8 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     writes.push(storeRecord(o, record).then((ok) => void (ok ? counts.succeeded++ : cancelled ? counts.cancelled++ : counts.failed++)));
   };
   const size = Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism());
-  const heapMB = workerHeapMB(manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
+  // The backend may give this invocation more memory than the job's (an out-of-memory retry).
+  const heapMB = workerHeapMB(Number(process.env.BURST_RUNTIME_MEMORY_MB) || manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
   const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
   await Promise.all(writes);
   const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
