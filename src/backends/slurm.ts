@@ -115,6 +115,9 @@ class SlurmBackend implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    // A retry: forget where the last attempt ran before sbatch returns, or a lost-call check in
+    // between would see the old (ended) task and report the new attempt lost.
+    for (const id of callIds) this.placements.delete(`${job.jobKey}/${id}`);
     const chunk = job.chunksize;
     const tasks = chunkCalls(callIds, chunk);
     const workers = this.o.cpusPerTask ?? 1;
