@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, FunctionExecutor, OutOfMemoryError } from '../../src/index.ts';
 import { countedRun, runsOf } from './fixtures/counted.ts';
+import { ensureSlurm, type SlurmService } from '../services.ts';
 
 for (const channel of ['ipc', 'storage'] as const) {
   test(`a call out of memory in a 64 MB heap is retried with 128 MB and succeeds (localhost ${channel} channel)`, { timeout: 180_000 }, async () => {
@@ -49,5 +50,22 @@ test('oomRetry is checked: it needs runtimeMemory, a maxMemory above it, and a b
     await assert.rejects(lambda.map(countedRun, [1], { runtimeMemory: 256, oomRetry: { maxMemory: 1024 } }), (e: unknown) => e instanceof ConfigError && /oomRetry is not supported on the aws_lambda backend/.test(e.message));
   } finally {
     await lambda.close();
+  }
+});
+
+const slurm = await ensureSlurm();
+test('on Slurm, an out-of-memory call is retried with more memory (--mem and the workers\' heap)', { skip: 'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : undefined, timeout: 180_000 }, async () => {
+  const cluster = slurm as SlurmService;
+  const root = await mkdtemp(join('/var/tmp', 'burst-oom-slurm-'));
+  const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition }, progress: false });
+  try {
+    const [f] = await fexec.map(countedRun, [{ dir: root, id: 0, allocateMB: 90 }], { runtimeMemory: 64, oomRetry: { maxMemory: 256 } });
+    assert.equal(await f!.result({ timeout: 150 }), 0);
+    assert.equal(f!.stats.attempt, 2);
+    assert.ok(f!.attempts[0] instanceof OutOfMemoryError, `the first attempt ran out of memory: ${String(f!.attempts[0])}`);
+    assert.deepEqual(runsOf(root, [0]), [2]);
+  } finally {
+    await fexec.close();
+    await rm(root, { recursive: true, force: true });
   }
 });
