@@ -47,7 +47,7 @@ test('oomRetry is checked: it needs runtimeMemory, a maxMemory above it, and a b
   }
   const lambda = new FunctionExecutor({ backend: 'aws_lambda', progress: false });
   try {
-    await assert.rejects(lambda.map(countedRun, [1], { runtimeMemory: 256, oomRetry: { maxMemory: 1024 } }), (e: unknown) => e instanceof ConfigError && /oomRetry is not supported on the aws_lambda backend/.test(e.message));
+    await assert.rejects(lambda.map(countedRun, [{ dir: '/nonexistent', id: 1 }], { runtimeMemory: 256, oomRetry: { maxMemory: 1024 } }), (e: unknown) => e instanceof ConfigError && /oomRetry is not supported on the aws_lambda backend/.test(e.message));
   } finally {
     await lambda.close();
   }

@@ -31,7 +31,7 @@ for (const channel of ['ipc', 'storage'] as const) {
     const root = await mkdtemp(join(tmpdir(), 'burst-summary-'));
     try {
       const fexec = new FunctionExecutor({ localhost: { channel }, fs: { root }, workers: 2, retries: 1, progress: false });
-      let mine: JobSummary;
+      let mine: JobSummary | undefined;
       try {
         const futures = await fexec.map(sleepMs, [40, 80, 120, 160, 200, 240]);
         const retried = await fexec.map(flaky, [1, 2]);
