@@ -85,6 +85,8 @@ export async function attachJobs(runtime: Runtime, executorId: string, options: 
  * before it died needs a moment to start and claim its calls, and must not be run twice.
  */
 const CLAIM_GRACE_MS = 5000;
+/** Beyond a claimed call's timeout, how long its status may take to be written and seen. */
+const CLAIM_SLACK_MS = 15_000;
 
 /** Refuses to resubmit while the client lives; waits out the claim grace after its lease ran out. */
 async function waitForClientGone(lease: LeaseRecord | undefined, executorId: string): Promise<void> {
@@ -113,13 +115,26 @@ async function watchStoredJob(runtime: Runtime, job: JobDescriptor, futures: Fut
   };
   const byAttempt = new Map<number, number[]>();
   for (let id = 0; id < futures.length; id++) {
-    const attempt = newest.get(id) ?? 1;
+    // A worker that claimed a newer attempt than the newest status may still write it: wait for that one.
+    const attempt = Math.max(newest.get(id) ?? 1, claims.get(id)?.attempt ?? 1);
     let ids = byAttempt.get(attempt);
     if (!ids) byAttempt.set(attempt, (ids = []));
     ids.push(id);
   }
-  // Each call waits for its newest stored attempt, so an older attempt's status never settles it.
+  // Each call waits for its newest attempt, so an older attempt's status never settles it.
   for (const [attempt, ids] of byAttempt) monitor.expect(job, ids, attempt, onRecord);
+  // No backend here knows where a claimed call runs: one whose worker died would wait forever, so
+  // it fails once the claim is older than the job's timeout allows (times the calls claimed with it).
+  for (const [id, claim] of claims) {
+    if ((newest.get(id) ?? 0) >= claim.attempt) continue;
+    const deadline = (claim.claimedAt ?? Date.now()) + job.timeoutSeconds * 1000 * claim.batch + CLAIM_SLACK_MS;
+    setTimeout(() => {
+      const f = futures[id];
+      if (!f || f.done) return;
+      const now = Date.now();
+      onRecord({ callId: id, ok: false, attempt: claim.attempt, error: { kind: 'crash', name: 'WorkerCrashError', message: `call ${id} of job ${job.jobId} was taken by a worker at ${new Date(claim.claimedAt ?? now).toISOString()} (attempt ${claim.attempt}) but has no result after its ${job.timeoutSeconds} s timeout: its worker is gone; retryFailed() runs it again` }, stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+    }, Math.max(0, deadline - Date.now())).unref();
+  }
   return futures.map((_, id) => id).filter((id) => !newest.has(id) && !claims.has(id));
 }
 

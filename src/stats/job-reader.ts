@@ -69,12 +69,21 @@ export async function readJobStatuses(storage: StorageDriver, bucket: string, jo
   return [...byCall.values()].sort((a, b) => a.callId - b.callId);
 }
 
+/** A worker's claim on a call: the attempt, when it was written, and how many calls it took with it. */
+export interface CallClaim {
+  attempt: number;
+  /** Epoch ms, when the store says. */
+  claimedAt?: number;
+  /** Calls in the same claim (they may run one after another). */
+  batch: number;
+}
+
 /**
- * The calls some worker took (`claims/`), with the highest attempt claimed for each. A call with
- * neither a claim nor a status was never handed to a worker.
+ * The calls some worker took (`claims/`), with the newest claim of each. A call with neither a
+ * claim nor a status was never handed to a worker.
  */
-export async function readClaims(storage: StorageDriver, bucket: string, jobKey: string): Promise<Map<number, number>> {
-  const claimed = new Map<number, number>();
+export async function readClaims(storage: StorageDriver, bucket: string, jobKey: string): Promise<Map<number, CallClaim>> {
+  const claimed = new Map<number, CallClaim>();
   const listed = await listObjects(storage, bucket, keys.claimPrefix(jobKey));
   await forEachLimit(listed, FETCH_CONCURRENCY, async (o) => {
     const attempt = Number(o.key.slice(o.key.lastIndexOf('/') + 1).split('.')[0]);
@@ -91,7 +100,11 @@ export async function readClaims(storage: StorageDriver, bucket: string, jobKey:
     } catch {
       return; // not a claim of ours
     }
-    for (const id of ids) claimed.set(id, Math.max(claimed.get(id) ?? 0, Number.isInteger(attempt) ? attempt : 1));
+    const claim: CallClaim = { attempt: Number.isInteger(attempt) ? attempt : 1, batch: ids.length, ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}) };
+    for (const id of ids) {
+      const prev = claimed.get(id);
+      if (!prev || claim.attempt > prev.attempt) claimed.set(id, claim);
+    }
   });
   return claimed;
 }

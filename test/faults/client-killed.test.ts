@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FunctionExecutor, ConfigError, TimeoutError } from '../../src/index.ts';
+import { FunctionExecutor, ConfigError, TimeoutError, WorkerCrashError } from '../../src/index.ts';
 import { runsOf } from './fixtures/counted.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -103,6 +103,37 @@ test('a client killed with calls never sent: burst jobs says abandoned, logs --f
     }
     const after = await burstCli(['jobs', executorId, '--json'], root);
     assert.equal((JSON.parse(after.stdout) as Array<{ state: string }>)[0]?.state, 'done');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+    await rm(marks, { recursive: true, force: true });
+  }
+});
+
+test('a call whose worker died with the client fails after its timeout on attach, instead of waiting forever', { timeout: 120_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'burst-claimed-'));
+  const marks = await mkdtemp(join(tmpdir(), 'burst-claimed-marks-'));
+  try {
+    // Its own process group, so the client and the worker it started die together.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/claimed-client.ts'], { cwd: repo, detached: true, env: { ...process.env, BURST_FS_ROOT: root, MARKS: marks }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let executorId = '';
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (line.startsWith('executor ')) executorId = line.slice('executor '.length);
+      break;
+    }
+    // The call has started (so its worker claimed it): kill before its 3 s timeout ends it.
+    while (runsOf(marks, [0])[0] === 0) await new Promise((r) => setTimeout(r, 50));
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const fexec = await FunctionExecutor.attach(executorId, { fs: { root }, progress: false });
+    try {
+      const [f] = (await fexec.wait(undefined, { returnWhen: 'ALWAYS' })).pending;
+      assert.ok(f, 'the claimed call is pending at first');
+      await assert.rejects(f.result({ timeout: 60 }), (e: unknown) => e instanceof WorkerCrashError && /was taken by a worker .* has no result after its 3 s timeout/.test(e.message));
+      assert.deepEqual(runsOf(marks, [0]), [1], 'it ran once and was not re-run');
+    } finally {
+      await fexec.close();
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
     await rm(marks, { recursive: true, force: true });
