@@ -1,6 +1,6 @@
 /**
  * Reads the status records of a job back from storage, from both places a worker or client leaves
- * them: one object per call under `<job>/status/<call>` (what `burst worker run` writes), and JSON
+ * them: one object per call and attempt under `<job>/status/<call>.<attempt>` (what `burst worker run` writes), and JSON
  * arrays of records under `<job>/status-batches/<n>` (how the localhost IPC channel persists them).
  * Used by `burst jobs`, `burst logs`, `burst plot` and the dashboard.
  */
