@@ -2,7 +2,7 @@
  * Burst's public API. Everything a user imports comes from here, by name.
  */
 export { FunctionExecutor } from './executor/executor.js';
-export type { TaskFunction, MapOptions, GetResultOptions, Inputs } from './executor/executor.js';
+export type { TaskFunction, MapOptions, GetResultOptions, Inputs, AttachOptions } from './executor/executor.js';
 export { Future, FutureList } from './executor/future.js';
 export type { FutureStatus, CallStats } from './executor/future.js';
 export { StoredResult } from './executor/stored-result.js';

@@ -40,9 +40,18 @@ class IpcLocalhost implements ComputeBackend {
   readonly name = 'localhost';
   readonly direct: DirectRunner;
   private pool: ProcessPool | undefined;
+  /** Pools of other heap sizes (a map's own runtimeMemory, out-of-memory retries), by MB. */
+  private readonly sized = new Map<number, ProcessPool>();
 
   constructor(private readonly context: BackendContext) {
-    this.direct = { submit: (task) => this.getPool().submit(task) };
+    this.direct = { submit: (task, options) => this.poolFor(options?.runtimeMemoryMB).submit(task) };
+  }
+
+  private poolFor(memoryMB: number | undefined): ProcessPool {
+    if (!memoryMB || memoryMB === this.context.runtimeMemoryMB) return this.getPool();
+    let pool = this.sized.get(memoryMB);
+    if (!pool) this.sized.set(memoryMB, (pool = new ProcessPool({ size: this.context.workers, storage: this.context.storage, bucket: this.context.bucket, runtimeMemoryMB: memoryMB })));
+    return pool;
   }
 
   private getPool(): ProcessPool {
@@ -67,8 +76,9 @@ class IpcLocalhost implements ComputeBackend {
   async cancel(): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.pool?.close();
+    await Promise.all([this.pool?.close(), ...[...this.sized.values()].map((p) => p.close())]);
     this.pool = undefined;
+    this.sized.clear();
   }
 }
 
@@ -117,7 +127,7 @@ class StorageLocalhost implements ComputeBackend {
   private start(inv: Invocation): void {
     const args = [...(cli.ts ? ['--import', 'tsx'] : []), cli.path, 'worker', 'run', '--bucket', inv.job.bucket, '--job', inv.job.jobKey, '--calls', formatCallSpec(inv.callIds), '--attempt', String(inv.attempt)];
     const child = spawn(process.execPath, args, {
-      env: { ...process.env, BURST_STORAGE_CONFIG: JSON.stringify(inv.job.storage) },
+      env: { ...process.env, BURST_STORAGE_CONFIG: JSON.stringify(inv.job.storage), ...(inv.job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(inv.job.runtimeMemoryMB) } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const stderr = new Tail(4096);

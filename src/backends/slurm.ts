@@ -115,6 +115,9 @@ class SlurmBackend implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    // A retry: forget where the last attempt ran before sbatch returns, or a lost-call check in
+    // between would see the old (ended) task and report the new attempt lost.
+    for (const id of callIds) this.placements.delete(`${job.jobKey}/${id}`);
     const chunk = job.chunksize;
     const tasks = chunkCalls(callIds, chunk);
     const workers = this.o.cpusPerTask ?? 1;
@@ -128,7 +131,8 @@ class SlurmBackend implements ComputeBackend {
     if (this.o.account) args.push(`--account=${this.o.account}`);
     if (this.o.qos) args.push(`--qos=${this.o.qos}`);
     args.push(...(this.o.sbatchArgs ?? []));
-    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage) };
+    // The heap of the task's workers follows --mem (an out-of-memory retry asks for more of both).
+    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage), ...(job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(job.runtimeMemoryMB) } : {}) };
     let out: { stdout: string };
     try {
       out = await run('sbatch', args, script, env);

@@ -83,6 +83,9 @@ export interface ComputeBackend {
 
 /** Runs calls directly in local worker processes and reports each record (the localhost IPC channel). */
 export interface DirectRunner {
-  /** Queues calls; returns a function that cancels those not yet finished. */
-  submit(task: PoolTask): () => void;
+  /**
+   * Queues calls; returns a function that cancels those not yet finished. `runtimeMemoryMB` runs
+   * them in worker processes with that heap limit (a map's own memory, or an out-of-memory retry's).
+   */
+  submit(task: PoolTask, options?: { runtimeMemoryMB?: number }): () => void;
 }

@@ -1,12 +1,12 @@
 /**
  * `burst logs <job> [call]`: what calls printed (their captured stdout and stderr, stored with their
  * status records), with the error of each failed call. `--follow` prints each call's output as its
- * record lands, until every call of the job has one.
+ * record lands, until every call of the job has one, or ends (exit code 3) when the job is abandoned.
  */
 import { redactRecord } from '../redact.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { countCalls, resolveJob, type JobInfo } from '../stats/catalog.js';
+import { abandonedReason, countCalls, jobState, readJobInfo, resolveJob, type JobInfo } from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../stats/job-reader.js';
 import { parseLambdaLocation } from '../worker/lambda-event.js';
 import { out, positiveInt, withConfigOption, withStorage, type OpenedStorage } from './client-config.js';
@@ -56,6 +56,8 @@ async function once(o: OpenedStorage, job: JobInfo, callId: number | undefined, 
   const counts = countCalls(job, statuses);
   if (callId !== undefined && selected.length === 0) {
     out(`Call ${callId} of job ${job.executorId}/${job.jobId} has not finished yet (use --follow to wait for it).`);
+  } else if (counts.pending > 0 && jobState(job, counts) === 'abandoned') {
+    process.stderr.write(`(${abandonedReason(job, counts)})\n`);
   } else if (counts.pending > 0) {
     process.stderr.write(`(${counts.pending} of ${counts.calls} calls have not finished; --follow waits for them)\n`);
   } else if (callId === undefined && selected.every((s) => !s.logs && s.ok)) {
@@ -66,7 +68,9 @@ async function once(o: OpenedStorage, job: JobInfo, callId: number | undefined, 
 async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined, interval: number, json: boolean): Promise<void> {
   const cache: StatusCache = new Map();
   const printed = new Map<number, number>();
-  for (;;) {
+  for (let round = 0; ; round++) {
+    // The lease changes while we follow: re-read the job's facts now and then (cheap: two small GETs).
+    if (round > 0 && round % 5 === 0) job = await readJobInfo(o.storage, o.bucket, job.executorId, job.jobId);
     const statuses = (await readJobStatuses(o.storage, o.bucket, job.jobKey, cache)).map(redactRecord);
     for (const s of statuses) {
       if (callId !== undefined && s.callId !== callId) continue;
@@ -79,6 +83,12 @@ async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined
     const done = callId !== undefined ? printed.has(callId) : job.manifest !== undefined && counts.pending === 0;
     if (done) {
       if (!json) process.stderr.write(`(all ${callId === undefined ? `${counts.calls} calls` : `of call ${callId}`} finished: ${counts.success} succeeded, ${counts.error} failed)\n`);
+      return;
+    }
+    // Nothing will land for a job whose client is gone: say so and stop instead of waiting forever.
+    if (jobState(job, counts) === 'abandoned' && jobState((job = await readJobInfo(o.storage, o.bucket, job.executorId, job.jobId)), counts) === 'abandoned') {
+      process.stderr.write(`(${abandonedReason(job, counts)})\n`);
+      process.exitCode = 3;
       return;
     }
     await sleep(interval);

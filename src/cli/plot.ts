@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readJobCalls, resolveJob } from '../stats/catalog.js';
+import { abandonedReason, countCalls, jobState, readJobCalls, resolveJob } from '../stats/catalog.js';
 import { formatSummary } from '../stats/format.js';
 import { pricedBackends, pricesOf } from '../stats/cost.js';
 import { summarizeJob } from '../stats/summary.js';
@@ -36,13 +36,17 @@ export function register(program: Command): void {
     if (flags.backend !== undefined && !pricesOf(flags.backend)) self.error(`error: no price table for backend ${JSON.stringify(flags.backend)}; known: ${pricedBackends().join(', ')}`);
     await withStorage(flags, async ({ storage, bucket }) => {
       const job = await resolveJob(storage, bucket, ref);
-      const { calls } = await readJobCalls(storage, bucket, job);
+      const { calls, statuses } = await readJobCalls(storage, bucket, job);
+      const counts = countCalls(job, statuses);
+      const state = jobState(job, counts);
       if (calls.length === 0) self.error(`error: job ${job.executorId}/${job.jobId} has no calls to plot`);
       const { plotTimeline } = await import('../stats/plot.js');
       const files = await plotTimeline(calls, resolve(flags.dir));
       const summary = summarizeJob(calls, { ...(flags.backend ? { backend: flags.backend } : {}), memoryMB });
-      if (flags.json) return printJson({ job: `${job.executorId}/${job.jobId}`, files, summary });
+      if (flags.json) return printJson({ job: `${job.executorId}/${job.jobId}`, state, files, summary });
       out(formatSummary([summary]).trimEnd());
+      if (state === 'abandoned') out(`\n${abandonedReason(job, counts)}`);
+      else if (state === 'running') out(`\nstill running: ${counts.pending} of ${counts.calls} calls have no result yet`);
       out();
       for (const f of files) out(`wrote ${f}`);
     });

@@ -47,6 +47,12 @@ export interface ExecutorOptions {
    */
   runtimeMemory?: number;
   /**
+   * Length of the client lease in seconds: while it has jobs, the executor renews a lease object in
+   * storage every third of this; jobs with calls left whose lease ran out are shown as abandoned.
+   * @default 30
+   */
+  leaseSeconds?: number;
+  /**
    * Path of a JSON config file whose keys are these options.
    * @default undefined
    */
@@ -113,7 +119,7 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3', 'signingKey']);
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3', 'signingKey']);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {

@@ -5,7 +5,7 @@
  */
 import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
-import { callsOf, countCalls, listJobs, resolveJob, type JobCounts, type JobInfo } from '../stats/catalog.js';
+import { callsOf, countCalls, jobState, listJobs, resolveJob, type JobCounts, type JobInfo, type JobState } from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../stats/job-reader.js';
 import { summarizeJob } from '../stats/summary.js';
 import type { CallLike, JobSummary } from '../stats/types.js';
@@ -18,6 +18,8 @@ export interface JobListItem extends JobCounts {
   jobId: string;
   function: string | null;
   createdAt: number | null;
+  /** done, running (its client holds its lease) or abandoned (calls left, client gone). */
+  state: JobState;
 }
 
 /** One call, compact, for the page's grid and timeline. */
@@ -51,6 +53,8 @@ export interface JobDetail {
   createdAt: number | null;
   timeoutSeconds: number | null;
   counts: JobCounts;
+  /** done, running or abandoned, as in the job list. */
+  state: JobState;
   summary: JobSummary;
   calls: CallView[];
   failures: FailureView[];
@@ -79,7 +83,7 @@ export class DashboardData {
         counts = countCalls(job, await this.statuses(job));
         if (job.manifest && counts.pending === 0) this.finished.set(key, counts);
       }
-      return { key, executorId: job.executorId, jobId: job.jobId, function: job.manifest?.functionName ?? null, createdAt: job.manifest?.createdAt ?? null, ...counts };
+      return { key, executorId: job.executorId, jobId: job.jobId, function: job.manifest?.functionName ?? null, createdAt: job.manifest?.createdAt ?? null, ...counts, state: jobState(job, counts) };
     }));
   }
 
@@ -99,6 +103,7 @@ export class DashboardData {
       createdAt: job.manifest?.createdAt ?? null,
       timeoutSeconds: job.manifest?.timeoutSeconds ?? null,
       counts,
+      state: jobState(job, counts),
       summary: summarizeJob(calls),
       calls: calls.map((c) => view(c, byId.get(c.callId))),
       failures,

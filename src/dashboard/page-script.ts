@@ -58,7 +58,7 @@ function renderJobs() {
   state.jobs.forEach(function (j) {
     if (j.executorId !== lastExecutor) { nav.appendChild(h('h2', { text: 'executor ' + j.executorId })); lastExecutor = j.executorId; }
     var done = j.success + j.error;
-    var counts = done + '/' + j.calls + (j.error ? ' · ' + j.error + ' failed' : '') + (j.pending ? ' · running' : '');
+    var counts = done + '/' + j.calls + (j.error ? ' · ' + j.error + ' failed' : '') + (j.pending ? ' · ' + (j.state === 'abandoned' ? 'abandoned' : 'running') : '');
     nav.appendChild(h('button', { class: 'job' + (j.key === state.selected ? ' selected' : ''), 'data-job': j.key, onclick: function () { select(j.key); } }, [
       h('div', { class: 'title' }, [h('span', { text: j.jobId }), h('span', { class: 'counts', text: counts })]),
       h('div', { class: 'fn', text: j.function || 'no manifest' }),
@@ -83,7 +83,7 @@ function renderDetail(d) {
     h('span', { class: 'chip ok', text: c.success + ' succeeded' }),
     h('span', { class: 'chip err', text: c.error + ' failed' }),
     h('span', { class: 'chip pending', text: c.pending + ' pending' }),
-    h('span', { class: c.pending ? 'chip live' : 'chip done', id: 'job-state', text: c.pending ? 'running' : 'finished' })
+    h('span', { class: d.state === 'abandoned' ? 'chip err' : c.pending ? 'chip live' : 'chip done', id: 'job-state', text: d.state === 'abandoned' ? 'abandoned: its client is gone' : c.pending ? 'running' : 'finished' })
   ]));
   main.appendChild(bar(c, true));
   main.appendChild(h('div', { class: 'progress-label', id: 'progress', text: done + ' of ' + c.calls + ' calls finished (' + pct + '%)' }));

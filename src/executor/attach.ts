@@ -1,16 +1,23 @@
 /**
  * Attaching to an executor's jobs from another process (after the first client died): every call
- * whose status is in storage settles its future from there (results are read, never recomputed);
- * calls without a status stay pending and are watched, in case their workers are still running.
+ * whose status is in storage settles its future from its newest attempt (results are read, never
+ * recomputed); calls without a status stay pending and are watched, in case their workers are still
+ * running. With `resubmit`, calls that no worker ever claimed (the dead client never sent them) are
+ * run, and only those, so no call runs twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BurstError } from '../errors.js';
 import type { JobDescriptor } from '../backends/types.js';
 import { decode } from '../serialize/index.js';
 import { toBurstError } from '../serialize/errors.js';
 import { isPrefixEntry } from '../storage/types.js';
-import { readJobStatuses } from '../stats/job-reader.js';
+import { readClaims, readJobStatuses } from '../stats/job-reader.js';
 import { keys, type JobManifest } from '../worker/job-layout.js';
+import type { CallRecord } from '../worker/protocol.js';
 import { Future } from './future.js';
+import { leaseAlive, readLease, type LeaseRecord } from './lease.js';
+import { registerRerun, storageRerunner } from './rerun.js';
+import { settle, type SubmitOptions } from './settle.js';
 import { reviveResult } from './stored-result.js';
 import type { Runtime } from './runtime.js';
 
@@ -18,13 +25,25 @@ import type { Runtime } from './runtime.js';
 export interface AttachedJob {
   manifest: JobManifest;
   futures: Future<unknown>[];
+  /** Calls run again because no worker had claimed them (with `resubmit`). */
+  resubmitted: number[];
+}
+
+/** What {@link attachJobs} does beyond collecting. */
+export interface AttachJobsOptions {
+  /** Run the calls no worker claimed. */
+  resubmit: boolean;
+  /** Called once before the first call is resubmitted (the executor takes the lease). */
+  beforeResubmit: () => Promise<void>;
 }
 
 /** Finds the executor's jobs in storage and builds their futures, settling those that finished. */
-export async function attachJobs(runtime: Runtime, executorId: string): Promise<AttachedJob[]> {
-  const { storage, monitor, backend } = await runtime.ready();
+export async function attachJobs(runtime: Runtime, executorId: string, options: AttachJobsOptions): Promise<AttachedJob[]> {
+  const { storage, backend } = await runtime.ready();
   const bucket = runtime.options.bucket;
+  const lease = await readLease(storage, bucket, executorId);
   const jobs: AttachedJob[] = [];
+  let leaseTaken = false;
   for await (const entry of storage.list(bucket, keys.executor(executorId), { delimiter: '/' })) {
     if (!isPrefixEntry(entry)) continue;
     const jobKey = entry.prefix.replace(/\/$/, '');
@@ -36,32 +55,107 @@ export async function attachJobs(runtime: Runtime, executorId: string): Promise<
     }
     const futures = Array.from({ length: manifest.callCount }, (_, i) => new Future<unknown>(executorId, manifest.jobId, i));
     const context = { jobId: manifest.jobId, executorId, backend: backend.name };
+    let resubmitted: number[] = [];
     if (manifest.channel === 'ipc') {
-      // Results of IPC jobs lived only in the client that ran them: say so for each finished call.
-      for (const s of await readJobStatuses(storage, bucket, jobKey)) {
-        const f = futures[s.callId];
-        if (!f) continue;
-        f._reject(s.ok
-          ? new BurstError('RESULT_NOT_STORED', `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`, { ...context, callId: String(s.callId) })
-          : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(s.callId) }), s.logs);
-      }
+      await attachIpcJob(runtime, manifest, futures, jobKey, leaseAlive(lease), context);
     } else {
-      const job: JobDescriptor = { executorId, jobId: manifest.jobId, bucket, jobKey, storage: storage.config, callCount: manifest.callCount, chunksize: 1, timeoutSeconds: manifest.timeoutSeconds, env: manifest.env };
-      monitor.expect(job, futures.map((_, i) => i), 1, (record) => {
-        const f = futures[record.callId];
-        if (!f) return;
-        Object.assign(f.stats, { fnStart: record.stats.fnStart, fnEnd: record.stats.fnEnd, workerStart: record.stats.workerStart, attempt: record.attempt, hostname: record.stats.hostname, pid: record.stats.pid, ...(record.stats.location ? { location: record.stats.location } : {}) });
-        if (!record.ok) return f._reject(toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(record.callId) }), record.logs);
-        try {
-          const value = decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`);
-          f._resolve(reviveResult(value, storage, { ...context, callId: String(record.callId), attempt: record.attempt }), record.logs);
-        } catch (err) {
-          f._reject(err as BurstError);
-        }
-      });
+      const job: JobDescriptor = { executorId, jobId: manifest.jobId, bucket, jobKey, storage: storage.config, callCount: manifest.callCount, chunksize: 1, timeoutSeconds: manifest.timeoutSeconds, env: manifest.env, ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}) };
+      const o: SubmitOptions = { timeout: manifest.timeoutSeconds, retries: runtime.options.retries, env: manifest.env, hasArgs: manifest.args !== undefined, args: undefined };
+      // Calls re-run from here on (retryFailed, resubmit) invoke the backend from the stored job.
+      registerRerun(runtime, manifest.jobId, storageRerunner(runtime, job, o));
+      if (options.resubmit && !leaseTaken) {
+        await waitForClientGone(lease, executorId);
+        await options.beforeResubmit();
+        leaseTaken = true;
+      }
+      const unclaimed = await watchStoredJob(runtime, job, futures, o);
+      if (options.resubmit && unclaimed.length > 0) {
+        await storageRerunner(runtime, job, o)(unclaimed.map((callId) => ({ callId, attempt: 1 })), new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])));
+        resubmitted = unclaimed;
+      }
     }
-    jobs.push({ manifest, futures });
+    jobs.push({ manifest, futures, resubmitted });
   }
   jobs.sort((a, b) => a.manifest.createdAt - b.manifest.createdAt);
   return jobs;
+}
+
+/**
+ * How long after a client's lease ran out `resubmit` still waits: a worker the client started just
+ * before it died needs a moment to start and claim its calls, and must not be run twice.
+ */
+const CLAIM_GRACE_MS = 5000;
+/** Beyond a claimed call's timeout, how long its status may take to be written and seen. */
+const CLAIM_SLACK_MS = 15_000;
+
+/** Refuses to resubmit while the client lives; waits out the claim grace after its lease ran out. */
+async function waitForClientGone(lease: LeaseRecord | undefined, executorId: string): Promise<void> {
+  if (leaseAlive(lease)) {
+    throw new BurstError('CLIENT_ALIVE', `the client of executor ${executorId} (${lease?.holder}) still holds its lease until ${new Date(lease?.expiresAt ?? 0).toISOString()}: resubmitting now could run calls twice; attach without resubmit, or once it is gone`, { executorId });
+  }
+  const wait = (lease?.expiresAt ?? 0) + CLAIM_GRACE_MS - Date.now();
+  if (wait > 0) await sleep(wait);
+}
+
+/**
+ * Settles the futures of a storage job from the newest attempt of each call's status, and watches
+ * the calls left; resolves with the calls that have neither a status nor a worker's claim.
+ */
+async function watchStoredJob(runtime: Runtime, job: JobDescriptor, futures: Future<unknown>[], o: SubmitOptions): Promise<number[]> {
+  const { storage, monitor, backend } = await runtime.ready();
+  const [statuses, claims] = await Promise.all([readJobStatuses(storage, job.bucket, job.jobKey), readClaims(storage, job.bucket, job.jobKey)]);
+  const context = { jobId: job.jobId, executorId: job.executorId, backend: backend.name };
+  const newest = new Map(statuses.map((s) => [s.callId, s.attempt]));
+  // Stored failures are final here (no retry on attach): `retryFailed` runs them again on request.
+  const onRecord = (record: CallRecord): void => {
+    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: String(record.callId), attempt: record.attempt });
+    settle(futures, record, { ...o, retries: 0 }, context, value, () => {});
+    const f = futures[record.callId];
+    if (f) f.stats.attempt = record.attempt;
+  };
+  const byAttempt = new Map<number, number[]>();
+  for (let id = 0; id < futures.length; id++) {
+    // A worker that claimed a newer attempt than the newest status may still write it: wait for that one.
+    const attempt = Math.max(newest.get(id) ?? 1, claims.get(id)?.attempt ?? 1);
+    let ids = byAttempt.get(attempt);
+    if (!ids) byAttempt.set(attempt, (ids = []));
+    ids.push(id);
+  }
+  // Each call waits for its newest attempt, so an older attempt's status never settles it.
+  for (const [attempt, ids] of byAttempt) monitor.expect(job, ids, attempt, onRecord);
+  // No backend here knows where a claimed call runs: one whose worker died would wait forever, so
+  // it fails once the claim is older than the job's timeout allows (times the calls claimed with it).
+  for (const [id, claim] of claims) {
+    if ((newest.get(id) ?? 0) >= claim.attempt) continue;
+    const deadline = (claim.claimedAt ?? Date.now()) + job.timeoutSeconds * 1000 * claim.batch + CLAIM_SLACK_MS;
+    setTimeout(() => {
+      const f = futures[id];
+      if (!f || f.done) return;
+      const now = Date.now();
+      onRecord({ callId: id, ok: false, attempt: claim.attempt, error: { kind: 'crash', name: 'WorkerCrashError', message: `call ${id} of job ${job.jobId} was taken by a worker at ${new Date(claim.claimedAt ?? now).toISOString()} (attempt ${claim.attempt}) but has no result after its ${job.timeoutSeconds} s timeout: its worker is gone; retryFailed() runs it again` }, stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+    }, Math.max(0, deadline - Date.now())).unref();
+  }
+  return futures.map((_, id) => id).filter((id) => !newest.has(id) && !claims.has(id));
+}
+
+/** IPC jobs keep results in the client that ran them: finished calls say so; lost ones fail. */
+async function attachIpcJob(runtime: Runtime, manifest: JobManifest, futures: Future<unknown>[], jobKey: string, clientAlive: boolean, context: { jobId: string; executorId: string; backend: string }): Promise<void> {
+  {
+    const { storage } = await runtime.ready();
+    const statuses = await readJobStatuses(storage, runtime.options.bucket, jobKey);
+    for (const s of statuses) {
+      const f = futures[s.callId];
+      if (!f) continue;
+      f.stats.attempt = s.attempt;
+      f._reject(s.ok
+        ? new BurstError('RESULT_NOT_STORED', `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`, { ...context, callId: String(s.callId) })
+        : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(s.callId) }), s.logs);
+    }
+    if (clientAlive) return;
+    // Its client is gone, and the inputs of an IPC job lived only there: nothing can finish these.
+    for (const f of futures) {
+      if (f.done) continue;
+      f._reject(new BurstError('CLIENT_LOST', `call ${f.callId} of job ${manifest.jobId} never finished, and its client is gone: the job ran over the localhost IPC channel, whose inputs live only in the client, so it cannot be resubmitted; use localhost: { channel: 'storage' } or a remote backend for jobs that can be attached and resubmitted`, { ...context, callId: String(f.callId) }));
+    }
+  }
 }

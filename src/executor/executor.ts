@@ -14,6 +14,9 @@ import type { CallContext } from '../worker/context.js';
 import { keys } from '../worker/job-layout.js';
 import { showProgress } from '../monitor/progress.js';
 import { attachJobs } from './attach.js';
+import { ClientLease, leaseSecondsOf } from './lease.js';
+import { checkResources, type OomRetry } from './resources.js';
+import { rerunnerOf, type Rerunner } from './rerun.js';
 import { loadConfigSync, mergeConfig, reportConfigWarnings } from '../config/load.js';
 import { summarize } from '../stats/summary.js';
 import { formatSummary } from '../stats/format.js';
@@ -46,6 +49,19 @@ export interface MapOptions<A = unknown> extends PartitionOptions {
   retries?: number;
   /** Environment variables set while the function runs. */
   env?: Record<string, string>;
+  /**
+   * Memory per worker in MB for this map's calls: the heap limit of each worker process on
+   * localhost, the memory request (`--mem`) on Slurm.
+   * @default the executor's `runtimeMemory`
+   */
+  runtimeMemory?: number;
+  /**
+   * Run a call that fails with `OutOfMemoryError` again with more memory (its memory times `factor`,
+   * up to `maxMemory` MB), on top of `retries`. Needs `runtimeMemory`; localhost and Slurm only (a
+   * ConfigError elsewhere: serverless memory is fixed by the deployed runtime).
+   * @default off
+   */
+  oomRetry?: OomRetry;
 }
 
 /** Options of `getResult`. */
@@ -54,6 +70,17 @@ export interface GetResultOptions {
   timeout?: number;
   /** Reject with the first failed call's error; with `false` a failed call yields its error in its slot. @default true */
   throwOnError?: boolean;
+}
+
+/** Options of {@link FunctionExecutor.attach}: the executor's options, and what to do with calls left. */
+export interface AttachOptions extends ExecutorOptions {
+  /**
+   * Run the calls that no worker ever took (the dead client never sent them), and only those, so
+   * the job finishes with every call run once. Calls a worker took but did not finish are watched,
+   * not re-run. Needs the job's inputs in storage: not for localhost IPC-channel jobs.
+   * @default false
+   */
+  resubmit?: boolean;
 }
 
 /** Inputs of `map`: an array, any iterable, or an async iterable. */
@@ -83,6 +110,11 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Every future of this executor, for stats and plots; `clean()` empties it. */
   private history: Future<unknown>[] = [];
   private closed = false;
+  /** The client lease, taken at the first submission (see lease.ts). */
+  private lease: ClientLease | undefined;
+  /** Failed futures whose calls `retryFailed` ran again. */
+  private readonly superseded = new WeakSet<Future<unknown>>();
+  private readonly leaseSeconds: number;
 
   constructor(options: ExecutorOptions = {}) {
     // The config file (or BURST_CONFIG) and BURST_* variables, then these options over them.
@@ -91,6 +123,7 @@ export class FunctionExecutor implements AsyncDisposable {
     this.options = resolveOptions(mergeConfig(loaded.options, options));
     this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.runtime = new Runtime(this.options, this.executorId);
+    this.leaseSeconds = leaseSecondsOf(this.options.raw.leaseSeconds);
   }
 
   /**
@@ -105,16 +138,19 @@ export class FunctionExecutor implements AsyncDisposable {
    * const { done, pending } = await fexec.wait(undefined, { returnWhen: 'ALWAYS' });
    * ```
    */
-  static async attach(executorId: string, options: ExecutorOptions = {}): Promise<FunctionExecutor> {
+  static async attach(executorId: string, options: AttachOptions = {}): Promise<FunctionExecutor> {
     if (!/^[\w.-]+$/.test(executorId)) throw new ConfigError(`not an executor id: ${JSON.stringify(executorId)}`, { keyPath: 'executorId' });
+    const { resubmit = false, ...executorOptions } = options;
+    if (typeof resubmit !== 'boolean') throw new ConfigError(`resubmit must be a boolean, got ${JSON.stringify(resubmit)}`, { keyPath: 'resubmit' });
     attaching = executorId;
     let fexec: FunctionExecutor;
     try {
-      fexec = new FunctionExecutor(options);
+      // Re-runs of stored jobs (resubmit, retryFailed) go through storage: on localhost, its storage channel.
+      fexec = new FunctionExecutor({ ...executorOptions, localhost: { channel: 'storage', ...executorOptions.localhost } });
     } finally {
       attaching = undefined;
     }
-    const jobs = await attachJobs(fexec.runtime, executorId);
+    const jobs = await attachJobs(fexec.runtime, executorId, { resubmit, beforeResubmit: () => fexec.holdLease() });
     if (jobs.length === 0) {
       await fexec.close();
       throw new ConfigError(`no jobs of executor ${executorId} in bucket "${fexec.options.bucket}" of the ${typeof fexec.options.storage === 'string' ? fexec.options.storage : fexec.options.storage.name} storage`, { keyPath: 'executorId', executorId });
@@ -124,6 +160,41 @@ export class FunctionExecutor implements AsyncDisposable {
       fexec.jobSeq = Math.max(fexec.jobSeq, Number(job.manifest.jobId.slice(1)) + 1);
     }
     return fexec;
+  }
+
+  /**
+   * Runs the failed calls among `futures` again (default: every failed call of this executor) with
+   * the same inputs, as their next attempt, and returns their new futures (the old ones keep their
+   * errors). Each gets the job's `retries` again. Works on jobs attached from another process when
+   * their inputs are in storage (any backend but localhost's default IPC channel).
+   * @throws ConfigError when a failed call's job cannot be re-run from this process.
+   */
+  async retryFailed<R>(futures?: readonly Future<R>[]): Promise<FutureList<R>> {
+    if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
+    // A failed future already re-run is skipped: its call must not run twice for one request.
+    const failed = (futures ?? (this.history as Future<R>[])).filter((f) => f.status === 'error' && !this.superseded.has(f as Future<unknown>));
+    const byJob = new Map<string, Future<R>[]>();
+    for (const f of failed) {
+      let list = byJob.get(f.jobId);
+      if (!list) byJob.set(f.jobId, (list = []));
+      list.push(f);
+    }
+    const reruns: Array<[Rerunner, Future<R>[], Future<R>[]]> = [];
+    for (const [jobId, list] of byJob) {
+      const rerun = rerunnerOf(this.runtime, jobId);
+      if (!rerun) throw new ConfigError(`job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`, { keyPath: 'futures', jobId });
+      const fresh = list.map((f) => new Future<R>(f.executorId, jobId, f.callId));
+      for (const f of list) this.superseded.add(f as Future<unknown>);
+      reruns.push([rerun, list, fresh]);
+    }
+    const all: Future<R>[] = [];
+    if (reruns.length > 0) await this.holdLease();
+    for (const [rerun, old, fresh] of reruns) {
+      this.track(fresh as Future<unknown>[], true);
+      await rerun(old.map((f) => ({ callId: f.callId, attempt: f.stats.attempt + 1 })), new Map(fresh.map((f) => [f.callId, f as Future<unknown>])));
+      all.push(...fresh);
+    }
+    return FutureList.from_(all);
   }
 
   /** Runs `fn(input)` once, asynchronously. */
@@ -260,6 +331,7 @@ export class FunctionExecutor implements AsyncDisposable {
     this.closed = true;
     for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: String(f.callId), jobId: f.jobId, executorId: this.executorId }));
     this.live.clear();
+    await this.lease?.stop();
     await this.runtime.close();
   }
 
@@ -303,8 +375,10 @@ export class FunctionExecutor implements AsyncDisposable {
       hasArgs: 'extraArgs' in options,
       args: options.extraArgs,
       ...(options.chunksize ? { chunksize: options.chunksize } : {}),
+      ...checkResources(options, typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name, this.options.runtimeMemory),
     };
     try {
+      await this.holdLease();
       await submitJob(this.runtime, fn, jobId, inputs, futures as Future<unknown>[], opts);
     } catch (err) {
       for (const f of futures) this.live.delete(f as Future<unknown>);
@@ -312,6 +386,15 @@ export class FunctionExecutor implements AsyncDisposable {
       throw err;
     }
     return futures;
+  }
+
+  /** Takes (once) and keeps renewing the client lease that tells other processes this client lives. */
+  private async holdLease(): Promise<void> {
+    if (!this.lease) {
+      const { storage } = await this.runtime.ready();
+      this.lease = new ClientLease(storage, this.options.bucket, this.executorId, this.leaseSeconds);
+    }
+    await this.lease.start();
   }
 
   private readonly forget = (f: unknown): void => {

@@ -21,6 +21,8 @@ export interface CallStats {
   fnEnd?: number;
   /** When the client received the result. */
   resultReceived?: number;
+  /** When the call's status record was written (the worker's write, or the client's for IPC calls): what `burst plot` reads back. */
+  stored?: number;
   /** True when the call paid a worker start (first call on its process). */
   cold?: boolean;
   /** 1 on the first run, 2 after one retry, … */

@@ -3,10 +3,9 @@
  * (localhost IPC) or write the job to storage, invoke the backend and watch storage for results.
  * Records from either path settle the futures; failed calls are retried here, by attempt.
  */
-import { BurstError, SerializationError, type ErrorContext } from '../errors.js';
+import type { ErrorContext } from '../errors.js';
 import { packageFunction } from '../packaging/index.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
-import { toBurstError } from '../serialize/errors.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
 import type { Runtime } from './runtime.js';
@@ -16,22 +15,13 @@ import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
 import { resolveSigningKey, signManifest } from '../security/signing.js';
+import { asBurstError, settle, type StampedRecord, type SubmitOptions } from './settle.js';
+import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './rerun.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
 export type JobKind = 'M' | 'R' | 'A';
 
-/** Per-submission settings, resolved against the executor's. */
-export interface SubmitOptions {
-  timeout: number;
-  retries: number;
-  env: Record<string, string>;
-  hasArgs: boolean;
-  args: unknown;
-  chunksize?: number;
-}
-
-/** Errors that will fail the same way again: never retried. */
-const NOT_RETRIED = new Set(['SERIALIZATION', 'PACKAGING', 'INTEGRITY', 'CANCELLED', 'VERSION_MISMATCH']);
+export type { SubmitOptions } from './settle.js';
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
 export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions): Promise<void> {
@@ -50,13 +40,17 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     chunksize: o.chunksize ?? 1,
     timeoutSeconds: o.timeout,
     env: o.env,
-    ...(runtime.options.runtimeMemory ? { runtimeMemoryMB: runtime.options.runtimeMemory } : {}),
+    ...((o.runtimeMemoryMB ?? runtime.options.runtimeMemory) ? { runtimeMemoryMB: o.runtimeMemoryMB ?? runtime.options.runtimeMemory } : {}),
   };
+  if (o.oomRetry) o.memoryOf ??= new Map();
   const now = Date.now();
   for (const f of futures) {
     f.stats.invoked = now;
     f._setStatus('invoked');
   }
+  // The manifest carries the futures' own times, so calls read back from storage have the same.
+  const times = { createdAt: now, submittedAt: Math.min(...futures.map((f) => f.stats.submitted ?? now)) };
+  for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
   const context = { jobId, executorId: runtime.executorId, backend: backend.name };
 
   if (backend.direct) {
@@ -65,21 +59,35 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
       bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
       runtime.localBundles.set(bundle.hash, bundlePath);
     }
-    const log = runtime.statusWriter(job.jobKey);
-    await writeManifest(runtime, job, bundle.hash, bundle.description, [], o, 'ipc');
+    await writeManifest(runtime, job, bundle.hash, bundle.description, [], o, 'ipc', times);
     const poolJob: PoolJob = { executorId: runtime.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
     const direct = backend.direct;
-    const run = (calls: PoolCall[]): void => {
-      direct.submit({ job: poolJob, calls, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
+    // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
+    const runIpc: Rerunner = async (calls, target) => {
+      const log = runtime.statusWriter(job.jobKey);
+      const first = new Map(calls.map((c) => [c.callId, c.attempt]));
+      const targetList: Future<unknown>[] = [];
+      for (const [id, f] of target) targetList[id] = f;
+      let left = calls.length;
+      const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
+        direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord }, memoryMB ? { runtimeMemoryMB: memoryMB } : {});
+      };
+      const onRecord = (record: CallRecord): void => {
+        // The client is where an IPC record lands: its time is the record's write time.
+        (record as StampedRecord).storedAt = Date.now();
+        log.add(record);
+        const wasDone = targetList[record.callId]?.done ?? true;
+        const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
+        settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt, memoryMB) => run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)));
+        if (!wasDone && targetList[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
+      };
+      run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
     };
-    let left = futures.length;
-    const onRecord = (record: CallRecord): void => {
-      log.add(record);
-      const wasDone = futures[record.callId]?.done ?? true;
-      settle(futures, record, o, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
-      if (!wasDone && futures[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
-    };
-    run(inputs.map((input, callId) => ({ callId, attempt: 1, input })));
+    registerRerun(runtime, jobId, async (calls, target) => {
+      for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
+      await runIpc(calls, target);
+    });
+    await runIpc(futures.map((_, callId) => ({ callId, attempt: 1 })), new Map(futures.map((f, i) => [i, f])));
     return;
   }
 
@@ -88,13 +96,14 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     if (!(await storage.exists(job.bucket, key))) await storage.put(job.bucket, key, bundle.code);
     runtime.uploaded.add(bundle.hash);
   }
-  await writeJob(runtime, job, bundle.hash, bundle.description, inputs, o);
+  await writeJob(runtime, job, bundle.hash, bundle.description, inputs, o, times);
+  registerRerun(runtime, jobId, storageRerunner(runtime, job, o));
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
     const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, resultContext(context, record));
-    settle(futures, record, o, context, value, (callId, attempt) => {
+    settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
-      void backend.invoke(job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
+      void backend.invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
   };
   monitor.expect(job, ids, 1, onRecord);
@@ -107,7 +116,7 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
 }
 
 /** Writes the manifest and the data object (all inputs, one byte range per call). */
-async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, description: string, inputs: readonly unknown[], o: SubmitOptions): Promise<void> {
+async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, description: string, inputs: readonly unknown[], o: SubmitOptions, times: ManifestTimes): Promise<void> {
   const { storage } = await runtime.ready();
   const blobs = inputs.map((input, i) => encode(input, `input[${i}]`));
   const ranges: number[] = [];
@@ -117,11 +126,17 @@ async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, desc
     offset += b.length;
   }
   await storage.put(job.bucket, keys.data(job.jobKey), Buffer.concat(blobs));
-  await writeManifest(runtime, job, hash, description, ranges, o, 'storage');
+  await writeManifest(runtime, job, hash, description, ranges, o, 'storage', times);
+}
+
+/** When the calls were accepted and handed over (epoch ms). */
+interface ManifestTimes {
+  createdAt: number;
+  submittedAt: number;
 }
 
 /** Writes the job's manifest; for IPC jobs it records the job without its data. */
-async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage'): Promise<void> {
+async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage', times: ManifestTimes): Promise<void> {
   const { storage } = await runtime.ready();
   const manifest: JobManifest = {
     format: MANIFEST_FORMAT,
@@ -136,7 +151,8 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
     timeoutSeconds: o.timeout,
     ...(o.hasArgs ? { args: Buffer.from(encode(o.args, 'extraArgs')).toString('base64') } : {}),
     ...(job.runtimeMemoryMB ? { runtimeMemoryMB: job.runtimeMemoryMB } : {}),
-    createdAt: Date.now(),
+    createdAt: times.createdAt,
+    submittedAt: times.submittedAt,
     channel,
   };
   // Workers with the same key run only jobs signed with it (security/signing.ts).
@@ -145,53 +161,8 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
   await storage.put(job.bucket, keys.manifest(job.jobKey), JSON.stringify(manifest));
 }
 
-/** Applies one record to its future: resolve, reject, or retry. */
-function settle(
-  futures: Future<unknown>[],
-  record: CallRecord,
-  o: SubmitOptions,
-  context: { jobId: string; executorId: string; backend: string },
-  value: () => unknown,
-  retry: (callId: number, attempt: number) => void,
-): void {
-  const f = futures[record.callId];
-  if (!f || f.done) return;
-  const s = record.stats;
-  Object.assign(f.stats, { workerStart: s.workerStart, fnStart: s.fnStart, fnEnd: s.fnEnd, cold: s.cold, bytesIn: s.bytesIn, bytesOut: s.bytesOut, hostname: s.hostname, pid: s.pid, ...(s.location ? { location: s.location } : {}) });
-  if (record.ok) {
-    try {
-      f._resolve(value(), record.logs);
-    } catch (err) {
-      f._reject(asBurstError(err, { ...context, callId: record.callId }), record.logs);
-    }
-    return;
-  }
-  const error = toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'the worker reported a failure without an error' }, {
-    ...context,
-    callId: String(record.callId),
-    attempt: record.attempt,
-    ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
-    ...(s.location ? { logLocation: s.location.text } : {}),
-  });
-  if (record.attempt <= o.retries && !NOT_RETRIED.has(error.code)) {
-    f._retry(error);
-    retry(record.callId, record.attempt + 1);
-    return;
-  }
-  f._reject(error, record.logs);
-}
-
 /** The error context of a call's stored result. */
 function resultContext(context: { jobId: string; executorId: string; backend: string }, record: CallRecord): ErrorContext {
   return { ...context, callId: String(record.callId), attempt: record.attempt };
 }
 
-function asBurstError(err: unknown, context: { jobId: string; executorId: string; backend: string; callId?: number }): BurstError {
-  if (err instanceof BurstError) return err;
-  const { callId, ...rest } = context;
-  return new SerializationError((err as Error)?.message ?? String(err), { ...rest, ...(callId !== undefined ? { callId: String(callId) } : {}), cause: err });
-}
-
-function lastLines(text: string, n: number): string {
-  return text.trimEnd().split('\n').slice(-n).join('\n');
-}

@@ -3,6 +3,7 @@
  * `burst logs` and plots see them like any other job. Status records (stats, errors, logs; not
  * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~100 writes.
  */
+import { randomBytes } from 'node:crypto';
 import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { CallRecord } from '../worker/protocol.js';
@@ -10,13 +11,14 @@ import type { CallRecord } from '../worker/protocol.js';
 const MAX_RECORDS = 2000;
 const MAX_DELAY_MS = 1000;
 
-/** Key of the n-th status batch of a job. */
-export const statusBatchKey = (jobKey: string, n: number): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}`;
+/** Key of the n-th status batch of one writer of a job; `nonce` keeps a later writer (a re-run) from overwriting it. */
+export const statusBatchKey = (jobKey: string, n: number, nonce = ''): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}${nonce ? `-${nonce}` : ''}`;
 
 /** Collects a job's call records and writes them in batches. */
 export class StatusBatchWriter {
   private pending: Array<Omit<CallRecord, 'value' | 'output'>> = [];
   private seq = 0;
+  private readonly nonce = randomBytes(3).toString('hex');
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   /** The first write error, if any (reported, never thrown into the job). */
@@ -42,7 +44,7 @@ export class StatusBatchWriter {
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      const key = statusBatchKey(this.jobKey, this.seq++);
+      const key = statusBatchKey(this.jobKey, this.seq++, this.nonce);
       this.writing = this.writing.then(() => this.storage.put(this.bucket, key, JSON.stringify(batch)).then(() => undefined, (err: unknown) => {
         this.error ??= err;
       }));

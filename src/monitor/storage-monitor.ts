@@ -7,7 +7,7 @@
 import type { ComputeBackend, JobDescriptor, LostCallInfo } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
 import { isPrefixEntry } from '../storage/types.js';
-import { callIdOfKey, keys } from '../worker/job-layout.js';
+import { attemptOfKey, callIdOfKey, keys, newerStatus, pad } from '../worker/job-layout.js';
 import type { StoredStatus } from '../worker/handler.js';
 import type { CallRecord, SerializedError } from '../worker/protocol.js';
 
@@ -22,7 +22,8 @@ interface Watched {
   /** Calls still expected, with the attempt whose status we wait for. */
   pending: Map<number, number>;
   seen: Map<string, string>;
-  onRecord: (record: CallRecord) => void;
+  /** Who gets each call's record: a re-run of some calls (retryFailed) settles futures of its own. */
+  receivers: Map<number, (record: CallRecord) => void>;
   lastLostCheck: number;
 }
 
@@ -51,10 +52,13 @@ export class StorageMonitor {
   expect(job: JobDescriptor, callIds: readonly number[], attempt: number, onRecord: (record: CallRecord) => void): void {
     let w = this.jobs.get(job.jobKey);
     if (!w) {
-      w = { job, pending: new Map(), seen: new Map(), onRecord, lastLostCheck: Date.now() };
+      w = { job, pending: new Map(), seen: new Map(), receivers: new Map(), lastLostCheck: Date.now() };
       this.jobs.set(job.jobKey, w);
     }
-    for (const id of callIds) w.pending.set(id, attempt);
+    for (const id of callIds) {
+      w.pending.set(id, attempt);
+      w.receivers.set(id, onRecord);
+    }
     this.delay = this.interval.min;
     this.schedule();
   }
@@ -105,37 +109,51 @@ export class StorageMonitor {
     for await (const entry of this.storage.list(w.job.bucket, keys.statusPrefix(w.job.jobKey))) {
       if (isPrefixEntry(entry)) continue;
       const id = callIdOfKey(entry.key);
-      if (!w.pending.has(id)) continue;
+      const wanted = w.pending.get(id);
+      if (wanted === undefined) continue;
+      const keyAttempt = attemptOfKey(entry.key);
+      if (keyAttempt !== undefined && keyAttempt < wanted) continue; // an earlier attempt's status: not fetched
       const tag = `${entry.etag ?? ''}/${entry.size}/${entry.lastModified?.getTime() ?? ''}`;
       if (w.seen.get(entry.key) === tag) continue;
       w.seen.set(entry.key, tag);
       fresh.push(entry.key);
     }
-    let delivered = 0;
+    // Several attempts of a call may land in one poll: the newest one settles it.
+    const newest = new Map<number, CallRecord & { storedAt?: number }>();
     await mapLimit(fresh, 16, async (key) => {
       const record = await this.fetchRecord(w, key);
-      if (!record) return;
+      if (record && newerStatus(newest.get(record.callId), record)) newest.set(record.callId, record);
+    });
+    let delivered = 0;
+    for (const record of newest.values()) {
       const wanted = w.pending.get(record.callId);
-      if (wanted === undefined || record.attempt < wanted) return; // a status left by an earlier attempt
+      if (wanted === undefined || record.attempt < wanted) continue; // a status left by an earlier attempt
       w.pending.delete(record.callId);
       delivered++;
-      w.onRecord(record);
-    });
+      this.deliver(w, record);
+    }
     return delivered;
   }
 
-  private async fetchRecord(w: Watched, key: string): Promise<CallRecord | undefined> {
+  private async fetchRecord(w: Watched, key: string): Promise<(CallRecord & { storedAt?: number }) | undefined> {
     this.requests.get++;
     const text = Buffer.from(await this.storage.get(w.job.bucket, key)).toString('utf8');
     const stored = JSON.parse(text) as StoredStatus;
     const { output, ...rest } = stored;
-    const record: CallRecord = rest;
+    const record: CallRecord & { storedAt?: number } = rest;
     if (output !== undefined) record.output = Buffer.from(output, 'base64');
     else if (stored.outputStored) {
       this.requests.get++;
-      record.output = await this.storage.get(w.job.bucket, keys.output(w.job.jobKey, stored.callId));
+      const outKey = attemptOfKey(key) === undefined ? `${w.job.jobKey}/output/${pad(stored.callId)}` : keys.output(w.job.jobKey, stored.callId, stored.attempt);
+      record.output = await this.storage.get(w.job.bucket, outKey);
     }
     return record;
+  }
+
+  private deliver(w: Watched, record: CallRecord): void {
+    const onRecord = w.receivers.get(record.callId);
+    w.receivers.delete(record.callId);
+    onRecord?.(record);
   }
 
   private async checkLost(w: Watched): Promise<void> {
@@ -149,7 +167,7 @@ export class StorageMonitor {
       if (attempt === undefined) continue;
       w.pending.delete(id);
       const now = Date.now();
-      w.onRecord({ callId: id, ok: false, attempt, error: lostError(w.job, id, info), stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+      this.deliver(w, { callId: id, ok: false, attempt, error: lostError(w.job, id, info), stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
     }
   }
 }

@@ -7,6 +7,7 @@
 import { BurstError, NoSuchKeyError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
 import { ROOT, keys, type JobManifest } from '../worker/job-layout.js';
+import { leaseAlive, readLease, type LeaseRecord } from '../executor/lease.js';
 import { forEachLimit, readJobStatuses, type StatusCache, type StoredCallStatus } from './job-reader.js';
 import type { CallLike, CallState } from './types.js';
 
@@ -17,7 +18,28 @@ export interface JobInfo {
   /** `burst/jobs/<executor>/<job>`. */
   jobKey: string;
   /** The manifest's facts, when the job has one. */
-  manifest?: Pick<JobManifest, 'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'>;
+  manifest?: Pick<JobManifest, 'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'> & { submittedAt?: number; channel?: JobManifest['channel'] };
+  /** The executor's client lease, when one is stored (see executor/lease.ts). */
+  lease?: LeaseRecord;
+}
+
+/**
+ * Where a job stands: `done` when every call has a status, `running` while calls are left and its
+ * client holds its lease, `abandoned` when calls are left and no client does (it was killed, or
+ * closed before they finished): they will not finish unless the job is attached with `resubmit`.
+ */
+export type JobState = 'done' | 'running' | 'abandoned';
+
+/** The state of a job from its counts and lease, at `now`. */
+export function jobState(job: JobInfo, counts: JobCounts, now = Date.now()): JobState {
+  if (counts.pending === 0) return 'done';
+  return leaseAlive(job.lease, now) ? 'running' : 'abandoned';
+}
+
+/** Why a job is abandoned, in one sentence for the CLI and the dashboard. */
+export function abandonedReason(job: JobInfo, counts: JobCounts): string {
+  const since = job.lease ? `its client (${job.lease.holder}) stopped renewing its lease at ${new Date(job.lease.expiresAt).toISOString()}` : 'no client holds its lease';
+  return `job ${job.executorId}/${job.jobId} is abandoned: ${since}, and ${counts.pending} of ${counts.calls} calls have no result; FunctionExecutor.attach('${job.executorId}', { resubmit: true }) runs the calls that never ran`;
 }
 
 /** Counts of a job's calls by what storage shows. */
@@ -53,20 +75,24 @@ export async function listJobs(storage: StorageDriver, bucket: string, executorI
     for await (const e of storage.list(bucket, prefix, { delimiter: '/' })) if ('prefix' in e) jobs.push(e.prefix.slice(prefix.length).replace(/\/$/, ''));
     for (const j of jobs.sort(compareJobIds)) refs.push([ex, j]);
   }
+  const leases = new Map<string, Promise<LeaseRecord | undefined>>();
+  for (const ex of executors) leases.set(ex, readLease(storage, bucket, ex));
   const out: JobInfo[] = new Array(refs.length);
   await forEachLimit(refs.map((r, i) => [r, i] as const), 16, async ([[ex, j], i]) => {
-    out[i] = await readJobInfo(storage, bucket, ex, j);
+    out[i] = await readJobInfo(storage, bucket, ex, j, leases.get(ex));
   });
   return out;
 }
 
 /** One job's info; `manifest` is missing when the job has none (yet). */
-export async function readJobInfo(storage: StorageDriver, bucket: string, executorId: string, jobId: string): Promise<JobInfo> {
+export async function readJobInfo(storage: StorageDriver, bucket: string, executorId: string, jobId: string, lease?: Promise<LeaseRecord | undefined>): Promise<JobInfo> {
   const jobKey = keys.job(executorId, jobId);
   const info: JobInfo = { executorId, jobId, jobKey };
+  const held = await (lease ?? readLease(storage, bucket, executorId));
+  if (held) info.lease = held;
   try {
     const m = JSON.parse(Buffer.from(await storage.get(bucket, keys.manifest(jobKey))).toString('utf8')) as JobManifest;
-    info.manifest = { callCount: m.callCount, createdAt: m.createdAt, functionName: m.functionName, functionHash: m.functionHash, burstVersion: m.burstVersion, timeoutSeconds: m.timeoutSeconds };
+    info.manifest = { callCount: m.callCount, createdAt: m.createdAt, functionName: m.functionName, functionHash: m.functionHash, burstVersion: m.burstVersion, timeoutSeconds: m.timeoutSeconds, ...(m.submittedAt !== undefined ? { submittedAt: m.submittedAt } : {}), ...(m.channel ? { channel: m.channel } : {}) };
   } catch (err) {
     if (!(err instanceof NoSuchKeyError) && !(err instanceof SyntaxError)) throw err;
   }
@@ -130,12 +156,12 @@ export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): Ca
     const s = byId.get(id);
     const base = { executorId: job.executorId, jobId: job.jobId, callId: id };
     if (!s) {
-      calls.push({ ...base, status: 'invoked', stats: { ...(created !== undefined ? { submitted: created, invoked: created } : {}), attempt: 1 } });
+      calls.push({ ...base, status: 'invoked', stats: { ...(created !== undefined ? { submitted: job.manifest?.submittedAt ?? created, invoked: created } : {}), attempt: 1 } });
       continue;
     }
     const status: CallState = s.ok ? 'success' : 'error';
     const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid, location } = s.stats;
-    const stats = { submitted: created, invoked: created, workerStart, fnStart, fnEnd, resultReceived: s.storedAt, cold, attempt: s.attempt, bytesIn, bytesOut, hostname: hostname || undefined, pid, ...(location ? { location } : {}) };
+    const stats = { submitted: job.manifest?.submittedAt ?? created, invoked: created, workerStart, fnStart, fnEnd, resultReceived: s.storedAt, stored: s.storedAt, cold, attempt: s.attempt, bytesIn, bytesOut, hostname: hostname || undefined, pid, ...(location ? { location } : {}) };
     const call: CallLike = { ...base, status, stats: dropUndefined(stats), ...(s.error ? { error: { name: s.error.name, message: s.error.message } } : {}) };
     calls.push(call);
   }

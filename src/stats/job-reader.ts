@@ -1,11 +1,13 @@
 /**
  * Reads the status records of a job back from storage, from both places a worker or client leaves
- * them: one object per call under `<job>/status/<call>` (what `burst worker run` writes), and JSON
+ * them: one object per call and attempt under `<job>/status/<call>.<attempt>` (what `burst worker run` writes), and JSON
  * arrays of records under `<job>/status-batches/<n>` (how the localhost IPC channel persists them).
  * Used by `burst jobs`, `burst logs`, `burst plot` and the dashboard.
  */
 import type { StorageDriver } from '../storage/types.js';
 import type { SerializedError, WorkerCallStats } from '../worker/protocol.js';
+import { keys, newerStatus } from '../worker/job-layout.js';
+import { parseCallSpec } from '../worker/call-spec.js';
 
 /** One call's latest status record as stored, with where and when it was written. */
 export interface StoredCallStatus {
@@ -37,7 +39,8 @@ const FETCH_CONCURRENCY = 16;
 
 /**
  * The latest status record of every call of the job that has one, in call order. When a call has
- * records in both places, or several attempts, the highest attempt wins, then the later write.
+ * records in both places, or several attempts (`status/<call>.<attempt>`), the highest attempt wins,
+ * then the later write ({@link newerStatus}), whatever order the writes landed in.
  * Objects that are not valid status JSON are skipped. Pass the same `cache` on each poll to fetch
  * only objects that changed.
  */
@@ -60,11 +63,50 @@ export async function readJobStatuses(storage: StorageDriver, bucket: string, jo
   const byCall = new Map<number, StoredCallStatus>();
   for (const o of wanted) {
     for (const r of cache.get(o.key)?.records ?? []) {
-      const prev = byCall.get(r.callId);
-      if (!prev || r.attempt > prev.attempt || (r.attempt === prev.attempt && (r.storedAt ?? 0) >= (prev.storedAt ?? 0))) byCall.set(r.callId, r);
+      if (newerStatus(byCall.get(r.callId), r)) byCall.set(r.callId, r);
     }
   }
   return [...byCall.values()].sort((a, b) => a.callId - b.callId);
+}
+
+/** A worker's claim on a call: the attempt, when it was written, and how many calls it took with it. */
+export interface CallClaim {
+  attempt: number;
+  /** Epoch ms, when the store says. */
+  claimedAt?: number;
+  /** Calls in the same claim (they may run one after another). */
+  batch: number;
+}
+
+/**
+ * The calls some worker took (`claims/`), with the newest claim of each. A call with neither a
+ * claim nor a status was never handed to a worker.
+ */
+export async function readClaims(storage: StorageDriver, bucket: string, jobKey: string): Promise<Map<number, CallClaim>> {
+  const claimed = new Map<number, CallClaim>();
+  const listed = await listObjects(storage, bucket, keys.claimPrefix(jobKey));
+  await forEachLimit(listed, FETCH_CONCURRENCY, async (o) => {
+    const attempt = Number(o.key.slice(o.key.lastIndexOf('/') + 1).split('.')[0]);
+    let spec: string;
+    try {
+      spec = Buffer.from(await storage.get(bucket, o.key)).toString('utf8');
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NO_SUCH_KEY') return;
+      throw err;
+    }
+    let ids: number[];
+    try {
+      ids = parseCallSpec(spec);
+    } catch {
+      return; // not a claim of ours
+    }
+    const claim: CallClaim = { attempt: Number.isInteger(attempt) ? attempt : 1, batch: ids.length, ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}) };
+    for (const id of ids) {
+      const prev = claimed.get(id);
+      if (!prev || claim.attempt > prev.attempt) claimed.set(id, claim);
+    }
+  });
+  return claimed;
 }
 
 interface Listed {

@@ -49,8 +49,10 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     states[c.status]++;
     push(queue, s.invoked ?? s.submitted, s.fnStart);
     push(run, s.fnStart, s.fnEnd);
-    push(result, s.fnEnd, s.resultReceived);
-    push(total, s.submitted, s.resultReceived);
+    // The record's own write time, when known, so a Future and its record read back agree.
+    const landed = s.stored ?? s.resultReceived;
+    push(result, s.fnEnd, landed);
+    push(total, s.submitted, landed);
     if (s.cold) coldStarts++;
     const ran = s.fnStart !== undefined || c.status === 'success' || c.status === 'error';
     if (ran) attempts += s.attempt ?? 1;
@@ -60,7 +62,7 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     if (s.hostname) hosts.add(s.hostname);
     if (s.pid !== undefined) processes.add(`${s.hostname ?? ''}:${s.pid}`);
     if (s.submitted !== undefined) start = Math.min(start, s.submitted);
-    const last = s.resultReceived ?? s.fnEnd;
+    const last = landed ?? s.fnEnd;
     if (last !== undefined) end = Math.max(end, last);
   }
   const summary: JobSummary = {

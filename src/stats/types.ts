@@ -18,6 +18,12 @@ export interface CallTimes {
   fnEnd?: number;
   /** When the client got the result (from storage: when the status record was written). */
   resultReceived?: number;
+  /**
+   * When the call's status record was written: by the worker through storage, by the client for
+   * IPC calls. The same number whether the call is a Future or was read back from storage, so the
+   * summary's `result` and `total` stages end here when it is known.
+   */
+  stored?: number;
   cold?: boolean;
   /** 1 on the first run, 2 after one retry, … */
   attempt?: number;
@@ -79,9 +85,9 @@ export interface JobSummary {
   queue?: Distribution;
   /** The function itself: function start → function end. */
   run?: Distribution;
-  /** Getting the result back: function end → result received. */
+  /** Getting the result out: function end → status record written (else result received). */
   result?: Distribution;
-  /** Whole call: submitted → result received. */
+  /** Whole call: submitted → status record written (else result received). */
   total?: Distribution;
   /** Calls that paid a worker start. */
   coldStarts: number;

@@ -141,7 +141,7 @@ async function storeStream(value: StreamedValue, job: PoolJob, call: PoolCall, c
   const where = `call ${call.callId} of job ${job.jobId}`;
   const target = reachableStorage(storageConfig, bucket, where);
   await storageReady;
-  const key = keys.output(keys.job(job.executorId, job.jobId), call.callId);
+  const key = keys.output(keys.job(job.executorId, job.jobId), call.callId, call.attempt);
   return storeStreamedResult(value, { storage: ctx.storage, ...target, key, where, signal });
 }
 

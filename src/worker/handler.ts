@@ -3,6 +3,7 @@
  * from storage, runs the calls in worker processes and writes each call's status (and large outputs)
  * back. `burst worker run` calls this; cluster and serverless backends launch that command.
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BurstError, JobNotFoundError, NoSuchBucketError, NoSuchKeyError } from '../errors.js';
 import { redactRecord } from '../redact.js';
@@ -63,8 +64,8 @@ const BUDGET_HEADROOM_MB = 150;
 /** How long running calls get to return after their abort signal before their processes are killed. */
 const CANCEL_GRACE_MS = 2000;
 
-/** The JSON status record of a call, as stored. */
-export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string };
+/** The JSON status record of a call, as stored; `storedAt` is when it was written (epoch ms). */
+export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string; storedAt?: number };
 
 /** Runs the calls and writes their status; resolves with the counts. Never throws for a call's failure. */
 export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
@@ -89,6 +90,7 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     return { succeeded: 0, failed: o.callIds.length };
   }
   if (o.signal?.aborted) return cancelAll(o, manifest.jobId, o.callIds, workerStart);
+  await writeClaim(o);
   const calls: PoolCall[] = [];
   const early: Promise<void>[] = [];
   for (const callId of o.callIds) {
@@ -111,7 +113,8 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     writes.push(storeRecord(o, record).then((ok) => void (ok ? counts.succeeded++ : cancelled ? counts.cancelled++ : counts.failed++)));
   };
   const size = Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism());
-  const heapMB = workerHeapMB(manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
+  // The backend may give this invocation more memory than the job's (an out-of-memory retry).
+  const heapMB = workerHeapMB(Number(process.env.BURST_RUNTIME_MEMORY_MB) || manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
   const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
   await Promise.all(writes);
   const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
@@ -251,7 +254,7 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
       if (!record.stats.bytesOut) record.stats.bytesOut = bytes.length;
       if (bytes.length > INLINE_OUTPUT_BYTES) {
         const out = bytes;
-        await withPatience(() => o.storage.put(o.bucket, keys.output(o.jobKey, record.callId), out));
+        await withPatience(() => o.storage.put(o.bucket, keys.output(o.jobKey, record.callId, record.attempt), out));
         record.outputStored = true;
       } else {
         record.output = bytes;
@@ -262,12 +265,26 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
   return record.ok;
 }
 
+/**
+ * Records that this worker took its calls, before running any: a client that attaches to a job whose
+ * client died re-runs only calls that no worker claimed, so none runs twice.
+ */
+async function writeClaim(o: RunCallsOptions): Promise<void> {
+  if (o.callIds.length === 0) return;
+  const first = Math.min(...o.callIds);
+  const key = keys.claim(o.jobKey, o.attempt, first, randomBytes(4).toString('hex'));
+  await withPatience(() => o.storage.put(o.bucket, key, formatCallSpec(o.callIds)));
+}
+
 async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void> {
   if (o.location) record.stats.location = o.location;
   const { output, value: _value, ...rest } = record;
-  const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : rest;
+  const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : { ...rest };
+  // The write time travels in the record: summaries and plots then read the same number the client got.
+  stored.storedAt = Date.now();
   const body = JSON.stringify(redactRecord(stored));
-  await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId), body));
+  // One key per attempt: a stale attempt that writes late never hides a retry's status.
+  await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId, record.attempt), body));
 }
 
 function emptyStats(workerStart: number): CallRecord['stats'] {

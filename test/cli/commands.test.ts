@@ -126,9 +126,9 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
 
   it('jobs: every executor and job with counts of calls by state', async () => {
     const r = ok(await burst(['jobs'], box));
-    assert.match(r.stdout, /^EXECUTOR +JOB +CALLS +DONE +FAILED +PENDING +CREATED +FUNCTION/);
-    assert.match(r.stdout, new RegExp(`\\n${executorId} +M000 +6 +5 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`));
-    assert.match(r.stdout, new RegExp(`\\n${ipcExecutor} +M000 +2 +2 +0 +0 +- +-`));
+    assert.match(r.stdout, /^EXECUTOR +JOB +STATE +CALLS +DONE +FAILED +PENDING +CREATED +FUNCTION/);
+    assert.match(r.stdout, new RegExp(`\\n${executorId} +M000 +done +6 +5 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`));
+    assert.match(r.stdout, new RegExp(`\\n${ipcExecutor} +M000 +done +2 +2 +0 +0 +- +-`));
     const json = JSON.parse(ok(await burst(['jobs', executorId, '--json'], box)).stdout) as Array<Record<string, unknown>>;
     assert.equal(json.length, 1);
     assert.deepEqual({ calls: json[0]?.calls, success: json[0]?.success, error: json[0]?.error }, { calls: 6, success: 5, error: 1 });

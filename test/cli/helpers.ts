@@ -12,6 +12,7 @@ import { createStorage } from '../../src/storage/index.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
 import { MANIFEST_FORMAT, keys, pad, type JobManifest } from '../../src/worker/job-layout.ts';
 import { VERSION } from '../../src/version.ts';
+import { leaseKey } from '../../src/executor/lease.ts';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 export const mainTs = join(repo, 'src/cli/main.ts');
@@ -114,6 +115,8 @@ export async function writeManifest(storage: StorageDriver, executorId: string, 
   const jobKey = keys.job(executorId, jobId);
   const manifest: JobManifest = { format: MANIFEST_FORMAT, burstVersion: VERSION, executorId, jobId, callCount, functionHash: 'f'.repeat(64), functionName: 'square (tasks.ts:1:1)', ranges: [], env: {}, timeoutSeconds: 600, createdAt };
   await storage.put('burst', keys.manifest(jobKey), JSON.stringify(manifest));
+  // A live client lease, so jobs with calls left read as running rather than abandoned.
+  await storage.put('burst', leaseKey(executorId), JSON.stringify({ holder: 'test:1', renewedAt: Date.now(), expiresAt: Date.now() + 3_600_000 }));
   return jobKey;
 }
 

@@ -197,7 +197,7 @@ describe('streamed results on fs storage', () => {
       const futures = await fexec.map(failsMidway, [null]);
       const [broken] = await fexec.getResult(futures, { throwOnError: false });
       assert.ok(broken instanceof RemoteError && /broke after 3 MiB/.test(broken.message), `got ${String(broken)}`);
-      const outputKey = `burst/jobs/${fexec.executorId}/${futures[0]!.jobId}/output/00000`;
+      const outputKey = `burst/jobs/${fexec.executorId}/${futures[0]!.jobId}/output/00000.1`; // attempt 1's output
       assert.equal(await fs({ root }).exists('burst', outputKey), false, 'no partial object was left');
       const [objects] = await fexec.getResult(await fexec.map(notBytes, [null]), { throwOnError: false });
       assert.ok(objects instanceof SerializationError && /must yield Uint8Array/.test(objects.message), `got ${String(objects)}`);

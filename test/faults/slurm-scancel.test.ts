@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { FunctionExecutor, WorkerCrashError } from '../../src/index.ts';
 import { ensureSlurm, type SlurmService } from '../services.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
+import { keys } from '../../src/worker/job-layout.ts';
 
 const slurm = await ensureSlurm();
 const skip = 'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : undefined;
@@ -35,16 +36,23 @@ test(`scancel of ${CANCELS} running array tasks during ${CALLS} calls with retri
     const inputs = Array.from({ length: CALLS }, (_, i) => 6000 + i);
     const futures = await fexec.map(sleepMs, inputs, { chunksize: 1 });
     const name = `burst-${fexec.executorId}-${futures[0]!.jobId}`;
-    const statusFile = (callId: number): string => join(root, fexec.options.bucket, 'burst/jobs', fexec.executorId, futures[0]!.jobId, 'status', String(callId).padStart(5, '0'));
+    // Attempt 1's status of a call (statuses are kept per attempt: status/<call>.<attempt>).
+    const statusFile = (callId: number): string => join(root, fexec.options.bucket, keys.status(keys.job(fexec.executorId, futures[0]!.jobId), callId, 1));
 
-    // Cancel random tasks that are running and whose call has not written its status yet.
+    // Cancel random tasks that are running and whose call has not written its status yet. Only tasks
+    // of the map's own array job count: the retries of cancelled calls are array jobs of the same name
+    // whose task 0 runs another call, and cancelling one of those (taking it for call 0) made this
+    // test fail now and then under load ("call 0, whose task was cancelled, ran again (attempt 1)").
+    let mapArray: string | undefined;
     const cancelled = new Set<number>();
     while (cancelled.size < CANCELS && futures.some((f) => !f.done)) {
       await new Promise((r) => setTimeout(r, 300));
-      const running = (await sh('squeue', ['-h', '-n', name, '-t', 'RUNNING', '-o', '%i %M'])).trim().split('\n').filter(Boolean);
-      const candidates = running
-        .map((line) => /^(\d+)_(\d+) (?:(\d+):)?(\d+)$/.exec(line.trim()))
-        .filter((m): m is RegExpExecArray => m !== null)
+      const running = (await sh('squeue', ['-h', '-n', name, '-t', 'RUNNING', '-o', '%F %K %M'])).trim().split('\n').filter(Boolean);
+      const parsed = running.map((line) => /^(\d+) (\d+) (?:(\d+):)?(\d+)$/.exec(line.trim())).filter((m): m is RegExpExecArray => m !== null);
+      // No call has been cancelled (so none retried) before the first look: the oldest array is the map's.
+      if (mapArray === undefined && parsed.length > 0) mapArray = parsed.map((m) => m[1] as string).sort((a, b) => Number(a) - Number(b))[0];
+      const candidates = parsed
+        .filter((m) => m[1] === mapArray)
         // Started 1-3 s ago (the worker is up, its call far from done), call not finished.
         .filter((m) => {
           const elapsed = Number(m[4]) + 60 * Number(m[3] ?? 0);
@@ -53,7 +61,7 @@ test(`scancel of ${CANCELS} running array tasks during ${CALLS} calls with retri
       const pick = candidates[Math.floor(Math.random() * candidates.length)];
       if (!pick) continue;
       await sh('scancel', [`${pick[1]}_${pick[2]}`]);
-      cancelled.add(Number(pick[2])); // chunksize 1 and one submission: task i runs call i
+      cancelled.add(Number(pick[2])); // chunksize 1, the map's own array job: task i runs call i
     }
     assert.equal(cancelled.size, CANCELS, 'enough tasks were caught running');
 

@@ -1,0 +1,87 @@
+/**
+ * Applying a call's record to its future (resolve, reject, or retry within `retries`), shared by the
+ * first run of a job (submit.ts) and later re-runs of some of its calls (rerun.ts).
+ */
+import { BurstError, SerializationError } from '../errors.js';
+import { toBurstError } from '../serialize/errors.js';
+import type { CallRecord } from '../worker/protocol.js';
+import type { Future } from './future.js';
+import { grownMemory, type OomRetry } from './resources.js';
+
+/** A call record with the time its status was written, when known. */
+export type StampedRecord = CallRecord & { storedAt?: number };
+
+/** Per-submission settings, resolved against the executor's. */
+export interface SubmitOptions {
+  timeout: number;
+  retries: number;
+  env: Record<string, string>;
+  hasArgs: boolean;
+  args: unknown;
+  chunksize?: number;
+  /** Memory of the map's calls in MB, when set on the map. */
+  runtimeMemoryMB?: number;
+  /** Retry out-of-memory calls with more memory (resolved). */
+  oomRetry?: Required<OomRetry>;
+  /** The memory each call's latest attempt ran with, for `oomRetry`; filled in as calls grow. */
+  memoryOf?: Map<number, number>;
+}
+
+/** Errors that will fail the same way again: never retried. */
+const NOT_RETRIED = new Set(['SERIALIZATION', 'PACKAGING', 'INTEGRITY', 'CANCELLED', 'VERSION_MISMATCH']);
+
+/** Applies one record to its future: resolve, reject, or retry. */
+export function settle(
+  futures: Future<unknown>[],
+  record: CallRecord,
+  o: SubmitOptions,
+  context: { jobId: string; executorId: string; backend: string },
+  value: () => unknown,
+  retry: (callId: number, attempt: number, memoryMB?: number) => void,
+): void {
+  const f = futures[record.callId];
+  if (!f || f.done) return;
+  const s = record.stats;
+  const stored = (record as StampedRecord).storedAt;
+  Object.assign(f.stats, { workerStart: s.workerStart, fnStart: s.fnStart, fnEnd: s.fnEnd, cold: s.cold, bytesIn: s.bytesIn, bytesOut: s.bytesOut, hostname: s.hostname, pid: s.pid, ...(stored !== undefined ? { stored } : {}), ...(s.location ? { location: s.location } : {}) });
+  if (record.ok) {
+    try {
+      f._resolve(value(), record.logs);
+    } catch (err) {
+      f._reject(asBurstError(err, { ...context, callId: record.callId }), record.logs);
+    }
+    return;
+  }
+  const error = toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'the worker reported a failure without an error' }, {
+    ...context,
+    callId: String(record.callId),
+    attempt: record.attempt,
+    ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
+    ...(s.location ? { logLocation: s.location.text } : {}),
+  });
+  // Out of memory with oomRetry: again with more memory, whatever `retries` says, up to maxMemory.
+  const base = o.memoryOf?.get(record.callId) ?? o.runtimeMemoryMB;
+  const grown = error.code === 'OUT_OF_MEMORY' && o.oomRetry && base !== undefined ? grownMemory(base, o.oomRetry) : undefined;
+  if (grown !== undefined) {
+    o.memoryOf?.set(record.callId, grown);
+    f._retry(error);
+    retry(record.callId, record.attempt + 1, grown);
+    return;
+  }
+  if (record.attempt <= o.retries && !NOT_RETRIED.has(error.code)) {
+    f._retry(error);
+    retry(record.callId, record.attempt + 1);
+    return;
+  }
+  f._reject(error, record.logs);
+}
+
+export function asBurstError(err: unknown, context: { jobId: string; executorId: string; backend: string; callId?: number }): BurstError {
+  if (err instanceof BurstError) return err;
+  const { callId, ...rest } = context;
+  return new SerializationError((err as Error)?.message ?? String(err), { ...rest, ...(callId !== undefined ? { callId: String(callId) } : {}), cause: err });
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
