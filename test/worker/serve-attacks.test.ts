@@ -41,8 +41,8 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
-const statusAt = async (storageRoot: string, jobKey: string, callId: number): Promise<StoredStatus> =>
-  JSON.parse(await readFile(join(storageRoot, BUCKET, keys.status(jobKey, callId)), 'utf8')) as StoredStatus;
+const statusAt = async (storageRoot: string, jobKey: string, callId: number, attempt = 1): Promise<StoredStatus> =>
+  JSON.parse(await readFile(join(storageRoot, BUCKET, keys.status(jobKey, callId, attempt)), 'utf8')) as StoredStatus;
 
 const executor = (server: ServeProcess, storageRoot: string, signingKey = SIGNING_KEY): FunctionExecutor =>
   new FunctionExecutor({ backend: 'knative', knative: { url: server.url, token: TOKEN }, fs: { root: storageRoot, shared: true }, signingKey, progress: false });
@@ -150,7 +150,7 @@ describe('attacks on a secured burst worker serve', () => {
       const r = await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0-4999', attempt: 2 });
       assert.equal(r.status, 400);
       assert.match(String(r.json.error), /names call 4999, but job .* has 2 calls/);
-      assert.deepEqual(await filesUnder(join(storageRoot, BUCKET, jobKey, 'status')), ['00000', '00001']);
+      assert.deepEqual(await filesUnder(join(storageRoot, BUCKET, jobKey, 'status')), ['00000.1', '00001.1']);
     } finally {
       await fexec.close();
     }
@@ -203,7 +203,7 @@ describe('attacks on a secured burst worker serve', () => {
       await writeFile(manifestFile, JSON.stringify({ ...signed, ...change }));
       const r = await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 2 });
       assert.deepEqual(r.json, { succeeded: 0, failed: 1 }, JSON.stringify(change));
-      const status = await statusAt(storageRoot, jobKey, 0);
+      const status = await statusAt(storageRoot, jobKey, 0, 2);
       assert.equal(status.error?.kind, 'integrity');
       assert.match(status.error?.message ?? '', /does not match its contents/);
     }
