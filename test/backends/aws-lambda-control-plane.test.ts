@@ -29,11 +29,11 @@ before(async () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify(json));
     for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
   };
-  await pkg(project, { name: 'my-analysis', dependencies: { 'pad-it': '1.0.0', burst: '0.1.0' }, devDependencies: { 'test-tool': '1.0.0' } });
+  await pkg(project, { name: 'my-analysis', dependencies: { 'pad-it': '1.0.0', 'burst-compute': '0.1.0' }, devDependencies: { 'test-tool': '1.0.0' } });
   await pkg(join(project, 'node_modules', 'pad-it'), { name: 'pad-it', dependencies: { 'left-of': '2.0.0' } }, { 'index.js': 'export default 1;\n' });
   await pkg(join(project, 'node_modules', 'left-of'), { name: 'left-of' }, { 'index.js': 'export default 2;\n' });
   await pkg(join(project, 'node_modules', 'test-tool'), { name: 'test-tool' }, { 'index.js': '' });
-  await pkg(join(project, 'node_modules', 'burst'), { name: 'burst' }, { 'index.js': '' });
+  await pkg(join(project, 'node_modules', 'burst-compute'), { name: 'burst-compute' }, { 'index.js': '' });
   // The real worker bundle is built once; each deploy then reuses it.
   workerZip = await functionZip(join(project, '.worker'));
 });
@@ -80,7 +80,7 @@ describe('aws_lambda runtimes: deploy, list, delete', () => {
     const layerBytes = Buffer.from((layer?.Content as { ZipFile: Uint8Array }).ZipFile);
     assert.equal(layerBytes.subarray(0, 2).toString(), 'PK');
     for (const f of ['nodejs/node_modules/pad-it/index.js', 'nodejs/node_modules/left-of/index.js']) assert.ok(layerBytes.includes(f), `the layer holds ${f}`);
-    for (const f of ['node_modules/test-tool/', 'node_modules/burst/']) assert.ok(!layerBytes.includes(f), `the layer leaves out ${f}`);
+    for (const f of ['node_modules/test-tool/', 'node_modules/burst-compute/']) assert.ok(!layerBytes.includes(f), `the layer leaves out ${f}`);
 
     const creates = fake.named('CreateFunction');
     assert.equal(creates.length, 2, 'retried once while the new role propagated');
