@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { BurstError, CancelledError, ConfigError } from '../errors.js';
 import { ProcessPool } from '../worker/pool.js';
 import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
@@ -40,12 +40,15 @@ class IpcLocalhost implements ComputeBackend {
   readonly name = 'localhost';
   readonly direct: DirectRunner;
   private pool: ProcessPool | undefined;
+  private closed = false;
 
   constructor(private readonly context: BackendContext) {
-    this.direct = { submit: (task) => this.getPool().submit(task) };
+    this.direct = { submit: (task) => this.getPool(task.job.jobId).submit(task) };
   }
 
-  private getPool(): ProcessPool {
+  private getPool(jobId: string): ProcessPool {
+    // A submission racing close() must not start a fresh pool that nobody will close.
+    if (this.closed) throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     this.pool ??= new ProcessPool({
       size: this.context.workers,
       storage: this.context.storage,
@@ -61,12 +64,13 @@ class IpcLocalhost implements ComputeBackend {
   }
 
   async invoke(): Promise<void> {
-    throw new Error('the IPC localhost backend runs calls through its direct channel');
+    throw new BurstError('INTERNAL', 'the IPC localhost backend runs calls through its direct channel', { backend: 'localhost' });
   }
 
   async cancel(): Promise<void> {}
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool?.close();
     this.pool = undefined;
   }
