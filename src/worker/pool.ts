@@ -17,7 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
-import { FRAME_RELEASED, FRAME_RESULTS, FRAME_START, FrameReader, type Frame } from './frames.js';
+import { FRAME_RELEASED, FRAME_RESULTS, FRAME_RESULTS_JSON, FRAME_START, FrameReader, type Frame } from './frames.js';
 import { CancelledError } from '../errors.js';
 import type { StorageConfig } from '../storage/types.js';
 import { Tail } from './tail.js';
@@ -329,7 +329,7 @@ export class ProcessPool {
         slot.slow = false;
         this.pump();
       }
-    } else if (frame.type === FRAME_RESULTS) {
+    } else if (frame.type === FRAME_RESULTS || frame.type === FRAME_RESULTS_JSON) {
       this.onResults(slot, frame.batch, frame.records);
     } else if (frame.type === FRAME_RELEASED) {
       this.onReleased(slot, frame.ranges);
@@ -337,6 +337,7 @@ export class ProcessPool {
   }
 
   private onResults(slot: Slot, batchId: number, records: CallRecord[]): void {
+    const wasSlow = slot.slow;
     slot.slow = false; // records come in order: the long call has returned
     const batch = slot.inflight.find((b) => b.id === batchId);
     if (!batch) return;
@@ -358,8 +359,10 @@ export class ProcessPool {
       }
       if (!q.cancelled && !q.cancelledCalls.has(call.callId)) q.task.onRecord(record);
     }
-    if (batch.left <= 0) this.dropBatch(slot, batch);
-    this.pump();
+    if (batch.left <= 0) {
+      this.dropBatch(slot, batch);
+      this.pump();
+    } else if (wasSlow) this.pump();
   }
 
   private dropBatch(slot: Slot, batch: Batch): void {

@@ -1,0 +1,12 @@
+const which = process.argv[2];
+const { FunctionExecutor } = await import(which === 'base' ? '/tmp/pool-base/dist/index.js' : '/work/wt/pool/dist/index.js');
+import { trivial } from '/work/wt/pool/bench/schedule-tasks.ts';
+const fexec = new FunctionExecutor({ workers: 4, progress: false });
+await fexec.getResult(await fexec.map(trivial, [0]));
+const inputs = Array.from({ length: 100000 }, (_, i) => i);
+const t0 = performance.now();
+await fexec.getResult(await fexec.map(trivial, inputs));
+const wall = performance.now() - t0;
+await fexec.close();
+const cpu = process.cpuUsage();
+console.log(which, 'wall', Math.round(wall), 'parentcpu', Math.round((cpu.user+cpu.system)/1000));
