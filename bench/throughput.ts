@@ -3,16 +3,17 @@
  * batching tiny calls). Runs the map `--runs` times in this process, prints each run's calls per
  * second and the median, and writes bench/results/throughput.json. Never asserts a time.
  *
- *   npm run build && node --import tsx bench/throughput.ts [--calls 100000] [--runs 5] [--workers 4]
+ *   npm run build && node --import tsx bench/throughput.ts [--calls 100000] [--runs 5] [--workers 4] [--dist path/to/other/dist/index.js]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { FunctionExecutor } from '../dist/index.js';
 import { trivial } from './schedule-tasks.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, workers: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { dist: { type: 'string', default: '../dist/index.js' }, calls: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, workers: { type: 'string', default: '4' } } });
 const n = Number(values.calls);
 const here = new URL('.', import.meta.url).pathname;
+// --dist points at another build (e.g. of the previous commit) for a before/after comparison.
+const { FunctionExecutor } = (await import(new URL(values.dist, import.meta.url).href)) as typeof import('../dist/index.js');
 const inputs = Array.from({ length: n }, (_, i) => i);
 const seconds: number[] = [];
 const fexec = new FunctionExecutor({ workers: Number(values.workers), progress: false });

@@ -24,6 +24,8 @@ import { ResultStorageError, STORED_RESULT_MARK, reachableStorage, isStreamedVal
 process.setSourceMapsEnabled(true);
 
 const MARKER_FD = 4;
+const YIELD_MS = 2;
+let lastBreath = 0;
 const workerStart = Math.round(performance.timeOrigin);
 // On a cluster the scheduler's node name is the useful one (nodes may share a UTS hostname).
 const host = process.env.BURST_HOSTNAME || hostname();
@@ -131,7 +133,11 @@ async function runBatch(held: Held): Promise<void> {
   try {
     for (let i = 0; i < calls.length && i < held.stopAt; i++) {
       const call = calls[i] as PoolCall;
-      if (i > 0) started(held, i);
+      if (i > 0) {
+        await breathe();
+        if (i >= held.stopAt) break; // given back while we let messages in
+        started(held, i);
+      }
       const skipped = cancelledBy(job.jobId, call.callId);
       if (skipped !== undefined) finished(batch, cancelledRecord(job, call, skipped));
       else finished(batch, typeof fn === 'function' ? await runCall(fn, job, call) : failedLoad(fn, call));
@@ -141,6 +147,17 @@ async function runBatch(held: Held): Promise<void> {
     restoreEnv();
     flush();
   }
+}
+
+/**
+ * Lets pending messages (release, cancel, abort) in between two calls, at most every YIELD_MS:
+ * synchronous calls would otherwise run back to back without the event loop ever turning.
+ */
+async function breathe(): Promise<void> {
+  const now = performance.now();
+  if (now - lastBreath < YIELD_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastBreath = performance.now();
 }
 
 /** The reason a call was cancelled before it started, if it was. */
@@ -254,7 +271,10 @@ async function drain(): Promise<void> {
   if (draining) return;
   draining = true;
   try {
-    for (let held = queue.shift(); held; held = queue.shift()) await runBatch(held);
+    for (let held = queue.shift(); held; held = queue.shift()) {
+      await runBatch(held);
+      await breathe();
+    }
   } finally {
     draining = false;
   }

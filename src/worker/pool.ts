@@ -250,6 +250,9 @@ export class ProcessPool {
       for (const s of this.slots) {
         // A process being stopped, or busy with a long call, gets no more work.
         if (!s.child.connected || s.killAt !== undefined || s.slow || s.inflight.length >= limit) continue;
+        // Work queued in a process waits even when another frees up (a running call cannot be
+        // interrupted to give it back): hold at most BATCH_MS of measured work there.
+        if (s.inflight.length > 0 && this.heldMs(s) >= BATCH_MS) continue;
         if (!best || s.inflight.length < best.inflight.length) best = s;
       }
       if (!best) break;
@@ -284,8 +287,19 @@ export class ProcessPool {
   private batchSize(q: QueuedTask): number {
     const remaining = this.queue.reduce((n, t) => n + t.pending.length - t.next, 0);
     const guided = Math.ceil(remaining / (this.options.size * 4));
-    const byTime = q.runs > 0 ? Math.floor(BATCH_MS / Math.max(q.runMs / q.runs, 0.001)) : MAX_BATCH;
+    // Until a call of the job has returned, its length is unknown: one call per process.
+    const byTime = q.runs > 0 ? Math.floor(BATCH_MS / Math.max(q.runMs / q.runs, 0.001)) : 1;
     return Math.max(1, Math.min(MAX_BATCH, guided, byTime));
+  }
+
+  /** Expected run time of what a process holds unstarted; a job not measured yet counts as long. */
+  private heldMs(slot: Slot): number {
+    let ms = 0;
+    for (const b of slot.inflight) {
+      const n = b.end - b.started;
+      if (n > 0) ms += b.q.runs > 0 ? (n * b.q.runMs) / b.q.runs : Infinity;
+    }
+    return ms;
   }
 
   /** Calls a process holds that it has not started. */
