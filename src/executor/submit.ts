@@ -9,6 +9,7 @@ import { assertSerializable, decode, encode } from '../serialize/index.js';
 import { toBurstError } from '../serialize/errors.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
+import type { JobControl } from './job-control.js';
 import type { Runtime } from './runtime.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
 import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
@@ -33,7 +34,7 @@ export interface SubmitOptions {
 const NOT_RETRIED = new Set(['SERIALIZATION', 'PACKAGING', 'INTEGRITY', 'CANCELLED', 'VERSION_MISMATCH']);
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
-export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions): Promise<void> {
+export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions, control?: JobControl): Promise<void> {
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
@@ -68,16 +69,20 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     await writeManifest(runtime, job, bundle.hash, bundle.description, [], o, 'ipc');
     const poolJob: PoolJob = { executorId: runtime.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
     const direct = backend.direct;
+    if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
     const run = (calls: PoolCall[]): void => {
-      direct.submit({ job: poolJob, calls, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
+      const cancel = direct.submit({ job: poolJob, calls, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord });
+      control?.attach(cancel);
     };
     let left = futures.length;
     const onRecord = (record: CallRecord): void => {
       log.add(record);
       const wasDone = futures[record.callId]?.done ?? true;
       settle(futures, record, o, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }]));
-      if (!wasDone && futures[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
+      if (!control && !wasDone && futures[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
     };
+    // Cancelled calls settle without a record: release the writer when every future has settled.
+    control?.onSettled(() => runtime.releaseStatusWriter(job.jobKey));
     run(inputs.map((input, callId) => ({ callId, attempt: 1, input })));
     return;
   }
@@ -96,7 +101,15 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
       void backend.invoke(job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
   };
+  if (control?.allCancelled) return;
   monitor.expect(job, ids, 1, onRecord);
+  // A cancelled call settles on the client at once (its retries are never invoked); a job cancelled
+  // or stopped as a whole is no longer watched, and the backend drops what it has not started.
+  control?.attach((callIds) => {
+    if (callIds !== undefined) return;
+    monitor.forget(job.jobKey);
+    void backend.cancel(job).catch(() => undefined);
+  });
   try {
     await backend.invoke(job, ids, 1);
   } catch (err) {

@@ -245,6 +245,7 @@ export class ProcessPool {
   private pump(): void {
     if (this.closed) return;
     const limit = this.options.pipeline ?? MAX_INFLIGHT;
+    const now = Date.now();
     for (;;) {
       let best: Slot | undefined;
       for (const s of this.slots) {
@@ -252,7 +253,8 @@ export class ProcessPool {
         if (!s.child.connected || s.killAt !== undefined || s.slow || s.inflight.length >= limit) continue;
         // Work queued in a process waits even when another frees up (a running call cannot be
         // interrupted to give it back): hold at most BATCH_MS of measured work there.
-        if (s.inflight.length > 0 && this.heldMs(s) >= BATCH_MS) continue;
+        // Nor behind a call already running longer than its job's mean (or any, before one returned).
+        if (s.inflight.length > 0 && (this.heldMs(s) >= BATCH_MS || this.overrun(s, now))) continue;
         if (!best || s.inflight.length < best.inflight.length) best = s;
       }
       if (!best) break;
@@ -300,6 +302,14 @@ export class ProcessPool {
       if (n > 0) ms += b.q.runs > 0 ? (n * b.q.runMs) / b.q.runs : Infinity;
     }
     return ms;
+  }
+
+  /** True when the process's running call has run longer than its job's mean call. */
+  private overrun(slot: Slot, now: number): boolean {
+    const cur = slot.current;
+    if (!cur || cur.batch.done[cur.index] || cur.index >= cur.batch.end) return false;
+    const q = cur.batch.q;
+    return now - cur.startedAt >= Math.max(1, q.runs > 0 ? q.runMs / q.runs : 0);
   }
 
   /** Calls a process holds that it has not started. */
