@@ -26,8 +26,11 @@ export type { PoolOptions, PoolTask, PoolCancel } from './pool-types.js';
 
 const MAX_INFLIGHT = 2;
 const MAX_BATCH = 256;
-/** A batch holds about this much measured work, so a process never sits on much of it. */
-const BATCH_MS = 20;
+/**
+ * A batch holds about this much measured work, and a process holds no more than this unstarted: work
+ * queued in a process cannot be taken back while a synchronous call runs there.
+ */
+const BATCH_MS = 5;
 /** A call running this long (or twice the job's mean) gives back what waits behind it. */
 const SLOW_MS = 50;
 const CHECK_MS = 50;
@@ -175,7 +178,7 @@ export class ProcessPool {
         if (!s.child.connected || s.killAt !== undefined || s.slow || s.inflight.length >= limit) continue;
         // Work queued in a process waits even when another frees up (a running call cannot be
         // interrupted to give it back): hold at most BATCH_MS of measured work there.
-        // Nor behind a call already running longer than its job's mean (or any, before one returned).
+        // Nor behind a call already running longer than half its job's mean (any, before one returned).
         if (s.inflight.length > 0 && (this.heldMs(s) >= BATCH_MS || this.overrun(s, now))) continue;
         if (!best || s.inflight.length < best.inflight.length) best = s;
       }
@@ -226,12 +229,12 @@ export class ProcessPool {
     return ms;
   }
 
-  /** True when the process's running call has run longer than its job's mean call. */
+  /** True when the process's running call has run longer than half its job's mean call (or 1 ms). */
   private overrun(slot: Slot, now: number): boolean {
     const cur = slot.current;
     if (!cur || cur.batch.done[cur.index] || cur.index >= cur.batch.end) return false;
     const q = cur.batch.q;
-    return now - cur.startedAt >= Math.max(1, q.runs > 0 ? q.runMs / q.runs : 0);
+    return now - cur.startedAt >= Math.max(1, q.runs > 0 ? q.runMs / q.runs / 2 : 0);
   }
 
   /** Calls a process holds that it has not started. */
