@@ -1,8 +1,8 @@
 /**
  * Issue 15, finding 1: a SIGKILLed worker must not make calls it had finished run again. Every call
- * appends to a marker file when it starts, so these tests count executions, not results: a call that
- * succeeded ran exactly once per attempt it reports, a call blamed for a crash ran at most once, and
- * attempts are exact (with `retries: 0` nothing runs twice at all).
+ * appends to a marker file when it starts, so these tests count executions, not results: every
+ * attempt ran at most once, the attempt that succeeded ran exactly once, no attempt ran that the
+ * future does not report, and with `retries: 0` nothing runs twice at all.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,9 @@ function checkExactlyOnce(futures: readonly Future<unknown>[], marker: string): 
     for (let a = 1; a <= f.stats.attempt; a++) {
       const n = runs.get(`${f.callId}/${a}`) ?? 0;
       assert.ok(n <= 1, `call ${f.callId} attempt ${a} ran ${n} times`);
-      if (a < f.stats.attempt || f.status === 'success') assert.equal(n, 1, `call ${f.callId} attempt ${a} (reported) ran ${n} times`);
+      // A failed attempt may show 0 runs: a SIGKILL can land after the worker marked the call started
+      // and before the function's first line. The attempt that succeeded ran exactly once.
+      if (a === f.stats.attempt && f.status === 'success') assert.equal(n, 1, `call ${f.callId} succeeded on attempt ${a}, which ran ${n} times`);
     }
     assert.equal(runs.get(`${f.callId}/${f.stats.attempt + 1}`), undefined, `call ${f.callId} ran an attempt it does not report`);
     if (f.status === 'error' && f.error instanceof WorkerCrashError) crashed++;
