@@ -3,7 +3,7 @@
  * writes bench/results/latest.md (a table a user can read, with the machine it ran on) from the JSON
  * results. Never asserts a time. `npm run bench` from the repository root.
  *
- *   node --import tsx run.ts [--only core,storage,partition,slurm] [--quick]   (--only report: just rewrite latest.md)
+ *   node --import tsx run.ts [--only core,schedule,storage,partition,slurm] [--quick]   (--only report: just rewrite latest.md)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 const here = new URL('.', import.meta.url).pathname;
 const repo = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
-const wanted = new Set((values.only ?? 'core,storage,partition,slurm').split(','));
+const wanted = new Set((values.only ?? 'core,schedule,storage,partition,slurm').split(','));
 
 function run(name: string, args: string[], needs?: () => string | undefined): void {
   if (!wanted.has(name)) return;
@@ -33,6 +33,7 @@ const service = (script: string): string | undefined => {
 };
 
 run('core', ['--import', 'tsx', 'core.ts', '--faast', ...(values.quick ? ['--quick'] : [])]);
+run('schedule', ['--import', 'tsx', 'schedule.ts', ...(values.quick ? ['--runs', '1'] : [])]);
 run('storage', ['storage.mjs'], () => service('ceph'));
 run('partition', ['--import', 'tsx', 'partition.ts', ...(values.quick ? ['--size', String(128 * 2 ** 20)] : [])], () => service('ceph'));
 run('slurm', ['--import', 'tsx', 'slurm.ts'], () => service('slurm'));
@@ -55,7 +56,7 @@ if (core) {
   if (mc) lines.push(`| Monte Carlo, ${mc.tasks} tasks | ${n(mc.burstSeconds)} | ${n(mc.piscinaSeconds)} | ${n(mc.faastSeconds)} | ${n(mc.loopSeconds)} | ${n(mc.burstSpeedupOverLoop)}× faster than the loop; identical results: ${mc.identicalResults} |`);
   lines.push('');
 }
-for (const name of ['storage', 'partition', 'slurm', 'soak']) {
+for (const name of ['schedule', 'storage', 'partition', 'slurm', 'soak']) {
   const r = read(name);
   if (r) lines.push(`## ${name}`, '', '```json', JSON.stringify(r, null, 2), '```', '');
 }

@@ -1,4 +1,5 @@
 /** The soak run's task: misbehaves at random, decided by (callId, attempt) so every run is the same. */
+import { appendFileSync } from 'node:fs';
 import type { CallContext } from '../dist/index.js';
 
 function chance(callId: number, attempt: number): number {
@@ -9,7 +10,9 @@ function chance(callId: number, attempt: number): number {
   return h / 4294967296;
 }
 
-export async function soakTask(x: number, ctx: CallContext): Promise<{ id: number; attempt: number }> {
+/** Appends `<callId> <attempt>` to `ctx.args.marker` first, so the soak counts executions, not results. */
+export async function soakTask(x: number, ctx: CallContext<{ marker: string }>): Promise<{ id: number; attempt: number }> {
+  appendFileSync(ctx.args.marker, `${ctx.callId} ${ctx.attempt}\n`);
   const r = chance(ctx.callId, ctx.attempt);
   if (r < 0.004) process.exit(7); // a crash
   if (r < 0.006) for (;;); // a hang, stopped by the timeout

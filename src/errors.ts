@@ -173,10 +173,25 @@ export class WaitTimeoutError extends BurstError {
   }
 }
 
-/** The executor was closed or the call cancelled before it finished. */
+/**
+ * The executor was closed or the call cancelled before it finished (`future.cancel()`, an aborted
+ * `signal`, or its job stopped). With a signal, `cause` is the signal's reason.
+ */
 export class CancelledError extends BurstError {
-  constructor(message: string, options: BurstErrorOptions = {}) {
-    super('CANCELLED', message, options);
+  constructor(message: string, options: BurstErrorOptions = {}, code = 'CANCELLED') {
+    super(code, message, options);
+  }
+}
+
+/** The job stopped early because `maxFailures` of its calls had failed; this call was not run to the end. */
+export class MaxFailuresError extends CancelledError {
+  /** Failed calls when the job stopped, and the threshold it reached. */
+  readonly failures: number;
+  readonly maxFailures: number;
+  constructor(message: string, failures: number, maxFailures: number, options: BurstErrorOptions = {}) {
+    super(message, options, 'MAX_FAILURES');
+    this.failures = failures;
+    this.maxFailures = maxFailures;
   }
 }
 

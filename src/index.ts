@@ -24,6 +24,7 @@ export {
   ConfigError,
   WaitTimeoutError,
   CancelledError,
+  MaxFailuresError,
   StorageError,
   NoSuchBucketError,
   NoSuchKeyError,

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
+import { BurstError, CancelledError, ConfigError } from '../errors.js';
 import { ProcessPool } from '../worker/pool.js';
 import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
@@ -42,19 +42,23 @@ class IpcLocalhost implements ComputeBackend {
   private pool: ProcessPool | undefined;
   /** Pools of other heap sizes (a map's own runtimeMemory, out-of-memory retries), by MB. */
   private readonly sized = new Map<number, ProcessPool>();
+  private closed = false;
 
   constructor(private readonly context: BackendContext) {
-    this.direct = { submit: (task, options) => this.poolFor(options?.runtimeMemoryMB).submit(task) };
+    this.direct = { submit: (task, options) => this.poolFor(task.job.jobId, options?.runtimeMemoryMB).submit(task) };
   }
 
-  private poolFor(memoryMB: number | undefined): ProcessPool {
-    if (!memoryMB || memoryMB === this.context.runtimeMemoryMB) return this.getPool();
+  private poolFor(jobId: string, memoryMB: number | undefined): ProcessPool {
+    if (!memoryMB || memoryMB === this.context.runtimeMemoryMB) return this.getPool(jobId);
+    if (this.closed) throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     let pool = this.sized.get(memoryMB);
     if (!pool) this.sized.set(memoryMB, (pool = new ProcessPool({ size: this.context.workers, storage: this.context.storage, bucket: this.context.bucket, runtimeMemoryMB: memoryMB })));
     return pool;
   }
 
-  private getPool(): ProcessPool {
+  private getPool(jobId: string): ProcessPool {
+    // A submission racing close() must not start a fresh pool that nobody will close.
+    if (this.closed) throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     this.pool ??= new ProcessPool({
       size: this.context.workers,
       storage: this.context.storage,
@@ -70,12 +74,13 @@ class IpcLocalhost implements ComputeBackend {
   }
 
   async invoke(): Promise<void> {
-    throw new Error('the IPC localhost backend runs calls through its direct channel');
+    throw new BurstError('INTERNAL', 'the IPC localhost backend runs calls through its direct channel', { backend: 'localhost' });
   }
 
   async cancel(): Promise<void> {}
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([this.pool?.close(), ...[...this.sized.values()].map((p) => p.close())]);
     this.pool = undefined;
     this.sized.clear();

@@ -8,7 +8,7 @@
  * than storage (the localhost backend adds a direct IPC channel through {@link DirectRunner}).
  */
 import type { StorageConfig } from '../storage/types.js';
-import type { PoolTask } from '../worker/pool.js';
+import type { PoolCancel, PoolTask } from '../worker/pool.js';
 
 /** Everything a backend needs to start workers for one job already written to storage. */
 export interface JobDescriptor {
@@ -84,8 +84,9 @@ export interface ComputeBackend {
 /** Runs calls directly in local worker processes and reports each record (the localhost IPC channel). */
 export interface DirectRunner {
   /**
-   * Queues calls; returns a function that cancels those not yet finished. `runtimeMemoryMB` runs
-   * them in worker processes with that heap limit (a map's own memory, or an out-of-memory retry's).
+   * Queues calls; returns a function that cancels some or all of them (see {@link PoolCancel}).
+   * `runtimeMemoryMB` runs them in worker processes with that heap limit (a map's own memory, or an
+   * out-of-memory retry's).
    */
-  submit(task: PoolTask, options?: { runtimeMemoryMB?: number }): () => void;
+  submit(task: PoolTask, options?: { runtimeMemoryMB?: number }): PoolCancel;
 }

@@ -7,6 +7,8 @@ import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../er
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
 import { Future, FutureList, collectResults } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
+import { JobControl, checkControlOptions } from './job-control.js';
+import { abortedError } from './abort.js';
 import { Runtime } from './runtime.js';
 import type { CallResult, StoredResult } from './stored-result.js';
 import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
@@ -62,6 +64,18 @@ export interface MapOptions<A = unknown> extends PartitionOptions {
    * @default off
    */
   oomRetry?: OomRetry;
+  /**
+   * Stop the job early once this many of its calls have failed (after their retries): a count
+   * (`3`), or a fraction of the job's calls (`0.1`). The calls not finished then settle with a
+   * MaxFailuresError (a CancelledError with code `MAX_FAILURES`). @default no limit
+   */
+  maxFailures?: number;
+  /**
+   * Cancels the job when aborted: its unfinished calls settle with a CancelledError whose `cause` is
+   * the signal's reason, as `futures.cancel()` does. Already aborted, the call rejects at once.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of `getResult`. */
@@ -70,6 +84,8 @@ export interface GetResultOptions {
   timeout?: number;
   /** Reject with the first failed call's error; with `false` a failed call yields its error in its slot. @default true */
   throwOnError?: boolean;
+  /** Stops waiting when aborted (rejects with a CancelledError, `cause` = its reason); the calls go on. @default none */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link FunctionExecutor.attach}: the executor's options, and what to do with calls left. */
@@ -365,9 +381,12 @@ export class FunctionExecutor implements AsyncDisposable {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     if (typeof fn !== 'function') throw new ConfigError(`the function to run must be a function, got ${typeof fn}`, { keyPath: 'fn' });
     checkCallOptions(options);
+    checkControlOptions(options);
     const jobId = extra.jobId ?? this.nextJobId(kind);
+    if (options.signal?.aborted) throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
     if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
+    const control = new JobControl(futures as Future<unknown>[], { jobId, executorId: this.executorId }, { ...(options.maxFailures !== undefined ? { maxFailures: options.maxFailures } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     const opts: SubmitOptions = {
       timeout: options.timeout ?? this.options.timeout,
       retries: options.retries ?? this.options.retries,
@@ -379,8 +398,14 @@ export class FunctionExecutor implements AsyncDisposable {
     };
     try {
       await this.holdLease();
-      await submitJob(this.runtime, fn, jobId, inputs, futures as Future<unknown>[], opts);
+      await submitJob(this.runtime, fn, jobId, inputs, futures as Future<unknown>[], opts, control);
+      // close() or the signal came while the job was being submitted: the calls are cancelled already.
+      if (this.closed) throw new CancelledError(`the executor was closed while job ${jobId} was being submitted`, { jobId, executorId: this.executorId });
+      if (options.signal?.aborted) throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     } catch (err) {
+      // Nothing may wait forever on a job that was not submitted.
+      const reason = err instanceof BurstError ? err : new CancelledError(`job ${jobId} could not be submitted: ${(err as Error)?.message ?? String(err)}`, { jobId, executorId: this.executorId, cause: err });
+      for (const f of futures) f._reject(reason);
       for (const f of futures) this.live.delete(f as Future<unknown>);
       this.unread = this.unread.filter((f) => !futures.includes(f as Future<R>));
       throw err;

@@ -3,7 +3,8 @@
  * stats and logs, and settles exactly once per attempt chain (retries keep the same future).
  */
 import type { BurstError } from '../errors.js';
-import { WaitTimeoutError } from '../errors.js';
+import { CancelledError, WaitTimeoutError } from '../errors.js';
+import { raceSignal } from './abort.js';
 
 /** The state of a call. */
 export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
@@ -37,6 +38,12 @@ export interface CallStats {
 
 const FUTURE = Symbol.for('burst.future');
 
+/** @internal: what a future knows of its job (./job-control.ts), without importing it. */
+export interface FutureControl {
+  cancel(callIds: readonly number[] | undefined, why: string): number;
+  settled(future: Future<unknown>): void;
+}
+
 /** The pending result of one call. */
 export class Future<R = unknown> {
   /** The call's index in its job. */
@@ -56,6 +63,8 @@ export class Future<R = unknown> {
   _onDone: ((future: unknown) => void) | undefined;
   /** Errors of the attempts that failed before the last one. */
   readonly attempts: BurstError[] = [];
+  /** @internal: the job's control, for cancel and maxFailures. */
+  _control: FutureControl | undefined;
 
   /** @internal */
   constructor(executorId: string, jobId: string, callId: number) {
@@ -77,6 +86,18 @@ export class Future<R = unknown> {
       if (this.status === 'error') throw this.error;
       return this.value as R;
     });
+  }
+
+  /**
+   * Cancels the call: a call not started never starts, a running one gets its `ctx.signal` aborted
+   * (on the localhost backend its process is killed and replaced if it has not returned after a
+   * short grace). The future settles at once with a CancelledError. Returns false when it was done.
+   */
+  cancel(reason = 'cancelled by the caller'): boolean {
+    if (this.done) return false;
+    if (this._control) this._control.cancel([this.callId], reason);
+    else this._reject(new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, { callId: String(this.callId), jobId: this.jobId, executorId: this.executorId }));
+    return true;
   }
 
   /** What the call printed to stdout and stderr (the last 64 KiB), or '' when nothing. */
@@ -138,6 +159,7 @@ export class Future<R = unknown> {
   private wake(): void {
     this._onDone?.(this);
     this._onDone = undefined;
+    this._control?.settled(this as Future<unknown>);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -162,17 +184,42 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
     return list;
   }
 
+  /**
+   * Cancels every call of the list not done yet (a whole job when the list is a map's futures), as
+   * {@link Future.cancel} does for one. Returns how many were cancelled.
+   */
+  cancel(reason = 'cancelled by the caller'): number {
+    const byJob = new Map<FutureControl | undefined, number[]>();
+    let n = 0;
+    for (const f of this) {
+      if (f.done) continue;
+      if (!f._control) {
+        if (f.cancel(reason)) n++;
+        continue;
+      }
+      const ids = byJob.get(f._control) ?? [];
+      ids.push(f.callId);
+      byJob.set(f._control, ids);
+    }
+    for (const [control, ids] of byJob) n += (control as FutureControl).cancel(ids, reason);
+    return n;
+  }
+
   /** The results in input order; see {@link GetResultOptions}. */
-  getResult(options: { timeout?: number; throwOnError?: true }): Promise<R[]>;
-  getResult(options: { timeout?: number; throwOnError: false }): Promise<Array<R | Error>>;
+  getResult(options: { timeout?: number; throwOnError?: true; signal?: AbortSignal }): Promise<R[]>;
+  getResult(options: { timeout?: number; throwOnError: false; signal?: AbortSignal }): Promise<Array<R | Error>>;
   getResult(): Promise<R[]>;
-  getResult(options: { timeout?: number; throwOnError?: boolean } = {}): Promise<Array<R | Error>> {
+  getResult(options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal } = {}): Promise<Array<R | Error>> {
     return collectResults(this, options);
   }
 }
 
 /** Waits for every future and returns the results in order (or the error in its slot). */
-export async function collectResults<R>(futures: readonly Future<R>[], options: { timeout?: number; throwOnError?: boolean }): Promise<Array<R | Error>> {
+export async function collectResults<R>(futures: readonly Future<R>[], options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal }): Promise<Array<R | Error>> {
+  if (options.signal) {
+    const { signal, ...rest } = options;
+    return raceSignal(collectResults(futures, rest), signal, `getResult of ${futures.length} calls`, futures[0] ? { jobId: futures[0].jobId, executorId: futures[0].executorId } : {});
+  }
   const throwOnError = options.throwOnError ?? true;
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout * 1000;
   for (const f of futures) {

@@ -5,7 +5,7 @@
 import { createBackend } from '../backends/index.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { ResolvedOptions } from '../config/defaults.js';
-import { ConfigError } from '../errors.js';
+import { CancelledError, ConfigError } from '../errors.js';
 import { StorageMonitor } from '../monitor/storage-monitor.js';
 import { StatusBatchWriter } from '../monitor/status-batches.js';
 import { createStorage } from '../storage/index.js';
@@ -28,6 +28,7 @@ export class Runtime {
   readonly localBundles = new Map<string, string>();
   private readonly writers = new Map<string, StatusBatchWriter>();
   private readonly flushing = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -36,6 +37,8 @@ export class Runtime {
 
   /** Creates storage, backend and monitor on first use. */
   ready(): Promise<Ready> {
+    // A submission racing close() must not create a backend (and its worker processes) nobody closes.
+    if (this.closed && !this.starting) return Promise.reject(new CancelledError('the executor is closed', { executorId: this.executorId }));
     this.starting ??= this.start().then((r) => (this.parts = r));
     return this.starting;
   }
@@ -101,6 +104,7 @@ export class Runtime {
 
   /** Stops the monitor, the backend's workers and the storage's sockets. */
   async close(): Promise<void> {
+    this.closed = true;
     const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     if (!parts) return;
     await Promise.all([...this.writers.values()].map((w) => w.flush()).concat([...this.flushing]));

@@ -8,6 +8,7 @@ import { packageFunction } from '../packaging/index.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
+import type { JobControl } from './job-control.js';
 import type { Runtime } from './runtime.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
 import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
@@ -24,7 +25,7 @@ export type JobKind = 'M' | 'R' | 'A';
 export type { SubmitOptions } from './settle.js';
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
-export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions): Promise<void> {
+export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions, control?: JobControl): Promise<void> {
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
@@ -63,14 +64,16 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     const poolJob: PoolJob = { executorId: runtime.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
     const direct = backend.direct;
     // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
-    const runIpc: Rerunner = async (calls, target) => {
+    if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
+    const runIpc = async (calls: Parameters<Rerunner>[0], target: Parameters<Rerunner>[1], ctl?: JobControl): Promise<void> => {
       const log = runtime.statusWriter(job.jobKey);
       const first = new Map(calls.map((c) => [c.callId, c.attempt]));
       const targetList: Future<unknown>[] = [];
       for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
       const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
-        direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord }, memoryMB ? { runtimeMemoryMB: memoryMB } : {});
+        const cancel = direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord }, memoryMB ? { runtimeMemoryMB: memoryMB } : {});
+        ctl?.attach(cancel);
       };
       const onRecord = (record: CallRecord): void => {
         // The client is where an IPC record lands: its time is the record's write time.
@@ -79,15 +82,17 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
         const wasDone = targetList[record.callId]?.done ?? true;
         const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
         settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt, memoryMB) => run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)));
-        if (!wasDone && targetList[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
+        if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
       };
+      // Cancelled calls settle without a record: release the writer when every future has settled.
+      ctl?.onSettled(() => runtime.releaseStatusWriter(job.jobKey));
       run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
     };
     registerRerun(runtime, jobId, async (calls, target) => {
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
       await runIpc(calls, target);
     });
-    await runIpc(futures.map((_, callId) => ({ callId, attempt: 1 })), new Map(futures.map((f, i) => [i, f])));
+    await runIpc(futures.map((_, callId) => ({ callId, attempt: 1 })), new Map(futures.map((f, i) => [i, f])), control);
     return;
   }
 
@@ -106,7 +111,15 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
       void backend.invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
   };
+  if (control?.allCancelled) return;
   monitor.expect(job, ids, 1, onRecord);
+  // A cancelled call settles on the client at once (its retries are never invoked); a job cancelled
+  // or stopped as a whole is no longer watched, and the backend drops what it has not started.
+  control?.attach((callIds) => {
+    if (callIds !== undefined) return;
+    monitor.forget(job.jobKey);
+    void backend.cancel(job).catch(() => undefined);
+  });
   try {
     await backend.invoke(job, ids, 1);
   } catch (err) {

@@ -2,6 +2,7 @@
  * Waiting on futures: `wait` (all, any, or now), and `asCompleted` (an async iterator in finishing order).
  */
 import type { Future } from './future.js';
+import { raceSignal } from './abort.js';
 
 /** When {@link waitFutures} returns. */
 export type ReturnWhen = 'ALL_COMPLETED' | 'ANY_COMPLETED' | 'ALWAYS';
@@ -14,6 +15,11 @@ export interface WaitOptions {
   timeout?: number;
   /** Throw the first failed call's error instead of returning it among `done`. @default false */
   throwOnError?: boolean;
+  /**
+   * Stops waiting when aborted: the wait rejects with a CancelledError whose `cause` is the signal's
+   * reason. The calls go on (cancel them with `futures.cancel()`). @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** The futures that are done and those still pending. */
@@ -24,6 +30,10 @@ export interface WaitResult<R> {
 
 /** Waits for futures as {@link WaitOptions} says and splits them into done and pending. */
 export async function waitFutures<R>(futures: readonly Future<R>[], options: WaitOptions = {}): Promise<WaitResult<R>> {
+  if (options.signal) {
+    const { signal, ...rest } = options;
+    return raceSignal(waitFutures(futures, rest), signal, `wait for ${futures.length} calls`);
+  }
   const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
   if (returnWhen !== 'ALWAYS' && futures.length > 0) {
     const all = futures.map((f) => f.settled());

@@ -1,12 +1,14 @@
 /**
  * The process that runs user functions. A pool (the localhost backend in the client, or `burst worker
- * run` on a remote node) forks it and sends batches of calls over IPC; it runs them one at a time and
- * sends back one record per call, batched.
+ * run` on a remote node) forks it and sends batches of calls over IPC; it runs them one at a time.
  *
- * Before each call it writes the call's position to fd 4 synchronously, so that if the process dies or
- * hangs the pool knows exactly which call was running, even when earlier results were still buffered.
+ * Everything it reports goes to fd 4 as frames (./frames.ts), written synchronously: a call's result
+ * before the next call's start marker. So if the process dies the pool knows exactly which calls
+ * finished (it has their results), which one was running, and which never started.
  */
 import { writeSync } from 'node:fs';
+import { serialize } from 'node:v8';
+import { releasedFrame, resultsFrame, startFrame } from './frames.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
@@ -22,21 +24,33 @@ import { ResultStorageError, STORED_RESULT_MARK, reachableStorage, isStreamedVal
 process.setSourceMapsEnabled(true);
 
 const MARKER_FD = 4;
-const FLUSH_MS = 20;
+const YIELD_MS = 2;
+let lastBreath = 0;
 const workerStart = Math.round(performance.timeOrigin);
 // On a cluster the scheduler's node name is the useful one (nodes may share a UTS hostname).
 const host = process.env.BURST_HOSTNAME || hostname();
 const logs = new LogCapture();
-const marker = Buffer.alloc(8);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let outgoing: Buffer[] = [];
 let markerBroken = false;
 let callsRun = 0;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
 const running = new Map<string, AbortController>();
-const queue: Array<Extract<ToChild, { t: 'run' }>> = [];
+/** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
+interface Held {
+  msg: Extract<ToChild, { t: 'run' }>;
+  next: number;
+  stopAt: number;
+}
+const queue: Held[] = [];
+let active: Held | undefined;
+/** Calls cancelled by the pool, by job: the reason, for one call or for all of the job's. */
+const cancelled = new Map<string, { all?: string; calls: Map<number, string> }>();
 let draining = false;
 let storageReady: Promise<void> = Promise.resolve();
 
+/** Results go over IPC only when the side pipe is missing (a child started by hand). */
 function send(msg: FromChild): void {
   try {
     process.send?.(msg);
@@ -50,7 +64,7 @@ function send(msg: FromChild): void {
 function cloneableRecord(record: CallRecord): CallRecord {
   if (!record.ok) return record;
   try {
-    structuredClone(record.value);
+    serialize(record.value);
     return record;
   } catch (err) {
     const { value: _dropped, ...rest } = record;
@@ -63,41 +77,126 @@ function cloneableRecord(record: CallRecord): CallRecord {
   }
 }
 
-function writeMarker(batch: number, index: number): void {
-  if (markerBroken) return;
-  marker.writeUInt32LE(batch >>> 0, 0);
-  marker.writeUInt32LE(index >>> 0, 4);
-  try {
-    writeSync(MARKER_FD, marker);
-  } catch {
-    markerBroken = true; // started without the marker pipe (e.g. by hand): run anyway
+/** Writes all of `buf` to the side pipe, synchronously: once this returns, a SIGKILL cannot lose it. */
+function writeAll(buf: Buffer): void {
+  let offset = 0;
+  while (offset < buf.length) {
+    try {
+      offset += writeSync(MARKER_FD, buf, offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(pause, 0, 0, 1); // the pool is reading: wait a moment
+    }
   }
 }
 
-async function runBatch(msg: Extract<ToChild, { t: 'run' }>): Promise<void> {
-  const { job, calls, batch } = msg;
+/** Sends what is pending (results, then `extra`) in one write. */
+function flush(extra?: Buffer): void {
+  if (extra) outgoing.push(extra);
+  if (outgoing.length === 0 || markerBroken) {
+    outgoing = [];
+    return;
+  }
+  const buf = outgoing.length === 1 ? (outgoing[0] as Buffer) : Buffer.concat(outgoing);
+  outgoing = [];
+  try {
+    writeAll(buf);
+  } catch {
+    markerBroken = true; // started without the side pipe (e.g. by hand): run anyway
+  }
+}
+
+/** Queues a finished call's record; it is written before anything else starts. */
+function finished(batch: number, record: CallRecord): void {
+  if (markerBroken) return send({ t: 'results', batch, records: [record] });
+  try {
+    outgoing.push(resultsFrame(batch, [record]));
+  } catch {
+    outgoing.push(resultsFrame(batch, [cloneableRecord(record)]));
+  }
+}
+
+/** Marks call `index` of the batch as started (with the results before it), synchronously. */
+function started(held: Held, index: number): void {
+  held.next = index + 1;
+  flush(startFrame(held.msg.batch, index));
+}
+
+async function runBatch(held: Held): Promise<void> {
+  const { job, calls, batch } = held.msg;
   await storageReady;
-  writeMarker(batch, 0); // a bundle whose top level crashes the process is blamed on the first call
+  if (held.stopAt === 0) return;
+  active = held;
+  started(held, 0); // a bundle whose top level crashes the process is blamed on the first call
   const fn = await loadBundleFile(job.bundlePath).catch((err: unknown) => err as Error);
   const restoreEnv = applyEnv(job.env);
-  let out: CallRecord[] = [];
-  let lastFlush = performance.now();
   try {
-    for (let i = 0; i < calls.length; i++) {
+    for (let i = 0; i < calls.length && i < held.stopAt; i++) {
       const call = calls[i] as PoolCall;
-      writeMarker(batch, i);
-      out.push(typeof fn === 'function' ? await runCall(fn, job, call) : failedLoad(fn, call));
-      const now = performance.now();
-      if (now - lastFlush >= FLUSH_MS && i < calls.length - 1) {
-        send({ t: 'results', batch, records: out });
-        out = [];
-        lastFlush = now;
+      if (i > 0) {
+        await breathe();
+        if (i >= held.stopAt) break; // given back while we let messages in
+        started(held, i);
       }
+      const skipped = cancelledBy(job.jobId, call.callId);
+      if (skipped !== undefined) finished(batch, cancelledRecord(job, call, skipped));
+      else finished(batch, typeof fn === 'function' ? await runCall(fn, job, call) : failedLoad(fn, call));
     }
   } finally {
+    active = undefined;
     restoreEnv();
+    flush();
   }
-  send({ t: 'results', batch, records: out });
+}
+
+/**
+ * Lets pending messages (release, cancel, abort) in between two calls, at most every YIELD_MS:
+ * synchronous calls would otherwise run back to back without the event loop ever turning.
+ */
+async function breathe(): Promise<void> {
+  const now = performance.now();
+  if (now - lastBreath < YIELD_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastBreath = performance.now();
+}
+
+/** The reason a call was cancelled before it started, if it was. */
+function cancelledBy(jobId: string, callId: number): string | undefined {
+  const c = cancelled.get(jobId);
+  if (!c) return undefined;
+  return c.all ?? c.calls.get(callId);
+}
+
+function cancelledRecord(job: PoolJob, call: PoolCall, reason: string): CallRecord {
+  const now = Date.now();
+  const error: SerializedError = { kind: 'cancelled', name: 'CancelledError', message: `call ${call.callId} of job ${job.jobId} was cancelled before it started: ${reason}` };
+  return { callId: call.callId, ok: false, error, attempt: call.attempt, stats: stats(now, now, 0, 0) };
+}
+
+/** Gives back every call not started yet; the pool re-queues them. */
+function release(): void {
+  const ranges: Array<{ batch: number; from: number }> = [];
+  if (active && active.stopAt > active.next) {
+    ranges.push({ batch: active.msg.batch, from: active.next });
+    active.stopAt = active.next;
+  }
+  for (const held of queue.splice(0)) {
+    held.stopAt = 0;
+    ranges.push({ batch: held.msg.batch, from: 0 });
+  }
+  flush(releasedFrame(ranges));
+}
+
+/** Aborts the running calls that are cancelled and keeps the others from starting. */
+function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
+  let c = cancelled.get(msg.jobId);
+  if (!c) cancelled.set(msg.jobId, (c = { calls: new Map() }));
+  if (msg.callIds === null) c.all = msg.reason;
+  else for (const id of msg.callIds) c.calls.set(id, msg.reason);
+  for (const [key, controller] of running) {
+    const [jobId, callId] = key.split('/');
+    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId)))) controller.abort(new Error(msg.reason));
+  }
 }
 
 function failedLoad(err: Error, call: PoolCall): CallRecord {
@@ -180,7 +279,10 @@ async function drain(): Promise<void> {
   if (draining) return;
   draining = true;
   try {
-    for (let msg = queue.shift(); msg; msg = queue.shift()) await runBatch(msg);
+    for (let held = queue.shift(); held; held = queue.shift()) {
+      await runBatch(held);
+      await breathe();
+    }
   } finally {
     draining = false;
   }
@@ -188,8 +290,12 @@ async function drain(): Promise<void> {
 
 process.on('message', (msg: ToChild) => {
   if (msg.t === 'run') {
-    queue.push(msg);
+    queue.push({ msg, next: 0, stopAt: msg.calls.length });
     void drain();
+  } else if (msg.t === 'release') {
+    release();
+  } else if (msg.t === 'cancel') {
+    cancel(msg);
   } else if (msg.t === 'abort') {
     running.get(`${msg.jobId}/${msg.callId}`)?.abort(new Error(msg.reason));
   } else if (msg.t === 'init') {

@@ -2,80 +2,39 @@
  * A pool of worker processes (src/worker/child.ts) that runs batches of calls. Used by the localhost
  * backend in the client and by `burst worker run` on remote nodes.
  *
- * A crash, `process.exit` or out-of-memory kills one call, never the caller: the child reports over a
- * side pipe which call it is starting, so the pool blames exactly that call, re-queues the calls the
- * child had not finished, and replaces the process. A call over its timeout is aborted, then killed.
+ * A crash, `process.exit` or out-of-memory kills one call, never the caller. The child writes each
+ * result and each start marker synchronously to a side pipe (./frames.ts), so after a crash the pool
+ * knows which calls finished (delivered, never run again), which one was running (blamed: reported as
+ * a crash of that attempt) and which never started (re-queued, same attempt). A call over its timeout,
+ * or cancelled, is aborted, then its process killed after a grace.
+ *
+ * Scheduling: calls go out in batches sized by guided self-scheduling and by the measured call time.
+ * A process whose call runs long gets nothing more, and gives back what it holds unstarted; an idle
+ * process takes back the unstarted calls of the busiest one. So no process idles while a call waits
+ * in another's queue.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
-import type { StorageConfig } from '../storage/types.js';
+import type { CallRecord, FromChild, PoolCall, SerializedError, ToChild } from './protocol.js';
+import { FRAME_RELEASED, FRAME_RESULTS, FRAME_RESULTS_JSON, FRAME_START, FrameReader, type Frame } from './frames.js';
+import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
 import { holdChild } from './hold.js';
+import { crashError, type Batch, type PoolCancel, type PoolOptions, type PoolTask, type QueuedTask, type Slot } from './pool-types.js';
 
-/** Options of {@link ProcessPool}. */
-export interface PoolOptions {
-  /** Number of worker processes. */
-  size: number;
-  /** Heap limit of each worker process in MB (`--max-old-space-size`). */
-  runtimeMemoryMB?: number;
-  /** Storage the workers' `ctx.storage` uses. */
-  storage?: StorageConfig;
-  bucket?: string;
-  /** Environment of the worker processes. @default process.env */
-  env?: NodeJS.ProcessEnv;
-  /** Seconds a timed-out call gets to react to its abort signal before its process is killed. @default 1 */
-  killGraceSeconds?: number;
-  /**
-   * Batches a process holds at once: the one it runs and those queued behind it. 1 leaves nothing
-   * queued in a process, so {@link ProcessPool.abort} can keep every call not yet started from starting.
-   * @default 2
-   */
-  pipeline?: number;
-}
-
-/** A set of calls submitted to the pool, with where each record goes. */
-export interface PoolTask {
-  job: PoolJob;
-  calls: PoolCall[];
-  /** Calls per message to a worker; undefined chooses by guided self-scheduling. */
-  chunksize?: number;
-  onRecord(record: CallRecord): void;
-}
-
-interface QueuedTask {
-  task: PoolTask;
-  /** Calls not handed out yet: `pending[next]` onwards (a cursor, so taking a batch is O(batch)). */
-  pending: PoolCall[];
-  next: number;
-  cancelled: boolean;
-}
-
-interface Batch {
-  id: number;
-  q: QueuedTask;
-  calls: PoolCall[];
-  done: boolean[];
-  left: number;
-  /** Records come back in call order: where the next one is expected. */
-  cursor: number;
-}
-
-interface Slot {
-  child: ChildProcess;
-  inflight: Batch[];
-  current?: { batch: Batch; index: number; startedAt: number };
-  markerRest: Buffer;
-  timedOut: Set<Batch['calls'][number]>;
-  killAt?: number;
-  everStarted: boolean;
-  stderr: Tail;
-}
+export type { PoolOptions, PoolTask, PoolCancel } from './pool-types.js';
 
 const MAX_INFLIGHT = 2;
 const MAX_BATCH = 256;
-const CHECK_MS = 100;
+/**
+ * A batch holds about this much measured work, and a process holds no more than this unstarted: work
+ * queued in a process cannot be taken back while a synchronous call runs there.
+ */
+const BATCH_MS = 5;
+/** A call running this long (or twice the job's mean) gives back what waits behind it. */
+const SLOW_MS = 50;
+const CHECK_MS = 50;
 const MAX_STARTUP_FAILURES = 3;
 
 const childEntry = (() => {
@@ -93,27 +52,19 @@ export class ProcessPool {
   /** Set by {@link abort}: a process is stopped as soon as it holds no more calls. */
   private aborting = false;
   private startupFailures = 0;
-  /** Processes started and crashed so far (for stats and tests). */
-  readonly counters = { spawned: 0, crashed: 0, timedOut: 0 };
+  /** Processes started, crashed, timed out, killed after a cancel, and calls given back unstarted. */
+  readonly counters = { spawned: 0, crashed: 0, timedOut: 0, cancelKills: 0, released: 0 };
 
   constructor(private readonly options: PoolOptions) {}
 
-  /** Queues calls; records arrive through `task.onRecord`. Returns a function that cancels what has not run. */
-  submit(task: PoolTask): () => void {
-    if (this.closed) throw new Error('the process pool is closed');
-    const q: QueuedTask = { task, pending: task.calls.slice(), next: 0, cancelled: false };
+  /** Queues calls; records arrive through `task.onRecord`. Returns a function that cancels calls. */
+  submit(task: PoolTask): PoolCancel {
+    if (this.closed) throw new CancelledError(`the process pool is closed; job ${task.job.jobId} was not started`, { jobId: task.job.jobId, executorId: task.job.executorId });
+    const q: QueuedTask = { task, pending: task.calls.slice(), next: 0, cancelled: false, cancelledCalls: new Set(), runMs: 0, runs: 0 };
     this.queue.push(q);
     this.ensureWorkers();
     this.pump();
-    this.holdWhileBusy();
-    return () => {
-      q.cancelled = true;
-      q.pending = [];
-      q.next = 0;
-      for (const slot of this.slots) {
-        if (slot.current && slot.current.batch.q === q) this.sendTo(slot, { t: 'abort', callId: slot.current.batch.calls[slot.current.index]?.callId ?? -1, jobId: task.job.jobId, reason: 'cancelled' });
-      }
-    };
+    return (callIds, reason = 'cancelled') => this.cancel(q, callIds, reason);
   }
 
   /** Kills every worker process and waits for them to exit. */
@@ -134,8 +85,9 @@ export class ProcessPool {
 
   /**
    * Stops the pool for good, gently: nothing more is handed out, every call a process holds gets its
-   * abort signal with `reason`, and each process is killed once its calls have returned or after
-   * `graceMs`. Records of calls that return in time are still delivered. Resolves when all have exited.
+   * abort signal with `reason` (those not started end as cancelled records), and each process is killed
+   * once its calls have returned or after `graceMs`. Records of calls that end in time are still
+   * delivered. Resolves when all have exited.
    */
   async abort(reason: string, graceMs: number): Promise<void> {
     this.closed = true;
@@ -144,11 +96,9 @@ export class ProcessPool {
     this.queue.length = 0;
     const exits = [...this.slots].map((slot) => this.exited(slot));
     for (const slot of this.slots) {
-      // Every call the process holds, not only the one the marker names: it may have started since.
       for (const batch of slot.inflight) {
-        batch.calls.forEach((call, i) => {
-          if (!batch.done[i]) this.sendTo(slot, { t: 'abort', callId: call.callId, jobId: batch.q.task.job.jobId, reason });
-        });
+        const ids = batch.calls.filter((_, i) => !batch.done[i]).map((c) => c.callId);
+        if (ids.length) this.sendTo(slot, { t: 'cancel', jobId: batch.q.task.job.jobId, callIds: ids, reason });
       }
       if (slot.inflight.length === 0) slot.child.kill('SIGKILL');
     }
@@ -175,7 +125,7 @@ export class ProcessPool {
 
   private ensureWorkers(): void {
     while (this.slots.size < this.options.size) this.spawn();
-    this.timer ??= setInterval(() => this.checkTimeouts(), CHECK_MS).unref();
+    this.timer ??= setInterval(() => this.checkSlots(), CHECK_MS).unref();
   }
 
   private spawn(): void {
@@ -188,15 +138,20 @@ export class ProcessPool {
       serialization: 'advanced',
     });
     this.counters.spawned++;
-    const slot: Slot = { child, inflight: [], markerRest: Buffer.alloc(0), timedOut: new Set(), everStarted: false, stderr: new Tail(8192) };
+    const slot: Slot = { child, inflight: [], frames: new FrameReader(), stopping: new Set(), everStarted: false, stderr: new Tail(8192), releasing: false, slow: false };
     this.slots.add(slot);
     child.stdout?.on('data', () => {}); // output outside calls is not the user's; drain it
     child.stderr?.on('data', (d: Buffer) => slot.stderr.push(d));
-    (child.stdio[4] as Readable | null)?.on('data', (d: Buffer) => this.onMarker(slot, d));
-    child.on('message', (msg: FromChild) => this.onMessage(slot, msg));
+    (child.stdio[4] as Readable | null)?.on('data', (d: Buffer) => {
+      for (const frame of slot.frames.push(d)) this.onFrame(slot, frame);
+    });
+    child.on('message', (msg: FromChild) => {
+      if (msg.t === 'results') this.onResults(slot, msg.batch, msg.records);
+    });
     child.on('error', () => {}); // 'exit' follows and carries what we need
-    // Wait for 'close' (stdio drained), not just 'exit': the last marker may still be in the pipe, and
-    // it says which call was running. A grandchild holding the pipes open must not delay us long.
+    // Wait for 'close' (stdio drained), not just 'exit': the last frames may still be in the pipe, and
+    // they say which calls finished and which was running. A grandchild holding the pipes open must
+    // not delay us long.
     child.once('exit', (code, signal) => {
       let handled = false;
       const handle = (): void => {
@@ -215,16 +170,41 @@ export class ProcessPool {
     if (slot.child.connected) slot.child.send(msg, (err) => { if (err) slot.child.kill('SIGKILL'); });
   }
 
+  /** Hands out work, then holds the processes alive only while there is work (see hold.ts). */
   private pump(): void {
-    for (const slot of this.slots) {
-      // A process being stopped for a timeout gets no more work.
-      while (!this.closed && slot.child.connected && slot.killAt === undefined && slot.inflight.length < (this.options.pipeline ?? MAX_INFLIGHT)) {
-        const batch = this.nextBatch();
-        if (!batch) return;
-        slot.inflight.push(batch);
-        this.sendTo(slot, { t: 'run', batch: batch.id, job: batch.q.task.job, calls: batch.calls });
+    this.handOut();
+    this.holdWhileBusy();
+  }
+
+  /** Idle worker processes do not keep this process alive; busy or closing ones do. */
+  private holdWhileBusy(): void {
+    const busy = this.closed || this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0 || s.stopping.size > 0);
+    for (const slot of this.slots) holdChild(slot.child, busy);
+  }
+
+  /** Hands out batches, least-loaded process first; then lets idle processes take unstarted calls. */
+  private handOut(): void {
+    if (this.closed) return;
+    const limit = this.options.pipeline ?? MAX_INFLIGHT;
+    const now = Date.now();
+    for (;;) {
+      let best: Slot | undefined;
+      for (const s of this.slots) {
+        // A process being stopped, or busy with a long call, gets no more work.
+        if (!s.child.connected || s.killAt !== undefined || s.slow || s.inflight.length >= limit) continue;
+        // Work queued in a process waits even when another frees up (a running call cannot be
+        // interrupted to give it back): hold at most BATCH_MS of measured work there.
+        // Nor behind a call already running longer than half its job's mean (any, before one returned).
+        if (s.inflight.length > 0 && (this.heldMs(s) >= BATCH_MS || this.overrun(s, now))) continue;
+        if (!best || s.inflight.length < best.inflight.length) best = s;
       }
+      if (!best) break;
+      const batch = this.nextBatch();
+      if (!batch) break;
+      best.inflight.push(batch);
+      this.sendTo(best, { t: 'run', batch: batch.id, job: batch.q.task.job, calls: batch.calls });
     }
+    this.feedIdle();
   }
 
   private nextBatch(): Batch | undefined {
@@ -234,34 +214,100 @@ export class ProcessPool {
         this.queue.shift();
         continue;
       }
-      const remaining = this.queue.reduce((n, t) => n + t.pending.length - t.next, 0);
-      const guided = Math.ceil(remaining / (this.options.size * 4));
-      const size = q.task.chunksize ?? Math.max(1, Math.min(MAX_BATCH, guided));
-      const calls = q.pending.slice(q.next, q.next + size);
-      q.next += calls.length;
-      return { id: ++this.batchSeq >>> 0, q, calls, done: new Array<boolean>(calls.length).fill(false), left: calls.length, cursor: 0 };
+      const calls: PoolCall[] = [];
+      const size = q.task.chunksize ?? this.batchSize(q);
+      while (calls.length < size && q.next < q.pending.length) {
+        const call = q.pending[q.next++] as PoolCall;
+        if (!q.cancelledCalls.has(call.callId)) calls.push(call);
+      }
+      if (calls.length === 0) continue;
+      return { id: ++this.batchSeq >>> 0, q, calls, done: new Array<boolean>(calls.length).fill(false), left: calls.length, cursor: 0, started: 0, end: calls.length };
     }
     return undefined;
   }
 
-  private onMarker(slot: Slot, data: Buffer): void {
-    const buf = slot.markerRest.length ? Buffer.concat([slot.markerRest, data]) : data;
-    const whole = buf.length - (buf.length % 8);
-    slot.markerRest = buf.subarray(whole);
-    if (whole === 0) return;
-    const batchId = buf.readUInt32LE(whole - 8);
-    const index = buf.readUInt32LE(whole - 4);
-    const batch = slot.inflight.find((b) => b.id === batchId);
-    if (batch) slot.current = { batch, index, startedAt: Date.now() };
-    slot.everStarted = true;
-    this.startupFailures = 0;
+  /** Guided self-scheduling, capped so a batch holds about {@link BATCH_MS} of measured work. */
+  private batchSize(q: QueuedTask): number {
+    const remaining = this.queue.reduce((n, t) => n + t.pending.length - t.next, 0);
+    const guided = Math.ceil(remaining / (this.options.size * 4));
+    // Until a call of the job has returned, its length is unknown: one call per process.
+    const byTime = q.runs > 0 ? Math.floor(BATCH_MS / Math.max(q.runMs / q.runs, 0.001)) : 1;
+    return Math.max(1, Math.min(MAX_BATCH, guided, byTime));
   }
 
-  private onMessage(slot: Slot, msg: FromChild): void {
-    if (msg.t !== 'results') return;
-    const batch = slot.inflight.find((b) => b.id === msg.batch);
+  /** Expected run time of what a process holds unstarted; a job not measured yet counts as long. */
+  private heldMs(slot: Slot): number {
+    let ms = 0;
+    for (const b of slot.inflight) {
+      const n = b.end - b.started;
+      if (n > 0) ms += b.q.runs > 0 ? (n * b.q.runMs) / b.q.runs : Infinity;
+    }
+    return ms;
+  }
+
+  /** True when the process's running call has run longer than half its job's mean call (or 1 ms). */
+  private overrun(slot: Slot, now: number): boolean {
+    const cur = slot.current;
+    if (!cur || cur.batch.done[cur.index] || cur.index >= cur.batch.end) return false;
+    const q = cur.batch.q;
+    return now - cur.startedAt >= Math.max(1, q.runs > 0 ? q.runMs / q.runs / 2 : 0);
+  }
+
+  /** Calls a process holds that it has not started. */
+  private unstarted(slot: Slot): number {
+    let n = 0;
+    for (const b of slot.inflight) n += Math.max(0, b.end - b.started);
+    return n;
+  }
+
+  /** With nothing left in the queue, each idle process takes back the unstarted calls of the busiest. */
+  private feedIdle(): void {
+    if (this.aborting || this.queue.some((q) => !q.cancelled && q.next < q.pending.length)) return;
+    for (const idle of this.slots) {
+      if (idle.inflight.length > 0 || !idle.child.connected || idle.killAt !== undefined) continue;
+      let victim: Slot | undefined;
+      let most = 0;
+      for (const s of this.slots) {
+        const n = s.releasing ? 0 : this.unstarted(s);
+        if (n > most) [victim, most] = [s, n];
+      }
+      if (!victim) return;
+      this.release(victim);
+    }
+  }
+
+  private release(slot: Slot): void {
+    slot.releasing = true;
+    this.sendTo(slot, { t: 'release' });
+  }
+
+  private onFrame(slot: Slot, frame: Frame): void {
+    if (frame.type === FRAME_START) {
+      const batch = slot.inflight.find((b) => b.id === frame.batch);
+      if (batch) {
+        batch.started = Math.max(batch.started, frame.index + 1);
+        slot.current = { batch, index: frame.index, startedAt: Date.now() };
+      }
+      slot.everStarted = true;
+      this.startupFailures = 0;
+      if (slot.slow) {
+        slot.slow = false;
+        this.pump();
+      }
+    } else if (frame.type === FRAME_RESULTS || frame.type === FRAME_RESULTS_JSON) {
+      this.onResults(slot, frame.batch, frame.records);
+    } else if (frame.type === FRAME_RELEASED) {
+      this.onReleased(slot, frame.ranges);
+    }
+  }
+
+  private onResults(slot: Slot, batchId: number, records: CallRecord[]): void {
+    const wasSlow = slot.slow;
+    slot.slow = false; // records come in order: the long call has returned
+    const batch = slot.inflight.find((b) => b.id === batchId);
     if (!batch) return;
-    for (const record of msg.records) {
+    const q = batch.q;
+    for (const record of records) {
       let i = batch.cursor;
       if (batch.calls[i]?.callId !== record.callId || batch.done[i]) i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
       if (i < 0) continue;
@@ -269,47 +315,104 @@ export class ProcessPool {
       batch.done[i] = true;
       batch.left--;
       const call = batch.calls[i] as PoolCall;
-      if (slot.timedOut.has(call)) {
-        // Already reported as a timeout; the process reacted to the abort, so it need not be killed.
-        slot.timedOut.delete(call);
-        slot.killAt = undefined;
+      q.runMs += Math.max(0, record.stats.fnEnd - record.stats.fnStart);
+      q.runs++;
+      if (slot.stopping.delete(call)) {
+        // Already settled (timed out or cancelled); the process reacted to the abort, so it lives on.
+        if (slot.stopping.size === 0) slot.killAt = undefined;
         continue;
       }
-      if (!batch.q.cancelled) batch.q.task.onRecord(record);
+      if (!q.cancelled && !q.cancelledCalls.has(call.callId)) q.task.onRecord(record);
     }
-    if (batch.left === 0) {
-      slot.inflight.splice(slot.inflight.indexOf(batch), 1);
-      if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
+    if (batch.left <= 0) {
+      this.dropBatch(slot, batch);
       this.pump();
-      this.holdWhileBusy();
+    } else if (wasSlow) this.pump();
+  }
+
+  private dropBatch(slot: Slot, batch: Batch): void {
+    const at = slot.inflight.indexOf(batch);
+    if (at >= 0) slot.inflight.splice(at, 1);
+    if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
+  }
+
+  /** The process gave calls back unstarted: they go to the front of their task's queue. */
+  private onReleased(slot: Slot, ranges: ReadonlyArray<{ batch: number; from: number }>): void {
+    slot.releasing = false;
+    for (const { batch: id, from } of ranges) {
+      const batch = slot.inflight.find((b) => b.id === id);
+      if (!batch || from >= batch.end) continue;
+      const back: PoolCall[] = [];
+      for (let i = from; i < batch.end; i++) {
+        if (batch.done[i]) continue;
+        batch.left--;
+        back.push(batch.calls[i] as PoolCall);
+      }
+      batch.end = from;
+      this.counters.released += back.length;
+      this.requeue(batch.q, back);
+      if (batch.left <= 0) this.dropBatch(slot, batch);
     }
+    this.pump();
   }
 
-  /** Idle worker processes do not keep this process alive (see hold.ts); busy or closing ones do. */
-  private holdWhileBusy(): void {
-    const busy = this.closed || this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0);
-    for (const slot of this.slots) holdChild(slot.child, busy);
+  private requeue(q: QueuedTask, calls: PoolCall[]): void {
+    if (q.cancelled || calls.length === 0 || this.closed) return;
+    q.pending = calls.concat(q.pending.slice(q.next));
+    q.next = 0;
+    // The task may have left the queue when its last calls were handed out: put it back in front.
+    if (!this.queue.includes(q)) this.queue.unshift(q);
   }
 
-  private checkTimeouts(): void {
+  private cancel(q: QueuedTask, callIds: readonly number[] | undefined, reason: string): void {
+    if (q.cancelled) return;
+    if (callIds === undefined) {
+      q.cancelled = true;
+      q.pending = [];
+      q.next = 0;
+    } else {
+      for (const id of callIds) q.cancelledCalls.add(id);
+    }
+    const hit = (call: PoolCall): boolean => callIds === undefined || q.cancelledCalls.has(call.callId);
+    const graceMs = (this.options.killGraceSeconds ?? 1) * 1000;
+    for (const slot of this.slots) {
+      const held = slot.inflight.filter((b) => b.q === q && b.calls.some((c, i) => i < b.end && !b.done[i] && hit(c)));
+      if (held.length === 0) continue;
+      this.sendTo(slot, { t: 'cancel', jobId: q.task.job.jobId, callIds: callIds === undefined ? null : [...callIds], reason });
+      const cur = slot.current;
+      const running = cur && cur.batch.q === q && !cur.batch.done[cur.index] ? (cur.batch.calls[cur.index] as PoolCall) : undefined;
+      if (running && hit(running) && !slot.stopping.has(running)) {
+        slot.stopping.add(running);
+        slot.killAt = Math.min(slot.killAt ?? Infinity, Date.now() + graceMs);
+      }
+    }
+    this.pump();
+  }
+
+  /** Every {@link CHECK_MS}: kills what overstayed its grace, times calls out, spots long calls. */
+  private checkSlots(): void {
     const now = Date.now();
     for (const slot of this.slots) {
       if (slot.killAt !== undefined && now >= slot.killAt) {
+        if (slot.stopping.size > 0 && [...slot.stopping].some((c) => !this.isTimedOut(c))) this.counters.cancelKills++;
         slot.child.kill('SIGKILL');
         continue;
       }
       const cur = slot.current;
       if (!cur || cur.batch.done[cur.index]) continue;
       const call = cur.batch.calls[cur.index] as PoolCall;
-      if (slot.timedOut.has(call)) continue;
-      const limit = cur.batch.q.task.job.timeoutMs;
-      if (now - cur.startedAt <= limit) continue;
-      slot.timedOut.add(call);
-      this.counters.timedOut++;
-      const seconds = limit / 1000;
-      this.report(cur.batch, call, { kind: 'timeout', name: 'TimeoutError', message: `call ${call.callId} of job ${cur.batch.q.task.job.jobId} exceeded its timeout of ${seconds} s; its worker was stopped` }, cur.startedAt);
-      this.sendTo(slot, { t: 'abort', callId: call.callId, jobId: cur.batch.q.task.job.jobId, reason: `timeout after ${seconds} s` });
-      slot.killAt = now + (this.options.killGraceSeconds ?? 1) * 1000;
+      if (slot.stopping.has(call)) continue;
+      const q = cur.batch.q;
+      const elapsed = now - cur.startedAt;
+      if (elapsed > q.task.job.timeoutMs) {
+        this.timeOut(slot, cur.batch, call, cur.startedAt);
+        continue;
+      }
+      // A long call: what waits behind it goes to processes that are free sooner.
+      if (!slot.slow && elapsed > Math.max(SLOW_MS, q.runs > 0 ? (2 * q.runMs) / q.runs : 0)) {
+        slot.slow = true;
+        if (!slot.releasing && this.unstarted(slot) > 0) this.release(slot);
+      }
     }
     if (this.queue.length === 0 && [...this.slots].every((s) => s.inflight.length === 0) && this.timer) {
       clearInterval(this.timer);
@@ -317,66 +420,75 @@ export class ProcessPool {
     }
   }
 
+  private readonly timedOut = new WeakSet<PoolCall>();
+
+  private isTimedOut(call: PoolCall): boolean {
+    return this.timedOut.has(call);
+  }
+
+  private timeOut(slot: Slot, batch: Batch, call: PoolCall, startedAt: number): void {
+    slot.stopping.add(call);
+    this.timedOut.add(call);
+    this.counters.timedOut++;
+    const job = batch.q.task.job;
+    const seconds = job.timeoutMs / 1000;
+    this.report(batch, call, { kind: 'timeout', name: 'TimeoutError', message: `call ${call.callId} of job ${job.jobId} exceeded its timeout of ${seconds} s; its worker was stopped` }, startedAt);
+    this.sendTo(slot, { t: 'abort', callId: call.callId, jobId: job.jobId, reason: `timeout after ${seconds} s` });
+    slot.killAt = Date.now() + (this.options.killGraceSeconds ?? 1) * 1000;
+  }
+
   private report(batch: Batch, call: PoolCall, error: SerializedError, fnStart: number): void {
-    if (batch.q.cancelled) return;
+    if (batch.q.cancelled || batch.q.cancelledCalls.has(call.callId)) return;
     const stats = { workerStart: fnStart, fnStart, fnEnd: Date.now(), cold: false, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 };
     batch.q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats });
   }
 
+  /**
+   * A process ended. Calls with a result were delivered already; the one that started without a
+   * result is blamed (at most once: never run again unless the caller retries it); the ones that never
+   * started are re-queued with their attempt unchanged.
+   */
   private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
     this.slots.delete(slot);
     if (this.closed) return;
     const requeue = new Map<QueuedTask, PoolCall[]>();
-    const cur = slot.current;
     let crashed = false;
     for (const batch of slot.inflight) {
-      batch.calls.forEach((call, i) => {
-        if (batch.done[i]) return;
-        if (slot.timedOut.has(call)) return; // reported as a timeout already
-        if (cur && cur.batch === batch && cur.index === i) {
+      const q = batch.q;
+      for (let i = 0; i < batch.end; i++) {
+        const call = batch.calls[i] as PoolCall;
+        if (batch.done[i] || slot.stopping.has(call) || q.cancelled || q.cancelledCalls.has(call.callId)) continue;
+        if (i < batch.started) {
           crashed = true;
-          this.report(batch, call, crashError(call, batch.q.task.job, code, signal, slot.stderr.text()), cur.startedAt);
-          return;
+          const startedAt = slot.current?.batch === batch && slot.current.index === i ? slot.current.startedAt : Date.now();
+          this.report(batch, call, crashError(call, q.task.job, code, signal, slot.stderr.text()), startedAt);
+          continue;
         }
-        const list = requeue.get(batch.q) ?? [];
+        const list = requeue.get(q) ?? [];
         list.push(call);
-        requeue.set(batch.q, list);
-      });
+        requeue.set(q, list);
+      }
     }
     if (crashed) this.counters.crashed++;
-    for (const [q, calls] of requeue) {
-      if (q.cancelled) continue;
-      q.pending = calls.concat(q.pending.slice(q.next));
-      q.next = 0;
-      // The task may have left the queue when its last calls were handed out: put it back in front.
-      if (!this.queue.includes(q)) this.queue.unshift(q);
-    }
+    for (const [q, calls] of requeue) this.requeue(q, calls);
     if (!slot.everStarted && slot.inflight.length > 0) this.startupFailures++;
     if (this.startupFailures >= MAX_STARTUP_FAILURES) return this.failEverything(code, signal, slot.stderr.text());
     if (this.queue.some((q) => q.next < q.pending.length) || this.slots.size < this.options.size) {
       this.spawn();
-      this.pump();
+      this.timer ??= setInterval(() => this.checkSlots(), CHECK_MS).unref();
     }
+    this.pump();
   }
 
   /** Worker processes die before running anything: fail queued calls instead of respawning forever. */
   private failEverything(code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
     for (const q of this.queue.splice(0)) {
       for (const call of q.pending.splice(q.next)) {
+        if (q.cancelled || q.cancelledCalls.has(call.callId)) continue;
         const error: SerializedError = { kind: 'crash', name: 'WorkerCrashError', message: `worker processes exit before running any call (exit code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-5).join('\n')}`, exitCode: code, signal };
-        if (!q.cancelled) q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+        q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
       }
     }
     this.startupFailures = 0;
   }
-}
-
-function crashError(call: PoolCall, job: PoolJob, code: number | null, signal: NodeJS.Signals | null, stderr: string): SerializedError {
-  const where = `call ${call.callId} of job ${job.jobId}`;
-  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
-    return { kind: 'oom', name: 'OutOfMemoryError', message: `${where} ran out of memory (the worker's heap limit was reached)`, exitCode: code, signal };
-  }
-  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  const detail = stderr.trim() ? `; its stderr ended with:\n${stderr.trim().split('\n').slice(-5).join('\n')}` : '';
-  return { kind: 'crash', name: 'WorkerCrashError', message: `the worker process running ${where} ${how}${detail}`, exitCode: code, signal };
 }

@@ -90,7 +90,11 @@ export interface PoolCall {
 export type ToChild =
   | { t: 'init'; storage?: import('../storage/types.js').StorageConfig; bucket?: string }
   | { t: 'run'; batch: number; job: PoolJob; calls: PoolCall[] }
-  | { t: 'abort'; callId: number; jobId: string; reason: string };
+  | { t: 'abort'; callId: number; jobId: string; reason: string }
+  /** Abort these calls (all of the job's with `null`) if running; never start them otherwise. */
+  | { t: 'cancel'; jobId: string; callIds: number[] | null; reason: string }
+  /** Give back every call not started yet (answered with a RELEASED frame, see ./frames.ts). */
+  | { t: 'release' };
 
-/** Messages from a child process to the pool. */
+/** Messages from a child process to the pool over IPC, used only when it has no side pipe (see ./frames.ts). */
 export type FromChild = { t: 'results'; batch: number; records: CallRecord[] };

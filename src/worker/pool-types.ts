@@ -1,0 +1,97 @@
+/** The process pool's options, its task contract, and its bookkeeping of batches and processes (./pool.ts). */
+import type { ChildProcess } from 'node:child_process';
+import type { CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
+import type { StorageConfig } from '../storage/types.js';
+import type { FrameReader } from './frames.js';
+import type { Tail } from './tail.js';
+
+/** Options of {@link ProcessPool}. */
+export interface PoolOptions {
+  /** Number of worker processes. */
+  size: number;
+  /** Heap limit of each worker process in MB (`--max-old-space-size`). */
+  runtimeMemoryMB?: number;
+  /** Storage the workers' `ctx.storage` uses. */
+  storage?: StorageConfig;
+  bucket?: string;
+  /** Environment of the worker processes. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Seconds a timed-out or cancelled call gets to react to its abort signal before its process is killed. @default 1 */
+  killGraceSeconds?: number;
+  /**
+   * Batches a process holds at once: the one it runs and those queued behind it. 1 leaves nothing
+   * queued in a process, so {@link ProcessPool.abort} can keep every call not yet started from starting.
+   * @default 2
+   */
+  pipeline?: number;
+}
+
+/** A set of calls submitted to the pool, with where each record goes. */
+export interface PoolTask {
+  job: PoolJob;
+  calls: PoolCall[];
+  /** Calls per message to a worker; undefined chooses by guided self-scheduling. */
+  chunksize?: number;
+  onRecord(record: CallRecord): void;
+}
+
+/**
+ * Cancels calls of a submitted task: those given (all of them without `callIds`). A cancelled call
+ * not started never starts; a running one gets its abort signal with `reason`, and its process is
+ * killed and replaced if it has not returned after the kill grace. Cancelled calls get no record.
+ */
+export type PoolCancel = (callIds?: readonly number[], reason?: string) => void;
+
+export interface QueuedTask {
+  task: PoolTask;
+  /** Calls not handed out yet: `pending[next]` onwards (a cursor, so taking a batch is O(batch)). */
+  pending: PoolCall[];
+  next: number;
+  cancelled: boolean;
+  cancelledCalls: Set<number>;
+  /** Run time of the calls that finished so far: sizes batches and tells a long call. */
+  runMs: number;
+  runs: number;
+}
+
+export interface Batch {
+  id: number;
+  q: QueuedTask;
+  calls: PoolCall[];
+  done: boolean[];
+  /** Calls not done in `calls[0..end)`. */
+  left: number;
+  /** Records come back in call order: where the next one is expected. */
+  cursor: number;
+  /** Calls before `started` have started in the process. */
+  started: number;
+  /** Calls from `end` on were given back unstarted. */
+  end: number;
+}
+
+export interface Slot {
+  child: ChildProcess;
+  inflight: Batch[];
+  current?: { batch: Batch; index: number; startedAt: number };
+  frames: FrameReader;
+  /** Calls already settled for the pool (timed out, cancelled) whose process is being stopped. */
+  stopping: Set<PoolCall>;
+  killAt?: number;
+  everStarted: boolean;
+  stderr: Tail;
+  /** A `release` was sent and its answer has not come back. */
+  releasing: boolean;
+  /** Its running call runs long: it gets nothing more until that call returns. */
+  slow: boolean;
+}
+
+/** The error of the call that was running when its process died. */
+export function crashError(call: PoolCall, job: PoolJob, code: number | null, signal: NodeJS.Signals | null, stderr: string): SerializedError {
+  const where = `call ${call.callId} of job ${job.jobId}`;
+  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
+    return { kind: 'oom', name: 'OutOfMemoryError', message: `${where} ran out of memory (the worker's heap limit was reached)`, exitCode: code, signal };
+  }
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  const detail = stderr.trim() ? `; its stderr ended with:\n${stderr.trim().split('\n').slice(-5).join('\n')}` : '';
+  return { kind: 'crash', name: 'WorkerCrashError', message: `the worker process running ${where} ${how}${detail}`, exitCode: code, signal };
+}
