@@ -91,7 +91,7 @@ describe('1 GiB through Ceph (s3 storage, localhost backend)', { skip: skipCeph 
     assert.equal(report.stored.size, GiB);
     assert.equal(report.stored.sha256, want.sha256, 'the worker hashed what the function produced');
     assert.deepEqual(report.streamed, want, 'StoredResult.stream() delivered the same bytes');
-    assert.match(report.stored.uri, /^s3:\/\/burst-large-objects\/burst\/jobs\/.+\/M001\/output\/00000$/);
+    assert.match(report.stored.uri, /^s3:\/\/burst-large-objects\/burst\/jobs\/.+\/M001\/output\/00000\.1$/);
     // A multipart object's ETag ends in "-<parts>".
     const parts = Number(/-(\d+)$/.exec(report.stored.etag ?? '')?.[1]);
     assert.ok(parts >= 2, `stored as a multipart object (ETag ${report.stored.etag})`);
@@ -161,7 +161,7 @@ describe('streamed results on fs storage', () => {
         assert.ok(r instanceof StoredResult);
         assert.equal(r.size, size);
         assert.equal(r.sha256, want.sha256);
-        assert.match(r.uri, /^fs:\/\/burst\/burst\/jobs\/.+\/output\/00000$/);
+        assert.match(r.uri, /^fs:\/\/burst\/burst\/jobs\/.+\/output\/00000\.1$/);
         assert.deepEqual(await digest(await r.stream()), want);
         assert.deepEqual(await digest([await r.bytes()]), want);
       }
