@@ -28,11 +28,15 @@ function s3(endpoint: string): Record<string, unknown> {
 test('monte-carlo: the same numbers on the knative backend (3 burst worker serve hosts)', { skip: noCeph ?? ('skip' in net ? net.skip : undefined), timeout: 240_000 }, async () => {
   const hosts = net as ServeHosts;
   const port = new URL((ceph as CephService).endpoint).port || '80';
-  const servers = await Promise.all(hosts.hosts.map((host, i) => startServe({ host, addr: hosts.addrs[i] as string, port: 0 })));
+  // Secured as the README deploys them: a token, a signing key, and their own storage configuration.
+  const token = 'monte-carlo-serve-token';
+  const signingKey = 'monte-carlo-signing-key-0123456789';
+  const storage = JSON.stringify({ driver: 's3', options: s3(`http://${hosts.hostAddr}:${port}`) });
+  const servers = await Promise.all(hosts.hosts.map((host, i) => startServe({ host, addr: hosts.addrs[i] as string, port: 0, args: ['--storage-config', storage], env: { BURST_SERVE_TOKEN: token, BURST_SIGNING_KEY: signingKey } })));
   try {
     await withTempDir(async (dir) => {
       const config = join(dir, 'burst.config.json');
-      await writeFile(config, JSON.stringify({ backend: 'knative', storage: 's3', bucket: 'burst-example-knative', s3: s3(`http://${hosts.hostAddr}:${port}`), knative: { urls: servers.map((s) => s.url) } }));
+      await writeFile(config, JSON.stringify({ backend: 'knative', storage: 's3', bucket: 'burst-example-knative', s3: s3(`http://${hosts.hostAddr}:${port}`), signingKey, knative: { urls: servers.map((s) => s.url), token } }));
       const local = await runExample('monte-carlo', ['--small', '--svg', join(dir, 'a.svg')], join(dir, 'local'));
       const remote = await runExample('monte-carlo', ['--small', '--backend', 'knative', '--config', config, '--svg', join(dir, 'b.svg')], join(dir, 'unused'), 180_000);
       assert.equal(forecastNumbers(remote.stdout), forecastNumbers(local.stdout));
