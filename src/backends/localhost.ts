@@ -55,6 +55,10 @@ class IpcLocalhost implements ComputeBackend {
     return this.pool;
   }
 
+  warm(): void {
+    this.getPool().warm();
+  }
+
   /** Counters of the process pool (spawned, crashed, timed out). */
   get counters(): ProcessPool['counters'] | undefined {
     return this.pool?.counters;

@@ -116,6 +116,11 @@ export class ProcessPool {
     };
   }
 
+  /** Starts the worker processes ahead of the first task (they boot while its function is packaged). */
+  warm(): void {
+    if (!this.closed) this.ensureWorkers();
+  }
+
   /** Kills every worker process and waits for them to exit. */
   async close(): Promise<void> {
     this.closed = true;
