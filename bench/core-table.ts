@@ -28,7 +28,11 @@ export function renderCore(r: Record<string, unknown>): string {
     '| workload | Burst (s) | piscina, 2 threads (s) | 2 bare processes, half each (s) | plain loop (s) | faast.js local (s) | Burst ÷ piscina | Burst ÷ 2 bare |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const row = (label: string, x: Row): string => `| ${label} | ${s(x.burst)} | ${s(x.piscina)} | ${s(x.bare)} | ${s(x.loop)} | ${s(x.faast)} | ${ratio(x.burst, x.piscina)} | ${ratio(x.burst, x.bare)} |`;
+  const runsOf = (x: Row): string => {
+    const k = (x.burst as Measure | undefined)?.runs;
+    return k !== undefined && k !== r.runs ? ` (${k} run${k === 1 ? '' : 's'})` : '';
+  };
+  const row = (label: string, x: Row): string => `| ${label}${runsOf(x)} | ${s(x.burst)} | ${s(x.piscina)} | ${s(x.bare)} | ${s(x.loop)} | ${s(x.faast)} | ${ratio(x.burst, x.piscina)} | ${ratio(x.burst, x.bare)} |`;
   const t = r.trivial as Row;
   out.push(row(`${Number(t.n).toLocaleString('en')} trivial calls \`x + 7\``, t));
   const g = r.gbm as Row;

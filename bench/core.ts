@@ -102,7 +102,7 @@ async function gbmRow(n: number, withFaast: boolean, times = runs): Promise<Row>
   return row;
 }
 report.gbm = await gbmRow(1000, true);
-report.gbmSizes = [await gbmRow(200, true), ...(quick ? [] : [await gbmRow(10_000, false, Math.min(runs, 3))])];
+report.gbmSizes = [await gbmRow(200, true), ...(quick ? [] : [await gbmRow(10_000, false, Math.min(runs, 2))])];
 
 // Throughput of trivial calls: Burst against piscina at 100,000, Burst alone at 10^6 (peak RSS).
 const many: Row[] = [];
