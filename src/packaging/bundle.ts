@@ -100,8 +100,9 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
       const names = [...externals.keys()].sort();
       const roots = [...new Set([...externals.values()].filter((r): r is string => r !== undefined))];
       roots.sort((a, b) => b.length - a.length);
-      // Metafile inputs: file paths relative to absWorkingDir; other namespaces are written `ns:path`.
-      const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => p !== '<stdin>' && !/^[\w-]+:/.test(p)).map((p) => resolve(request.resolveDir, p));
+      // Metafile inputs: file paths relative to absWorkingDir; other namespaces are written `ns:path`,
+      // and the entry by its sourcefile name (`<stdin>`, `<burst entry>`, or the real file it stands for).
+      const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^<.*>$/.test(p) && !/^[\w-]+:/.test(p)).map((p) => resolve(request.resolveDir, p));
       return { code, externals: names, externalRoots: roots, inputs };
     } catch (error) {
       const failure = error as Partial<BuildFailure>;

@@ -33,7 +33,9 @@ before(async () => {
       "import { FunctionExecutor } from 'burst-compute';",
       "import { shift } from './helper.mjs';",
       'const fexec = new FunctionExecutor({ progress: false, workers: 1 });',
+      '// An inline function of the main script (virtual entry) and an exported one (re-export entry).',
       'const results = await fexec.getResult(await fexec.map((x) => shift(x) * 2, [1, 2, 3]));',
+      'results.push(...(await fexec.getResult(await fexec.map(shift, [1, 2]))));',
       'await fexec.close();',
       'console.log(JSON.stringify(results));',
       '',
@@ -57,11 +59,11 @@ async function runMain(): Promise<{ results: number[]; esbuild: boolean; acorn: 
 
 test('a second run of an unchanged script reuses the bundle; an edited import invalidates it', async () => {
   const first = await runMain();
-  assert.deepEqual(first.results, [202, 204, 206]);
+  assert.deepEqual(first.results, [202, 204, 206, 101, 102]);
   assert.equal(first.esbuild, true, 'the first run bundles with esbuild');
 
   const second = await runMain();
-  assert.deepEqual(second.results, [202, 204, 206]);
+  assert.deepEqual(second.results, [202, 204, 206, 101, 102]);
   assert.equal(second.esbuild, false, 'the second run does not start esbuild');
   assert.equal(second.acorn, false, 'the second run does not parse the script');
 
@@ -69,9 +71,9 @@ test('a second run of an unchanged script reuses the bundle; an edited import in
   await writeFile(join(dir, 'deep.mjs'), 'export const offset = 1000;\n');
   const edited = await runMain();
   assert.equal(edited.esbuild, true, 'the edit makes the next run bundle again');
-  assert.deepEqual(edited.results, [2002, 2004, 2006], 'the workers ran the edited code');
+  assert.deepEqual(edited.results, [2002, 2004, 2006, 1001, 1002], 'the workers ran the edited code');
 
   const again = await runMain();
   assert.equal(again.esbuild, false);
-  assert.deepEqual(again.results, [2002, 2004, 2006]);
+  assert.deepEqual(again.results, [2002, 2004, 2006, 1001, 1002]);
 });

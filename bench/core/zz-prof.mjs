@@ -1,0 +1,13 @@
+const t0 = performance.now();
+const lap = (s) => console.error(s, (performance.now() - t0).toFixed(0));
+const { FunctionExecutor } = await import('burst-compute');
+lap('import');
+const k = (await import('/work/wt/speed/bench/core/kernels.cjs')).default;
+const fexec = new FunctionExecutor({ progress: false });
+const futs = await fexec.map(k.addSeven, Array.from({ length: 1000 }, (_, i) => i));
+lap('map');
+await fexec.getResult(futs);
+lap('results');
+await fexec.close();
+lap('close');
+process.on('exit', () => lap('exit'));
