@@ -45,6 +45,8 @@ export function renderCore(r: Record<string, unknown>): string {
     const rate = (m: Measure | undefined): string => (m ? Math.round(Number(x.n) / m.median).toLocaleString('en') : '–');
     out.push(`| ${Number(x.n).toLocaleString('en')} | ${s(b)} | ${rate(b)} | ${b.maxRssMB ?? '–'} | ${s(p)} | ${rate(p)} |`);
   }
+  const faastRuns = ((r.trivial as Row).faast as Measure | undefined)?.runs;
+  if (faastRuns !== undefined && faastRuns !== r.runs) out.push('', `faast.js: median of ${faastRuns} runs (it is the slowest by far).`);
   const imp = r.import as { bare: Measure; package: Measure };
   out.push('', `\`import 'burst-compute'\` alone: ${(1000 * (imp.package.median - imp.bare.median)).toFixed(0)} ms over \`node -e 0\` (${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms).`);
   return out.join('\n');
