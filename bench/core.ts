@@ -1,136 +1,135 @@
 /**
- * Core benchmark (issue 2): Burst's localhost backend against a plain loop, a bare worker-thread pool
- * (piscina) and faast.js local mode, in one run on this machine. Prints JSON and writes
- * bench/results/core.json. Never asserts a time.
+ * Core benchmark (issue 16): whole processes, from `node script.mjs` to exit, timed by hyperfine.
+ * Every contender (bench/core/*.mjs) loads the same kernel file bench/core/kernels.cjs: a plain loop,
+ * piscina (one thread per core, plain .mjs, no tsx), faast.js local mode, two bare node processes each
+ * running half of the inputs (the limit for two cores) and Burst imported as a consumer would
+ * (`import 'burst-compute'`). Each command runs once first to check that it computed the same
+ * checksum as the loop (and to record its peak RSS), then `--runs` times under hyperfine; the tables
+ * show medians. Writes bench/results/core.json and rewrites the marked block of README.md from the
+ * same run. Never asserts a time.
  *
- *   npm run build && cd bench && npm install && node --import tsx core.ts [--quick] [--faast]
+ *   npm run bench:core                  (from the repository root: build, install, run)
+ *   node --import tsx core.ts [--quick] [--runs 5] [--no-readme]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
-import { build } from 'esbuild';
-import { FunctionExecutor } from '../dist/index.js';
-import { forecast } from '../examples/monte-carlo/forecast.ts';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { renderCore, type Measure, type Row } from './core-table.ts';
 
 const here = new URL('.', import.meta.url).pathname;
-const quick = process.argv.includes('--quick');
-const withFaast = process.argv.includes('--faast');
-const threads = availableParallelism();
-// faast.js forks its local workers with our execArgv from its own temp folder, where a bare
-// `--import tsx` does not resolve: hand them tsx's absolute URL instead.
-process.execArgv = process.execArgv.map((arg) => (arg === 'tsx' ? import.meta.resolve('tsx') : arg));
+const repo = new URL('..', import.meta.url).pathname;
+const dir = `${here}core/`;
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    readme: { type: 'boolean', default: true },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const runs = Number(values.runs ?? (quick ? 2 : 5));
+// faast.js is slower than the rest by an order of magnitude: fewer runs keep the benchmark short.
+const faastRuns = Math.min(runs, 2);
 
-async function time<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await fn();
-  return { seconds: (performance.now() - t0) / 1000, value };
+if (!existsSync(`${repo}dist/index.js`)) throw new Error('bench/core.ts: run `npm run build` first');
+// Contenders import 'burst-compute' like a user's project: link the repository in as that package.
+mkdirSync(`${dir}node_modules`, { recursive: true });
+if (!existsSync(`${dir}node_modules/burst-compute`)) symlinkSync('../../..', `${dir}node_modules/burst-compute`);
+// bench/node_modules (piscina, faastjs) is found from bench/core by Node's upward lookup.
+
+const node = process.execPath;
+const contender = (name: string, kernel: string, n: number): string => `${node} ${name}.mjs ${kernel} ${n}`;
+const bare = (kernel: string, n: number): string => {
+  const half = Math.floor(n / 2);
+  return `sh -c '${node} loop.mjs ${kernel} ${half} 0 & ${node} loop.mjs ${kernel} ${n} ${half} & wait'`;
+};
+
+/** Runs once for the checksum and RSS (any failure or mismatch throws), then hyperfine. */
+function measure(label: string, command: string, expected: number | undefined, times = runs): Measure {
+  const once = spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8', maxBuffer: 2 ** 26 });
+  if (once.status !== 0) throw new Error(`${label}: exited ${once.status}\n${once.stderr}`);
+  const lines = once.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { check: number; n: number; maxRssMB: number });
+  const check = lines.reduce((s, l) => s + l.check, 0);
+  if (expected !== undefined && check !== expected) throw new Error(`${label}: checksum ${check}, the loop's is ${expected}`);
+  const out = `${dir}.hyperfine.json`;
+  const h = spawnSync('hyperfine', ['--runs', String(times), '--style', 'none', '--export-json', out, command], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (h.status !== 0) throw new Error(`${label}: hyperfine exited ${h.status}`);
+  const r = (JSON.parse(readFileSync(out, 'utf8')) as { results: Array<Record<string, number>> }).results[0]!;
+  rmSync(out, { force: true });
+  const m: Measure = { command, median: r.median!, mean: r.mean!, stddev: r.stddev ?? 0, min: r.min!, max: r.max!, runs: times, maxRssMB: lines.length === 1 ? lines[0]!.maxRssMB : undefined };
+  console.error(`${label}: median ${m.median.toFixed(3)} s (${times} runs, ${m.min.toFixed(3)}–${m.max.toFixed(3)})`);
+  return m;
 }
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-
-async function burstMap<I, R>(fn: (x: I) => R, inputs: I[]): Promise<Awaited<R>[]> {
-  const fexec = new FunctionExecutor({ progress: false });
-  try {
-    return await fexec.getResult(await fexec.map(fn, inputs));
-  } finally {
-    await fexec.close();
+/** The checksum of the loop, computed in this process from the same kernel file. */
+async function expectedCheck(kernel: 'addSeven' | 'gbm', n: number): Promise<number> {
+  const k = (await import(`${dir}kernels.cjs`)).default as Record<string, (x: number) => number | { mean: number; above: number }>;
+  let check = 0;
+  for (let i = 0; i < n; i++) {
+    const r = k[kernel]!(i);
+    check += typeof r === 'number' ? r : r.above + Math.round(r.mean * 1e6);
   }
+  return check;
 }
 
-async function piscinaMap<R>(file: string, inputs: unknown[]): Promise<R[]> {
-  const { Piscina } = await import('piscina');
-  const pool = new Piscina({ filename: file, minThreads: threads, maxThreads: threads });
-  try {
-    return (await Promise.all(inputs.map((x) => pool.run(x)))) as R[];
-  } finally {
-    await pool.destroy();
-  }
+const load0 = loadavg()[0]!;
+const report: Record<string, unknown> = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  date: new Date().toISOString(),
+  runs,
+};
+
+// Import cost of the package alone, from a consumer.
+report.import = {
+  bare: measure('node -e 0', `${node} -e 0`, undefined, runs * 2),
+  package: measure("import 'burst-compute'", `${node} --input-type=module -e "import 'burst-compute'"`, undefined, runs * 2),
+};
+
+const trivialN = 1000;
+const trivialCheck = await expectedCheck('addSeven', trivialN);
+const trivial: Row = { n: trivialN };
+for (const c of ['loop', 'piscina', 'faast', 'burst']) trivial[c] = measure(`${c} addSeven ${trivialN}`, contender(c, 'addSeven', trivialN), trivialCheck, c === 'faast' ? faastRuns : runs);
+report.trivial = trivial;
+
+async function gbmRow(n: number, withFaast: boolean, times = runs): Promise<Row> {
+  const check = await expectedCheck('gbm', n);
+  const row: Row = { n };
+  row.loop = measure(`loop gbm ${n}`, contender('loop', 'gbm', n), check, times);
+  row.bare = measure(`2 bare gbm ${n}`, bare('gbm', n), check, times);
+  row.piscina = measure(`piscina gbm ${n}`, contender('piscina', 'gbm', n), check, times);
+  if (withFaast) row.faast = measure(`faast gbm ${n}`, contender('faast', 'gbm', n), check, Math.min(times, faastRuns));
+  row.burst = measure(`burst gbm ${n}`, contender('burst', 'gbm', n), check, times);
+  return row;
 }
+report.gbm = await gbmRow(1000, true);
+report.gbmSizes = [await gbmRow(200, true), ...(quick ? [] : [await gbmRow(10_000, false, Math.min(runs, 2))])];
 
-async function faastMap<R>(file: string, name: string, inputs: unknown[]): Promise<R[]> {
-  const { faast } = await import('faastjs');
-  const mod = (await import(file)) as Record<string, (x: unknown) => R>;
-  const fm = await faast('local', mod);
-  try {
-    const fn = fm.functions[name] as (x: unknown) => Promise<R>;
-    return await Promise.all(inputs.map((x) => fn(x)));
-  } finally {
-    await fm.cleanup();
-  }
+// Throughput of trivial calls: Burst against piscina at 100,000, Burst alone at 10^6 (peak RSS).
+const many: Row[] = [];
+for (const n of quick ? [100_000] : [100_000, 1_000_000]) {
+  const check = await expectedCheck('addSeven', n);
+  const row: Row = { n };
+  if (n <= 100_000) row.piscina = measure(`piscina addSeven ${n}`, contender('piscina', 'addSeven', n), check, Math.min(runs, 3));
+  row.burst = measure(`burst addSeven ${n}`, contender('burst', 'addSeven', n), check, n > 100_000 ? 1 : Math.min(runs, 3));
+  many.push(row);
 }
+report.throughput = many;
+report.loadAverage = { start: load0, end: loadavg()[0] };
 
-/** Builds the JS modules the baselines load (piscina and faast.js need plain JS files). */
-async function buildWorkers(): Promise<{ trivial: string; forecastFile: string; faastModule: string }> {
-  const out = `${here}.build`;
-  await mkdir(out, { recursive: true });
-  await writeFile(`${out}/trivial.mjs`, 'export default function addSeven(x) { return x + 7; }\n');
-  await build({ stdin: { contents: `export { forecast as default } from '../examples/monte-carlo/forecast.ts';`, resolveDir: here, loader: 'ts' }, bundle: true, format: 'esm', platform: 'node', outfile: `${out}/forecast.mjs`, logLevel: 'error' });
-  await build({ stdin: { contents: `export { forecast } from '../examples/monte-carlo/forecast.ts'; export function addSeven(x) { return x + 7; }`, resolveDir: here, loader: 'ts' }, bundle: true, format: 'cjs', platform: 'node', outfile: `${out}/faast-module.cjs`, logLevel: 'error' });
-  return { trivial: `${out}/trivial.mjs`, forecastFile: `${out}/forecast.mjs`, faastModule: `${out}/faast-module.cjs` };
+mkdirSync(`${here}results`, { recursive: true });
+writeFileSync(`${here}results/core.json`, `${JSON.stringify(report, null, 2)}\n`);
+const table = renderCore(report);
+console.log(table);
+if (values.readme && !values['no-readme'] && !quick) {
+  const file = `${repo}README.md`;
+  const readme = readFileSync(file, 'utf8');
+  const start = '<!-- bench:core:start -->';
+  const end = '<!-- bench:core:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} block`);
+  writeFileSync(file, `${readme.slice(0, a + start.length)}\n${table}\n${readme.slice(b)}`);
+  console.error('README.md: core benchmark block rewritten');
 }
-
-function sameResults(a: Array<{ mid: Float64Array; final: Float64Array }>, b: Array<{ mid: Float64Array; final: Float64Array }>): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((r, i) => {
-    const o = b[i];
-    return !!o && r.mid.every((v, j) => Object.is(v, o.mid[j])) && r.final.every((v, j) => Object.is(v, o.final[j]));
-  });
-}
-
-async function main(): Promise<void> {
-  const files = await buildWorkers();
-  const report: Record<string, unknown> = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    date: new Date().toISOString(),
-  };
-
-  const trivial: Record<string, unknown> = {};
-  for (const n of quick ? [1000] : [1000, 100_000]) {
-    const inputs = range(n);
-    const loop = await time(async () => inputs.map((x) => x + 7));
-    const burst = await time(() => burstMap((x: number) => x + 7, inputs));
-    const pool = await time(() => piscinaMap<number>(files.trivial, inputs));
-    const row: Record<string, number | string> = {
-      loopSeconds: loop.seconds,
-      burstSeconds: burst.seconds,
-      piscinaSeconds: pool.seconds,
-      burstCallsPerSecond: Math.round(n / burst.seconds),
-      burstOverPiscina: burst.seconds / pool.seconds,
-    };
-    if (withFaast && n <= 1000) {
-      const faast = await time(() => faastMap<number>(files.faastModule, 'addSeven', inputs));
-      row.faastSeconds = faast.seconds;
-      row.burstSpeedupOverFaast = faast.seconds / burst.seconds;
-    }
-    if (JSON.stringify(burst.value) !== JSON.stringify(loop.value)) throw new Error(`burst returned wrong results for ${n} trivial calls`);
-    trivial[String(n)] = row;
-    console.error(`trivial ${n}:`, row);
-  }
-  report.trivial = trivial;
-
-  const tasks = range(quick ? 200 : 1000);
-  const loop = await time(async () => tasks.map((seed) => forecast(seed)));
-  const burst = await time(() => burstMap(forecast, tasks));
-  const pool = await time(() => piscinaMap<{ mid: Float64Array; final: Float64Array }>(files.forecastFile, tasks));
-  const mc: Record<string, number | boolean> = {
-    tasks: tasks.length,
-    loopSeconds: loop.seconds,
-    burstSeconds: burst.seconds,
-    piscinaSeconds: pool.seconds,
-    burstSpeedupOverLoop: loop.seconds / burst.seconds,
-    piscinaSpeedupOverLoop: loop.seconds / pool.seconds,
-    identicalResults: sameResults(loop.value, burst.value),
-  };
-  if (withFaast) {
-    const faast = await time(() => faastMap<{ mid: Float64Array; final: Float64Array }>(files.faastModule, 'forecast', tasks));
-    mc.faastSeconds = faast.seconds;
-    mc.faastSpeedupOverLoop = loop.seconds / faast.seconds;
-  }
-  console.error('monte carlo:', mc);
-  report.monteCarlo = mc;
-
-  await mkdir(`${here}results`, { recursive: true });
-  await writeFile(`${here}results/core.json`, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(JSON.stringify(report, null, 2));
-}
-
-await main();

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { renderCore } from './core-table.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const repo = new URL('..', import.meta.url).pathname;
@@ -32,7 +33,7 @@ const service = (script: string): string | undefined => {
   return r.status === 0 ? undefined : `scripts/services/${script}.sh start failed`;
 };
 
-run('core', ['--import', 'tsx', 'core.ts', '--faast', ...(values.quick ? ['--quick'] : [])]);
+run('core', ['--import', 'tsx', 'core.ts', ...(values.quick ? ['--quick'] : [])]);
 run('schedule', ['--import', 'tsx', 'schedule.ts', ...(values.quick ? ['--runs', '1'] : [])]);
 run('storage', ['storage.mjs'], () => service('ceph'));
 run('partition', ['--import', 'tsx', 'partition.ts', ...(values.quick ? ['--size', String(128 * 2 ** 20)] : [])], () => service('ceph'));
@@ -47,15 +48,7 @@ const n = (v: unknown, digits = 2): string => (typeof v === 'number' ? v.toFixed
 
 const lines: string[] = ['# Benchmark results', '', `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Written ${new Date().toISOString()}.`, ''];
 const core = read('core');
-if (core) {
-  lines.push('## Localhost (issue 2 / 7)', '', '| workload | Burst (s) | piscina (s) | faast.js (s) | plain loop (s) | Burst vs baseline |', '| --- | --- | --- | --- | --- | --- |');
-  for (const [size, row] of Object.entries((core.trivial ?? {}) as Record<string, Json>)) {
-    lines.push(`| ${size} trivial calls | ${n(row.burstSeconds, 3)} | ${n(row.piscinaSeconds, 3)} | ${n(row.faastSeconds, 3)} | ${n(row.loopSeconds, 4)} | ${n(row.burstCallsPerSecond, 0)} calls/s; ${n(row.burstOverPiscina)}× piscina's time |`);
-  }
-  const mc = core.monteCarlo as Json | undefined;
-  if (mc) lines.push(`| Monte Carlo, ${mc.tasks} tasks | ${n(mc.burstSeconds)} | ${n(mc.piscinaSeconds)} | ${n(mc.faastSeconds)} | ${n(mc.loopSeconds)} | ${n(mc.burstSpeedupOverLoop)}× faster than the loop; identical results: ${mc.identicalResults} |`);
-  lines.push('');
-}
+if (core) lines.push('## Localhost (issue 16)', '', renderCore(core), '');
 for (const name of ['schedule', 'storage', 'partition', 'slurm', 'soak']) {
   const r = read(name);
   if (r) lines.push(`## ${name}`, '', '```json', JSON.stringify(r, null, 2), '```', '');

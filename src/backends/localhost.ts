@@ -68,6 +68,11 @@ class IpcLocalhost implements ComputeBackend {
     return this.pool;
   }
 
+  /** Starts the worker processes ahead of the first job (while it is being packaged). */
+  warm(): void {
+    if (!this.closed) this.getPool('(warm-up)').warm();
+  }
+
   /** Counters of the process pool (spawned, crashed, timed out). */
   get counters(): ProcessPool['counters'] | undefined {
     return this.pool?.counters;

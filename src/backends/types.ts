@@ -79,6 +79,8 @@ export interface ComputeBackend {
   close(): Promise<void>;
   /** A faster channel that runs calls without going through storage (localhost). */
   readonly direct?: DirectRunner;
+  /** Starts workers before the first call is handed over (localhost: while the function is packaged). */
+  warm?(): void;
 }
 
 /** Runs calls directly in local worker processes and reports each record (the localhost IPC channel). */

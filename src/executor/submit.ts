@@ -4,7 +4,6 @@
  * Records from either path settle the futures; failed calls are retried here, by attempt.
  */
 import type { ErrorContext } from '../errors.js';
-import { packageFunction } from '../packaging/index.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
@@ -29,7 +28,10 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
-  const [bundle, parts] = await Promise.all([packageFunction(fn, { external: runtime.options.external }), runtime.ready()]);
+  // Packaging (acorn, eslint-scope, esbuild) loads on first use, so `import 'burst-compute'` stays
+  // cheap; the backend's workers start meanwhile (warm), so their boot overlaps packaging.
+  const packaging = import('../packaging/index.js');
+  const [bundle, parts] = await Promise.all([packaging.then((p) => p.packageFunction(fn, { external: runtime.options.external })), runtime.ready().then((p) => (p.backend.warm?.(), p))]);
   const { backend, storage, monitor } = parts;
   const job: JobDescriptor = {
     executorId: runtime.executorId,

@@ -50,6 +50,8 @@ export interface BundleOutput {
   externals: string[];
   /** Folders whose `node_modules` the external packages were found in, nearest first. */
   externalRoots: string[];
+  /** Absolute paths of the files esbuild read (from its metafile): the bundle cache hashes them. */
+  inputs: string[];
 }
 
 const BANNER = 'import { createRequire as __burstCreateRequire } from "node:module";\nconst require = __burstCreateRequire(import.meta.url);';
@@ -91,13 +93,17 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
         define: request.pinPathsOf === undefined ? {} : pathDefines(request.pinPathsOf),
         banner: { js: BANNER },
         logLevel: 'silent',
+        metafile: true,
         plugins: [externalsPlugin(request.external, discoveredNative, externals), pinnedPathsPlugin()],
       });
       const code = result.outputFiles[0]?.text ?? '';
       const names = [...externals.keys()].sort();
       const roots = [...new Set([...externals.values()].filter((r): r is string => r !== undefined))];
       roots.sort((a, b) => b.length - a.length);
-      return { code, externals: names, externalRoots: roots };
+      // Metafile inputs: file paths relative to absWorkingDir; other namespaces are written `ns:path`,
+      // and the entry by its sourcefile name (`<stdin>`, `<burst entry>`, or the real file it stands for).
+      const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^<.*>$/.test(p) && !/^[\w-]+:/.test(p)).map((p) => resolve(request.resolveDir, p));
+      return { code, externals: names, externalRoots: roots, inputs };
     } catch (error) {
       const failure = error as Partial<BuildFailure>;
       if (discoveredNative.size > before && attempt < MAX_NATIVE_RETRIES) continue;

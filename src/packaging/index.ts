@@ -36,9 +36,9 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { PackagingError } from '../errors.js';
-import { accessPath, analyzeScript, findFunctionAt, type FunctionNode, type ScriptAnalysis } from './analyze.js';
+import type { FunctionNode, ScriptAnalysis } from './analyze.js';
 import { bundle } from './bundle.js';
-import { exportedName, reexportEntry, virtualEntry } from './entry.js';
+import { bundleCacheKey, readCachedBundle, writeCachedBundle } from './bundle-cache.js';
 import { sha256Hex } from './hash.js';
 import { locateFunction, type FunctionLocation } from './locate.js';
 import { nearestProjectRoot } from './native.js';
@@ -105,6 +105,14 @@ export function packageFunction(fn: Function, options: PackageOptions = {}): Pro
 
 async function packageAt(fn: Function, location: FunctionLocation, options: PackageOptions): Promise<FunctionBundle> {
   const { script, offset, where } = location;
+  // Across runs: the same script, function and options give the same bundle while no file it was
+  // built from changed (bundle-cache.ts checks them), without parsing or esbuild.
+  const main = process.argv[1] ? safeRealpath(resolve(process.argv[1])) : '';
+  const cacheKey = bundleCacheKey([sha256Hex(script.source), script.file ?? script.url, script.isModule, offset, where, fn.name, optionsKey(options), main]);
+  const cached = await readCachedBundle(cacheKey);
+  if (cached) return cached;
+  // The parser and scope analyser load only when a bundle is built.
+  const [{ analyzeScript, findFunctionAt }, { virtualEntry }] = await Promise.all([import('./analyze.js'), import('./entry.js')]);
   let analysis = analyses.get(script.scriptId);
   if (!analysis) {
     analysis = analyzeScript(script.source, script.isModule, where);
@@ -117,7 +125,7 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
     throw new PackagingError(`cannot ship ${description}: its source was not found where V8 reports it`);
   }
   const file = script.file;
-  const reexport = file === undefined || isMainScript(file) ? undefined : reexportOf(fn, analysis, node, file);
+  const reexport = file === undefined || isMainScript(file) ? undefined : await reexportOf(fn, analysis, node, file);
   const entry = reexport ?? virtualEntry(analysis, node, description);
   const output = await bundle({
     entry,
@@ -131,11 +139,13 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
   const result: FunctionBundle = { hash: sha256Hex(output.code), code: output.code, description, externals: output.externals };
   const packageRoot = output.externalRoots[0] ?? (file ? nearestProjectRoot(dirname(file)) : undefined);
   if (packageRoot !== undefined) result.packageRoot = packageRoot;
+  await writeCachedBundle(cacheKey, result, file && !reexport && !output.inputs.includes(file) ? [file, ...output.inputs] : output.inputs);
   return result;
 }
 
 /** The re-export entry for `fn` when it is an export of the (non-main) module at `file`. */
-function reexportOf(fn: Function, analysis: ScriptAnalysis, node: FunctionNode, file: string): string | undefined {
+async function reexportOf(fn: Function, analysis: ScriptAnalysis, node: FunctionNode, file: string): Promise<string | undefined> {
+  const [{ accessPath }, { exportedName, reexportEntry }] = await Promise.all([import('./analyze.js'), import('./entry.js')]);
   if (!analysis.isModule) {
     const key = commonJsExportKey(fn, file);
     return key === undefined ? undefined : reexportEntry(file, key, [], false);

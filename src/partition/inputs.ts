@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
+import type Picomatch from 'picomatch';
 import { ConfigError } from '../errors.js';
 import { storageDrivers } from '../storage/registry.js';
 import { parseStorageUri } from '../storage/uri.js';
@@ -31,6 +32,12 @@ const LOCAL = /^(\/|\.\.?\/)/;
 /** Characters that may start a glob construct; the listing prefix stops before the first of them. */
 const GLOB_CHARS = /[*?[\]{}()!+@\\]/;
 
+let loaded: typeof Picomatch | undefined;
+/** picomatch, required on first use: most maps never see a glob, and `import 'burst-compute'` stays cheap. */
+export function picomatch(): typeof Picomatch {
+  return (loaded ??= createRequire(import.meta.url)('picomatch') as typeof Picomatch);
+}
+
 function isHttp(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
@@ -44,7 +51,7 @@ function exists(path: string): boolean {
 }
 
 function isGlob(pattern: string): boolean {
-  return picomatch.scan(pattern).isGlob;
+  return picomatch().scan(pattern).isGlob;
 }
 
 /** A local path names data when it exists, or is a glob whose literal folder exists. */
@@ -52,7 +59,7 @@ function isLocalData(value: string): boolean {
   const abs = resolvePath(value);
   if (exists(abs)) return true;
   if (!isGlob(value)) return false;
-  const base = picomatch.scan(abs).base;
+  const base = picomatch().scan(abs).base;
   return base !== '' && exists(base);
 }
 

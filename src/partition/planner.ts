@@ -4,14 +4,13 @@
  * object body is read here. Every problem (a missing object, an empty prefix, a glob matching
  * nothing, a bad option) is a typed error before anything is invoked.
  */
-import picomatch from 'picomatch';
 import { ConfigError, NoSuchKeyError } from '../errors.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import { driverForScheme, formatStorageUri, type UriDefaults } from '../storage/uri.js';
 import { builtinSpans, chunkCount, userSpans, validatePartitionOptions, type ChunkPlan } from './chunking.js';
 import { PartitionError } from './errors.js';
 import { probeHttp } from './http.js';
-import { parseInput, type ParsedInput } from './inputs.js';
+import { parseInput, picomatch, type ParsedInput } from './inputs.js';
 import type { ByteSpan, ObjectRef, PartitionOptions, PartitionSpec } from './types.js';
 
 export { isPartitionInput } from './inputs.js';
@@ -85,7 +84,7 @@ async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, d
   const { scheme, bucket, key, glob } = input;
   const driver = await drivers.get(scheme);
   if (glob !== undefined) {
-    const match = picomatch(glob, { dot: true });
+    const match = picomatch()(glob, { dot: true });
     const found = await listObjects(driver, scheme, bucket, key, match, max);
     if (found.length === 0) {
       throw new PartitionError('NO_MATCH', `glob ${JSON.stringify(input.input)} matched no object (listed prefix ${JSON.stringify(key)} of bucket ${JSON.stringify(bucket)})`, {

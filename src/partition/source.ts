@@ -7,7 +7,6 @@ import { createStorage } from '../storage/registry.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import type { RangeOpener } from './align.js';
 import { PartitionError, shownUri } from './errors.js';
-import { HTTP_DEFAULTS, fetchRange, fetchWhole } from './http.js';
 import type { PartitionSpec } from './types.js';
 
 /** Reads one object's bytes. */
@@ -69,12 +68,14 @@ function storageSource(spec: PartitionSpec, given: StorageDriver | undefined): C
 
 function httpSource(spec: PartitionSpec): ChunkSource {
   const expect = { size: spec.size, ...(spec.etag === undefined ? {} : { etag: spec.etag }) };
-  // Specs planned before limits travelled with them get the defaults.
-  const limits = spec.http ?? HTTP_DEFAULTS;
+  // Specs planned before limits travelled with them get the defaults (undefined = the default).
+  const limits = spec.http;
+  // node:http and node:https load only when a spec reads over HTTP: workers boot faster without them.
+  const http = (): Promise<typeof import('./http.js')> => import('./http.js');
   return {
     verify: async () => undefined,
-    open: (from, to) => fetchRange(spec.uri, from, to, expect, limits),
-    whole: () => fetchWhole(spec.uri, expect, limits),
+    open: async (from, to) => (await http()).fetchRange(spec.uri, from, to, expect, limits),
+    whole: async () => (await http()).fetchWhole(spec.uri, expect, limits),
   };
 }
 

@@ -4,8 +4,6 @@
  */
 import { redactUrl } from '../redact.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { ConfigError } from '../errors.js';
 import { validateOptions } from './options.js';
 
@@ -213,7 +211,8 @@ export async function createS3Handle(s: S3Settings): Promise<S3Handle> {
   // Burst pins an SDK release that supports Node 20; its notice about future releases needing Node 22
   // would print on every CLI run. This is the SDK's documented switch; a user's own setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const sdk = await import('@aws-sdk/client-s3');
+  // node:http/https too load here, not at `import 'burst-compute'`.
+  const [sdk, { Agent: HttpAgent }, { Agent: HttpsAgent }] = await Promise.all([import('@aws-sdk/client-s3'), import('node:http'), import('node:https')]);
   const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, maxFreeSockets: s.maxSockets };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);

@@ -67,6 +67,11 @@ export class ProcessPool {
     return (callIds, reason = 'cancelled') => this.cancel(q, callIds, reason);
   }
 
+  /** Starts the worker processes ahead of the first task (they boot while its function is packaged). */
+  warm(): void {
+    if (!this.closed) this.ensureWorkers();
+  }
+
   /** Kills every worker process and waits for them to exit. */
   async close(): Promise<void> {
     this.closed = true;
