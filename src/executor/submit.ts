@@ -52,7 +52,8 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     f._setStatus('invoked');
   }
   // The manifest carries the futures' own times, so calls read back from storage have the same.
-  const times = { createdAt: now, submittedAt: Math.min(...futures.map((f) => f.stats.submitted ?? now)) };
+  // A loop, not Math.min(...spread): a spread of a million futures overflows the call stack.
+  const times = { createdAt: now, submittedAt: futures.reduce((min, f) => Math.min(min, f.stats.submitted ?? now), now) };
   for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
   const context = { jobId, executorId: runtime.executorId, backend: backend.name };
 

@@ -271,7 +271,7 @@ async function storeRecord(o: RunCallsOptions, record: CallRecord): Promise<bool
  */
 async function writeClaim(o: RunCallsOptions): Promise<void> {
   if (o.callIds.length === 0) return;
-  const first = Math.min(...o.callIds);
+  const first = o.callIds.reduce((min, id) => Math.min(min, id), Infinity);
   const key = keys.claim(o.jobKey, o.attempt, first, randomBytes(4).toString('hex'));
   await withPatience(() => o.storage.put(o.bucket, key, formatCallSpec(o.callIds)));
 }
