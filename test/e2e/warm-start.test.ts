@@ -8,23 +8,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { survivors } from '../package/consumer.ts';
+import { linkedConsumer } from '../fixtures/linked-consumer.ts';
 
 const exec = promisify(execFile);
-const repo = resolve(import.meta.dirname, '../..');
 let dir: string;
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'dist/index.js')), 'build the package first (npm run build)');
-  dir = await mkdtemp(join(tmpdir(), 'burst-warm-start-'));
-  await mkdir(join(dir, 'node_modules'));
-  await symlink(repo, join(dir, 'node_modules', 'burst-compute'));
-  await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+  dir = await linkedConsumer('warm-start');
 });
 
 after(async () => {

@@ -9,14 +9,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { linkedConsumer, repo } from '../fixtures/linked-consumer.ts';
 
 const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, '../..');
 const hook = join(repo, 'test/fixtures/module-trace/register.mjs');
 /** Packages a bare import must not load (matched as node_modules/<name>/). */
 const HEAVY = ['acorn', 'eslint-scope', 'eslint-visitor-keys', 'esrecurse', 'estraverse', 'esbuild', 'picomatch', 'tinyglobby', 'zod', '@aws-sdk', '@smithy', 'vega', 'vega-lite', 'yazl', 'cli-progress', 'commander', 'tsx', 'typescript'];
@@ -24,11 +22,7 @@ const HEAVY = ['acorn', 'eslint-scope', 'eslint-visitor-keys', 'esrecurse', 'est
 let dir: string;
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'dist/index.js')), 'build the package first (npm run build)');
-  dir = await mkdtemp(join(tmpdir(), 'burst-import-cost-'));
-  await mkdir(join(dir, 'node_modules'));
-  await symlink(repo, join(dir, 'node_modules', 'burst-compute'));
-  await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+  dir = await linkedConsumer('import-cost');
 });
 
 after(async () => {

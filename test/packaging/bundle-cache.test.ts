@@ -8,23 +8,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { linkedConsumer, repo } from '../fixtures/linked-consumer.ts';
 
 const exec = promisify(execFile);
-const repo = resolve(import.meta.dirname, '../..');
 const hook = join(repo, 'test/fixtures/module-trace/register.mjs');
 let dir: string;
 
 before(async () => {
-  assert.ok(existsSync(join(repo, 'dist/index.js')), 'build the package first (npm run build)');
-  dir = await mkdtemp(join(tmpdir(), 'burst-bundle-cache-'));
-  await mkdir(join(dir, 'node_modules'));
-  await symlink(repo, join(dir, 'node_modules', 'burst-compute'));
-  await writeFile(join(dir, 'package.json'), '{"type":"module"}\n');
+  dir = await linkedConsumer('bundle-cache');
   await writeFile(join(dir, 'deep.mjs'), 'export const offset = 100;\n');
   await writeFile(join(dir, 'helper.mjs'), "import { offset } from './deep.mjs';\nexport const shift = (x) => x + offset;\n");
   await writeFile(
