@@ -44,7 +44,6 @@ const read = (name: string): Json | undefined => {
   const file = `${here}results/${name}.json`;
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
 };
-const n = (v: unknown, digits = 2): string => (typeof v === 'number' ? v.toFixed(digits) : String(v ?? '—'));
 
 const lines: string[] = ['# Benchmark results', '', `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Written ${new Date().toISOString()}.`, ''];
 const core = read('core');

@@ -7,7 +7,7 @@ export function trivial(x: number): number {
 /** Keeps the CPU busy for `ms` of wall time (a sleep would not show a worker that is occupied). */
 export function busy(ms: number): number {
   const end = performance.now() + ms;
-  let n = 0;
-  while (performance.now() < end) n++;
+  let _spins = 0;
+  while (performance.now() < end) _spins++;
   return ms;
 }

@@ -67,7 +67,7 @@ export class BurstError extends Error {
 /** The class names from `cls` up to BurstError: what `instanceof` checks against. */
 function kindsOf(cls: unknown): string[] {
   const names: string[] = [];
-  for (let c = cls as { name: string } | null; c && c.name && c !== Error; c = Object.getPrototypeOf(c)) {
+  for (let c = cls as { name: string } | null; c?.name && c !== Error; c = Object.getPrototypeOf(c)) {
     names.push(c.name);
   }
   return names;

@@ -68,7 +68,7 @@ function run(script: string, command: string, timeout: number): Promise<Run> {
   return new Promise((resolve) => {
     execFile('bash', [scripts + script, command], { timeout, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      const killed = err !== null && err.killed ? `\n(killed after ${timeout} ms)` : '';
+      const killed = err?.killed ? `\n(killed after ${timeout} ms)` : '';
       resolve({ code, stdout, stderr: stderr + killed });
     });
   });

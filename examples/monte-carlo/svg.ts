@@ -23,7 +23,7 @@ export function histogramSvg(title: string, panels: readonly Panel[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 30}" viewBox="0 0 ${width} ${H + 30}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
     body,
     '</svg>',
     '',
@@ -46,9 +46,9 @@ function panel(p: Panel): string {
   const yTicks = ticks(0, max, 4).map((t) => `<line x1="${M.left - 4}" x2="${M.left}" y1="${f(y(t))}" y2="${f(y(t))}" stroke="black"/><text x="${M.left - 6}" y="${f(y(t) + 4)}" text-anchor="end">${t}</text>`);
   const markers = (p.markers ?? [])
     .filter((m) => m.value >= lo && m.value <= hi)
-    .map((m) => `<line x1="${f(x(m.value))}" x2="${f(x(m.value))}" y1="${M.top}" y2="${M.top + plotH}" stroke="#e45756" stroke-dasharray="4 3"/><text x="${f(x(m.value) + 3)}" y="${M.top + 10}" fill="#e45756">${escape(m.label)}</text>`);
+    .map((m) => `<line x1="${f(x(m.value))}" x2="${f(x(m.value))}" y1="${M.top}" y2="${M.top + plotH}" stroke="#e45756" stroke-dasharray="4 3"/><text x="${f(x(m.value) + 3)}" y="${M.top + 10}" fill="#e45756">${escapeXml(m.label)}</text>`);
   return [
-    `<text x="${M.left + plotW / 2}" y="${M.top - 12}" text-anchor="middle" font-size="13">${escape(p.title)}</text>`,
+    `<text x="${M.left + plotW / 2}" y="${M.top - 12}" text-anchor="middle" font-size="13">${escapeXml(p.title)}</text>`,
     ...bars,
     `<line x1="${M.left}" x2="${M.left + plotW}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="black"/>`,
     `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + plotH}" stroke="black"/>`,
@@ -73,6 +73,6 @@ function ticks(lo: number, hi: number, n: number): number[] {
 
 const f = (v: number): string => (Math.round(v * 10) / 10).toString();
 
-function escape(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }

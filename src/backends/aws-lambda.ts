@@ -105,7 +105,7 @@ class AwsLambdaBackend implements ComputeBackend {
     const abort = this.aborts.get(job.jobKey) ?? new AbortController();
     this.aborts.set(job.jobKey, abort);
     const h = await this.client();
-    let failures;
+    let failures: Awaited<ReturnType<typeof invokeAll>>;
     try {
       failures = await invokeAll(events.map((e) => JSON.stringify(e)), { client: h.client, InvokeCommand: h.InvokeCommand, functionName, concurrency: this.o.invokeConcurrency, signal: abort.signal, counters: this.counters });
     } catch (err) {

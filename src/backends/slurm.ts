@@ -104,7 +104,7 @@ class SlurmBackend implements ComputeBackend {
   private readonly placements = new Map<string, Placement>();
   private readonly burstPath: string;
 
-  constructor(private readonly o: SlurmOptions, private readonly context: BackendContext) {
+  constructor(private readonly o: SlurmOptions, context: BackendContext) {
     if (!onPath('sbatch')) {
       throw new ConfigError('the slurm backend needs the sbatch command, and it is not on PATH: run on a Slurm login node or add Slurm\'s bin folder to PATH', { backend: 'slurm', keyPath: 'backend' });
     }

@@ -33,7 +33,8 @@ export class StatusBatchWriter {
   add(record: CallRecord): void {
     const { value: _value, output: _output, ...rest } = record;
     this.pending.push(redactRecord(rest));
-    if (this.pending.length >= MAX_RECORDS) this.flush();
+    // flush() never rejects (a failed write is kept in this.error): nothing to await here.
+    if (this.pending.length >= MAX_RECORDS) void this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();
   }
 

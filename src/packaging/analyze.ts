@@ -264,6 +264,7 @@ function hasTopLevelAwait(program: ESTree.Program): boolean {
 }
 
 /** Depth-first walk; `visit` returning false skips the node's children. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a visitor that returns nothing means "go on", as one that returns true
 export function walk(root: ESTree.Node, visit: (node: SourceNode, parent: SourceNode | undefined) => boolean | void): void {
   const stack: Array<[SourceNode, SourceNode | undefined]> = [[root as SourceNode, undefined]];
   while (stack.length > 0) {

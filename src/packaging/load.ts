@@ -156,7 +156,7 @@ async function choosePrivateDir(intended: string): Promise<string> {
     if (err.code !== 'EEXIST') throw err;
   });
   let problem = await folderProblem(intended);
-  if (problem && problem.startsWith('has mode')) {
+  if (problem?.startsWith('has mode')) {
     await chmod(intended, 0o700); // ours: tighten it (contents are re-hashed before every import anyway)
     problem = await folderProblem(intended);
   }

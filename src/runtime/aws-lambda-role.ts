@@ -82,7 +82,7 @@ export async function ensureRole(iam: CommandClient, buckets: readonly string[],
 /** Deletes the role when Burst created it (tagged); returns whether it did. */
 export async function deleteRole(iam: CommandClient): Promise<boolean> {
   const sdk = await import('@aws-sdk/client-iam');
-  let tags;
+  let tags: import('@aws-sdk/client-iam').Tag[];
   try {
     tags = (await iam.send(new sdk.GetRoleCommand({ RoleName: ROLE_NAME }))).Role?.Tags ?? [];
   } catch (err) {

@@ -76,7 +76,6 @@ export async function invokeAll(payloads: readonly string[], o: InvokeAllOptions
       try {
         if (o.counters) o.counters.invokes++;
         await o.client.send(new o.InvokeCommand({ FunctionName: o.functionName, InvocationType: 'Event', Payload: Buffer.from(item.payload) }), o.signal ? { abortSignal: o.signal } : {});
-        continue;
       } catch (err) {
         const kind = classify(err);
         if (kind === 'fatal' && !o.signal?.aborted) {

@@ -142,7 +142,7 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
     const one = JSON.parse(ok(await burst(['logs', 'M000', '3', '--json'], box)).stdout) as Array<Record<string, unknown>>;
     assert.equal(one.length, 1);
     assert.equal(one[0]?.logs, 'processing 3\nabout to fail on 3\n');
-    assert.match(String((one[0]?.error as { stack: string }).stack), /cannot process 3/);
+    assert.match(String((one[0]?.error as { stack: string } | undefined)?.stack), /cannot process 3/);
     assert.match(ok(await burst(['logs', `${ipcExecutor}/M000`], box)).stdout, /── call 0 · succeeded · attempt 1 · node-a pid 4000 ──\nbatch call 0\n/);
   });
 

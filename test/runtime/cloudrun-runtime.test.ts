@@ -6,7 +6,7 @@
  */
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BurstError, ConfigError } from '../../src/index.ts';
 import { cloudRunRuntimeManager, CLOUDRUN_MANAGED_LABEL, type CloudRunRuntimeDeps } from '../../src/runtime/cloudrun.ts';

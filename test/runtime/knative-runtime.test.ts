@@ -18,7 +18,6 @@ import { knativeRuntimeManager, MANAGED_LABEL, type KnativeApi } from '../../src
 import { defaultServiceName } from '../../src/runtime/service-options.ts';
 import { writeBuildContext } from '../../src/runtime/dockerfile.ts';
 import { pickBuilder } from '../../src/runtime/image-build.ts';
-import { runtimeManager } from '../../src/runtime/index.ts';
 import type { RuntimeCommandOptions } from '../../src/runtime/types.ts';
 
 type Call = { method: string; args: object };
@@ -135,7 +134,7 @@ describe('Knative runtime manager (mocked Kubernetes API)', () => {
     const manager = knativeRuntimeManager({ api: async () => api, ...tools });
     const listed = await manager.list(opts(knative));
     assert.deepEqual(listed.map((i) => [i.name, i.location, i.burstVersion]), [['burst-a', 'http://a', '0.1.0'], ['burst-b', '(no URL yet)', undefined]]);
-    assert.equal((api.calls[0]?.args as { labelSelector: string }).labelSelector, `${MANAGED_LABEL}=true`);
+    assert.equal((api.calls[0]?.args as { labelSelector: string } | undefined)?.labelSelector, `${MANAGED_LABEL}=true`);
     await assert.rejects(manager.delete(opts(knative, { name: 'theirs' })), /not created by Burst/);
     assert.deepEqual(await manager.delete(opts(knative)), ['burst-a', 'burst-b']);
     assert.deepEqual([...api.services.keys()], ['theirs']);

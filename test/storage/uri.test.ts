@@ -36,7 +36,7 @@ describe('storage URIs', () => {
     assert.throws(() => parseStorageUri('s3://'), (e) => e instanceof ConfigError && /"s3:\/\/" has no bucket/.test(e.message));
     assert.throws(() => parseStorageUri('s3:///key'), (e) => e instanceof ConfigError && /has no bucket/.test(e.message));
     assert.throws(() => parseStorageUri('s3://b/a\0b'), InvalidKeyError);
-    assert.throws(() => parseStorageUri('s3://b/' + 'x'.repeat(1025)), InvalidKeyError);
+    assert.throws(() => parseStorageUri(`s3://b/${'x'.repeat(1025)}`), InvalidKeyError);
     assert.throws(() => parseStorageUri('file://otherhost/x/y'), (e) => e instanceof ConfigError && /invalid file URI/.test(e.message));
     assert.throws(() => parseStorageUri('/'), (e) => e instanceof InvalidKeyError && /below "\/"/.test(e.message));
   });
