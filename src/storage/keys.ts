@@ -32,7 +32,6 @@ function bucketProblem(bucket: string): string | undefined {
   if (Buffer.byteLength(bucket) > MAX_SEGMENT_BYTES) return `must be at most ${MAX_SEGMENT_BYTES} bytes`;
   if (bucket === '.' || bucket === '..') return 'must not be "." or ".."';
   if (/[/\\]/.test(bucket)) return 'must not contain "/" or "\\"';
-  // eslint-disable-next-line no-control-regex
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
   if (/[\u0000-\u001f\u007f]/.test(bucket)) return 'must not contain control characters';
   if (bucket.startsWith(TEMP_PREFIX)) return `must not start with "${TEMP_PREFIX}"`;
