@@ -263,9 +263,11 @@ function hasTopLevelAwait(program: ESTree.Program): boolean {
   return found;
 }
 
-/** Depth-first walk; `visit` returning false skips the node's children. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that returns nothing means "go on", as one that returns true
-export function walk(root: ESTree.Node, visit: (node: SourceNode, parent: SourceNode | undefined) => boolean | void): void {
+type VisitResult = boolean | void;
+
+/** Depth-first walk; `visit` returning false skips the node's children. */
+export function walk(root: ESTree.Node, visit: (node: SourceNode, parent: SourceNode | undefined) => VisitResult): void {
   const stack: Array<[SourceNode, SourceNode | undefined]> = [[root as SourceNode, undefined]];
   while (stack.length > 0) {
     const [node, parent] = stack.pop()!;
