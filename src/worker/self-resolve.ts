@@ -15,6 +15,11 @@ import { PackagingError } from '../errors.js';
 export const SELF_MARKER = 'burst-compute.self';
 
 const SELF = Symbol.for(SELF_MARKER);
+/**
+ * Set by a build that ships the API beside the worker code (the Lambda build defines it as
+ * `"./api.js"`): the API's file, relative to the file this code ends up in. Unset elsewhere.
+ */
+declare const __BURST_SELF_API__: string | undefined;
 let providing: Promise<void> | undefined;
 
 /** Publishes this copy of Burst's public API for the bundle at `file` when the bundle reads it. */
@@ -29,7 +34,7 @@ export async function provideSelf(file: string): Promise<void> {
 async function loadSelf(): Promise<void> {
   // Not a literal: a bundler building a worker (the Lambda build) must not pull the whole client
   // API into it. tsx maps the path to index.ts in a source checkout.
-  const entry = new URL('../index.js', import.meta.url).href;
+  const entry = new URL(typeof __BURST_SELF_API__ === 'string' ? __BURST_SELF_API__ : '../index.js', import.meta.url).href;
   let api: unknown;
   try {
     api = await import(entry);

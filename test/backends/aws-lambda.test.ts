@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, BurstError, RemoteError, type ExecutorOptions } from '../../src/index.ts';
+import { randomUUID } from 'node:crypto';
+import { FunctionExecutor, BurstError, RemoteError, createStorage, type ExecutorOptions } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
 import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
@@ -17,6 +18,7 @@ import { ensureCeph, type CephService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { LambdaEmulator } from './lambda-emulator.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
+import { dynamicImport, recordRun, squareOrConfigError } from '../fixtures/uses-burst.ts';
 
 const ceph = await ensureCeph();
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
@@ -172,6 +174,59 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
       assert.equal(event.storage.options.secretAccessKey, undefined);
     } finally {
       await role.close();
+    }
+  });
+});
+
+describe('aws_lambda: a function whose module imports burst-compute (local Invoke API emulator)', { skip }, () => {
+  let emu: LambdaEmulator;
+  before(async () => {
+    emu = await emulator();
+  });
+  const bucket = 'burst-lambda-self';
+
+  test('a top-level import runs with the worker\'s own API: Storage writes once per call, error classes are branded', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    const c = ceph as CephService;
+    const store = await createStorage({ driver: 's3', options: { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true } });
+    try {
+      const prefix = `runs-${randomUUID()}`;
+      const inputs = [1, 2, 3, 4, 5];
+      const futures = await fexec.map(recordRun, inputs, { extraArgs: { bucket, prefix }, chunksize: 2 });
+      const results = await fexec.getResult(futures);
+      assert.deepEqual(results, inputs.map((x) => ({ x, branded: true, sameStorage: true, version: VERSION })));
+      // Executions, not results: each call wrote its own marker through the imported Storage, once.
+      const marks: string[] = [];
+      for await (const e of store.list(bucket, `${prefix}/`)) marks.push(e.key);
+      assert.deepEqual(marks.sort(), inputs.map((x, i) => `${prefix}/${x}-${i}-1`).sort());
+    } finally {
+      await store.close?.();
+      await fexec.close();
+    }
+  });
+
+  test('a ConfigError the function throws comes back typed: its name, code and key path', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const [ok, err] = await fexec.getResult(await fexec.map(squareOrConfigError, [7, -3]), { throwOnError: false });
+      assert.equal(ok, 49);
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'ConfigError');
+      assert.equal(err.properties.code, 'CONFIG');
+      assert.equal(err.properties.keyPath, 'x');
+      assert.match(err.message, /ConfigError: x must not be negative, got -3/);
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a dynamic import(\'burst-compute\') inside the function runs with the worker\'s API', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const results = await fexec.getResult(await fexec.map(dynamicImport, [5, 6]));
+      assert.deepEqual(results, [5, 6].map((x) => ({ x, branded: true, version: VERSION })));
+    } finally {
+      await fexec.close();
     }
   });
 });
