@@ -53,7 +53,8 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
     metafile: true,
     external: API_EXTERNALS,
     // Where self-resolve finds the API: beside the chunk it runs in (all outputs share one folder).
-    define: { __BURST_SELF_API__: JSON.stringify('./api.js') },
+    // and why a task here cannot package a function (no esbuild): a nested map fails at once, typed.
+    define: { __BURST_SELF_API__: JSON.stringify('./api.js'), __BURST_NO_PACKAGING__: JSON.stringify('AWS Lambda') },
     bundle: true,
     platform: 'node',
     format: 'esm',

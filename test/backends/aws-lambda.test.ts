@@ -18,7 +18,7 @@ import { ensureCeph, type CephService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { LambdaEmulator } from './lambda-emulator.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
-import { dynamicImport, recordRun, squareOrConfigError } from '../fixtures/uses-burst.ts';
+import { dynamicImport, nestedMap, recordRun, squareOrConfigError } from '../fixtures/uses-burst.ts';
 
 const ceph = await ensureCeph();
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
@@ -197,7 +197,7 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
       assert.deepEqual(results, inputs.map((x) => ({ x, branded: true, sameStorage: true, version: VERSION })));
       // Executions, not results: each call wrote its own marker through the imported Storage, once.
       const marks: string[] = [];
-      for await (const e of store.list(bucket, `${prefix}/`)) marks.push(e.key);
+      for await (const e of store.list(bucket, `${prefix}/`)) if ('key' in e) marks.push(e.key);
       assert.deepEqual(marks.sort(), inputs.map((x, i) => `${prefix}/${x}-${i}-1`).sort());
     } finally {
       await store.close?.();
@@ -225,6 +225,23 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
     try {
       const results = await fexec.getResult(await fexec.map(dynamicImport, [5, 6]));
       assert.deepEqual(results, [5, 6].map((x) => ({ x, branded: true, version: VERSION })));
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a nested executor inside a Lambda task fails at its map with a typed PackagingError that says what to do', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const before = emu.received.length;
+      const [err] = await fexec.getResult(await fexec.map(nestedMap, [3]), { throwOnError: false });
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'PackagingError');
+      assert.equal(err.properties.code, 'PACKAGING');
+      assert.match(err.message, /a task on AWS Lambda cannot run a map of its own \(a FunctionExecutor inside the task\)/);
+      assert.match(err.message, /map them from the client/);
+      const mine = emu.received.slice(before);
+      assert.equal(mine.length, 1, 'one invocation: the outer call, run once, and nothing for the inner map');
     } finally {
       await fexec.close();
     }
