@@ -6,7 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -244,6 +244,31 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
       assert.equal(mine.length, 1, 'one invocation: the outer call, run once, and nothing for the inner map');
     } finally {
       await fexec.close();
+    }
+  });
+
+  test('the worker bundle carries the API in api.js, which neither entry loads at start (cold start stays the worker\'s)', async () => {
+    const dir = codeDir as string;
+    /** Files an entry loads before it runs: itself and its static imports, transitively. */
+    const staticClosure = async (entry: string): Promise<Map<string, string>> => {
+      const seen = new Map<string, string>();
+      const visit = async (file: string): Promise<void> => {
+        if (seen.has(file)) return;
+        const code = await readFile(join(dir, file), 'utf8');
+        seen.set(file, code);
+        for (const m of code.matchAll(/^import\s*(?:[^;"]*?\sfrom\s*)?"\.\/([^"]+)";/gm)) await visit(m[1] as string);
+      };
+      await visit(entry);
+      return seen;
+    };
+    const api = await staticClosure('api.js');
+    assert.ok([...api.values()].some((code) => /\bFunctionExecutor = class\b/.test(code)), 'api.js carries FunctionExecutor');
+    for (const entry of ['index.js', 'child.js']) {
+      const files = await staticClosure(entry);
+      assert.ok(files.size > 1, `${entry} imports shared chunks`);
+      assert.ok(!files.has('api.js'), `${entry} does not import api.js`);
+      const carrying = [...files].filter(([, code]) => /\bFunctionExecutor = class\b/.test(code)).map(([f]) => f);
+      assert.deepEqual(carrying, [], `${entry} loads no client code at start`);
     }
   });
 });
