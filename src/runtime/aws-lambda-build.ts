@@ -1,7 +1,7 @@
 /**
- * Builds what a Burst Lambda function runs: the worker bundle (the Lambda handler and the worker
- * process entry, each one self-contained ESM file with the AWS SDK inside) and the layer of the
- * project's production npm dependencies, both as deterministic zips.
+ * Builds what a Burst Lambda function runs: the worker bundle (the Lambda handler, the worker process
+ * entry and Burst's public API: ESM files with the AWS SDK inside, sharing chunks) and the layer of
+ * the project's production npm dependencies, both as deterministic zips.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -28,11 +28,12 @@ const ts = import.meta.url.endsWith('.ts');
 const srcFile = (rel: string): string => fileURLToPath(new URL(`../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
 
 /**
- * Packages the API entry leaves out: client-side tools a Lambda task cannot use (bundling, TypeScript
- * config files, plots, other clouds' deploy SDKs). Each is reached only by a dynamic import, so leaving
- * it out costs nothing until a task calls what needs it (then the import fails and says which package).
+ * Packages the API entry leaves out: client-side tools a Lambda task cannot use (packaging: esbuild and
+ * the parser; TypeScript config files, plots, other clouds' deploy SDKs). Each is reached only through
+ * a dynamic import, so leaving it out costs nothing until a task calls what needs it; packaging, the
+ * one a task might reach (a nested map), fails before that with a typed error (assertCanPackage).
  */
-const API_EXTERNALS = ['esbuild', 'tsx', 'vega', 'vega-lite', '@kubernetes/client-node', '@google-cloud/run', 'cli-progress'];
+const API_EXTERNALS = ['esbuild', 'acorn', 'eslint-scope', 'eslint-visitor-keys', 'tsx', 'vega', 'vega-lite', '@kubernetes/client-node', '@google-cloud/run', 'cli-progress'];
 
 /**
  * Bundles the Lambda handler into `<outDir>/index.js` (handler `index.handler`), the worker process
