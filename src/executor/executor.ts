@@ -24,6 +24,7 @@ import { summarize } from '../stats/summary.js';
 import { formatSummary } from '../stats/format.js';
 import type { JobSummary } from '../stats/types.js';
 import { isPartitionInput, markPartition, planPartitions, validatePartitionOptions, type DataPartition, type PartitionOptions, type PartitionSpec } from '../partition/index.js';
+import { assertCanPackage } from '../worker/self-resolve.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
 let attaching: string | undefined;
@@ -380,6 +381,7 @@ export class FunctionExecutor implements AsyncDisposable {
   private async submit<R>(kind: JobKind, fn: (...a: never[]) => unknown, inputs: readonly unknown[], options: MapOptions, extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean } = {}): Promise<Future<R>[]> {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     if (typeof fn !== 'function') throw new ConfigError(`the function to run must be a function, got ${typeof fn}`, { keyPath: 'fn' });
+    assertCanPackage();
     checkCallOptions(options);
     checkControlOptions(options);
     const jobId = extra.jobId ?? this.nextJobId(kind);

@@ -1,7 +1,7 @@
 /**
- * Builds what a Burst Lambda function runs: the worker bundle (the Lambda handler and the worker
- * process entry, each one self-contained ESM file with the AWS SDK inside) and the layer of the
- * project's production npm dependencies, both as deterministic zips.
+ * Builds what a Burst Lambda function runs: the worker bundle (the Lambda handler, the worker process
+ * entry and Burst's public API: ESM files with the AWS SDK inside, sharing chunks) and the layer of
+ * the project's production npm dependencies, both as deterministic zips.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -28,16 +28,34 @@ const ts = import.meta.url.endsWith('.ts');
 const srcFile = (rel: string): string => fileURLToPath(new URL(`../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
 
 /**
- * Bundles the Lambda handler into `<outDir>/index.js` (handler `index.handler`) and the worker process
- * entry into `<outDir>/child.js`, which the process pool forks from beside it.
+ * Packages the API entry leaves out: client-side tools a Lambda task cannot use (packaging: esbuild and
+ * the parser; TypeScript config files, plots, other clouds' deploy SDKs). Each is reached only through
+ * a dynamic import, so leaving it out costs nothing until a task calls what needs it; packaging, the
+ * one a task might reach (a nested map), fails before that with a typed error (assertCanPackage).
+ */
+const API_EXTERNALS = ['esbuild', 'acorn', 'eslint-scope', 'eslint-visitor-keys', 'tsx', 'vega', 'vega-lite', '@kubernetes/client-node', '@google-cloud/run', 'cli-progress'];
+
+/**
+ * Bundles the Lambda handler into `<outDir>/index.js` (handler `index.handler`), the worker process
+ * entry into `<outDir>/child.js`, which the process pool forks from beside it, and Burst's public API
+ * into `<outDir>/api.js`, which a function that imports `burst-compute` gets (src/worker/self-resolve.ts).
+ * The three share chunks (`chunk-*.js`), so the API's error classes and `Storage` are the very modules
+ * the worker runs, and code reached only by a dynamic import loads only when it is used.
  */
 export async function buildWorkerBundle(outDir: string): Promise<string[]> {
   const esbuild = await import('esbuild');
   await mkdir(outDir, { recursive: true });
   const versionFile = srcFile('version');
-  await esbuild.build({
-    entryPoints: { index: srcFile('worker/entries/aws-lambda'), child: srcFile('worker/child') },
+  const result = await esbuild.build({
+    entryPoints: { index: srcFile('worker/entries/aws-lambda'), child: srcFile('worker/child'), api: srcFile('index') },
     outdir: outDir,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    metafile: true,
+    external: API_EXTERNALS,
+    // Where self-resolve finds the API: beside the chunk it runs in (all outputs share one folder).
+    // and why a task here cannot package a function (no esbuild): a nested map fails at once, typed.
+    define: { __BURST_SELF_API__: JSON.stringify('./api.js'), __BURST_NO_PACKAGING__: JSON.stringify('AWS Lambda') },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -56,7 +74,8 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
     }],
   });
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module', private: true, description: `Burst ${VERSION} worker for AWS Lambda` })}\n`);
-  return ['index.js', 'child.js', 'package.json'];
+  const outputs = Object.keys(result.metafile.outputs).map((f) => relative(outDir, f).split(sep).join('/'));
+  return [...outputs.sort(), 'package.json'];
 }
 
 /** Zips files given as `[path in zip, path on disk]`, in a stable order with fixed times. */

@@ -15,6 +15,16 @@ import { PackagingError } from '../errors.js';
 export const SELF_MARKER = 'burst-compute.self';
 
 const SELF = Symbol.for(SELF_MARKER);
+/**
+ * Set by a build that ships the API beside the worker code (the Lambda build defines it as
+ * `"./api.js"`): the API's file, relative to the file this code ends up in. Unset elsewhere.
+ */
+declare const __BURST_SELF_API__: string | undefined;
+/**
+ * Set by a worker build that carries no bundler (the Lambda build defines it as `"AWS Lambda"`): where
+ * this process runs, when it cannot package functions. Unset elsewhere.
+ */
+declare const __BURST_NO_PACKAGING__: string | undefined;
 let providing: Promise<void> | undefined;
 
 /** Publishes this copy of Burst's public API for the bundle at `file` when the bundle reads it. */
@@ -29,7 +39,7 @@ export async function provideSelf(file: string): Promise<void> {
 async function loadSelf(): Promise<void> {
   // Not a literal: a bundler building a worker (the Lambda build) must not pull the whole client
   // API into it. tsx maps the path to index.ts in a source checkout.
-  const entry = new URL('../index.js', import.meta.url).href;
+  const entry = new URL(typeof __BURST_SELF_API__ === 'string' ? __BURST_SELF_API__ : '../index.js', import.meta.url).href;
   let api: unknown;
   try {
     api = await import(entry);
@@ -46,4 +56,17 @@ async function loadSelf(): Promise<void> {
  */
 export function insideWorker(): boolean {
   return SELF in globalThis;
+}
+
+/**
+ * Throws when this process cannot package a function: a task on AWS Lambda runs in a worker bundle
+ * without esbuild (a native binary, for the client's platform), so it cannot start a map of its own.
+ * Checked before anything else a submission does, so the reason is always this one.
+ * @throws PackagingError naming the backend and what to do instead.
+ */
+export function assertCanPackage(): void {
+  if (typeof __BURST_NO_PACKAGING__ !== 'string') return;
+  throw new PackagingError(
+    `a task on ${__BURST_NO_PACKAGING__} cannot run a map of its own (a FunctionExecutor inside the task): the ${__BURST_NO_PACKAGING__} worker has no bundler to package the inner function. Return the inner inputs and map them from the client, or run the outer map on a backend whose workers have Burst installed (localhost, Slurm, the HTTP workers)`,
+  );
 }

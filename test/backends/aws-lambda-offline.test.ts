@@ -24,6 +24,7 @@ import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
 import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
+import { dynamicImport, squareOrConfigError } from '../fixtures/uses-burst.ts';
 
 const pkgDir = fileURLToPath(new URL('../lambda-offline/', import.meta.url));
 const slsBin = join(pkgDir, 'node_modules', 'serverless', 'bin', 'serverless.js');
@@ -120,7 +121,10 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
       if (Date.now() > deadline) throw new Error(`serverless offline did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.match(output, new RegExp(`\\* worker: ${fn}`), 'serverless-offline exposes the function under the name the backend derives');
+    // It may print its list of functions just after the port opens.
+    const listed = new RegExp(`\\* worker: ${fn}`);
+    while (!listed.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(output, listed, 'serverless-offline exposes the function under the name the backend derives');
   });
 
   after(async () => {
@@ -182,6 +186,20 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
       const [err] = await fexec.getResult(await fexec.map(misbehave, ['throw' as Act]), { throwOnError: false });
       assert.ok(err instanceof RemoteError, `got ${String(err)}`);
       assert.match(err.message, /QuotaError: quota exceeded/);
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a function whose module imports burst-compute runs with the worker\'s API (serverless-offline)', async () => {
+    const fexec = new FunctionExecutor(options());
+    try {
+      const [ok, err] = await fexec.getResult(await fexec.map(squareOrConfigError, [7, -2]), { throwOnError: false });
+      assert.equal(ok, 49);
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'ConfigError');
+      assert.equal(err.properties.code, 'CONFIG');
+      assert.deepEqual(await fexec.getResult(await fexec.map(dynamicImport, [4])), [{ x: 4, branded: true, version: VERSION }]);
     } finally {
       await fexec.close();
     }

@@ -6,10 +6,11 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, BurstError, RemoteError, type ExecutorOptions } from '../../src/index.ts';
+import { randomUUID } from 'node:crypto';
+import { FunctionExecutor, BurstError, RemoteError, createStorage, type ExecutorOptions } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
 import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
@@ -17,6 +18,7 @@ import { ensureCeph, type CephService } from '../services.ts';
 import { backendSuite } from './suite.ts';
 import { LambdaEmulator } from './lambda-emulator.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
+import { dynamicImport, nestedMap, recordRun, squareOrConfigError } from '../fixtures/uses-burst.ts';
 
 const ceph = await ensureCeph();
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
@@ -172,6 +174,101 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
       assert.equal(event.storage.options.secretAccessKey, undefined);
     } finally {
       await role.close();
+    }
+  });
+});
+
+describe('aws_lambda: a function whose module imports burst-compute (local Invoke API emulator)', { skip }, () => {
+  let emu: LambdaEmulator;
+  before(async () => {
+    emu = await emulator();
+  });
+  const bucket = 'burst-lambda-self';
+
+  test('a top-level import runs with the worker\'s own API: Storage writes once per call, error classes are branded', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    const c = ceph as CephService;
+    const store = await createStorage({ driver: 's3', options: { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true } });
+    try {
+      const prefix = `runs-${randomUUID()}`;
+      const inputs = [1, 2, 3, 4, 5];
+      const futures = await fexec.map(recordRun, inputs, { extraArgs: { bucket, prefix }, chunksize: 2 });
+      const results = await fexec.getResult(futures);
+      assert.deepEqual(results, inputs.map((x) => ({ x, branded: true, sameStorage: true, version: VERSION })));
+      // Executions, not results: each call wrote its own marker through the imported Storage, once.
+      const marks: string[] = [];
+      for await (const e of store.list(bucket, `${prefix}/`)) if ('key' in e) marks.push(e.key);
+      assert.deepEqual(marks.sort(), inputs.map((x, i) => `${prefix}/${x}-${i}-1`).sort());
+    } finally {
+      await store.close?.();
+      await fexec.close();
+    }
+  });
+
+  test('a ConfigError the function throws comes back typed: its name, code and key path', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const [ok, err] = await fexec.getResult(await fexec.map(squareOrConfigError, [7, -3]), { throwOnError: false });
+      assert.equal(ok, 49);
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'ConfigError');
+      assert.equal(err.properties.code, 'CONFIG');
+      assert.equal(err.properties.keyPath, 'x');
+      assert.match(err.message, /ConfigError: x must not be negative, got -3/);
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a dynamic import(\'burst-compute\') inside the function runs with the worker\'s API', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const results = await fexec.getResult(await fexec.map(dynamicImport, [5, 6]));
+      assert.deepEqual(results, [5, 6].map((x) => ({ x, branded: true, version: VERSION })));
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('a nested executor inside a Lambda task fails at its map with a typed PackagingError that says what to do', async () => {
+    const fexec = new FunctionExecutor(options(emu, bucket));
+    try {
+      const before = emu.received.length;
+      const [err] = await fexec.getResult(await fexec.map(nestedMap, [3]), { throwOnError: false });
+      assert.ok(err instanceof RemoteError, `got ${String(err)}`);
+      assert.equal(err.remoteName, 'PackagingError');
+      assert.equal(err.properties.code, 'PACKAGING');
+      assert.match(err.message, /a task on AWS Lambda cannot run a map of its own \(a FunctionExecutor inside the task\)/);
+      assert.match(err.message, /map them from the client/);
+      const mine = emu.received.slice(before);
+      assert.equal(mine.length, 1, 'one invocation: the outer call, run once, and nothing for the inner map');
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test('the worker bundle carries the API in api.js, which neither entry loads at start (cold start stays the worker\'s)', async () => {
+    const dir = codeDir as string;
+    /** Files an entry loads before it runs: itself and its static imports, transitively. */
+    const staticClosure = async (entry: string): Promise<Map<string, string>> => {
+      const seen = new Map<string, string>();
+      const visit = async (file: string): Promise<void> => {
+        if (seen.has(file)) return;
+        const code = await readFile(join(dir, file), 'utf8');
+        seen.set(file, code);
+        for (const m of code.matchAll(/^import\s*(?:[^;"]*?\sfrom\s*)?"\.\/([^"]+)";/gm)) await visit(m[1] as string);
+      };
+      await visit(entry);
+      return seen;
+    };
+    const api = await staticClosure('api.js');
+    assert.ok([...api.values()].some((code) => /\bFunctionExecutor = class\b/.test(code)), 'api.js carries FunctionExecutor');
+    for (const entry of ['index.js', 'child.js']) {
+      const files = await staticClosure(entry);
+      assert.ok(files.size > 1, `${entry} imports shared chunks`);
+      assert.ok(!files.has('api.js'), `${entry} does not import api.js`);
+      const carrying = [...files].filter(([, code]) => /\bFunctionExecutor = class\b/.test(code)).map(([f]) => f);
+      assert.deepEqual(carrying, [], `${entry} loads no client code at start`);
     }
   });
 });

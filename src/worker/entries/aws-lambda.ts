@@ -7,8 +7,9 @@
  * runtime puts them in the environment). The event carries keys only when the user configured them
  * explicitly for the s3 store (e.g. a Ceph or R2 endpoint the role cannot reach).
  *
- * Bundled into one file (with child.js beside it) by `burst runtime deploy`; never import client-side
- * modules here.
+ * Bundled into index.js (with child.js, api.js and their shared chunks beside it) by `burst runtime
+ * deploy`; never import client-side modules here: api.js is loaded only for a function that imports
+ * burst-compute (src/worker/self-resolve.ts).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
