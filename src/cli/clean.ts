@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT, keys } from '../worker/job-layout.js';
+import { ROOT, keys } from '../job/layout.js';
 import type { BurstConfig } from '../config/schema.js';
 import { loadCliConfig, out, printJson, withConfigOption, withStorage } from './client-config.js';
 import { busyJobs, describeBusy } from './clean-busy.js';

@@ -10,7 +10,7 @@ import type { Future } from './future.js';
 import type { JobControl } from './job-control.js';
 import type { Runtime } from './runtime.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
-import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
+import { keys, MANIFEST_FORMAT, type JobManifest } from '../job/layout.js';
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';

@@ -7,7 +7,7 @@
 import type { ComputeBackend, JobDescriptor, LostCallInfo } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
 import { isPrefixEntry } from '../storage/types.js';
-import { attemptOfKey, callIdOfKey, keys, newerStatus, pad } from '../worker/job-layout.js';
+import { attemptOfKey, callIdOfKey, keys, newerStatus, pad } from '../job/layout.js';
 import type { StoredStatus } from '../worker/handler.js';
 import type { CallRecord, SerializedError } from '../worker/protocol.js';
 

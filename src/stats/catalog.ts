@@ -6,9 +6,9 @@
  */
 import { BurstError, NoSuchKeyError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT, keys, type JobManifest } from '../worker/job-layout.js';
-import { leaseAlive, readLease, type LeaseRecord } from '../executor/lease.js';
-import { forEachLimit, readJobStatuses, type StatusCache, type StoredCallStatus } from './job-reader.js';
+import { ROOT, keys, type JobManifest } from '../job/layout.js';
+import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
+import { forEachLimit, readJobStatuses, type StatusCache, type StoredCallStatus } from '../job/reader.js';
 import type { CallLike, CallState } from './types.js';
 
 /** A job found in storage. */

@@ -13,7 +13,7 @@ import type { StorageDriver } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
 import { formatCallSpec } from './call-spec.js';
-import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
+import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from '../job/layout.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';

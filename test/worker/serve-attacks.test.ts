@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionExecutor, IntegrityError } from '../../src/index.ts';
-import { keys, type JobManifest } from '../../src/worker/job-layout.ts';
+import { keys, type JobManifest } from '../../src/job/layout.ts';
 import type { StoredStatus } from '../../src/worker/handler.ts';
 import { signManifest } from '../../src/security/signing.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';

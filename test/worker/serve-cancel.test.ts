@@ -12,7 +12,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionExecutor, type CallContext, type Future } from '../../src/index.ts';
-import { keys } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
 import type { StoredStatus } from '../../src/worker/handler.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';
 import { sleepMs } from '../fixtures/tasks.ts';

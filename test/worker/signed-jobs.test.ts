@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, IntegrityError } from '../../src/errors.ts';
 import { FunctionExecutor } from '../../src/index.ts';
 import { canonicalJson, resolveSigningKey, signManifest, verifyManifest } from '../../src/security/signing.ts';
-import { keys, type JobManifest } from '../../src/worker/job-layout.ts';
+import { keys, type JobManifest } from '../../src/job/layout.ts';
 import type { StoredStatus } from '../../src/worker/handler.ts';
 import { BUCKET, SIGNING_KEY, forgeJob, fsConfig } from './serve-fixtures.ts';
 

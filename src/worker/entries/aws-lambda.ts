@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkCalls, parseCallSpec, formatCallSpec } from '../call-spec.js';
-import { keys } from '../job-layout.js';
+import { keys } from '../../job/layout.js';
 import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
 import type { StoredStatus } from '../handler.js';
 import type { StorageDriver } from '../../storage/types.js';

@@ -3,7 +3,7 @@
  * a job inside the worker's own storage (a bucket and a job key under `burst/jobs/`), a call list
  * that is parsed without being expanded, and an attempt. Storage never comes from the request.
  */
-import { ROOT } from '../job-layout.js';
+import { ROOT } from '../../job/layout.js';
 
 /** The body of `POST /invoke`. */
 export interface InvokeRequest {

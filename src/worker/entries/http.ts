@@ -33,7 +33,7 @@ import type { AddressInfo } from 'node:net';
 import { BurstError, ConfigError, NoSuchBucketError, NoSuchKeyError } from '../../errors.js';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { resolveSigningKey } from '../../security/signing.js';
-import { keys, type JobManifest } from '../job-layout.js';
+import { keys, type JobManifest } from '../../job/layout.js';
 import { envStorageConfig } from '../storage-config.js';
 import { BadRequest, expandRanges, parseInvokeRequest, type ParsedInvoke } from './http-request.js';
 

@@ -6,7 +6,7 @@
  */
 import type { StorageDriver } from '../storage/types.js';
 import type { SerializedError, WorkerCallStats } from '../worker/protocol.js';
-import { keys, newerStatus } from '../worker/job-layout.js';
+import { keys, newerStatus } from './layout.js';
 import { parseCallSpec } from '../worker/call-spec.js';
 
 /** One call's latest status record as stored, with where and when it was written. */

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT } from '../worker/job-layout.js';
+import { ROOT } from './layout.js';
 
 /** Length of a lease when the executor's `leaseSeconds` is not set. */
 export const DEFAULT_LEASE_SECONDS = 30;
