@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../../src/storage/index.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
-import { MANIFEST_FORMAT, keys, pad, type JobManifest } from '../../src/job/layout.ts';
+import { keys, pad } from '../../src/job/layout.ts';
+import { MANIFEST_FORMAT, type JobManifest } from '../../src/job/manifest.ts';
 import { VERSION } from '../../src/version.ts';
 import { leaseKey } from '../../src/job/lease.ts';
 

@@ -15,7 +15,8 @@ import { leaseKey, readLease } from '../../src/job/lease.ts';
 import { DashboardData } from '../../src/dashboard/api.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
 import { statusRecord, writeStatuses } from '../cli/helpers.ts';
-import { MANIFEST_FORMAT, keys } from '../../src/job/layout.ts';
+import { keys } from '../../src/job/layout.ts';
+import { MANIFEST_FORMAT } from '../../src/job/manifest.ts';
 import { VERSION } from '../../src/version.ts';
 
 test('an executor holds a lease from its first map until close()', { timeout: 60_000 }, async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionExecutor, type CallContext, type Future } from '../../src/index.ts';
 import { keys } from '../../src/job/layout.ts';
-import type { StoredStatus } from '../../src/worker/handler.ts';
+import type { StoredStatus } from '../../src/job/status.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
 import { fsConfig } from './serve-fixtures.ts';
