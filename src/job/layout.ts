@@ -76,21 +76,21 @@ export const keys = {
   manifest: (jobKey: string): string => `${jobKey}/job.json`,
   data: (jobKey: string): string => `${jobKey}/data`,
   statusPrefix: (jobKey: string): string => `${jobKey}/status/`,
-  /** A call's status for one attempt; `attempt` undefined: the older key without one (`status/<call>`). */
-  status: (jobKey: string, callId: number, attempt: number | undefined = 1): string => `${jobKey}/status/${callName(callId, attempt)}`,
+  /** A call's status for one attempt. */
+  status: (jobKey: string, callId: number, attempt = 1): string => `${jobKey}/status/${pad(callId)}.${attempt}`,
+  /** A call's status in the older layout, without an attempt (`status/<call>`): still read, never written. */
+  legacyStatus: (jobKey: string, callId: number): string => `${jobKey}/status/${pad(callId)}`,
   outputPrefix: (jobKey: string): string => `${jobKey}/output/`,
-  /** A call's stored result for one attempt; `attempt` undefined: the older key without one. */
-  output: (jobKey: string, callId: number, attempt: number | undefined = 1): string => `${jobKey}/output/${callName(callId, attempt)}`,
+  /** A call's stored result for one attempt. */
+  output: (jobKey: string, callId: number, attempt = 1): string => `${jobKey}/output/${pad(callId)}.${attempt}`,
+  /** A call's stored result in the older layout, without an attempt (`output/<call>`): still read, never written. */
+  legacyOutput: (jobKey: string, callId: number): string => `${jobKey}/output/${pad(callId)}`,
   claimPrefix: (jobKey: string): string => `${jobKey}/claims/`,
   claim: (jobKey: string, attempt: number, firstCall: number, nonce: string): string => `${jobKey}/claims/${attempt}.${pad(firstCall)}.${nonce}`,
   statusBatchPrefix: (jobKey: string): string => `${jobKey}/status-batches/`,
   /** The n-th status batch of one writer of an IPC job; `nonce` keeps a later writer (a re-run) from overwriting it. */
   statusBatch: (jobKey: string, n: number, nonce = ''): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}${nonce ? `-${nonce}` : ''}`,
 };
-
-function callName(callId: number, attempt: number | undefined): string {
-  return attempt === undefined ? pad(callId) : `${pad(callId)}.${attempt}`;
-}
 
 /** A call's place in a status or output key. */
 export interface CallKey {

@@ -143,7 +143,7 @@ export class StorageMonitor {
     if (record.output === undefined && stored.outputStored) {
       this.requests.get++;
       // A status of the older layout (no attempt in its key) has its output under the older key too.
-      const outKey = keys.output(w.job.jobKey, stored.callId, keyAttempt === undefined ? undefined : stored.attempt);
+      const outKey = keyAttempt === undefined ? keys.legacyOutput(w.job.jobKey, stored.callId) : keys.output(w.job.jobKey, stored.callId, stored.attempt);
       record.output = await this.storage.get(w.job.bucket, outKey);
     }
     return record;
