@@ -20,7 +20,7 @@ export interface JobInfo {
   jobKey: string;
   /** The manifest's facts, when the job has one. */
   manifest?: Pick<JobManifest, 'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'> & { submittedAt?: number; channel?: JobManifest['channel'] };
-  /** The executor's client lease, when one is stored (see executor/lease.ts). */
+  /** The executor's client lease, when one is stored (see job/lease.ts). */
   lease?: LeaseRecord;
 }
 
