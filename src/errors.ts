@@ -247,6 +247,16 @@ export class StorageUnavailableError extends StorageError {
   }
 }
 
+/**
+ * An object of the data plane (a job manifest, status record, claim or lease) is not what Burst
+ * writes there: unreadable JSON or a missing field. `key` names the object; the message says what is wrong.
+ */
+export class MalformedRecordError extends StorageError {
+  constructor(message: string, options: BurstErrorOptions = {}) {
+    super('MALFORMED_RECORD', message, options);
+  }
+}
+
 /** True when `value` is any Burst error, even from another copy of the module. */
 export function isBurstError(value: unknown): value is BurstError {
   return value instanceof BurstError;

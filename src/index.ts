@@ -32,6 +32,7 @@ export {
   StorageAuthError,
   InvalidKeyError,
   StorageUnavailableError,
+  MalformedRecordError,
   isBurstError,
 } from './errors.js';
 export type { ErrorContext } from './errors.js';

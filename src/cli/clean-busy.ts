@@ -4,7 +4,7 @@
  * JobNotFoundError (`JOB_DELETED`), so `burst clean` keeps them unless `--force`.
  */
 import { countCalls, listJobs, type JobInfo } from '../stats/catalog.js';
-import { forEachLimit, readJobStatuses } from '../stats/job-reader.js';
+import { forEachLimit, readJobStatuses } from '../job/reader.js';
 import type { StorageDriver } from '../storage/types.js';
 
 /** A job with calls that have not reported yet. */

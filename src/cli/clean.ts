@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT, keys } from '../worker/job-layout.js';
+import { keys, parseJobKey } from '../job/layout.js';
 import type { BurstConfig } from '../config/schema.js';
 import { loadCliConfig, out, printJson, withConfigOption, withStorage } from './client-config.js';
 import { busyJobs, describeBusy } from './clean-busy.js';
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .command('clean')
     .description('Remove job data from storage (with --all also the cached function bundles)')
     .argument('[target]', 'only this executor, or <executor>/<job>')
-    .option('--all', 'also remove cached function bundles (burst/functions/)')
+    .option('--all', `also remove cached function bundles (${keys.functionsPrefix})`)
     .option('--runtimes', 'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)')
     .option('--dry-run', 'count what would be removed, remove nothing')
     .option('--force', 'also remove jobs whose calls are still pending or running (those calls then fail with JobNotFoundError)')
@@ -40,18 +40,18 @@ export function register(program: Command): void {
     if (target !== undefined && flags.runtimes) self.error('error: --runtimes removes every runtime; it cannot be combined with a target');
     const runtimes = flags.runtimes ? await cleanRuntimes(flags) : undefined;
     await withStorage(flags, async ({ storage, bucket, label }) => {
-      const prefixes = target === undefined ? [`${ROOT}/jobs/`, `${ROOT}/tmp/`] : [target.includes('/') ? `${keys.job(...(target.split('/') as [string, string]))}/` : keys.executor(target)];
-      if (flags.all) prefixes.push(`${ROOT}/functions/`);
+      const prefixes = target === undefined ? [keys.jobsPrefix, keys.tmpPrefix] : [target.includes('/') ? keys.jobPrefix(keys.job(...(target.split('/') as [string, string]))) : keys.executor(target)];
+      if (flags.all) prefixes.push(keys.functionsPrefix);
       const exists = await storage.bucketExists(bucket);
       const counts = { objects: 0, jobs: 0, bundles: 0 };
       const busy = flags.force ? [] : await busyJobs(storage, bucket, target);
       // Keep the busy jobs' folders, and with --all the bundles their calls still load.
-      const kept = (key: string): boolean => busy.some((b) => key.startsWith(`${b.job.jobKey}/`) || (b.job.manifest !== undefined && key === keys.bundle(b.job.manifest.functionHash)));
+      const kept = (key: string): boolean => busy.some((b) => key.startsWith(keys.jobPrefix(b.job.jobKey)) || (b.job.manifest !== undefined && key === keys.bundle(b.job.manifest.functionHash)));
       for (const prefix of exists ? prefixes : []) {
         const found = (await collect(storage, bucket, prefix)).filter((k) => !kept(k));
         counts.objects += found.length;
-        counts.jobs += new Set(found.filter((k) => k.startsWith(`${ROOT}/jobs/`)).map((k) => k.split('/').slice(2, 4).join('/'))).size;
-        counts.bundles += found.filter((k) => k.startsWith(`${ROOT}/functions/`)).length;
+        counts.jobs += new Set(found.map((k) => parseJobKey(k)?.jobKey).filter((k) => k !== undefined)).size;
+        counts.bundles += found.filter((k) => k.startsWith(keys.functionsPrefix)).length;
         if (!flags.dryRun && found.length > 0) await storage.delete(bucket, found);
       }
       if (busy.length > 0) {

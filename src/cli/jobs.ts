@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { countCalls, jobState, listJobs } from '../stats/catalog.js';
-import { forEachLimit, readJobStatuses } from '../stats/job-reader.js';
+import { forEachLimit, readJobStatuses } from '../job/reader.js';
 import { columns, dateTime, out, printJson, withConfigOption, withStorage } from './client-config.js';
 
 /** Adds `burst jobs` to the program. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import type { StorageDriver } from '../storage/types.js';
+import { keys } from '../job/layout.js';
 import { columns, loadCliConfig, openStorage, out, positiveInt, printJson, withConfigOption, type OpenedStorage } from './client-config.js';
 
 interface TestFlags {
@@ -71,7 +72,7 @@ async function runChecks(flags: TestFlags): Promise<Check[]> {
 /** Bucket, write, read, list and delete of one temporary object; false when any failed. */
 async function storageChecks(checks: Check[], o: OpenedStorage): Promise<boolean> {
   const s: StorageDriver = o.storage;
-  const key = `burst/tmp/burst-test-${randomBytes(4).toString('hex')}`;
+  const key = keys.tmp(`burst-test-${randomBytes(4).toString('hex')}`);
   const body = `burst test ${new Date().toISOString()}`;
   const steps: Array<[string, () => Promise<string>]> = [
     [`storage bucket "${o.bucket}"`, async () => {
@@ -89,7 +90,7 @@ async function storageChecks(checks: Check[], o: OpenedStorage): Promise<boolean
       return 'read back what was written';
     }],
     ['storage list', async () => {
-      for await (const e of s.list(o.bucket, 'burst/tmp/')) if ('key' in e && e.key === key) return `found ${key} under burst/tmp/`;
+      for await (const e of s.list(o.bucket, keys.tmpPrefix)) if ('key' in e && e.key === key) return `found ${key} under ${keys.tmpPrefix}`;
       throw new Error(`${key} was written but a listing of burst/tmp/ does not show it`);
     }],
     ['storage delete', async () => {

@@ -4,6 +4,7 @@
  * `burst worker serve`: the same work behind HTTP, for container platforms (see worker/entries/http.ts).
  */
 import type { Command } from 'commander';
+import { keys } from '../job/layout.js';
 import { parseCallSpec } from '../worker/call-spec.js';
 import { envStorageConfig, parseStorageConfig } from '../worker/storage-config.js';
 
@@ -13,7 +14,7 @@ export function register(program: Command): void {
   worker
     .command('run')
     .description('Run the given calls of a job and write their status and results to storage')
-    .requiredOption('--job <key>', 'the job key in storage, e.g. burst/jobs/<executor>/<job>')
+    .requiredOption('--job <key>', `the job key in storage, e.g. ${keys.job('<executor>', '<job>')}`)
     .requiredOption('--calls <list>', 'call ids, e.g. 0-99,105')
     .option('--bucket <name>', 'the bucket of Burst data', 'burst')
     .option('--attempt <n>', 'attempt number (1 for a first run)', '1')

@@ -6,7 +6,7 @@
 import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
 import { callsOf, countCalls, jobState, listJobs, resolveJob, type JobCounts, type JobInfo, type JobState } from '../stats/catalog.js';
-import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../stats/job-reader.js';
+import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../job/reader.js';
 import { summarizeJob } from '../stats/summary.js';
 import type { CallLike, JobSummary } from '../stats/types.js';
 

@@ -11,11 +11,12 @@ import type { JobDescriptor } from '../backends/types.js';
 import { decode } from '../serialize/index.js';
 import { toBurstError } from '../serialize/errors.js';
 import { isPrefixEntry } from '../storage/types.js';
-import { readClaims, readJobStatuses } from '../stats/job-reader.js';
-import { keys, type JobManifest } from '../worker/job-layout.js';
+import { readClaims, readJobStatuses } from '../job/reader.js';
+import { keys, parseJobKey } from '../job/layout.js';
+import { decodeManifest, type JobManifest } from '../job/manifest.js';
 import type { CallRecord } from '../worker/protocol.js';
 import { Future } from './future.js';
-import { leaseAlive, readLease, type LeaseRecord } from './lease.js';
+import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
 import { registerRerun, storageRerunner } from './rerun.js';
 import { settle, type SubmitOptions } from './settle.js';
 import { reviveResult } from './stored-result.js';
@@ -46,10 +47,11 @@ export async function attachJobs(runtime: Runtime, executorId: string, options: 
   let leaseTaken = false;
   for await (const entry of storage.list(bucket, keys.executor(executorId), { delimiter: '/' })) {
     if (!isPrefixEntry(entry)) continue;
-    const jobKey = entry.prefix.replace(/\/$/, '');
+    const jobKey = parseJobKey(entry.prefix)?.jobKey;
+    if (jobKey === undefined) continue;
     let manifest: JobManifest;
     try {
-      manifest = JSON.parse(Buffer.from(await storage.get(bucket, keys.manifest(jobKey))).toString('utf8')) as JobManifest;
+      manifest = decodeManifest(await storage.get(bucket, keys.manifest(jobKey)), { bucket, key: keys.manifest(jobKey) });
     } catch {
       continue; // a job whose manifest was never written or was cleaned
     }

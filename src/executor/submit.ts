@@ -10,7 +10,8 @@ import type { Future } from './future.js';
 import type { JobControl } from './job-control.js';
 import type { Runtime } from './runtime.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
-import { keys, MANIFEST_FORMAT, type JobManifest } from '../worker/job-layout.js';
+import { keys } from '../job/layout.js';
+import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manifest.js';
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
@@ -174,7 +175,7 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
   // Workers with the same key run only jobs signed with it (security/signing.ts).
   const signingKey = resolveSigningKey(runtime.options.raw.signingKey);
   if (signingKey) manifest.signature = signManifest(signingKey, manifest, { bucket: job.bucket, jobKey: job.jobKey });
-  await storage.put(job.bucket, keys.manifest(job.jobKey), JSON.stringify(manifest));
+  await storage.put(job.bucket, keys.manifest(job.jobKey), encodeManifest(manifest));
 }
 
 /** The error context of a call's stored result. */

@@ -4,19 +4,20 @@
  * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~100 writes.
  */
 import { randomBytes } from 'node:crypto';
-import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { CallRecord } from '../worker/protocol.js';
+import { keys } from '../job/layout.js';
+import { encodeStatusBatch, toBatchedStatus, type BatchedStatus } from '../job/status.js';
 
 const MAX_RECORDS = 2000;
 const MAX_DELAY_MS = 1000;
 
 /** Key of the n-th status batch of one writer of a job; `nonce` keeps a later writer (a re-run) from overwriting it. */
-export const statusBatchKey = (jobKey: string, n: number, nonce = ''): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}${nonce ? `-${nonce}` : ''}`;
+export const statusBatchKey = keys.statusBatch;
 
 /** Collects a job's call records and writes them in batches. */
 export class StatusBatchWriter {
-  private pending: Array<Omit<CallRecord, 'value' | 'output'>> = [];
+  private pending: BatchedStatus[] = [];
   private seq = 0;
   private readonly nonce = randomBytes(3).toString('hex');
   private timer: NodeJS.Timeout | undefined;
@@ -31,8 +32,7 @@ export class StatusBatchWriter {
   ) {}
 
   add(record: CallRecord): void {
-    const { value: _value, output: _output, ...rest } = record;
-    this.pending.push(redactRecord(rest));
+    this.pending.push(toBatchedStatus(record));
     // flush() never rejects (a failed write is kept in this.error): nothing to await here.
     if (this.pending.length >= MAX_RECORDS) void this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();
@@ -46,7 +46,7 @@ export class StatusBatchWriter {
       const batch = this.pending;
       this.pending = [];
       const key = statusBatchKey(this.jobKey, this.seq++, this.nonce);
-      this.writing = this.writing.then(() => this.storage.put(this.bucket, key, JSON.stringify(batch)).then(() => undefined, (err: unknown) => {
+      this.writing = this.writing.then(() => this.storage.put(this.bucket, key, encodeStatusBatch(batch)).then(() => undefined, (err: unknown) => {
         this.error ??= err;
       }));
     }

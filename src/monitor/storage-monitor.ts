@@ -7,8 +7,8 @@
 import type { ComputeBackend, JobDescriptor, LostCallInfo } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
 import { isPrefixEntry } from '../storage/types.js';
-import { attemptOfKey, callIdOfKey, keys, newerStatus, pad } from '../worker/job-layout.js';
-import type { StoredStatus } from '../worker/handler.js';
+import { keys, parseCallKey } from '../job/layout.js';
+import { decodeStatus, newerStatus, toCallRecord } from '../job/status.js';
 import type { CallRecord, SerializedError } from '../worker/protocol.js';
 
 /** How often to poll, in ms. */
@@ -108,10 +108,10 @@ export class StorageMonitor {
     this.requests.list++;
     for await (const entry of this.storage.list(w.job.bucket, keys.statusPrefix(w.job.jobKey))) {
       if (isPrefixEntry(entry)) continue;
-      const id = callIdOfKey(entry.key);
-      const wanted = w.pending.get(id);
+      const parsed = parseCallKey(entry.key);
+      const wanted = parsed && w.pending.get(parsed.callId);
       if (wanted === undefined) continue;
-      const keyAttempt = attemptOfKey(entry.key);
+      const keyAttempt = parsed?.attempt;
       if (keyAttempt !== undefined && keyAttempt < wanted) continue; // an earlier attempt's status: not fetched
       const tag = `${entry.etag ?? ''}/${entry.size}/${entry.lastModified?.getTime() ?? ''}`;
       if (w.seen.get(entry.key) === tag) continue;
@@ -137,14 +137,13 @@ export class StorageMonitor {
 
   private async fetchRecord(w: Watched, key: string): Promise<(CallRecord & { storedAt?: number }) | undefined> {
     this.requests.get++;
-    const text = Buffer.from(await this.storage.get(w.job.bucket, key)).toString('utf8');
-    const stored = JSON.parse(text) as StoredStatus;
-    const { output, ...rest } = stored;
-    const record: CallRecord & { storedAt?: number } = rest;
-    if (output !== undefined) record.output = Buffer.from(output, 'base64');
-    else if (stored.outputStored) {
+    const keyAttempt = parseCallKey(key)?.attempt;
+    const stored = decodeStatus(await this.storage.get(w.job.bucket, key), { bucket: w.job.bucket, key }, keyAttempt);
+    const record = toCallRecord(stored);
+    if (record.output === undefined && stored.outputStored) {
       this.requests.get++;
-      const outKey = attemptOfKey(key) === undefined ? `${w.job.jobKey}/output/${pad(stored.callId)}` : keys.output(w.job.jobKey, stored.callId, stored.attempt);
+      // A status of the older layout (no attempt in its key) has its output under the older key too.
+      const outKey = keyAttempt === undefined ? keys.legacyOutput(w.job.jobKey, stored.callId) : keys.output(w.job.jobKey, stored.callId, stored.attempt);
       record.output = await this.storage.get(w.job.bucket, outKey);
     }
     return record;

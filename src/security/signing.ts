@@ -9,10 +9,11 @@
  * data, not code; replaying an old signed job under its own key; secrecy of anything in storage.
  *
  * Shared by the client (executor/submit.ts) and the worker (worker/handler.ts): it imports only
- * node:crypto and the errors, so the worker bundle stays free of client code.
+ * node:crypto, the errors and the key layout, so the worker bundle stays free of client code.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigError, IntegrityError } from '../errors.js';
+import { keys } from '../job/layout.js';
 
 /** The environment variable that holds the signing key, on clients and workers. */
 export const SIGNING_KEY_ENV = 'BURST_SIGNING_KEY';
@@ -80,11 +81,11 @@ export function signManifest(key: string, manifest: SignableManifest, ref: Signe
 export function verifyManifest(key: string, manifest: SignableManifest, ref: SignedJobRef): void {
   const where = `job ${ref.jobKey} in bucket "${ref.bucket}"`;
   if (typeof manifest.signature !== 'string' || manifest.signature === '') {
-    throw new IntegrityError(`${where} is not signed, but this worker has a signing key (${SIGNING_KEY_ENV}) and runs only signed jobs: give the client the same signingKey; refusing to run it`, { bucket: ref.bucket, key: `${ref.jobKey}/job.json` });
+    throw new IntegrityError(`${where} is not signed, but this worker has a signing key (${SIGNING_KEY_ENV}) and runs only signed jobs: give the client the same signingKey; refusing to run it`, { bucket: ref.bucket, key: keys.manifest(ref.jobKey) });
   }
   const expected = Buffer.from(signManifest(key, manifest, ref), 'hex');
   const given = Buffer.from(manifest.signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new IntegrityError(`${where} has a signature that does not match its contents (altered after signing, or signed with another key); refusing to run it`, { bucket: ref.bucket, key: `${ref.jobKey}/job.json` });
+    throw new IntegrityError(`${where} has a signature that does not match its contents (altered after signing, or signed with another key); refusing to run it`, { bucket: ref.bucket, key: keys.manifest(ref.jobKey) });
   }
 }

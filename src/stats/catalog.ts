@@ -4,11 +4,12 @@
  * functions take. A job run over the localhost IPC channel may have status batches and no manifest:
  * its call count is then what the records show.
  */
-import { BurstError, NoSuchKeyError } from '../errors.js';
+import { BurstError, MalformedRecordError, NoSuchKeyError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT, keys, type JobManifest } from '../worker/job-layout.js';
-import { leaseAlive, readLease, type LeaseRecord } from '../executor/lease.js';
-import { forEachLimit, readJobStatuses, type StatusCache, type StoredCallStatus } from './job-reader.js';
+import { keys, parseExecutorKey, parseJobKey, withoutJobsPrefix } from '../job/layout.js';
+import { decodeManifest, type JobManifest } from '../job/manifest.js';
+import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
+import { forEachLimit, readJobStatuses, type StatusCache, type StoredCallStatus } from '../job/reader.js';
 import type { CallLike, CallState } from './types.js';
 
 /** A job found in storage. */
@@ -19,7 +20,7 @@ export interface JobInfo {
   jobKey: string;
   /** The manifest's facts, when the job has one. */
   manifest?: Pick<JobManifest, 'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'> & { submittedAt?: number; channel?: JobManifest['channel'] };
-  /** The executor's client lease, when one is stored (see executor/lease.ts). */
+  /** The executor's client lease, when one is stored (see job/lease.ts). */
   lease?: LeaseRecord;
 }
 
@@ -52,14 +53,13 @@ export interface JobCounts {
   pending: number;
 }
 
-const JOBS = `${ROOT}/jobs/`;
-
 /** Executor ids found in storage, newest first (ids start with their creation time). */
 export async function listExecutors(storage: StorageDriver, bucket: string): Promise<string[]> {
   if (!(await storage.bucketExists(bucket))) return [];
   const out: string[] = [];
-  for await (const e of storage.list(bucket, JOBS, { delimiter: '/' })) {
-    if ('prefix' in e) out.push(e.prefix.slice(JOBS.length).replace(/\/$/, ''));
+  for await (const e of storage.list(bucket, keys.jobsPrefix, { delimiter: '/' })) {
+    const executorId = 'prefix' in e ? parseExecutorKey(e.prefix) : undefined;
+    if (executorId !== undefined) out.push(executorId);
   }
   return out.sort((a, b) => compareIds(b, a));
 }
@@ -72,7 +72,10 @@ export async function listJobs(storage: StorageDriver, bucket: string, executorI
   for (const ex of executors) {
     const prefix = keys.executor(ex);
     const jobs: string[] = [];
-    for await (const e of storage.list(bucket, prefix, { delimiter: '/' })) if ('prefix' in e) jobs.push(e.prefix.slice(prefix.length).replace(/\/$/, ''));
+    for await (const e of storage.list(bucket, prefix, { delimiter: '/' })) {
+      const jobId = 'prefix' in e ? parseJobKey(e.prefix)?.jobId : undefined;
+      if (jobId !== undefined) jobs.push(jobId);
+    }
     for (const j of jobs.sort(compareJobIds)) refs.push([ex, j]);
   }
   const leases = new Map<string, Promise<LeaseRecord | undefined>>();
@@ -91,10 +94,11 @@ export async function readJobInfo(storage: StorageDriver, bucket: string, execut
   const held = await (lease ?? readLease(storage, bucket, executorId));
   if (held) info.lease = held;
   try {
-    const m = JSON.parse(Buffer.from(await storage.get(bucket, keys.manifest(jobKey))).toString('utf8')) as JobManifest;
+    const m = decodeManifest(await storage.get(bucket, keys.manifest(jobKey)), { bucket, key: keys.manifest(jobKey) });
     info.manifest = { callCount: m.callCount, createdAt: m.createdAt, functionName: m.functionName, functionHash: m.functionHash, burstVersion: m.burstVersion, timeoutSeconds: m.timeoutSeconds, ...(m.submittedAt !== undefined ? { submittedAt: m.submittedAt } : {}), ...(m.channel ? { channel: m.channel } : {}) };
   } catch (err) {
-    if (!(err instanceof NoSuchKeyError) && !(err instanceof SyntaxError)) throw err;
+    // A manifest that is not one (or of another format) is shown as a job without one.
+    if (!(err instanceof NoSuchKeyError) && !(err instanceof MalformedRecordError) && !(err instanceof BurstError && err.code === 'VERSION_MISMATCH')) throw err;
   }
   return info;
 }
@@ -105,7 +109,7 @@ export async function readJobInfo(storage: StorageDriver, bucket: string, execut
  * @throws BurstError with code `NO_SUCH_JOB` naming what exists.
  */
 export async function resolveJob(storage: StorageDriver, bucket: string, ref: string): Promise<JobInfo> {
-  const parts = ref.replace(/^burst\/jobs\//, '').replace(/\/+$/, '').split('/');
+  const parts = withoutJobsPrefix(ref).replace(/\/+$/, '').split('/');
   if (parts.length === 2 && parts[0] && parts[1]) {
     const [ex, j] = parts as [string, string];
     const jobs = await listJobs(storage, bucket, ex);

@@ -6,7 +6,7 @@
 import { IntegrityError } from '../errors.js';
 import { assertBundleHash, cachedBundle, writeBundle } from '../packaging/load.js';
 import type { StorageDriver } from '../storage/types.js';
-import { keys } from './job-layout.js';
+import { keys } from '../job/layout.js';
 
 /** Returns the path of the bundle `hash` on this host, downloading and verifying it when missing or altered. */
 export async function materializeBundle(storage: StorageDriver, bucket: string, hash: string, runtimeDir?: string): Promise<string> {

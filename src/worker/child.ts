@@ -17,7 +17,7 @@ import { loadBundleFile } from '../packaging/load.js';
 import { createContext, preloadStorage, type CallContext, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
-import { keys } from './job-layout.js';
+import { keys } from '../job/layout.js';
 import { ResultStorageError, STORED_RESULT_MARK, reachableStorage, isStreamedValue, storeStreamedResult, type MarkedStoredResult, type StreamedValue } from './stream-result.js';
 
 // Stacks of user errors point at the original .ts lines (bundles carry inline source maps).

@@ -6,14 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BurstError, JobNotFoundError, NoSuchBucketError, NoSuchKeyError } from '../errors.js';
-import { redactRecord } from '../redact.js';
 import { decode, encode } from '../serialize/index.js';
 import { serializeThrown } from '../serialize/errors.js';
 import type { StorageDriver } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { materializeBundle } from './bundle-file.js';
 import { formatCallSpec } from './call-spec.js';
-import { INLINE_OUTPUT_BYTES, MANIFEST_FORMAT, keys, type JobManifest } from './job-layout.js';
+import { keys, parseJobKey } from '../job/layout.js';
+import { decodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manifest.js';
+import { encodeStatus, INLINE_OUTPUT_BYTES } from '../job/status.js';
+import { encodeClaim } from '../job/claims.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
@@ -63,9 +65,6 @@ export interface RunCallsResult {
 const BUDGET_HEADROOM_MB = 150;
 /** How long running calls get to return after their abort signal before their processes are killed. */
 const CANCEL_GRACE_MS = 2000;
-
-/** The JSON status record of a call, as stored; `storedAt` is when it was written (epoch ms). */
-export type StoredStatus = Omit<CallRecord, 'output' | 'value'> & { output?: string; storedAt?: number };
 
 /** Runs the calls and writes their status; resolves with the counts. Never throws for a call's failure. */
 export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
@@ -186,9 +185,9 @@ export function workerHeapMB(jobMB: number | undefined, budgetMB: number | undef
 }
 
 async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
-  const bytes = await o.storage.get(o.bucket, keys.manifest(o.jobKey));
-  const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as JobManifest;
-  if (manifest.format !== MANIFEST_FORMAT || !sameMinor(manifest.burstVersion, VERSION)) {
+  const key = keys.manifest(o.jobKey);
+  const manifest = decodeManifest(await o.storage.get(o.bucket, key), { bucket: o.bucket, key });
+  if (!sameMinor(manifest.burstVersion, VERSION)) {
     throw new BurstError('VERSION_MISMATCH', `job ${o.jobKey} was written by burst ${manifest.burstVersion} (format ${manifest.format}) but this worker runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`);
   }
   for (const id of o.callIds) {
@@ -204,9 +203,9 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
  * --force`), which is not the user's function failing.
  */
 function jobDeleted(err: unknown, o: RunCallsOptions): unknown {
-  const ours = (key: string | undefined): boolean => key !== undefined && (key.startsWith(`${o.jobKey}/`) || key.startsWith(keys.bundle('').slice(0, -'.mjs'.length)));
+  const ours = (key: string | undefined): boolean => key !== undefined && (key.startsWith(keys.jobPrefix(o.jobKey)) || key.startsWith(keys.functionsPrefix));
   if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !ours(err.key))) return err;
-  const [executorId, jobId] = o.jobKey.split('/').slice(-2) as [string, string];
+  const { executorId, jobId } = parseJobKey(o.jobKey) ?? { executorId: '', jobId: o.jobKey };
   return new JobNotFoundError(`job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`, { executorId, jobId, bucket: o.bucket, cause: err });
 }
 
@@ -273,16 +272,13 @@ async function writeClaim(o: RunCallsOptions): Promise<void> {
   if (o.callIds.length === 0) return;
   const first = o.callIds.reduce((min, id) => Math.min(min, id), Infinity);
   const key = keys.claim(o.jobKey, o.attempt, first, randomBytes(4).toString('hex'));
-  await withPatience(() => o.storage.put(o.bucket, key, formatCallSpec(o.callIds)));
+  await withPatience(() => o.storage.put(o.bucket, key, encodeClaim(o.callIds)));
 }
 
 async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void> {
   if (o.location) record.stats.location = o.location;
-  const { output, value: _value, ...rest } = record;
-  const stored: StoredStatus = output ? { ...rest, output: Buffer.from(output).toString('base64') } : { ...rest };
   // The write time travels in the record: summaries and plots then read the same number the client got.
-  stored.storedAt = Date.now();
-  const body = JSON.stringify(redactRecord(stored));
+  const body = encodeStatus(record, Date.now());
   // One key per attempt: a stale attempt that writes late never hides a retry's status.
   await withPatience(() => o.storage.put(o.bucket, keys.status(o.jobKey, record.callId, record.attempt), body));
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FunctionExecutor, JobNotFoundError, RemoteError } from '../../src/index.ts';
-import { keys } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
 import { slowly } from './fixtures/tasks.ts';
 import { burst, fails, ok, sandbox, sandboxStorage, type Sandbox } from './helpers.ts';
 

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '../../src/storage/index.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
-import { MANIFEST_FORMAT, keys, pad, type JobManifest } from '../../src/worker/job-layout.ts';
+import { keys, pad } from '../../src/job/layout.ts';
+import { MANIFEST_FORMAT, type JobManifest } from '../../src/job/manifest.ts';
 import { VERSION } from '../../src/version.ts';
-import { leaseKey } from '../../src/executor/lease.ts';
+import { leaseKey } from '../../src/job/lease.ts';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 export const mainTs = join(repo, 'src/cli/main.ts');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { FunctionExecutor, WorkerCrashError } from '../../src/index.ts';
 import { ensureSlurm, type SlurmService } from '../services.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
-import { keys } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
 
 const slurm = await ensureSlurm();
 const skip = 'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : undefined;

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FunctionExecutor } from '../../src/index.ts';
 import { createStorage } from '../../src/storage/index.ts';
-import { readJobStatuses } from '../../src/stats/job-reader.ts';
+import { readJobStatuses } from '../../src/job/reader.ts';
 import { countCalls, readJobInfo } from '../../src/stats/catalog.ts';
 import { DashboardData } from '../../src/dashboard/api.ts';
 import { runCalls } from '../../src/worker/handler.ts';
-import { keys } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
 import { flaky } from '../fixtures/tasks.ts';
 
 test('a stale attempt that writes its status after the retry does not replace the retry\'s', { timeout: 120_000 }, async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createStorage } from '../../src/storage/index.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
-import { readJobStatuses, type StatusCache } from '../../src/stats/job-reader.ts';
+import { readJobStatuses, type StatusCache } from '../../src/job/reader.ts';
 import { callsOf, countCalls, listExecutors, listJobs, resolveJob } from '../../src/stats/catalog.ts';
 import { summarizeJob } from '../../src/stats/summary.ts';
 import { statusRecord, writeManifest, writeStatuses } from '../cli/helpers.ts';

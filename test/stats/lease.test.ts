@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, FunctionExecutor } from '../../src/index.ts';
 import { createStorage } from '../../src/storage/index.ts';
-import { leaseKey, readLease } from '../../src/executor/lease.ts';
+import { leaseKey, readLease } from '../../src/job/lease.ts';
 import { DashboardData } from '../../src/dashboard/api.ts';
 import { sleepMs } from '../fixtures/tasks.ts';
 import { statusRecord, writeStatuses } from '../cli/helpers.ts';
-import { MANIFEST_FORMAT, keys } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
+import { MANIFEST_FORMAT } from '../../src/job/manifest.ts';
 import { VERSION } from '../../src/version.ts';
 
 test('an executor holds a lease from its first map until close()', { timeout: 60_000 }, async () => {
@@ -41,7 +42,7 @@ test('an executor holds a lease from its first map until close()', { timeout: 60
 test('a lease never keeps a process alive', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-lease-exit-'));
   try {
-    const code = `import { createStorage } from './src/storage/index.ts'; import { ClientLease } from './src/executor/lease.ts';
+    const code = `import { createStorage } from './src/storage/index.ts'; import { ClientLease } from './src/job/lease.ts';
       const s = await createStorage('fs', { root: ${JSON.stringify(root)} }); await s.createBucket('burst');
       await new ClientLease(s, 'burst', 'ex-1', 1).start(); console.log('leased');`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: new URL('../../', import.meta.url).pathname });

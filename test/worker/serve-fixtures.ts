@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encode } from '../../src/serialize/index.ts';
-import { keys, MANIFEST_FORMAT, type JobManifest } from '../../src/worker/job-layout.ts';
+import { keys } from '../../src/job/layout.ts';
+import { MANIFEST_FORMAT, type JobManifest } from '../../src/job/manifest.ts';
 import { VERSION } from '../../src/version.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';
 

@@ -15,9 +15,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkCalls, parseCallSpec, formatCallSpec } from '../call-spec.js';
-import { keys } from '../job-layout.js';
+import { keys } from '../../job/layout.js';
 import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
-import type { StoredStatus } from '../handler.js';
+import { encodeStatus, type StoredStatus } from '../../job/status.js';
 import type { StorageDriver } from '../../storage/types.js';
 import { envStorageConfig } from '../storage-config.js';
 
@@ -94,7 +94,7 @@ async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[
         error: { kind: 'crash', name: 'WorkerCrashError', message: `the remote invoker could not invoke Lambda function ${f.functionName} for call ${callId}: ${(error as Error)?.message ?? String(error)}` },
         stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: process.env.BURST_HOSTNAME ?? '', pid: process.pid },
       };
-      return storage.put(event.bucket, keys.status(event.jobKey, callId, event.attempt), JSON.stringify(status));
+      return storage.put(event.bucket, keys.status(event.jobKey, callId, event.attempt), encodeStatus(status));
     })));
     return chunks.length - failed.length;
   } finally {

@@ -3,7 +3,7 @@
  * a job inside the worker's own storage (a bucket and a job key under `burst/jobs/`), a call list
  * that is parsed without being expanded, and an attempt. Storage never comes from the request.
  */
-import { ROOT } from '../job-layout.js';
+import { keys, parseJobKey } from '../../job/layout.js';
 
 /** The body of `POST /invoke`. */
 export interface InvokeRequest {
@@ -54,7 +54,7 @@ export function parseInvokeRequest(body: Buffer, o: { maxCalls: number; buckets?
   if (typeof bucket !== 'string' || !BUCKET.test(bucket) || bucket.includes('..')) throw new BadRequest(`"bucket" must be a bucket name (3-63 lowercase letters, digits, "." and "-"), got ${short(bucket)}`);
   if (o.buckets && !o.buckets.includes(bucket)) throw new BadRequest(`"bucket" ${JSON.stringify(bucket)} is not served by this worker (it serves ${o.buckets.join(', ')})`);
   const jobKey = r.jobKey;
-  if (!isJobKey(jobKey)) throw new BadRequest(`"jobKey" must look like "${ROOT}/jobs/<executorId>/<jobId>" (letters, digits, "_", "." and "-"; no ".."), got ${short(jobKey)}`);
+  if (!isJobKey(jobKey)) throw new BadRequest(`"jobKey" must look like "${keys.job('<executorId>', '<jobId>')}" (letters, digits, "_", "." and "-"; no ".."), got ${short(jobKey)}`);
   if (typeof r.calls !== 'string') throw new BadRequest('"calls" must be a call list such as "0-9,12"');
   const attempt = r.attempt;
   if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1 || attempt > MAX_ATTEMPT) throw new BadRequest(`"attempt" must be a positive integer up to ${MAX_ATTEMPT}, got ${short(attempt)}`);
@@ -65,8 +65,8 @@ export function parseInvokeRequest(body: Buffer, o: { maxCalls: number; buckets?
 /** Whether `key` is a job key under Burst's root with two plain segments. */
 export function isJobKey(key: unknown): key is string {
   if (typeof key !== 'string') return false;
-  const parts = key.split('/');
-  return parts.length === 4 && parts[0] === ROOT && parts[1] === 'jobs' && parts.slice(2).every((p) => SEGMENT.test(p) && p !== '.' && p !== '..');
+  const job = parseJobKey(key);
+  return job !== undefined && job.jobKey === key && [job.executorId, job.jobId].every((p) => SEGMENT.test(p) && p !== '.' && p !== '..');
 }
 
 /** Parses a call spec into ranges, counting (never expanding) them; more than `maxCalls` is refused. */

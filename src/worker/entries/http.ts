@@ -30,10 +30,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { BurstError, ConfigError, NoSuchBucketError, NoSuchKeyError } from '../../errors.js';
+import { BurstError, ConfigError, MalformedRecordError, NoSuchBucketError, NoSuchKeyError } from '../../errors.js';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { resolveSigningKey } from '../../security/signing.js';
-import { keys, type JobManifest } from '../job-layout.js';
+import { keys } from '../../job/layout.js';
+import { decodeCallCount } from '../../job/manifest.js';
 import { envStorageConfig } from '../storage-config.js';
 import { BadRequest, expandRanges, parseInvokeRequest, type ParsedInvoke } from './http-request.js';
 
@@ -301,14 +302,13 @@ class HttpWorker implements ServeHandle {
     const { bucket, jobKey } = parsed.request;
     const ms = this.o.storageTimeoutMs ?? DEFAULTS.storageMs;
     const bytes = await deadline(this.storage.get(bucket, keys.manifest(jobKey)), ms, `reading ${keys.manifest(jobKey)} took over ${ms} ms`);
-    let manifest: Partial<JobManifest>;
+    let callCount: number;
     try {
-      manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<JobManifest>;
-    } catch {
-      throw new BadRequest(`${keys.manifest(jobKey)} is not a job manifest`);
+      callCount = decodeCallCount(bytes, keys.manifest(jobKey));
+    } catch (err) {
+      if (err instanceof MalformedRecordError) throw new BadRequest(err.message);
+      throw err;
     }
-    const callCount = manifest.callCount;
-    if (typeof callCount !== 'number' || !Number.isInteger(callCount) || callCount < 0) throw new BadRequest(`${keys.manifest(jobKey)} is not a job manifest (no callCount)`);
     const last = Math.max(...parsed.ranges.map(([, end]) => end));
     if (last >= callCount) throw new BadRequest(`"calls" names call ${last}, but job ${jobKey} has ${callCount} calls`);
     return expandRanges(parsed.ranges);

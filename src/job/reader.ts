@@ -6,8 +6,10 @@
  */
 import type { StorageDriver } from '../storage/types.js';
 import type { SerializedError, WorkerCallStats } from '../worker/protocol.js';
-import { keys, newerStatus } from '../worker/job-layout.js';
-import { parseCallSpec } from '../worker/call-spec.js';
+import { MalformedRecordError } from '../errors.js';
+import { keys, parseClaimKey } from './layout.js';
+import { decodeClaim } from './claims.js';
+import { decodeStatusList, newerStatus } from './status.js';
 
 /** One call's latest status record as stored, with where and when it was written. */
 export interface StoredCallStatus {
@@ -31,9 +33,9 @@ export interface StoredCallStatus {
 export type StatusCache = Map<string, { tag: string; records: StoredCallStatus[] }>;
 
 /** Prefix of a job's per-call status objects. */
-export const statusPrefix = (jobKey: string): string => `${jobKey}/status/`;
+export const statusPrefix = keys.statusPrefix;
 /** Prefix of a job's status batch objects. */
-export const batchPrefix = (jobKey: string): string => `${jobKey}/status-batches/`;
+export const batchPrefix = keys.statusBatchPrefix;
 
 const FETCH_CONCURRENCY = 16;
 
@@ -58,7 +60,7 @@ export async function readJobStatuses(storage: StorageDriver, bucket: string, jo
       if ((err as { code?: string }).code === 'NO_SUCH_KEY') return; // deleted since the listing
       throw err;
     }
-    cache.set(o.key, { tag: o.tag, records: parseRecords(text, o.source, o.storedAt) });
+    cache.set(o.key, { tag: o.tag, records: parseRecords(text, o.key, o.source, o.storedAt) });
   });
   const byCall = new Map<number, StoredCallStatus>();
   for (const o of wanted) {
@@ -86,7 +88,7 @@ export async function readClaims(storage: StorageDriver, bucket: string, jobKey:
   const claimed = new Map<number, CallClaim>();
   const listed = await listObjects(storage, bucket, keys.claimPrefix(jobKey));
   await forEachLimit(listed, FETCH_CONCURRENCY, async (o) => {
-    const attempt = Number(o.key.slice(o.key.lastIndexOf('/') + 1).split('.')[0]);
+    const attempt = parseClaimKey(o.key)?.attempt ?? 1;
     let spec: string;
     try {
       spec = Buffer.from(await storage.get(bucket, o.key)).toString('utf8');
@@ -96,11 +98,12 @@ export async function readClaims(storage: StorageDriver, bucket: string, jobKey:
     }
     let ids: number[];
     try {
-      ids = parseCallSpec(spec);
-    } catch {
-      return; // not a claim of ours
+      ids = decodeClaim(spec, { bucket, key: o.key });
+    } catch (err) {
+      if (err instanceof MalformedRecordError) return; // not a claim of ours
+      throw err;
     }
-    const claim: CallClaim = { attempt: Number.isInteger(attempt) ? attempt : 1, batch: ids.length, ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}) };
+    const claim: CallClaim = { attempt, batch: ids.length, ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}) };
     for (const id of ids) {
       const prev = claimed.get(id);
       if (!prev || claim.attempt > prev.attempt) claimed.set(id, claim);
@@ -126,14 +129,13 @@ async function listObjects(storage: StorageDriver, bucket: string, prefix: strin
 }
 
 /** Parses a status object (one record) or a status batch (an array of records). */
-function parseRecords(text: string, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus[] {
-  let parsed: unknown;
+function parseRecords(text: string, key: string, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus[] {
+  let list: unknown[];
   try {
-    parsed = JSON.parse(text);
+    list = decodeStatusList(text, key);
   } catch {
     return [];
   }
-  const list = Array.isArray(parsed) ? parsed : [parsed];
   const out: StoredCallStatus[] = [];
   for (const item of list) {
     const r = toRecord(item, source, storedAt);

@@ -8,7 +8,8 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { StorageDriver } from '../storage/types.js';
-import { ROOT } from '../worker/job-layout.js';
+import { keys } from './layout.js';
+import { field, isNumber, parseObject, type RecordSource } from './record.js';
 
 /** Length of a lease when the executor's `leaseSeconds` is not set. */
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -24,7 +25,7 @@ export interface LeaseRecord {
 }
 
 /** Key of an executor's lease. */
-export const leaseKey = (executorId: string): string => `${ROOT}/jobs/${executorId}/lease`;
+export const leaseKey = keys.lease;
 
 /** The `leaseSeconds` option, checked: a positive number of seconds, at least 1. */
 export function leaseSecondsOf(value: unknown): number {
@@ -74,19 +75,35 @@ export class ClientLease {
     const record: LeaseRecord = { holder: `${hostname()}:${process.pid}`, renewedAt: now, expiresAt: now + this.seconds * 1000 };
     // A failed renewal (storage briefly out) is retried at the next tick; a lease that runs out
     // while storage is down only makes readers call the job abandoned until the next write.
-    await this.storage.put(this.bucket, leaseKey(this.executorId), JSON.stringify(record)).catch(() => undefined);
+    await this.storage.put(this.bucket, leaseKey(this.executorId), encodeLease(record)).catch(() => undefined);
   }
 }
 
 /** An executor's lease as stored, or undefined when it has none (never had one, or closed). */
 export async function readLease(storage: StorageDriver, bucket: string, executorId: string): Promise<LeaseRecord | undefined> {
+  const key = leaseKey(executorId);
   try {
-    const parsed = JSON.parse(Buffer.from(await storage.get(bucket, leaseKey(executorId))).toString('utf8')) as Partial<LeaseRecord>;
-    if (typeof parsed.expiresAt !== 'number' || typeof parsed.renewedAt !== 'number') return undefined;
-    return { holder: String(parsed.holder ?? ''), renewedAt: parsed.renewedAt, expiresAt: parsed.expiresAt };
+    return decodeLease(await storage.get(bucket, key), { bucket, key });
   } catch {
     return undefined; // no lease object, or not one of ours
   }
+}
+
+/** The bytes of a lease record. */
+export function encodeLease(record: LeaseRecord): string {
+  return JSON.stringify(record);
+}
+
+/**
+ * Parses and checks a stored lease.
+ * @throws MalformedRecordError naming the key and the field at fault.
+ */
+export function decodeLease(input: Uint8Array | string, source: RecordSource | string): LeaseRecord {
+  const what = 'client lease';
+  const r = parseObject(input, source, what);
+  const renewedAt = field(r, 'renewedAt', isNumber, 'a time in epoch ms', source, what);
+  const expiresAt = field(r, 'expiresAt', isNumber, 'a time in epoch ms', source, what);
+  return { holder: String(r.holder ?? ''), renewedAt, expiresAt };
 }
 
 /** Whether a lease is held at `now`. */
