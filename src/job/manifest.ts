@@ -5,7 +5,7 @@
  */
 import { BurstError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { field, isIndex, isNumber, isObject, isString, malformed, parseObject, type Fields, type RecordSource } from './record.js';
+import { field, isIndex, isNumber, isObject, isString, parseObject, type Fields, type RecordSource } from './record.js';
 
 /** Version of the manifest format; a worker refuses a manifest of another major format. */
 export const MANIFEST_FORMAT = 1;
