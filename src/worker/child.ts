@@ -255,7 +255,8 @@ function errorRecord(err: unknown): SerializedError {
   }
   if (!storageFailure) return serializeThrown(err);
   const failure = err as ResultStorageError;
-  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code } };
+  const where = { ...(failure.bucket !== undefined ? { bucket: failure.bucket } : {}), ...(failure.key !== undefined ? { key: failure.key } : {}) };
+  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code, ...where } };
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {

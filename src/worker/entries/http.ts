@@ -30,7 +30,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { BurstError, ConfigError, NoSuchBucketError, NoSuchKeyError } from '../../errors.js';
+import { BurstError, ConfigError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { resolveSigningKey } from '../../security/signing.js';
 import { keys, type JobManifest } from '../job-layout.js';
@@ -397,11 +397,11 @@ function readBody(req: IncomingMessage, limit: number, ms: number): Promise<Buff
   });
 }
 
-/** `p`, or a {@link BurstError} `STORAGE_TIMEOUT` after `ms`. */
+/** `p`, or a {@link StorageError} `STORAGE_TIMEOUT` after `ms`. */
 function deadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BurstError('STORAGE_TIMEOUT', message)), ms);
+    timer = setTimeout(() => reject(new StorageError('STORAGE_TIMEOUT', message)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
