@@ -214,6 +214,7 @@ class S3Driver implements StorageDriver {
     const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
     if (failed.length > 0) {
       const first = failed[0];
+      // internal: shaped as the SDK's errors so that fail() maps it to a StorageError like theirs.
       throw this.fail(Object.assign(new Error(first?.Message ?? 'delete failed'), { name: first?.Code ?? 'DeleteFailed', Code: first?.Code }), 'delete', bucket, first?.Key);
     }
   }
