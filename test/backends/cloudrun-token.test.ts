@@ -35,8 +35,7 @@ test('a failing fake gcloud gives an InvocationError naming gcloud, its error an
   process.env.PATH = `${bin}${delimiter}${savedPath ?? ''}`;
   const fexec = new FunctionExecutor({ backend: 'cloudrun', cloudrun: { url, signJobs: false }, storage: 's3', s3: { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true }, bucket: 'burst-errors-cloudrun-token', progress: false });
   try {
-    const future = await fexec.callAsync(addSeven, 1).catch((e: unknown) => e);
-    const err = future instanceof Error ? future : await fexec.getResult(future).then(() => undefined, (e: unknown) => e);
+    const err = await fexec.callAsync(addSeven, 1).then((f) => fexec.getResult(f)).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof InvocationError, `got ${String(err)}`);
     assert.match(err.message, /could not get a token: gcloud auth print-identity-token failed: ERROR: \(gcloud\.auth\.print-identity-token\) You do not currently have an active account selected\./);
     assert.match(err.message, /pass cloudrun\.idToken/);
