@@ -1,8 +1,8 @@
 /**
  * Burst's error hierarchy. Every error thrown by Burst is a {@link BurstError} with a typed `code`
- * (one union per class, in error-codes.ts),
- * an optional ES2022 `cause`, and typed context fields. `instanceof` works across duplicated module
- * copies (two installs of burst in one process) because each class checks a `Symbol.for` brand.
+ * (one union per class, in error-codes.ts), an optional ES2022 `cause`, and typed context fields.
+ * `instanceof` works across duplicated module copies (two installs of burst in one process) because
+ * each class checks a `Symbol.for` brand.
  */
 
 import { redactText } from './redact.js';
@@ -195,7 +195,7 @@ export class IntegrityError extends BurstError {
 /** Invalid options or configuration. */
 export class ConfigError extends BurstError {
   declare readonly code: ConfigErrorCode;
-  /** The option or config key at fault, as a dotted path. */
+  /** The option or config key at fault, as a dotted path (`s3.partSize`), or the flag or variable (`--workers`, `BURST_STORAGE_CONFIG`). */
   keyPath?: string;
   constructor(message: string, options: BurstErrorOptions & { keyPath?: string } = {}) {
     const { keyPath, ...rest } = options;
