@@ -1,17 +1,44 @@
 /**
- * Burst's error hierarchy. Every error thrown by Burst is a {@link BurstError} with a string `code`,
- * an optional ES2022 `cause`, and typed context fields. `instanceof` works across duplicated module
- * copies (two installs of burst in one process) because each class checks a `Symbol.for` brand.
+ * Burst's error hierarchy. Every error thrown by Burst is a {@link BurstError} with a typed `code`
+ * (one union per class, in error-codes.ts), an optional ES2022 `cause`, and typed context fields.
+ * `instanceof` works across duplicated module copies (two installs of burst in one process) because
+ * each class checks a `Symbol.for` brand.
  */
 
 import { redactText } from './redact.js';
+import type {
+  BurstErrorCode,
+  CancelledErrorCode,
+  ConfigErrorCode,
+  IntegrityErrorCode,
+  InvalidKeyErrorCode,
+  JobNotFoundErrorCode,
+  MaxFailuresErrorCode,
+  NoSuchBucketErrorCode,
+  NoSuchKeyErrorCode,
+  OutOfMemoryErrorCode,
+  PackagingErrorCode,
+  RemoteErrorCode,
+  SerializationErrorCode,
+  StorageAuthErrorCode,
+  StorageErrorCode,
+  StorageUnavailableErrorCode,
+  MalformedRecordErrorCode,
+  TimeoutErrorCode,
+  WaitTimeoutErrorCode,
+  WorkerCrashErrorCode,
+} from './error-codes.js';
+
+export type * from './error-codes.js';
+export { ERROR_CODE_CLASS, isBurstErrorCode } from './error-codes.js';
 
 const BRAND = Symbol.for('burst.error');
 const KIND = Symbol.for('burst.error.kind');
 
 /** Context that locates an error: which call, job, backend or storage object it concerns. */
 export interface ErrorContext {
-  callId?: string;
+  /** The call's number in its job (0-based), as `future.callId`. */
+  callId?: number;
   jobId?: string;
   executorId?: string;
   backend?: string;
@@ -32,9 +59,12 @@ export interface BurstErrorOptions extends ErrorContext {
 
 /** Base class of every error Burst throws. */
 export class BurstError extends Error {
-  /** A stable machine-readable code, e.g. `'TIMEOUT'`. */
-  readonly code: string;
-  callId?: string;
+  /**
+   * A stable machine-readable code, e.g. `'TIMEOUT'`; each code belongs to one class (see
+   * {@link BurstErrorCode} and the README's "Error codes" table). Subclasses narrow it.
+   */
+  readonly code: BurstErrorCode;
+  callId?: number;
   jobId?: string;
   executorId?: string;
   backend?: string;
@@ -44,7 +74,8 @@ export class BurstError extends Error {
   logsTail?: string;
   logLocation?: string;
 
-  constructor(code: string, message: string, options: BurstErrorOptions = {}) {
+  /** `code` should be a {@link GeneralErrorCode}: the other codes belong to the subclasses that pass them. */
+  constructor(code: BurstErrorCode, message: string, options: BurstErrorOptions = {}) {
     const { cause, ...context } = options;
     // Messages name endpoints and URLs: never with their passwords, tokens or signatures.
     super(redactText(message), cause === undefined ? undefined : { cause });
@@ -75,6 +106,7 @@ function kindsOf(cls: unknown): string[] {
 
 /** An exception thrown by the user's function, brought back with its name, message, own properties and remote stack. */
 export class RemoteError extends BurstError {
+  declare readonly code: RemoteErrorCode;
   /** The original error's `name` (e.g. `TypeError`, or a user class name). */
   readonly remoteName: string;
   /** The stack trace as printed in the worker. */
@@ -88,7 +120,7 @@ export class RemoteError extends BurstError {
     info: { name: string; message: string; stack?: string; properties?: Record<string, unknown>; thrown?: unknown },
     options: BurstErrorOptions = {},
   ) {
-    const where = options.callId ? ` in call ${options.callId}` : '';
+    const where = options.callId !== undefined ? ` in call ${options.callId}` : '';
     super('REMOTE_ERROR', `${info.name}: ${info.message}${where}`, options);
     this.remoteName = info.name;
     if (info.stack !== undefined) this.remoteStack = info.stack;
@@ -100,6 +132,7 @@ export class RemoteError extends BurstError {
 
 /** A call ran longer than its timeout; its worker was killed and replaced. */
 export class TimeoutError extends BurstError {
+  declare readonly code: TimeoutErrorCode;
   constructor(message: string, options: BurstErrorOptions & { timeoutSeconds?: number } = {}) {
     const { timeoutSeconds, ...rest } = options;
     super('TIMEOUT', message, rest);
@@ -110,6 +143,7 @@ export class TimeoutError extends BurstError {
 
 /** The process running a call died: it exited, was killed, or crashed. */
 export class WorkerCrashError extends BurstError {
+  declare readonly code: WorkerCrashErrorCode;
   exitCode?: number | null;
   signal?: string | null;
   constructor(message: string, options: BurstErrorOptions & { exitCode?: number | null; signal?: string | null } = {}) {
@@ -122,6 +156,7 @@ export class WorkerCrashError extends BurstError {
 
 /** The process running a call ran out of memory. */
 export class OutOfMemoryError extends BurstError {
+  declare readonly code: OutOfMemoryErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('OUT_OF_MEMORY', message, options);
   }
@@ -129,6 +164,7 @@ export class OutOfMemoryError extends BurstError {
 
 /** A value could not be serialized or deserialized; `path` names where inside it (`input[3].handler`). */
 export class SerializationError extends BurstError {
+  declare readonly code: SerializationErrorCode;
   path?: string;
   constructor(message: string, options: BurstErrorOptions & { path?: string } = {}) {
     const { path, ...rest } = options;
@@ -139,6 +175,7 @@ export class SerializationError extends BurstError {
 
 /** A function could not be packaged for shipping to workers. */
 export class PackagingError extends BurstError {
+  declare readonly code: PackagingErrorCode;
   /** Names of local variables the function captures, when that is the reason. */
   capturedVariables?: string[];
   constructor(message: string, options: BurstErrorOptions & { capturedVariables?: string[] } = {}) {
@@ -150,6 +187,7 @@ export class PackagingError extends BurstError {
 
 /** Stored bytes failed their content check: a function bundle its hash, or a streamed result its size or SHA-256. */
 export class IntegrityError extends BurstError {
+  declare readonly code: IntegrityErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('INTEGRITY', message, options);
   }
@@ -157,7 +195,8 @@ export class IntegrityError extends BurstError {
 
 /** Invalid options or configuration. */
 export class ConfigError extends BurstError {
-  /** The option or config key at fault, as a dotted path. */
+  declare readonly code: ConfigErrorCode;
+  /** The option or config key at fault, as a dotted path (`s3.partSize`), or the flag or variable (`--workers`, `BURST_STORAGE_CONFIG`). */
   keyPath?: string;
   constructor(message: string, options: BurstErrorOptions & { keyPath?: string } = {}) {
     const { keyPath, ...rest } = options;
@@ -168,6 +207,7 @@ export class ConfigError extends BurstError {
 
 /** A wait or getResult gave up before the futures finished. */
 export class WaitTimeoutError extends BurstError {
+  declare readonly code: WaitTimeoutErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('WAIT_TIMEOUT', message, options);
   }
@@ -178,13 +218,15 @@ export class WaitTimeoutError extends BurstError {
  * `signal`, or its job stopped). With a signal, `cause` is the signal's reason.
  */
 export class CancelledError extends BurstError {
-  constructor(message: string, options: BurstErrorOptions = {}, code = 'CANCELLED') {
+  declare readonly code: CancelledErrorCode;
+  constructor(message: string, options: BurstErrorOptions = {}, code: CancelledErrorCode = 'CANCELLED') {
     super(code, message, options);
   }
 }
 
 /** The job stopped early because `maxFailures` of its calls had failed; this call was not run to the end. */
 export class MaxFailuresError extends CancelledError {
+  declare readonly code: MaxFailuresErrorCode;
   /** Failed calls when the job stopped, and the threshold it reached. */
   readonly failures: number;
   readonly maxFailures: number;
@@ -197,13 +239,16 @@ export class MaxFailuresError extends CancelledError {
 
 /** Base of storage errors. */
 export class StorageError extends BurstError {
-  constructor(code: string, message: string, options: BurstErrorOptions = {}) {
+  declare readonly code: StorageErrorCode;
+  /** `code` should be a {@link StorageOwnErrorCode}: the others belong to the subclasses. */
+  constructor(code: StorageErrorCode, message: string, options: BurstErrorOptions = {}) {
     super(code, message, options);
   }
 }
 
 /** The bucket does not exist. */
 export class NoSuchBucketError extends StorageError {
+  declare readonly code: NoSuchBucketErrorCode;
   constructor(bucket: string, options: BurstErrorOptions = {}) {
     super('NO_SUCH_BUCKET', `bucket "${bucket}" does not exist`, { ...options, bucket });
   }
@@ -211,6 +256,7 @@ export class NoSuchBucketError extends StorageError {
 
 /** The object does not exist. */
 export class NoSuchKeyError extends StorageError {
+  declare readonly code: NoSuchKeyErrorCode;
   constructor(bucket: string, key: string, options: BurstErrorOptions = {}) {
     super('NO_SUCH_KEY', `object "${key}" does not exist in bucket "${bucket}"`, { ...options, bucket, key });
   }
@@ -221,6 +267,7 @@ export class NoSuchKeyError extends StorageError {
  * while it ran), so the call could not run. Code `JOB_DELETED`; `jobId` and `executorId` name the job.
  */
 export class JobNotFoundError extends StorageError {
+  declare readonly code: JobNotFoundErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('JOB_DELETED', message, options);
   }
@@ -228,6 +275,7 @@ export class JobNotFoundError extends StorageError {
 
 /** Credentials were missing or rejected. The message never contains a secret. */
 export class StorageAuthError extends StorageError {
+  declare readonly code: StorageAuthErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('STORAGE_AUTH', message, options);
   }
@@ -235,6 +283,7 @@ export class StorageAuthError extends StorageError {
 
 /** A key or bucket name was refused before any request was made. */
 export class InvalidKeyError extends StorageError {
+  declare readonly code: InvalidKeyErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('INVALID_KEY', message, options);
   }
@@ -242,6 +291,7 @@ export class InvalidKeyError extends StorageError {
 
 /** The storage endpoint could not be reached after bounded retries. */
 export class StorageUnavailableError extends StorageError {
+  declare readonly code: StorageUnavailableErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('STORAGE_UNAVAILABLE', message, options);
   }
@@ -252,6 +302,7 @@ export class StorageUnavailableError extends StorageError {
  * writes there: unreadable JSON or a missing field. `key` names the object; the message says what is wrong.
  */
 export class MalformedRecordError extends StorageError {
+  declare readonly code: MalformedRecordErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('MALFORMED_RECORD', message, options);
   }

@@ -34,8 +34,37 @@ export {
   StorageUnavailableError,
   MalformedRecordError,
   isBurstError,
+  isBurstErrorCode,
+  ERROR_CODE_CLASS,
 } from './errors.js';
-export type { ErrorContext } from './errors.js';
+export type {
+  ErrorContext,
+  BurstErrorCode,
+  GeneralErrorCode,
+  RemoteErrorCode,
+  TimeoutErrorCode,
+  WorkerCrashErrorCode,
+  OutOfMemoryErrorCode,
+  SerializationErrorCode,
+  PackagingErrorCode,
+  IntegrityErrorCode,
+  ConfigErrorCode,
+  WaitTimeoutErrorCode,
+  CancelledErrorCode,
+  MaxFailuresErrorCode,
+  StorageErrorCode,
+  StorageOwnErrorCode,
+  NoSuchBucketErrorCode,
+  NoSuchKeyErrorCode,
+  JobNotFoundErrorCode,
+  StorageAuthErrorCode,
+  InvalidKeyErrorCode,
+  StorageUnavailableErrorCode,
+  MalformedRecordErrorCode,
+  InvocationErrorCode,
+  RuntimeMissingErrorCode,
+  PartitionErrorCode,
+} from './errors.js';
 export { InvocationError, RuntimeMissingError } from './backends/invocation-error.js';
 export { registerBackend } from './backends/index.js';
 export type { ComputeBackend, BackendContext, BackendFactory, JobDescriptor, LostCallInfo } from './backends/types.js';

@@ -16,7 +16,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { BurstError, ConfigError } from '../errors.js';
+import { BurstError, CancelledError, ConfigError } from '../errors.js';
 import type { StorageConfig } from '../storage/types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-event.js';
@@ -85,7 +85,7 @@ class AwsLambdaBackend implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    if (this.closed) throw new BurstError('CANCELLED', 'the aws_lambda backend is closed', { backend: 'aws_lambda', jobId: job.jobId });
+    if (this.closed) throw new CancelledError('the aws_lambda backend is closed', { backend: 'aws_lambda', jobId: job.jobId });
     if (job.timeoutSeconds > this.o.functionTimeout) {
       throw new ConfigError(`timeout ${job.timeoutSeconds} s is longer than the Lambda function timeout of ${this.o.functionTimeout} s (aws_lambda.functionTimeout, at most 900): Lambda would stop the call first`, { backend: 'aws_lambda', keyPath: 'timeout' });
     }
@@ -160,13 +160,13 @@ class AwsLambdaBackend implements ComputeBackend {
   }
 
   async cancel(job: JobDescriptor): Promise<void> {
-    this.aborts.get(job.jobKey)?.abort(new BurstError('CANCELLED', `job ${job.jobId} was cancelled`, { backend: 'aws_lambda', jobId: job.jobId }));
+    this.aborts.get(job.jobKey)?.abort(new CancelledError(`job ${job.jobId} was cancelled`, { backend: 'aws_lambda', jobId: job.jobId }));
     this.aborts.delete(job.jobKey);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const a of this.aborts.values()) a.abort(new BurstError('CANCELLED', 'the executor was closed', { backend: 'aws_lambda' }));
+    for (const a of this.aborts.values()) a.abort(new CancelledError('the executor was closed', { backend: 'aws_lambda' }));
     this.aborts.clear();
     this.placements.clear();
     const h = this.handle;

@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import type { BackendContext, ComputeBackend } from './types.js';
 import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
 import { onPath } from './on-path.js';
+import { ConfigError } from '../errors.js';
 
 /** Options of the Cloud Run backend (`cloudrun: { url, idToken, concurrency }`). */
 export interface CloudRunOptions extends HttpInvokerOptions {
@@ -45,7 +46,7 @@ export function cloudrun(options: CloudRunOptions, context: BackendContext): Com
 function printIdentityToken(): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     execFile('gcloud', ['auth', 'print-identity-token'], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`gcloud auth print-identity-token failed: ${stderr.trim() || err.message}`));
+      if (err) reject(new ConfigError(`gcloud auth print-identity-token failed: ${stderr.trim() || err.message}; log in with gcloud, or pass cloudrun.idToken (cloudrun.gcloud: false for a public service)`, { keyPath: 'cloudrun.idToken', backend: 'cloudrun', cause: err }));
       else resolve(stdout.trim() || undefined);
     });
   });

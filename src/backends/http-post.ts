@@ -57,6 +57,7 @@ export function postOnce(r: PostRequest): Promise<PostOutcome> {
     });
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
+      // internal: postOnce never rejects; this error only ends the request and its message becomes the outcome's detail.
       const t = setTimeout(() => req.destroy(Object.assign(new Error(`no connection within ${r.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), r.connectTimeoutMs);
       socket.once('connect', () => clearTimeout(t));
       socket.once('close', () => clearTimeout(t));
@@ -73,6 +74,7 @@ export function postOnce(r: PostRequest): Promise<PostOutcome> {
       if (status >= 200 && status < 300) {
         accepted = true;
         r.onAccepted();
+        // internal: as above, only its message reaches the invoker's InvocationError or lost-call reason.
         responseTimer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${Math.round(r.responseTimeoutMs / 1000)} s of acceptance`), { code: 'EBURST_NO_RESPONSE' })), r.responseTimeoutMs);
         void readAll(res).then(
           (text) => settle(parseResult(text)),
@@ -129,8 +131,10 @@ function readAll(res: IncomingMessage, limit = Infinity): Promise<string> {
     });
     res.on('end', () => resolve(text));
     res.on('error', reject);
+    // internal: readAll's rejections become outcome details (see postOnce), never thrown values.
     res.on('aborted', () => reject(new Error('aborted')));
     res.on('close', () => {
+      // internal: as above.
       if (!res.complete) reject(new Error('connection closed'));
     });
   });

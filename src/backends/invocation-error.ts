@@ -5,9 +5,11 @@
  * public API can export them without loading a backend.
  */
 import { BurstError, type BurstErrorOptions } from '../errors.js';
+import type { InvocationErrorCode, RuntimeMissingErrorCode } from '../error-codes.js';
 
 /** A service refused the invocation (a 4xx other than 429) or stayed unreachable past the retry deadline. */
 export class InvocationError extends BurstError {
+  declare readonly code: InvocationErrorCode;
   /** The URL posted to (without any user:password part). */
   readonly url: string;
   /** The HTTP status, when the service answered. */
@@ -23,6 +25,7 @@ export class InvocationError extends BurstError {
 
 /** The worker function of a runtime does not exist: deploy it first. */
 export class RuntimeMissingError extends BurstError {
+  declare readonly code: RuntimeMissingErrorCode;
   /** The Lambda function that was not found. */
   readonly functionName: string;
   constructor(functionName: string, message: string, options: { cause?: unknown; jobId?: string } = {}) {

@@ -90,6 +90,7 @@ function run(command: string, args: string[], input?: string, env?: NodeJS.Proce
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
+    // internal: sbatch's failure becomes the cause of a SUBMIT_REJECTED BurstError; scancel's is ignored.
     child.on('close', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(Object.assign(new Error(stderr.trim() || `${command} exited with ${code}`), { stderr, code }))));
     child.stdin.end(input ?? '');
   });

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { BurstConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 import type { RuntimeCommandOptions, RuntimeInfo } from '../runtime/types.js';
 import { columns, loadCliConfig, out, positiveInt, printJson, withConfigOption } from './client-config.js';
 
@@ -26,7 +27,7 @@ export function register(program: Command): void {
   common(runtime.command('build').description('Build the runtime artefact (a container image, a layer) without deploying it').argument('[name]', 'runtime name').option('--memory <mb>', 'memory in MB').option('--dir <path>', 'project folder whose package.json dependencies go in', process.cwd()))
     .action(async (name: string | undefined, flags: RuntimeFlags) => {
       const { manager, options } = await prepare(name, flags);
-      if (!manager.build) throw new Error(`the ${options.backend} backend has nothing to build; use "burst runtime deploy"`);
+      if (!manager.build) throw new ConfigError(`the ${options.backend} backend has nothing to build; use "burst runtime deploy"`, { keyPath: 'backend', backend: options.backend });
       const where = await manager.build(options.command);
       if (flags.json) printJson({ built: where });
       else out(where);

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/load.js';
 import type { StorageDriver } from '../storage/types.js';
 import { keys } from '../job/layout.js';
+import { BurstError } from '../errors.js';
 import { columns, loadCliConfig, openStorage, out, positiveInt, printJson, withConfigOption, type OpenedStorage } from './client-config.js';
 
 interface TestFlags {
@@ -86,16 +87,16 @@ async function storageChecks(checks: Check[], o: OpenedStorage): Promise<boolean
     }],
     ['storage read', async () => {
       const got = Buffer.from(await s.get(o.bucket, key)).toString('utf8');
-      if (got !== body) throw new Error(`read back ${got.length} bytes that differ from the ${body.length} written`);
+      if (got !== body) throw new BurstError('CHECK_FAILED', `read back ${got.length} bytes of ${key} in bucket "${o.bucket}" that differ from the ${body.length} written`, { bucket: o.bucket, key });
       return 'read back what was written';
     }],
     ['storage list', async () => {
       for await (const e of s.list(o.bucket, keys.tmpPrefix)) if ('key' in e && e.key === key) return `found ${key} under ${keys.tmpPrefix}`;
-      throw new Error(`${key} was written but a listing of burst/tmp/ does not show it`);
+      throw new BurstError('CHECK_FAILED', `${key} was written but a listing of ${keys.tmpPrefix} in bucket "${o.bucket}" does not show it`, { bucket: o.bucket, key });
     }],
     ['storage delete', async () => {
       await s.delete(o.bucket, [key]);
-      if (await s.exists(o.bucket, key)) throw new Error(`${key} still exists after delete`);
+      if (await s.exists(o.bucket, key)) throw new BurstError('CHECK_FAILED', `${key} still exists in bucket "${o.bucket}" after delete`, { bucket: o.bucket, key });
       return 'deleted';
     }],
   ];
@@ -115,7 +116,7 @@ async function backendCall(loaded: LoadedConfig, timeout: number): Promise<strin
   try {
     const future = await fexec.callAsync(helloTask, 7);
     const r = await future.result({ timeout });
-    if (r.output !== 49) throw new Error(`the call returned ${JSON.stringify(r.output)} instead of 49`);
+    if (r.output !== 49) throw new BurstError('CHECK_FAILED', `the test call ${future.callId} of job ${future.jobId} returned ${JSON.stringify(r.output)} instead of 49`, { callId: future.callId, jobId: future.jobId });
     return `one call ran on ${r.hostname} (pid ${r.pid}, node ${r.node}) and returned its result`;
   } finally {
     await fexec.close();

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { keys } from '../job/layout.js';
 import { parseCallSpec } from '../worker/call-spec.js';
 import { envStorageConfig, parseStorageConfig } from '../worker/storage-config.js';
+import { ConfigError } from '../errors.js';
 
 /** Adds `burst worker` to the program. */
 export function register(program: Command): void {
@@ -24,14 +25,14 @@ export function register(program: Command): void {
     .option('--storage-config <json>', 'storage configuration as JSON (default: $BURST_STORAGE_CONFIG)')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = opts.storageConfig ? parseStorageConfig(opts.storageConfig, '--storage-config') : envStorageConfig();
-      if (!config) throw new Error('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG');
+      if (!config) throw new ConfigError('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG', { keyPath: '--storage-config' });
       let callIds = parseCallSpec(opts.calls as string);
       if (opts.taskIndex !== undefined) {
         const k = positive(opts.chunksize, '--chunksize');
         const i = Number(opts.taskIndex);
-        if (!Number.isInteger(i) || i < 0) throw new Error(`--task-index must be a non-negative integer, got ${opts.taskIndex}`);
+        if (!Number.isInteger(i) || i < 0) throw new ConfigError(`--task-index must be a non-negative integer, got ${opts.taskIndex}`, { keyPath: '--task-index' });
         callIds = callIds.slice(i * k, (i + 1) * k);
-        if (callIds.length === 0) throw new Error(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`);
+        if (callIds.length === 0) throw new ConfigError(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`, { keyPath: '--task-index' });
       }
       const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('../worker/handler.js')]);
       const storage = await createStorage(config);
@@ -106,12 +107,12 @@ export function register(program: Command): void {
 
 function positive(value: string | undefined, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`, { keyPath: name });
   return n;
 }
 
 function nonNegative(value: string, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${value}`, { keyPath: name });
   return n;
 }

@@ -32,6 +32,7 @@ function when(t) { return t ? new Date(t).toLocaleString() : 'unknown time'; }
 
 function getJson(path) {
   return fetch(path, { cache: 'no-store' }).then(function (r) {
+    // internal: browser code of the dashboard page; the message is shown on the page.
     return r.json().then(function (body) { if (!r.ok) throw new Error(body.error || r.statusText); return body; });
   });
 }

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { StorageDriver } from '../storage/types.js';
 import { checkAccess, newToken, tokenCookie } from './access.js';
+import { BurstError } from '../errors.js';
 import { DashboardData } from './api.js';
 import { PAGE_HTML } from './page.js';
 
@@ -110,7 +111,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, url: URL, data:
 }
 
 function need(value: string, name: string): string {
-  if (!value) throw Object.assign(new Error(`the ${name} parameter is missing`), { code: 'BAD_REQUEST' });
+  if (!value) throw new BurstError('BAD_REQUEST', `the ${name} parameter is missing`);
   return value;
 }
 

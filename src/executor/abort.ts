@@ -2,7 +2,7 @@
 import { CancelledError } from '../errors.js';
 
 /** The CancelledError of an aborted signal, with the signal's reason as its cause. */
-export function abortedError(what: string, signal: AbortSignal, context: { jobId?: string; executorId?: string; callId?: string } = {}): CancelledError {
+export function abortedError(what: string, signal: AbortSignal, context: { jobId?: string; executorId?: string; callId?: number } = {}): CancelledError {
   return new CancelledError(`${what} was cancelled: its signal was aborted${reasonText(signal.reason)}`, { ...context, cause: signal.reason });
 }
 

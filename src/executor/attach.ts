@@ -110,7 +110,7 @@ async function watchStoredJob(runtime: Runtime, job: JobDescriptor, futures: Fut
   const newest = new Map(statuses.map((s) => [s.callId, s.attempt]));
   // Stored failures are final here (no retry on attach): `retryFailed` runs them again on request.
   const onRecord = (record: CallRecord): void => {
-    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: String(record.callId), attempt: record.attempt });
+    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: record.callId, attempt: record.attempt });
     settle(futures, record, { ...o, retries: 0 }, context, value, () => {});
     const f = futures[record.callId];
     if (f) f.stats.attempt = record.attempt;
@@ -150,14 +150,14 @@ async function attachIpcJob(runtime: Runtime, manifest: JobManifest, futures: Fu
       if (!f) continue;
       f.stats.attempt = s.attempt;
       f._reject(s.ok
-        ? new BurstError('RESULT_NOT_STORED', `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`, { ...context, callId: String(s.callId) })
-        : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: String(s.callId) }), s.logs);
+        ? new BurstError('RESULT_NOT_STORED', `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`, { ...context, callId: s.callId })
+        : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: s.callId }), s.logs);
     }
     if (clientAlive) return;
     // Its client is gone, and the inputs of an IPC job lived only there: nothing can finish these.
     for (const f of futures) {
       if (f.done) continue;
-      f._reject(new BurstError('CLIENT_LOST', `call ${f.callId} of job ${manifest.jobId} never finished, and its client is gone: the job ran over the localhost IPC channel, whose inputs live only in the client, so it cannot be resubmitted; use localhost: { channel: 'storage' } or a remote backend for jobs that can be attached and resubmitted`, { ...context, callId: String(f.callId) }));
+      f._reject(new BurstError('CLIENT_LOST', `call ${f.callId} of job ${manifest.jobId} never finished, and its client is gone: the job ran over the localhost IPC channel, whose inputs live only in the client, so it cannot be resubmitted; use localhost: { channel: 'storage' } or a remote backend for jobs that can be attached and resubmitted`, { ...context, callId: f.callId }));
     }
   }
 }

@@ -346,7 +346,7 @@ export class FunctionExecutor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: String(f.callId), jobId: f.jobId, executorId: this.executorId }));
+    for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: f.callId, jobId: f.jobId, executorId: this.executorId }));
     this.live.clear();
     await this.lease?.stop();
     await this.runtime.close();

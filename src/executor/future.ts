@@ -96,7 +96,7 @@ export class Future<R = unknown> {
   cancel(reason = 'cancelled by the caller'): boolean {
     if (this.done) return false;
     if (this._control) this._control.cancel([this.callId], reason);
-    else this._reject(new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, { callId: String(this.callId), jobId: this.jobId, executorId: this.executorId }));
+    else this._reject(new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, { callId: this.callId, jobId: this.jobId, executorId: this.executorId }));
     return true;
   }
 
@@ -118,7 +118,7 @@ export class Future<R = unknown> {
       if (timeoutSeconds !== undefined) {
         timer = setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, { callId: String(this.callId), jobId: this.jobId }));
+          reject(new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, { callId: this.callId, jobId: this.jobId }));
         }, timeoutSeconds * 1000);
       }
     });

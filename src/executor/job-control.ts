@@ -81,7 +81,7 @@ export class JobControl {
     for (const f of targets) {
       if (f.done) continue;
       ids.push(f.callId);
-      f._reject(new CancelledError(`call ${f.callId} of job ${this.context.jobId} was cancelled: ${why}`, { ...this.context, callId: String(f.callId), ...(cause !== undefined ? { cause } : {}) }));
+      f._reject(new CancelledError(`call ${f.callId} of job ${this.context.jobId} was cancelled: ${why}`, { ...this.context, callId: f.callId, ...(cause !== undefined ? { cause } : {}) }));
     }
     // Every call of the job is settled now: stop the job as a whole (cheaper than a list of ids).
     if (ids.length > 0) this.stop(callIds === undefined || this.futures.every((f) => f.done) ? undefined : ids, why);
@@ -92,7 +92,7 @@ export class JobControl {
   private cancelAll(signal: AbortSignal): void {
     for (const f of this.futures) {
       if (f.done) continue;
-      f._reject(abortedError(`call ${f.callId} of job ${this.context.jobId}`, signal, { ...this.context, callId: String(f.callId) }));
+      f._reject(abortedError(`call ${f.callId} of job ${this.context.jobId}`, signal, { ...this.context, callId: f.callId }));
     }
     this.stop(undefined, 'its signal was aborted');
   }
@@ -114,7 +114,7 @@ export class JobControl {
     const rule = m >= 1 ? `maxFailures: ${m}` : `maxFailures: ${m} of ${this.futures.length} calls`;
     for (const f of this.futures) {
       if (f.done) continue;
-      f._reject(new MaxFailuresError(`call ${f.callId} of job ${this.context.jobId} was cancelled: the job stopped after ${this.failures} failed calls (${rule})`, this.failures, this.limit, { ...this.context, callId: String(f.callId) }));
+      f._reject(new MaxFailuresError(`call ${f.callId} of job ${this.context.jobId} was cancelled: the job stopped after ${this.failures} failed calls (${rule})`, this.failures, this.limit, { ...this.context, callId: f.callId }));
     }
     this.stop(undefined, `the job stopped after ${this.failures} failed calls`);
   }

@@ -59,7 +59,7 @@ export function storageRerunner(runtime: Runtime, job: JobDescriptor, o: SubmitO
     const onRecord = (record: CallRecord): void => {
       // Retries are counted from the attempt this re-run started at.
       const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
-      const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: String(record.callId), attempt: record.attempt });
+      const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: record.callId, attempt: record.attempt });
       settle(futures, record, { ...o, retries }, context, value, (callId, attempt, memoryMB) => void invoke([callId], attempt, memoryMB));
     };
     const invoke = async (ids: number[], attempt: number, memoryMB?: number): Promise<void> => {

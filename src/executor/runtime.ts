@@ -5,7 +5,7 @@
 import { createBackend } from '../backends/index.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { ResolvedOptions } from '../config/defaults.js';
-import { CancelledError, ConfigError } from '../errors.js';
+import { BurstError, CancelledError, ConfigError } from '../errors.js';
 import { StorageMonitor } from '../monitor/storage-monitor.js';
 import { StatusBatchWriter } from '../monitor/status-batches.js';
 import { createStorage } from '../storage/index.js';
@@ -71,7 +71,7 @@ export class Runtime {
   statusWriter(jobKey: string): StatusBatchWriter {
     let w = this.writers.get(jobKey);
     if (!w) {
-      if (!this.parts) throw new Error('runtime not ready');
+      if (!this.parts) throw new BurstError('INTERNAL', `the status writer of job ${jobKey} was asked for before the executor's storage was ready`, { executorId: this.executorId });
       w = new StatusBatchWriter(this.parts.storage, this.options.bucket, jobKey);
       this.writers.set(jobKey, w);
     }

@@ -54,7 +54,7 @@ export function settle(
   }
   const error = toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'the worker reported a failure without an error' }, {
     ...context,
-    callId: String(record.callId),
+    callId: record.callId,
     attempt: record.attempt,
     ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
     ...(s.location ? { logLocation: s.location.text } : {}),
@@ -79,7 +79,7 @@ export function settle(
 export function asBurstError(err: unknown, context: { jobId: string; executorId: string; backend: string; callId?: number }): BurstError {
   if (err instanceof BurstError) return err;
   const { callId, ...rest } = context;
-  return new SerializationError((err as Error)?.message ?? String(err), { ...rest, ...(callId !== undefined ? { callId: String(callId) } : {}), cause: err });
+  return new SerializationError((err as Error)?.message ?? String(err), { ...rest, ...(callId !== undefined ? { callId } : {}), cause: err });
 }
 
 function lastLines(text: string, n: number): string {

@@ -180,6 +180,6 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
 
 /** The error context of a call's stored result. */
 function resultContext(context: { jobId: string; executorId: string; backend: string }, record: CallRecord): ErrorContext {
-  return { ...context, callId: String(record.callId), attempt: record.attempt };
+  return { ...context, callId: record.callId, attempt: record.attempt };
 }
 

@@ -61,6 +61,7 @@ const SELF_NAMESPACE = 'burst-self';
 export const SELF_PACKAGE = 'burst-compute';
 const SELF_MODULE =
   `var api = globalThis[Symbol.for(${JSON.stringify(SELF_MARKER)})];\n` +
+  // internal: this line runs inside the user's bundle, outside any Burst worker, where no Burst classes exist.
   `if (api === undefined) throw new Error(${JSON.stringify(`this function imports "${SELF_PACKAGE}", but the process running it is not a Burst worker`)});\n` +
   'module.exports = api;\n';
 const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;

@@ -5,28 +5,13 @@
  */
 import { redactUrl } from '../redact.js';
 import { BurstError, type BurstErrorOptions } from '../errors.js';
+import type { PartitionErrorCode } from '../error-codes.js';
 
-/** Codes of {@link PartitionError}. */
-export type PartitionErrorCode =
-  /** A prefix or folder holds no object. */
-  | 'EMPTY_PREFIX'
-  /** A glob matched no object. */
-  | 'NO_MATCH'
-  /** The object's size or version tag differs from what was planned. */
-  | 'OBJECT_CHANGED'
-  /** An HTTP(S) server answered with an error status or without the headers a range read needs. */
-  | 'HTTP'
-  /** An HTTP(S) server did not connect, answer or send its body within the time limits. */
-  | 'HTTP_TIMEOUT'
-  /** An HTTP(S) server redirected to another host (not allowed by `httpRedirectHosts`) or from HTTPS to HTTP. */
-  | 'HTTP_REDIRECT'
-  /** A user partitioner returned ranges that do not fit the object. */
-  | 'BAD_RANGES'
-  /** The plan would hold more partitions than the limit. */
-  | 'TOO_MANY_PARTITIONS';
+export type { PartitionErrorCode };
 
 /** An input or chunk could not be planned or read; `uri` names the object or input at fault. */
 export class PartitionError extends BurstError {
+  declare readonly code: PartitionErrorCode;
   /** The input or object URI at fault, without credentials (a presigned URL's signature is `***`). */
   uri?: string;
   constructor(code: PartitionErrorCode, message: string, options: BurstErrorOptions & { uri?: string } = {}) {

@@ -6,6 +6,7 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { NAME_PREFIX, ROLE_NAME, TAG_MANAGED, TAG_VERSION } from '../backends/aws-lambda-options.js';
 import { VERSION } from '../version.js';
+import { BurstError } from '../errors.js';
 
 /** Anything that sends SDK commands (a real client, or a test double). */
 export type CommandClient = Pick<IAMClient, 'send'>;
@@ -75,7 +76,7 @@ export async function ensureRole(iam: CommandClient, buckets: readonly string[],
   }
   const all = [...new Set([...bucketsOf(existing), ...buckets])];
   await iam.send(new sdk.PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: POLICY_NAME, PolicyDocument: JSON.stringify(workerPolicy(all)) }));
-  if (!arn) throw new Error(`IAM returned no ARN for the role ${ROLE_NAME}`);
+  if (!arn) throw new BurstError('DEPLOY_FAILED', `IAM returned no ARN for the role ${ROLE_NAME}`, { backend: 'aws_lambda' });
   return { arn, created };
 }
 

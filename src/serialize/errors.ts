@@ -5,16 +5,24 @@
 import {
   BurstError,
   CancelledError,
+  ERROR_CODE_CLASS,
   IntegrityError,
+  InvalidKeyError,
+  isBurstErrorCode,
   JobNotFoundError,
+  NoSuchBucketError,
+  NoSuchKeyError,
   OutOfMemoryError,
   PackagingError,
   RemoteError,
   SerializationError,
+  StorageAuthError,
   StorageError,
+  StorageUnavailableError,
   TimeoutError,
   WorkerCrashError,
   type ErrorContext,
+  type StorageOwnErrorCode,
 } from '../errors.js';
 import type { SerializedError } from '../worker/protocol.js';
 import { attempt, decodeThrown, encodeThrown, readText, safeString } from './thrown.js';
@@ -95,9 +103,38 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
     case 'packaging':
       return new PackagingError(se.message, context);
     case 'storage':
-      if (se.properties?.code === 'JOB_DELETED') return new JobNotFoundError(se.message, context);
-      return new StorageError(String(se.properties?.code ?? 'STORAGE'), se.message, context);
+      return storageError(se, context);
     case 'cancelled':
       return new CancelledError(se.message, context);
   }
+}
+
+/**
+ * A worker's storage failure as the class that owns its code (`NO_SUCH_BUCKET` → NoSuchBucketError),
+ * with the worker's message; a code this client does not know becomes `STORAGE`.
+ */
+function storageError(se: SerializedError, context: ErrorContext): StorageError {
+  const code = se.properties?.code;
+  const bucket = typeof se.properties?.bucket === 'string' ? se.properties.bucket : '?';
+  const key = typeof se.properties?.key === 'string' ? se.properties.key : '?';
+  const withMessage = (err: StorageError): StorageError => Object.assign(err, { message: se.message });
+  switch (code) {
+    case 'JOB_DELETED':
+      return new JobNotFoundError(se.message, context);
+    case 'NO_SUCH_BUCKET':
+      return withMessage(new NoSuchBucketError(bucket, context));
+    case 'NO_SUCH_KEY':
+      return withMessage(new NoSuchKeyError(bucket, key, context));
+    case 'STORAGE_AUTH':
+      return new StorageAuthError(se.message, context);
+    case 'INVALID_KEY':
+      return new InvalidKeyError(se.message, context);
+    case 'STORAGE_UNAVAILABLE':
+      return new StorageUnavailableError(se.message, context);
+  }
+  return new StorageError(storageOwnCode(code) ? code : 'STORAGE', se.message, context);
+}
+
+function storageOwnCode(code: unknown): code is StorageOwnErrorCode {
+  return isBurstErrorCode(code) && ERROR_CODE_CLASS[code] === 'StorageError';
 }

@@ -100,7 +100,7 @@ export async function planDownload(driver: StorageDriver, bucket: string, key: s
     assertPathSafeKey(bucket, rel);
     items.push({ key: e.key, size: e.size, path: join(resolve(dest), ...rel.split('/')), ...(e.etag ? { etag: e.etag } : {}) });
   }
-  if (items.length === 0) throw new StorageError('NO_MATCH', `no objects match ${quoteName(key)} in bucket ${quoteName(bucket)}`, { bucket, key });
+  if (items.length === 0) throw new StorageError('NO_OBJECTS_MATCH', `no objects match ${quoteName(key)} in bucket ${quoteName(bucket)}`, { bucket, key });
   return items;
 }
 

@@ -9,6 +9,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { abortedError } from './body.js';
+import { StorageError } from '../errors.js';
 import type { S3Handle, S3Settings } from './s3-client.js';
 import type { PutOptions } from './types.js';
 
@@ -128,7 +129,7 @@ export async function multipartUpload(
       if (cancel.signal.aborted) return;
       const part = await Promise.race([nextPart(buffer), cancelled]);
       if (!part) return;
-      if (part.number > MAX_PARTS) throw new Error(`more than ${MAX_PARTS} parts of ${partSize} bytes: raise partSize`);
+      if (part.number > MAX_PARTS) throw new StorageError('TOO_MANY_PARTS', `object ${JSON.stringify(params.Key)} in bucket ${JSON.stringify(params.Bucket)} needs more than ${MAX_PARTS} parts of ${partSize} bytes: raise s3.partSize`, { bucket: params.Bucket, key: params.Key });
       const out = await h.client.send(
         new h.sdk.UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, PartNumber: part.number, Body: part.data, ContentLength: part.data.byteLength }),
         { abortSignal: cancel.signal },

@@ -110,7 +110,7 @@ class S3Driver implements StorageDriver {
       } catch (err) {
         if ((err as { cause?: unknown }).cause instanceof ObjectChangedError && attempt < 3) continue;
         if ((err as { cause?: unknown }).cause instanceof ObjectChangedError) {
-          throw new StorageError('OBJECT_CHANGED', `object ${quoteName(key)} in bucket ${quoteName(bucket)} kept changing while it was read`, { bucket, key, cause: err });
+          throw new StorageError('CHANGED_DURING_READ', `object ${quoteName(key)} in bucket ${quoteName(bucket)} kept changing while it was read`, { bucket, key, cause: err });
         }
         throw err instanceof NoSuchKeyError ? await this.missing(bucket, key, err) : err;
       }
@@ -128,7 +128,7 @@ class S3Driver implements StorageDriver {
     const end = range?.length === undefined ? undefined : range.offset + range.length;
     const mapError = (err: unknown) =>
       err instanceof ObjectChangedError
-        ? new StorageError('OBJECT_CHANGED', `object ${quoteName(key)} in bucket ${quoteName(bucket)} changed while it was read`, { bucket, key, cause: err })
+        ? new StorageError('CHANGED_DURING_READ', `object ${quoteName(key)} in bucket ${quoteName(bucket)} changed while it was read`, { bucket, key, cause: err })
         : this.fail(err, 'get', bucket, key, 'key');
     try {
       return await this.send('get', bucket, key, (h) => streamRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal, mapError), 'key');
@@ -214,6 +214,7 @@ class S3Driver implements StorageDriver {
     const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
     if (failed.length > 0) {
       const first = failed[0];
+      // internal: shaped as the SDK's errors so that fail() maps it to a StorageError like theirs.
       throw this.fail(Object.assign(new Error(first?.Message ?? 'delete failed'), { name: first?.Code ?? 'DeleteFailed', Code: first?.Code }), 'delete', bucket, first?.Key);
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Call lists on a command line: `0-99,105,200-201`. Compact for the contiguous ranges that jobs produce.
  */
+import { ConfigError } from '../errors.js';
 
 /** Formats call ids as ranges. */
 export function formatCallSpec(ids: readonly number[]): string {
@@ -15,15 +16,15 @@ export function formatCallSpec(ids: readonly number[]): string {
   return parts.join(',');
 }
 
-/** Parses a call spec; throws a plain Error naming the bad part. */
+/** Parses a call spec; throws a ConfigError (`keyPath` `calls`) naming the bad part. */
 export function parseCallSpec(spec: string): number[] {
   const ids: number[] = [];
   for (const part of spec.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`invalid call list "${spec}": "${part}" is not a number or a range like 3-7`);
+    if (!m) throw new ConfigError(`invalid call list "${spec}": "${part}" is not a number or a range like 3-7`, { keyPath: 'calls' });
     const start = Number(m[1]);
     const end = m[2] === undefined ? start : Number(m[2]);
-    if (end < start) throw new Error(`invalid call list "${spec}": range "${part}" goes backwards`);
+    if (end < start) throw new ConfigError(`invalid call list "${spec}": range "${part}" goes backwards`, { keyPath: 'calls' });
     for (let id = start; id <= end; id++) ids.push(id);
   }
   return ids;

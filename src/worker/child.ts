@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import { serializeThrown } from '../serialize/errors.js';
+import { CancelledError } from '../errors.js';
 import { loadBundleFile } from '../packaging/load.js';
 import { createContext, preloadStorage, type CallContext, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
@@ -195,7 +196,7 @@ function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
   else for (const id of msg.callIds) c.calls.set(id, msg.reason);
   for (const [key, controller] of running) {
     const [jobId, callId] = key.split('/');
-    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId)))) controller.abort(new Error(msg.reason));
+    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId)))) controller.abort(new CancelledError(msg.reason, { jobId, callId: Number(callId) }));
   }
 }
 
@@ -255,7 +256,8 @@ function errorRecord(err: unknown): SerializedError {
   }
   if (!storageFailure) return serializeThrown(err);
   const failure = err as ResultStorageError;
-  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code } };
+  const where = { ...(failure.bucket !== undefined ? { bucket: failure.bucket } : {}), ...(failure.key !== undefined ? { key: failure.key } : {}) };
+  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code, ...where } };
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {
@@ -297,7 +299,7 @@ process.on('message', (msg: ToChild) => {
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {
-    running.get(`${msg.jobId}/${msg.callId}`)?.abort(new Error(msg.reason));
+    running.get(`${msg.jobId}/${msg.callId}`)?.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
   } else if (msg.t === 'init') {
     storageConfig = msg.storage;
     bucket = msg.bucket;

@@ -4,6 +4,7 @@
  */
 import type { StorageConfig } from '../storage/types.js';
 import type { Storage } from '../storage/storage.js';
+import { BurstError, ConfigError } from '../errors.js';
 
 /** The fields of {@link CallContext} that do not need the worker's state. */
 export interface CallContextBase {
@@ -46,8 +47,8 @@ export function createContext(base: CallContextBase, signal: AbortSignal, config
   Object.defineProperty(ctx, 'storage', {
     enumerable: true,
     get(): Storage {
-      if (!config) throw new Error('this worker was started without a storage configuration');
-      if (!storageModule) throw new Error('storage module not loaded');
+      if (!config) throw new ConfigError(`ctx.storage of call ${base.callId} of job ${base.jobId} is unavailable: this worker was started without a storage configuration (--storage-config or BURST_STORAGE_CONFIG)`, { keyPath: 'BURST_STORAGE_CONFIG', callId: base.callId, jobId: base.jobId });
+      if (!storageModule) throw new BurstError('INTERNAL', `ctx.storage of call ${base.callId} of job ${base.jobId} was read before the worker loaded its storage module`, { callId: base.callId, jobId: base.jobId });
       const id = JSON.stringify(config);
       let s = storages.get(id);
       if (!s) {

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CancelledError } from '../errors.js';
 
 /** What {@link invokeAll} needs. */
 export interface InvokeAllOptions {
@@ -105,7 +106,7 @@ export async function invokeAll(payloads: readonly string[], o: InvokeAllOptions
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, lane));
   if (fatal) throw fatal;
   // Items still queued when a fatal error stopped the lanes were never sent.
-  for (const item of queue) failed.push({ index: item.index, error: o.signal?.reason ?? new Error('not sent') });
+  for (const item of queue) failed.push({ index: item.index, error: o.signal?.reason ?? new CancelledError(`the invocation of ${o.functionName} was not sent: the invoker stopped first`) });
   return failed.sort((a, b) => a.index - b.index);
 }
 

@@ -4,18 +4,19 @@
  * Lambda handler, so they accept and refuse the same things.
  */
 import type { StorageConfig } from '../storage/types.js';
+import { ConfigError } from '../errors.js';
 
-/** Parses and shape-checks a storage configuration; `source` names where it came from in errors. */
+/** Parses and shape-checks a storage configuration; `source` names where it came from in its ConfigError. */
 export function parseStorageConfig(text: string, source: string): StorageConfig {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${source} is not valid JSON`);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`, { keyPath: source, cause: err });
   }
   const c = parsed as Partial<StorageConfig>;
   if (typeof c !== 'object' || c === null || typeof c.driver !== 'string' || typeof c.options !== 'object') {
-    throw new Error(`${source} must look like {"driver":"fs","options":{...}}`);
+    throw new ConfigError(`${source} must look like {"driver":"fs","options":{...}}, got ${JSON.stringify(parsed)?.slice(0, 100)}`, { keyPath: source });
   }
   return c as StorageConfig;
 }

@@ -78,7 +78,8 @@ export interface StreamTarget {
 
 /**
  * Why a streamed result could not be stored when the fault is the storage's (not the function's):
- * the worker reports it as a storage error, with this code.
+ * the worker reports it as a storage error with this code (`RESULT_STORAGE_*`, or the storage's own
+ * code), and the client revives it as the class that owns the code. Never seen by users itself.
  */
 export class ResultStorageError extends StorageError {}
 
@@ -126,8 +127,9 @@ export async function storeStreamedResult(source: StreamedValue, t: StreamTarget
     if (typeof stream.destroy === 'function' && !stream.readableEnded) stream.destroy(); // stop the producer
     if (sourceError) throw sourceError.error;
     if (t.signal.aborted) throw err;
-    const code = (err as { code?: unknown }).code;
-    throw new ResultStorageError(typeof code === 'string' ? code : 'RESULT_STORAGE_FAILED', `${t.where} returned a stream that could not be stored at ${t.config.driver}://${t.bucket}/${t.key}: ${(err as Error)?.message ?? String(err)}`, { bucket: t.bucket, key: t.key, cause: err });
+    // The storage's own code travels to the client, which revives the class that owns it.
+    const code = err instanceof StorageError ? err.code : 'RESULT_STORAGE_FAILED';
+    throw new ResultStorageError(code, `${t.where} returned a stream that could not be stored at ${t.config.driver}://${t.bucket}/${t.key}: ${(err as Error)?.message ?? String(err)}`, { bucket: t.bucket, key: t.key, cause: err });
   }
   return { [STORED_RESULT_MARK]: { driver: t.config.driver, bucket: t.bucket, key: t.key, size, sha256: hash.digest('hex') } };
 }

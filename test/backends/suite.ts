@@ -115,13 +115,13 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       assert.ok(err instanceof RemoteError, `got ${String(err)}`);
       assert.equal(err.remoteName, 'QuotaError');
       assert.equal(err.properties.code, 'E_QUOTA');
-      assert.equal(err.callId, '1');
+      assert.equal(err.callId, 1);
       assert.equal(err.jobId, futures[1]?.jobId);
       assert.match(err.message, /QuotaError: quota exceeded for tenant 9/);
       assert.match(err.remoteStack ?? '', /misbehave/);
       const thrown = results[3];
       assert.ok(thrown instanceof RemoteError && thrown.thrown === 42);
-      await assert.rejects(fexec.getResult(futures), (e: unknown) => e instanceof RemoteError && e.callId === '1');
+      await assert.rejects(fexec.getResult(futures), (e: unknown) => e instanceof RemoteError && e.callId === 1);
       assert.equal(futures[1]?.status, 'error');
     });
 
@@ -130,7 +130,7 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       const results = await fexec.getResult(futures, { throwOnError: false });
       assert.deepEqual([results[0], results[2]], [2, 4]);
       assert.ok(results[1] instanceof TimeoutError, `got ${String(results[1])}`);
-      assert.equal(results[1].callId, '1');
+      assert.equal(results[1].callId, 1);
       assert.match(results[1].message, /timeout of 1 s/);
     });
 
@@ -141,7 +141,7 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       const err = results[1];
       assert.ok(err instanceof WorkerCrashError, `got ${String(err)}`);
       assert.equal(err.exitCode, 3);
-      assert.equal(err.callId, '1');
+      assert.equal(err.callId, 1);
     });
 
     it('reports running out of memory as OutOfMemoryError', async () => {

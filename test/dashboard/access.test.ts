@@ -79,6 +79,15 @@ describe('dashboard access (issue 14 finding 5)', () => {
     assert.equal((await get(port, '/api/logs?job=mwx0aaaa-secret/M000&call=0', { host: `[::1]:${port}`, authorization: `Bearer ${token}` })).status, 200);
   });
 
+  it('a request without its parameter is answered 400 with a typed error naming the parameter', async () => {
+    const auth = { host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` };
+    for (const path of ['/api/job', '/api/logs?call=0', '/api/timeline']) {
+      const r = await get(port, path, auth);
+      assert.equal(r.status, 400, path);
+      assert.deepEqual(JSON.parse(r.body), { error: 'BurstError: the job parameter is missing' }, path);
+    }
+  });
+
   it('DNS rebinding: a Host that is not loopback is refused with 403, even with the token', async () => {
     for (const host of ['attacker.example', `attacker.example:${port}`, '127.0.0.1.attacker.example', 'localhost.attacker.example', 'a b']) {
       const r = await get(port, '/api/jobs', { host, authorization: `Bearer ${token}` });

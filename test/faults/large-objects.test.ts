@@ -129,7 +129,7 @@ describe('1 GiB through Ceph (s3 storage, localhost backend)', { skip: skipCeph 
           assert.ok(err instanceof IntegrityError, `got ${String(err)}`);
           assert.equal(err.code, 'INTEGRITY');
           assert.match(err.message, /SHA-256/);
-          assert.equal(err.callId, '0');
+          assert.equal(err.callId, 0);
           return true;
         });
         await assert.rejects(stored.bytes(), IntegrityError);
@@ -220,7 +220,7 @@ describe('streamed results on fs storage', () => {
       assert.equal(record.error?.kind, 'storage');
       assert.equal(record.error?.properties?.code, 'RESULT_STORAGE_UNREACHABLE');
       assert.match(record.error?.message ?? '', /the "memory" storage lives inside the client process/);
-      const err = toBurstError(record.error!, { callId: '0', jobId: 'M000' });
+      const err = toBurstError(record.error!, { callId: 0, jobId: 'M000' });
       assert.ok(err instanceof StorageError && err.code === 'RESULT_STORAGE_UNREACHABLE', 'the client sees a typed StorageError');
     } finally {
       await pool.close();

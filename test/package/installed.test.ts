@@ -201,6 +201,42 @@ await fexec.close();
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '[1,8,27]\n');
   });
+
+  test('error codes are typed from the package: instanceof narrows code, a misspelt code does not compile', async () => {
+    const codes = `import { BurstError, ERROR_CODE_CLASS, NoSuchKeyError, StorageError, isBurstErrorCode, type BurstErrorCode, type StorageErrorCode } from 'burst-compute';
+function kind(code: StorageErrorCode): string {
+  switch (code) {
+    case 'NO_SUCH_KEY':
+    case 'NO_SUCH_BUCKET':
+      return 'missing';
+    default:
+      return 'other';
+  }
+}
+export function describe(err: unknown): string {
+  if (err instanceof StorageError) return kind(err.code);
+  if (err instanceof BurstError) {
+    const code: BurstErrorCode = err.code;
+    return code;
+  }
+  return 'not burst';
+}
+const e = new NoSuchKeyError('b', 'k');
+const narrowed: 'NO_SUCH_KEY' = e.code;
+console.log(describe(e), narrowed, ERROR_CODE_CLASS[narrowed], isBurstErrorCode('CONFIG'), isBurstErrorCode('ENOENT'));
+`;
+    await esm.write({
+      'tsc-codes/tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' }, include: ['*.ts'] }),
+      'tsc-codes/main.ts': codes,
+    });
+    await runOk(process.execPath, [tsc, '-p', 'tsc-codes'], { cwd: esm.dir });
+    const r = await esm.node(['tsc-codes/out/main.js']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'missing NO_SUCH_KEY NoSuchKeyError true false\n');
+    // The same program with a misspelt code must not compile against the package's types.
+    await esm.write({ 'tsc-codes/main.ts': codes.replace("case 'NO_SUCH_BUCKET':", "case 'NO_SUCH_BUKET':") });
+    await assert.rejects(runOk(process.execPath, [tsc, '-p', 'tsc-codes'], { cwd: esm.dir }), /NO_SUCH_BUKET/);
+  });
 });
 
 describe('stack traces name files that exist', () => {

@@ -316,7 +316,7 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
       overwritten = false;
       replacement = v1;
       const err = await rejectsWith(async () => readAll(await d.getStream(bucket, 'changing/obj')), StorageError, ['changing/obj', 'changed']);
-      assert.equal((err as StorageError).code, 'OBJECT_CHANGED');
+      assert.equal((err as StorageError).code, 'CHANGED_DURING_READ');
       assert.ok(overwritten);
     } finally {
       await d.close?.();

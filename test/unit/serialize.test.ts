@@ -78,13 +78,13 @@ test('thrown errors keep name, message, own properties and stack; non-errors are
     limit = 5;
   }
   const se = serializeThrown(new QuotaError('over quota'));
-  const err = toBurstError(se, { callId: '7', jobId: 'M000' });
+  const err = toBurstError(se, { callId: 7, jobId: 'M000' });
   assert.ok(err instanceof RemoteError);
   assert.equal(err.remoteName, 'QuotaError');
   assert.deepEqual(err.properties, { name: 'QuotaError', code: 'E_QUOTA', limit: 5 });
   assert.match(err.message, /^QuotaError: over quota in call 7/);
   assert.match(err.remoteStack ?? '', /QuotaError: over quota/);
-  assert.equal(err.callId, '7');
+  assert.equal(err.callId, 7);
 
   const n = toBurstError(serializeThrown(42), {}) as RemoteError;
   assert.equal(n.thrown, 42);
@@ -162,4 +162,33 @@ test('finding 12: a Proxy input inside an array is named input[0], even with thr
   const getter = { get x(): number { throw new Error('no x'); } };
   assert.throws(() => assertSerializable([getter], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[0].x' && /no x/.test(err.message));
   assert.throws(() => encode({ inner: plain }, 'input[3]'), (err: unknown) => err instanceof SerializationError && err.path === 'input[3].inner');
+});
+
+test('a worker storage failure comes back as the class that owns its code, code and message intact', async () => {
+  const errs = await import('../../src/errors.ts');
+  const back = (code: unknown) =>
+    toBurstError(JSON.parse(JSON.stringify({ kind: 'storage', name: 'StorageError', message: `m-${String(code)}`, properties: { code, bucket: 'bk', key: 'k/1' } })), { callId: 2, jobId: 'M000' });
+  const cases: Array<[unknown, new (...a: never[]) => unknown, string]> = [
+    ['NO_SUCH_BUCKET', errs.NoSuchBucketError, 'NO_SUCH_BUCKET'],
+    ['NO_SUCH_KEY', errs.NoSuchKeyError, 'NO_SUCH_KEY'],
+    ['JOB_DELETED', errs.JobNotFoundError, 'JOB_DELETED'],
+    ['STORAGE_AUTH', errs.StorageAuthError, 'STORAGE_AUTH'],
+    ['INVALID_KEY', errs.InvalidKeyError, 'INVALID_KEY'],
+    ['STORAGE_UNAVAILABLE', errs.StorageUnavailableError, 'STORAGE_UNAVAILABLE'],
+    ['RESULT_STORAGE_UNREACHABLE', errs.StorageError, 'RESULT_STORAGE_UNREACHABLE'],
+    ['S3_ERROR', errs.StorageError, 'S3_ERROR'],
+    ['SOMETHING_NEWER', errs.StorageError, 'STORAGE'],
+    ['TIMEOUT', errs.StorageError, 'STORAGE'], // a code of another class is not a storage code
+    [undefined, errs.StorageError, 'STORAGE'],
+  ];
+  for (const [code, cls, want] of cases) {
+    const err = back(code);
+    assert.ok(err instanceof cls, `${String(code)} → ${cls.name}, got ${err.name}`);
+    assert.ok(err instanceof errs.StorageError);
+    assert.equal(err.code, want);
+    assert.equal(errs.ERROR_CODE_CLASS[err.code], err.name, 'the owner of the code');
+    assert.equal(err.message, `m-${String(code)}`, 'the worker\'s message');
+    assert.equal(err.callId, 2);
+  }
+  assert.equal((back('NO_SUCH_KEY') as InstanceType<typeof errs.NoSuchKeyError>).key, 'k/1');
 });

@@ -123,7 +123,7 @@ describe('burst worker serve: a client closing its connection cancels its calls'
     const [first, ...rest] = await Promise.all(futures.map((f) => statusOf(f as Future<unknown>)));
     assert.equal(first?.error?.kind, 'cancelled');
     // It returned on its own (threw its signal's reason), so it is named in the status.
-    assert.match(first?.error?.message ?? '', /it ended with Error: cancelled by the client \(it closed the connection\)/);
+    assert.match(first?.error?.message ?? '', /it ended with CancelledError: cancelled by the client \(it closed the connection\)/);
     for (const s of rest) assert.equal(s.error?.kind, 'cancelled');
   });
 });

@@ -20,6 +20,7 @@ import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWor
 import { encodeStatus, type StoredStatus } from '../../job/status.js';
 import type { StorageDriver } from '../../storage/types.js';
 import { envStorageConfig } from '../storage-config.js';
+import { BurstError, ConfigError } from '../../errors.js';
 
 /** The fields of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -45,13 +46,13 @@ const LAYER_MODULES = '/opt/nodejs/node_modules';
 /** Runs the calls of one invocation; see the file header. */
 export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLike): Promise<LambdaWorkerResult> => {
   if (event?.burst !== LAMBDA_EVENT_VERSION) {
-    throw new Error(`this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`);
+    throw new BurstError('VERSION_MISMATCH', `this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`, { backend: 'aws_lambda' });
   }
   // The log stream names the execution environment, the nearest thing Lambda has to a host.
   process.env.BURST_HOSTNAME = context.logStreamName;
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? envStorageConfig();
-  if (!config) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
+  if (!config) throw new ConfigError(`no storage configuration for job ${event.jobKey}: the event has none and BURST_STORAGE_CONFIG is not set`, { keyPath: 'BURST_STORAGE_CONFIG', backend: 'aws_lambda' });
   const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
   const storage = await createStorage(config);
   try {

@@ -30,7 +30,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { BurstError, ConfigError, MalformedRecordError, NoSuchBucketError, NoSuchKeyError } from '../../errors.js';
+import { CancelledError, ConfigError, MalformedRecordError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { resolveSigningKey } from '../../security/signing.js';
 import { keys } from '../../job/layout.js';
@@ -252,7 +252,7 @@ class HttpWorker implements ServeHandle {
     const controller = new AbortController();
     // 'close' before the response is finished: the client (or the platform's proxy for it) hung up.
     const hangUp = (): void => {
-      if (!res.writableFinished) controller.abort(new Error('cancelled by the client (it closed the connection)'));
+      if (!res.writableFinished) controller.abort(new CancelledError('cancelled by the client (it closed the connection)'));
     };
     res.once('close', hangUp);
     this.aborts.add(controller);
@@ -315,7 +315,7 @@ class HttpWorker implements ServeHandle {
   }
 
   abort(reason: string): void {
-    for (const c of this.aborts) c.abort(new Error(reason));
+    for (const c of this.aborts) c.abort(new CancelledError(reason));
   }
 
   close(): Promise<void> {
@@ -392,16 +392,17 @@ function readBody(req: IncomingMessage, limit: number, ms: number): Promise<Buff
     // A client that leaves mid-body: without this the request would wait forever (and block a drain).
     req.on('close', () => {
       clearTimeout(timer);
+      // internal: the client has left, so the request only ends; no one receives this error.
       if (!req.complete) reject(new Error('the client closed the connection before sending the whole body'));
     });
   });
 }
 
-/** `p`, or a {@link BurstError} `STORAGE_TIMEOUT` after `ms`. */
+/** `p`, or a {@link StorageError} `STORAGE_TIMEOUT` after `ms`. */
 function deadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BurstError('STORAGE_TIMEOUT', message)), ms);
+    timer = setTimeout(() => reject(new StorageError('STORAGE_TIMEOUT', message)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
