@@ -75,7 +75,7 @@ export interface ExecutorOptions {
    */
   signingKey?: string;
   /** Options of the fs storage driver (e.g. `{ root: '/data/burst' }`). */
-  fs?: import('../storage/fs.js').FsOptions;
+  fs?: import('../storage/fs/driver.js').FsOptions;
   /** Options of the s3 storage driver (endpoint, region, credentials, …). */
   s3?: Record<string, unknown>;
   /** Options of the localhost backend. */

@@ -7,9 +7,9 @@
 export type * from './types.js';
 export { isPrefixEntry } from './types.js';
 export { createStorage, isStorageDriver, registerStorage, storageDrivers, type StorageFactory, type StorageLoader } from './registry.js';
-export { memory, type MemoryOptions } from './memory.js';
-export { fs, type FsOptions } from './fs.js';
-export { s3, type S3Options } from './s3.js';
+export { memory, type MemoryOptions } from './memory/driver.js';
+export { fs, type FsOptions } from './fs/driver.js';
+export { s3, type S3Options } from './s3/driver.js';
 export {
   formatStorageUri,
   isStorageUri,

@@ -33,9 +33,9 @@ export function storageDrivers(): string[] {
   return [...loaders.keys()].sort();
 }
 
-registerStorage('fs', async () => (await import('./fs.js')).fs as StorageFactory);
-registerStorage('memory', async () => (await import('./memory.js')).memory as StorageFactory);
-registerStorage('s3', async () => (await import('./s3.js')).s3 as StorageFactory);
+registerStorage('fs', async () => (await import('./fs/driver.js')).fs as StorageFactory);
+registerStorage('memory', async () => (await import('./memory/driver.js')).memory as StorageFactory);
+registerStorage('s3', async () => (await import('./s3/driver.js')).s3 as StorageFactory);
 
 /** True when `value` looks like a driver instance rather than a name or config. */
 export function isStorageDriver(value: unknown): value is StorageDriver {

@@ -5,11 +5,11 @@
  */
 import type { Readable } from 'node:stream';
 import { ConfigError, StorageError } from '../errors.js';
-import type { FsOptions } from './fs.js';
+import type { FsOptions } from './fs/driver.js';
 import { assertValidBucket } from './keys.js';
-import type { MemoryOptions } from './memory.js';
+import type { MemoryOptions } from './memory/driver.js';
 import { createStorage, isStorageDriver } from './registry.js';
-import type { S3Options } from './s3.js';
+import type { S3Options } from './s3/driver.js';
 import { StorageBucket } from './storage-bucket.js';
 import type {
   GetOptions,

@@ -14,10 +14,10 @@
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, InvalidKeyError } from '../errors.js';
-import type { FsOptions } from './fs.js';
+import type { FsOptions } from './fs/driver.js';
 import { assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from './keys.js';
 import { createStorage } from './registry.js';
-import type { S3Options } from './s3.js';
+import type { S3Options } from './s3/driver.js';
 import type { StorageDriver } from './types.js';
 
 /** A parsed storage URI. `key` is `''` when the URI names a whole bucket. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, NoSuchKeyError, StorageError } from '../../src/errors.js';
-import { memory } from '../../src/storage/memory.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { Storage } from '../../src/storage/storage.js';
 import { rejectsWith } from './helpers.js';
 

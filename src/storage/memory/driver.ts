@@ -4,11 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ConfigError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { assertValidRange, bufferStream, clampRange, collectBody } from './body.js';
-import { assertValidBucket, assertValidKey, compareKeys, quoteName } from './keys.js';
-import { groupByDelimiter, listQuery } from './listing.js';
-import { validateOptions } from './options.js';
+import { ConfigError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { assertValidRange, bufferStream, clampRange, collectBody } from '../body.js';
+import { assertValidBucket, assertValidKey, compareKeys, quoteName } from '../keys.js';
+import { groupByDelimiter, listQuery } from '../listing.js';
+import { validateOptions } from '../options.js';
 import type {
   GetOptions,
   ListEntry,
@@ -19,7 +19,7 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
+} from '../types.js';
 
 /** Options of the {@link memory} driver. */
 export interface MemoryOptions {

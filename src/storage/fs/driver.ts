@@ -13,14 +13,14 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConfigError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { abortedError, assertValidRange, bodyChunks, clampRange, knownBytes, throwIfAborted } from './body.js';
-import { fsError, isCode } from './fs-errors.js';
-import { RootGuard } from './fs-contain.js';
-import { fileEtag, holdsObject, walkFolder } from './fs-list.js';
-import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from './keys.js';
-import { groupByDelimiter, listQuery } from './listing.js';
-import { validateOptions } from './options.js';
+import { ConfigError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { abortedError, assertValidRange, bodyChunks, clampRange, knownBytes, throwIfAborted } from '../body.js';
+import { fsError, isCode } from './errors.js';
+import { RootGuard } from './contain.js';
+import { fileEtag, holdsObject, walkFolder } from './list.js';
+import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from '../keys.js';
+import { groupByDelimiter, listQuery } from '../listing.js';
+import { validateOptions } from '../options.js';
 import type {
   GetOptions,
   ListEntry,
@@ -31,8 +31,8 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
-import { existsByHead } from './exists.js';
+} from '../types.js';
+import { existsByHead } from '../exists.js';
 
 /** Options of the {@link fs} driver. */
 export interface FsOptions {

@@ -8,14 +8,14 @@
  * so that an unreachable or stalled endpoint fails with StorageUnavailableError instead of hanging.
  */
 import { Readable } from 'node:stream';
-import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { assertValidRange, throwIfAborted } from './body.js';
-import { assertValidBucket, assertValidKey, compareKeys, quoteName } from './keys.js';
-import { listQuery } from './listing.js';
-import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './s3-client.js';
-import { mapS3Error } from './s3-errors.js';
-import { downloadRange, ObjectChangedError, streamRange } from './s3-download.js';
-import { cleanEtag, uploadObject } from './s3-transfer.js';
+import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { assertValidRange, throwIfAborted } from '../body.js';
+import { assertValidBucket, assertValidKey, compareKeys, quoteName } from '../keys.js';
+import { listQuery } from '../listing.js';
+import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './client.js';
+import { mapS3Error } from './errors.js';
+import { downloadRange, ObjectChangedError, streamRange } from './download.js';
+import { cleanEtag, uploadObject } from './transfer.js';
 import type {
   GetOptions,
   ListEntry,
@@ -26,11 +26,11 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
-import { existsByHead } from './exists.js';
-import { warnPlainHttpCredentials } from '../plain-http-warning.js';
+} from '../types.js';
+import { existsByHead } from '../exists.js';
+import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
 
-export type { S3Options } from './s3-client.js';
+export type { S3Options } from './client.js';
 
 /** How long a bucket seen to exist is trusted when telling a missing key from a missing bucket. */
 const BUCKET_SEEN_MS = 10_000;

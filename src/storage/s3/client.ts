@@ -2,10 +2,10 @@
  * Settings of the s3 driver (options over environment over defaults) and the lazily created SDK client.
  * The AWS SDK is imported here with dynamic `import()` only, on the first request.
  */
-import { redactUrl } from '../redact.js';
+import { redactUrl } from '../../redact.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../errors.js';
-import { validateOptions } from './options.js';
+import { ConfigError } from '../../errors.js';
+import { validateOptions } from '../options.js';
 
 /** Options of the {@link s3} driver. */
 export interface S3Options {
