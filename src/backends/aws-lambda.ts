@@ -17,6 +17,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { BurstError, ConfigError } from '../errors.js';
+import { storageCapabilitiesOf } from '../storage/registry.js';
 import type { StorageConfig } from '../storage/types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-event.js';
@@ -60,7 +61,7 @@ class AwsLambdaBackend implements ComputeBackend {
   private closed = false;
 
   constructor(private readonly o: ResolvedLambdaOptions, context: BackendContext) {
-    if (context.storage.driver === 'fs' || context.storage.driver === 'memory') {
+    if (storageCapabilitiesOf(context.storage)?.local === true) {
       throw new ConfigError(`the ${context.storage.driver} storage is not reachable from AWS Lambda: use "s3"`, { backend: 'aws_lambda', keyPath: 'storage' });
     }
   }

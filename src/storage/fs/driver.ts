@@ -20,7 +20,11 @@ import { RootGuard } from './contain.js';
 import { fileEtag, holdsObject, walkFolder } from './list.js';
 import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from '../keys.js';
 import { groupByDelimiter, listQuery } from '../listing.js';
-import { validateOptions } from '../options.js';
+import { validateStorageOptions } from '../options.js';
+import { fsDefinition } from './definition.js';
+import type { FsOptions } from './options.js';
+
+export type { FsOptions } from './options.js';
 import type {
   GetOptions,
   ListEntry,
@@ -33,26 +37,6 @@ import type {
   StorageDriver,
 } from '../types.js';
 import { existsByHead } from '../exists.js';
-
-/** Options of the {@link fs} driver. */
-export interface FsOptions {
-  /**
-   * The folder holding one folder per bucket. Created on the first `createBucket`, never before.
-   * @default process.env.BURST_FS_ROOT ?? '~/.burst/storage'
-   */
-  root?: string;
-  /**
-   * The root is on a filesystem every worker host mounts at the same path (NFS, Lustre, GPFS on a
-   * cluster), so workers on other hosts can use this store.
-   * @default false
-   */
-  shared?: boolean;
-  /**
-   * Flush each object to disk before it becomes visible (survives a power loss; slower).
-   * @default false
-   */
-  fsync?: boolean;
-}
 
 /**
  * A key a file tree cannot hold next to existing objects: `a/b` when `a` is an object, or `a` when
@@ -83,7 +67,7 @@ class FsDriver implements StorageDriver {
     this.guard = new RootGuard(this.root);
     this.fsync = options.fsync ?? false;
     const shared = options.shared ?? false;
-    this.capabilities = { presign: false, multipart: false, remote: shared };
+    this.capabilities = fsDefinition.capabilities({ shared });
     this.config = { driver: 'fs', options: { root: this.root, shared, fsync: this.fsync } };
   }
 
@@ -375,6 +359,10 @@ class FsDriver implements StorageDriver {
  * ```
  */
 export function fs(options: FsOptions = {}): StorageDriver {
-  validateOptions('fs', options, { root: 'string', shared: 'boolean', fsync: 'boolean' });
+  return new FsDriver(validateStorageOptions(fsDefinition, options));
+}
+
+/** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
+export function createFsDriver(options: FsOptions): StorageDriver {
   return new FsDriver(options);
 }

@@ -29,15 +29,17 @@ import type {
 } from '../types.js';
 import { existsByHead } from '../exists.js';
 import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
+import { validateStorageOptions } from '../options.js';
+import { s3Definition } from './definition.js';
 
-export type { S3Options } from './client.js';
+export type { S3Options } from './options.js';
 
 /** How long a bucket seen to exist is trusted when telling a missing key from a missing bucket. */
 const BUCKET_SEEN_MS = 10_000;
 
 class S3Driver implements StorageDriver {
   readonly name = 's3';
-  readonly capabilities: StorageCapabilities = { presign: true, multipart: true, remote: true };
+  readonly capabilities: StorageCapabilities = s3Definition.capabilities({});
   readonly config: StorageConfig;
   private readonly settings: S3Settings;
   private handlePromise: Promise<S3Handle> | undefined;
@@ -295,5 +297,10 @@ class S3Driver implements StorageDriver {
  * ```
  */
 export function s3(options: S3Options = {}): StorageDriver {
+  return new S3Driver(validateStorageOptions(s3Definition, options));
+}
+
+/** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
+export function createS3Driver(options: S3Options): StorageDriver {
   return new S3Driver(options);
 }

@@ -51,8 +51,8 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? envStorageConfig();
   if (!config) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
-  const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
-  const storage = await createStorage(config);
+  const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
+  const storage = await openStorageConfig(config);
   try {
     let callIds = parseCallSpec(event.calls);
     let fanning: Promise<number> = Promise.resolve(0);

@@ -1,0 +1,17 @@
+/**
+ * The definition of the `s3` storage driver (AWS S3 and S3-compatible stores). Importing it loads
+ * neither zod nor the AWS SDK: `create` imports the driver, which imports the SDK on first request.
+ */
+import { redactUrl } from '../../redact.js';
+import type { StorageDriverDefinition } from '../definition.js';
+import { s3OptionsSchema, type S3Options } from './options.js';
+
+/** The `s3` driver: name, options schema, capabilities and a lazy factory. */
+export const s3Definition: StorageDriverDefinition<S3Options> = {
+  name: 's3',
+  summary: 'AWS S3 or an S3-compatible store (Ceph RGW, MinIO, IBM COS, Cloudflare R2)',
+  options: s3OptionsSchema,
+  capabilities: () => ({ presign: true, multipart: true, remote: true, processes: true, local: false }),
+  describe: (options) => `s3 ${options.endpoint !== undefined ? redactUrl(options.endpoint) : `AWS (${options.region ?? 'us-east-1'})`}`,
+  create: async (options) => (await import('./driver.js')).createS3Driver(options),
+};
