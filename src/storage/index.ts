@@ -9,6 +9,7 @@ export { isPrefixEntry } from './types.js';
 export {
   builtinStorageDrivers,
   createStorage,
+  executorStorageDrivers,
   isStorageDriver,
   openStorageConfig,
   registerStorage,

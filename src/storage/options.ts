@@ -48,13 +48,14 @@ function kindOf(schema: Zod.ZodType): OptionKind {
 
 /**
  * Checks `options` against the driver's schema and returns them. Throws a {@link ConfigError} naming
- * the option (in `keyPath` too) for an unknown name or a wrong value; undefined values mean "use the
- * default" and are skipped.
+ * the option (in `keyPath` too, under `section` when given, e.g. `s3.partSize`) for an unknown name or
+ * a wrong value; undefined values mean "use the default" and are skipped.
  */
-export function validateStorageOptions<Options extends object>(definition: StorageDriverDefinition<Options>, options: unknown): Options {
+export function validateStorageOptions<Options extends object>(definition: StorageDriverDefinition<Options>, options: unknown, section?: string): Options {
   const name = definition.name;
+  const at = (key: string): string => (section === undefined ? key : `${section}.${key}`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError(`${name} storage options must be an object, got ${describe(options)}`, { keyPath: name });
+    throw new ConfigError(`${name} storage options must be an object, got ${describe(options)}`, { keyPath: section ?? name });
   }
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   // Nothing set, nothing to check: zod stays unloaded (a run with nothing configured loads nothing).
@@ -62,7 +63,7 @@ export function validateStorageOptions<Options extends object>(definition: Stora
   const schema = storageOptionsSchema(definition as StorageDriverDefinition<never>);
   const known = Object.keys(schema.shape);
   for (const key of Object.keys(given)) {
-    if (!known.includes(key)) throw new ConfigError(`unknown ${name} storage option "${key}"${nearest(key, known)}`, { keyPath: key });
+    if (!known.includes(key)) throw new ConfigError(`unknown ${name} storage option "${key}"${nearest(key, known)}`, { keyPath: at(key) });
   }
   const result = schema.safeParse(given);
   if (!result.success) {
@@ -70,7 +71,7 @@ export function validateStorageOptions<Options extends object>(definition: Stora
     const key = issue.path.map(String).join('.');
     const value = given[String(issue.path[0])];
     const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key) && typeof value === 'string' ? 'a value (not shown: it is a secret)' : describe(value);
-    throw new ConfigError(`${name} storage option "${key}" must be ${issue.message}, got ${got}`, { keyPath: key });
+    throw new ConfigError(`${name} storage option "${key}" must be ${issue.message}, got ${got}`, { keyPath: at(key) });
   }
   return options as Options;
 }

@@ -68,6 +68,14 @@ export function storageDrivers(): string[] {
   return [...definitions.keys()].sort();
 }
 
+/**
+ * The drivers an executor can use, in registration order: those whose data worker processes can open
+ * (not memory). Their names are the storage sections of `ExecutorOptions` and config files.
+ */
+export function executorStorageDrivers(): AnyStorageDriverDefinition[] {
+  return [...definitions.values()].filter((d) => d.capabilities({} as never).processes);
+}
+
 /** The definition registered under `name`, if any. */
 export function storageDefinition(name: string): AnyStorageDriverDefinition | undefined {
   return definitions.get(name);

@@ -31,7 +31,7 @@ export function fsOptionsSchema(z: ZodNamespace) {
     root: z.string({ error: 'a non-empty path' }).min(1, { error: 'a non-empty path' }).refine((r) => !r.includes('\0'), { error: 'a path without NUL characters' }).optional(),
     shared: boolean(),
     fsync: boolean(),
-  });
+  }, { error: 'an object' });
 }
 
 /** Fails to compile when {@link FsOptions} and its schema disagree on a name or a type. */

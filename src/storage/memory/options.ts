@@ -22,7 +22,7 @@ export interface MemoryOptions {
 /** The schema of {@link MemoryOptions}. */
 export function memoryOptionsSchema(z: ZodNamespace) {
   const { string, stringArray } = optionChecks(z);
-  return z.object({ id: string(), buckets: stringArray('an array of bucket names') });
+  return z.object({ id: string(), buckets: stringArray('an array of bucket names') }, { error: 'an object' });
 }
 
 /** Fails to compile when {@link MemoryOptions} and its schema disagree on a name or a type. */

@@ -148,7 +148,7 @@ export function s3OptionsSchema(z: ZodNamespace) {
     directReads: boolean(),
     listPageSize: positiveInteger({ max: 1000 }),
     plainHttpWarning: boolean(),
-  });
+  }, { error: 'an object' });
 }
 
 /** Fails to compile when {@link S3Options} and its schema disagree on a name or a type. */
