@@ -70,7 +70,7 @@ export function validateStorageOptions<Options extends object>(definition: Stora
     const issue = result.error.issues[0] as Zod.core.$ZodIssue;
     const key = issue.path.map(String).join('.');
     const value = given[String(issue.path[0])];
-    const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key) && typeof value === 'string' ? 'a value (not shown: it is a secret)' : describe(value);
+    const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key) ? 'a value (not shown: it is a secret)' : describe(value);
     throw new ConfigError(`${name} storage option "${key}" must be ${issue.message}, got ${got}`, { keyPath: at(key) });
   }
   return options as Options;
