@@ -9,8 +9,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, FunctionExecutor, Storage, createStorage, storageDrivers } from '../../src/index.ts';
+import { ConfigError, FunctionExecutor, Storage, createStorage, memory, registerStorage, storageDrivers } from '../../src/index.ts';
 import { storageCapabilitiesOf } from '../../src/storage/registry.ts';
+import type { StorageDriver } from '../../src/storage/types.ts';
 import { tagged } from '../fixtures/storage/tagged-driver.ts';
 
 test('a registered third-party driver runs a map over the storage channel, workers importing it', { timeout: 180_000 }, async () => {
@@ -45,4 +46,28 @@ test('a third-party driver is checked by its own schema and asked for its capabi
   const storage = new Storage({ driver: 'tagged', root: await mkdtemp(join(tmpdir(), 'burst-tagged-')) });
   assert.equal((await storage.driver()).config.module, tagged.module, 'the config says where workers find the driver');
   await storage.close?.();
+});
+
+test('the executor asks capabilities, not names: a driver that lives in one process is refused like memory', async () => {
+  let created = 0;
+  registerStorage({
+    name: 'inproc',
+    summary: 'memory under another name',
+    options: (z) => z.object({}),
+    capabilities: () => ({ presign: false, multipart: false, remote: false, processes: false, local: true }),
+    create: async () => {
+      created++;
+      // Memory's methods and capabilities under its own name: no name check can recognise it.
+      return Object.assign(Object.create(memory()) as StorageDriver, { name: 'inproc' });
+    },
+  });
+  for (const channel of ['ipc', 'storage'] as const) {
+    const fexec = new FunctionExecutor({ storage: 'inproc', localhost: { channel }, workers: 1, progress: false });
+    try {
+      await assert.rejects(fexec.map((x: number) => x, [1]), (e) => e instanceof ConfigError && e.keyPath === 'storage' && /^the inproc storage lives in this process/.test(e.message));
+    } finally {
+      await fexec.close();
+    }
+  }
+  assert.equal(created, 2, 'the driver was created, then refused for its capabilities');
 });
