@@ -65,6 +65,12 @@ export interface StorageDriverDefinition<Options extends object = Record<string,
    * @default the driver name
    */
   readonly describe?: (options: Options) => string;
+  /**
+   * The options as a cloud function with its own identity (AWS Lambda's role) should get them: without
+   * what names files on the client's disk and, when `ownIdentity`, without the client's credentials.
+   * @default the options unchanged
+   */
+  readonly forCloudFunction?: (options: Options, ownIdentity: boolean) => Record<string, unknown>;
   /** Creates the driver from validated options, importing its module on first use. */
   readonly create: (options: Options) => Promise<StorageDriver>;
   /**

@@ -13,5 +13,11 @@ export const s3Definition: StorageDriverDefinition<S3Options> = {
   options: s3OptionsSchema,
   capabilities: () => ({ presign: true, multipart: true, remote: true, processes: true, local: false }),
   describe: (options) => `s3 ${options.endpoint !== undefined ? redactUrl(options.endpoint) : `AWS (${options.region ?? 'us-east-1'})`}`,
+  // A profile names a file on the client's disk; with the function's role, its credentials apply instead.
+  forCloudFunction: ({ profile: _profile, ...options }, ownIdentity) => {
+    if (!ownIdentity) return options;
+    const { accessKeyId: _id, secretAccessKey: _secret, sessionToken: _token, ...rest } = options;
+    return rest;
+  },
   create: async (options) => (await import('./driver.js')).createS3Driver(options),
 };
