@@ -73,6 +73,8 @@ export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, 
 export { VERSION } from './version.js';
 export { Storage, StorageBucket, createStorage, registerStorage, memory, fs, s3, parseStorageUri, formatStorageUri } from './storage/index.js';
 export type { StorageOptions, MemoryOptions, FsOptions, S3Options } from './storage/index.js';
+export { optionChecks, storageDrivers, validateStorageOptions } from './storage/index.js';
+export type { StorageDriverDefinition, StorageDriverCapabilities, StorageDriverOptions, StorageOptionsSchema, OptionsMatchSchema, ZodNamespace, StorageCapabilities, PutOptions, GetOptions, ListOptions } from './storage/index.js';
 export type { SlurmOptions } from './backends/slurm.js';
 export { DataPartition, PartitionError } from './partition/index.js';
 export type { PartitionOptions, PartitionSpec } from './partition/index.js';

@@ -50,7 +50,7 @@ async function generate(rows: number): Promise<{ uri: string; expected: Groups }
     g.min = Math.min(g.min, delay);
     g.max = Math.max(g.max, delay);
   }
-  const storage = new Storage({ backend: 'fs' });
+  const storage = new Storage({ driver: 'fs' });
   await storage.createBucket('burst-examples').catch(() => undefined);
   const uri = 'fs://burst-examples/csv-analytics/flights.csv';
   await storage.put(uri, `${lines.join('\n')}\n`);

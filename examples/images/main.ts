@@ -75,7 +75,7 @@ function clientStorage(flag: string | undefined, configFile: string | undefined)
   const name = flag ?? (typeof config.storage === 'string' ? config.storage : 'fs');
   const own = config[name];
   const options = typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : {};
-  return { name, storage: new Storage({ backend: name, ...options }), options };
+  return { name, storage: new Storage({ driver: name, ...options }), options };
 }
 
 /** A grid of the aligned faces (the first `max`), as one JPEG. */

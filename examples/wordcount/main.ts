@@ -35,7 +35,7 @@ const VOCABULARY = 'the of and to in a is that for it as was with be by on not h
 
 /** Writes about `bytes` of seeded pseudo-text and returns its URI and word count. */
 async function generate(bytes: number): Promise<{ uri: string; words: number }> {
-  const storage = new Storage({ backend: 'fs' });
+  const storage = new Storage({ driver: 'fs' });
   await storage.createBucket('burst-examples').catch(() => undefined);
   let seed = 42;
   const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;

@@ -17,6 +17,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { BurstError, CancelledError, ConfigError } from '../errors.js';
+import { storageCapabilitiesOf, storageDefinition } from '../storage/registry.js';
 import type { StorageConfig } from '../storage/types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-event.js';
@@ -60,7 +61,7 @@ class AwsLambdaBackend implements ComputeBackend {
   private closed = false;
 
   constructor(private readonly o: ResolvedLambdaOptions, context: BackendContext) {
-    if (context.storage.driver === 'fs' || context.storage.driver === 'memory') {
+    if (storageCapabilitiesOf(context.storage)?.local === true) {
       throw new ConfigError(`the ${context.storage.driver} storage is not reachable from AWS Lambda: use "s3"`, { backend: 'aws_lambda', keyPath: 'storage' });
     }
   }
@@ -121,15 +122,8 @@ class AwsLambdaBackend implements ComputeBackend {
 
   /** The storage configuration as the function should see it (see {@link AwsLambdaOptions.storageCredentials}). */
   private eventStorage(config: StorageConfig): StorageConfig {
-    if (config.driver !== 's3') return config;
-    // A profile names a file on the client's disk; on Lambda the role's credentials apply instead.
-    const { profile: _profile, ...options } = config.options;
-    if (this.o.storageCredentials === 'role') {
-      delete options.accessKeyId;
-      delete options.secretAccessKey;
-      delete options.sessionToken;
-    }
-    return { driver: 's3', options };
+    const forCloud = storageDefinition(config.driver)?.forCloudFunction;
+    return forCloud ? { ...config, options: forCloud(config.options as never, this.o.storageCredentials === 'role') } : config;
   }
 
   private invokeError(err: unknown, functionName: string, memoryMB: number, job: JobDescriptor): BurstError {

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BurstError, CancelledError, ConfigError } from '../errors.js';
+import { storageCapabilitiesOf } from '../storage/registry.js';
 import { ProcessPool } from '../worker/pool.js';
 import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
 import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
@@ -110,8 +111,8 @@ class StorageLocalhost implements ComputeBackend {
   private closed = false;
 
   constructor(private readonly context: BackendContext) {
-    if (!context.storageIsRemote && context.storage.driver === 'memory') {
-      throw new ConfigError('the memory storage cannot be reached by worker processes; use "fs"', { keyPath: 'storage', backend: 'localhost' });
+    if (storageCapabilitiesOf(context.storage)?.processes === false) {
+      throw new ConfigError(`the ${context.storage.driver} storage cannot be reached by worker processes; use "fs"`, { keyPath: 'storage', backend: 'localhost' });
     }
   }
 

@@ -8,7 +8,7 @@ import { defaults } from '../config/defaults.js';
 import type { BurstConfig } from '../config/schema.js';
 import type { StorageDriver } from '../storage/types.js';
 import { ConfigError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { storageDefinition } from '../storage/registry.js';
 
 /** The configured storage, opened. */
 export interface OpenedStorage {
@@ -64,10 +64,7 @@ export async function openStorage(options: BurstConfig): Promise<OpenedStorage> 
 
 /** A printable description of a driver: its name and where it points, never credentials. */
 export function storageLabel(storage: StorageDriver): string {
-  const o = storage.config.options;
-  if (storage.name === 'fs') return `fs ${String(o.root)}`;
-  if (storage.name === 's3') return `s3 ${typeof o.endpoint === 'string' ? redactUrl(o.endpoint) : `AWS (${String(o.region ?? 'us-east-1')})`}`;
-  return storage.name;
+  return storageDefinition(storage.name)?.describe?.(storage.config.options as never) ?? storage.name;
 }
 
 /** Writes a line to stdout. */

@@ -7,14 +7,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { backendNames } from '../backends/index.js';
-import { storageDrivers } from '../storage/registry.js';
+import { executorStorageDrivers } from '../storage/registry.js';
 import { userConfigPath } from '../config/load.js';
 import type { InitFlags } from './config.js';
 import { out } from './client-config.js';
 
-/** Storage drivers a config file can name: every registered one but `memory`, which lives in one process only. */
+/** Storage drivers a config file can name: those worker processes can open (not `memory`, which lives in one process only). */
 export function configStorages(): string[] {
-  return storageDrivers().filter((d) => d !== 'memory');
+  return executorStorageDrivers().map((d) => d.name).sort();
 }
 
 interface Choices {

@@ -34,8 +34,8 @@ export function register(program: Command): void {
         callIds = callIds.slice(i * k, (i + 1) * k);
         if (callIds.length === 0) throw new ConfigError(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`, { keyPath: '--task-index' });
       }
-      const [{ createStorage }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('../worker/handler.js')]);
-      const storage = await createStorage(config);
+      const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('../worker/handler.js')]);
+      const storage = await openStorageConfig(config);
       try {
         const r = await runCalls({ storage, bucket: opts.bucket as string, jobKey: opts.job as string, callIds, attempt: positive(opts.attempt, '--attempt'), workers: positive(opts.workers, '--workers') });
         process.stderr.write(`burst worker: ${r.succeeded} succeeded, ${r.failed} failed (job ${opts.job})\n`);

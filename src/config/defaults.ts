@@ -8,6 +8,9 @@ import { ConfigError } from '../errors.js';
 import { resolveSigningKey } from '../security/signing.js';
 import type { ComputeBackend } from '../backends/types.js';
 import type { StorageDriver } from '../storage/types.js';
+import type { StorageDriverOptions } from '../storage/storage.js';
+import { storageDefinition } from '../storage/registry.js';
+import { validateStorageOptions } from '../storage/options.js';
 
 /** Options of `new FunctionExecutor(options)`. */
 export interface ExecutorOptions {
@@ -74,10 +77,6 @@ export interface ExecutorOptions {
    * @default $BURST_SIGNING_KEY, else none
    */
   signingKey?: string;
-  /** Options of the fs storage driver (e.g. `{ root: '/data/burst' }`). */
-  fs?: import('../storage/fs.js').FsOptions;
-  /** Options of the s3 storage driver (endpoint, region, credentials, …). */
-  s3?: Record<string, unknown>;
   /** Options of the localhost backend. */
   localhost?: import('../backends/localhost.js').LocalhostOptions;
   /** Options of the Slurm backend (see the README's Slurm section). */
@@ -93,6 +92,12 @@ export interface ExecutorOptions {
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }
+
+/**
+ * The storage sections of {@link ExecutorOptions} (`fs`, `s3`, …), typed with each driver's options and
+ * their TSDoc; derived from `StorageDriverOptions`, which a third-party driver extends by declaration merging.
+ */
+export interface ExecutorOptions extends Partial<StorageDriverOptions> {}
 
 /** The resolved options, every field present. */
 export interface ResolvedOptions {
@@ -119,7 +124,7 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'fs', 's3', 'signingKey']);
+const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'signingKey']);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {
@@ -146,7 +151,9 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
   resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
+    const storageDriver = storageDefinition(key); // a storage section (fs, s3, a registered driver's)
+    if (storageDriver) validateStorageOptions(storageDriver, o[key], key);
+    else if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
   }
   return {
     backend: backend as string | ComputeBackend,

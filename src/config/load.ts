@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { redactConfig as redactAll } from '../redact.js';
+import { executorStorageDrivers } from '../storage/registry.js';
 import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, type BurstConfig, type KeyKind } from './schema.js';
 
 /** Options of {@link loadConfig} and {@link loadConfigSync}. */
@@ -307,11 +308,12 @@ function envLayer(env: NodeJS.ProcessEnv): { values: Record<string, unknown>; na
   return { values, names };
 }
 
-/** `BURST_S3_CONNECT_TIMEOUT_MS` → `s3.connectTimeoutMs`, for known keys of the s3 and fs sections only. */
+/** `BURST_S3_CONNECT_TIMEOUT_MS` → `s3.connectTimeoutMs`, for known keys of the storage sections (fs, s3) only. */
 function familyKey(name: string): string | undefined {
-  const m = /^BURST_(S3|FS)_([A-Z0-9_]+)$/.exec(name);
+  const m = /^BURST_([A-Z0-9]+)_([A-Z0-9_]+)$/.exec(name);
   if (!m) return undefined;
   const section = (m[1] as string).toLowerCase();
+  if (!executorStorageDrivers().some((d) => d.name === section)) return undefined;
   const key = (m[2] as string).toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   const known = Object.keys(KNOWN_KEYS[section] ?? {}).find((k) => k.toLowerCase() === key.toLowerCase());
   return known ? `${section}.${known}` : undefined;

@@ -10,6 +10,8 @@
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
 import type { ExecutorOptions } from './defaults.js';
+import { executorStorageDrivers } from '../storage/registry.js';
+import { storageOptionKinds, storageOptionsSchema } from '../storage/options.js';
 
 /**
  * What a config file may hold: the JSON-representable {@link ExecutorOptions}, with backend and
@@ -39,16 +41,9 @@ export type KeyKind = 'string' | 'number' | 'boolean' | 'string[]' | 'object';
 export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   '': {
     backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
-    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', fs: 'object', s3: 'object', localhost: 'object',
+    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', localhost: 'object',
     slurm: 'object', knative: 'object', cloudrun: 'object', code_engine: 'object', aws_lambda: 'object', backendOptions: 'object',
     signingKey: 'string',
-  },
-  fs: { root: 'string', shared: 'boolean', fsync: 'boolean' },
-  s3: {
-    endpoint: 'string', region: 'string', forcePathStyle: 'boolean', accessKeyId: 'string', secretAccessKey: 'string',
-    sessionToken: 'string', profile: 'string', maxSockets: 'number', multipartThreshold: 'number', partSize: 'number',
-    uploadConcurrency: 'number', downloadPartSize: 'number', downloadConcurrency: 'number', maxAttempts: 'number',
-    connectTimeoutMs: 'number', requestTimeoutMs: 'number', listPageSize: 'number', signPayload: 'boolean', directReads: 'boolean', plainHttpWarning: 'boolean',
   },
   localhost: { channel: 'string' },
   slurm: undefined,
@@ -58,6 +53,12 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   aws_lambda: undefined,
   backendOptions: undefined,
 };
+
+// The storage sections (fs, s3): keys and kinds derived from each driver's schema, on first use (zod loads then).
+for (const d of executorStorageDrivers()) {
+  (KNOWN_KEYS[''] as Record<string, KeyKind>)[d.name] = 'object';
+  Object.defineProperty(KNOWN_KEYS, d.name, { enumerable: true, configurable: true, get: () => storageOptionKinds(d) });
+}
 
 /** Key names (in any section) whose values are secrets: never printed. */
 export function isSecretKey(key: string): boolean {
@@ -124,13 +125,6 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
   const bool = () => z.boolean({ error: 'true or false' });
   const posInt = (what = 'a positive integer') => z.number({ error: what }).int({ error: what }).min(1, { error: what });
   const section = <T extends Zod.ZodRawShape>(shape: T) => z.object(shape, { error: 'an object' }).partial();
-  const s3 = section({
-    endpoint: z.string({ error: 'an http:// or https:// URL' }).regex(/^https?:\/\/[^/]/, { error: 'an http:// or https:// URL' }),
-    region: str(), forcePathStyle: bool(), accessKeyId: str(), secretAccessKey: str(), sessionToken: str(), profile: str(),
-    maxSockets: posInt(), multipartThreshold: posInt(), partSize: posInt(), uploadConcurrency: posInt(),
-    downloadPartSize: posInt(), downloadConcurrency: posInt(), maxAttempts: posInt(), connectTimeoutMs: posInt(),
-    requestTimeoutMs: posInt(), listPageSize: posInt(), signPayload: bool(), directReads: bool(), plainHttpWarning: bool(),
-  });
   return section({
     backend: str('a backend name such as "localhost" or "slurm"'),
     storage: str('a storage driver name such as "fs" or "s3"'),
@@ -142,8 +136,7 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
     progress: bool(),
     signingKey: z.string({ error: 'a secret of at least 16 characters' }).min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
-    fs: section({ root: str('a non-empty path'), shared: bool(), fsync: bool() }),
-    s3,
+    ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
     localhost: section({ channel: z.enum(['ipc', 'storage'], { error: '"ipc" or "storage"' }) }),
     slurm: z.looseObject({}, { error: 'an object' }),
     knative: z.looseObject({}, { error: 'an object' }),

@@ -49,8 +49,8 @@ export class Runtime {
     const storage = await createStorage(o.storage, objectOption(o.raw[storageName]));
     await ensureBucket(storage, o.bucket);
     const backendName = typeof o.backend === 'string' ? o.backend : o.backend.name;
-    if (!storage.capabilities.remote && storage.name === 'memory') {
-      throw new ConfigError(`the memory storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
+    if (storage.capabilities.processes === false) {
+      throw new ConfigError(`the ${storage.name} storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
     }
     const backendOptions = objectOption(o.raw[backendName] ?? (o.raw.backendOptions as Record<string, unknown> | undefined)?.[backendName]);
     const signingKey = resolveSigningKey(o.raw.signingKey);
@@ -62,8 +62,7 @@ export class Runtime {
       storageIsRemote: storage.capabilities.remote,
       bucket: o.bucket,
     });
-    const local = storage.name === 'fs' || storage.name === 'memory';
-    const monitor = new StorageMonitor(storage, backend, local ? { min: 25, max: 250 } : { min: 200, max: 2000 });
+    const monitor = new StorageMonitor(storage, backend, storage.capabilities.local === true ? { min: 25, max: 250 } : { min: 200, max: 2000 });
     return { storage, backend, monitor };
   }
 

@@ -3,7 +3,7 @@
  * process and reused, loading an SDK only when that driver needs one) or an HTTP(S) URL.
  */
 import { ConfigError } from '../errors.js';
-import { createStorage } from '../storage/registry.js';
+import { openStorageConfig } from '../storage/registry.js';
 import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import type { RangeOpener } from './align.js';
 import { PartitionError, shownUri } from './errors.js';
@@ -26,7 +26,7 @@ export function storageFor(config: StorageConfig): Promise<StorageDriver> {
   const id = JSON.stringify(config);
   let driver = drivers.get(id);
   if (!driver) {
-    driver = createStorage(config);
+    driver = openStorageConfig(config);
     drivers.set(id, driver);
     driver.catch(() => drivers.delete(id));
   }

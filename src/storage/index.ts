@@ -6,10 +6,32 @@
  */
 export type * from './types.js';
 export { isPrefixEntry } from './types.js';
-export { createStorage, isStorageDriver, registerStorage, storageDrivers, type StorageFactory, type StorageLoader } from './registry.js';
-export { memory, type MemoryOptions } from './memory.js';
-export { fs, type FsOptions } from './fs.js';
-export { s3, type S3Options } from './s3.js';
+export {
+  builtinStorageDrivers,
+  createStorage,
+  executorStorageDrivers,
+  isStorageDriver,
+  openStorageConfig,
+  registerStorage,
+  storageCapabilitiesOf,
+  storageDefinition,
+  storageDrivers,
+  type AnyStorageDriverDefinition,
+  type StorageFactory,
+  type StorageLoader,
+} from './registry.js';
+export {
+  optionChecks,
+  type OptionsMatchSchema,
+  type StorageDriverCapabilities,
+  type StorageDriverDefinition,
+  type StorageOptionsSchema,
+  type ZodNamespace,
+} from './definition.js';
+export { validateStorageOptions } from './options.js';
+export { memory, type MemoryOptions } from './memory/driver.js';
+export { fs, type FsOptions } from './fs/driver.js';
+export { s3, type S3Options } from './s3/driver.js';
 export {
   formatStorageUri,
   isStorageUri,
@@ -18,5 +40,12 @@ export {
   type StorageLocation,
   type UriDefaults,
 } from './uri.js';
-export { Storage, type CommonStorageOptions, type StorageBackendOptions, type StorageOptions } from './storage.js';
+export {
+  Storage,
+  type CommonStorageOptions,
+  type LegacyStorageOptions,
+  type StorageBackendOptions,
+  type StorageDriverOptions,
+  type StorageOptions,
+} from './storage.js';
 export { StorageBucket } from './storage-bucket.js';

@@ -1,43 +1,105 @@
 /**
- * Validation of driver options, which often come from config files and environment variables: unknown
- * names and wrong types are refused at construction with messages that name the option.
+ * Validation of driver options through each driver's schema (its definition's `options`), the one
+ * validator for options from constructors, config files and environment variables. Options often
+ * come from files and variables, so unknown names and wrong values are refused with messages that
+ * name the option. Zod loads here, on the first validation, never at import.
  */
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
 import { ConfigError } from '../errors.js';
+import type { StorageDriverDefinition, StorageOptionsSchema, StorageOptionsSpec, ZodNamespace } from './definition.js';
 
-type Kind = 'string' | 'boolean' | 'positive integer' | 'string[]';
+const requireCjs = createRequire(import.meta.url);
+const schemas = new WeakMap<object, StorageOptionsSchema>();
 
-/** The expected kind of each option a driver accepts. */
-export type OptionKinds = Record<string, Kind>;
+/** The zod namespace, loaded on first call (synchronously: driver factories are synchronous). */
+export function loadZod(): ZodNamespace {
+  return (requireCjs('zod') as typeof import('zod')).z;
+}
 
-function matches(value: unknown, kind: Kind): boolean {
-  switch (kind) {
-    case 'string':
-      return typeof value === 'string';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'positive integer':
-      return Number.isSafeInteger(value) && (value as number) > 0;
-    case 'string[]':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+/** The options schema of a driver, built on first use. */
+export function storageOptionsSchema(definition: StorageOptionsSpec<never>): StorageOptionsSchema {
+  let schema = schemas.get(definition.options);
+  if (!schema) {
+    schema = definition.options(loadZod());
+    schemas.set(definition.options, schema);
   }
+  return schema;
+}
+
+/** The kind of value of one option, for reading it from an environment variable. */
+export type OptionKind = 'string' | 'number' | 'boolean' | 'string[]' | 'object';
+
+/** The option names of a driver with their kinds, derived from its schema. */
+export function storageOptionKinds(definition: StorageDriverDefinition<never>): Record<string, OptionKind> {
+  const shape = storageOptionsSchema(definition).shape as Record<string, Zod.ZodType>;
+  return Object.fromEntries(Object.entries(shape).map(([key, schema]) => [key, kindOf(schema)]));
+}
+
+function kindOf(schema: Zod.ZodType): OptionKind {
+  let def = schema._zod.def as { type: string; innerType?: Zod.ZodType; element?: Zod.ZodType };
+  while (def.innerType) def = def.innerType._zod.def as typeof def; // optional, default, nullable
+  if (def.type === 'string' || def.type === 'enum' || def.type === 'literal') return 'string';
+  if (def.type === 'number' || def.type === 'int') return 'number';
+  if (def.type === 'boolean') return 'boolean';
+  if (def.type === 'array') return 'string[]';
+  return 'object';
 }
 
 /**
- * Throws a {@link ConfigError} for an option not in `kinds` or of the wrong kind. Undefined values are
- * skipped (they mean "use the default").
+ * Checks `options` against the driver's schema and returns them. Throws a {@link ConfigError} naming
+ * the option (in `keyPath` too, under `section` when given, e.g. `s3.partSize`) for an unknown name or
+ * a wrong value; undefined values mean "use the default" and are skipped.
  */
-export function validateOptions(driver: string, options: object, kinds: OptionKinds): void {
+export function validateStorageOptions<Options extends object>(definition: StorageOptionsSpec<Options>, options: unknown, section?: string): Options {
+  const name = definition.name;
+  const at = (key: string): string => (section === undefined ? key : `${section}.${key}`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError(`${driver} storage options must be an object`);
+    throw new ConfigError(`${name} storage options must be an object, got ${describe(options)}`, { keyPath: section ?? name });
   }
-  for (const [name, value] of Object.entries(options)) {
-    const kind = kinds[name];
-    if (!kind) {
-      throw new ConfigError(`unknown ${driver} storage option "${name}"; known: ${Object.keys(kinds).join(', ')}`, { keyPath: name });
-    }
-    if (value !== undefined && !matches(value, kind)) {
-      const got = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? String(value) : typeof value;
-      throw new ConfigError(`${driver} storage option "${name}" must be a ${kind}, got ${got}`, { keyPath: name });
-    }
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  // Nothing set, nothing to check: zod stays unloaded (a run with nothing configured loads nothing).
+  if (Object.keys(given).length === 0) return options as Options;
+  const schema = storageOptionsSchema(definition as StorageOptionsSpec<never>);
+  const known = Object.keys(schema.shape);
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) throw new ConfigError(`unknown ${name} storage option "${key}"${nearest(key, known)}`, { keyPath: at(key) });
   }
+  const result = schema.safeParse(given);
+  if (!result.success) {
+    const issue = result.error.issues[0] as Zod.core.$ZodIssue;
+    const key = issue.path.map(String).join('.');
+    const value = given[String(issue.path[0])];
+    const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key) ? 'a value (not shown: it is a secret)' : describe(value);
+    throw new ConfigError(`${name} storage option "${key}" must be ${issue.message}, got ${got}`, { keyPath: at(key) });
+  }
+  return options as Options;
+}
+
+function nearest(key: string, known: string[]): string {
+  let best = '';
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : `; known: ${known.join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
 }

@@ -7,7 +7,7 @@ import type { GetOptions, ListEntry, ListOptions, ObjectInfo, PutOptions, Storag
 
 /** The bucket-and-key methods of `Storage` a bucket handle delegates to. */
 interface BucketAndKeyMethods {
-  readonly backend: string;
+  readonly driverName: string;
   put(bucket: string, key: string, body: StorageBody, options?: PutOptions): Promise<{ etag?: string }>;
   get(bucket: string, key: string, options?: GetOptions): Promise<Uint8Array>;
   getStream(bucket: string, key: string, options?: GetOptions): Promise<Readable>;
@@ -42,7 +42,7 @@ export class StorageBucket {
 
   /** The URI of a key in this bucket, e.g. `s3://bucket/key`. */
   uri(key = ''): string {
-    return `${this.storage.backend}://${this.name}${key === '' ? '' : `/${key}`}`;
+    return `${this.storage.driverName}://${this.name}${key === '' ? '' : `/${key}`}`;
   }
 
   put(key: string, body: StorageBody, options?: PutOptions): Promise<{ etag?: string }> {

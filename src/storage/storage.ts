@@ -5,11 +5,11 @@
  */
 import type { Readable } from 'node:stream';
 import { ConfigError, StorageError } from '../errors.js';
-import type { FsOptions } from './fs.js';
+import type { FsOptions } from './fs/driver.js';
 import { assertValidBucket } from './keys.js';
-import type { MemoryOptions } from './memory.js';
-import { createStorage, isStorageDriver } from './registry.js';
-import type { S3Options } from './s3.js';
+import type { MemoryOptions } from './memory/driver.js';
+import { createStorage, isStorageDriver, openStorageConfig } from './registry.js';
+import type { S3Options } from './s3/driver.js';
 import { StorageBucket } from './storage-bucket.js';
 import type {
   GetOptions,
@@ -23,14 +23,30 @@ import type {
 } from './types.js';
 import { driverForScheme, isStorageUri, parseStorageUri, type UriDefaults } from './uri.js';
 
-/** Driver options by backend name; other drivers may add theirs by declaration merging. */
-export interface StorageBackendOptions {
+/**
+ * Driver options by driver name: the typed options of `new Storage({ driver, ... })`, and the `fs`/`s3`
+ * sections of `ExecutorOptions` and config files. A third-party driver adds its own by declaration
+ * merging:
+ *
+ * ```ts
+ * declare module 'burst-compute' {
+ *   interface StorageDriverOptions { gcs: GcsOptions }
+ * }
+ * ```
+ */
+export interface StorageDriverOptions {
+  /** Options of the `fs` storage driver (e.g. `{ root: '/data/burst' }`). */
   fs: FsOptions;
+  /** Options of the `memory` storage driver (tests; in-process only). */
   memory: MemoryOptions;
+  /** Options of the `s3` storage driver (endpoint, region, credentials, part sizes, timeouts). */
   s3: S3Options;
 }
 
-/** Options every {@link Storage} accepts besides its backend's own. */
+/** @deprecated Renamed {@link StorageDriverOptions}. */
+export type StorageBackendOptions = StorageDriverOptions;
+
+/** Options every {@link Storage} accepts besides its driver's own. */
 export interface CommonStorageOptions {
   /**
    * The bucket of {@link Storage.bucket} when called without a name (inside a task: the executor's).
@@ -44,10 +60,20 @@ export interface CommonStorageOptions {
   uriDefaults?: UriDefaults;
 }
 
-/** Options of `new Storage(...)`: a backend name and that backend's options. */
+/** Options of `new Storage(...)`: a driver name and that driver's options. */
 export type StorageOptions =
-  | { [K in keyof StorageBackendOptions]: { backend: K } & StorageBackendOptions[K] & CommonStorageOptions }[keyof StorageBackendOptions]
-  | ({ backend: string } & CommonStorageOptions & Record<string, unknown>);
+  | { [K in keyof StorageDriverOptions]: { driver: K } & StorageDriverOptions[K] & CommonStorageOptions }[keyof StorageDriverOptions]
+  | ({ driver: string } & CommonStorageOptions & Record<string, unknown>)
+  | LegacyStorageOptions;
+
+/**
+ * The form before `driver` (0.1): `{ backend: 's3', ... }`. Still accepted, with a one-time
+ * deprecation warning; "backend" now means only where calls run.
+ * @deprecated Use `{ driver: 's3', ... }`.
+ */
+export type LegacyStorageOptions = { backend: string; driver?: never } & CommonStorageOptions & Record<string, unknown>;
+
+let warnedLegacy = false;
 
 type Target = { driver: StorageDriver; bucket: string; key: string };
 
@@ -58,7 +84,7 @@ type Target = { driver: StorageDriver; bucket: string; key: string };
  *
  * @example
  * ```ts
- * const storage = new Storage({ backend: 's3', endpoint: 'http://127.0.0.1:7480' });
+ * const storage = new Storage({ driver: 's3', endpoint: 'http://127.0.0.1:7480' });
  * await storage.putJson('s3://results/run-1/summary.json', { ok: true });
  * const summary = await storage.getJson('s3://results/run-1/summary.json');
  * const keys = await storage.listKeys('results', 'run-1/');
@@ -77,42 +103,58 @@ export class Storage {
   private readonly uriDefaults: UriDefaults;
   private driverPromise: Promise<StorageDriver> | undefined;
   private readonly schemeDrivers = new Map<string, Promise<StorageDriver>>();
+  /** Made from a driver's config: its options were checked where the config was made. */
+  private trusted = false;
 
-  /** @param options a backend name with its options, a driver instance, or a driver's `config`; default the fs driver. */
-  constructor(options: StorageOptions | StorageDriver | StorageConfig = { backend: 'fs' }) {
-    if (isStorageDriver(options)) {
+  /**
+   * @param options a driver name with its options (checked against the driver's schema on first use),
+   * a driver instance, or a driver's `config` (as `driver.config` holds it: not checked again); default
+   * the fs driver.
+   * @param common the bucket and URI defaults when `options` is a driver or a config.
+   */
+  constructor(options: StorageOptions | StorageDriver | StorageConfig = { driver: 'fs' }, common: CommonStorageOptions = {}) {
+    if (isStorageDriver(options) || (typeof options === 'object' && options !== null && isConfig(options))) {
+      if (common.defaultBucket !== undefined) assertValidBucket(common.defaultBucket);
       this.spec = options;
-      this.defaultBucket = undefined;
-      this.uriDefaults = {};
-      this.driverPromise = Promise.resolve(options);
+      this.defaultBucket = common.defaultBucket;
+      this.uriDefaults = common.uriDefaults ?? {};
+      if (isStorageDriver(options)) this.driverPromise = Promise.resolve(options);
+      else this.trusted = true;
       return;
     }
     if (typeof options !== 'object' || options === null) throw new ConfigError('Storage options must be an object');
-    if ('driver' in options && typeof options.driver === 'string' && !('backend' in options)) {
-      this.spec = options as StorageConfig;
-      this.defaultBucket = undefined;
-      this.uriDefaults = {};
-      return;
+    const { driver: named, backend, defaultBucket, uriDefaults, ...driverOptions } = options as { driver?: unknown; backend?: unknown } & CommonStorageOptions & Record<string, unknown>;
+    if (named !== undefined && backend !== undefined) {
+      throw new ConfigError('Storage options give both "driver" and "backend"; use "driver" ("backend" is its old name)', { keyPath: 'backend' });
     }
-    const { backend, defaultBucket, uriDefaults, ...driverOptions } = options as { backend?: unknown } & CommonStorageOptions & Record<string, unknown>;
-    if (typeof backend !== 'string' || backend === '') {
-      throw new ConfigError(`Storage backend must be a driver name such as "fs" or "s3", got ${JSON.stringify(backend)}`, { keyPath: 'backend' });
+    if (backend !== undefined && !warnedLegacy) {
+      warnedLegacy = true;
+      process.emitWarning('new Storage({ backend }) is deprecated: use new Storage({ driver }) (same values)', { type: 'DeprecationWarning', code: 'BURST_STORAGE_BACKEND' });
+    }
+    const driver = named ?? backend;
+    if (typeof driver !== 'string' || driver === '') {
+      throw new ConfigError(`Storage driver must be a driver name such as "fs" or "s3", got ${JSON.stringify(driver)}`, { keyPath: 'driver' });
     }
     if (defaultBucket !== undefined) assertValidBucket(defaultBucket);
     this.defaultBucket = defaultBucket;
     this.uriDefaults = uriDefaults ?? {};
-    this.spec = { driver: backend, options: driverOptions };
+    this.spec = { driver, options: driverOptions };
   }
 
   /** The driver behind this storage (created on first call). */
   driver(): Promise<StorageDriver> {
-    this.driverPromise ??= createStorage(this.spec);
+    this.driverPromise ??= this.trusted && !isStorageDriver(this.spec) ? openStorageConfig(this.spec) : createStorage(this.spec);
     return this.driverPromise;
   }
 
-  /** The name of the backend driver, known without loading it. */
-  get backend(): string {
+  /** The name of the driver (`'fs'`, `'s3'`…), known without loading it. */
+  get driverName(): string {
     return isStorageDriver(this.spec) ? this.spec.name : this.spec.driver;
+  }
+
+  /** @deprecated Renamed {@link Storage.driverName}. */
+  get backend(): string {
+    return this.driverName;
   }
 
   /** A handle on one bucket whose methods take keys only; `name` defaults to {@link defaultBucket}. */
@@ -130,7 +172,7 @@ export class Storage {
   }
 
   private driverFor(scheme: string): Promise<StorageDriver> {
-    if (scheme === this.backend) return this.driver();
+    if (scheme === this.driverName) return this.driver();
     let d = this.schemeDrivers.get(scheme);
     if (!d) {
       d = driverForScheme(scheme, this.uriDefaults);
@@ -316,4 +358,10 @@ export class Storage {
     }
     await Promise.all(own.map(async (p) => (await p.catch(() => undefined))?.close?.()));
   }
+}
+
+/** A driver's `config` (`{ driver, options }`, maybe `module`) rather than a driver name with flat options. */
+function isConfig(o: object): o is StorageConfig {
+  const c = o as Partial<StorageConfig>;
+  return typeof c.driver === 'string' && typeof c.options === 'object' && c.options !== null && Object.keys(o).every((k) => k === 'driver' || k === 'options' || k === 'module');
 }

@@ -2,8 +2,8 @@
  * The storage driver contract. Storage is Burst's data plane: function bundles, job data, call status
  * and results travel through it, and users keep their data in it. Buckets are explicit in every call.
  *
- * Every driver lives in one file that exports a factory and its `XxxOptions`, and passes the shared
- * conformance suite in `test/storage/suite.ts`.
+ * Every driver lives in its own folder (`src/storage/<name>/`) with a definition (definition.ts) that
+ * the registry lists, and passes the shared conformance suite in `test/storage/suite.ts`.
  */
 import type { Readable } from 'node:stream';
 
@@ -64,6 +64,18 @@ export interface StorageCapabilities {
   multipart: boolean;
   /** Workers on other hosts can reach this store (false for memory; fs only on a shared filesystem). */
   remote: boolean;
+  /**
+   * Worker processes on this host can open the store from its `config` (false for memory, which
+   * lives inside one process).
+   * @default true
+   */
+  processes?: boolean;
+  /**
+   * The data sits on this machine or a mounted filesystem rather than behind a network service: cheap
+   * to poll often, and out of reach of cloud functions (AWS Lambda).
+   * @default false
+   */
+  local?: boolean;
 }
 
 /**
@@ -73,6 +85,12 @@ export interface StorageCapabilities {
 export interface StorageConfig {
   driver: string;
   options: Record<string, unknown>;
+  /**
+   * A module that registers this driver, for processes that do not know it (a third-party driver's
+   * `StorageDriverDefinition.module`).
+   * @default undefined
+   */
+  module?: string;
 }
 
 /** The contract every storage driver implements. */

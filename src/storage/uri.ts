@@ -14,10 +14,9 @@
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, InvalidKeyError } from '../errors.js';
-import type { FsOptions } from './fs.js';
+import type { StorageDriverOptions } from './storage.js';
 import { assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from './keys.js';
 import { createStorage } from './registry.js';
-import type { S3Options } from './s3.js';
 import type { StorageDriver } from './types.js';
 
 /** A parsed storage URI. `key` is `''` when the URI names a whole bucket. */
@@ -29,12 +28,8 @@ export interface StorageLocation {
   key: string;
 }
 
-/** Defaults used by {@link resolveStorageUri} to create drivers. */
-export interface UriDefaults {
-  /** Options of the driver for `s3://` URIs. */
-  s3?: S3Options;
-  /** Options of the driver for `fs://` URIs (its root is the default local store). */
-  fs?: FsOptions;
+/** Defaults used by {@link resolveStorageUri} to create drivers: options by driver name (`s3`, `fs`, …). */
+export interface UriDefaults extends Partial<StorageDriverOptions> {
   /** Driver instances by scheme; they win over creating new ones (e.g. `{ s3: myS3 }`). */
   drivers?: Record<string, StorageDriver>;
 }

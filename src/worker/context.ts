@@ -52,7 +52,7 @@ export function createContext(base: CallContextBase, signal: AbortSignal, config
       const id = JSON.stringify(config);
       let s = storages.get(id);
       if (!s) {
-        s = new storageModule.Storage({ backend: config.driver, ...config.options, ...(bucket ? { defaultBucket: bucket } : {}) });
+        s = new storageModule.Storage(config, bucket ? { defaultBucket: bucket } : {});
         storages.set(id, s);
       }
       return s;

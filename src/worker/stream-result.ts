@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SerializationError, StorageError } from '../errors.js';
+import { storageCapabilitiesOf } from '../storage/registry.js';
 import type { Storage } from '../storage/storage.js';
 import type { StorageConfig } from '../storage/types.js';
 
@@ -88,8 +89,8 @@ export function reachableStorage(config: StorageConfig | undefined, bucket: stri
   if (!config || !bucket) {
     throw new ResultStorageError('RESULT_STORAGE_UNREACHABLE', `${where} returned a stream, which is stored in the executor's storage, but this worker was started without a storage configuration and bucket`);
   }
-  if (config.driver === 'memory') {
-    throw new ResultStorageError('RESULT_STORAGE_UNREACHABLE', `${where} returned a stream, which is stored in the executor's storage, but the "memory" storage lives inside the client process and a worker process cannot write to it; use the "fs" or "s3" storage to return streams`);
+  if (storageCapabilitiesOf(config)?.processes === false) {
+    throw new ResultStorageError('RESULT_STORAGE_UNREACHABLE', `${where} returned a stream, which is stored in the executor's storage, but the "${config.driver}" storage lives inside the client process and a worker process cannot write to it; use the "fs" or "s3" storage to return streams`);
   }
   return { config, bucket };
 }

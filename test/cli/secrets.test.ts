@@ -15,7 +15,7 @@ import { FunctionExecutor, StorageUnavailableError } from '../../src/index.ts';
 import { DashboardData } from '../../src/dashboard/api.ts';
 import { PLAIN_HTTP_WARNING, warnPlainHttpCredentials } from '../../src/plain-http-warning.ts';
 import { redactConfig, redactText, redactUrl } from '../../src/redact.ts';
-import { s3 } from '../../src/storage/s3.ts';
+import { s3 } from '../../src/storage/s3/driver.ts';
 import { leaky, lengthOf } from './fixtures/tasks.ts';
 import { burst, fails, ok, sandbox, sandboxStorage, statusRecord, writeManifest, writeStatuses, type Sandbox } from './helpers.ts';
 

@@ -17,7 +17,7 @@ const texts: Record<string, string> = {};
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'burst-data-'));
   fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false });
-  const storage = new Storage({ backend: 'fs', root });
+  const storage = new Storage({ driver: 'fs', root });
   await storage.createBucket('data');
   for (let i = 0; i < 3; i++) {
     // Lines of varying length, one longer than a chunk, no final newline on the last object.

@@ -59,3 +59,10 @@ test("require('burst-compute') loads none of the heavy packages", async () => {
   assert.ok(urls.some((u) => u.includes('/dist/index.cjs')), 'the CommonJS build was required');
   assert.deepEqual(heavyIn(urls), []);
 });
+
+test('storage options load zod only when there is something to check (issue 20)', async () => {
+  const use = (options: string) =>
+    `import { createStorage } from 'burst-compute';\nconst d = await createStorage('memory', ${options});\nawait d.createBucket('b');\nawait d.put('b', 'k', 'v');\nif (new TextDecoder().decode(await d.get('b', 'k')) !== 'v') process.exit(1);\n`;
+  assert.deepEqual(heavyIn(await loaded(use('{}'))), [], 'a driver with nothing set loads no schema library');
+  assert.deepEqual(heavyIn(await loaded(use("{ id: 'x' }"))), ['zod'], 'options are checked by the schema (zod)');
+});

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { IntegrityError, PackagingError } from '../../src/errors.js';
 import { sha256Hex } from '../../src/packaging/hash.js';
 import { bundleCacheDir, loadBundle, loadBundleFile, writeBundle } from '../../src/packaging/load.js';
-import { memory } from '../../src/storage/memory.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { materializeBundle } from '../../src/worker/bundle-file.js';
 import { loadInFreshProcess, makeRuntime, removeTemps, resultOf, tempDir } from './harness.js';
 

@@ -14,7 +14,7 @@ import { ConfigError, NoSuchKeyError } from '../../src/errors.js';
 import { PartitionError } from '../../src/partition/errors.js';
 import { planPartitions } from '../../src/partition/planner.js';
 import { DataPartition, PARTITION_MARK, closePartitionStorage, markPartition, toCallInput } from '../../src/partition/reader.js';
-import { fs } from '../../src/storage/fs.js';
+import { fs } from '../../src/storage/fs/driver.js';
 import { rejectsWith } from '../storage/helpers.js';
 import { readPartitions } from './helpers.js';
 

@@ -16,7 +16,7 @@ import { FunctionExecutor, type DataPartition } from '../../src/index.js';
 import { validatePartitionOptions } from '../../src/partition/chunking.js';
 import { PartitionError } from '../../src/partition/errors.js';
 import { planPartitions } from '../../src/partition/planner.js';
-import { memory } from '../../src/storage/memory.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { rejectsWith } from '../storage/helpers.js';
 import { chunkOptions, readPartitions, referenceAligned, referenceLines, runs, textObject } from './helpers.js';
 

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planPartitions } from '../../src/partition/planner.ts';
 import { DataPartition, closePartitionStorage } from '../../src/partition/reader.ts';
-import { fs } from '../../src/storage/fs.ts';
-import { s3 } from '../../src/storage/s3.ts';
+import { fs } from '../../src/storage/fs/driver.ts';
+import { s3 } from '../../src/storage/s3/driver.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
 import { ensureCeph } from '../services.ts';
 

@@ -1,5 +1,5 @@
 /** The partition property suite on S3: the real Ceph RADOS Gateway started by test/services.ts. */
-import { s3 } from '../../src/storage/s3.js';
+import { s3 } from '../../src/storage/s3/driver.js';
 import { ensureCeph } from '../services.js';
 import { partitionSuite } from './suite.js';
 

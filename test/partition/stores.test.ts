@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { fs } from '../../src/storage/fs.js';
-import { memory } from '../../src/storage/memory.js';
+import { fs } from '../../src/storage/fs/driver.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { partitionSuite } from './suite.js';
 
 const root = await mkdtemp(join(tmpdir(), 'burst-partition-'));

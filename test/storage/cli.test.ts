@@ -247,7 +247,7 @@ describe('burst storage (s3 on Ceph RGW)', { skip: 'skip' in ceph ? `Ceph RGW un
   });
 
   it('refuses to download keys that would escape the destination folder', async () => {
-    const { s3 } = await import('../../src/storage/s3.js');
+    const { s3 } = await import('../../src/storage/s3/driver.js');
     const d = s3({ endpoint: c.endpoint, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, region: c.region });
     try {
       await d.put(bucket, 'evil/../../../tmp/pwned', 'x');

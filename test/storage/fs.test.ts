@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, InvalidKeyError, NoSuchBucketError } from '../../src/errors.js';
-import { fs } from '../../src/storage/fs.js';
+import { fs } from '../../src/storage/fs/driver.js';
 import { createStorage } from '../../src/storage/registry.js';
 import { listNames, rejectsWith } from './helpers.js';
 import { storageConformance } from './suite.js';

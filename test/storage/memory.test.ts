@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { memory } from '../../src/storage/memory.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { createStorage } from '../../src/storage/registry.js';
 import { storageConformance } from './suite.js';
 

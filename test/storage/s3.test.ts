@@ -19,8 +19,8 @@ import {
   StorageUnavailableError,
 } from '../../src/errors.js';
 import { createStorage } from '../../src/storage/registry.js';
-import { s3, type S3Options } from '../../src/storage/s3.js';
-import { partSizeFor } from '../../src/storage/s3-multipart.js';
+import { s3, type S3Options } from '../../src/storage/s3/driver.js';
+import { partSizeFor } from '../../src/storage/s3/multipart.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { ensureCeph } from '../services.js';
 import { startFaultyProxy } from './faulty-proxy.js';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, InvalidKeyError } from '../../src/errors.js';
-import { memory } from '../../src/storage/memory.js';
+import { memory } from '../../src/storage/memory/driver.js';
 import { formatStorageUri, parseStorageUri, resolveStorageUri } from '../../src/storage/uri.js';
 import { rejectsWith } from './helpers.js';
 

@@ -53,8 +53,10 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? envStorageConfig();
   if (!config) throw new ConfigError(`no storage configuration for job ${event.jobKey}: the event has none and BURST_STORAGE_CONFIG is not set`, { keyPath: 'BURST_STORAGE_CONFIG', backend: 'aws_lambda' });
-  const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
-  const storage = await createStorage(config);
+  // An event must not choose code for the worker to import: the zip carries the built-in drivers only.
+  if (config.module !== undefined) throw new ConfigError(`the storage configuration of job ${event.jobKey} names a module to import (${JSON.stringify(config.module)}); the Lambda worker runs only its built-in storage drivers`, { keyPath: 'storage.module', backend: 'aws_lambda' });
+  const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
+  const storage = await openStorageConfig(config);
   try {
     let callIds = parseCallSpec(event.calls);
     let fanning: Promise<number> = Promise.resolve(0);

@@ -9,9 +9,9 @@
  */
 import { readlink, realpath } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
-import { InvalidKeyError } from '../errors.js';
-import { isCode } from './fs-errors.js';
-import { quoteName } from './keys.js';
+import { InvalidKeyError } from '../../errors.js';
+import { isCode } from './errors.js';
+import { quoteName } from '../keys.js';
 
 /** The error for a key whose real path leaves the root: the same class as a `..` key. */
 export function escapesRoot(bucket: string, key: string): InvalidKeyError {

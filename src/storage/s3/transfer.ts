@@ -5,10 +5,10 @@
 import { ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { abortedError, bodyChunks, knownBytes } from './body.js';
-import type { S3Handle, S3Settings } from './s3-client.js';
-import { bytesSource, fileSource, multipartUpload, partSizeFor, streamSource } from './s3-multipart.js';
-import type { PutOptions, StorageBody } from './types.js';
+import { abortedError, bodyChunks, knownBytes } from '../body.js';
+import type { S3Handle, S3Settings } from './client.js';
+import { bytesSource, fileSource, multipartUpload, partSizeFor, streamSource } from './multipart.js';
+import type { PutOptions, StorageBody } from '../types.js';
 
 export { partSizeFor };
 

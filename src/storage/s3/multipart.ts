@@ -8,10 +8,10 @@
  * promise reject: no parts stay behind and no object appears.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { abortedError } from './body.js';
-import { StorageError } from '../errors.js';
-import type { S3Handle, S3Settings } from './s3-client.js';
-import type { PutOptions } from './types.js';
+import { abortedError } from '../body.js';
+import { StorageError } from '../../errors.js';
+import type { S3Handle, S3Settings } from './client.js';
+import type { PutOptions } from '../types.js';
 
 const MAX_PARTS = 10_000;
 const MiB = 1024 * 1024;

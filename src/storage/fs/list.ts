@@ -6,9 +6,9 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_PREFIX, compareKeys } from './keys.js';
-import { commonPrefixOf, type ListQuery } from './listing.js';
-import type { ListEntry, ObjectInfo } from './types.js';
+import { TEMP_PREFIX, compareKeys } from '../keys.js';
+import { commonPrefixOf, type ListQuery } from '../listing.js';
+import type { ListEntry, ObjectInfo } from '../types.js';
 
 /** An etag for a file: inode, mtime (ns) and size change whenever an object is rewritten (a rename). */
 export function fileEtag(s: { ino: bigint; mtimeNs: bigint; size: bigint }): string {

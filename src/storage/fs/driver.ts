@@ -13,14 +13,18 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConfigError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { abortedError, assertValidRange, bodyChunks, clampRange, knownBytes, throwIfAborted } from './body.js';
-import { fsError, isCode } from './fs-errors.js';
-import { RootGuard } from './fs-contain.js';
-import { fileEtag, holdsObject, walkFolder } from './fs-list.js';
-import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from './keys.js';
-import { groupByDelimiter, listQuery } from './listing.js';
-import { validateOptions } from './options.js';
+import { ConfigError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { abortedError, assertValidRange, bodyChunks, clampRange, knownBytes, throwIfAborted } from '../body.js';
+import { fsError, isCode } from './errors.js';
+import { RootGuard } from './contain.js';
+import { fileEtag, holdsObject, walkFolder } from './list.js';
+import { TEMP_PREFIX, assertPathSafeKey, assertValidBucket, assertValidKey, quoteName } from '../keys.js';
+import { groupByDelimiter, listQuery } from '../listing.js';
+import { validateStorageOptions } from '../options.js';
+import type { FsOptions } from './options.js';
+import { fsCapabilities, fsSpec } from './options.js';
+
+export type { FsOptions } from './options.js';
 import type {
   GetOptions,
   ListEntry,
@@ -31,28 +35,8 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
-import { existsByHead } from './exists.js';
-
-/** Options of the {@link fs} driver. */
-export interface FsOptions {
-  /**
-   * The folder holding one folder per bucket. Created on the first `createBucket`, never before.
-   * @default process.env.BURST_FS_ROOT ?? '~/.burst/storage'
-   */
-  root?: string;
-  /**
-   * The root is on a filesystem every worker host mounts at the same path (NFS, Lustre, GPFS on a
-   * cluster), so workers on other hosts can use this store.
-   * @default false
-   */
-  shared?: boolean;
-  /**
-   * Flush each object to disk before it becomes visible (survives a power loss; slower).
-   * @default false
-   */
-  fsync?: boolean;
-}
+} from '../types.js';
+import { existsByHead } from '../exists.js';
 
 /**
  * A key a file tree cannot hold next to existing objects: `a/b` when `a` is an object, or `a` when
@@ -83,7 +67,7 @@ class FsDriver implements StorageDriver {
     this.guard = new RootGuard(this.root);
     this.fsync = options.fsync ?? false;
     const shared = options.shared ?? false;
-    this.capabilities = { presign: false, multipart: false, remote: shared };
+    this.capabilities = fsCapabilities({ shared });
     this.config = { driver: 'fs', options: { root: this.root, shared, fsync: this.fsync } };
   }
 
@@ -375,6 +359,10 @@ class FsDriver implements StorageDriver {
  * ```
  */
 export function fs(options: FsOptions = {}): StorageDriver {
-  validateOptions('fs', options, { root: 'string', shared: 'boolean', fsync: 'boolean' });
+  return new FsDriver(validateStorageOptions(fsSpec, options));
+}
+
+/** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
+export function createFsDriver(options: FsOptions): StorageDriver {
   return new FsDriver(options);
 }

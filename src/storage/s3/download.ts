@@ -5,9 +5,9 @@
  * go over direct sockets (s3-rawget.ts), falling back to the SDK part by part.
  */
 import { Readable } from 'node:stream';
-import type { S3Handle, S3Settings } from './s3-client.js';
-import { errorCode, httpStatus } from './s3-errors.js';
-import { rawRangeInto } from './s3-rawget.js';
+import type { S3Handle, S3Settings } from './client.js';
+import { errorCode, httpStatus } from './errors.js';
+import { rawRangeInto } from './rawget.js';
 
 /** Thrown internally when the object changed between the ranged reads of one read. */
 export class ObjectChangedError extends Error {}

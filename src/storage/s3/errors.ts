@@ -9,8 +9,8 @@ import {
   StorageAuthError,
   StorageError,
   StorageUnavailableError,
-} from '../errors.js';
-import { quoteName } from './keys.js';
+} from '../../errors.js';
+import { quoteName } from '../keys.js';
 
 /** What an SDK error looks like to us (no SDK types needed). */
 interface SdkErrorShape {

@@ -4,11 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ConfigError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { assertValidRange, bufferStream, clampRange, collectBody } from './body.js';
-import { assertValidBucket, assertValidKey, compareKeys, quoteName } from './keys.js';
-import { groupByDelimiter, listQuery } from './listing.js';
-import { validateOptions } from './options.js';
+import { ConfigError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { assertValidRange, bufferStream, clampRange, collectBody } from '../body.js';
+import { assertValidBucket, assertValidKey, compareKeys, quoteName } from '../keys.js';
+import { groupByDelimiter, listQuery } from '../listing.js';
+import { validateStorageOptions } from '../options.js';
+import type { MemoryOptions } from './options.js';
+import { memoryCapabilities, memorySpec } from './options.js';
+
+export type { MemoryOptions } from './options.js';
 import type {
   GetOptions,
   ListEntry,
@@ -19,22 +23,7 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
-
-/** Options of the {@link memory} driver. */
-export interface MemoryOptions {
-  /**
-   * Drivers created with the same `id` in one process share their buckets, so a driver re-created from
-   * `config` sees the same data. Without an id the store is private to this instance.
-   * @default undefined (a private store)
-   */
-  id?: string;
-  /**
-   * Buckets to create at construction.
-   * @default []
-   */
-  buckets?: string[];
-}
+} from '../types.js';
 
 interface StoredObject {
   data: Buffer;
@@ -57,7 +46,7 @@ const sharedStores: Map<string, MemoryStore> = ((globalThis as Record<symbol, un
 
 class MemoryDriver implements StorageDriver {
   readonly name = 'memory';
-  readonly capabilities: StorageCapabilities = { presign: false, multipart: false, remote: false };
+  readonly capabilities: StorageCapabilities = memoryCapabilities({});
   readonly config: StorageConfig;
   private readonly store: MemoryStore;
 
@@ -200,6 +189,10 @@ function* objectsFrom(b: MemoryBucket, sorted: string[], prefix: string, startAf
  * ```
  */
 export function memory(options: MemoryOptions = {}): StorageDriver {
-  validateOptions('memory', options, { id: 'string', buckets: 'string[]' });
+  return new MemoryDriver(validateStorageOptions(memorySpec, options));
+}
+
+/** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
+export function createMemoryDriver(options: MemoryOptions): StorageDriver {
   return new MemoryDriver(options);
 }

@@ -8,14 +8,14 @@
  * so that an unreachable or stalled endpoint fails with StorageUnavailableError instead of hanging.
  */
 import { Readable } from 'node:stream';
-import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../errors.js';
-import { assertValidRange, throwIfAborted } from './body.js';
-import { assertValidBucket, assertValidKey, compareKeys, quoteName } from './keys.js';
-import { listQuery } from './listing.js';
-import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './s3-client.js';
-import { mapS3Error } from './s3-errors.js';
-import { downloadRange, ObjectChangedError, streamRange } from './s3-download.js';
-import { cleanEtag, uploadObject } from './s3-transfer.js';
+import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import { assertValidRange, throwIfAborted } from '../body.js';
+import { assertValidBucket, assertValidKey, compareKeys, quoteName } from '../keys.js';
+import { listQuery } from '../listing.js';
+import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './client.js';
+import { mapS3Error } from './errors.js';
+import { downloadRange, ObjectChangedError, streamRange } from './download.js';
+import { cleanEtag, uploadObject } from './transfer.js';
 import type {
   GetOptions,
   ListEntry,
@@ -26,18 +26,20 @@ import type {
   StorageCapabilities,
   StorageConfig,
   StorageDriver,
-} from './types.js';
-import { existsByHead } from './exists.js';
-import { warnPlainHttpCredentials } from '../plain-http-warning.js';
+} from '../types.js';
+import { existsByHead } from '../exists.js';
+import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
+import { validateStorageOptions } from '../options.js';
+import { s3Capabilities, s3Spec } from './options.js';
 
-export type { S3Options } from './s3-client.js';
+export type { S3Options } from './options.js';
 
 /** How long a bucket seen to exist is trusted when telling a missing key from a missing bucket. */
 const BUCKET_SEEN_MS = 10_000;
 
 class S3Driver implements StorageDriver {
   readonly name = 's3';
-  readonly capabilities: StorageCapabilities = { presign: true, multipart: true, remote: true };
+  readonly capabilities: StorageCapabilities = s3Capabilities({});
   readonly config: StorageConfig;
   private readonly settings: S3Settings;
   private handlePromise: Promise<S3Handle> | undefined;
@@ -296,5 +298,10 @@ class S3Driver implements StorageDriver {
  * ```
  */
 export function s3(options: S3Options = {}): StorageDriver {
+  return new S3Driver(validateStorageOptions(s3Spec, options));
+}
+
+/** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
+export function createS3Driver(options: S3Options): StorageDriver {
   return new S3Driver(options);
 }

@@ -1,8 +1,8 @@
 /**
  * Maps Node file system errors to Burst storage errors for the fs driver.
  */
-import { BurstError, StorageAuthError, StorageError } from '../errors.js';
-import { quoteName } from './keys.js';
+import { BurstError, StorageAuthError, StorageError } from '../../errors.js';
+import { quoteName } from '../keys.js';
 
 /** True when `err` is a Node system error with one of `codes`. */
 export function isCode(err: unknown, ...codes: string[]): boolean {
