@@ -36,6 +36,7 @@ export async function fakeCloudRunFrontEnd(instances: string[], idToken: string)
     const target = new URL(req.url ?? '/', instances[next++ % instances.length]);
     const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
+      res.flushHeaders(); // the instance answers with headers first (the calls are accepted), then the outcome
       answer.pipe(res);
     });
     upstream.on('error', () => res.destroy());
