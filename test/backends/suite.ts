@@ -18,7 +18,7 @@ import {
   type Future,
 } from '../../src/index.ts';
 import { addSeven, misbehave, describeCall, roundTripStorage, sum, sleepMs, type Act } from '../fixtures/tasks.ts';
-import { addSevenCounted, flakyCounted, gated, joinInOrder } from '../fixtures/tasks.ts';
+import { addSevenCounted, echoCounted, flakyCounted, gated, joinInOrder } from '../fixtures/tasks.ts';
 
 /** Options of {@link backendSuite}. */
 export interface SuiteOptions {
@@ -195,12 +195,15 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     });
 
     it('names an unserializable input before anything runs, and an unserializable result by call', async () => {
-      await assert.rejects(fexec.map((x: unknown) => x, [1, { cb: () => 0 }]), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
+      const runs = fresh('runs');
+      await assert.rejects(fexec.map(echoCounted, [1, { cb: () => 0 }], { extraArgs: { runs } }), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
       const futures = await fexec.map(misbehave, ['unserializable', { ok: 1 }] as Act[]);
       const results = await fexec.getResult(futures, { throwOnError: false });
       assert.ok(results[0] instanceof SerializationError, `got ${String(results[0])}`);
       assert.match(results[0].message, /result/);
       assert.equal(results[1], 2);
+      // Checked after the later map finished: had the refused map sent its valid call, it would have run.
+      assert.deepEqual(await executions(runs), [], 'no call of the refused map ran');
     });
 
     it('captures what a call prints', async () => {
