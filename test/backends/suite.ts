@@ -217,7 +217,7 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       assert.equal(futures.length, 1);
       assert.deepEqual(await fexec.getResult(futures), [8 + 9 + 10]);
       assert.ok(futures[0]?.jobId.startsWith('R'));
-      // A sum cannot show order: the calls finish last-to-first here, the reducer must still see input order.
+      // A sum cannot show order: these calls finish out of input order, the reducer must still see input order.
       const ordered = await fexec.mapReduce(sleepMs, [600, 300, 1], joinInOrder);
       assert.deepEqual(await fexec.getResult(ordered), ['600,300,1']);
     });
