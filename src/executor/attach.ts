@@ -20,7 +20,7 @@ import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
 import { registerRerun, storageRerunner } from './rerun.js';
 import { settle, type SubmitOptions } from './settle.js';
 import { reviveResult } from './stored-result.js';
-import type { Runtime } from './runtime.js';
+import type { ExecutorParts } from './parts.js';
 
 /** The futures of one stored job. */
 export interface AttachedJob {
@@ -39,9 +39,9 @@ export interface AttachJobsOptions {
 }
 
 /** Finds the executor's jobs in storage and builds their futures, settling those that finished. */
-export async function attachJobs(runtime: Runtime, executorId: string, options: AttachJobsOptions): Promise<AttachedJob[]> {
-  const { storage, backend } = await runtime.ready();
-  const bucket = runtime.options.bucket;
+export async function attachJobs(parts: ExecutorParts, executorId: string, options: AttachJobsOptions): Promise<AttachedJob[]> {
+  const { storage, backend } = await parts.ready();
+  const bucket = parts.options.bucket;
   const lease = await readLease(storage, bucket, executorId);
   const jobs: AttachedJob[] = [];
   let leaseTaken = false;
@@ -59,20 +59,20 @@ export async function attachJobs(runtime: Runtime, executorId: string, options: 
     const context = { jobId: manifest.jobId, executorId, backend: backend.name };
     let resubmitted: number[] = [];
     if (manifest.channel === 'ipc') {
-      await attachIpcJob(runtime, manifest, futures, jobKey, leaseAlive(lease), context);
+      await attachIpcJob(parts, manifest, futures, jobKey, leaseAlive(lease), context);
     } else {
       const job: JobDescriptor = { executorId, jobId: manifest.jobId, bucket, jobKey, storage: storage.config, callCount: manifest.callCount, chunksize: 1, timeoutSeconds: manifest.timeoutSeconds, env: manifest.env, ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}) };
-      const o: SubmitOptions = { timeout: manifest.timeoutSeconds, retries: runtime.options.retries, env: manifest.env, hasArgs: manifest.args !== undefined, args: undefined };
+      const o: SubmitOptions = { timeout: manifest.timeoutSeconds, retries: parts.options.retries, env: manifest.env, hasArgs: manifest.args !== undefined, args: undefined };
       // Calls re-run from here on (retryFailed, resubmit) invoke the backend from the stored job.
-      registerRerun(runtime, manifest.jobId, storageRerunner(runtime, job, o));
+      registerRerun(parts, manifest.jobId, storageRerunner(parts, job, o));
       if (options.resubmit && !leaseTaken) {
         await waitForClientGone(lease, executorId);
         await options.beforeResubmit();
         leaseTaken = true;
       }
-      const unclaimed = await watchStoredJob(runtime, job, futures, o);
+      const unclaimed = await watchStoredJob(parts, job, futures, o);
       if (options.resubmit && unclaimed.length > 0) {
-        await storageRerunner(runtime, job, o)(unclaimed.map((callId) => ({ callId, attempt: 1 })), new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])));
+        await storageRerunner(parts, job, o)(unclaimed.map((callId) => ({ callId, attempt: 1 })), new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])));
         resubmitted = unclaimed;
       }
     }
@@ -103,8 +103,8 @@ async function waitForClientGone(lease: LeaseRecord | undefined, executorId: str
  * Settles the futures of a storage job from the newest attempt of each call's status, and watches
  * the calls left; resolves with the calls that have neither a status nor a worker's claim.
  */
-async function watchStoredJob(runtime: Runtime, job: JobDescriptor, futures: Future<unknown>[], o: SubmitOptions): Promise<number[]> {
-  const { storage, monitor, backend } = await runtime.ready();
+async function watchStoredJob(parts: ExecutorParts, job: JobDescriptor, futures: Future<unknown>[], o: SubmitOptions): Promise<number[]> {
+  const { storage, monitor, backend } = await parts.ready();
   const [statuses, claims] = await Promise.all([readJobStatuses(storage, job.bucket, job.jobKey), readClaims(storage, job.bucket, job.jobKey)]);
   const context = { jobId: job.jobId, executorId: job.executorId, backend: backend.name };
   const newest = new Map(statuses.map((s) => [s.callId, s.attempt]));
@@ -141,10 +141,10 @@ async function watchStoredJob(runtime: Runtime, job: JobDescriptor, futures: Fut
 }
 
 /** IPC jobs keep results in the client that ran them: finished calls say so; lost ones fail. */
-async function attachIpcJob(runtime: Runtime, manifest: JobManifest, futures: Future<unknown>[], jobKey: string, clientAlive: boolean, context: { jobId: string; executorId: string; backend: string }): Promise<void> {
+async function attachIpcJob(parts: ExecutorParts, manifest: JobManifest, futures: Future<unknown>[], jobKey: string, clientAlive: boolean, context: { jobId: string; executorId: string; backend: string }): Promise<void> {
   {
-    const { storage } = await runtime.ready();
-    const statuses = await readJobStatuses(storage, runtime.options.bucket, jobKey);
+    const { storage } = await parts.ready();
+    const statuses = await readJobStatuses(storage, parts.options.bucket, jobKey);
     for (const s of statuses) {
       const f = futures[s.callId];
       if (!f) continue;

@@ -9,7 +9,7 @@ import { Future, FutureList, collectResults } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
 import { JobControl, checkControlOptions } from './job-control.js';
 import { abortedError } from './abort.js';
-import { Runtime } from './runtime.js';
+import { ExecutorParts } from './parts.js';
 import type { CallResult, StoredResult } from './stored-result.js';
 import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
@@ -120,7 +120,7 @@ export class FunctionExecutor implements AsyncDisposable {
   readonly executorId: string;
   /** The validated options. */
   readonly options: ResolvedOptions;
-  private readonly runtime: Runtime;
+  private readonly parts: ExecutorParts;
   private jobSeq = 0;
   private unread: Future<unknown>[] = [];
   private readonly live = new Set<Future<unknown>>();
@@ -139,7 +139,7 @@ export class FunctionExecutor implements AsyncDisposable {
     reportConfigWarnings(loaded.warnings);
     this.options = resolveOptions(mergeConfig(loaded.options, options));
     this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    this.runtime = new Runtime(this.options, this.executorId);
+    this.parts = new ExecutorParts(this.options, this.executorId);
     this.leaseSeconds = leaseSecondsOf(this.options.raw.leaseSeconds);
   }
 
@@ -167,7 +167,7 @@ export class FunctionExecutor implements AsyncDisposable {
     } finally {
       attaching = undefined;
     }
-    const jobs = await attachJobs(fexec.runtime, executorId, { resubmit, beforeResubmit: () => fexec.holdLease() });
+    const jobs = await attachJobs(fexec.parts, executorId, { resubmit, beforeResubmit: () => fexec.holdLease() });
     if (jobs.length === 0) {
       await fexec.close();
       throw new ConfigError(`no jobs of executor ${executorId} in bucket "${fexec.options.bucket}" of the ${typeof fexec.options.storage === 'string' ? fexec.options.storage : fexec.options.storage.name} storage`, { keyPath: 'executorId', executorId });
@@ -198,7 +198,7 @@ export class FunctionExecutor implements AsyncDisposable {
     }
     const reruns: Array<[Rerunner, Future<R>[], Future<R>[]]> = [];
     for (const [jobId, list] of byJob) {
-      const rerun = rerunnerOf(this.runtime, jobId);
+      const rerun = rerunnerOf(this.parts, jobId);
       if (!rerun) throw new ConfigError(`job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`, { keyPath: 'futures', jobId });
       const fresh = list.map((f) => new Future<R>(f.executorId, jobId, f.callId));
       for (const f of list) this.superseded.add(f as Future<unknown>);
@@ -325,13 +325,13 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** Counters of what the executor and its backend did (processes spawned, crashed, storage requests). */
   counters(): Record<string, number> {
-    return this.runtime.counters();
+    return this.parts.counters();
   }
 
   /** Deletes this executor's job data from storage (bundles stay: they are shared by content). */
   async clean(): Promise<void> {
     this.history = this.history.filter((f) => !f.done);
-    const { storage } = await this.runtime.ready();
+    const { storage } = await this.parts.ready();
     const prefix = keys.executor(this.executorId);
     const list = storage.list(this.options.bucket, prefix);
     await storage.delete(this.options.bucket, (async function* () {
@@ -349,7 +349,7 @@ export class FunctionExecutor implements AsyncDisposable {
     for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: f.callId, jobId: f.jobId, executorId: this.executorId }));
     this.live.clear();
     await this.lease?.stop();
-    await this.runtime.close();
+    await this.parts.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -358,7 +358,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** A wait that timed out while storage was unreachable fails with the storage error, which names the endpoint. */
   private explainTimeout(err: unknown): unknown {
-    const trouble = this.runtime.storageTrouble();
+    const trouble = this.parts.storageTrouble();
     if (!(err instanceof WaitTimeoutError) || !(trouble instanceof BurstError)) return err;
     trouble.message = `${trouble.message} (results could not be read, and ${err.message})`;
     return trouble;
@@ -368,7 +368,7 @@ export class FunctionExecutor implements AsyncDisposable {
   private async prepareInputs(inputs: Inputs<unknown> | string, options: MapOptions): Promise<{ list: unknown[]; specs?: PartitionSpec[] }> {
     if (options.dataInputs === false || !isPartitionInput(inputs)) return { list: await collectInputs(inputs as Inputs<unknown>) };
     validatePartitionOptions(options);
-    const { storage } = await this.runtime.ready();
+    const { storage } = await this.parts.ready();
     const raw = this.options.raw;
     const specs = await planPartitions(inputs, options, { storage, uriDefaults: { ...(raw.s3 ? { s3: raw.s3 } : {}), ...(raw.fs ? { fs: raw.fs } : {}) } as PlanContextDefaults });
     return { list: specs.map(markPartition), specs };
@@ -400,7 +400,7 @@ export class FunctionExecutor implements AsyncDisposable {
     };
     try {
       await this.holdLease();
-      await submitJob(this.runtime, fn, jobId, inputs, futures as Future<unknown>[], opts, control);
+      await submitJob(this.parts, fn, jobId, inputs, futures as Future<unknown>[], opts, control);
       // close() or the signal came while the job was being submitted: the calls are cancelled already.
       if (this.closed) throw new CancelledError(`the executor was closed while job ${jobId} was being submitted`, { jobId, executorId: this.executorId });
       if (options.signal?.aborted) throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
@@ -418,7 +418,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Takes (once) and keeps renewing the client lease that tells other processes this client lives. */
   private async holdLease(): Promise<void> {
     if (!this.lease) {
-      const { storage } = await this.runtime.ready();
+      const { storage } = await this.parts.ready();
       this.lease = new ClientLease(storage, this.options.bucket, this.executorId, this.leaseSeconds);
     }
     await this.lease.start();

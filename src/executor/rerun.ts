@@ -1,7 +1,7 @@
 /**
  * Running some calls of a job again, after the job was submitted: the failed calls of a finished job
  * (`retryFailed`), and the calls an attached job's dead client never sent (`attach` with `resubmit`).
- * Each job that can be re-run registers how, per executor runtime: a storage job needs only its
+ * Each job that can be re-run registers how, per ExecutorParts: a storage job needs only its
  * manifest (its inputs are in storage, so another process can re-run it too); an IPC job's inputs
  * live in the client that submitted it, so only that client can.
  */
@@ -10,7 +10,7 @@ import type { JobDescriptor } from '../backends/types.js';
 import { decode } from '../serialize/index.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
-import type { Runtime } from './runtime.js';
+import type { ExecutorParts } from './parts.js';
 import { reviveResult } from './stored-result.js';
 import { settle, type SubmitOptions } from './settle.js';
 
@@ -26,18 +26,18 @@ export interface CallAttempt {
  */
 export type Rerunner = (calls: readonly CallAttempt[], target: ReadonlyMap<number, Future<unknown>>) => Promise<void>;
 
-const registry = new WeakMap<Runtime, Map<string, Rerunner>>();
+const registry = new WeakMap<ExecutorParts, Map<string, Rerunner>>();
 
-/** Records how to re-run the calls of one job of this runtime. */
-export function registerRerun(runtime: Runtime, jobId: string, rerun: Rerunner): void {
-  let jobs = registry.get(runtime);
-  if (!jobs) registry.set(runtime, (jobs = new Map()));
+/** Records how to re-run the calls of one job of these parts. */
+export function registerRerun(parts: ExecutorParts, jobId: string, rerun: Rerunner): void {
+  let jobs = registry.get(parts);
+  if (!jobs) registry.set(parts, (jobs = new Map()));
   jobs.set(jobId, rerun);
 }
 
-/** How to re-run calls of a job, or undefined when this runtime cannot (an IPC job of another client). */
-export function rerunnerOf(runtime: Runtime, jobId: string): Rerunner | undefined {
-  return registry.get(runtime)?.get(jobId);
+/** How to re-run calls of a job, or undefined when these parts cannot (an IPC job of another client). */
+export function rerunnerOf(parts: ExecutorParts, jobId: string): Rerunner | undefined {
+  return registry.get(parts)?.get(jobId);
 }
 
 /** Marks a re-run call's future as handed to the backend, as the given attempt. */
@@ -49,9 +49,9 @@ export function markInvoked(f: Future<unknown> | undefined, attempt: number): vo
 }
 
 /** The rerunner of a job whose inputs are in storage: invoke the backend, watch storage, settle. */
-export function storageRerunner(runtime: Runtime, job: JobDescriptor, o: SubmitOptions): Rerunner {
+export function storageRerunner(parts: ExecutorParts, job: JobDescriptor, o: SubmitOptions): Rerunner {
   return async (calls, target) => {
-    const { backend, storage, monitor } = await runtime.ready();
+    const { backend, storage, monitor } = await parts.ready();
     const context = { jobId: job.jobId, executorId: job.executorId, backend: backend.name };
     const first = new Map(calls.map((c) => [c.callId, c.attempt]));
     const futures: Future<unknown>[] = [];

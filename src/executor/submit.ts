@@ -8,7 +8,7 @@ import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
 import type { JobControl } from './job-control.js';
-import type { Runtime } from './runtime.js';
+import type { ExecutorParts } from './parts.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
 import { keys } from '../job/layout.js';
 import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manifest.js';
@@ -25,26 +25,26 @@ export type JobKind = 'M' | 'R' | 'A';
 export type { SubmitOptions } from './settle.js';
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
-export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions, control?: JobControl): Promise<void> {
+export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions, control?: JobControl): Promise<void> {
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
   // Packaging (acorn, eslint-scope, esbuild) loads on first use, so `import 'burst-compute'` stays
   // cheap; the backend's workers start meanwhile (warm), so their boot overlaps packaging.
   const packaging = import('../packaging/index.js');
-  const [bundle, parts] = await Promise.all([packaging.then((p) => p.packageFunction(fn, { external: runtime.options.external })), runtime.ready().then((p) => (p.backend.warm?.(), p))]);
-  const { backend, storage, monitor } = parts;
+  const [bundle, ready] = await Promise.all([packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })), parts.ready().then((p) => (p.backend.warm?.(), p))]);
+  const { backend, storage, monitor } = ready;
   const job: JobDescriptor = {
-    executorId: runtime.executorId,
+    executorId: parts.executorId,
     jobId,
-    bucket: runtime.options.bucket,
-    jobKey: keys.job(runtime.executorId, jobId),
+    bucket: parts.options.bucket,
+    jobKey: keys.job(parts.executorId, jobId),
     storage: storage.config,
     callCount: inputs.length,
     chunksize: o.chunksize ?? 1,
     timeoutSeconds: o.timeout,
     env: o.env,
-    ...((o.runtimeMemoryMB ?? runtime.options.runtimeMemory) ? { runtimeMemoryMB: o.runtimeMemoryMB ?? runtime.options.runtimeMemory } : {}),
+    ...((o.runtimeMemoryMB ?? parts.options.runtimeMemory) ? { runtimeMemoryMB: o.runtimeMemoryMB ?? parts.options.runtimeMemory } : {}),
   };
   if (o.oomRetry) o.memoryOf ??= new Map();
   const now = Date.now();
@@ -56,21 +56,21 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
   // A loop, not Math.min(...spread): a spread of a million futures overflows the call stack.
   const times = { createdAt: now, submittedAt: futures.reduce((min, f) => Math.min(min, f.stats.submitted ?? now), now) };
   for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
-  const context = { jobId, executorId: runtime.executorId, backend: backend.name };
+  const context = { jobId, executorId: parts.executorId, backend: backend.name };
 
   if (backend.direct) {
-    let bundlePath = runtime.localBundles.get(bundle.hash);
+    let bundlePath = parts.localBundles.get(bundle.hash);
     if (!bundlePath) {
       bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
-      runtime.localBundles.set(bundle.hash, bundlePath);
+      parts.localBundles.set(bundle.hash, bundlePath);
     }
-    await writeManifest(runtime, job, bundle.hash, bundle.description, [], o, 'ipc', times);
-    const poolJob: PoolJob = { executorId: runtime.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
+    await writeManifest(parts, job, bundle.hash, bundle.description, [], o, 'ipc', times);
+    const poolJob: PoolJob = { executorId: parts.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
     const direct = backend.direct;
     // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
     if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
     const runIpc = async (calls: Parameters<Rerunner>[0], target: Parameters<Rerunner>[1], ctl?: JobControl): Promise<void> => {
-      const log = runtime.statusWriter(job.jobKey);
+      const log = parts.statusWriter(job.jobKey);
       const first = new Map(calls.map((c) => [c.callId, c.attempt]));
       const targetList: Future<unknown>[] = [];
       for (const [id, f] of target) targetList[id] = f;
@@ -86,13 +86,13 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
         const wasDone = targetList[record.callId]?.done ?? true;
         const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
         settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt, memoryMB) => run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)));
-        if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) runtime.releaseStatusWriter(job.jobKey);
+        if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       // Cancelled calls settle without a record: release the writer when every future has settled.
-      ctl?.onSettled(() => runtime.releaseStatusWriter(job.jobKey));
+      ctl?.onSettled(() => parts.releaseStatusWriter(job.jobKey));
       run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
     };
-    registerRerun(runtime, jobId, async (calls, target) => {
+    registerRerun(parts, jobId, async (calls, target) => {
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
       await runIpc(calls, target);
     });
@@ -100,13 +100,13 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
     return;
   }
 
-  if (!runtime.uploaded.has(bundle.hash)) {
+  if (!parts.uploaded.has(bundle.hash)) {
     const key = keys.bundle(bundle.hash);
     if (!(await storage.exists(job.bucket, key))) await storage.put(job.bucket, key, bundle.code);
-    runtime.uploaded.add(bundle.hash);
+    parts.uploaded.add(bundle.hash);
   }
-  await writeJob(runtime, job, bundle.hash, bundle.description, inputs, o, times);
-  registerRerun(runtime, jobId, storageRerunner(runtime, job, o));
+  await writeJob(parts, job, bundle.hash, bundle.description, inputs, o, times);
+  registerRerun(parts, jobId, storageRerunner(parts, job, o));
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
     const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, resultContext(context, record));
@@ -133,8 +133,8 @@ export async function submitJob(runtime: Runtime, fn: (...a: never[]) => unknown
 }
 
 /** Writes the manifest and the data object (all inputs, one byte range per call). */
-async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, description: string, inputs: readonly unknown[], o: SubmitOptions, times: ManifestTimes): Promise<void> {
-  const { storage } = await runtime.ready();
+async function writeJob(parts: ExecutorParts, job: JobDescriptor, hash: string, description: string, inputs: readonly unknown[], o: SubmitOptions, times: ManifestTimes): Promise<void> {
+  const { storage } = await parts.ready();
   const blobs = inputs.map((input, i) => encode(input, `input[${i}]`));
   const ranges: number[] = [];
   let offset = 0;
@@ -143,7 +143,7 @@ async function writeJob(runtime: Runtime, job: JobDescriptor, hash: string, desc
     offset += b.length;
   }
   await storage.put(job.bucket, keys.data(job.jobKey), Buffer.concat(blobs));
-  await writeManifest(runtime, job, hash, description, ranges, o, 'storage', times);
+  await writeManifest(parts, job, hash, description, ranges, o, 'storage', times);
 }
 
 /** When the calls were accepted and handed over (epoch ms). */
@@ -153,8 +153,8 @@ interface ManifestTimes {
 }
 
 /** Writes the job's manifest; for IPC jobs it records the job without its data. */
-async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage', times: ManifestTimes): Promise<void> {
-  const { storage } = await runtime.ready();
+async function writeManifest(parts: ExecutorParts, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage', times: ManifestTimes): Promise<void> {
+  const { storage } = await parts.ready();
   const manifest: JobManifest = {
     format: MANIFEST_FORMAT,
     burstVersion: VERSION,
@@ -173,7 +173,7 @@ async function writeManifest(runtime: Runtime, job: JobDescriptor, hash: string,
     channel,
   };
   // Workers with the same key run only jobs signed with it (security/signing.ts).
-  const signingKey = resolveSigningKey(runtime.options.raw.signingKey);
+  const signingKey = resolveSigningKey(parts.options.raw.signingKey);
   if (signingKey) manifest.signature = signManifest(signingKey, manifest, { bucket: job.bucket, jobKey: job.jobKey });
   await storage.put(job.bucket, keys.manifest(job.jobKey), encodeManifest(manifest));
 }

@@ -2,6 +2,7 @@
  * The shared backend suite: every compute backend runs it against real workers. A new backend is a
  * new file plus one call of `backendSuite`.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -14,8 +15,10 @@ import {
   CancelledError,
   Storage,
   type ExecutorOptions,
+  type Future,
 } from '../../src/index.ts';
-import { addSeven, misbehave, flaky, describeCall, roundTripStorage, sum, sleepMs, type Act } from '../fixtures/tasks.ts';
+import { addSeven, misbehave, describeCall, roundTripStorage, sum, sleepMs, type Act } from '../fixtures/tasks.ts';
+import { addSevenCounted, echoCounted, flakyCounted, gated, joinInOrder } from '../fixtures/tasks.ts';
 
 /** Options of {@link backendSuite}. */
 export interface SuiteOptions {
@@ -32,17 +35,34 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     let fexec: FunctionExecutor;
     let base: ExecutorOptions;
     let skipReason: string | undefined;
+    /** The executor's storage as the test sees it: gates to open, execution markers to count. */
+    let store: Storage;
 
     before(async () => {
       skipReason = await suite.skip?.();
       if (skipReason) return;
       base = await suite.options();
       fexec = new FunctionExecutor(base);
+      const driver = typeof base.storage === 'string' ? base.storage : 'fs';
+      store = new Storage({ driver, options: { ...((base as Record<string, unknown>)[driver] as object) } });
     });
     after(async () => {
       await fexec?.close();
+      await store?.close();
       await suite.cleanup?.();
     });
+    /** A fresh key prefix in the executor's bucket. */
+    const fresh = (what: string): string => `suite-${what}/${randomUUID()}`;
+    /** Executions recorded by the counted tasks under `runs`, as sorted `callId/attempt` strings. */
+    const executions = async (runs: string): Promise<string[]> => {
+      const keys = await store.listKeys(fexec.options.bucket, `${runs}/`);
+      return keys.map((k) => k.slice(runs.length + 1).split('-').slice(0, 2).join('/')).sort();
+    };
+    /** Opens the gates of {@link gated} calls: each one returns once its key exists. */
+    const open = async (gates: string, ...names: string[]): Promise<void> => {
+      for (const name of names) await store.put(fexec.options.bucket, `${gates}/${name}`, 'open');
+    };
+    const ids = (futures: readonly Future<unknown>[]): number[] => futures.map((f) => f.callId);
     const it = (title: string, fn: () => Promise<void>): void => {
       // A bound per test: a regression that hangs fails here instead of stalling the whole run.
       test(title, { timeout: 180_000 }, async (t) => {
@@ -51,9 +71,11 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       });
     };
 
-    it('maps a module function over inputs, results in input order', async () => {
-      const futures = await fexec.map(addSeven, [1, 2, 3, 4]);
+    it('maps a module function over inputs, results in input order, each call run once', async () => {
+      const runs = fresh('runs');
+      const futures = await fexec.map(addSevenCounted, [1, 2, 3, 4], { extraArgs: { runs } });
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11]);
+      assert.deepEqual(await executions(runs), ['0/1', '1/1', '2/1', '3/1'], 'one execution per call, counted in storage');
       for (const f of futures) {
         assert.equal(f.status, 'success');
         assert.equal(f.stats.attempt, 1);
@@ -157,24 +179,31 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     });
 
     it('retries a failed call and records its attempts', async () => {
-      const futures = await fexec.map(flaky, [1, 2], { retries: 1 });
+      const runs = fresh('runs');
+      const futures = await fexec.map(flakyCounted, [1, 2], { retries: 1, extraArgs: { runs } });
       assert.deepEqual(await fexec.getResult(futures), [10, 20]);
+      assert.deepEqual(await executions(runs), ['0/1', '0/2', '1/1', '1/2'], 'each call ran exactly twice: the failure and the retry');
       for (const f of futures) {
         assert.equal(f.stats.attempt, 2);
         assert.equal(f.attempts.length, 1);
         assert.match(f.attempts[0]?.message ?? '', /first attempt of \d fails/);
       }
-      const noRetry = await fexec.map(flaky, [3]);
+      const once = fresh('runs');
+      const noRetry = await fexec.map(flakyCounted, [3], { extraArgs: { runs: once } });
       await assert.rejects(fexec.getResult(noRetry), /first attempt of 3 fails/);
+      assert.deepEqual(await executions(once), ['0/1'], 'without retries the failed call ran once');
     });
 
     it('names an unserializable input before anything runs, and an unserializable result by call', async () => {
-      await assert.rejects(fexec.map((x: unknown) => x, [1, { cb: () => 0 }]), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
+      const runs = fresh('runs');
+      await assert.rejects(fexec.map(echoCounted, [1, { cb: () => 0 }], { extraArgs: { runs } }), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
       const futures = await fexec.map(misbehave, ['unserializable', { ok: 1 }] as Act[]);
       const results = await fexec.getResult(futures, { throwOnError: false });
       assert.ok(results[0] instanceof SerializationError, `got ${String(results[0])}`);
       assert.match(results[0].message, /result/);
       assert.equal(results[1], 2);
+      // Checked after the later map finished: had the refused map sent its valid call, it would have run.
+      assert.deepEqual(await executions(runs), [], 'no call of the refused map ran');
     });
 
     it('captures what a call prints', async () => {
@@ -183,25 +212,57 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       assert.match(f?.logs() ?? '', /line one\n[\s\S]*line two/);
     });
 
-    it('mapReduce runs the reducer over the map results in order', async () => {
+    it('mapReduce runs the reducer over the map results in input order', async () => {
       const futures = await fexec.mapReduce(addSeven, [1, 2, 3], sum);
       assert.equal(futures.length, 1);
       assert.deepEqual(await fexec.getResult(futures), [8 + 9 + 10]);
       assert.ok(futures[0]?.jobId.startsWith('R'));
+      // A sum cannot show order: these calls finish out of input order, the reducer must still see input order.
+      const ordered = await fexec.mapReduce(sleepMs, [600, 300, 1], joinInOrder);
+      assert.deepEqual(await fexec.getResult(ordered), ['600,300,1']);
     });
 
-    it('wait and asCompleted follow the futures', async () => {
-      const futures = await fexec.map(sleepMs, [300, 1]);
-      const now = await fexec.wait(futures, { returnWhen: 'ALWAYS' });
-      assert.equal(now.done.length + now.pending.length, 2);
-      const any = await fexec.wait(futures, { returnWhen: 'ANY_COMPLETED' });
-      assert.ok(any.done.length >= 1);
-      const order: number[] = [];
-      for await (const f of fexec.asCompleted(futures)) order.push(await f.result());
-      assert.deepEqual(order.sort((a, b) => a - b), [1, 300]);
+    it('wait splits done from pending: a finished call is done, a blocked one pending', async () => {
+      const gates = fresh('gates');
+      const futures = await fexec.map(gated, ['fast', 'blocked'], { extraArgs: { gates } });
+      try {
+        const now = await fexec.wait(futures, { returnWhen: 'ALWAYS' });
+        assert.deepEqual([ids(now.done), ids(now.pending)], [[], [0, 1]], 'no gate is open yet: both pending');
+        await open(gates, 'fast');
+        const any = await fexec.wait(futures, { returnWhen: 'ANY_COMPLETED' });
+        assert.deepEqual([ids(any.done), ids(any.pending)], [[0], [1]]);
+        assert.equal(futures[0]?.status, 'success');
+        assert.equal(futures[1]?.done, false);
+      } finally {
+        await open(gates, 'blocked');
+      }
       const all = await fexec.wait(futures);
-      assert.equal(all.done.length, 2);
-      assert.equal(all.pending.length, 0);
+      assert.deepEqual([ids(all.done), ids(all.pending)], [[0, 1], []]);
+      assert.deepEqual(await fexec.getResult(futures), ['fast', 'blocked']);
+    });
+
+    it('asCompleted yields calls in the order they really finished', async () => {
+      // The test opens each gate only once the previous call is done, so the finishing order is
+      // known (b, c, a: neither input order nor its reverse) without relying on timing.
+      const gates = fresh('gates');
+      const futures = await fexec.map(gated, ['a', 'b', 'c'], { extraArgs: { gates } });
+      const yielded = (async () => {
+        const out: string[] = [];
+        for await (const f of fexec.asCompleted(futures)) out.push(await f.result());
+        return out;
+      })();
+      try {
+        for (const [i, name] of [[1, 'b'], [2, 'c'], [0, 'a']] as const) {
+          await open(gates, name);
+          await fexec.wait([futures[i] as Future<string>]);
+        }
+      } finally {
+        await open(gates, 'a', 'b', 'c');
+      }
+      assert.deepEqual(await yielded, ['b', 'c', 'a']);
+      // The workers' own clocks agree: each call ended after the one before it.
+      const ends = [1, 2, 0].map((i) => futures[i]?.stats.fnEnd ?? NaN);
+      assert.ok(ends[0]! < ends[1]! && ends[1]! < ends[2]!, `fnEnd of b, c, a: ${ends.join(', ')}`);
     });
 
     it('ctx.storage reaches the executor storage from inside a task', async () => {

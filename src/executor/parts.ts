@@ -20,7 +20,7 @@ export interface Ready {
 }
 
 /** Creates and owns the executor's storage, backend and monitor. */
-export class Runtime {
+export class ExecutorParts {
   private starting: Promise<Ready> | undefined;
   private parts: Ready | undefined;
   /** Bundle hashes known to be in storage, and local bundle paths by hash. */
