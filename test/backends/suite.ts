@@ -269,7 +269,7 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       const bucket = fexec.options.bucket;
       const keys = await fexec.getResult(await fexec.map(roundTripStorage, [1, 2], { extraArgs: { bucket } }));
       const name = typeof base.storage === 'string' ? base.storage : 'fs';
-      const storage = new Storage({ backend: name, ...((base as Record<string, unknown>)[name] as object) });
+      const storage = new Storage({ driver: name, ...((base as Record<string, unknown>)[name] as object) });
       try {
         assert.deepEqual(await Promise.all(keys.map((k) => storage.getText(bucket, k))), ['value 1', 'value 2']);
       } finally {
