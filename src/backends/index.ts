@@ -6,10 +6,10 @@ import { ConfigError } from '../errors.js';
 import type { BackendContext, BackendFactory, ComputeBackend } from './types.js';
 
 const registry = new Map<string, () => Promise<BackendFactory>>([
-  ['localhost', async () => (await import('./localhost.js')).localhost as BackendFactory],
-  ['slurm', async () => (await import('./slurm.js')).slurm as BackendFactory],
+  ['localhost', async () => (await import('./localhost/backend.js')).localhost as BackendFactory],
+  ['slurm', async () => (await import('./slurm/backend.js')).slurm as BackendFactory],
   ...(['knative', 'cloudrun', 'code_engine'] as const).map((n) => [n, async () => (await import('./http-drivers.js'))[n] as BackendFactory] as const),
-  ['aws_lambda', async () => (await import('./aws-lambda.js')).awsLambda as BackendFactory],
+  ['aws_lambda', async () => (await import('./aws_lambda/backend.js')).awsLambda as BackendFactory],
 ]);
 
 /** Registers a backend under `name`; `load` is called on first use. */

@@ -79,17 +79,17 @@ export interface ExecutorOptions {
   /** Options of the s3 storage driver (endpoint, region, credentials, …). */
   s3?: Record<string, unknown>;
   /** Options of the localhost backend. */
-  localhost?: import('../backends/localhost.js').LocalhostOptions;
+  localhost?: import('../backends/localhost/backend.js').LocalhostOptions;
   /** Options of the Slurm backend (see the README's Slurm section). */
-  slurm?: import('../backends/slurm.js').SlurmOptions;
+  slurm?: import('../backends/slurm/backend.js').SlurmOptions;
   /** Options of the Knative backend and of its runtime (`burst runtime deploy --backend knative`). */
-  knative?: import('../backends/knative.js').KnativeOptions & import('../runtime/knative.js').KnativeRuntimeOptions;
+  knative?: import('../backends/knative/backend.js').KnativeOptions & import('../backends/knative/runtime.js').KnativeRuntimeOptions;
   /** Options of the Google Cloud Run backend and of its runtime. */
-  cloudrun?: import('../backends/cloudrun.js').CloudRunOptions & import('../runtime/cloudrun.js').CloudRunRuntimeOptions;
+  cloudrun?: import('../backends/cloudrun/backend.js').CloudRunOptions & import('../backends/cloudrun/runtime.js').CloudRunRuntimeOptions;
   /** Options of the IBM Cloud Code Engine backend and of its runtime. */
-  code_engine?: import('../backends/code-engine.js').CodeEngineOptions & import('../runtime/code-engine.js').CodeEngineRuntimeOptions;
+  code_engine?: import('../backends/code_engine/backend.js').CodeEngineOptions & import('../backends/code_engine/runtime.js').CodeEngineRuntimeOptions;
   /** Options of the AWS Lambda backend and of its runtime (region, runtime name, concurrency; see the README). */
-  aws_lambda?: import('../backends/aws-lambda-options.js').AwsLambdaOptions;
+  aws_lambda?: import('../backends/aws_lambda/options.js').AwsLambdaOptions;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }

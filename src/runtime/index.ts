@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { RuntimeManager } from './types.js';
 
 const managers = new Map<string, () => Promise<RuntimeManager>>([
-  ['aws_lambda', async () => (await import('./aws-lambda.js')).awsLambdaRuntimes],
+  ['aws_lambda', async () => (await import('../backends/aws_lambda/runtime.js')).awsLambdaRuntimes],
   ...(['knative', 'cloudrun', 'code_engine'] as const).map((n) => [n, async () => (await import('./container-runtimes.js'))[n]] as const),
 ]);
 

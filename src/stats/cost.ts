@@ -4,7 +4,7 @@
  * another backend with {@link registerPrices}.
  */
 import type { CallLike, CostEstimate } from './types.js';
-import { parseLambdaLocation } from '../worker/lambda-event.js';
+import { parseLambdaLocation } from '../backends/aws_lambda/worker/event.js';
 
 /** How a backend bills. */
 export interface PriceTable {

@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FunctionExecutor, RemoteError, type ExecutorOptions } from '../../src/index.ts';
 import { VERSION } from '../../src/version.ts';
-import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
-import { parseLambdaLocation } from '../../src/worker/lambda-event.ts';
+import { buildWorkerBundle } from '../../src/backends/aws_lambda/build.ts';
+import { parseLambdaLocation } from '../../src/backends/aws_lambda/worker/event.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
 

@@ -3,8 +3,8 @@
  * validation, and the names Burst gives what it creates. Shared by the backend and the runtime
  * manager, so both derive the same function name from the same configuration.
  */
-import { ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 
 /** Options of the AWS Lambda backend (`new FunctionExecutor({ backend: 'aws_lambda', aws_lambda: {...} })`). */
 export interface AwsLambdaOptions {

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 
 /** A built zip. */
 export interface BuiltZip {
@@ -25,7 +25,7 @@ export interface BuiltZip {
 export const UNZIPPED_LIMIT = 250 * 1024 * 1024;
 
 const ts = import.meta.url.endsWith('.ts');
-const srcFile = (rel: string): string => fileURLToPath(new URL(`../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
+const srcFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
 
 /**
  * Bundles the Lambda handler into `<outDir>/index.js` (handler `index.handler`) and the worker process
@@ -36,7 +36,7 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const versionFile = srcFile('version');
   await esbuild.build({
-    entryPoints: { index: srcFile('worker/entries/aws-lambda'), child: srcFile('worker/child') },
+    entryPoints: { index: srcFile('backends/aws_lambda/worker/entry'), child: srcFile('worker/child') },
     outdir: outDir,
     bundle: true,
     platform: 'node',

@@ -9,10 +9,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BurstError, ConfigError } from '../errors.js';
-import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { onPath } from './on-path.js';
+import { BurstError, ConfigError } from '../../errors.js';
+import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { onPath } from '../on-path.js';
 
 /** Options of the Slurm backend (`new FunctionExecutor({ backend: 'slurm', slurm: {...} })`). */
 export interface SlurmOptions {
@@ -78,7 +78,7 @@ function validate(o: SlurmOptions): SlurmOptions {
 
 
 function defaultBurstPath(): string {
-  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));
+  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/cli/main.js' : '../../cli/main.js', import.meta.url));
   return dist;
 }
 

@@ -13,12 +13,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chunkCalls, parseCallSpec, formatCallSpec } from '../call-spec.js';
-import { keys } from '../job-layout.js';
-import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
-import type { StoredStatus } from '../handler.js';
-import type { StorageDriver } from '../../storage/types.js';
-import { envStorageConfig } from '../storage-config.js';
+import { chunkCalls, parseCallSpec, formatCallSpec } from '../../../worker/call-spec.js';
+import { keys } from '../../../worker/job-layout.js';
+import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from './event.js';
+import type { StoredStatus } from '../../../worker/handler.js';
+import type { StorageDriver } from '../../../storage/types.js';
+import { envStorageConfig } from '../../../worker/storage-config.js';
 
 /** The fields of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -51,7 +51,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
   const config = event.storage ?? envStorageConfig();
   if (!config) throw new Error('no storage configuration: the event has none and BURST_STORAGE_CONFIG is not set');
-  const [{ createStorage }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
+  const [{ createStorage }, { runCalls }] = await Promise.all([import('../../../storage/index.js'), import('../../../worker/handler.js')]);
   const storage = await createStorage(config);
   try {
     let callIds = parseCallSpec(event.calls);
@@ -75,7 +75,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
 /** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
 async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
   if (chunks.length === 0) return 0;
-  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('../lambda-invoker.js')]);
+  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('./invoker.js')]);
   const client = new sdk.LambdaClient({ maxAttempts: 1, ...(f.endpoint ? { endpoint: f.endpoint } : {}) });
   try {
     const { fanout: _drop, ...base } = event;

@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BurstError, CancelledError, ConfigError } from '../errors.js';
-import { ProcessPool } from '../worker/pool.js';
-import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { Tail } from '../worker/tail.js';
+import { BurstError, CancelledError, ConfigError } from '../../errors.js';
+import { ProcessPool } from '../../worker/pool.js';
+import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from '../types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { Tail } from '../../worker/tail.js';
 
 /** Options of the localhost backend. */
 export interface LocalhostOptions {
@@ -24,7 +24,7 @@ export interface LocalhostOptions {
 
 const cli = (() => {
   const ts = import.meta.url.endsWith('.ts');
-  return { path: fileURLToPath(new URL(ts ? '../cli/main.ts' : '../cli/main.js', import.meta.url)), ts };
+  return { path: fileURLToPath(new URL(ts ? '../../cli/main.ts' : '../../cli/main.js', import.meta.url)), ts };
 })();
 
 /** Creates the localhost backend. */
