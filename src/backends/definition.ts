@@ -19,8 +19,12 @@ export type ZodNamespace = typeof Zod;
 /** A backend's options schema: a zod object whose keys are the options of its config section. */
 export type OptionsSchema = Zod.ZodObject;
 
-/** The definition of a compute backend. `S` is its options schema, `N` its name. */
-export interface BackendDefinition<S extends OptionsSchema = OptionsSchema, N extends string = string> {
+/**
+ * The definition of a compute backend. `S` is its options schema, `N` its name, `O` its options type:
+ * the schema's input type, or a hand-written interface with TSDoc tied to it by {@link SameOptions}
+ * (declaration files drop the TSDoc of an inferred type, so users of the package see `O`'s).
+ */
+export interface BackendDefinition<S extends OptionsSchema = OptionsSchema, N extends string = string, O = Zod.input<S>> {
   /**
    * The backend name: the value of `backend`, the config section of its options (`slurm: {...}`) and
    * the prefix of its environment variables (`BURST_SLURM_PARTITION`). Lowercase letters, digits, `_`.
@@ -47,10 +51,12 @@ export interface BackendDefinition<S extends OptionsSchema = OptionsSchema, N ex
   readonly prices?: PriceTable;
   /** Keys that existed once, with what to tell a user who still sets them. @default {} */
   readonly removedOptions?: Readonly<Record<string, string>>;
+  /** Type only (never set): the options type `O`. */
+  readonly __options?: O;
 }
 
 /** The options type of a definition (the input type of its schema). */
-export type BackendOptionsOf<D> = D extends BackendDefinition<infer S> ? Zod.input<S> : never;
+export type BackendOptionsOf<D> = D extends { readonly __options?: infer O } ? O : never;
 
 /**
  * Declares a backend definition, keeping its literal name and schema type (so
@@ -74,7 +80,7 @@ export function defineBackend<S extends OptionsSchema, const N extends string>(d
  * A backend chosen with its options, as the factories return it (`backend: slurm({ partition: 'x' })`).
  * The executor takes `name` as the backend and `options` as its section.
  */
-export interface BackendSelection<N extends string = string, O = Record<string, unknown>> {
+export interface BackendSelection<N extends string = string, O = object> {
   readonly kind: 'burst.backend';
   readonly name: N;
   readonly options: O;

@@ -17,6 +17,9 @@ import type { StorageDriver } from '../storage/types.js';
  */
 export type BackendSections = { [K in keyof BackendOptionsMap]?: BackendOptionsMap[K] };
 
+/** A registered backend chosen with its options, as the factories return it (`slurm({...})`). */
+export type AnyBackendSelection = { [K in keyof BackendOptionsMap & string]: BackendSelection<K, BackendOptionsMap[K]> }[keyof BackendOptionsMap & string];
+
 /** Options of `new FunctionExecutor(options)`. */
 export interface ExecutorOptions extends BackendSections {
   /**
@@ -24,7 +27,7 @@ export interface ExecutorOptions extends BackendSections {
    * backend name (its options then come from its section, e.g. `slurm: {...}`) or a backend instance.
    * @default 'localhost'
    */
-  backend?: string | BackendSelection | ComputeBackend;
+  backend?: string | AnyBackendSelection | ComputeBackend;
   /**
    * Where Burst keeps functions, job data and results: a registered driver name or a driver instance.
    * @default 'fs' (local files under `~/.burst/storage`, or `BURST_FS_ROOT`)

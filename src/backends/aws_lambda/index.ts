@@ -3,14 +3,14 @@
  * function built from Burst's worker (backend.ts; the function and its layer: runtime.ts, build.ts,
  * role.ts; what runs in it: worker/).
  */
-import { defineBackend } from '../definition.js';
-import { awsLambdaSchema } from './options.js';
+import type { BackendDefinition } from '../definition.js';
+import { awsLambdaSchema, type AwsLambdaOptions } from './options.js';
 import { parseLambdaLocation } from './worker/event.js';
 
 export type { AwsLambdaOptions } from './options.js';
 
 /** The `aws_lambda` backend. */
-export const awsLambdaBackend = defineBackend({
+export const awsLambdaBackend: BackendDefinition<ReturnType<typeof awsLambdaSchema>, 'aws_lambda', AwsLambdaOptions> = {
   name: 'aws_lambda',
   summary: 'AWS Lambda functions (one invocation per chunk of calls)',
   options: awsLambdaSchema,
@@ -27,4 +27,4 @@ export const awsLambdaBackend = defineBackend({
     // A chunk of calls is one request, billed for the invocation's span: its calls name it.
     invocationOf: (location) => parseLambdaLocation(location)?.requestId,
   },
-});
+};

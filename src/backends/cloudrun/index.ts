@@ -1,6 +1,6 @@
 /** The Google Cloud Run backend's definition: a Cloud Run service of Burst's worker image (see backend.ts, runtime.ts). */
 import type { z as Zod } from 'zod';
-import { defineBackend, type OptionsMatch, type SameOptions, type ZodNamespace } from '../definition.js';
+import type { BackendDefinition, OptionsMatch, SameOptions, ZodNamespace } from '../definition.js';
 import { HTTP_REMOVED_OPTIONS, httpInvokerShape, serviceRuntimeShape } from '../http/options.js';
 import { parts } from '../schema-parts.js';
 import type { CloudRunOptions } from './backend.js';
@@ -28,11 +28,11 @@ export function cloudRunSchema(z: ZodNamespace) {
 export type CloudRunOptionsChecked = OptionsMatch<SameOptions<CloudRunSection, Zod.input<ReturnType<typeof cloudRunSchema>>>>;
 
 /** The `cloudrun` backend. */
-export const cloudRunBackend = defineBackend({
+export const cloudRunBackend: BackendDefinition<ReturnType<typeof cloudRunSchema>, 'cloudrun', CloudRunSection> = {
   name: 'cloudrun',
   summary: 'a Google Cloud Run service running "burst worker serve"',
   options: cloudRunSchema,
   create: async (options, context) => (await import('./backend.js')).cloudrun(options, context),
   runtime: async () => (await import('./runtime.js')).cloudRunRuntimes,
   removedOptions: HTTP_REMOVED_OPTIONS,
-});
+};

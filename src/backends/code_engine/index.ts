@@ -1,6 +1,6 @@
 /** The IBM Cloud Code Engine backend's definition: an application of Burst's worker image (see backend.ts, runtime.ts). */
 import type { z as Zod } from 'zod';
-import { defineBackend, type OptionsMatch, type SameOptions, type ZodNamespace } from '../definition.js';
+import type { BackendDefinition, OptionsMatch, SameOptions, ZodNamespace } from '../definition.js';
 import { HTTP_REMOVED_OPTIONS, httpInvokerShape, serviceRuntimeShape } from '../http/options.js';
 import { parts } from '../schema-parts.js';
 import type { CodeEngineOptions } from './backend.js';
@@ -26,11 +26,11 @@ export function codeEngineSchema(z: ZodNamespace) {
 export type CodeEngineOptionsChecked = OptionsMatch<SameOptions<CodeEngineSection, Zod.input<ReturnType<typeof codeEngineSchema>>>>;
 
 /** The `code_engine` backend. */
-export const codeEngineBackend = defineBackend({
+export const codeEngineBackend: BackendDefinition<ReturnType<typeof codeEngineSchema>, 'code_engine', CodeEngineSection> = {
   name: 'code_engine',
   summary: 'an IBM Cloud Code Engine application running "burst worker serve"',
   options: codeEngineSchema,
   create: async (options, context) => (await import('./backend.js')).codeEngine(options, context),
   runtime: async () => (await import('./runtime.js')).codeEngineRuntimes,
   removedOptions: HTTP_REMOVED_OPTIONS,
-});
+};

@@ -1,6 +1,6 @@
 /** The Knative backend's definition: calls run in a Knative Service of Burst's worker image (see backend.ts, runtime.ts). */
 import type { z as Zod } from 'zod';
-import { defineBackend, type OptionsMatch, type SameOptions, type ZodNamespace } from '../definition.js';
+import type { BackendDefinition, OptionsMatch, SameOptions, ZodNamespace } from '../definition.js';
 import { HTTP_REMOVED_OPTIONS, httpInvokerShape, serviceRuntimeShape } from '../http/options.js';
 import { parts } from '../schema-parts.js';
 import type { KnativeOptions } from './backend.js';
@@ -19,11 +19,11 @@ export function knativeSchema(z: ZodNamespace) {
 export type KnativeOptionsChecked = OptionsMatch<SameOptions<KnativeSection, Zod.input<ReturnType<typeof knativeSchema>>>>;
 
 /** The `knative` backend. */
-export const knativeBackend = defineBackend({
+export const knativeBackend: BackendDefinition<ReturnType<typeof knativeSchema>, 'knative', KnativeSection> = {
   name: 'knative',
   summary: 'a Knative Service running "burst worker serve"',
   options: knativeSchema,
   create: async (options, context) => (await import('./backend.js')).knative(options, context),
   runtime: async () => (await import('./runtime.js')).knativeRuntimes,
   removedOptions: HTTP_REMOVED_OPTIONS,
-});
+};

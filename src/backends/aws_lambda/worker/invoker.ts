@@ -28,12 +28,12 @@ export interface InvokeAllOptions {
   counters?: InvokeCounters;
 }
 
-/** Counters of {@link invokeAll}. */
-export interface InvokeCounters {
+/** Counters of {@link invokeAll} (a type, not an interface, so it is a `Record<string, number>`). */
+export type InvokeCounters = {
   invokes: number;
   throttled: number;
   retried: number;
-}
+};
 
 /** Why a payload was not invoked. */
 export interface InvokeFailure {
