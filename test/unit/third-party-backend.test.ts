@@ -76,7 +76,7 @@ describe('a third-party backend definition', () => {
     assert.ok(runtimeBackends().includes('relay'));
     assert.equal(await runtimeManager('relay'), relayRuntimes);
     assert.equal(pricesOf('relay')?.currency, 'EUR');
-    const cost = estimateCost([{ stats: { fnStart: 0, fnEnd: 1000 } }], { backend: 'relay', memoryMB: 1024 });
+    const cost = estimateCost([{ executorId: 'e', jobId: 'j', callId: 0, status: 'success', stats: { fnStart: 0, fnEnd: 1000 } }], { backend: 'relay', memoryMB: 1024 });
     assert.equal(cost?.total, 1.5);
   });
 
