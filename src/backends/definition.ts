@@ -47,6 +47,12 @@ export interface BackendDefinition<S extends OptionsSchema = OptionsSchema, N ex
    * deployed runtime runs, when it is not `burst worker run`/`serve`. @default none
    */
   readonly workerEntry?: string;
+  /**
+   * Whether the backend chooses memory per invocation (a worker's heap limit, Slurm's `--mem`), so
+   * `oomRetry` can give a call more of it; serverless memory is fixed by the deployed runtime.
+   * @default false
+   */
+  readonly memoryPerInvocation?: boolean;
   /** How the backend bills, for `estimateCost` and `burst plot`. @default none (no estimate) */
   readonly prices?: PriceTable;
   /** Keys that existed once, with what to tell a user who still sets them. @default {} */

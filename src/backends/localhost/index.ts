@@ -10,5 +10,6 @@ export const localhostBackend: BackendDefinition<ReturnType<typeof localhostSche
   summary: 'worker processes on this machine (the default)',
   options: localhostSchema,
   create: async (options, context) => (await import('./backend.js')).localhost(options, context),
+  memoryPerInvocation: true,
   prices: { perGbSecond: 0, perRequest: 0, note: 'runs on this machine: no charge' },
 };

@@ -10,5 +10,6 @@ export const slurmBackend: BackendDefinition<ReturnType<typeof slurmSchema>, 'sl
   summary: 'a Slurm cluster (one array job per map, through sbatch)',
   options: slurmSchema,
   create: async (options, context) => (await import('./backend.js')).slurm(options, context),
+  memoryPerInvocation: true,
   prices: { perGbSecond: 0, perRequest: 0, note: 'runs on your cluster: no per-call charge' },
 };
