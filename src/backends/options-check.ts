@@ -2,6 +2,8 @@
  * A backend's options checked through its definition's schema: unknown keys are refused with the
  * nearest known key, wrong values with the key path, what was expected and what was given. Zod is
  * loaded (synchronously, so the config loader can use it too) only when there is something to check.
+ * Nothing here is specific to compute backends: any `{ name, options }` definition (a storage driver's
+ * too) can be checked, and have its environment-variable kinds derived, the same way.
  */
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
@@ -66,14 +68,6 @@ export function checkBackendOptions<T extends Record<string, unknown>>(definitio
 export function optionKinds(definition: CheckedDefinition): Record<string, KeyKind> {
   const shape = optionsSchema(definition).shape as Record<string, Zod.ZodType>;
   return Object.fromEntries(Object.entries(shape).map(([key, s]) => [key, kindOf(s)]));
-}
-
-/** The values a key takes when it is a choice (`localhost.channel`: `['ipc', 'storage']`), for CLI prompts. */
-export function optionChoices(definition: CheckedDefinition, key: string): string[] | undefined {
-  const s = (optionsSchema(definition).shape as Record<string, Zod.ZodType | undefined>)[key];
-  const inner = s && unwrap(s);
-  const def = inner?.def as { type: string; entries?: Record<string, string> } | undefined;
-  return def?.type === 'enum' && def.entries ? Object.values(def.entries) : undefined;
 }
 
 function unwrap(s: Zod.ZodType): Zod.ZodType {
