@@ -130,7 +130,7 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (isBackendSelection(backend)) {
     // `backend: slurm({...})`: its options are laid over the `slurm` section.
     o[backend.name] = { ...(isObject(o[backend.name]) ? (o[backend.name] as object) : {}), ...(backend.options as object) };
-    backend = backend.name;
+    backend = o.backend = backend.name;
   }
   if (typeof backend !== 'string' && !isObject(backend)) throw invalid('backend', 'a backend name or a backend instance', backend);
   const storage = o.storage ?? defaults.storage;

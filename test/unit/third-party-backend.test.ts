@@ -14,6 +14,7 @@ import { ConfigError, FunctionExecutor, backendNames, defineBackend, estimateCos
 import { loadConfigSync } from '../../src/config/load.ts';
 import { runtimeBackends, runtimeManager } from '../../src/runtime/index.ts';
 import { pricesOf } from '../../src/stats/cost.ts';
+import { resolveOptions } from '../../src/config/defaults.ts';
 
 /** What the relay backend was asked to do. */
 const seen = { created: [] as Array<Record<string, unknown>>, invokedCalls: 0 };
@@ -126,6 +127,12 @@ describe('a third-party backend definition', () => {
 });
 
 describe('built-in backend sections', () => {
+  it('take a factory\'s options laid over the section of the same name', () => {
+    const resolved = resolveOptions({ backend: slurm({ partition: 'gpu', cpusPerTask: 2 }), slurm: { qos: 'high', cpusPerTask: 1 } });
+    assert.equal(resolved.backend, 'slurm');
+    assert.deepEqual(resolved.raw.slurm, { qos: 'high', partition: 'gpu', cpusPerTask: 2 });
+  });
+
   it('refuse an unknown key with the nearest one before the backend starts', async () => {
     const fexec = new FunctionExecutor({ backend: slurm({ partiton: 'gpu' } as never), fs: { root }, progress: false });
     try {
