@@ -8,7 +8,7 @@
  * than storage (the localhost backend adds a direct IPC channel through {@link DirectRunner}).
  */
 import type { StorageConfig } from '../storage/types.js';
-import type { PoolCancel, PoolTask } from '../worker/pool.js';
+import type { PoolCancel, PoolTask } from '../worker/pool-types.js';
 
 /** Everything a backend needs to start workers for one job already written to storage. */
 export interface JobDescriptor {
@@ -81,6 +81,8 @@ export interface ComputeBackend {
   readonly direct?: DirectRunner;
   /** Starts workers before the first call is handed over (localhost: while the function is packaged). */
   warm?(): void;
+  /** Counters the backend keeps, for tests and stats (localhost: processes spawned, crashed, timed out). */
+  readonly counters?: Readonly<Record<string, number>> | undefined;
 }
 
 /** Runs calls directly in local worker processes and reports each record (the localhost IPC channel). */

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { abandonedReason, countCalls, jobState, readJobInfo, resolveJob, type JobInfo } from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../job/reader.js';
-import { parseLambdaLocation } from '../worker/lambda-event.js';
+import { parseLambdaLocation } from '../backends/aws_lambda/worker/event.js';
 import { out, positiveInt, withConfigOption, withStorage, type OpenedStorage } from './client-config.js';
 
 interface LogsFlags {

@@ -7,18 +7,30 @@ import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';
 import { resolveSigningKey } from '../security/signing.js';
 import type { ComputeBackend } from '../backends/types.js';
+import { backendNames, type BackendOptionsMap } from '../backends/index.js';
+import { isBackendSelection, type BackendSelection } from '../backends/definition.js';
 import type { StorageDriver } from '../storage/types.js';
 import type { StorageDriverOptions } from '../storage/storage.js';
-import { storageDefinition } from '../storage/registry.js';
+import { storageDefinition, storageDrivers } from '../storage/registry.js';
 import { validateStorageOptions } from '../storage/options.js';
 
+/**
+ * The backend sections of {@link ExecutorOptions}, one per registered backend (`slurm: {...}`,
+ * `aws_lambda: {...}`), typed by {@link BackendOptionsMap}.
+ */
+export type BackendSections = { [K in keyof BackendOptionsMap]?: BackendOptionsMap[K] };
+
+/** A registered backend chosen with its options, as the factories return it (`slurm({...})`). */
+export type AnyBackendSelection = { [K in keyof BackendOptionsMap & string]: BackendSelection<K, BackendOptionsMap[K]> }[keyof BackendOptionsMap & string];
+
 /** Options of `new FunctionExecutor(options)`. */
-export interface ExecutorOptions {
+export interface ExecutorOptions extends BackendSections {
   /**
-   * Where calls run: a registered backend name or a backend instance.
+   * Where calls run: a backend with its options (`slurm({ partition: 'gpu' })`), a registered
+   * backend name (its options then come from its section, e.g. `slurm: {...}`) or a backend instance.
    * @default 'localhost'
    */
-  backend?: string | ComputeBackend;
+  backend?: string | AnyBackendSelection | ComputeBackend;
   /**
    * Where Burst keeps functions, job data and results: a registered driver name or a driver instance.
    * @default 'fs' (local files under `~/.burst/storage`, or `BURST_FS_ROOT`)
@@ -77,18 +89,6 @@ export interface ExecutorOptions {
    * @default $BURST_SIGNING_KEY, else none
    */
   signingKey?: string;
-  /** Options of the localhost backend. */
-  localhost?: import('../backends/localhost.js').LocalhostOptions;
-  /** Options of the Slurm backend (see the README's Slurm section). */
-  slurm?: import('../backends/slurm.js').SlurmOptions;
-  /** Options of the Knative backend and of its runtime (`burst runtime deploy --backend knative`). */
-  knative?: import('../backends/knative.js').KnativeOptions & import('../runtime/knative.js').KnativeRuntimeOptions;
-  /** Options of the Google Cloud Run backend and of its runtime. */
-  cloudrun?: import('../backends/cloudrun.js').CloudRunOptions & import('../runtime/cloudrun.js').CloudRunRuntimeOptions;
-  /** Options of the IBM Cloud Code Engine backend and of its runtime. */
-  code_engine?: import('../backends/code-engine.js').CodeEngineOptions & import('../runtime/code-engine.js').CodeEngineRuntimeOptions;
-  /** Options of the AWS Lambda backend and of its runtime (region, runtime name, concurrency; see the README). */
-  aws_lambda?: import('../backends/aws-lambda-options.js').AwsLambdaOptions;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
 }
@@ -124,12 +124,19 @@ export const defaults = {
   external: [] as string[],
 } as const;
 
-const KNOWN = new Set(['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'localhost', 'slurm', 'knative', 'cloudrun', 'code_engine', 'aws_lambda', 'backendOptions', 'signingKey']);
+/** Top-level options besides the backend and storage sections (which come from the registries). */
+const KNOWN_BASE = ['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'backendOptions', 'signingKey'];
+const known = (): Set<string> => new Set([...KNOWN_BASE, ...backendNames(), ...storageDrivers()]);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
 export function resolveOptions(options: ExecutorOptions, fromFile: Record<string, unknown> = {}): ResolvedOptions {
   const o = { ...fromFile, ...stripUndefined(options) } as Record<string, unknown>;
-  const backend = o.backend ?? defaults.backend;
+  let backend = o.backend ?? defaults.backend;
+  if (isBackendSelection(backend)) {
+    // `backend: slurm({...})`: its options are laid over the `slurm` section.
+    o[backend.name] = { ...(isObject(o[backend.name]) ? (o[backend.name] as object) : {}), ...(backend.options as object) };
+    backend = o.backend = backend.name;
+  }
   if (typeof backend !== 'string' && !isObject(backend)) throw invalid('backend', 'a backend name or a backend instance', backend);
   const storage = o.storage ?? defaults.storage;
   if (typeof storage !== 'string' && !isObject(storage)) throw invalid('storage', 'a storage driver name or a driver instance', storage);
@@ -150,10 +157,11 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   const external = o.external ?? defaults.external;
   if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
   resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
+  const KNOWN = known();
   for (const key of Object.keys(o)) {
     const storageDriver = storageDefinition(key); // a storage section (fs, s3, a registered driver's)
     if (storageDriver) validateStorageOptions(storageDriver, o[key], key);
-    else if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key)}`, { keyPath: key });
+    else if (!KNOWN.has(key)) throw new ConfigError(`unknown option "${key}"${nearest(key, KNOWN)}`, { keyPath: key });
   }
   return {
     backend: backend as string | ComputeBackend,
@@ -181,7 +189,7 @@ export function checkCallOptions(opts: { timeout?: unknown; retries?: unknown; c
   }
 }
 
-function nearest(key: string): string {
+function nearest(key: string, KNOWN: Set<string>): string {
   let best = '';
   let bestDistance = Infinity;
   for (const k of KNOWN) {

@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { redactConfig as redactAll } from '../redact.js';
 import { executorStorageDrivers } from '../storage/registry.js';
-import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, type BurstConfig, type KeyKind } from './schema.js';
+import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, sectionKeys, type BurstConfig, type KeyKind } from './schema.js';
+import { backendNames } from '../backends/index.js';
 
 /** Options of {@link loadConfig} and {@link loadConfigSync}. */
 export interface LoadConfigOptions {
@@ -299,10 +300,10 @@ function envLayer(env: NodeJS.ProcessEnv): { values: Record<string, unknown>; na
   };
   for (const [name, text] of Object.entries(env)) {
     if (text === undefined || text === '' || !name.startsWith('BURST_')) continue;
-    const path = ENV_KEYS[name] ?? familyKey(name);
+    const path = ENV_KEYS[name] ?? familyKey(name) ?? backendEnvKey(name);
     if (!path) continue;
     const [a, b] = path.split('.') as [string, string | undefined];
-    const kind = (b === undefined ? KNOWN_KEYS['']?.[a] : KNOWN_KEYS[a]?.[b]) ?? 'string';
+    const kind = (b === undefined ? KNOWN_KEYS['']?.[a] : sectionKeys(a)?.[b]) ?? 'string';
     set(name, path, kind, text);
   }
   return { values, names };
@@ -317,6 +318,21 @@ function familyKey(name: string): string | undefined {
   const key = (m[2] as string).toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   const known = Object.keys(KNOWN_KEYS[section] ?? {}).find((k) => k.toLowerCase() === key.toLowerCase());
   return known ? `${section}.${known}` : undefined;
+}
+
+/**
+ * `BURST_SLURM_PARTITION` → `slurm.partition`, `BURST_AWS_LAMBDA_FUNCTION_TIMEOUT` →
+ * `aws_lambda.functionTimeout`: a known key of a registered backend's section (from its schema).
+ */
+function backendEnvKey(name: string): string | undefined {
+  for (const backend of backendNames()) {
+    const prefix = `BURST_${backend.toUpperCase()}_`;
+    if (!name.startsWith(prefix)) continue;
+    const key = name.slice(prefix.length).toLowerCase().replace(/_/g, '');
+    const known = Object.keys(sectionKeys(backend) ?? {}).find((k) => k.toLowerCase() === key);
+    if (known) return `${backend}.${known}`;
+  }
+  return undefined;
 }
 
 function fromEnvText(text: string, kind: KeyKind): unknown {

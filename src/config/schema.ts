@@ -12,6 +12,8 @@ import type { z as Zod } from 'zod';
 import type { ExecutorOptions } from './defaults.js';
 import { executorStorageDrivers } from '../storage/registry.js';
 import { storageOptionKinds, storageOptionsSchema } from '../storage/options.js';
+import { backendDefinition, backendDefinitions, backendNames, registryVersion } from '../backends/index.js';
+import { optionKinds, optionsSchema, type KeyKind } from '../backends/options-check.js';
 
 /**
  * What a config file may hold: the JSON-representable {@link ExecutorOptions}, with backend and
@@ -31,26 +33,19 @@ export type BurstConfig = Omit<ExecutorOptions, 'backend' | 'storage' | 'config'
   storage?: string;
 };
 
-/** A key a config section knows, and the kind of value it takes (used to read environment variables). */
-export type KeyKind = 'string' | 'number' | 'boolean' | 'string[]' | 'object';
+export type { KeyKind };
 
 /**
- * The keys of each section. `undefined` marks a section whose keys its driver checks itself (no
+ * The keys of each section besides the backend sections, which come from the backend definitions
+ * (see {@link sectionKeys}). `undefined` marks a section whose keys its driver checks itself (no
  * warning for keys we do not know).
  */
 export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   '': {
     backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
-    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', localhost: 'object',
-    slurm: 'object', knative: 'object', cloudrun: 'object', code_engine: 'object', aws_lambda: 'object', backendOptions: 'object',
+    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', backendOptions: 'object',
     signingKey: 'string',
   },
-  localhost: { channel: 'string' },
-  slurm: undefined,
-  knative: undefined,
-  cloudrun: undefined,
-  code_engine: undefined,
-  aws_lambda: undefined,
   backendOptions: undefined,
 };
 
@@ -58,6 +53,25 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
 for (const d of executorStorageDrivers()) {
   (KNOWN_KEYS[''] as Record<string, KeyKind>)[d.name] = 'object';
   Object.defineProperty(KNOWN_KEYS, d.name, { enumerable: true, configurable: true, get: () => storageOptionKinds(d) });
+}
+
+/**
+ * The keys of a config section and their kinds: `''` is the top level (with a section per registered
+ * backend), a backend's section comes from its options schema (zod loads on the first backend section
+ * asked for). `undefined` for a section whose keys are not checked, or that does not exist.
+ */
+export function sectionKeys(section: string): Record<string, KeyKind> | undefined {
+  if (section === '') return { ...KNOWN_KEYS[''], ...Object.fromEntries(backendNames().map((n) => [n, 'object' as const])) };
+  if (section in KNOWN_KEYS) return KNOWN_KEYS[section];
+  const definition = backendDefinition(section);
+  if (!definition) return undefined;
+  const kinds = optionKinds(definition);
+  return Object.keys(kinds).length > 0 ? kinds : undefined;
+}
+
+/** True for a top-level key whose value is a section of keys (`s3`, `slurm`, …). */
+export function isSection(key: string): boolean {
+  return key !== '' && (key in KNOWN_KEYS || backendDefinition(key) !== undefined);
 }
 
 /** Key names (in any section) whose values are secrets: never printed. */
@@ -70,7 +84,7 @@ export function isSecretKey(key: string): boolean {
  * nearest known key; `where(path)` names the source of a key.
  */
 export function dropUnknownKeys(raw: Record<string, unknown>, section: string, where: (path: string) => string, warnings: string[]): Record<string, unknown> {
-  const known = KNOWN_KEYS[section];
+  const known = sectionKeys(section);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const path = section ? `${section}.${k}` : k;
@@ -79,7 +93,7 @@ export function dropUnknownKeys(raw: Record<string, unknown>, section: string, w
       warnings.push(`${where(path)}: unknown key "${path}" is ignored${suggest(k, Object.keys(known), section)}`);
       continue;
     }
-    out[k] = section === '' && isPlainObject(v) && k in KNOWN_KEYS ? dropUnknownKeys(v, k, where, warnings) : v;
+    out[k] = section === '' && isPlainObject(v) && isSection(k) ? dropUnknownKeys(v, k, where, warnings) : v;
   }
   return out;
 }
@@ -112,12 +126,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 const requireCjs = createRequire(import.meta.url);
-let schema: Zod.ZodType<BurstConfig> | undefined;
+let schema: { version: number; schema: Zod.ZodType<BurstConfig> } | undefined;
 
-/** The config schema (zod loads on the first call). */
+/** The config schema (zod loads on the first call; rebuilt when a backend is registered). */
 export function configSchema(): Zod.ZodType<BurstConfig> {
-  schema ??= build((requireCjs('zod') as typeof import('zod')).z);
-  return schema;
+  if (schema?.version !== registryVersion()) schema = { version: registryVersion(), schema: build((requireCjs('zod') as typeof import('zod')).z) };
+  return schema.schema;
+}
+
+/** A section per registered backend, from its definition's options schema. */
+function backendSections(z: typeof Zod): Record<string, Zod.ZodType> {
+  return Object.fromEntries(
+    backendDefinitions().map((d) => {
+      const shape = optionsSchema(d).shape;
+      return [d.name, Object.keys(shape).length > 0 ? z.object(shape, { error: 'an object' }).partial() : z.looseObject({}, { error: 'an object' })];
+    }),
+  );
 }
 
 function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
@@ -137,12 +161,7 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
     signingKey: z.string({ error: 'a secret of at least 16 characters' }).min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
     ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
-    localhost: section({ channel: z.enum(['ipc', 'storage'], { error: '"ipc" or "storage"' }) }),
-    slurm: z.looseObject({}, { error: 'an object' }),
-    knative: z.looseObject({}, { error: 'an object' }),
-    cloudrun: z.looseObject({}, { error: 'an object' }),
-    code_engine: z.looseObject({}, { error: 'an object' }),
-    aws_lambda: z.looseObject({}, { error: 'an object' }),
+    ...backendSections(z),
     backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), { error: 'an object of options by backend name' }),
   }) as unknown as Zod.ZodType<BurstConfig>;
 }

@@ -95,7 +95,7 @@ export class ExecutorParts {
   /** Counters of the backend and monitor, for tests and stats. */
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
-    const backendCounters = (this.parts?.backend as { counters?: Record<string, number> } | undefined)?.counters;
+    const backendCounters = this.parts?.backend.counters;
     for (const [k, v] of Object.entries(backendCounters ?? {})) out[`backend.${k}`] = v;
     for (const [k, v] of Object.entries(this.parts?.monitor.requests ?? {})) out[`storage.${k}`] = v;
     return out;

@@ -4,6 +4,7 @@
  * (each worker process's heap limit) and Slurm (`--mem`, and the heap limit of the task's workers).
  */
 import { ConfigError } from '../errors.js';
+import { backendDefinitions } from '../backends/index.js';
 
 /** Retry a call that failed with `OutOfMemoryError` with more memory. */
 export interface OomRetry {
@@ -13,8 +14,8 @@ export interface OomRetry {
   maxMemory: number;
 }
 
-/** Backends whose memory is chosen per invocation. */
-const GROWABLE = new Set(['localhost', 'slurm']);
+/** Backends whose memory is chosen per invocation (their definition's `memoryPerInvocation`). */
+const growable = (): Set<string> => new Set(backendDefinitions().filter((d) => d.memoryPerInvocation).map((d) => d.name));
 
 /** Checks a map's `runtimeMemory` and `oomRetry`; resolves `oomRetry` with its defaults. */
 export function checkResources(o: { runtimeMemory?: unknown; oomRetry?: unknown }, backend: string, executorMemoryMB: number | undefined): { runtimeMemoryMB?: number; oomRetry?: Required<OomRetry> } {
@@ -31,6 +32,7 @@ export function checkResources(o: { runtimeMemory?: unknown; oomRetry?: unknown 
   const base = out.runtimeMemoryMB ?? executorMemoryMB;
   if (base === undefined) throw new ConfigError('oomRetry needs runtimeMemory (the memory of the first attempt), on the map or the executor', { keyPath: 'oomRetry' });
   if (!Number.isInteger(r.maxMemory) || (r.maxMemory as number) <= base) throw new ConfigError(`oomRetry.maxMemory must be an integer number of MB above runtimeMemory (${base}), got ${JSON.stringify(r.maxMemory)}`, { keyPath: 'oomRetry.maxMemory' });
+  const GROWABLE = growable();
   if (!GROWABLE.has(backend)) {
     throw new ConfigError(`oomRetry is not supported on the ${backend} backend: its memory is fixed by the deployed runtime, not chosen per invocation (supported: ${[...GROWABLE].join(', ')})`, { keyPath: 'oomRetry', backend });
   }

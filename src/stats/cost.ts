@@ -1,10 +1,11 @@
 /**
- * Cost estimates per job from a price table per backend. Backends on your own machines cost nothing
- * extra (localhost, slurm); pay-per-use engines bill GB-seconds and requests. Register the table of
- * another backend with {@link registerPrices}.
+ * Cost estimates per job from a price table per backend: a backend's definition carries its table
+ * (`prices`). Backends on your own machines cost nothing extra (localhost, slurm); pay-per-use engines
+ * bill GB-seconds and requests. Register or replace a table with {@link registerPrices}.
  */
 import type { CallLike, CostEstimate } from './types.js';
-import { parseLambdaLocation } from '../worker/lambda-event.js';
+import type { CallLocation } from '../worker/protocol.js';
+import { backendDefinition, backendDefinitions } from '../backends/index.js';
 
 /** How a backend bills. */
 export interface PriceTable {
@@ -20,23 +21,16 @@ export interface PriceTable {
   defaultMemoryMB?: number;
   /** Where the prices come from and what the estimate leaves out. */
   note: string;
+  /**
+   * The billed invocation a call ran in, from its stats' `location`, when one invocation runs several
+   * calls side by side (AWS Lambda: the request id); such calls are billed once, for the invocation's
+   * span. @default every call is its own invocation
+   */
+  invocationOf?(location: CallLocation | undefined): string | undefined;
 }
 
-const tables = new Map<string, PriceTable>([
-  ['localhost', { perGbSecond: 0, perRequest: 0, note: 'runs on this machine: no charge' }],
-  ['slurm', { perGbSecond: 0, perRequest: 0, note: 'runs on your cluster: no per-call charge' }],
-  [
-    'aws_lambda',
-    {
-      currency: 'USD',
-      perGbSecond: 0.0000166667,
-      perRequest: 0.0000002,
-      granularityMs: 1,
-      defaultMemoryMB: 1024,
-      note: 'AWS Lambda x86 on-demand list prices (us-east-1), without free tier, storage or data transfer',
-    },
-  ],
-]);
+/** Tables registered with {@link registerPrices}; they take precedence over the definitions' own. */
+const tables = new Map<string, PriceTable>();
 
 /** Registers (or replaces) the price table of a backend. */
 export function registerPrices(backend: string, table: PriceTable): void {
@@ -45,34 +39,35 @@ export function registerPrices(backend: string, table: PriceTable): void {
 
 /** Names of the backends with a price table. */
 export function pricedBackends(): string[] {
-  return [...tables.keys()];
+  return [...new Set([...backendDefinitions().filter((d) => d.prices).map((d) => d.name), ...tables.keys()])];
 }
 
 /** The price table of a backend, if one is known. */
 export function pricesOf(backend: string): PriceTable | undefined {
-  return tables.get(backend);
+  return tables.get(backend) ?? backendDefinition(backend)?.prices;
 }
 
 /**
  * Estimates the cost of the calls on `backend`. A call is billed from its worker's start when it was
  * a cold start (the engine bills the init), else from its function start, to its function end. Calls
- * that ran on AWS Lambda are billed per invocation (one request, from its worker's start to its last
- * call's end) when their stats name the invocation. Returns undefined when the backend has no price table.
+ * whose table names their invocation (`invocationOf`, as AWS Lambda's does) are billed per invocation
+ * (one request, from its worker's start to its last call's end). Returns undefined when the backend has no price table.
  */
 export function estimateCost(calls: readonly CallLike[], options: { backend: string; memoryMB?: number | undefined; prices?: PriceTable }): CostEstimate | undefined {
-  const table = options.prices ?? tables.get(options.backend);
+  const table = options.prices ?? pricesOf(options.backend);
   if (!table) return undefined;
+  const invocationOf = table.invocationOf ?? pricesOf(options.backend)?.invocationOf;
   const granularity = table.granularityMs ?? 1;
   const gb = (options.memoryMB ?? table.defaultMemoryMB ?? 1024) / 1024;
   let ms = 0;
   let invocations = 0;
-  // Calls that ran on Lambda name their invocation: a chunk of calls is one request, billed for the
+  // Calls that name their invocation (Lambda: a chunk of calls is one request) are billed for the
   // invocation's span (its calls run side by side), not for the sum of its calls.
   const spans = new Map<string, { from: number; to: number }>();
   for (const c of calls) {
     const s = c.stats;
     if (s.fnStart === undefined && s.fnEnd === undefined) continue;
-    const request = parseLambdaLocation(s.location)?.requestId;
+    const request = invocationOf?.(s.location);
     if (request !== undefined && s.workerStart !== undefined && s.fnEnd !== undefined) {
       const span = spans.get(request);
       spans.set(request, { from: Math.min(span?.from ?? Infinity, s.workerStart), to: Math.max(span?.to ?? -Infinity, s.fnEnd) });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { estimateCost } from '../../src/stats/cost.ts';
 import type { CallLike } from '../../src/stats/types.ts';
-import { lambdaLocation, parseLambdaLocation } from '../../src/worker/lambda-event.ts';
+import { lambdaLocation, parseLambdaLocation } from '../../src/backends/aws_lambda/worker/event.ts';
 import { burst, ok, sandbox, sandboxStorage, statusRecord, writeManifest, writeStatuses, type Sandbox } from '../cli/helpers.ts';
 
 const where = (requestId: string) => ({ logGroup: '/aws/lambda/burst-default-1024mb-0_1_0', logStream: '2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef', requestId });

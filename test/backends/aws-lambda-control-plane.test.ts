@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VERSION } from '../../src/version.ts';
-import { createLambdaRuntimes, type LambdaRuntimeDeps } from '../../src/runtime/aws-lambda.ts';
-import { functionZip, layerZip, zipFiles, type BuiltZip } from '../../src/runtime/aws-lambda-build.ts';
-import { TRUST_POLICY } from '../../src/runtime/aws-lambda-role.ts';
+import { createLambdaRuntimes, type LambdaRuntimeDeps } from '../../src/backends/aws_lambda/runtime.ts';
+import { functionZip, layerZip, zipFiles, type BuiltZip } from '../../src/backends/aws_lambda/build.ts';
+import { TRUST_POLICY } from '../../src/backends/aws_lambda/role.ts';
 import type { RuntimeCommandOptions } from '../../src/runtime/types.ts';
 import { FakeAws, arn } from './aws-lambda-fake.ts';
 

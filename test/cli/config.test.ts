@@ -99,12 +99,14 @@ describe('loadConfig', () => {
   });
 
   it('drops unknown keys with a warning that suggests the nearest known key', () => {
-    const cwd = folder({ 'burst.config.json': '{ "workerz": 4, "backend": "localhost", "s3": { "endpiont": "http://x" }, "slurm": { "anything": 1 } }' });
+    const cwd = folder({ 'burst.config.json': '{ "workerz": 4, "backend": "localhost", "s3": { "endpiont": "http://x" }, "slurm": { "partiton": "gpu", "qos": "high" } }' });
     const loaded = loadConfigSync({ cwd, env: {} });
-    assert.deepEqual(loaded.options, { backend: 'localhost', s3: {}, slurm: { anything: 1 } });
-    assert.equal(loaded.warnings.length, 2);
+    assert.deepEqual(loaded.options, { backend: 'localhost', s3: {}, slurm: { qos: 'high' } });
+    assert.equal(loaded.warnings.length, 3);
     assert.match(loaded.warnings[0] ?? '', /unknown key "workerz" is ignored; did you mean "workers"\?/);
     assert.match(loaded.warnings[1] ?? '', /unknown key "s3\.endpiont" is ignored; did you mean "s3\.endpoint"\?/);
+    // A backend's section knows the keys of its definition's schema.
+    assert.match(loaded.warnings[2] ?? '', /unknown key "slurm\.partiton" is ignored; did you mean "slurm\.partition"\?/);
   });
 
   it('never shows a secret in an error, and redacts them for printing', () => {

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VERSION } from '../../src/version.ts';
-import { buildWorkerBundle } from '../../src/runtime/aws-lambda-build.ts';
+import { buildWorkerBundle } from '../../src/backends/aws_lambda/build.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { ensureServeHosts, startServe, type ServeHosts } from '../serve-hosts.ts';
 import { LambdaEmulator } from '../backends/lambda-emulator.ts';

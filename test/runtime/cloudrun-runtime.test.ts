@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BurstError, ConfigError } from '../../src/index.ts';
-import { cloudRunRuntimeManager, CLOUDRUN_MANAGED_LABEL, type CloudRunRuntimeDeps } from '../../src/runtime/cloudrun.ts';
+import { cloudRunRuntimeManager, CLOUDRUN_MANAGED_LABEL, type CloudRunRuntimeDeps } from '../../src/backends/cloudrun/runtime.ts';
 import { defaultServiceName } from '../../src/runtime/service-options.ts';
 import { runtimeManager } from '../../src/runtime/index.ts';
 import type { RuntimeCommandOptions } from '../../src/runtime/types.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BurstError, ConfigError } from '../../src/index.ts';
-import { codeEngineRuntimeManager, CODE_ENGINE_MARKER, type CodeEngineRuntimeDeps } from '../../src/runtime/code-engine.ts';
+import { codeEngineRuntimeManager, CODE_ENGINE_MARKER, type CodeEngineRuntimeDeps } from '../../src/backends/code_engine/runtime.ts';
 import { runtimeManager } from '../../src/runtime/index.ts';
 import type { RuntimeCommandOptions } from '../../src/runtime/types.ts';
 

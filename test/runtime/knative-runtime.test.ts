@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BurstError, ConfigError } from '../../src/index.ts';
-import { knativeRuntimeManager, MANAGED_LABEL, type KnativeApi } from '../../src/runtime/knative.ts';
+import { knativeRuntimeManager, MANAGED_LABEL, type KnativeApi } from '../../src/backends/knative/runtime.ts';
 import { defaultServiceName } from '../../src/runtime/service-options.ts';
 import { writeBuildContext } from '../../src/runtime/dockerfile.ts';
 import { pickBuilder } from '../../src/runtime/image-build.ts';

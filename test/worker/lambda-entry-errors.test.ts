@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BurstError, ConfigError } from '../../src/errors.ts';
-import { handler, type LambdaContextLike } from '../../src/worker/entries/aws-lambda.ts';
-import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../../src/worker/lambda-event.ts';
+import { handler, type LambdaContextLike } from '../../src/backends/aws_lambda/worker/entry.ts';
+import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../../src/backends/aws_lambda/worker/event.ts';
 
 const context: LambdaContextLike = { awsRequestId: 'req-1', logGroupName: '/aws/lambda/burst-test', logStreamName: '2026/12/04/[$LATEST]abc', functionName: 'burst-test' };
 

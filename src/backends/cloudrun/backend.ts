@@ -5,14 +5,14 @@
  * lives an hour). With an ID token, `cloudrun.token` (the worker's own BURST_SERVE_TOKEN) travels in
  * an `X-Burst-Token` header instead of `Authorization`.
  *
- * The service itself is created by `burst runtime deploy --backend cloudrun` (src/runtime/cloudrun.ts).
+ * The service itself is created by `burst runtime deploy --backend cloudrun` (runtime.ts beside this file).
  * What it leaves out: minting ID tokens from a service-account key itself (use gcloud or pass one).
  */
 import { execFile } from 'node:child_process';
-import type { BackendContext, ComputeBackend } from './types.js';
-import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
-import { onPath } from './on-path.js';
-import { ConfigError } from '../errors.js';
+import type { BackendContext, ComputeBackend } from '../types.js';
+import { httpBackend, type HttpInvokerOptions } from '../http/invoker.js';
+import { onPath } from '../on-path.js';
+import { ConfigError } from '../../errors.js';
 
 /** Options of the Cloud Run backend (`cloudrun: { url, idToken, concurrency }`). */
 export interface CloudRunOptions extends HttpInvokerOptions {

@@ -6,8 +6,8 @@
  * What it leaves out: looking the URL up from the cluster (give `knative.url`, e.g. from
  * `kn service describe burst-worker -o url`), and Knative Eventing.
  */
-import type { BackendContext, ComputeBackend } from './types.js';
-import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
+import type { BackendContext, ComputeBackend } from '../types.js';
+import { httpBackend, type HttpInvokerOptions } from '../http/invoker.js';
 
 /** Options of the Knative backend (`new FunctionExecutor({ backend: 'knative', knative: {...} })`). */
 export type KnativeOptions = HttpInvokerOptions;

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CancelledError } from '../errors.js';
+import { CancelledError } from '../../../errors.js';
 
 /** What {@link invokeAll} needs. */
 export interface InvokeAllOptions {
@@ -29,12 +29,12 @@ export interface InvokeAllOptions {
   counters?: InvokeCounters;
 }
 
-/** Counters of {@link invokeAll}. */
-export interface InvokeCounters {
+/** Counters of {@link invokeAll} (a type, not an interface, so it is a `Record<string, number>`). */
+export type InvokeCounters = {
   invokes: number;
   throttled: number;
   retried: number;
-}
+};
 
 /** Why a payload was not invoked. */
 export interface InvokeFailure {

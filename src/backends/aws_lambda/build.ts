@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 
 /** A built zip. */
 export interface BuiltZip {
@@ -25,7 +25,7 @@ export interface BuiltZip {
 export const UNZIPPED_LIMIT = 250 * 1024 * 1024;
 
 const ts = import.meta.url.endsWith('.ts');
-const srcFile = (rel: string): string => fileURLToPath(new URL(`../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
+const srcFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}.${ts ? 'ts' : 'js'}`, import.meta.url));
 
 /**
  * Packages the API entry leaves out: client-side tools a Lambda task cannot use (packaging: esbuild and
@@ -47,7 +47,7 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const versionFile = srcFile('version');
   const result = await esbuild.build({
-    entryPoints: { index: srcFile('worker/entries/aws-lambda'), child: srcFile('worker/child'), api: srcFile('index') },
+    entryPoints: { index: srcFile('backends/aws_lambda/worker/entry'), child: srcFile('worker/child'), api: srcFile('index') },
     outdir: outDir,
     splitting: true,
     chunkNames: 'chunk-[hash]',

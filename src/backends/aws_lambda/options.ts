@@ -3,8 +3,11 @@
  * validation, and the names Burst gives what it creates. Shared by the backend and the runtime
  * manager, so both derive the same function name from the same configuration.
  */
-import { ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
+import type { z as Zod } from 'zod';
+import type { OptionsMatch, SameOptions, ZodNamespace } from '../definition.js';
+import { checkBackendOptions } from '../options-check.js';
+import { parts } from '../schema-parts.js';
+import { VERSION } from '../../version.js';
 
 /** Options of the AWS Lambda backend (`new FunctionExecutor({ backend: 'aws_lambda', aws_lambda: {...} })`). */
 export interface AwsLambdaOptions {
@@ -74,36 +77,38 @@ export const TAG_VERSION = 'burst:version';
 export const TAG_RUNTIME = 'burst:runtime';
 export const TAG_MEMORY = 'burst:memory';
 
-const fail = (key: string, message: string): never => {
-  throw new ConfigError(`aws_lambda.${key} ${message}`, { keyPath: `aws_lambda.${key}`, backend: 'aws_lambda' });
-};
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** The schema of {@link AwsLambdaOptions}. */
+export function awsLambdaSchema(z: ZodNamespace) {
+  const p = parts(z);
+  const invoker = 'true, false or a number of calls of at least 2';
+  return z.object({
+    region: p.str(),
+    profile: p.str(),
+    endpoint: p.url(),
+    runtime: z.string({ error: '1 to 24 letters, digits or underscores' }).regex(/^[A-Za-z0-9_]{1,24}$/, { error: '1 to 24 letters, digits or underscores' }).optional(),
+    functionName: p.str(),
+    memory: p.intIn(128, 10240),
+    invokeConcurrency: p.intIn(1, 10_000),
+    remoteInvoker: z.union([z.boolean(), z.number().int().min(2)], { error: invoker }).optional(),
+    functionTimeout: p.intIn(1, 900),
+    maxEventAge: p.intIn(60, 21_600),
+    roleArn: p.str(),
+    dataBuckets: p.nonEmptyStrings(),
+    architecture: p.oneOf(['x86_64', 'arm64']),
+    nodeRuntime: p.str(),
+    storageCredentials: p.oneOf(['config', 'role']),
+    codeBucket: p.str(),
+    layers: p.nonEmptyStrings(),
+    tags: p.stringMap('an object of strings'),
+  });
+}
 
-/** Validates the options and fills in defaults. */
+/** Compile-time tie of {@link AwsLambdaOptions} to its schema. */
+export type AwsLambdaOptionsChecked = OptionsMatch<SameOptions<AwsLambdaOptions, Zod.input<ReturnType<typeof awsLambdaSchema>>>>;
+
+/** Validates the options (through {@link awsLambdaSchema}) and fills in defaults. */
 export function resolveLambdaOptions(raw: Record<string, unknown>): ResolvedLambdaOptions {
-  const o = raw as AwsLambdaOptions;
-  const intIn = (key: keyof AwsLambdaOptions, min: number, max: number): void => {
-    const v = o[key];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < min || (v as number) > max)) fail(key, `must be an integer from ${min} to ${max}, got ${show(v)}`);
-  };
-  intIn('memory', 128, 10240);
-  intIn('invokeConcurrency', 1, 10_000);
-  intIn('functionTimeout', 1, 900);
-  intIn('maxEventAge', 60, 21_600);
-  for (const key of ['region', 'profile', 'endpoint', 'runtime', 'functionName', 'roleArn', 'nodeRuntime', 'codeBucket'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) fail(key, `must be a non-empty string, got ${show(v)}`);
-  }
-  if (o.runtime !== undefined && !/^[A-Za-z0-9_]{1,24}$/.test(o.runtime)) fail('runtime', `must be 1 to 24 letters, digits or underscores, got ${show(o.runtime)}`);
-  if (o.endpoint !== undefined && !/^https?:\/\/[^/]/.test(o.endpoint)) fail('endpoint', `must be an http:// or https:// URL, got ${show(o.endpoint)}`);
-  if (o.architecture !== undefined && o.architecture !== 'x86_64' && o.architecture !== 'arm64') fail('architecture', `must be "x86_64" or "arm64", got ${show(o.architecture)}`);
-  if (o.storageCredentials !== undefined && o.storageCredentials !== 'config' && o.storageCredentials !== 'role') fail('storageCredentials', `must be "config" or "role", got ${show(o.storageCredentials)}`);
-  if (o.remoteInvoker !== undefined && typeof o.remoteInvoker !== 'boolean' && !(Number.isInteger(o.remoteInvoker) && o.remoteInvoker >= 2)) fail('remoteInvoker', `must be true, false or a number of calls of at least 2, got ${show(o.remoteInvoker)}`);
-  for (const key of ['dataBuckets', 'layers'] as const) {
-    const v = o[key];
-    if (v !== undefined && (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))) fail(key, 'must be an array of non-empty strings');
-  }
-  if (o.tags !== undefined && (typeof o.tags !== 'object' || o.tags === null || !Object.values(o.tags).every((v) => typeof v === 'string'))) fail('tags', 'must be an object of strings');
+  const o = checkBackendOptions({ name: 'aws_lambda', options: awsLambdaSchema }, raw) as AwsLambdaOptions;
   const env = process.env;
   return {
     region: o.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined),

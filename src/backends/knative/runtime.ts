@@ -4,12 +4,12 @@
  * the official `@kubernetes/client-node` (loaded only here). Services Burst creates carry the label
  * `burst.dev/managed=true`, so list and delete never touch anyone else's.
  */
-import { BurstError, ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
-import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from './image-build.js';
-import { serviceName as checkedName, workerEnvironment, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
-import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
-import { importOptional } from './optional-package.js';
+import { BurstError, ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from '../../runtime/image-build.js';
+import { serviceName as checkedName, workerEnvironment, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
+import { importOptional } from '../../runtime/optional-package.js';
 
 /** Runtime options of the `knative` section (beside the backend's `url`, `token`, …). */
 export interface KnativeRuntimeOptions extends ServiceRuntimeOptions {

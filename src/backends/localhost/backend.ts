@@ -6,34 +6,22 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BurstError, CancelledError, ConfigError } from '../errors.js';
-import { storageCapabilitiesOf } from '../storage/registry.js';
-import { ProcessPool } from '../worker/pool.js';
-import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from './types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { Tail } from '../worker/tail.js';
-
-/** Options of the localhost backend. */
-export interface LocalhostOptions {
-  /**
-   * How calls reach the workers: `'ipc'` (fast, in-memory) or `'storage'` (through the storage, as
-   * remote backends do).
-   * @default 'ipc'
-   */
-  channel?: 'ipc' | 'storage';
-}
+import { BurstError, CancelledError, ConfigError } from '../../errors.js';
+import { storageCapabilitiesOf } from '../../storage/registry.js';
+import { ProcessPool } from '../../worker/pool.js';
+import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from '../types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { Tail } from '../../worker/tail.js';
+import type { LocalhostOptions } from './options.js';
 
 const cli = (() => {
   const ts = import.meta.url.endsWith('.ts');
-  return { path: fileURLToPath(new URL(ts ? '../cli/main.ts' : '../cli/main.js', import.meta.url)), ts };
+  return { path: fileURLToPath(new URL(ts ? '../../cli/main.ts' : '../../cli/main.js', import.meta.url)), ts };
 })();
 
-/** Creates the localhost backend. */
+/** Creates the localhost backend (options already checked against its schema). */
 export function localhost(options: LocalhostOptions, context: BackendContext): ComputeBackend {
   const channel = options.channel ?? 'ipc';
-  if (channel !== 'ipc' && channel !== 'storage') {
-    throw new ConfigError(`localhost.channel must be "ipc" or "storage", got ${JSON.stringify(channel)}`, { keyPath: 'localhost.channel', backend: 'localhost' });
-  }
   return channel === 'ipc' ? new IpcLocalhost(context) : new StorageLocalhost(context);
 }
 

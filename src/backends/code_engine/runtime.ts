@@ -11,11 +11,11 @@
  * environment variable BURST_MANAGED=true (beside BURST_VERSION): list and delete touch only
  * applications that have it, and deploy refuses to replace one without it.
  */
-import { BurstError, ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
-import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
-import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
+import { BurstError, ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { buildAndPush, buildRuntimeImage, type ImageTools } from '../../runtime/image-build.js';
+import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
 export interface CodeEngineRuntimeOptions extends ServiceRuntimeOptions {

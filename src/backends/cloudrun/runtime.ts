@@ -11,13 +11,13 @@
  */
 import { execFile } from 'node:child_process';
 import type { protos } from '@google-cloud/run';
-import { onPath } from '../backends/on-path.js';
-import { BurstError, ConfigError } from '../errors.js';
-import { VERSION } from '../version.js';
-import { buildAndPush, buildRuntimeImage, type ImageTools } from './image-build.js';
-import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from './service-options.js';
-import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
-import { importOptional } from './optional-package.js';
+import { onPath } from '../on-path.js';
+import { BurstError, ConfigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { buildAndPush, buildRuntimeImage, type ImageTools } from '../../runtime/image-build.js';
+import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
+import { importOptional } from '../../runtime/optional-package.js';
 
 /** Runtime options of the `cloudrun` section (beside the backend's `url`, `idToken`, …). */
 export interface CloudRunRuntimeOptions extends ServiceRuntimeOptions {

@@ -15,14 +15,14 @@
  * nothing keeps running (and billing) for a client that gave up. What it leaves out: discovering
  * instances (give the service URL).
  */
-import { warnPlainHttpCredentials } from '../plain-http-warning.js';
+import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { CancelledError, ConfigError } from '../errors.js';
-import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { postOnce } from './http-post.js';
-import { InvocationError, safeUrl } from './invocation-error.js';
+import { CancelledError, ConfigError } from '../../errors.js';
+import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { postOnce } from './post.js';
+import { InvocationError, safeUrl } from '../invocation-error.js';
 
 /** Options every HTTP backend takes (`knative: {...}`, `cloudrun: {...}`, `code_engine: {...}`). */
 export interface HttpInvokerOptions {

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import type { InvokeResult } from '../worker/entries/http.js';
+import type { InvokeResult } from '../../worker/entries/http.js';
 
 /** How one POST ended. */
 export type PostOutcome =

@@ -5,10 +5,10 @@
  * and the same value as `code_engine.token`.
  *
  * The application itself is created by `burst runtime deploy --backend code_engine`
- * (src/runtime/code-engine.ts). What it leaves out: Code Engine batch jobs.
+ * (runtime.ts beside this file). What it leaves out: Code Engine batch jobs.
  */
-import type { BackendContext, ComputeBackend } from './types.js';
-import { httpBackend, type HttpInvokerOptions } from './http-invoker.js';
+import type { BackendContext, ComputeBackend } from '../types.js';
+import { httpBackend, type HttpInvokerOptions } from '../http/invoker.js';
 
 /** Options of the Code Engine backend (`code_engine: { url, token, concurrency }`). */
 export type CodeEngineOptions = HttpInvokerOptions;

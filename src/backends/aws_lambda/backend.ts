@@ -16,18 +16,18 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { BurstError, CancelledError, ConfigError } from '../errors.js';
-import { storageCapabilitiesOf, storageDefinition } from '../storage/registry.js';
-import type { StorageConfig } from '../storage/types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../worker/lambda-event.js';
-import { FatalInvokeError, invokeAll, type InvokeCounters } from '../worker/lambda-invoker.js';
-import { functionNameFor, lambdaMemory, resolveLambdaOptions, type AwsLambdaOptions, type ResolvedLambdaOptions } from './aws-lambda-options.js';
-import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { RuntimeMissingError } from './invocation-error.js';
+import { BurstError, CancelledError, ConfigError } from '../../errors.js';
+import { storageCapabilitiesOf, storageDefinition } from '../../storage/registry.js';
+import type { StorageConfig } from '../../storage/types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from './worker/event.js';
+import { FatalInvokeError, invokeAll, type InvokeCounters } from './worker/invoker.js';
+import { functionNameFor, lambdaMemory, resolveLambdaOptions, type AwsLambdaOptions, type ResolvedLambdaOptions } from './options.js';
+import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
+import { RuntimeMissingError } from '../invocation-error.js';
 
-export type { AwsLambdaOptions } from './aws-lambda-options.js';
-export { RuntimeMissingError } from './invocation-error.js';
+export type { AwsLambdaOptions } from './options.js';
+export { RuntimeMissingError } from '../invocation-error.js';
 
 /** Creates the AWS Lambda backend. */
 export function awsLambda(options: AwsLambdaOptions, context: BackendContext): ComputeBackend {

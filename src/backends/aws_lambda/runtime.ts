@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
-import { BurstError } from '../errors.js';
-import { VERSION } from '../version.js';
-import { functionNameFor, lambdaMemory, layerNameFor, NAME_PREFIX, resolveLambdaOptions, TAG_MANAGED, TAG_MEMORY, TAG_RUNTIME, TAG_VERSION, type ResolvedLambdaOptions } from '../backends/aws-lambda-options.js';
-import { functionZip, layerZip, type BuiltZip } from './aws-lambda-build.js';
-import { deleteRole, ensureRole, type CommandClient } from './aws-lambda-role.js';
-import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from './types.js';
+import { BurstError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { functionNameFor, lambdaMemory, layerNameFor, NAME_PREFIX, resolveLambdaOptions, TAG_MANAGED, TAG_MEMORY, TAG_RUNTIME, TAG_VERSION, type ResolvedLambdaOptions } from './options.js';
+import { functionZip, layerZip, type BuiltZip } from './build.js';
+import { deleteRole, ensureRole, type CommandClient } from './role.js';
+import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 
 /** What the runtime manager uses to reach AWS and build artefacts; every field has a real default. */
 export interface LambdaRuntimeDeps {

@@ -2,8 +2,8 @@
  * What the AWS Lambda backend sends to the Burst worker function, and how a call's CloudWatch log
  * location travels back. Shared by the client backend and the Lambda handler, so it imports nothing.
  */
-import type { StorageConfig } from '../storage/types.js';
-import type { CallLocation } from './protocol.js';
+import type { StorageConfig } from '../../../storage/types.js';
+import type { CallLocation } from '../../../worker/protocol.js';
 
 /** Version of the event format; the handler refuses events of another version. */
 export const LAMBDA_EVENT_VERSION = 1;

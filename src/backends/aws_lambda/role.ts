@@ -4,9 +4,9 @@
  * functions for the remote invoker), and its creation and removal. The README prints these documents.
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { NAME_PREFIX, ROLE_NAME, TAG_MANAGED, TAG_VERSION } from '../backends/aws-lambda-options.js';
-import { VERSION } from '../version.js';
-import { BurstError } from '../errors.js';
+import { NAME_PREFIX, ROLE_NAME, TAG_MANAGED, TAG_VERSION } from './options.js';
+import { VERSION } from '../../version.js';
+import { BurstError } from '../../errors.js';
 
 /** Anything that sends SDK commands (a real client, or a test double). */
 export type CommandClient = Pick<IAMClient, 'send'>;

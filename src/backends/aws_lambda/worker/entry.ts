@@ -14,13 +14,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chunkCalls, parseCallSpec, formatCallSpec } from '../call-spec.js';
-import { keys } from '../../job/layout.js';
-import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from '../lambda-event.js';
-import { encodeStatus, type StoredStatus } from '../../job/status.js';
-import type { StorageDriver } from '../../storage/types.js';
-import { envStorageConfig } from '../storage-config.js';
-import { BurstError, ConfigError } from '../../errors.js';
+import { chunkCalls, parseCallSpec, formatCallSpec } from '../../../worker/call-spec.js';
+import { keys } from '../../../job/layout.js';
+import { LAMBDA_EVENT_VERSION, lambdaLocation, type LambdaFanout, type LambdaWorkerEvent } from './event.js';
+import { encodeStatus, type StoredStatus } from '../../../job/status.js';
+import type { StorageDriver } from '../../../storage/types.js';
+import { envStorageConfig } from '../../../worker/storage-config.js';
+import { BurstError, ConfigError } from '../../../errors.js';
 
 /** The fields of the Lambda context object the handler reads. */
 export interface LambdaContextLike {
@@ -55,7 +55,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
   if (!config) throw new ConfigError(`no storage configuration for job ${event.jobKey}: the event has none and BURST_STORAGE_CONFIG is not set`, { keyPath: 'BURST_STORAGE_CONFIG', backend: 'aws_lambda' });
   // An event must not choose code for the worker to import: the zip carries the built-in drivers only.
   if (config.module !== undefined) throw new ConfigError(`the storage configuration of job ${event.jobKey} names a module to import (${JSON.stringify(config.module)}); the Lambda worker runs only its built-in storage drivers`, { keyPath: 'storage.module', backend: 'aws_lambda' });
-  const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../../storage/index.js'), import('../handler.js')]);
+  const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../../../storage/index.js'), import('../../../worker/handler.js')]);
   const storage = await openStorageConfig(config);
   try {
     let callIds = parseCallSpec(event.calls);
@@ -79,7 +79,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
 /** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
 async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
   if (chunks.length === 0) return 0;
-  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('../lambda-invoker.js')]);
+  const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('./invoker.js')]);
   const client = new sdk.LambdaClient({ maxAttempts: 1, ...(f.endpoint ? { endpoint: f.endpoint } : {}) });
   try {
     const { fanout: _drop, ...base } = event;

@@ -9,36 +9,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BurstError, ConfigError } from '../errors.js';
-import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from './types.js';
-import { chunkCalls, formatCallSpec } from '../worker/call-spec.js';
-import { onPath } from './on-path.js';
-
-/** Options of the Slurm backend (`new FunctionExecutor({ backend: 'slurm', slurm: {...} })`). */
-export interface SlurmOptions {
-  /** Partition to submit to. @default the cluster's default partition */
-  partition?: string;
-  /** Account to charge. @default none */
-  account?: string;
-  /** Quality of service. @default none */
-  qos?: string;
-  /** Array tasks running at once (`--array=…%N`). @default no limit */
-  maxConcurrency?: number;
-  /** CPUs per array task; also the worker processes each task runs. @default 1 */
-  cpusPerTask?: number;
-  /** Extra sbatch arguments, e.g. `['--constraint=avx2']`. @default [] */
-  sbatchArgs?: string[];
-  /** Path of `node` on the nodes. @default the client's `process.execPath` */
-  nodePath?: string;
-  /** Path of Burst's CLI (`dist/cli/main.js`) on the nodes. @default the client's own */
-  burstPath?: string;
-  /** Working folder of the tasks; its node_modules resolves packages left out of bundles. @default process.cwd() */
-  workDir?: string;
-  /** Where Slurm writes each task's stdout/stderr. @default '/dev/null' */
-  output?: string;
-  /** Environment variables passed to the tasks. @default {} */
-  env?: Record<string, string>;
-}
+import { BurstError, ConfigError } from '../../errors.js';
+import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
+import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
+import { onPath } from '../on-path.js';
+import type { SlurmOptions } from './options.js';
 
 interface Submission {
   slurmJobId: string;
@@ -54,31 +29,15 @@ interface Placement {
   task: number;
 }
 
-/** Creates the Slurm backend. */
+/** Creates the Slurm backend (options already checked against its schema). */
 export function slurm(options: SlurmOptions, context: BackendContext): ComputeBackend {
-  return new SlurmBackend(validate(options), context);
+  return new SlurmBackend(options, context);
 }
 
-function validate(o: SlurmOptions): SlurmOptions {
-  const positive = (key: keyof SlurmOptions): void => {
-    const v = o[key];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) throw new ConfigError(`slurm.${key} must be a positive integer, got ${JSON.stringify(v)}`, { keyPath: `slurm.${key}`, backend: 'slurm' });
-  };
-  positive('maxConcurrency');
-  positive('cpusPerTask');
-  for (const key of ['partition', 'account', 'qos', 'nodePath', 'burstPath', 'workDir', 'output'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ConfigError(`slurm.${key} must be a non-empty string, got ${JSON.stringify(v)}`, { keyPath: `slurm.${key}`, backend: 'slurm' });
-  }
-  if (o.sbatchArgs !== undefined && (!Array.isArray(o.sbatchArgs) || !o.sbatchArgs.every((a) => typeof a === 'string'))) {
-    throw new ConfigError('slurm.sbatchArgs must be an array of strings', { keyPath: 'slurm.sbatchArgs', backend: 'slurm' });
-  }
-  return o;
-}
 
 
 function defaultBurstPath(): string {
-  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));
+  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/cli/main.js' : '../../cli/main.js', import.meta.url));
   return dist;
 }
 

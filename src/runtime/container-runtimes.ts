@@ -1,8 +1,0 @@
-/**
- * The runtime managers of the container platforms by backend name, for the one lazy entry they share
- * in index.ts. Loading them loads no platform SDK: @kubernetes/client-node and @google-cloud/run are
- * imported only by a Knative or Cloud Run command that calls the platform.
- */
-export { knativeRuntimes as knative } from './knative.js';
-export { cloudRunRuntimes as cloudrun } from './cloudrun.js';
-export { codeEngineRuntimes as code_engine } from './code-engine.js';
