@@ -50,22 +50,41 @@ const bare = (kernel: string, n: number): string => {
 function measure(label: string, command: string, expected: number | undefined, times = runs): Measure {
   const once = spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8', maxBuffer: 2 ** 26 });
   if (once.status !== 0) throw new Error(`${label}: exited ${once.status}\n${once.stderr}`);
-  const lines = once.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { check: number; n: number; maxRssMB: number });
+  const lines = once.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { check: number; n: number; maxRssMB: number });
   const check = lines.reduce((s, l) => s + l.check, 0);
-  if (expected !== undefined && check !== expected) throw new Error(`${label}: checksum ${check}, the loop's is ${expected}`);
+  if (expected !== undefined && check !== expected)
+    throw new Error(`${label}: checksum ${check}, the loop's is ${expected}`);
   const out = `${dir}.hyperfine.json`;
-  const h = spawnSync('hyperfine', ['--runs', String(times), '--style', 'none', '--export-json', out, command], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const h = spawnSync('hyperfine', ['--runs', String(times), '--style', 'none', '--export-json', out, command], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (h.status !== 0) throw new Error(`${label}: hyperfine exited ${h.status}`);
   const r = (JSON.parse(readFileSync(out, 'utf8')) as { results: Array<Record<string, number>> }).results[0]!;
   rmSync(out, { force: true });
-  const m: Measure = { command, median: r.median!, mean: r.mean!, stddev: r.stddev ?? 0, min: r.min!, max: r.max!, runs: times, maxRssMB: lines.length === 1 ? lines[0]!.maxRssMB : undefined };
+  const m: Measure = {
+    command,
+    median: r.median!,
+    mean: r.mean!,
+    stddev: r.stddev ?? 0,
+    min: r.min!,
+    max: r.max!,
+    runs: times,
+    maxRssMB: lines.length === 1 ? lines[0]!.maxRssMB : undefined,
+  };
   console.error(`${label}: median ${m.median.toFixed(3)} s (${times} runs, ${m.min.toFixed(3)}–${m.max.toFixed(3)})`);
   return m;
 }
 
 /** The checksum of the loop, computed in this process from the same kernel file. */
 async function expectedCheck(kernel: 'addSeven' | 'gbm', n: number): Promise<number> {
-  const k = (await import(`${dir}kernels.cjs`)).default as Record<string, (x: number) => number | { mean: number; above: number }>;
+  const k = (await import(`${dir}kernels.cjs`)).default as Record<
+    string,
+    (x: number) => number | { mean: number; above: number }
+  >;
   let check = 0;
   for (let i = 0; i < n; i++) {
     const r = k[kernel]!(i);
@@ -76,7 +95,12 @@ async function expectedCheck(kernel: 'addSeven' | 'gbm', n: number): Promise<num
 
 const load0 = loadavg()[0]!;
 const report: Record<string, unknown> = {
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
   date: new Date().toISOString(),
   runs,
 };
@@ -84,13 +108,24 @@ const report: Record<string, unknown> = {
 // Import cost of the package alone, from a consumer.
 report.import = {
   bare: measure('node -e 0', `${node} -e 0`, undefined, runs * 2),
-  package: measure("import 'burst-compute'", `${node} --input-type=module -e "import 'burst-compute'"`, undefined, runs * 2),
+  package: measure(
+    "import 'burst-compute'",
+    `${node} --input-type=module -e "import 'burst-compute'"`,
+    undefined,
+    runs * 2,
+  ),
 };
 
 const trivialN = 1000;
 const trivialCheck = await expectedCheck('addSeven', trivialN);
 const trivial: Row = { n: trivialN };
-for (const c of ['loop', 'piscina', 'faast', 'burst']) trivial[c] = measure(`${c} addSeven ${trivialN}`, contender(c, 'addSeven', trivialN), trivialCheck, c === 'faast' ? faastRuns : runs);
+for (const c of ['loop', 'piscina', 'faast', 'burst'])
+  trivial[c] = measure(
+    `${c} addSeven ${trivialN}`,
+    contender(c, 'addSeven', trivialN),
+    trivialCheck,
+    c === 'faast' ? faastRuns : runs,
+  );
 report.trivial = trivial;
 
 async function gbmRow(n: number, withFaast: boolean, times = runs): Promise<Row> {
@@ -111,8 +146,14 @@ const many: Row[] = [];
 for (const n of quick ? [100_000] : [100_000, 1_000_000]) {
   const check = await expectedCheck('addSeven', n);
   const row: Row = { n };
-  if (n <= 100_000) row.piscina = measure(`piscina addSeven ${n}`, contender('piscina', 'addSeven', n), check, Math.min(runs, 3));
-  row.burst = measure(`burst addSeven ${n}`, contender('burst', 'addSeven', n), check, n > 100_000 ? 1 : Math.min(runs, 3));
+  if (n <= 100_000)
+    row.piscina = measure(`piscina addSeven ${n}`, contender('piscina', 'addSeven', n), check, Math.min(runs, 3));
+  row.burst = measure(
+    `burst addSeven ${n}`,
+    contender('burst', 'addSeven', n),
+    check,
+    n > 100_000 ? 1 : Math.min(runs, 3),
+  );
   many.push(row);
 }
 report.throughput = many;

@@ -21,7 +21,9 @@ import { ensureCeph } from '../test/services.ts';
 import { addSeven } from '../test/fixtures/tasks.ts';
 import { dynamicImport } from '../test/fixtures/uses-burst.ts';
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '5' }, imports: { type: 'string', default: '11' } } });
+const { values } = parseArgs({
+  options: { trials: { type: 'string', default: '5' }, imports: { type: 'string', default: '11' } },
+});
 const stats = (xs: number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${(s[s.length >> 1] ?? NaN).toFixed(0)} ms, min ${(s[0] ?? NaN).toFixed(0)} ms (n=${s.length})`;
@@ -39,7 +41,10 @@ try {
     const times: number[] = [];
     for (let i = 0; i < Number(values.imports); i++) {
       const script = `const t = performance.now(); await import(${JSON.stringify(join(dir, entry))}); console.log(performance.now() - t); process.exit(0);`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       times.push(Number(out.trim().split('\n').pop()));
     }
     console.log(`import ${entry}: ${stats(times)}`);
@@ -53,16 +58,38 @@ try {
     process.env.AWS_SECRET_ACCESS_KEY ??= 'emulator';
     const emu = new LambdaEmulator();
     await emu.start();
-    const s3 = { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
+    const s3 = {
+      endpoint: ceph.endpoint,
+      region: ceph.region,
+      accessKeyId: ceph.accessKeyId,
+      secretAccessKey: ceph.secretAccessKey,
+      forcePathStyle: true,
+    };
     const v = VERSION.replace(/[^A-Za-z0-9]/g, '_');
     let k = 0;
     try {
-      for (const [name, fn] of [['addSeven', addSeven], ['dynamicImport (loads api.js)', dynamicImport]] as const) {
+      for (const [name, fn] of [
+        ['addSeven', addSeven],
+        ['dynamicImport (loads api.js)', dynamicImport],
+      ] as const) {
         const times: number[] = [];
         for (let t = 0; t < Number(values.trials); t++) {
           const runtime = `cold${k++}`;
-          emu.deploy({ name: `burst-${runtime}-1024mb-${v}`, codeDir: dir, memoryMB: 1024, timeoutS: 60, concurrency: 1 });
-          const fexec = new FunctionExecutor({ backend: 'aws_lambda', storage: 's3', s3, bucket: 'burst-lambda-coldstart', aws_lambda: { endpoint: emu.url, region: 'us-east-1', runtime }, progress: false });
+          emu.deploy({
+            name: `burst-${runtime}-1024mb-${v}`,
+            codeDir: dir,
+            memoryMB: 1024,
+            timeoutS: 60,
+            concurrency: 1,
+          });
+          const fexec = new FunctionExecutor({
+            backend: 'aws_lambda',
+            storage: 's3',
+            s3,
+            bucket: 'burst-lambda-coldstart',
+            aws_lambda: { endpoint: emu.url, region: 'us-east-1', runtime },
+            progress: false,
+          });
           try {
             const start = performance.now();
             await fexec.getResult(await fexec.map(fn as typeof addSeven, [1]));

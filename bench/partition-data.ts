@@ -6,7 +6,10 @@ import { execFile } from 'node:child_process';
 import { open, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const WORDS = 'the quick brown fox jumps over a lazy dog while lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
+const WORDS =
+  'the quick brown fox jumps over a lazy dog while lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(
+    ' ',
+  );
 
 /** Writes exactly `size` bytes of text to `path`, ending with a newline (deterministic). Returns the size. */
 export async function generateText(path: string, size: number): Promise<number> {
@@ -61,7 +64,11 @@ export function wcWords(path: string, locale?: string): Promise<{ words: number;
 export async function writeManyFiles(dir: string, n: number): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < n; i += 64) {
-    await Promise.all(Array.from({ length: Math.min(64, n - i) }, (_, j) => writeFile(join(dir, `${String(i + j).padStart(5, '0')}.txt`), `object ${i + j}\n`)));
+    await Promise.all(
+      Array.from({ length: Math.min(64, n - i) }, (_, j) =>
+        writeFile(join(dir, `${String(i + j).padStart(5, '0')}.txt`), `object ${i + j}\n`),
+      ),
+    );
   }
 }
 

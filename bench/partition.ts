@@ -21,7 +21,9 @@ import { generateText, parseSize, wcWords, writeManyFiles } from './partition-da
 const here = new URL('.', import.meta.url).pathname;
 const dist = resolve(here, process.env.BURST_DIST ?? '../dist');
 const burst = (await import(pathToFileURL(join(dist, 'index.js')).href)) as typeof import('../src/index.ts');
-const { planPartitions } = (await import(pathToFileURL(join(dist, 'partition/planner.js')).href)) as typeof import('../src/partition/planner.ts');
+const { planPartitions } = (await import(
+  pathToFileURL(join(dist, 'partition/planner.js')).href
+)) as typeof import('../src/partition/planner.ts');
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,7 +70,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value:
 }
 
 /** Runs the word count `runs` times over `uri`; the first run includes packaging and worker start. */
-async function burstWordCount(fexec: Fexec, uri: string, fn: typeof countWords | typeof countWordsByLine, times: number, expected: number): Promise<Record<string, unknown>> {
+async function burstWordCount(
+  fexec: Fexec,
+  uri: string,
+  fn: typeof countWords | typeof countWordsByLine,
+  times: number,
+  expected: number,
+): Promise<Record<string, unknown>> {
   const seconds: number[] = [];
   let calls = 0;
   for (let i = 0; i < times; i++) {
@@ -88,7 +96,13 @@ async function burstWordCount(fexec: Fexec, uri: string, fn: typeof countWords |
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'burst-bench-partition-'));
   const report: Record<string, unknown> = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, locale: process.env.LC_ALL || process.env.LANG || '' },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      locale: process.env.LC_ALL || process.env.LANG || '',
+    },
     date: new Date().toISOString(),
     loadAverageAtStart: loadavg(),
     settings: { sizeBytes: size, chunkBytes: chunk, runs, workers: 2, dist },
@@ -120,8 +134,21 @@ async function main(): Promise<void> {
     const wcBest = Math.min(...Object.values(wc).map((w) => (w as { bestSeconds: number }).bestSeconds));
 
     const ceph = withCeph ? await ensureCeph() : { skip: '--no-ceph' };
-    const s3 = 'skip' in ceph ? undefined : { endpoint: ceph.endpoint, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, region: ceph.region };
-    const fexec = new burst.FunctionExecutor({ progress: false, workers: 2, fs: { root: store }, ...(s3 ? { s3 } : {}) });
+    const s3 =
+      'skip' in ceph
+        ? undefined
+        : {
+            endpoint: ceph.endpoint,
+            accessKeyId: ceph.accessKeyId,
+            secretAccessKey: ceph.secretAccessKey,
+            region: ceph.region,
+          };
+    const fexec = new burst.FunctionExecutor({
+      progress: false,
+      workers: 2,
+      fs: { root: store },
+      ...(s3 ? { s3 } : {}),
+    });
     fexecs.push(fexec);
 
     const fsResult = await burstWordCount(fexec, 'fs://bench/words.txt', countWords, runs, expected);
@@ -136,12 +163,19 @@ async function main(): Promise<void> {
         const up = await timed(() => driver.put(bucket, 'words.txt', createReadStream(file)));
         console.error(`uploaded to Ceph in ${up.seconds.toFixed(1)} s`);
         const cephResult = await burstWordCount(fexec, `s3://${bucket}/words.txt`, countWords, runs, expected);
-        report.ceph = { ...cephResult, uploadSeconds: up.seconds, fractionOfWc: wcBest / (cephResult.bestSeconds as number) };
+        report.ceph = {
+          ...cephResult,
+          uploadSeconds: up.seconds,
+          fractionOfWc: wcBest / (cephResult.bestSeconds as number),
+        };
         report.cephPlanPrefix = await planCephPrefix(driver, bucket, s3, objects);
       } finally {
-        await driver.delete(bucket, (async function* () {
-          for await (const e of driver.list(bucket)) if ('key' in e) yield e.key;
-        })());
+        await driver.delete(
+          bucket,
+          (async function* () {
+            for await (const e of driver.list(bucket)) if ('key' in e) yield e.key;
+          })(),
+        );
         await driver.deleteBucket(bucket).catch(() => undefined);
         await driver.close?.();
       }
@@ -171,10 +205,19 @@ async function main(): Promise<void> {
 }
 
 /** Puts `n` small objects under a prefix on Ceph and times planning it. */
-async function planCephPrefix(driver: Awaited<ReturnType<typeof burst.createStorage>>, bucket: string, s3: Record<string, unknown>, n: number): Promise<Record<string, unknown>> {
+async function planCephPrefix(
+  driver: Awaited<ReturnType<typeof burst.createStorage>>,
+  bucket: string,
+  s3: Record<string, unknown>,
+  n: number,
+): Promise<Record<string, unknown>> {
   const put = await timed(async () => {
     for (let i = 0; i < n; i += 32) {
-      await Promise.all(Array.from({ length: Math.min(32, n - i) }, (_, j) => driver.put(bucket, `many/${String(i + j).padStart(5, '0')}.txt`, `object ${i + j}\n`)));
+      await Promise.all(
+        Array.from({ length: Math.min(32, n - i) }, (_, j) =>
+          driver.put(bucket, `many/${String(i + j).padStart(5, '0')}.txt`, `object ${i + j}\n`),
+        ),
+      );
     }
   });
   const plans: number[] = [];

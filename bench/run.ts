@@ -29,14 +29,18 @@ function run(name: string, args: string[], needs?: () => string | undefined): vo
 }
 
 const service = (script: string): string | undefined => {
-  const r = spawnSync('bash', [`${repo}scripts/services/${script}.sh`, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync('bash', [`${repo}scripts/services/${script}.sh`, 'start'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return r.status === 0 ? undefined : `scripts/services/${script}.sh start failed`;
 };
 
 run('core', ['--import', 'tsx', 'core.ts', ...(values.quick ? ['--quick'] : [])]);
 run('schedule', ['--import', 'tsx', 'schedule.ts', ...(values.quick ? ['--runs', '1'] : [])]);
 run('storage', ['storage.mjs'], () => service('ceph'));
-run('partition', ['--import', 'tsx', 'partition.ts', ...(values.quick ? ['--size', String(128 * 2 ** 20)] : [])], () => service('ceph'));
+run('partition', ['--import', 'tsx', 'partition.ts', ...(values.quick ? ['--size', String(128 * 2 ** 20)] : [])], () =>
+  service('ceph'),
+);
 run('slurm', ['--import', 'tsx', 'slurm.ts'], () => service('slurm'));
 
 type Json = Record<string, unknown>;
@@ -45,7 +49,12 @@ const read = (name: string): Json | undefined => {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
 };
 
-const lines: string[] = ['# Benchmark results', '', `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Written ${new Date().toISOString()}.`, ''];
+const lines: string[] = [
+  '# Benchmark results',
+  '',
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Written ${new Date().toISOString()}.`,
+  '',
+];
 const core = read('core');
 if (core) lines.push('## Localhost (issue 16)', '', renderCore(core), '');
 for (const name of ['schedule', 'storage', 'partition', 'slurm', 'soak']) {

@@ -11,7 +11,10 @@ function chance(callId: number, attempt: number): number {
 }
 
 /** Appends `<callId> <attempt>` to `ctx.args.marker` first, so the soak counts executions, not results. */
-export async function soakTask(x: number, ctx: CallContext<{ marker: string }>): Promise<{ id: number; attempt: number }> {
+export async function soakTask(
+  x: number,
+  ctx: CallContext<{ marker: string }>,
+): Promise<{ id: number; attempt: number }> {
   appendFileSync(ctx.args.marker, `${ctx.callId} ${ctx.attempt}\n`);
   const r = chance(ctx.callId, ctx.attempt);
   if (r < 0.004) process.exit(7); // a crash

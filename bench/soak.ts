@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 import { FunctionExecutor } from '../dist/index.js';
 import { soakTask } from './soak-tasks.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' }, kills: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { calls: { type: 'string', default: '20000' }, kills: { type: 'string', default: '20' } },
+});
 const n = Number(values.calls);
 const here = new URL('.', import.meta.url).pathname;
 
@@ -79,7 +81,24 @@ for (const f of futures) {
   if (runs.has(`${f.callId} ${f.stats.attempt + 1}`)) unreportedAttempts++;
 }
 const executions = [...runs.values()].reduce((a, b) => a + b, 0);
-const report = { calls: n, seconds, workerKills: kills, succeeded, failed: n - succeeded, failedByReason: reasons, callsRetried: retried, resultsLost: lost, resultsDuplicated: duplicated, executions, successfulCallsNotRunExactlyOnce: successRanTwice, attemptsRunTwice: attemptRanTwice, attemptsRunButNotReported: unreportedAttempts };
+const report = {
+  calls: n,
+  seconds,
+  workerKills: kills,
+  succeeded,
+  failed: n - succeeded,
+  failedByReason: reasons,
+  callsRetried: retried,
+  resultsLost: lost,
+  resultsDuplicated: duplicated,
+  executions,
+  successfulCallsNotRunExactlyOnce: successRanTwice,
+  attemptsRunTwice: attemptRanTwice,
+  attemptsRunButNotReported: unreportedAttempts,
+};
 console.log(JSON.stringify(report, null, 2));
 await mkdir(`${here}results`, { recursive: true });
-await writeFile(`${here}results/soak.json`, `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`);
+await writeFile(
+  `${here}results/soak.json`,
+  `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`,
+);

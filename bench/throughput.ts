@@ -9,11 +9,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { trivial } from './schedule-tasks.ts';
 
-const { values } = parseArgs({ options: { dist: { type: 'string', default: '../dist/index.js' }, calls: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, workers: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: {
+    dist: { type: 'string', default: '../dist/index.js' },
+    calls: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '5' },
+    workers: { type: 'string', default: '4' },
+  },
+});
 const n = Number(values.calls);
 const here = new URL('.', import.meta.url).pathname;
 // --dist points at another build (e.g. of the previous commit) for a before/after comparison.
-const { FunctionExecutor } = (await import(new URL(values.dist, import.meta.url).href)) as typeof import('../dist/index.js');
+const { FunctionExecutor } = (await import(
+  new URL(values.dist, import.meta.url).href
+)) as typeof import('../dist/index.js');
 const inputs = Array.from({ length: n }, (_, i) => i);
 const seconds: number[] = [];
 const fexec = new FunctionExecutor({ workers: Number(values.workers), progress: false });
@@ -29,7 +38,16 @@ try {
   await fexec.close();
 }
 const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)] as number;
-const report = { calls: n, workers: Number(values.workers), seconds, medianSeconds: median, callsPerSecond: Math.round(n / median) };
+const report = {
+  calls: n,
+  workers: Number(values.workers),
+  seconds,
+  medianSeconds: median,
+  callsPerSecond: Math.round(n / median),
+};
 console.log(JSON.stringify(report));
 await mkdir(`${here}results`, { recursive: true });
-await writeFile(`${here}results/throughput.json`, `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`);
+await writeFile(
+  `${here}results/throughput.json`,
+  `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`,
+);

@@ -17,7 +17,13 @@ const metaUrlPlugin = {
       const code = await readFile(args.path, 'utf8');
       if (!/\bimport\.meta\b/.test(code)) return undefined;
       const rel = relative(dist, args.path);
-      const out = await esbuild.transform(code, { loader: 'js', format: 'esm', define: { 'import.meta.url': '__burstMetaUrl' }, sourcefile: args.path, target: 'node20' });
+      const out = await esbuild.transform(code, {
+        loader: 'js',
+        format: 'esm',
+        define: { 'import.meta.url': '__burstMetaUrl' },
+        sourcefile: args.path,
+        target: 'node20',
+      });
       const decl = `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(rel)})).href;\n`;
       return { contents: decl + out.code, loader: 'js' };
     });

@@ -20,7 +20,13 @@ const metaUrlPlugin = {
       const code = await readFile(args.path, 'utf8');
       if (!/\bimport\.meta\b/.test(code)) return undefined;
       const rel = relative(outdir, args.path);
-      const out = await esbuild.transform(code, { loader: 'js', format: 'esm', define: { 'import.meta.url': '__burstMetaUrl' }, sourcefile: args.path, target: 'node20' });
+      const out = await esbuild.transform(code, {
+        loader: 'js',
+        format: 'esm',
+        define: { 'import.meta.url': '__burstMetaUrl' },
+        sourcefile: args.path,
+        target: 'node20',
+      });
       const decl = `const __burstMetaUrl = new URL(${JSON.stringify(rel)}, import.meta.url).href;\n`;
       return { contents: decl + out.code, loader: 'js' };
     });

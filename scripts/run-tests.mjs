@@ -35,9 +35,14 @@ function runGroup(name, groupFiles, groupConcurrency) {
   if (groupFiles.length === 0) return { status: 0, counts: {} };
   const tap = join(tapDir, `${name}.tap`);
   const args = [
-    '--import', 'tsx', '--test', `--test-concurrency=${groupConcurrency}`,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${groupConcurrency}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
     ...groupFiles,
   ];
   console.error(`[${name}] node ${args.map((a) => relative(root, a) || a).join(' ')}`);
@@ -45,7 +50,8 @@ function runGroup(name, groupFiles, groupConcurrency) {
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   const counts = {};
   try {
-    for (const m of readFileSync(tap, 'utf8').matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
+    for (const m of readFileSync(tap, 'utf8').matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm))
+      counts[m[1]] = Number(m[2]);
   } catch {
     // No TAP file: the runner itself failed; its status says so.
   }

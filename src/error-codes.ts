@@ -60,8 +60,7 @@ export type MaxFailuresErrorCode = 'MAX_FAILURES';
 /** Codes a `CancelledError` carries: its own, and its subclass `MaxFailuresError`'s. */
 export type CancelledErrorCode =
   /** The call was cancelled, its signal aborted, or the executor or backend closed before it finished. */
-  | 'CANCELLED'
-  | MaxFailuresErrorCode;
+  'CANCELLED' | MaxFailuresErrorCode;
 
 /** Code of `NoSuchBucketError`. */
 export type NoSuchBucketErrorCode = 'NO_SUCH_BUCKET';

@@ -83,7 +83,12 @@ export class BurstError extends Error {
     for (const [k, v] of Object.entries(context)) {
       if (v !== undefined) (this as Record<string, unknown>)[k] = v;
     }
-    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(this, 'name', {
+      value: new.target.name,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
     Object.defineProperty(this, BRAND, { value: true });
     Object.defineProperty(this, KIND, { value: kindsOf(new.target) });
   }

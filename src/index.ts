@@ -68,9 +68,24 @@ export type {
 export { InvocationError, RuntimeMissingError } from './backends/invocation-error.js';
 export { registerBackend, backendNames } from './backends/index.js';
 export type { BackendOptionsMap } from './backends/index.js';
-export type { ComputeBackend, BackendContext, BackendFactory, JobDescriptor, LostCallInfo, DirectRunner } from './backends/types.js';
+export type {
+  ComputeBackend,
+  BackendContext,
+  BackendFactory,
+  JobDescriptor,
+  LostCallInfo,
+  DirectRunner,
+} from './backends/types.js';
 export { defineBackend, selectBackend } from './backends/definition.js';
-export type { BackendDefinition, BackendOptionsOf, BackendSelection, OptionsSchema, ZodNamespace, SameOptions, OptionsMatch } from './backends/definition.js';
+export type {
+  BackendDefinition,
+  BackendOptionsOf,
+  BackendSelection,
+  OptionsSchema,
+  ZodNamespace,
+  SameOptions,
+  OptionsMatch,
+} from './backends/definition.js';
 export { localhost, slurm, awsLambda, knative, cloudrun, codeEngine } from './backends/factories.js';
 export type { BackendChoice } from './backends/factories.js';
 export type { BackendSections } from './config/defaults.js';
@@ -84,15 +99,52 @@ export type { CodeEngineSection } from './backends/code_engine/index.js';
 export type { LocalhostOptions } from './backends/localhost/options.js';
 export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
 export { VERSION } from './version.js';
-export { Storage, StorageBucket, createStorage, registerStorage, memory, fs, s3, parseStorageUri, formatStorageUri } from './storage/index.js';
+export {
+  Storage,
+  StorageBucket,
+  createStorage,
+  registerStorage,
+  memory,
+  fs,
+  s3,
+  parseStorageUri,
+  formatStorageUri,
+} from './storage/index.js';
 export type { StorageOptions, MemoryOptions, FsOptions, S3Options } from './storage/index.js';
 export { optionChecks, storageDrivers, validateStorageOptions } from './storage/index.js';
-export type { StorageDriverDefinition, StorageDriverCapabilities, StorageDriverOptions, StorageOptionsSchema, OptionsMatchSchema, StorageCapabilities, PutOptions, GetOptions, ListOptions } from './storage/index.js';
+export type {
+  StorageDriverDefinition,
+  StorageDriverCapabilities,
+  StorageDriverOptions,
+  StorageOptionsSchema,
+  OptionsMatchSchema,
+  StorageCapabilities,
+  PutOptions,
+  GetOptions,
+  ListOptions,
+} from './storage/index.js';
 export type { SlurmOptions } from './backends/slurm/options.js';
 export { DataPartition, PartitionError } from './partition/index.js';
 export type { PartitionOptions, PartitionSpec } from './partition/index.js';
-export { summarize, formatSummary, plotTimeline, estimateCost, registerPrices, readJobStatuses } from './stats/index.js';
-export type { JobSummary, Distribution, CostEstimate, CallLike, CallTimes, PriceTable, PlotOptions, SummaryOptions, StoredCallStatus } from './stats/index.js';
+export {
+  summarize,
+  formatSummary,
+  plotTimeline,
+  estimateCost,
+  registerPrices,
+  readJobStatuses,
+} from './stats/index.js';
+export type {
+  JobSummary,
+  Distribution,
+  CostEstimate,
+  CallLike,
+  CallTimes,
+  PriceTable,
+  PlotOptions,
+  SummaryOptions,
+  StoredCallStatus,
+} from './stats/index.js';
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
 export type { BurstConfig } from './config/schema.js';

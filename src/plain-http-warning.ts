@@ -18,14 +18,24 @@ const warned = new Set<string>();
 /** True for a host name or address that never leaves this machine. */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+  return (
+    h === 'localhost' ||
+    h.endsWith('.localhost') ||
+    h === '::1' ||
+    /^127\.\d+\.\d+\.\d+$/.test(h) ||
+    /^::ffff:127\./.test(h)
+  );
 }
 
 /**
  * Warns (once per host and `what`) when `url` is plain http to a non-loopback host and `carries` is
  * true; returns whether it warned. `what` names the credentials, e.g. "S3 requests signed with your keys".
  */
-export function warnPlainHttpCredentials(urls: string | URL | ReadonlyArray<string | URL>, what: string, carries = true): boolean {
+export function warnPlainHttpCredentials(
+  urls: string | URL | ReadonlyArray<string | URL>,
+  what: string,
+  carries = true,
+): boolean {
   if (!carries) return false;
   let any = false;
   for (const u of Array.isArray(urls) ? urls : [urls as string | URL]) {
@@ -40,7 +50,10 @@ export function warnPlainHttpCredentials(urls: string | URL | ReadonlyArray<stri
     if (warned.has(key)) continue;
     warned.add(key);
     any = true;
-    process.emitWarning(`${what} travel over plain http:// to ${redactUrl(url.origin)}, unencrypted: anyone on the network path can read them. Use an https:// URL, or a host on this machine.`, { code: PLAIN_HTTP_WARNING });
+    process.emitWarning(
+      `${what} travel over plain http:// to ${redactUrl(url.origin)}, unencrypted: anyone on the network path can read them. Use an https:// URL, or a host on this machine.`,
+      { code: PLAIN_HTTP_WARNING },
+    );
   }
   return any;
 }

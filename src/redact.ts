@@ -18,7 +18,15 @@
 export const REDACTED = '***';
 
 /** Header names that always carry credentials. */
-const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-amz-security-token']);
+const SENSITIVE_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+  'x-amz-security-token',
+]);
 
 /** Parts of a header or parameter name that mark its value as a secret. */
 const SECRET_WORDS = /token|secret|passw|pwd|key|auth|session|credential|signature|cookie/i;
@@ -106,10 +114,14 @@ function redactUrlRest(rest: string): string {
  */
 export function redactText(text: string): string {
   if (typeof text !== 'string' || text === '') return text;
-  let out = text.includes('://') ? text.replace(URL_IN_TEXT, (_all, scheme: string, rest: string) => scheme + redactUrlRest(rest)) : text;
+  let out = text.includes('://')
+    ? text.replace(URL_IN_TEXT, (_all, scheme: string, rest: string) => scheme + redactUrlRest(rest))
+    : text;
   out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`);
-  out = out.replace(/\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key)(["']?\s*[:=]\s*["']?)([^\s"',}]+)/gi, (all, name: string, sep: string, value: string) =>
-    value === REDACTED || /^(Bearer|Basic)$/.test(value) ? all : `${name}${sep}${REDACTED}`,
+  out = out.replace(
+    /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key)(["']?\s*[:=]\s*["']?)([^\s"',}]+)/gi,
+    (all, name: string, sep: string, value: string) =>
+      value === REDACTED || /^(Bearer|Basic)$/.test(value) ? all : `${name}${sep}${REDACTED}`,
   );
   return out;
 }
@@ -137,7 +149,8 @@ function redactValue(value: unknown, key: string | undefined): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined) continue;
-    if (key === 'env' || isSecretConfigKey(k) || (key !== undefined && /headers$/i.test(key) && isSensitiveHeader(k))) out[k] = isPlainObject(v) ? redactValue(v, k) : REDACTED;
+    if (key === 'env' || isSecretConfigKey(k) || (key !== undefined && /headers$/i.test(key) && isSensitiveHeader(k)))
+      out[k] = isPlainObject(v) ? redactValue(v, k) : REDACTED;
     else out[k] = redactValue(v, k);
   }
   return out;

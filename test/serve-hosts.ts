@@ -32,7 +32,11 @@ export function ensureServeHosts(): Promise<ServeHosts | Skipped> {
       if (!value) throw new Error(`serve-hosts.sh env: ${name} missing`);
       return value;
     };
-    return { hosts: v('BURST_TEST_SERVE_HOSTS').split(','), addrs: v('BURST_TEST_SERVE_ADDRS').split(','), hostAddr: v('BURST_TEST_SERVE_HOST_ADDR') };
+    return {
+      hosts: v('BURST_TEST_SERVE_HOSTS').split(','),
+      addrs: v('BURST_TEST_SERVE_ADDRS').split(','),
+      hostAddr: v('BURST_TEST_SERVE_HOST_ADDR'),
+    };
   });
   return hosts;
 }
@@ -46,7 +50,14 @@ export interface ServeProcess {
   /** What it printed so far (for failure messages). */
   output(): string;
   /** `GET /healthz` as JSON. */
-  health(): Promise<{ ok: boolean; inFlight: number; concurrency: number; served: number; rejectedBusy: number; rejectedAuth: number }>;
+  health(): Promise<{
+    ok: boolean;
+    inFlight: number;
+    concurrency: number;
+    served: number;
+    rejectedBusy: number;
+    rejectedAuth: number;
+  }>;
   /** Sends SIGTERM (or `signal`) and waits for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Waits for the exit without sending anything; resolves with the exit code. */
@@ -60,17 +71,29 @@ const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
  * waits until it listens. The wait is bounded so a serve that cannot start fails the test with its
  * output instead of stalling it.
  */
-export async function startServe(o: { host?: string; addr: string; /** 0 picks a free port. */ port: number; args?: string[]; env?: Record<string, string | undefined> }): Promise<ServeProcess> {
+export async function startServe(o: {
+  host?: string;
+  addr: string /** 0 picks a free port. */;
+  port: number;
+  args?: string[];
+  env?: Record<string, string | undefined>;
+}): Promise<ServeProcess> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
   const command = [process.execPath, cli, 'worker', 'serve', '--port', String(o.port), ...(o.args ?? [])];
   const [file, ...args] = o.host ? ['nsenter', `--net=/run/netns/${o.host}`, ...command] : command;
-  const child = spawn(file as string, args, { env: { ...process.env, BURST_HOSTNAME: o.host ?? 'localhost', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file as string, args, {
+    env: { ...process.env, BURST_HOSTNAME: o.host ?? 'localhost', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`burst worker serve in ${o.host ?? 'this host'} did not listen within 30 s:\n${text}`)), 30_000);
+    const guard = setTimeout(
+      () => reject(new Error(`burst worker serve in ${o.host ?? 'this host'} did not listen within 30 s:\n${text}`)),
+      30_000,
+    );
     const check = (): void => {
       if (/listening on/.test(text)) {
         clearTimeout(guard);

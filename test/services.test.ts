@@ -22,10 +22,16 @@ const sharedRoot = '/var/tmp';
 /** curl with SigV4. curl 7.88 does not send x-amz-content-sha256 by itself, and RGW requires it. */
 function s3curl(s3: CephService, endpoint: string, args: string[]): string[] {
   return [
-    '-sS', '--fail-with-body', '-m', '30',
-    '--aws-sigv4', `aws:amz:${s3.region}:s3`,
-    '--user', `${s3.accessKeyId}:${s3.secretAccessKey}`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+    '-sS',
+    '--fail-with-body',
+    '-m',
+    '30',
+    '--aws-sigv4',
+    `aws:amz:${s3.region}:s3`,
+    '--user',
+    `${s3.accessKeyId}:${s3.secretAccessKey}`,
+    '-H',
+    'x-amz-content-sha256: UNSIGNED-PAYLOAD',
     ...args.map((a) => a.replace('{}', endpoint)),
   ];
 }
@@ -75,10 +81,20 @@ describe('test services', () => {
     it('runs a 4-task array job on both nodes', { timeout: 120_000 }, async () => {
       assert.ok(!('skip' in slurm));
       dir = await mkdtemp(join(sharedRoot, 'burst-services-'));
-      await exec('sbatch', [
-        '--wait', '--quiet', `--partition=${slurm.partition}`, '--array=0-3', `--chdir=${dir}`, '--output=/dev/null',
-        '--wrap', 'echo "$SLURMD_NODENAME" > "task-$SLURM_ARRAY_TASK_ID.txt"',
-      ], { timeout: 110_000 });
+      await exec(
+        'sbatch',
+        [
+          '--wait',
+          '--quiet',
+          `--partition=${slurm.partition}`,
+          '--array=0-3',
+          `--chdir=${dir}`,
+          '--output=/dev/null',
+          '--wrap',
+          'echo "$SLURMD_NODENAME" > "task-$SLURM_ARRAY_TASK_ID.txt"',
+        ],
+        { timeout: 110_000 },
+      );
       const files = (await readdir(dir)).filter((f) => f.startsWith('task-')).sort();
       assert.deepEqual(files, ['task-0.txt', 'task-1.txt', 'task-2.txt', 'task-3.txt']);
       const names = new Set(await Promise.all(files.map(async (f) => (await readFile(join(dir!, f), 'utf8')).trim())));
@@ -87,28 +103,55 @@ describe('test services', () => {
 
     it('reports the state and reason of a finished job without accounting', { timeout: 120_000 }, async () => {
       assert.ok(!('skip' in slurm));
-      const { stdout } = await exec('sbatch', ['--parsable', '--wait', `--partition=${slurm.partition}`, '--output=/dev/null', '--wrap', 'exit 3'], { timeout: 110_000 }).catch((e: { stdout: string }) => e);
+      const { stdout } = await exec(
+        'sbatch',
+        ['--parsable', '--wait', `--partition=${slurm.partition}`, '--output=/dev/null', '--wrap', 'exit 3'],
+        { timeout: 110_000 },
+      ).catch((e: { stdout: string }) => e);
       const id = stdout.trim().split(';')[0] ?? '';
       assert.match(id, /^\d+$/);
       const q = await exec('squeue', ['--noheader', '--states=all', '--jobs', id, '--format=%T %r']);
       assert.equal(q.stdout.trim(), 'FAILED NonZeroExitCode');
     });
 
-    it('lets a job on each node reach the Ceph gateway at the cluster endpoint', { timeout: 120_000, skip: cephSkip }, async () => {
+    it('lets a job on each node reach the Ceph gateway at the cluster endpoint', {
+      timeout: 120_000,
+      skip: cephSkip,
+    }, async () => {
       assert.ok(!('skip' in slurm) && !('skip' in ceph));
       const bucket = `burst-services-nodes-${process.pid}`;
       await curl(ceph, ['-X', 'PUT', `{}/${bucket}`]);
       try {
-        const script = ['curl', ...s3curl(ceph, ceph.clusterEndpoint, ['-X', 'PUT', '--data-binary', 'from $SLURMD_NODENAME', `{}/${bucket}/$SLURMD_NODENAME`])]
+        const script = [
+          'curl',
+          ...s3curl(ceph, ceph.clusterEndpoint, [
+            '-X',
+            'PUT',
+            '--data-binary',
+            'from $SLURMD_NODENAME',
+            `{}/${bucket}/$SLURMD_NODENAME`,
+          ]),
+        ]
           .map((a) => (a.includes('$SLURMD_NODENAME') ? `"${a}"` : shellQuote(a)))
           .join(' ');
-        await exec('sbatch', [
-          '--wait', '--quiet', `--partition=${slurm.partition}`, `--nodes=${slurm.nodes.length}`, '--ntasks-per-node=1', '--output=/dev/null',
-          '--wrap', `srun bash -c ${shellQuote(script)}`,
-        ], { timeout: 110_000 });
+        await exec(
+          'sbatch',
+          [
+            '--wait',
+            '--quiet',
+            `--partition=${slurm.partition}`,
+            `--nodes=${slurm.nodes.length}`,
+            '--ntasks-per-node=1',
+            '--output=/dev/null',
+            '--wrap',
+            `srun bash -c ${shellQuote(script)}`,
+          ],
+          { timeout: 110_000 },
+        );
         for (const node of slurm.nodes) assert.equal(await curl(ceph, [`{}/${bucket}/${node}`]), `from ${node}`);
       } finally {
-        for (const node of slurm.nodes) await curl(ceph, ['-X', 'DELETE', `{}/${bucket}/${node}`]).catch(() => undefined);
+        for (const node of slurm.nodes)
+          await curl(ceph, ['-X', 'DELETE', `{}/${bucket}/${node}`]).catch(() => undefined);
         await curl(ceph, ['-X', 'DELETE', `{}/${bucket}`]).catch(() => undefined);
       }
     });

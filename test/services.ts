@@ -140,7 +140,10 @@ export function ensureSlurm(): Promise<SlurmService | Skipped> {
   slurm ??= ensure('slurm.sh').then((r) =>
     'skip' in r
       ? r
-      : { partition: need(r.vars, 'BURST_TEST_SLURM_PARTITION'), nodes: need(r.vars, 'BURST_TEST_SLURM_NODES').split(',') },
+      : {
+          partition: need(r.vars, 'BURST_TEST_SLURM_PARTITION'),
+          nodes: need(r.vars, 'BURST_TEST_SLURM_NODES').split(','),
+        },
   );
   return slurm;
 }

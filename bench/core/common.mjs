@@ -24,5 +24,7 @@ export function inputs() {
 export function report(results) {
   let check = 0;
   for (const r of results) check += typeof r === 'number' ? r : r.above + Math.round(r.mean * 1e6);
-  process.stdout.write(`${JSON.stringify({ check, n: results.length, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ check, n: results.length, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  );
 }

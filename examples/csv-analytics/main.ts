@@ -43,7 +43,9 @@ async function generate(rows: number): Promise<{ uri: string; expected: Groups }
   for (let i = 0; i < rows; i++) {
     const carrier = CARRIERS[Math.floor(next() * CARRIERS.length)] as string;
     const delay = Math.round((next() - 0.3) * 120 * (1 + CARRIERS.indexOf(carrier) / 8));
-    lines.push(`${carrier},${AIRPORTS[Math.floor(next() * 10)]},${AIRPORTS[Math.floor(next() * 10)]},${Math.round(200 + next() * 2500)},${delay}`);
+    lines.push(
+      `${carrier},${AIRPORTS[Math.floor(next() * 10)]},${AIRPORTS[Math.floor(next() * 10)]},${Math.round(200 + next() * 2500)},${delay}`,
+    );
     const g = (expected[carrier] ??= { sum: 0, count: 0, min: Infinity, max: -Infinity });
     g.sum += delay;
     g.count++;
@@ -62,18 +64,29 @@ const generated = flags.input ? undefined : await generate(flags.small ? 20_000 
 const uri = flags.input ?? (generated as { uri: string }).uri;
 const fexec = new FunctionExecutor(executorOptions(flags));
 const t0 = Date.now();
-const [groups] = await fexec.getResult(await fexec.mapReduce(aggregateChunk, uri, mergeGroups, { objChunkNumber: flags.small ? 4 : Number(flags.chunks) }));
+const [groups] = await fexec.getResult(
+  await fexec.mapReduce(aggregateChunk, uri, mergeGroups, { objChunkNumber: flags.small ? 4 : Number(flags.chunks) }),
+);
 const seconds = (Date.now() - t0) / 1000;
 await fexec.close();
 
 const table = Object.entries(groups as Groups)
   .sort(([a], [b]) => a.localeCompare(b))
-  .map(([carrier, g]) => ({ carrier, flights: g.count, meanDelay: Number((g.sum / g.count).toFixed(2)), minDelay: g.min, maxDelay: g.max }));
+  .map(([carrier, g]) => ({
+    carrier,
+    flights: g.count,
+    meanDelay: Number((g.sum / g.count).toFixed(2)),
+    minDelay: g.min,
+    maxDelay: g.max,
+  }));
 const matches = generated ? JSON.stringify(groups) === JSON.stringify(mergeGroups([generated.expected])) : null;
 if (flags.json) {
   console.log(JSON.stringify({ uri, table, matchesDirectComputation: matches, seconds }));
 } else {
   console.log(`${uri}: ${table.reduce((n, r) => n + r.flights, 0)} flights in ${seconds.toFixed(2)} s`);
   console.table(table);
-  if (generated) console.log(matches ? 'the map-reduce result equals the direct computation' : 'MISMATCH with the direct computation');
+  if (generated)
+    console.log(
+      matches ? 'the map-reduce result equals the direct computation' : 'MISMATCH with the direct computation',
+    );
 }

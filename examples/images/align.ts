@@ -59,7 +59,15 @@ export async function alignFaces(part: DataPartition, ctx: CallContext<AlignArgs
     image = await decode(await part.bytes());
   } catch (err) {
     // Not an image: skip it rather than fail the call (a folder may hold a README or a manifest).
-    return { input, width: 0, height: 0, faces: [], skipped: (err as Error).message, detectMs: 0, totalMs: Math.round(performance.now() - t0) };
+    return {
+      input,
+      width: 0,
+      height: 0,
+      faces: [],
+      skipped: (err as Error).message,
+      detectMs: 0,
+      totalMs: Math.round(performance.now() - t0),
+    };
   }
   const { image: small, factor } = await shrink(image, detectSide);
   await loadFaceApi(); // once per worker process: not part of the detection time
@@ -74,9 +82,22 @@ export async function alignFaces(part: DataPartition, ctx: CallContext<AlignArgs
     const jpeg = await alignedCrop(image, a, size);
     const uri = `${output}${base}-face${k}.jpg`;
     await ctx.storage.put(uri, jpeg);
-    faces.push({ output: uri, score: r1(f.score * 100) / 100, box: f.box.map((v) => Math.round(v / factor)) as AlignedFace['box'], roll: r1(a.roll), residualRoll: await residual(jpeg, size) });
+    faces.push({
+      output: uri,
+      score: r1(f.score * 100) / 100,
+      box: f.box.map((v) => Math.round(v / factor)) as AlignedFace['box'],
+      roll: r1(a.roll),
+      residualRoll: await residual(jpeg, size),
+    });
   }
-  return { input, width: image.width, height: image.height, faces, detectMs: Math.round(detectMs), totalMs: Math.round(performance.now() - t0) };
+  return {
+    input,
+    width: image.width,
+    height: image.height,
+    faces,
+    detectMs: Math.round(detectMs),
+    totalMs: Math.round(performance.now() - t0),
+  };
 }
 
 /**
@@ -86,7 +107,12 @@ export async function alignFaces(part: DataPartition, ctx: CallContext<AlignArgs
 async function residual(jpeg: Buffer, size: number): Promise<number | null> {
   const { leftEye, rightEye } = await findEyes(await decode(jpeg));
   const expected = [EYE_X[0] * size, EYE_X[1] * size];
-  const off = Math.max(Math.abs(leftEye.x - expected[0]!), Math.abs(rightEye.x - expected[1]!), Math.abs(leftEye.y - EYE_Y * size), Math.abs(rightEye.y - EYE_Y * size));
+  const off = Math.max(
+    Math.abs(leftEye.x - expected[0]!),
+    Math.abs(rightEye.x - expected[1]!),
+    Math.abs(leftEye.y - EYE_Y * size),
+    Math.abs(rightEye.y - EYE_Y * size),
+  );
   if (off > 0.15 * size) return null;
   return r1((Math.atan2(rightEye.y - leftEye.y, rightEye.x - leftEye.x) * 180) / Math.PI);
 }

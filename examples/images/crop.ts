@@ -28,7 +28,10 @@ export function alignment(leftEye: Point, rightEye: Point): Alignment {
   const side = Math.hypot(dx, dy) / (EYE_X[1] - EYE_X[0]);
   // The square's centre lies below the eyes' midpoint, along the face's own "down" direction.
   const down = (0.5 - EYE_Y) * side;
-  const center = { x: (leftEye.x + rightEye.x) / 2 - down * Math.sin(theta), y: (leftEye.y + rightEye.y) / 2 + down * Math.cos(theta) };
+  const center = {
+    x: (leftEye.x + rightEye.x) / 2 - down * Math.sin(theta),
+    y: (leftEye.y + rightEye.y) / 2 + down * Math.cos(theta),
+  };
   return { roll: (theta * 180) / Math.PI, center, side };
 }
 
@@ -50,18 +53,31 @@ export async function alignedCrop(img: RgbImage, a: Alignment, size: number, qua
   const b0 = clamp(top + d, t0 + 1, img.height);
   const region = await sharp(img.data, { raw })
     .extract({ left: l0, top: t0, width: r0 - l0, height: b0 - t0 })
-    .extend({ left: l0 - left, top: t0 - top, right: Math.max(0, left + d - r0), bottom: Math.max(0, top + d - b0), background: GREY })
+    .extend({
+      left: l0 - left,
+      top: t0 - top,
+      right: Math.max(0, left + d - r0),
+      bottom: Math.max(0, top + d - b0),
+      background: GREY,
+    })
     .raw()
     .toBuffer({ resolveWithObject: true });
   // 2. Level the eyes: rotate the region about its centre (sharp turns clockwise for positive angles).
-  const turned = await sharp(region.data, { raw: { width: region.info.width, height: region.info.height, channels: 3 } })
+  const turned = await sharp(region.data, {
+    raw: { width: region.info.width, height: region.info.height, channels: 3 },
+  })
     .rotate(-a.roll, { background: GREY })
     .raw()
     .toBuffer({ resolveWithObject: true });
   // 3. Cut the square out of the middle and scale it to the output size.
   const side = Math.min(Math.round(a.side), turned.info.width, turned.info.height);
   return sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 3 } })
-    .extract({ left: Math.floor((turned.info.width - side) / 2), top: Math.floor((turned.info.height - side) / 2), width: side, height: side })
+    .extract({
+      left: Math.floor((turned.info.width - side) / 2),
+      top: Math.floor((turned.info.height - side) / 2),
+      width: side,
+      height: side,
+    })
     .resize(size, size)
     .jpeg({ quality })
     .toBuffer();

@@ -70,11 +70,19 @@ export async function detectFaces(img: RgbImage, detector: DetectorName, minConf
   const faceapi = await loadFaceApi();
   const tensor = faceapi.tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
   try {
-    const options = detector === 'tiny' ? new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: minConfidence }) : new faceapi.SsdMobilenetv1Options({ minConfidence });
+    const options =
+      detector === 'tiny'
+        ? new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: minConfidence })
+        : new faceapi.SsdMobilenetv1Options({ minConfidence });
     const faces = await faceapi.detectAllFaces(tensor, options).withFaceLandmarks();
     return faces.map((f) => {
       const b = f.detection.box;
-      return { score: f.detection.score, box: [b.x, b.y, b.width, b.height], leftEye: mean(f.landmarks.getLeftEye()), rightEye: mean(f.landmarks.getRightEye()) };
+      return {
+        score: f.detection.score,
+        box: [b.x, b.y, b.width, b.height],
+        leftEye: mean(f.landmarks.getLeftEye()),
+        rightEye: mean(f.landmarks.getRightEye()),
+      };
     });
   } finally {
     tensor.dispose();

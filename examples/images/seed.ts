@@ -15,11 +15,29 @@ export function samplesDir(): string {
 }
 
 /** Writes `count` test images under `prefix` (a URI ending in `/`); returns their URIs. */
-export async function seedImages(fexec: FunctionExecutor, storage: Storage, prefix: string, count: number): Promise<string[]> {
+export async function seedImages(
+  fexec: FunctionExecutor,
+  storage: Storage,
+  prefix: string,
+  count: number,
+): Promise<string[]> {
   const dir = samplesDir();
   const originals = Math.min(count, SAMPLE_COUNT);
   // Images 0-5 are the photographs themselves; the variants read them back from storage.
-  await Promise.all(Array.from({ length: originals }, async (_, k) => storage.put(`${prefix}${variantName(k)}`, await readFile(join(dir, `sample${k + 1}.jpg`)))));
-  const made = count > SAMPLE_COUNT ? await fexec.getResult(await fexec.map(makeVariant, Array.from({ length: count - SAMPLE_COUNT }, (_, i) => SAMPLE_COUNT + i), { extraArgs: { prefix } })) : [];
+  await Promise.all(
+    Array.from({ length: originals }, async (_, k) =>
+      storage.put(`${prefix}${variantName(k)}`, await readFile(join(dir, `sample${k + 1}.jpg`))),
+    ),
+  );
+  const made =
+    count > SAMPLE_COUNT
+      ? await fexec.getResult(
+          await fexec.map(
+            makeVariant,
+            Array.from({ length: count - SAMPLE_COUNT }, (_, i) => SAMPLE_COUNT + i),
+            { extraArgs: { prefix } },
+          ),
+        )
+      : [];
   return [...Array.from({ length: originals }, (_, k) => `${prefix}${variantName(k)}`), ...made];
 }

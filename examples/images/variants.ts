@@ -15,7 +15,11 @@ const ANGLES = [0, 15, -15, 30, -30, 8, -8, 22, -22];
 /** How image `k` is made: from which sample, turned by how much, mirrored or not. */
 export function variantOf(k: number): { sample: number; angle: number; mirror: boolean } {
   const round = Math.floor(k / SAMPLE_COUNT);
-  return { sample: (k % SAMPLE_COUNT) + 1, angle: ANGLES[round % ANGLES.length] as number, mirror: Math.floor(round / ANGLES.length) % 2 === 1 };
+  return {
+    sample: (k % SAMPLE_COUNT) + 1,
+    angle: ANGLES[round % ANGLES.length] as number,
+    mirror: Math.floor(round / ANGLES.length) % 2 === 1,
+  };
 }
 
 /** The key (file name) of image `k`, e.g. `0007-sample2-r15.jpg` or `0000-sample1.jpg`. */

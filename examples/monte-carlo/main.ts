@@ -32,21 +32,23 @@ const HELP = `Usage: npx tsx examples/monte-carlo/main.ts [options]
   --small         2,000 forecasts on 20 calls (the test size)
 ${executorFlagsHelp}`;
 
-const flags = parseFlags(HELP, () => parseArgs({
-  options: {
-    forecasts: { type: 'string' },
-    calls: { type: 'string' },
-    days: { type: 'string', default: '1080' },
-    seed: { type: 'string', default: '1' },
-    price: { type: 'string', default: '100' },
-    mu: { type: 'string', default: '0.05' },
-    sigma: { type: 'string', default: '0.2' },
-    bins: { type: 'string', default: '24' },
-    svg: { type: 'string' },
-    small: { type: 'boolean', default: false },
-    ...executorFlags,
-  },
-}));
+const flags = parseFlags(HELP, () =>
+  parseArgs({
+    options: {
+      forecasts: { type: 'string' },
+      calls: { type: 'string' },
+      days: { type: 'string', default: '1080' },
+      seed: { type: 'string', default: '1' },
+      price: { type: 'string', default: '100' },
+      mu: { type: 'string', default: '0.05' },
+      sigma: { type: 'string', default: '0.2' },
+      bins: { type: 'string', default: '24' },
+      svg: { type: 'string' },
+      small: { type: 'boolean', default: false },
+      ...executorFlags,
+    },
+  }),
+);
 
 /** A flag as a number, or exit with a message naming it. */
 function num(name: string, value: string | undefined, integer = true): number {
@@ -63,12 +65,27 @@ function num(name: string, value: string | undefined, integer = true): number {
  * seed `base + i`: consecutive seeds of forecast's generator start far apart in its one cycle (more
  * than 1.8 million steps for up to 1,000 calls), so the calls' random streams do not overlap.
  */
-function makeTasks(o: { forecasts: number; calls: number; days: number; seed: number; s0: number; mu: number; sigma: number }): ForecastTask[] {
+function makeTasks(o: {
+  forecasts: number;
+  calls: number;
+  days: number;
+  seed: number;
+  s0: number;
+  mu: number;
+  sigma: number;
+}): ForecastTask[] {
   // forecast() multiplies the seed by a 32-bit constant in double precision: keep seeds below 2^22.
   const base = (o.seed * 1_000_003) % 2 ** 21;
   const per = Math.floor(o.forecasts / o.calls);
   const extra = o.forecasts % o.calls;
-  return Array.from({ length: o.calls }, (_, i) => ({ seed: base + i, paths: per + (i < extra ? 1 : 0), days: o.days, s0: o.s0, mu: o.mu, sigma: o.sigma }));
+  return Array.from({ length: o.calls }, (_, i) => ({
+    seed: base + i,
+    paths: per + (i < extra ? 1 : 0),
+    days: o.days,
+    s0: o.s0,
+    mu: o.mu,
+    sigma: o.sigma,
+  }));
 }
 
 /** Joins the calls' prices into one array per horizon, in call order. */
@@ -98,14 +115,26 @@ async function main(): Promise<void> {
   const calls = num('calls', flags.calls ?? (flags.small ? '20' : '200'));
   const days = num('days', flags.days);
   if (calls < 1 || calls > forecasts || days < 2) {
-    console.error(`need 1 <= --calls <= --forecasts and --days >= 2, got ${calls} calls, ${forecasts} forecasts, ${days} days`);
+    console.error(
+      `need 1 <= --calls <= --forecasts and --days >= 2, got ${calls} calls, ${forecasts} forecasts, ${days} days`,
+    );
     process.exit(2);
   }
-  const o = { forecasts, calls, days, seed: num('seed', flags.seed), s0: num('price', flags.price, false), mu: num('mu', flags.mu, false), sigma: num('sigma', flags.sigma, false) };
+  const o = {
+    forecasts,
+    calls,
+    days,
+    seed: num('seed', flags.seed),
+    s0: num('price', flags.price, false),
+    mu: num('mu', flags.mu, false),
+    sigma: num('sigma', flags.sigma, false),
+  };
   const bins = Math.max(1, num('bins', flags.bins));
   const options = executorOptions(flags);
 
-  console.log(`Monte Carlo stock forecast: ${forecasts.toLocaleString('en')} forecasts × ${days.toLocaleString('en')} trading days on ${calls} calls, seed ${o.seed}`);
+  console.log(
+    `Monte Carlo stock forecast: ${forecasts.toLocaleString('en')} forecasts × ${days.toLocaleString('en')} trading days on ${calls} calls, seed ${o.seed}`,
+  );
   console.log(`start price ${o.s0}, drift ${o.mu}/year, volatility ${o.sigma}/year\n`);
 
   const fexec = new FunctionExecutor(options);
@@ -123,7 +152,12 @@ async function main(): Promise<void> {
   const mid = summarize(concat(results, 'mid'));
   const final = summarize(concat(results, 'final'));
   const half = Math.floor(days / 2);
-  console.log(percentileTable([{ name: `day ${half}`, summary: mid.summary }, { name: `day ${days}`, summary: final.summary }]));
+  console.log(
+    percentileTable([
+      { name: `day ${half}`, summary: mid.summary },
+      { name: `day ${days}`, summary: final.summary },
+    ]),
+  );
   let losses = 0;
   for (const v of final.sorted) if (v < o.s0) losses++;
   console.log(`\nP(price on day ${days} < ${o.s0}) = ${((100 * losses) / forecasts).toFixed(2)}%`);
@@ -133,17 +167,23 @@ async function main(): Promise<void> {
   console.log(`\nprice on day ${days}:\n${asciiHistogram(hFinal)}`);
 
   const svgPath = resolve(flags.svg ?? resolve(dirname(fileURLToPath(import.meta.url)), 'out', 'histogram.svg'));
-  const markers = (s: typeof mid.summary) => [5, 50, 95].map((p) => ({ label: `p${p}`, value: s.percentiles.get(p) ?? NaN }));
+  const markers = (s: typeof mid.summary) =>
+    [5, 50, 95].map((p) => ({ label: `p${p}`, value: s.percentiles.get(p) ?? NaN }));
   await mkdir(dirname(svgPath), { recursive: true });
-  await writeFile(svgPath, histogramSvg(`${forecasts.toLocaleString('en')} forecasts, seed ${o.seed}`, [
-    { title: `price on day ${half}`, histogram: hMid, markers: markers(mid.summary) },
-    { title: `price on day ${days}`, histogram: hFinal, markers: markers(final.summary) },
-  ]));
+  await writeFile(
+    svgPath,
+    histogramSvg(`${forecasts.toLocaleString('en')} forecasts, seed ${o.seed}`, [
+      { title: `price on day ${half}`, histogram: hMid, markers: markers(mid.summary) },
+      { title: `price on day ${days}`, histogram: hFinal, markers: markers(final.summary) },
+    ]),
+  );
   console.log(`\nwrote ${svgPath}`);
 
   const compute = computeStats(futures);
-  console.log(`time ${seconds.toFixed(2)} s: ${calls} calls, ${(calls / seconds).toFixed(1)} calls/s, ${Math.round(forecasts / seconds).toLocaleString('en')} forecasts/s; ` +
-    `the function ran ${compute.seconds.toFixed(2)} s in total on ${compute.processes} worker process${compute.processes === 1 ? '' : 'es'}`);
+  console.log(
+    `time ${seconds.toFixed(2)} s: ${calls} calls, ${(calls / seconds).toFixed(1)} calls/s, ${Math.round(forecasts / seconds).toLocaleString('en')} forecasts/s; ` +
+      `the function ran ${compute.seconds.toFixed(2)} s in total on ${compute.processes} worker process${compute.processes === 1 ? '' : 'es'}`,
+  );
 }
 
 await main();

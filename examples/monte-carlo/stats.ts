@@ -32,7 +32,13 @@ export function summarize(sample: Float64Array): { summary: Summary; sorted: Flo
   let sum = 0;
   for (const v of sorted) sum += v;
   const percentiles = new Map(PERCENTILES.map((p) => [p, quantile(sorted, p / 100)]));
-  const summary = { count: sorted.length, mean: sum / sorted.length, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN, percentiles };
+  const summary = {
+    count: sorted.length,
+    mean: sum / sorted.length,
+    min: sorted[0] ?? NaN,
+    max: sorted[sorted.length - 1] ?? NaN,
+    percentiles,
+  };
   return { summary, sorted };
 }
 
@@ -81,7 +87,11 @@ export function asciiHistogram(h: Histogram, barWidth = 50): string {
 /** A table of the percentiles of several horizons, one column each. */
 export function percentileTable(columns: ReadonlyArray<{ name: string; summary: Summary }>): string {
   const head = ['percentile'.padEnd(10), ...columns.map((c) => c.name.padStart(12))].join(' ');
-  const rows = PERCENTILES.map((p) => [`p${p}`.padEnd(10), ...columns.map((c) => (c.summary.percentiles.get(p) ?? NaN).toFixed(4).padStart(12))].join(' '));
+  const rows = PERCENTILES.map((p) =>
+    [`p${p}`.padEnd(10), ...columns.map((c) => (c.summary.percentiles.get(p) ?? NaN).toFixed(4).padStart(12))].join(
+      ' ',
+    ),
+  );
   const mean = ['mean'.padEnd(10), ...columns.map((c) => c.summary.mean.toFixed(4).padStart(12))].join(' ');
   return [head, ...rows, mean].join('\n');
 }

@@ -42,11 +42,20 @@ function panel(p: Panel): string {
     const x0 = x(lo + i * width);
     return `<rect x="${f(x0)}" y="${f(y(c))}" width="${f(Math.max(0.5, x(lo + (i + 1) * width) - x0 - 1))}" height="${f(M.top + plotH - y(c))}" fill="#4c78a8"><title>${f(lo + i * width)}–${f(lo + (i + 1) * width)}: ${c}</title></rect>`;
   });
-  const xTicks = ticks(lo, hi, 5).map((t) => `<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${M.top + plotH}" y2="${M.top + plotH + 4}" stroke="black"/><text x="${f(x(t))}" y="${M.top + plotH + 16}" text-anchor="middle">${t}</text>`);
-  const yTicks = ticks(0, max, 4).map((t) => `<line x1="${M.left - 4}" x2="${M.left}" y1="${f(y(t))}" y2="${f(y(t))}" stroke="black"/><text x="${M.left - 6}" y="${f(y(t) + 4)}" text-anchor="end">${t}</text>`);
+  const xTicks = ticks(lo, hi, 5).map(
+    (t) =>
+      `<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${M.top + plotH}" y2="${M.top + plotH + 4}" stroke="black"/><text x="${f(x(t))}" y="${M.top + plotH + 16}" text-anchor="middle">${t}</text>`,
+  );
+  const yTicks = ticks(0, max, 4).map(
+    (t) =>
+      `<line x1="${M.left - 4}" x2="${M.left}" y1="${f(y(t))}" y2="${f(y(t))}" stroke="black"/><text x="${M.left - 6}" y="${f(y(t) + 4)}" text-anchor="end">${t}</text>`,
+  );
   const markers = (p.markers ?? [])
     .filter((m) => m.value >= lo && m.value <= hi)
-    .map((m) => `<line x1="${f(x(m.value))}" x2="${f(x(m.value))}" y1="${M.top}" y2="${M.top + plotH}" stroke="#e45756" stroke-dasharray="4 3"/><text x="${f(x(m.value) + 3)}" y="${M.top + 10}" fill="#e45756">${escapeXml(m.label)}</text>`);
+    .map(
+      (m) =>
+        `<line x1="${f(x(m.value))}" x2="${f(x(m.value))}" y1="${M.top}" y2="${M.top + plotH}" stroke="#e45756" stroke-dasharray="4 3"/><text x="${f(x(m.value) + 3)}" y="${M.top + 10}" fill="#e45756">${escapeXml(m.label)}</text>`,
+    );
   return [
     `<text x="${M.left + plotW / 2}" y="${M.top - 12}" text-anchor="middle" font-size="13">${escapeXml(p.title)}</text>`,
     ...bars,

@@ -1,2 +1,4 @@
 // tasks.ts
-export function addSeven(x: number): number { return x + 7; }
+export function addSeven(x: number): number {
+  return x + 7;
+}

@@ -30,7 +30,13 @@ export function ladder(min: number, max: number, count: number): number[] {
  * min(1, exp((1/T_i − 1/T_j)(E_i − E_j))), which keeps each temperature's ensemble in balance.
  * Mutates `slots` and `counts`; returns the number of swaps accepted.
  */
-export function exchange(slots: Slot[], temps: readonly number[], round: number, rand: () => number, counts: SwapCounts): number {
+export function exchange(
+  slots: Slot[],
+  temps: readonly number[],
+  round: number,
+  rand: () => number,
+  counts: SwapCounts,
+): number {
   let accepted = 0;
   for (let k = round % 2; k + 1 < slots.length; k += 2) {
     const a = slots[k] as Slot;

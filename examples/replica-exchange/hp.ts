@@ -47,7 +47,10 @@ export function rng(seed: readonly number[]): () => number {
     t = Math.imul(t, 0x735a2d97);
     return (t ^ (t >>> 15)) >>> 0;
   };
-  let a = 0, b = 0, c = 0, d = 0;
+  let a = 0,
+    b = 0,
+    c = 0,
+    d = 0;
   for (const w of [...seed, seed.length]) [a, b, c, d] = [a ^ mix(w), b ^ mix(w), c ^ mix(w), d ^ mix(w)];
   if ((a | b | c | d) === 0) a = 1;
   return () => {
@@ -92,7 +95,8 @@ export class Chain {
 
   constructor(sequence: string, coords: Int32Array) {
     this.n = sequence.length;
-    if (this.n < 2 || this.n >= G) throw new RangeError(`sequences of 2 to ${G - 1} residues are supported, got ${this.n}`);
+    if (this.n < 2 || this.n >= G)
+      throw new RangeError(`sequences of 2 to ${G - 1} residues are supported, got ${this.n}`);
     if (!/^[HP]+$/.test(sequence)) throw new RangeError(`a sequence is made of H and P, got ${sequence}`);
     this.h = Uint8Array.from(sequence, (c) => (c === 'H' ? 1 : 0));
     this.x = new Int32Array(this.n);
@@ -102,7 +106,12 @@ export class Chain {
       this.y[i] = coords[2 * i + 1] ?? 0;
       const s = site(this.x[i] as number, this.y[i] as number);
       if (this.occ[s]) throw new RangeError(`residues ${(this.occ[s] as number) - 1} and ${i} overlap`);
-      if (i > 0 && Math.abs((this.x[i] as number) - (this.x[i - 1] as number)) + Math.abs((this.y[i] as number) - (this.y[i - 1] as number)) !== 1) {
+      if (
+        i > 0 &&
+        Math.abs((this.x[i] as number) - (this.x[i - 1] as number)) +
+          Math.abs((this.y[i] as number) - (this.y[i - 1] as number)) !==
+          1
+      ) {
         throw new RangeError(`residues ${i - 1} and ${i} are not lattice neighbours`);
       }
       this.occ[s] = i + 1;
@@ -115,7 +124,10 @@ export class Chain {
     for (let i = 0; i < this.n; i++) {
       if (!this.h[i]) continue;
       for (let k = 0; k < 8; k += 2) {
-        const j = (this.occ[site((this.x[i] as number) + NEIGHBOURS[k]!, (this.y[i] as number) + NEIGHBOURS[k + 1]!)] as number) - 1;
+        const j =
+          (this.occ[
+            site((this.x[i] as number) + NEIGHBOURS[k]!, (this.y[i] as number) + NEIGHBOURS[k + 1]!)
+          ] as number) - 1;
         if (j > i + 1 && this.h[j]) e--;
       }
     }
@@ -147,7 +159,8 @@ export class Chain {
   }
 }
 
-const adjacent = (ax: number, ay: number, bx: number, by: number): boolean => Math.abs(ax - bx) + Math.abs(ay - by) === 1;
+const adjacent = (ax: number, ay: number, bx: number, by: number): boolean =>
+  Math.abs(ax - bx) + Math.abs(ay - by) === 1;
 
 /**
  * A pull move of residue `i` towards the side `dir` (+1: its predecessor stays put and its successors
@@ -157,16 +170,24 @@ const adjacent = (ax: number, ay: number, bx: number, by: number): boolean => Ma
 export function pullMove(c: Chain, i: number, dir: 1 | -1, r: number): Array<[number, number, number]> | undefined {
   const a = i - dir;
   if (a < 0 || a >= c.n) return endPull(c, i, r);
-  const ax = c.x[a] as number, ay = c.y[a] as number, px = c.x[i] as number, py = c.y[i] as number;
+  const ax = c.x[a] as number,
+    ay = c.y[a] as number,
+    px = c.x[i] as number,
+    py = c.y[i] as number;
   // L is next to the anchor and diagonal to i; C completes the square i, anchor, L, C.
   const s = r < 0.5 ? 1 : -1;
-  const lx = ax - s * (py - ay), ly = ay + s * (px - ax);
-  const cx = px + (lx - ax), cy = py + (ly - ay);
+  const lx = ax - s * (py - ay),
+    ly = ay + s * (px - ax);
+  const cx = px + (lx - ax),
+    cy = py + (ly - ay);
   if (!c.isFree(lx, ly)) return undefined;
   const f = i + dir;
   if (f < 0 || f >= c.n || (c.x[f] === cx && c.y[f] === cy)) return [[i, lx, ly]];
   if (!c.isFree(cx, cy)) return undefined;
-  const moves: Array<[number, number, number]> = [[i, lx, ly], [f, cx, cy]];
+  const moves: Array<[number, number, number]> = [
+    [i, lx, ly],
+    [f, cx, cy],
+  ];
   // Each further residue takes the old place of the residue two before it, until the chain is whole.
   for (let j = f + dir; j >= 0 && j < c.n; j += dir) {
     const [, nx, ny] = moves[moves.length - 1]!;
@@ -182,14 +203,20 @@ export function pullMove(c: Chain, i: number, dir: 1 | -1, r: number): Array<[nu
  */
 function endPull(c: Chain, end: number, r: number): Array<[number, number, number]> | undefined {
   const dir = end === 0 ? 1 : -1;
-  const ex = c.x[end] as number, ey = c.y[end] as number;
+  const ex = c.x[end] as number,
+    ey = c.y[end] as number;
   const m = Math.floor(r * 12);
   const d1 = m % 4;
   const d2 = (d1 + [0, 1, 3][Math.floor(m / 4)]!) % 4;
-  const cx = ex + DIRECTIONS[2 * d1]!, cy = ey + DIRECTIONS[2 * d1 + 1]!;
-  const lx = cx + DIRECTIONS[2 * d2]!, ly = cy + DIRECTIONS[2 * d2 + 1]!;
+  const cx = ex + DIRECTIONS[2 * d1]!,
+    cy = ey + DIRECTIONS[2 * d1 + 1]!;
+  const lx = cx + DIRECTIONS[2 * d2]!,
+    ly = cy + DIRECTIONS[2 * d2 + 1]!;
   if (!c.isFree(cx, cy) || !c.isFree(lx, ly)) return undefined;
-  const moves: Array<[number, number, number]> = [[end, lx, ly], [end + dir, cx, cy]];
+  const moves: Array<[number, number, number]> = [
+    [end, lx, ly],
+    [end + dir, cx, cy],
+  ];
   for (let j = end + 2 * dir; j >= 0 && j < c.n; j += dir) {
     const [, nx, ny] = moves[moves.length - 1]!;
     if (adjacent(c.x[j] as number, c.y[j] as number, nx, ny)) break;

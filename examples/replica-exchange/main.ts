@@ -31,20 +31,22 @@ const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
   --small          hp36, 4 replicas, 10 rounds of 100 sweeps (the test size)
 ${executorFlagsHelp}`;
 
-const flags = parseFlags(HELP, () => parseArgs({
-  options: {
-    protein: { type: 'string' },
-    sequence: { type: 'string' },
-    replicas: { type: 'string' },
-    rounds: { type: 'string' },
-    sweeps: { type: 'string' },
-    tmin: { type: 'string', default: '0.25' },
-    tmax: { type: 'string', default: '0.6' },
-    seed: { type: 'string', default: '1' },
-    small: { type: 'boolean', default: false },
-    ...executorFlags,
-  },
-}));
+const flags = parseFlags(HELP, () =>
+  parseArgs({
+    options: {
+      protein: { type: 'string' },
+      sequence: { type: 'string' },
+      replicas: { type: 'string' },
+      rounds: { type: 'string' },
+      sweeps: { type: 'string' },
+      tmin: { type: 'string', default: '0.25' },
+      tmax: { type: 'string', default: '0.6' },
+      seed: { type: 'string', default: '1' },
+      small: { type: 'boolean', default: false },
+      ...executorFlags,
+    },
+  }),
+);
 
 /** A flag as a positive number (an integer unless `integer` is false), or exit naming it. */
 function num(name: string, value: string | undefined, integer = true): number {
@@ -123,7 +125,10 @@ function settings(): Settings {
 function roundLine(round: number, best: number, energies: readonly number[], swaps: string): string {
   const n = energies.length;
   const mean = energies.reduce((a, b) => a + b, 0) / n;
-  const middle = n <= 12 ? energies.map((e) => pad(e, 4)).join('') : `${pad(energies[0]!, 7)} ${pad(mean.toFixed(1), 6)} ${pad(energies[n - 1]!, 8)}`;
+  const middle =
+    n <= 12
+      ? energies.map((e) => pad(e, 4)).join('')
+      : `${pad(energies[0]!, 7)} ${pad(mean.toFixed(1), 6)} ${pad(energies[n - 1]!, 8)}`;
   return `${pad(round, 5)} ${pad(best, 5)}  ${middle}    ${swaps}`.trimEnd();
 }
 
@@ -141,13 +146,27 @@ async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
   };
   const swapRand = rng([seed, 0x5a5a]);
   // Round 0: every replica starts unfolded, as a straight chain with no contacts.
-  console.log(roundLine(0, 0, slots.map(() => 0), ''));
+  console.log(
+    roundLine(
+      0,
+      0,
+      slots.map(() => 0),
+      '',
+    ),
+  );
   for (let round = 0; round < rounds; round++) {
-    const tasks: ReplicaTask[] = slots.map((slot, k) => ({ sequence, coords: slot.coords, temperature: temps[k] as number, sweeps, seed: [seed, round, k] }));
+    const tasks: ReplicaTask[] = slots.map((slot, k) => ({
+      sequence,
+      coords: slot.coords,
+      temperature: temps[k] as number,
+      sweeps,
+      seed: [seed, round, k],
+    }));
     const futures = await fexec.map(simulate, tasks);
     const results: ReplicaResult[] = await fexec.getResult(futures);
     for (const f of futures) {
-      if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) t.fnSeconds += (f.stats.fnEnd - f.stats.fnStart) / 1000;
+      if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined)
+        t.fnSeconds += (f.stats.fnEnd - f.stats.fnStart) / 1000;
       t.processes.add(`${f.stats.hostname}:${f.stats.pid}`);
     }
     slots = results.map((r, k) => {
@@ -157,7 +176,8 @@ async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
         t.late[k]!.sum += r.energy;
         t.late[k]!.count++;
       }
-      if (r.bestEnergy < t.best.energy) t.best = { energy: r.bestEnergy, coords: r.bestCoords, round: round + 1, temperature: temps[k] as number };
+      if (r.bestEnergy < t.best.energy)
+        t.best = { energy: r.bestEnergy, coords: r.bestCoords, round: round + 1, temperature: temps[k] as number };
       return { coords: r.coords, energy: r.energy, replica: slots[k]!.replica };
     });
     const energies = slots.map((slot) => slot.energy);
@@ -171,33 +191,50 @@ async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
 /** Prints the swap rates, the settled energies, the best fold and the timing. */
 function report(s: Settings, t: Tally, seconds: number): void {
   const { temps, replicas, rounds } = s;
-  console.log(`\nswap acceptance between neighbouring temperatures${replicas > 12 ? ` (10 of ${replicas - 1} pairs)` : ''}:`);
+  console.log(
+    `\nswap acceptance between neighbouring temperatures${replicas > 12 ? ` (10 of ${replicas - 1} pairs)` : ''}:`,
+  );
   for (const k of shown(replicas - 1)) {
     const a = t.swaps.attempted[k] ?? 0;
     const ok = t.swaps.accepted[k] ?? 0;
-    console.log(`  T ${temps[k]!.toFixed(3)} ↔ ${temps[k + 1]!.toFixed(3)}   ${pad(ok, 3)}/${pad(a, 3)}  ${a ? pad(((100 * ok) / a).toFixed(0), 3) : '  -'}%`);
+    console.log(
+      `  T ${temps[k]!.toFixed(3)} ↔ ${temps[k + 1]!.toFixed(3)}   ${pad(ok, 3)}/${pad(a, 3)}  ${a ? pad(((100 * ok) / a).toFixed(0), 3) : '  -'}%`,
+    );
   }
   console.log('\nper temperature: mean energy over the second half of the rounds, Monte Carlo moves accepted');
   for (const k of shown(replicas)) {
     const late = t.late[k]!;
     const m = t.moves[k]!;
-    console.log(`  T ${temps[k]!.toFixed(3)}   E ${pad((late.sum / Math.max(1, late.count)).toFixed(2), 7)}   moves ${pad(((100 * m.accepted) / Math.max(1, m.attempted)).toFixed(1), 5)}%`);
+    console.log(
+      `  T ${temps[k]!.toFixed(3)}   E ${pad((late.sum / Math.max(1, late.count)).toFixed(2), 7)}   moves ${pad(((100 * m.accepted) / Math.max(1, m.attempted)).toFixed(1), 5)}%`,
+    );
   }
   const known = s.bestKnown !== undefined ? ` (lowest known: ${s.bestKnown})` : '';
-  console.log(`\nlowest energy found: ${t.best.energy}${known}, in round ${t.best.round} at T ${t.best.temperature.toFixed(3)}`);
+  console.log(
+    `\nlowest energy found: ${t.best.energy}${known}, in round ${t.best.round} at T ${t.best.temperature.toFixed(3)}`,
+  );
   console.log(drawFold(s.sequence, t.best.coords));
   const procs = t.processes.size;
-  console.log(`\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${((replicas * rounds) / seconds).toFixed(1)} calls/s; ` +
-    `the function ran ${t.fnSeconds.toFixed(2)} s in total on ${procs} worker process${procs === 1 ? '' : 'es'}`);
+  console.log(
+    `\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${((replicas * rounds) / seconds).toFixed(1)} calls/s; ` +
+      `the function ran ${t.fnSeconds.toFixed(2)} s in total on ${procs} worker process${procs === 1 ? '' : 'es'}`,
+  );
 }
 
 async function main(): Promise<void> {
   const s = settings();
   const known = s.bestKnown !== undefined ? `, lowest energy known ${s.bestKnown}` : '';
   console.log(`Replica-exchange Monte Carlo of the HP protein ${s.name} (${s.sequence.length} residues${known})`);
-  const ladderText = s.replicas <= 12 ? s.temps.map((t) => t.toFixed(3)).join(', ') : `${s.temps[0]!.toFixed(3)} … ${s.temps[s.replicas - 1]!.toFixed(3)} (geometric)`;
-  console.log(`${s.replicas} replicas at T = ${ladderText}; ${s.rounds} rounds of ${s.sweeps} sweeps; seed ${s.seed}\n`);
-  console.log(`round  best  ${s.replicas <= 12 ? 'energy by temperature, coldest first' : 'coldest   mean  hottest'}    swaps`);
+  const ladderText =
+    s.replicas <= 12
+      ? s.temps.map((t) => t.toFixed(3)).join(', ')
+      : `${s.temps[0]!.toFixed(3)} … ${s.temps[s.replicas - 1]!.toFixed(3)} (geometric)`;
+  console.log(
+    `${s.replicas} replicas at T = ${ladderText}; ${s.rounds} rounds of ${s.sweeps} sweeps; seed ${s.seed}\n`,
+  );
+  console.log(
+    `round  best  ${s.replicas <= 12 ? 'energy by temperature, coldest first' : 'coldest   mean  hottest'}    swaps`,
+  );
   const fexec = new FunctionExecutor(s.options);
   const t0 = performance.now();
   let tally: Tally;

@@ -29,11 +29,18 @@ export function drawFold(sequence: string, coords: Int32Array): string {
   for (let i = 0; i < n; i++) {
     if (sequence[i] !== 'H') continue;
     const [cx, cy] = at(i);
-    for (const [dx, dy] of [[2, 0], [0, 2]] as const) {
+    for (const [dx, dy] of [
+      [2, 0],
+      [0, 2],
+    ] as const) {
       const j = byPos.get(`${cx + dx},${cy + dy}`);
-      if (j !== undefined && Math.abs(j - i) > 1 && sequence[j] === 'H') (grid[cy + dy / 2] as string[])[cx + dx / 2] = '·';
+      if (j !== undefined && Math.abs(j - i) > 1 && sequence[j] === 'H')
+        (grid[cy + dy / 2] as string[])[cx + dx / 2] = '·';
     }
   }
   // y grows upwards on the lattice, downwards on the screen.
-  return grid.reverse().map((row) => `  ${row.join('').trimEnd()}`).join('\n');
+  return grid
+    .reverse()
+    .map((row) => `  ${row.join('').trimEnd()}`)
+    .join('\n');
 }

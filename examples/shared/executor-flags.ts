@@ -26,7 +26,10 @@ export const executorFlagsHelp = `  --backend NAME   localhost (default), slurm,
  * Runs `parse` (a `parseArgs` call that includes {@link executorFlags}); prints `help` and exits 0 on
  * --help; prints the parse error and `help` to stderr and exits 2 on an unknown or malformed flag.
  */
-export function parseFlags<T extends { values: { help?: boolean | undefined } }>(help: string, parse: () => T): T['values'] {
+export function parseFlags<T extends { values: { help?: boolean | undefined } }>(
+  help: string,
+  parse: () => T,
+): T['values'] {
   let parsed: T;
   try {
     parsed = parse();
@@ -44,7 +47,10 @@ export function parseFlags<T extends { values: { help?: boolean | undefined } }>
 }
 
 /** Executor options from the shared flags, plus `extra`; exits naming --workers when it is not a positive integer. */
-export function executorOptions(flags: { backend?: string; storage?: string; workers?: string; config?: string }, extra: ExecutorOptions = {}): ExecutorOptions {
+export function executorOptions(
+  flags: { backend?: string; storage?: string; workers?: string; config?: string },
+  extra: ExecutorOptions = {},
+): ExecutorOptions {
   const options: ExecutorOptions = { backend: flags.backend, storage: flags.storage, config: flags.config, ...extra };
   if (flags.workers !== undefined) {
     const n = Number(flags.workers);

@@ -31,7 +31,10 @@ const flags = parseFlags(HELP, () =>
   }),
 );
 
-const VOCABULARY = 'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no will more can about said what out up'.split(' ');
+const VOCABULARY =
+  'the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no will more can about said what out up'.split(
+    ' ',
+  );
 
 /** Writes about `bytes` of seeded pseudo-text and returns its URI and word count. */
 async function generate(bytes: number): Promise<{ uri: string; words: number }> {
@@ -62,7 +65,9 @@ const uri = flags.input ?? (generated as { uri: string }).uri;
 
 const fexec = new FunctionExecutor(executorOptions(flags));
 const t0 = Date.now();
-const [counts] = await fexec.getResult(await fexec.mapReduce(countWords, uri, mergeCounts, { objChunkSize: Math.round(chunk) }));
+const [counts] = await fexec.getResult(
+  await fexec.mapReduce(countWords, uri, mergeCounts, { objChunkSize: Math.round(chunk) }),
+);
 const seconds = (Date.now() - t0) / 1000;
 await fexec.close();
 
@@ -72,6 +77,9 @@ if (flags.json) {
   console.log(JSON.stringify({ uri, total, expected: generated?.words ?? null, distinct: counts?.size, top, seconds }));
 } else {
   console.log(`${uri}: ${total} words (${counts?.size} distinct) in ${seconds.toFixed(2)} s`);
-  if (generated) console.log(`generated ${generated.words} words: ${generated.words === total ? 'every word counted exactly once' : 'MISMATCH'}`);
+  if (generated)
+    console.log(
+      `generated ${generated.words} words: ${generated.words === total ? 'every word counted exactly once' : 'MISMATCH'}`,
+    );
   for (const [word, n] of top) console.log(`${word.padEnd(10)} ${String(n).padStart(10)}`);
 }

@@ -24,7 +24,11 @@ export type OptionsSchema = Zod.ZodObject;
  * the schema's input type, or a hand-written interface with TSDoc tied to it by {@link SameOptions}
  * (declaration files drop the TSDoc of an inferred type, so users of the package see `O`'s).
  */
-export interface BackendDefinition<S extends OptionsSchema = OptionsSchema, N extends string = string, O = Zod.input<S>> {
+export interface BackendDefinition<
+  S extends OptionsSchema = OptionsSchema,
+  N extends string = string,
+  O = Zod.input<S>,
+> {
   /**
    * The backend name: the value of `backend`, the config section of its options (`slurm: {...}`) and
    * the prefix of its environment variables (`BURST_SLURM_PARTITION`). Lowercase letters, digits, `_`.
@@ -78,7 +82,9 @@ export type BackendOptionsOf<D> = D extends { readonly __options?: infer O } ? O
  * });
  * ```
  */
-export function defineBackend<S extends OptionsSchema, const N extends string>(definition: BackendDefinition<S, N>): BackendDefinition<S, N> {
+export function defineBackend<S extends OptionsSchema, const N extends string>(
+  definition: BackendDefinition<S, N>,
+): BackendDefinition<S, N> {
   return definition;
 }
 
@@ -108,6 +114,10 @@ export function isBackendSelection(value: unknown): value is BackendSelection {
  * value types. The interfaces are kept because declaration files drop the TSDoc of an inferred
  * schema type; `OptionsMatch<…>` ties each one to its schema at compile time.
  */
-export type SameOptions<A, B> = [Required<A>] extends [Required<B>] ? ([Required<B>] extends [Required<A>] ? true : false) : false;
+export type SameOptions<A, B> = [Required<A>] extends [Required<B>]
+  ? [Required<B>] extends [Required<A>]
+    ? true
+    : false
+  : false;
 /** Compiles only when `T` is `true` (use: `export type Checked = OptionsMatch<SameOptions<A, B>>`). */
 export type OptionsMatch<T extends true> = T;

@@ -22,7 +22,9 @@ import type { BackendContext, BackendFactory, ComputeBackend } from './types.js'
  */
 export interface BackendOptionsMap extends BuiltinBackendOptions {}
 
-const registry = new Map<string, BackendDefinition>(builtinBackends.map((d) => [d.name, d as unknown as BackendDefinition]));
+const registry = new Map<string, BackendDefinition>(
+  builtinBackends.map((d) => [d.name, d as unknown as BackendDefinition]),
+);
 let version = 0;
 
 /**
@@ -31,20 +33,35 @@ let version = 0;
  */
 export function registerBackend(definition: BackendDefinition): void;
 export function registerBackend(name: string, load: () => Promise<BackendFactory>): void;
-export function registerBackend(nameOrDefinition: string | BackendDefinition, load?: () => Promise<BackendFactory>): void {
+export function registerBackend(
+  nameOrDefinition: string | BackendDefinition,
+  load?: () => Promise<BackendFactory>,
+): void {
   const definition = typeof nameOrDefinition === 'string' ? legacyDefinition(nameOrDefinition, load) : nameOrDefinition;
-  if (typeof definition !== 'object' || definition === null || typeof definition.create !== 'function' || typeof definition.options !== 'function') {
-    throw new ConfigError('registerBackend needs a backend definition ({ name, summary, options, create }) or a name and a loader', { keyPath: 'backend' });
+  if (
+    typeof definition !== 'object' ||
+    definition === null ||
+    typeof definition.create !== 'function' ||
+    typeof definition.options !== 'function'
+  ) {
+    throw new ConfigError(
+      'registerBackend needs a backend definition ({ name, summary, options, create }) or a name and a loader',
+      { keyPath: 'backend' },
+    );
   }
   if (typeof definition.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(definition.name)) {
-    throw new ConfigError(`a backend name must be lowercase letters, digits and "_", starting with a letter, got ${JSON.stringify(definition.name)}`, { keyPath: 'backend' });
+    throw new ConfigError(
+      `a backend name must be lowercase letters, digits and "_", starting with a letter, got ${JSON.stringify(definition.name)}`,
+      { keyPath: 'backend' },
+    );
   }
   registry.set(definition.name, definition);
   version++;
 }
 
 function legacyDefinition(name: string, load: (() => Promise<BackendFactory>) | undefined): BackendDefinition {
-  if (typeof load !== 'function') throw new ConfigError(`backend "${name}" needs a loader function`, { keyPath: 'backend', backend: name });
+  if (typeof load !== 'function')
+    throw new ConfigError(`backend "${name}" needs a loader function`, { keyPath: 'backend', backend: name });
   return {
     name,
     summary: `the ${name} backend`,
@@ -77,11 +94,18 @@ export function registryVersion(): number {
  * Creates a backend from a name (its options checked against its schema) or returns the instance
  * given. A {@link ConfigError} names the registered backends, or the option at fault.
  */
-export async function createBackend(spec: string | ComputeBackend, options: Record<string, unknown>, context: BackendContext): Promise<ComputeBackend> {
+export async function createBackend(
+  spec: string | ComputeBackend,
+  options: Record<string, unknown>,
+  context: BackendContext,
+): Promise<ComputeBackend> {
   if (typeof spec !== 'string') return spec;
   const definition = registry.get(spec);
   if (!definition) {
-    throw new ConfigError(`unknown backend "${spec}"; registered backends: ${backendNames().join(', ')}`, { keyPath: 'backend', backend: spec });
+    throw new ConfigError(`unknown backend "${spec}"; registered backends: ${backendNames().join(', ')}`, {
+      keyPath: 'backend',
+      backend: spec,
+    });
   }
   return definition.create(checkBackendOptions(definition, options), context);
 }

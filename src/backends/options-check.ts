@@ -39,7 +39,10 @@ export function optionsSchema(definition: CheckedDefinition): OptionsSchema {
 export function checkBackendOptions<T extends Record<string, unknown>>(definition: CheckedDefinition, options: T): T {
   const name = definition.name;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError(`${name} options must be an object, got ${show(name, options)}`, { keyPath: name, backend: name });
+    throw new ConfigError(`${name} options must be an object, got ${show(name, options)}`, {
+      keyPath: name,
+      backend: name,
+    });
   }
   const keys = Object.keys(options).filter((k) => options[k] !== undefined);
   if (keys.length === 0) return options;
@@ -48,10 +51,15 @@ export function checkBackendOptions<T extends Record<string, unknown>>(definitio
   if (Object.keys(schema.shape).length === 0) return options;
   for (const key of keys) {
     const removed = definition.removedOptions?.[key];
-    if (removed !== undefined) throw new ConfigError(`${name}.${key} ${removed}`, { keyPath: `${name}.${key}`, backend: name });
+    if (removed !== undefined)
+      throw new ConfigError(`${name}.${key} ${removed}`, { keyPath: `${name}.${key}`, backend: name });
     if (!(key in schema.shape)) {
       const near = nearestName(key, Object.keys(schema.shape));
-      const hint = near ? `; did you mean "${name}.${near}"?` : `; known options: ${Object.keys(schema.shape).map((k) => `${name}.${k}`).join(', ')}`;
+      const hint = near
+        ? `; did you mean "${name}.${near}"?`
+        : `; known options: ${Object.keys(schema.shape)
+            .map((k) => `${name}.${k}`)
+            .join(', ')}`;
       throw new ConfigError(`unknown option "${name}.${key}"${hint}`, { keyPath: `${name}.${key}`, backend: name });
     }
   }
@@ -61,7 +69,10 @@ export function checkBackendOptions<T extends Record<string, unknown>>(definitio
   const key = String(issue.path[0] ?? '');
   const path = key ? `${name}.${key}` : name;
   const expected = /^Invalid|^Unrecognized/.test(issue.message) ? issue.message : `must be ${issue.message}`;
-  throw new ConfigError(`${path} ${expected}, got ${show(key, key ? options[key] : options)}`, { keyPath: path, backend: name });
+  throw new ConfigError(`${path} ${expected}, got ${show(key, key ? options[key] : options)}`, {
+    keyPath: path,
+    backend: name,
+  });
 }
 
 /** How each key of `definition`'s options is read from an environment variable. */
@@ -74,7 +85,11 @@ function unwrap(s: Zod.ZodType): Zod.ZodType {
   let t = s;
   for (;;) {
     const def = t.def as { type: string; innerType?: Zod.ZodType };
-    if (!['optional', 'default', 'nullable', 'prefault', 'readonly', 'nonoptional'].includes(def.type) || !def.innerType) return t;
+    if (
+      !['optional', 'default', 'nullable', 'prefault', 'readonly', 'nonoptional'].includes(def.type) ||
+      !def.innerType
+    )
+      return t;
     t = def.innerType;
   }
 }
@@ -100,7 +115,8 @@ function kindOf(s: Zod.ZodType): KeyKind {
 }
 
 function show(key: string, v: unknown): string {
-  if (/secret|token|password|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key)) return 'a value (not shown: it is a secret)';
+  if (/secret|token|password|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key))
+    return 'a value (not shown: it is a secret)';
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object' && v !== null) return 'an object';

@@ -57,7 +57,10 @@ export interface BackendContext {
 }
 
 /** A backend factory: `(options, context) => backend`. */
-export type BackendFactory = (options: Record<string, unknown>, context: BackendContext) => ComputeBackend | Promise<ComputeBackend>;
+export type BackendFactory = (
+  options: Record<string, unknown>,
+  context: BackendContext,
+) => ComputeBackend | Promise<ComputeBackend>;
 
 /** A compute backend: starts workers for calls of a job. */
 export interface ComputeBackend {

@@ -20,13 +20,18 @@ export interface BusyJob {
  */
 export async function busyJobs(storage: StorageDriver, bucket: string, target: string | undefined): Promise<BusyJob[]> {
   if (!(await storage.bucketExists(bucket))) return [];
-  const [executorId, jobId] = target === undefined ? [undefined, undefined] : (target.split('/') as [string, string | undefined]);
+  const [executorId, jobId] =
+    target === undefined ? [undefined, undefined] : (target.split('/') as [string, string | undefined]);
   const jobs = (await listJobs(storage, bucket, executorId)).filter((j) => jobId === undefined || j.jobId === jobId);
   const busy: Array<BusyJob | undefined> = new Array(jobs.length);
-  await forEachLimit(jobs.map((j, i) => [j, i] as const), 8, async ([job, i]) => {
-    const counts = countCalls(job, await readJobStatuses(storage, bucket, job.jobKey));
-    if (counts.pending > 0) busy[i] = { job, pending: counts.pending, calls: counts.calls };
-  });
+  await forEachLimit(
+    jobs.map((j, i) => [j, i] as const),
+    8,
+    async ([job, i]) => {
+      const counts = countCalls(job, await readJobStatuses(storage, bucket, job.jobKey));
+      if (counts.pending > 0) busy[i] = { job, pending: counts.pending, calls: counts.calls };
+    },
+  );
   return busy.filter((b): b is BusyJob => b !== undefined);
 }
 

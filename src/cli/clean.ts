@@ -30,23 +30,44 @@ export function register(program: Command): void {
     .description('Remove job data from storage (with --all also the cached function bundles)')
     .argument('[target]', 'only this executor, or <executor>/<job>')
     .option('--all', `also remove cached function bundles (${keys.functionsPrefix})`)
-    .option('--runtimes', 'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)')
+    .option(
+      '--runtimes',
+      'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)',
+    )
     .option('--dry-run', 'count what would be removed, remove nothing')
-    .option('--force', 'also remove jobs whose calls are still pending or running (those calls then fail with JobNotFoundError)')
+    .option(
+      '--force',
+      'also remove jobs whose calls are still pending or running (those calls then fail with JobNotFoundError)',
+    )
     .option('--json', 'print the counts as JSON');
   withConfigOption(cmd).action(async (target: string | undefined, flags: CleanFlags, self: Command) => {
-    if (target !== undefined && !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(target)) self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
-    if (target !== undefined && flags.all) self.error('error: --all removes everything; it cannot be combined with a target');
-    if (target !== undefined && flags.runtimes) self.error('error: --runtimes removes every runtime; it cannot be combined with a target');
+    if (target !== undefined && !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(target))
+      self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
+    if (target !== undefined && flags.all)
+      self.error('error: --all removes everything; it cannot be combined with a target');
+    if (target !== undefined && flags.runtimes)
+      self.error('error: --runtimes removes every runtime; it cannot be combined with a target');
     const runtimes = flags.runtimes ? await cleanRuntimes(flags) : undefined;
     await withStorage(flags, async ({ storage, bucket, label }) => {
-      const prefixes = target === undefined ? [keys.jobsPrefix, keys.tmpPrefix] : [target.includes('/') ? keys.jobPrefix(keys.job(...(target.split('/') as [string, string]))) : keys.executor(target)];
+      const prefixes =
+        target === undefined
+          ? [keys.jobsPrefix, keys.tmpPrefix]
+          : [
+              target.includes('/')
+                ? keys.jobPrefix(keys.job(...(target.split('/') as [string, string])))
+                : keys.executor(target),
+            ];
       if (flags.all) prefixes.push(keys.functionsPrefix);
       const exists = await storage.bucketExists(bucket);
       const counts = { objects: 0, jobs: 0, bundles: 0 };
       const busy = flags.force ? [] : await busyJobs(storage, bucket, target);
       // Keep the busy jobs' folders, and with --all the bundles their calls still load.
-      const kept = (key: string): boolean => busy.some((b) => key.startsWith(keys.jobPrefix(b.job.jobKey)) || (b.job.manifest !== undefined && key === keys.bundle(b.job.manifest.functionHash)));
+      const kept = (key: string): boolean =>
+        busy.some(
+          (b) =>
+            key.startsWith(keys.jobPrefix(b.job.jobKey)) ||
+            (b.job.manifest !== undefined && key === keys.bundle(b.job.manifest.functionHash)),
+        );
       for (const prefix of exists ? prefixes : []) {
         const found = (await collect(storage, bucket, prefix)).filter((k) => !kept(k));
         counts.objects += found.length;
@@ -56,17 +77,27 @@ export function register(program: Command): void {
       }
       if (busy.length > 0) {
         const lines = describeBusy(busy);
-        process.stderr.write(`burst: ${flags.dryRun ? 'would keep' : 'kept'} ${busy.length} job${busy.length === 1 ? '' : 's'} with calls that have not finished (another process may be running ${busy.length === 1 ? 'it' : 'them'}; deleting makes those calls fail):\n${lines.map((l) => `  ${l}`).join('\n')}\nWait for ${busy.length === 1 ? 'it' : 'them'} to finish, or pass --force to remove ${busy.length === 1 ? 'it' : 'them'} anyway (e.g. jobs left by a client that crashed).\n`);
+        process.stderr.write(
+          `burst: ${flags.dryRun ? 'would keep' : 'kept'} ${busy.length} job${busy.length === 1 ? '' : 's'} with calls that have not finished (another process may be running ${busy.length === 1 ? 'it' : 'them'}; deleting makes those calls fail):\n${lines.map((l) => `  ${l}`).join('\n')}\nWait for ${busy.length === 1 ? 'it' : 'them'} to finish, or pass --force to remove ${busy.length === 1 ? 'it' : 'them'} anyway (e.g. jobs left by a client that crashed).\n`,
+        );
         process.exitCode = 1;
       }
-      if (flags.json) return printJson({ dryRun: flags.dryRun === true, ...counts, ...(runtimes ? { runtimes } : {}), kept: busy.map((b) => ({ job: `${b.job.executorId}/${b.job.jobId}`, pending: b.pending, calls: b.calls })) });
+      if (flags.json)
+        return printJson({
+          dryRun: flags.dryRun === true,
+          ...counts,
+          ...(runtimes ? { runtimes } : {}),
+          kept: busy.map((b) => ({ job: `${b.job.executorId}/${b.job.jobId}`, pending: b.pending, calls: b.calls })),
+        });
       if (target !== undefined && counts.objects === 0 && busy.length === 0) {
         out(`Nothing to remove: no data of ${target} in ${label}, bucket "${bucket}".`);
         return;
       }
       const verb = flags.dryRun ? 'Would remove' : 'Removed';
       const bundles = flags.all ? ` and ${counts.bundles} function bundle${counts.bundles === 1 ? '' : 's'}` : '';
-      out(`${verb} ${counts.objects} object${counts.objects === 1 ? '' : 's'}: data of ${counts.jobs} job${counts.jobs === 1 ? '' : 's'}${bundles}, from ${label}, bucket "${bucket}".`);
+      out(
+        `${verb} ${counts.objects} object${counts.objects === 1 ? '' : 's'}: data of ${counts.jobs} job${counts.jobs === 1 ? '' : 's'}${bundles}, from ${label}, bucket "${bucket}".`,
+      );
     });
   });
 }
@@ -88,7 +119,12 @@ async function cleanRuntimes(flags: CleanFlags): Promise<string[]> {
     log: (line: string) => process.stderr.write(`${line}\n`),
   };
   const names = flags.dryRun ? (await manager.list(command)).map((r) => r.name) : await manager.delete(command);
-  if (!flags.json) out(names.length ? `${flags.dryRun ? 'Would delete' : 'Deleted'} ${backend} runtimes: ${names.join(', ')}.` : `No ${backend} runtimes to delete.`);
+  if (!flags.json)
+    out(
+      names.length
+        ? `${flags.dryRun ? 'Would delete' : 'Deleted'} ${backend} runtimes: ${names.join(', ')}.`
+        : `No ${backend} runtimes to delete.`,
+    );
   return names;
 }
 

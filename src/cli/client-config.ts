@@ -51,7 +51,10 @@ export async function loadCliConfig(flags: { config?: string }, overrides: FlagO
 export function storageSpec(options: BurstConfig): { name: string; driverOptions: Record<string, unknown> } {
   const name = options.storage ?? defaults.storage;
   const section = (options as Record<string, unknown>)[name];
-  return { name, driverOptions: typeof section === 'object' && section !== null ? { ...(section as Record<string, unknown>) } : {} };
+  return {
+    name,
+    driverOptions: typeof section === 'object' && section !== null ? { ...(section as Record<string, unknown>) } : {},
+  };
 }
 
 /** Opens the configured storage (the driver loads lazily, its SDK on first request). */
@@ -59,7 +62,12 @@ export async function openStorage(options: BurstConfig): Promise<OpenedStorage> 
   const { createStorage } = await import('../storage/index.js');
   const { name, driverOptions } = storageSpec(options);
   const storage = await createStorage(name, driverOptions);
-  return { storage, bucket: options.bucket ?? defaults.bucket, label: storageLabel(storage), close: async () => storage.close?.() };
+  return {
+    storage,
+    bucket: options.bucket ?? defaults.bucket,
+    label: storageLabel(storage),
+    close: async () => storage.close?.(),
+  };
 }
 
 /** A printable description of a driver: its name and where it points, never credentials. */
@@ -81,7 +89,8 @@ export function printJson(value: unknown): void {
 export function positiveInt(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: flag });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: flag });
   return n;
 }
 
@@ -89,7 +98,12 @@ export function positiveInt(value: string | undefined, flag: string, fallback: n
 export function columns(rows: readonly string[][]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** A local date-time `2025-01-31 14:05:09` of epoch ms, or '' when unknown. */
@@ -101,7 +115,11 @@ export function dateTime(ms: number | undefined): string {
 }
 
 /** Loads the configuration, opens its storage, runs `body` and closes the storage. */
-export async function withStorage<T>(flags: { config?: string }, body: (opened: OpenedStorage) => Promise<T>, overrides: FlagOverrides = {}): Promise<T> {
+export async function withStorage<T>(
+  flags: { config?: string },
+  body: (opened: OpenedStorage) => Promise<T>,
+  overrides: FlagOverrides = {},
+): Promise<T> {
   const loaded = await loadCliConfig(flags, overrides);
   const opened = await openStorage(loaded.options);
   try {

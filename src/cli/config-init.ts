@@ -14,7 +14,9 @@ import { out } from './client-config.js';
 
 /** Storage drivers a config file can name: those worker processes can open (not `memory`, which lives in one process only). */
 export function configStorages(): string[] {
-  return executorStorageDrivers().map((d) => d.name).sort();
+  return executorStorageDrivers()
+    .map((d) => d.name)
+    .sort();
 }
 
 interface Choices {
@@ -25,9 +27,12 @@ interface Choices {
 
 /** Asks what is missing, writes the file and says what to do next; `fail` reports wrong usage. */
 export async function initConfig(flags: InitFlags, fail: (message: string) => never): Promise<void> {
-  if (flags.format !== 'json' && flags.format !== 'ts') fail(`--format must be json or ts, got ${JSON.stringify(flags.format)}`);
-  if (flags.backend !== undefined && !backendNames().includes(flags.backend)) fail(`--backend must be one of ${backendNames().join(', ')}, got ${JSON.stringify(flags.backend)}`);
-  if (flags.storage !== undefined && !configStorages().includes(flags.storage)) fail(`--storage must be one of ${configStorages().join(', ')}, got ${JSON.stringify(flags.storage)}`);
+  if (flags.format !== 'json' && flags.format !== 'ts')
+    fail(`--format must be json or ts, got ${JSON.stringify(flags.format)}`);
+  if (flags.backend !== undefined && !backendNames().includes(flags.backend))
+    fail(`--backend must be one of ${backendNames().join(', ')}, got ${JSON.stringify(flags.backend)}`);
+  if (flags.storage !== undefined && !configStorages().includes(flags.storage))
+    fail(`--storage must be one of ${configStorages().join(', ')}, got ${JSON.stringify(flags.storage)}`);
   if (flags.global && flags.format === 'ts') fail('--global writes ~/.burst/config.json, which must be JSON');
   const path = flags.global ? userConfigPath() : join(process.cwd(), `burst.config.${flags.format}`);
   if (existsSync(path) && !flags.force) fail(`${path} already exists; pass --force to overwrite it`);
@@ -62,7 +67,8 @@ async function choose(flags: InitFlags): Promise<Choices> {
       }
     };
     const backend = flags.backend ?? (await ask('Where should calls run?', backendNames(), 'localhost'));
-    const storage = flags.storage ?? (await ask('Where should data live?', configStorages(), backend === 'localhost' ? 'fs' : 's3'));
+    const storage =
+      flags.storage ?? (await ask('Where should data live?', configStorages(), backend === 'localhost' ? 'fs' : 's3'));
     const c: Choices = { backend, storage };
     if (storage === 's3') {
       const endpoint = flags.endpoint ?? (await line('S3 endpoint URL (empty for AWS S3): '));
@@ -95,7 +101,9 @@ function body(c: Choices): string {
   const fsShared = c.backend !== 'localhost' && c.storage === 'fs';
   const lines = [
     '{',
-    `  ${cm} Where calls run: ${backendNames().map((b) => `"${b}"`).join(' or ')}.`,
+    `  ${cm} Where calls run: ${backendNames()
+      .map((b) => `"${b}"`)
+      .join(' or ')}.`,
     `  "backend": "${c.backend}",`,
     `  ${cm} Where functions, job data and results live: "fs" (local files) or "s3" (any S3-compatible store).`,
     `  "storage": "${c.storage}",`,
@@ -119,7 +127,9 @@ function body(c: Choices): string {
   } else {
     lines.push(
       '  "s3": {',
-      c.endpoint ? `    "endpoint": ${JSON.stringify(c.endpoint)},` : `    ${cm} "endpoint": "http://127.0.0.1:7480",   (leave out for AWS S3)`,
+      c.endpoint
+        ? `    "endpoint": ${JSON.stringify(c.endpoint)},`
+        : `    ${cm} "endpoint": "http://127.0.0.1:7480",   (leave out for AWS S3)`,
       `    ${cm} "region": "us-east-1",`,
       `    ${cm} Credentials: keep them out of this file. Burst uses AWS_ACCESS_KEY_ID and`,
       `    ${cm} AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials (choose a profile with "profile").`,

@@ -16,7 +16,9 @@ export function register(program: Command): void {
   withConfigOption(
     config
       .command('show')
-      .description('Print the effective configuration: built-in defaults, the config file, BURST_* variables (secrets, header and env values hidden)')
+      .description(
+        'Print the effective configuration: built-in defaults, the config file, BURST_* variables (secrets, header and env values hidden)',
+      )
       .option('--json', 'print the options as JSON'),
   ).action(async (flags: { config?: string; json?: boolean }) => show(flags));
   config
@@ -25,7 +27,11 @@ export function register(program: Command): void {
     .action(() => {
       const path = configFilePath();
       if (path) return out(path);
-      process.stderr.write(`no config file; looked for:\n${configSearchPath().map((p) => `  ${p}`).join('\n')}\nCreate one with \`burst config init\`.\n`);
+      process.stderr.write(
+        `no config file; looked for:\n${configSearchPath()
+          .map((p) => `  ${p}`)
+          .join('\n')}\nCreate one with \`burst config init\`.\n`,
+      );
       process.exitCode = 1;
     });
   config
@@ -70,7 +76,11 @@ async function show(flags: { config?: string; json?: boolean }): Promise<void> {
     printJson({ file: loaded.file ?? null, options: safe, origins: loaded.origins, warnings: loaded.warnings });
     return;
   }
-  out(loaded.file ? `Config file: ${loaded.file}` : 'Config file: none (built-in defaults; create one with `burst config init`)');
+  out(
+    loaded.file
+      ? `Config file: ${loaded.file}`
+      : 'Config file: none (built-in defaults; create one with `burst config init`)',
+  );
   out();
   const rows = [['key', 'value', 'from']];
   for (const [path, value] of leaves(safe)) {
@@ -79,11 +89,17 @@ async function show(flags: { config?: string; json?: boolean }): Promise<void> {
   for (const line of columns(rows)) out(`  ${line}`);
   const original = new Map(leaves(effective).map(([p, v]) => [p, JSON.stringify(v)]));
   const secrets = leaves(safe).filter(([p, v]) => original.get(p) !== JSON.stringify(v)).length;
-  if (secrets > 0) out(`\n  (${secrets} secret value${secrets === 1 ? '' : 's'} hidden as "***": keys, tokens, header and env values, URL passwords and signatures)`);
+  if (secrets > 0)
+    out(
+      `\n  (${secrets} secret value${secrets === 1 ? '' : 's'} hidden as "***": keys, tokens, header and env values, URL passwords and signatures)`,
+    );
 }
 
 function leaves(o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
-  return Object.entries(o).flatMap(([k, v]): Array<[string, unknown]> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
+  return Object.entries(o).flatMap(
+    ([k, v]): Array<[string, unknown]> =>
+      typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0
+        ? leaves(v as Record<string, unknown>, `${prefix}${k}.`)
+        : [[`${prefix}${k}`, v]],
   );
 }

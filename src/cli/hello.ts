@@ -16,11 +16,16 @@ interface HelloFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('hello')
-    .description('Run a tiny map on the configured backend and storage: prints the results, the time and where each call ran')
+    .description(
+      'Run a tiny map on the configured backend and storage: prints the results, the time and where each call ran',
+    )
     .option('-n, --calls <n>', 'number of calls', '4')
     .option('--timeout <seconds>', 'give up after this many seconds', '120')
     .option('--json', 'print the results and where they ran as JSON')
-    .addHelpText('after', '\nThe backend and storage come from the configuration (see `burst config show`).\nIf this fails, `burst test` says which part fails.');
+    .addHelpText(
+      'after',
+      '\nThe backend and storage come from the configuration (see `burst config show`).\nIf this fails, `burst test` says which part fails.',
+    );
   withConfigOption(cmd).action(async (flags: HelloFlags) => hello(flags));
 }
 
@@ -28,7 +33,10 @@ async function hello(flags: HelloFlags): Promise<void> {
   const calls = positiveInt(flags.calls, '--calls', 4);
   const timeout = positiveInt(flags.timeout, '--timeout', 120);
   const loaded = await loadCliConfig(flags);
-  const [{ FunctionExecutor }, { helloTask }] = await Promise.all([import('../executor/executor.js'), import('./hello-task.js')]);
+  const [{ FunctionExecutor }, { helloTask }] = await Promise.all([
+    import('../executor/executor.js'),
+    import('./hello-task.js'),
+  ]);
   const where = await openStorage(loaded.options);
   await where.close();
   const fexec = new FunctionExecutor({ ...loaded.options, progress: false });
@@ -50,23 +58,42 @@ async function hello(flags: HelloFlags): Promise<void> {
         jobId: futures[0]?.jobId,
         seconds,
         results: results.map((r) => r.output),
-        calls: futures.map((f, i) => ({ callId: f.callId, input: inputs[i], output: results[i]?.output, hostname: f.stats.hostname, pid: f.stats.pid, cold: f.stats.cold ?? false })),
+        calls: futures.map((f, i) => ({
+          callId: f.callId,
+          input: inputs[i],
+          output: results[i]?.output,
+          hostname: f.stats.hostname,
+          pid: f.stats.pid,
+          cold: f.stats.cold ?? false,
+        })),
       });
       return;
     }
-    out(`Hello from Burst: ${calls} calls of x => x * x on ${backend}, data in ${where.label} (bucket "${where.bucket}")`);
+    out(
+      `Hello from Burst: ${calls} calls of x => x * x on ${backend}, data in ${where.label} (bucket "${where.bucket}")`,
+    );
     out();
     const rows = [['call', 'input', 'output', 'host', 'pid', 'start', 'ran in']];
     futures.forEach((f, i) => {
       const r = results[i];
       const s = f.stats;
       const ran = s.fnStart !== undefined && s.fnEnd !== undefined ? `${Math.max(0, s.fnEnd - s.fnStart)} ms` : '';
-      rows.push([String(f.callId), String(inputs[i]), String(r?.output), r?.hostname ?? '', String(r?.pid ?? ''), s.cold ? 'cold' : 'warm', ran]);
+      rows.push([
+        String(f.callId),
+        String(inputs[i]),
+        String(r?.output),
+        r?.hostname ?? '',
+        String(r?.pid ?? ''),
+        s.cold ? 'cold' : 'warm',
+        ran,
+      ]);
     });
     for (const line of columns(rows)) out(`  ${line}`);
     out();
     out(`Results: [ ${results.map((r) => r.output).join(', ')} ]`);
-    out(`${calls} calls in ${seconds.toFixed(2)} s on ${hosts.length === 1 ? `host ${hosts[0]}` : `${hosts.length} hosts`}, ${processes} worker process${processes === 1 ? '' : 'es'} (executor ${fexec.executorId}, job ${futures[0]?.jobId}).`);
+    out(
+      `${calls} calls in ${seconds.toFixed(2)} s on ${hosts.length === 1 ? `host ${hosts[0]}` : `${hosts.length} hosts`}, ${processes} worker process${processes === 1 ? '' : 'es'} (executor ${fexec.executorId}, job ${futures[0]?.jobId}).`,
+    );
     out('Next: `burst test` checks storage and backend in detail; the README shows how to run your own function.');
   } finally {
     await fexec.close();

@@ -19,24 +19,55 @@ export function register(program: Command): void {
     await withStorage(flags, async ({ storage, bucket, label }) => {
       const jobs = await listJobs(storage, bucket, executor);
       const rows: Array<Record<string, unknown> & { counts: ReturnType<typeof countCalls> }> = new Array(jobs.length);
-      await forEachLimit(jobs.map((j, i) => [j, i] as const), 8, async ([job, i]) => {
-        const counts = countCalls(job, await readJobStatuses(storage, bucket, job.jobKey));
-        rows[i] = { executorId: job.executorId, jobId: job.jobId, jobKey: job.jobKey, state: jobState(job, counts), function: job.manifest?.functionName ?? null, createdAt: job.manifest?.createdAt ?? null, counts };
-      });
+      await forEachLimit(
+        jobs.map((j, i) => [j, i] as const),
+        8,
+        async ([job, i]) => {
+          const counts = countCalls(job, await readJobStatuses(storage, bucket, job.jobKey));
+          rows[i] = {
+            executorId: job.executorId,
+            jobId: job.jobId,
+            jobKey: job.jobKey,
+            state: jobState(job, counts),
+            function: job.manifest?.functionName ?? null,
+            createdAt: job.manifest?.createdAt ?? null,
+            counts,
+          };
+        },
+      );
       if (flags.json) return printJson(rows.map(({ counts, ...r }) => ({ ...r, ...counts })));
       if (rows.length === 0) {
-        out(executor ? `No jobs of executor ${executor} in ${label}, bucket "${bucket}".` : `No jobs in ${label}, bucket "${bucket}".`);
+        out(
+          executor
+            ? `No jobs of executor ${executor} in ${label}, bucket "${bucket}".`
+            : `No jobs in ${label}, bucket "${bucket}".`,
+        );
         return;
       }
       const table = [['EXECUTOR', 'JOB', 'STATE', 'CALLS', 'DONE', 'FAILED', 'PENDING', 'CREATED', 'FUNCTION']];
       for (const r of rows) {
         const c = r.counts;
-        table.push([String(r.executorId), String(r.jobId), String(r.state), String(c.calls), String(c.success), String(c.error), String(c.pending), dateTime((r.createdAt as number | null) ?? undefined) || '-', String(r.function ?? '-')]);
+        table.push([
+          String(r.executorId),
+          String(r.jobId),
+          String(r.state),
+          String(c.calls),
+          String(c.success),
+          String(c.error),
+          String(c.pending),
+          dateTime((r.createdAt as number | null) ?? undefined) || '-',
+          String(r.function ?? '-'),
+        ]);
       }
       for (const line of columns(table)) out(line);
-      if (rows.some((r) => r.state === 'abandoned')) out(`\nabandoned: calls are left and the job's client is gone (its lease ran out); FunctionExecutor.attach(<executor>, { resubmit: true }) runs the calls that never ran.`);
+      if (rows.some((r) => r.state === 'abandoned'))
+        out(
+          `\nabandoned: calls are left and the job's client is gone (its lease ran out); FunctionExecutor.attach(<executor>, { resubmit: true }) runs the calls that never ran.`,
+        );
       const executors = new Set(rows.map((r) => r.executorId)).size;
-      out(`\n${rows.length} job${rows.length === 1 ? '' : 's'} of ${executors} executor${executors === 1 ? '' : 's'} in ${label}, bucket "${bucket}".`);
+      out(
+        `\n${rows.length} job${rows.length === 1 ? '' : 's'} of ${executors} executor${executors === 1 ? '' : 's'} in ${label}, bucket "${bucket}".`,
+      );
     });
   });
 }

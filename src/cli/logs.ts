@@ -23,7 +23,10 @@ export function register(program: Command): void {
   const cmd = program
     .command('logs')
     .description('Print the captured stdout and stderr of the calls of a job, and the errors of failed calls')
-    .argument('<job>', '<executor>/<job> (as `burst jobs` lists them), a job id such as M000 (newest executor), or latest')
+    .argument(
+      '<job>',
+      '<executor>/<job> (as `burst jobs` lists them), a job id such as M000 (newest executor), or latest',
+    )
     .argument('[call]', 'only this call (its number in the job)')
     .option('-f, --follow', 'keep printing calls as they finish, until every call has')
     .option('--interval <ms>', 'with --follow, milliseconds between looks at storage', '1000')
@@ -32,13 +35,15 @@ export function register(program: Command): void {
     let callId: number | undefined;
     if (call !== undefined) {
       callId = Number(call);
-      if (!/^\d+$/.test(call)) self.error(`error: the call must be a non-negative integer, got ${JSON.stringify(call)}`);
+      if (!/^\d+$/.test(call))
+        self.error(`error: the call must be a non-negative integer, got ${JSON.stringify(call)}`);
     }
     const interval = positiveInt(flags.interval, '--interval', 1000);
     await withStorage(flags, async (opened) => {
       const job = await resolveJob(opened.storage, opened.bucket, ref);
       const calls = job.manifest?.callCount;
-      if (callId !== undefined && calls !== undefined && callId >= calls) self.error(`error: job ${job.executorId}/${job.jobId} has calls 0 to ${calls - 1}; there is no call ${callId}`);
+      if (callId !== undefined && calls !== undefined && callId >= calls)
+        self.error(`error: job ${job.executorId}/${job.jobId} has calls 0 to ${calls - 1}; there is no call ${callId}`);
       if (flags.follow) await follow(opened, job, callId, interval, flags.json === true);
       else await once(opened, job, callId, flags.json === true);
     });
@@ -65,7 +70,13 @@ async function once(o: OpenedStorage, job: JobInfo, callId: number | undefined, 
   }
 }
 
-async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined, interval: number, json: boolean): Promise<void> {
+async function follow(
+  o: OpenedStorage,
+  job: JobInfo,
+  callId: number | undefined,
+  interval: number,
+  json: boolean,
+): Promise<void> {
   const cache: StatusCache = new Map();
   const printed = new Map<number, number>();
   for (let round = 0; ; round++) {
@@ -82,11 +93,17 @@ async function follow(o: OpenedStorage, job: JobInfo, callId: number | undefined
     const counts = countCalls(job, statuses);
     const done = callId !== undefined ? printed.has(callId) : job.manifest !== undefined && counts.pending === 0;
     if (done) {
-      if (!json) process.stderr.write(`(all ${callId === undefined ? `${counts.calls} calls` : `of call ${callId}`} finished: ${counts.success} succeeded, ${counts.error} failed)\n`);
+      if (!json)
+        process.stderr.write(
+          `(all ${callId === undefined ? `${counts.calls} calls` : `of call ${callId}`} finished: ${counts.success} succeeded, ${counts.error} failed)\n`,
+        );
       return;
     }
     // Nothing will land for a job whose client is gone: say so and stop instead of waiting forever.
-    if (jobState(job, counts) === 'abandoned' && jobState((job = await readJobInfo(o.storage, o.bucket, job.executorId, job.jobId)), counts) === 'abandoned') {
+    if (
+      jobState(job, counts) === 'abandoned' &&
+      jobState((job = await readJobInfo(o.storage, o.bucket, job.executorId, job.jobId)), counts) === 'abandoned'
+    ) {
       process.stderr.write(`(${abandonedReason(job, counts)})\n`);
       process.exitCode = 3;
       return;
@@ -117,6 +134,8 @@ function asJson(s: StoredCallStatus): Record<string, unknown> {
     pid: s.stats.pid ?? null,
     cloudWatch: parseLambdaLocation(s.stats.location) ?? null,
     logs: s.logs ?? '',
-    error: s.error ? { name: s.error.name, message: s.error.message, ...(s.error.stack ? { stack: s.error.stack } : {}) } : null,
+    error: s.error
+      ? { name: s.error.name, message: s.error.message, ...(s.error.stack ? { stack: s.error.stack } : {}) }
+      : null,
   };
 }

@@ -64,7 +64,9 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv).catch((err: unknown) => {
   const e = err as { name?: string; code?: string; message?: string };
   // Burst's own errors are redacted when made; this also covers errors of libraries (SDKs, fetch).
-  process.stderr.write(redactText(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`));
+  process.stderr.write(
+    redactText(`burst: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}\n`),
+  );
   if (process.env.BURST_LOG === 'debug' && err instanceof Error) process.stderr.write(redactText(`${err.stack}\n`));
   process.exitCode = 1;
 });

@@ -24,16 +24,25 @@ interface PlotFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('plot')
-    .description('Write SVG plots (timeline of calls, concurrency, run times) and print the summary of a job in storage')
-    .argument('<job>', '<executor>/<job> (as `burst jobs` lists them), a job id such as M000 (newest executor), or latest')
+    .description(
+      'Write SVG plots (timeline of calls, concurrency, run times) and print the summary of a job in storage',
+    )
+    .argument(
+      '<job>',
+      '<executor>/<job> (as `burst jobs` lists them), a job id such as M000 (newest executor), or latest',
+    )
     .option('-d, --dir <dir>', 'folder to write the SVG files to', 'burst-plots')
     .option('--backend <name>', 'estimate the cost as if run on this backend (e.g. aws_lambda)')
     .option('--memory <mb>', 'memory per worker in MB, for the cost estimate')
     .option('--json', 'print the summary and the files written as JSON');
   withConfigOption(cmd).action(async (ref: string, flags: PlotFlags, self: Command) => {
     const memoryMB = flags.memory === undefined ? undefined : Number(flags.memory);
-    if (memoryMB !== undefined && !(Number.isInteger(memoryMB) && memoryMB > 0)) self.error(`error: --memory must be a positive integer number of MB, got ${JSON.stringify(flags.memory)}`);
-    if (flags.backend !== undefined && !pricesOf(flags.backend)) self.error(`error: no price table for backend ${JSON.stringify(flags.backend)}; known: ${pricedBackends().join(', ')}`);
+    if (memoryMB !== undefined && !(Number.isInteger(memoryMB) && memoryMB > 0))
+      self.error(`error: --memory must be a positive integer number of MB, got ${JSON.stringify(flags.memory)}`);
+    if (flags.backend !== undefined && !pricesOf(flags.backend))
+      self.error(
+        `error: no price table for backend ${JSON.stringify(flags.backend)}; known: ${pricedBackends().join(', ')}`,
+      );
     await withStorage(flags, async ({ storage, bucket }) => {
       const job = await resolveJob(storage, bucket, ref);
       const { calls, statuses } = await readJobCalls(storage, bucket, job);
@@ -46,7 +55,8 @@ export function register(program: Command): void {
       if (flags.json) return printJson({ job: `${job.executorId}/${job.jobId}`, state, files, summary });
       out(formatSummary([summary]).trimEnd());
       if (state === 'abandoned') out(`\n${abandonedReason(job, counts)}`);
-      else if (state === 'running') out(`\nstill running: ${counts.pending} of ${counts.calls} calls have no result yet`);
+      else if (state === 'running')
+        out(`\nstill running: ${counts.pending} of ${counts.calls} calls have no result yet`);
       out();
       for (const f of files) out(`wrote ${f}`);
     });

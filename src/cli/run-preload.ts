@@ -43,14 +43,18 @@ register(`data:text/javascript,${encodeURIComponent(hooks)}`);
 type ResolveFilename = (request: string, ...rest: unknown[]) => string;
 const cjs = Module as unknown as { _resolveFilename: ResolveFilename };
 const original = cjs._resolveFilename;
-const cjsTargets: Record<string, string> = { 'burst-compute': fileURLToPath(entryUrl), 'burst-compute/package.json': fileURLToPath(packageJsonUrl) };
+const cjsTargets: Record<string, string> = {
+  'burst-compute': fileURLToPath(entryUrl),
+  'burst-compute/package.json': fileURLToPath(packageJsonUrl),
+};
 cjs._resolveFilename = function resolveBurst(this: unknown, request: string, ...rest: unknown[]): string {
   try {
     return original.call(this, request, ...rest);
   } catch (err) {
     const target = cjsTargets[request];
     const code = (err as { code?: string }).code;
-    if (target !== undefined && (code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')) return target;
+    if (target !== undefined && (code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED'))
+      return target;
     throw err;
   }
 };

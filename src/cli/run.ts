@@ -23,7 +23,10 @@ export function register(program: Command): void {
     .argument('<script>', 'the .ts, .mts, .js or .mjs file to run')
     .argument('[args...]', 'arguments passed to the script (process.argv.slice(2))')
     .passThroughOptions()
-    .addHelpText('after', '\nInside the script `import { FunctionExecutor } from \'burst\'` works even where Burst is not installed.\nExample: burst run main.ts --size 1000')
+    .addHelpText(
+      'after',
+      "\nInside the script `import { FunctionExecutor } from 'burst'` works even where Burst is not installed.\nExample: burst run main.ts --size 1000",
+    )
     .action(async (script: string, args: string[], _opts: unknown, cmd: Command) => {
       const path = resolve(script);
       if (!existsSync(path) || !statSync(path).isFile()) cmd.error(`error: cannot find the script ${path}`);
@@ -33,11 +36,15 @@ export function register(program: Command): void {
 
 /** Runs the script in a child Node process and resolves with its exit code (128 + n for signal n). */
 export function runScript(path: string, args: readonly string[]): Promise<number> {
-  const preload = new URL(import.meta.url.endsWith('.ts') ? './run-preload.ts' : './run-preload.js', import.meta.url).href;
+  const preload = new URL(import.meta.url.endsWith('.ts') ? './run-preload.ts' : './run-preload.js', import.meta.url)
+    .href;
   const tsx = import.meta.resolve('tsx');
   const env = { ...process.env };
   if (runsAsModule(path)) env.BURST_RUN_ESM_ENTRY = pathToFileURL(path).href;
-  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, path, ...args], { stdio: 'inherit', env });
+  const child = spawn(process.execPath, ['--import', tsx, '--import', preload, path, ...args], {
+    stdio: 'inherit',
+    env,
+  });
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };

@@ -20,7 +20,15 @@ import {
 import { defaults } from '../config/defaults.js';
 import type { BurstConfig } from '../config/schema.js';
 import type { ListEntry, ObjectInfo, StorageDriver } from '../storage/types.js';
-import { driverForScheme, formatStorageUri, isLocalPath, isStorageUri, parseStorageUri, type StorageLocation, type UriDefaults } from '../storage/uri.js';
+import {
+  driverForScheme,
+  formatStorageUri,
+  isLocalPath,
+  isStorageUri,
+  parseStorageUri,
+  type StorageLocation,
+  type UriDefaults,
+} from '../storage/uri.js';
 import { loadCliConfig, type FlagOverrides } from './client-config.js';
 
 /** The flags every `burst storage` subcommand accepts. */
@@ -52,7 +60,8 @@ export function storageFlagOverrides(flags: StorageFlags): FlagOverrides {
  */
 export function storageSettings(options: BurstConfig): { defaultScheme: string; uriDefaults: UriDefaults } {
   const uriDefaults: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options as Record<string, unknown>)) if (typeof v === 'object' && v !== null && !Array.isArray(v)) uriDefaults[k] = v;
+  for (const [k, v] of Object.entries(options as Record<string, unknown>))
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) uriDefaults[k] = v;
   return { defaultScheme: options.storage ?? defaults.storage, uriDefaults: uriDefaults as UriDefaults };
 }
 
@@ -68,7 +77,10 @@ class Locations {
    */
   parse(arg: string, writes?: 'put' | 'rm' | 'mb' | 'rb'): StorageLocation {
     if (writes && !isStorageUri(arg) && isLocalPath(arg)) {
-      throw new ConfigError(`${JSON.stringify(arg)} is a local path: burst storage ${writes} works on storage locations (s3://bucket/key, fs://bucket/key, bucket/key); write file://${arg.startsWith('/') ? arg : '/abs/path'} to mean local files`, { keyPath: 'location' });
+      throw new ConfigError(
+        `${JSON.stringify(arg)} is a local path: burst storage ${writes} works on storage locations (s3://bucket/key, fs://bucket/key, bucket/key); write file://${arg.startsWith('/') ? arg : '/abs/path'} to mean local files`,
+        { keyPath: 'location' },
+      );
     }
     if (isStorageUri(arg) || isLocalPath(arg)) return parseStorageUri(arg);
     return parseStorageUri(`${this.settings.defaultScheme}://${arg}`);
@@ -89,7 +101,10 @@ class Locations {
 }
 
 /** Runs a subcommand body with the locations of its flags, closing drivers afterwards. */
-async function withLocations(cmd: Command, body: (loc: Locations, flags: Record<string, unknown>) => Promise<void>): Promise<void> {
+async function withLocations(
+  cmd: Command,
+  body: (loc: Locations, flags: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
   const flags = cmd.optsWithGlobals() as StorageFlags & Record<string, unknown>;
   const loaded = await loadCliConfig(flags, storageFlagOverrides(flags));
   const locations = new Locations(storageSettings(loaded.options));
@@ -117,15 +132,26 @@ const BUCKETS_ONLY = /^([a-z][a-z0-9+.-]*):\/\/\/?$/i;
 
 async function lsBuckets(loc: Locations, scheme: string, flags: Record<string, unknown>): Promise<void> {
   const driver = await loc.driver(scheme);
-  if (!driver.listBuckets) throw new ConfigError(`the ${driver.name} storage cannot list its buckets; name one: ${scheme}://<bucket>/`, { keyPath: 'storage' });
+  if (!driver.listBuckets)
+    throw new ConfigError(`the ${driver.name} storage cannot list its buckets; name one: ${scheme}://<bucket>/`, {
+      keyPath: 'storage',
+    });
   const buckets = await driver.listBuckets();
-  if (flags.json) return out(JSON.stringify(buckets.map((bucket) => ({ bucket })), null, 1));
+  if (flags.json)
+    return out(
+      JSON.stringify(
+        buckets.map((bucket) => ({ bucket })),
+        null,
+        1,
+      ),
+    );
   for (const b of buckets) out(`${'BUCKET'.padStart(30)} ${formatStorageUri({ scheme, bucket: b, key: '' })}`);
 }
 
 async function ls(loc: Locations, arg: string | undefined, flags: Record<string, unknown>): Promise<void> {
   const only = arg === undefined ? undefined : BUCKETS_ONLY.exec(arg);
-  if (arg === undefined || only) return lsBuckets(loc, only ? (only[1] as string).toLowerCase() : loc.settings.defaultScheme, flags);
+  if (arg === undefined || only)
+    return lsBuckets(loc, only ? (only[1] as string).toLowerCase() : loc.settings.defaultScheme, flags);
   const where = loc.parse(arg);
   const driver = await loc.driver(where.scheme);
   const entries = driver.list(where.bucket, where.key, flags.recursive ? {} : { delimiter: '/' });
@@ -145,11 +171,20 @@ async function ls(loc: Locations, arg: string | undefined, flags: Record<string,
 }
 
 function jsonInfo(e: ObjectInfo): Record<string, unknown> {
-  return { key: e.key, size: e.size, ...(e.etag ? { etag: e.etag } : {}), ...(e.lastModified ? { lastModified: e.lastModified.toISOString() } : {}) };
+  return {
+    key: e.key,
+    size: e.size,
+    ...(e.etag ? { etag: e.etag } : {}),
+    ...(e.lastModified ? { lastModified: e.lastModified.toISOString() } : {}),
+  };
 }
 
 /** A byte progress bar on stderr, shown on a terminal (or with --progress) for transfers over 8 MiB. */
-async function progressBar(total: number, files: number, flag: unknown): Promise<{ add(bytes: number): void; stop(): void }> {
+async function progressBar(
+  total: number,
+  files: number,
+  flag: unknown,
+): Promise<{ add(bytes: number): void; stop(): void }> {
   const show = flag === true || (flag !== false && process.stderr.isTTY === true && total >= 8 * 1024 * 1024);
   if (!show) return { add() {}, stop() {} };
   const { SingleBar, Presets } = await import('cli-progress');
@@ -185,7 +220,11 @@ async function transfer<T extends { size: number }>(
   done: (item: T) => void,
 ): Promise<void> {
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
-  const bar = await progressBar(items.reduce((n, i) => n + i.size, 0), items.length, flags.progress);
+  const bar = await progressBar(
+    items.reduce((n, i) => n + i.size, 0),
+    items.length,
+    flags.progress,
+  );
   try {
     await forEachLimit(items, concurrency, async (item) => {
       let reported = 0;
@@ -203,7 +242,8 @@ async function transfer<T extends { size: number }>(
 
 function positiveInt(value: unknown, name: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: name });
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(value)}`, { keyPath: name });
   return n;
 }
 
@@ -213,11 +253,18 @@ async function put(loc: Locations, args: string[], flags: Record<string, unknown
   const items = await planUpload(args.slice(0, -1), dest.key);
   const driver = await loc.driver(dest.scheme);
   if (!(await driver.bucketExists(dest.bucket))) {
-    throw new ConfigError(`bucket "${dest.bucket}" does not exist (create it with: burst storage mb ${formatStorageUri({ ...dest, key: '' })})`);
+    throw new ConfigError(
+      `bucket "${dest.bucket}" does not exist (create it with: burst storage mb ${formatStorageUri({ ...dest, key: '' })})`,
+    );
   }
-  await transfer<UploadItem>(items, flags, (item, onProgress) => uploadFile(driver, dest.bucket, item, onProgress), (item) => {
-    if (!flags.quiet) out(`upload: ${item.path} to ${formatStorageUri({ ...dest, key: item.key })}`);
-  });
+  await transfer<UploadItem>(
+    items,
+    flags,
+    (item, onProgress) => uploadFile(driver, dest.bucket, item, onProgress),
+    (item) => {
+      if (!flags.quiet) out(`upload: ${item.path} to ${formatStorageUri({ ...dest, key: item.key })}`);
+    },
+  );
 }
 
 async function get(loc: Locations, source: string, destPath: string, flags: Record<string, unknown>): Promise<void> {
@@ -225,9 +272,14 @@ async function get(loc: Locations, source: string, destPath: string, flags: Reco
   const from = loc.parse(source);
   const driver = await loc.driver(from.scheme);
   const items = await planDownload(driver, from.bucket, from.key, destPath);
-  await transfer<DownloadItem>(items, flags, (item, onProgress) => downloadFile(driver, from.bucket, item, onProgress), (item) => {
-    if (!flags.quiet) out(`download: ${formatStorageUri({ ...from, key: item.key })} to ${item.path}`);
-  });
+  await transfer<DownloadItem>(
+    items,
+    flags,
+    (item, onProgress) => downloadFile(driver, from.bucket, item, onProgress),
+    (item) => {
+      if (!flags.quiet) out(`download: ${formatStorageUri({ ...from, key: item.key })} to ${item.path}`);
+    },
+  );
 }
 
 async function rm(loc: Locations, args: string[], flags: Record<string, unknown>): Promise<void> {
@@ -235,7 +287,8 @@ async function rm(loc: Locations, args: string[], flags: Record<string, unknown>
     const where = loc.parse(arg, 'rm');
     const driver = await loc.driver(where.scheme);
     if (!flags.recursive) {
-      if (where.key === '' || where.key.endsWith('/')) throw new ConfigError(`${arg} names a bucket or folder: use --recursive to delete everything under it`);
+      if (where.key === '' || where.key.endsWith('/'))
+        throw new ConfigError(`${arg} names a bucket or folder: use --recursive to delete everything under it`);
       await driver.delete(where.bucket, [where.key]);
       if (!flags.quiet) out(`delete: ${formatStorageUri(where)}`);
       continue;
@@ -271,14 +324,29 @@ export function register(program: Command): void {
     .command('storage')
     .description('List, copy and delete objects in storage (s3://, fs://, file:// or bucket/key)')
     .option('--config <file>', 'use this config file instead of looking one up')
-    .option('--storage <driver>', 'driver for bucket/key locations without a scheme (default: the configured storage, else fs)')
-    .option('--endpoint <url>', 'S3 endpoint URL (default: s3.endpoint of the configuration, $BURST_S3_ENDPOINT, else AWS)')
+    .option(
+      '--storage <driver>',
+      'driver for bucket/key locations without a scheme (default: the configured storage, else fs)',
+    )
+    .option(
+      '--endpoint <url>',
+      'S3 endpoint URL (default: s3.endpoint of the configuration, $BURST_S3_ENDPOINT, else AWS)',
+    )
     .option('--region <region>', 'S3 region (default: s3.region of the configuration, $AWS_REGION, else us-east-1)')
-    .option('--profile <name>', 'AWS profile for S3 credentials (default: s3.profile of the configuration, $AWS_PROFILE)')
+    .option(
+      '--profile <name>',
+      'AWS profile for S3 credentials (default: s3.profile of the configuration, $AWS_PROFILE)',
+    )
     .option('--path-style', 'S3 path-style addressing (default when an endpoint is set)')
     .option('--no-path-style', 'S3 virtual-host addressing')
-    .option('--root <dir>', 'root folder of the fs store (default: fs.root of the configuration, $BURST_FS_ROOT, else ~/.burst/storage)')
-    .addHelpText('after', '\nSettings come from the configuration like every other command (see `burst config show`); the flags above override it.');
+    .option(
+      '--root <dir>',
+      'root folder of the fs store (default: fs.root of the configuration, $BURST_FS_ROOT, else ~/.burst/storage)',
+    )
+    .addHelpText(
+      'after',
+      '\nSettings come from the configuration like every other command (see `burst config show`); the flags above override it.',
+    );
 
   storage
     .command('ls')
@@ -286,7 +354,9 @@ export function register(program: Command): void {
     .argument('[location]', 'e.g. s3://bucket/prefix/, bucket/prefix/, ./data/ or /abs/path/; s3:// lists the buckets')
     .option('-r, --recursive', 'list every object under the prefix instead of one folder level')
     .option('--json', 'print a JSON array of { key, size, etag, lastModified } and { prefix }')
-    .action((location: string | undefined, _opts: unknown, cmd: Command) => withLocations(cmd, (loc, flags) => ls(loc, location, flags)));
+    .action((location: string | undefined, _opts: unknown, cmd: Command) =>
+      withLocations(cmd, (loc, flags) => ls(loc, location, flags)),
+    );
 
   storage
     .command('put')
@@ -310,7 +380,9 @@ export function register(program: Command): void {
     .option('--progress', 'always show a progress bar (default: on a terminal, for large transfers)')
     .option('--no-progress', 'never show a progress bar')
     .option('-q, --quiet', 'do not print each file')
-    .action((source: string, dest: string, _opts: unknown, cmd: Command) => withLocations(cmd, (loc, flags) => get(loc, source, dest, flags)));
+    .action((source: string, dest: string, _opts: unknown, cmd: Command) =>
+      withLocations(cmd, (loc, flags) => get(loc, source, dest, flags)),
+    );
 
   storage
     .command('rm')
@@ -318,7 +390,9 @@ export function register(program: Command): void {
     .argument('<locations...>', 'objects, or prefixes with --recursive')
     .option('-r, --recursive', 'delete every object under each location')
     .option('-q, --quiet', 'do not print each deleted object')
-    .action((locations: string[], _opts: unknown, cmd: Command) => withLocations(cmd, (loc, flags) => rm(loc, locations, flags)));
+    .action((locations: string[], _opts: unknown, cmd: Command) =>
+      withLocations(cmd, (loc, flags) => rm(loc, locations, flags)),
+    );
 
   storage
     .command('cat')

@@ -9,7 +9,16 @@ import type { LoadedConfig } from '../config/load.js';
 import type { StorageDriver } from '../storage/types.js';
 import { keys } from '../job/layout.js';
 import { BurstError } from '../errors.js';
-import { columns, loadCliConfig, openStorage, out, positiveInt, printJson, withConfigOption, type OpenedStorage } from './client-config.js';
+import {
+  columns,
+  loadCliConfig,
+  openStorage,
+  out,
+  positiveInt,
+  printJson,
+  withConfigOption,
+  type OpenedStorage,
+} from './client-config.js';
 
 interface TestFlags {
   config?: string;
@@ -62,8 +71,11 @@ async function runChecks(flags: TestFlags): Promise<Check[]> {
     if (!opened) return skipRest(checks, [backendCheck], 'storage could not be opened');
     const storageOk = await storageChecks(checks, opened);
     if (flags.backend === false) return checks;
-    if (!storageOk) return skipRest(checks, [backendCheck], 'storage checks failed (workers exchange everything through storage)');
-    await check(checks, backendCheck, async () => backendCall(loaded as LoadedConfig, positiveInt(flags.timeout, '--timeout', 120)));
+    if (!storageOk)
+      return skipRest(checks, [backendCheck], 'storage checks failed (workers exchange everything through storage)');
+    await check(checks, backendCheck, async () =>
+      backendCall(loaded as LoadedConfig, positiveInt(flags.timeout, '--timeout', 120)),
+    );
   } finally {
     await (opened as OpenedStorage | undefined)?.close();
   }
@@ -76,33 +88,66 @@ async function storageChecks(checks: Check[], o: OpenedStorage): Promise<boolean
   const key = keys.tmp(`burst-test-${randomBytes(4).toString('hex')}`);
   const body = `burst test ${new Date().toISOString()}`;
   const steps: Array<[string, () => Promise<string>]> = [
-    [`storage bucket "${o.bucket}"`, async () => {
-      if (await s.bucketExists(o.bucket)) return 'exists';
-      await s.createBucket(o.bucket);
-      return 'created';
-    }],
-    ['storage write', async () => {
-      await s.put(o.bucket, key, body);
-      return `${key} (${body.length} bytes)`;
-    }],
-    ['storage read', async () => {
-      const got = Buffer.from(await s.get(o.bucket, key)).toString('utf8');
-      if (got !== body) throw new BurstError('CHECK_FAILED', `read back ${got.length} bytes of ${key} in bucket "${o.bucket}" that differ from the ${body.length} written`, { bucket: o.bucket, key });
-      return 'read back what was written';
-    }],
-    ['storage list', async () => {
-      for await (const e of s.list(o.bucket, keys.tmpPrefix)) if ('key' in e && e.key === key) return `found ${key} under ${keys.tmpPrefix}`;
-      throw new BurstError('CHECK_FAILED', `${key} was written but a listing of ${keys.tmpPrefix} in bucket "${o.bucket}" does not show it`, { bucket: o.bucket, key });
-    }],
-    ['storage delete', async () => {
-      await s.delete(o.bucket, [key]);
-      if (await s.exists(o.bucket, key)) throw new BurstError('CHECK_FAILED', `${key} still exists in bucket "${o.bucket}" after delete`, { bucket: o.bucket, key });
-      return 'deleted';
-    }],
+    [
+      `storage bucket "${o.bucket}"`,
+      async () => {
+        if (await s.bucketExists(o.bucket)) return 'exists';
+        await s.createBucket(o.bucket);
+        return 'created';
+      },
+    ],
+    [
+      'storage write',
+      async () => {
+        await s.put(o.bucket, key, body);
+        return `${key} (${body.length} bytes)`;
+      },
+    ],
+    [
+      'storage read',
+      async () => {
+        const got = Buffer.from(await s.get(o.bucket, key)).toString('utf8');
+        if (got !== body)
+          throw new BurstError(
+            'CHECK_FAILED',
+            `read back ${got.length} bytes of ${key} in bucket "${o.bucket}" that differ from the ${body.length} written`,
+            { bucket: o.bucket, key },
+          );
+        return 'read back what was written';
+      },
+    ],
+    [
+      'storage list',
+      async () => {
+        for await (const e of s.list(o.bucket, keys.tmpPrefix))
+          if ('key' in e && e.key === key) return `found ${key} under ${keys.tmpPrefix}`;
+        throw new BurstError(
+          'CHECK_FAILED',
+          `${key} was written but a listing of ${keys.tmpPrefix} in bucket "${o.bucket}" does not show it`,
+          { bucket: o.bucket, key },
+        );
+      },
+    ],
+    [
+      'storage delete',
+      async () => {
+        await s.delete(o.bucket, [key]);
+        if (await s.exists(o.bucket, key))
+          throw new BurstError('CHECK_FAILED', `${key} still exists in bucket "${o.bucket}" after delete`, {
+            bucket: o.bucket,
+            key,
+          });
+        return 'deleted';
+      },
+    ],
   ];
   for (const [name, fn] of steps) {
     if (!(await check(checks, name, fn))) {
-      skipRest(checks, steps.slice(steps.findIndex(([n]) => n === name) + 1).map(([n]) => n), `${name} failed`);
+      skipRest(
+        checks,
+        steps.slice(steps.findIndex(([n]) => n === name) + 1).map(([n]) => n),
+        `${name} failed`,
+      );
       return false;
     }
   }
@@ -111,12 +156,20 @@ async function storageChecks(checks: Check[], o: OpenedStorage): Promise<boolean
 
 /** Runs one call on the configured backend and describes where it ran. */
 async function backendCall(loaded: LoadedConfig, timeout: number): Promise<string> {
-  const [{ FunctionExecutor }, { helloTask }] = await Promise.all([import('../executor/executor.js'), import('./hello-task.js')]);
+  const [{ FunctionExecutor }, { helloTask }] = await Promise.all([
+    import('../executor/executor.js'),
+    import('./hello-task.js'),
+  ]);
   const fexec = new FunctionExecutor({ ...loaded.options, progress: false });
   try {
     const future = await fexec.callAsync(helloTask, 7);
     const r = await future.result({ timeout });
-    if (r.output !== 49) throw new BurstError('CHECK_FAILED', `the test call ${future.callId} of job ${future.jobId} returned ${JSON.stringify(r.output)} instead of 49`, { callId: future.callId, jobId: future.jobId });
+    if (r.output !== 49)
+      throw new BurstError(
+        'CHECK_FAILED',
+        `the test call ${future.callId} of job ${future.jobId} returned ${JSON.stringify(r.output)} instead of 49`,
+        { callId: future.callId, jobId: future.jobId },
+      );
     return `one call ran on ${r.hostname} (pid ${r.pid}, node ${r.node}) and returned its result`;
   } finally {
     await fexec.close();
@@ -151,7 +204,11 @@ function report(checks: Check[], json: boolean): void {
     printJson({ ok: failed === 0, checks });
     return;
   }
-  const rows = checks.map((c) => [c.status === 'ok' ? 'ok' : c.status === 'fail' ? 'FAIL' : 'skip', c.name, c.detail.split('\n').join('\n        ')]);
+  const rows = checks.map((c) => [
+    c.status === 'ok' ? 'ok' : c.status === 'fail' ? 'FAIL' : 'skip',
+    c.name,
+    c.detail.split('\n').join('\n        '),
+  ]);
   for (const line of columns(rows)) out(`  ${line}`);
   out();
   out(failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`);

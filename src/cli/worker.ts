@@ -11,7 +11,9 @@ import { ConfigError } from '../errors.js';
 
 /** Adds `burst worker` to the program. */
 export function register(program: Command): void {
-  const worker = program.command('worker').description('Run calls of a job stored in storage (what backends launch on their nodes)');
+  const worker = program
+    .command('worker')
+    .description('Run calls of a job stored in storage (what backends launch on their nodes)');
   worker
     .command('run')
     .description('Run the given calls of a job and write their status and results to storage')
@@ -24,20 +26,41 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker processes on this host', '1')
     .option('--storage-config <json>', 'storage configuration as JSON (default: $BURST_STORAGE_CONFIG)')
     .action(async (opts: Record<string, string | undefined>) => {
-      const config = opts.storageConfig ? parseStorageConfig(opts.storageConfig, '--storage-config') : envStorageConfig();
-      if (!config) throw new ConfigError('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG', { keyPath: '--storage-config' });
+      const config = opts.storageConfig
+        ? parseStorageConfig(opts.storageConfig, '--storage-config')
+        : envStorageConfig();
+      if (!config)
+        throw new ConfigError('no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG', {
+          keyPath: '--storage-config',
+        });
       let callIds = parseCallSpec(opts.calls as string);
       if (opts.taskIndex !== undefined) {
         const k = positive(opts.chunksize, '--chunksize');
         const i = Number(opts.taskIndex);
-        if (!Number.isInteger(i) || i < 0) throw new ConfigError(`--task-index must be a non-negative integer, got ${opts.taskIndex}`, { keyPath: '--task-index' });
+        if (!Number.isInteger(i) || i < 0)
+          throw new ConfigError(`--task-index must be a non-negative integer, got ${opts.taskIndex}`, {
+            keyPath: '--task-index',
+          });
         callIds = callIds.slice(i * k, (i + 1) * k);
-        if (callIds.length === 0) throw new ConfigError(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`, { keyPath: '--task-index' });
+        if (callIds.length === 0)
+          throw new ConfigError(`--task-index ${i} selects no calls from ${opts.calls} in chunks of ${k}`, {
+            keyPath: '--task-index',
+          });
       }
-      const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../storage/index.js'), import('../worker/handler.js')]);
+      const [{ openStorageConfig }, { runCalls }] = await Promise.all([
+        import('../storage/index.js'),
+        import('../worker/handler.js'),
+      ]);
       const storage = await openStorageConfig(config);
       try {
-        const r = await runCalls({ storage, bucket: opts.bucket as string, jobKey: opts.job as string, callIds, attempt: positive(opts.attempt, '--attempt'), workers: positive(opts.workers, '--workers') });
+        const r = await runCalls({
+          storage,
+          bucket: opts.bucket as string,
+          jobKey: opts.job as string,
+          callIds,
+          attempt: positive(opts.attempt, '--attempt'),
+          workers: positive(opts.workers, '--workers'),
+        });
         process.stderr.write(`burst worker: ${r.succeeded} succeeded, ${r.failed} failed (job ${opts.job})\n`);
       } finally {
         await storage.close?.();
@@ -46,17 +69,28 @@ export function register(program: Command): void {
 
   worker
     .command('serve')
-    .description('Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker). Needs BURST_SERVE_TOKEN, BURST_SIGNING_KEY and its storage, or --insecure (loopback only)')
+    .description(
+      'Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker). Needs BURST_SERVE_TOKEN, BURST_SIGNING_KEY and its storage, or --insecure (loopback only)',
+    )
     .option('--port <n>', 'TCP port (default: $PORT, else 8080)')
     .option('--host <addr>', 'address to listen on (default: 0.0.0.0; 127.0.0.1 with --insecure)')
-    .option('--concurrency <n>', 'requests run at once; one more is answered 429 (default: $BURST_SERVE_CONCURRENCY, else the CPU count)')
+    .option(
+      '--concurrency <n>',
+      'requests run at once; one more is answered 429 (default: $BURST_SERVE_CONCURRENCY, else the CPU count)',
+    )
     .option('--workers <n>', 'worker processes per request (default: $BURST_SERVE_WORKERS, else 1)')
     .option('--max-body-bytes <n>', 'largest request body accepted', String(64 * 1024))
     .option('--max-calls <n>', 'most calls one request may name', '10000')
-    .option('--storage-config <json>', 'the storage jobs are read from (default: $BURST_STORAGE_CONFIG); requests never name storage')
+    .option(
+      '--storage-config <json>',
+      'the storage jobs are read from (default: $BURST_STORAGE_CONFIG); requests never name storage',
+    )
     .option('--bucket <names>', 'buckets requests may name, comma-separated (default: $BURST_SERVE_BUCKETS, else any)')
     .option('--insecure', 'start without BURST_SERVE_TOKEN and BURST_SIGNING_KEY, listening on a loopback address only')
-    .option('--allow-unsigned-jobs', 'run jobs without a signature although no BURST_SIGNING_KEY is set (whoever can write the storage runs code); also $BURST_SERVE_ALLOW_UNSIGNED_JOBS=1')
+    .option(
+      '--allow-unsigned-jobs',
+      'run jobs without a signature although no BURST_SIGNING_KEY is set (whoever can write the storage runs code); also $BURST_SERVE_ALLOW_UNSIGNED_JOBS=1',
+    )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const text = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
       const port = text(opts.port) ?? process.env.PORT;
@@ -73,13 +107,25 @@ export function register(program: Command): void {
         log,
         ...(text(opts.host) ? { host: text(opts.host) as string } : {}),
         ...(opts.insecure === true ? { insecure: true } : {}),
-        ...(opts.allowUnsignedJobs === true || process.env.BURST_SERVE_ALLOW_UNSIGNED_JOBS === '1' ? { allowUnsignedJobs: true } : {}),
-        ...(buckets ? { buckets: buckets.split(',').map((b) => b.trim()).filter(Boolean) } : {}),
+        ...(opts.allowUnsignedJobs === true || process.env.BURST_SERVE_ALLOW_UNSIGNED_JOBS === '1'
+          ? { allowUnsignedJobs: true }
+          : {}),
+        ...(buckets
+          ? {
+              buckets: buckets
+                .split(',')
+                .map((b) => b.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(concurrency !== undefined ? { concurrency: positive(concurrency, '--concurrency') } : {}),
         ...(workers !== undefined ? { workers: positive(workers, '--workers') } : {}),
         ...(storageConfig ? { storage: parseStorageConfig(storageConfig, '--storage-config') } : {}),
       });
-      const guards = [process.env.BURST_SERVE_TOKEN ? 'bearer token required' : 'NO TOKEN (--insecure)', process.env.BURST_SIGNING_KEY ? 'signed jobs only' : 'unsigned jobs accepted'];
+      const guards = [
+        process.env.BURST_SERVE_TOKEN ? 'bearer token required' : 'NO TOKEN (--insecure)',
+        process.env.BURST_SIGNING_KEY ? 'signed jobs only' : 'unsigned jobs accepted',
+      ];
       log(`burst worker serve: listening on ${handle.host}:${handle.port} (${guards.join(', ')})`);
       // SIGTERM is how Knative and Cloud Run scale an instance in: finish what runs, refuse the rest.
       // The listeners stay installed: with `once`, the signal's default action (exit) would return for
@@ -107,12 +153,14 @@ export function register(program: Command): void {
 
 function positive(value: string | undefined, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`, { keyPath: name });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name} must be a positive integer, got ${value}`, { keyPath: name });
   return n;
 }
 
 function nonNegative(value: string, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got ${value}`, { keyPath: name });
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a non-negative integer, got ${value}`, { keyPath: name });
   return n;
 }

@@ -21,7 +21,9 @@ import { validateStorageOptions } from '../storage/options.js';
 export type BackendSections = { [K in keyof BackendOptionsMap]?: BackendOptionsMap[K] };
 
 /** A registered backend chosen with its options, as the factories return it (`slurm({...})`). */
-export type AnyBackendSelection = { [K in keyof BackendOptionsMap & string]: BackendSelection<K, BackendOptionsMap[K]> }[keyof BackendOptionsMap & string];
+export type AnyBackendSelection = {
+  [K in keyof BackendOptionsMap & string]: BackendSelection<K, BackendOptionsMap[K]>;
+}[keyof BackendOptionsMap & string];
 
 /** Options of `new FunctionExecutor(options)`. */
 export interface ExecutorOptions extends BackendSections {
@@ -125,7 +127,21 @@ export const defaults = {
 } as const;
 
 /** Top-level options besides the backend and storage sections (which come from the registries). */
-const KNOWN_BASE = ['backend', 'storage', 'bucket', 'workers', 'timeout', 'retries', 'runtimeMemory', 'leaseSeconds', 'config', 'progress', 'external', 'backendOptions', 'signingKey'];
+const KNOWN_BASE = [
+  'backend',
+  'storage',
+  'bucket',
+  'workers',
+  'timeout',
+  'retries',
+  'runtimeMemory',
+  'leaseSeconds',
+  'config',
+  'progress',
+  'external',
+  'backendOptions',
+  'signingKey',
+];
 const known = (): Set<string> => new Set([...KNOWN_BASE, ...backendNames(), ...storageDrivers()]);
 
 /** Validates options and fills in defaults. Throws {@link ConfigError} naming the option at fault. */
@@ -134,20 +150,27 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   let backend = o.backend ?? defaults.backend;
   if (isBackendSelection(backend)) {
     // `backend: slurm({...})`: its options are laid over the `slurm` section.
-    o[backend.name] = { ...(isObject(o[backend.name]) ? (o[backend.name] as object) : {}), ...(backend.options as object) };
+    o[backend.name] = {
+      ...(isObject(o[backend.name]) ? (o[backend.name] as object) : {}),
+      ...(backend.options as object),
+    };
     backend = o.backend = backend.name;
   }
-  if (typeof backend !== 'string' && !isObject(backend)) throw invalid('backend', 'a backend name or a backend instance', backend);
+  if (typeof backend !== 'string' && !isObject(backend))
+    throw invalid('backend', 'a backend name or a backend instance', backend);
   const storage = o.storage ?? defaults.storage;
-  if (typeof storage !== 'string' && !isObject(storage)) throw invalid('storage', 'a storage driver name or a driver instance', storage);
+  if (typeof storage !== 'string' && !isObject(storage))
+    throw invalid('storage', 'a storage driver name or a driver instance', storage);
   const bucket = o.bucket ?? defaults.bucket;
   if (typeof bucket !== 'string' || bucket.length === 0) throw invalid('bucket', 'a non-empty string', bucket);
   const workers = o.workers ?? (insideWorker() ? 1 : availableParallelism());
   if (!Number.isInteger(workers) || (workers as number) < 1) throw invalid('workers', 'a positive integer', workers);
   const timeout = o.timeout ?? defaults.timeout;
-  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) throw invalid('timeout', 'a positive number of seconds', timeout);
+  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))
+    throw invalid('timeout', 'a positive number of seconds', timeout);
   const retries = o.retries ?? defaults.retries;
-  if (!Number.isInteger(retries) || (retries as number) < 0) throw invalid('retries', 'a non-negative integer', retries);
+  if (!Number.isInteger(retries) || (retries as number) < 0)
+    throw invalid('retries', 'a non-negative integer', retries);
   const runtimeMemory = o.runtimeMemory;
   if (runtimeMemory !== undefined && (!Number.isInteger(runtimeMemory) || (runtimeMemory as number) < 16)) {
     throw invalid('runtimeMemory', 'an integer number of MB of at least 16', runtimeMemory);
@@ -155,7 +178,8 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   const progress = o.progress ?? defaults.progress;
   if (typeof progress !== 'boolean') throw invalid('progress', 'a boolean', progress);
   const external = o.external ?? defaults.external;
-  if (!Array.isArray(external) || !external.every((e) => typeof e === 'string')) throw invalid('external', 'an array of package names', external);
+  if (!Array.isArray(external) || !external.every((e) => typeof e === 'string'))
+    throw invalid('external', 'an array of package names', external);
   resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
   const KNOWN = known();
   for (const key of Object.keys(o)) {
@@ -178,13 +202,26 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
 }
 
 /** Validates the per-call options of `map` and `callAsync`. */
-export function checkCallOptions(opts: { timeout?: unknown; retries?: unknown; chunksize?: unknown; env?: unknown }): void {
-  if (opts.timeout !== undefined && (typeof opts.timeout !== 'number' || !(opts.timeout > 0) || !Number.isFinite(opts.timeout))) {
+export function checkCallOptions(opts: {
+  timeout?: unknown;
+  retries?: unknown;
+  chunksize?: unknown;
+  env?: unknown;
+}): void {
+  if (
+    opts.timeout !== undefined &&
+    (typeof opts.timeout !== 'number' || !(opts.timeout > 0) || !Number.isFinite(opts.timeout))
+  ) {
     throw invalid('timeout', 'a positive number of seconds', opts.timeout);
   }
-  if (opts.retries !== undefined && (!Number.isInteger(opts.retries) || (opts.retries as number) < 0)) throw invalid('retries', 'a non-negative integer', opts.retries);
-  if (opts.chunksize !== undefined && (!Number.isInteger(opts.chunksize) || (opts.chunksize as number) < 1)) throw invalid('chunksize', 'a positive integer', opts.chunksize);
-  if (opts.env !== undefined && (!isObject(opts.env) || !Object.values(opts.env as object).every((v) => typeof v === 'string'))) {
+  if (opts.retries !== undefined && (!Number.isInteger(opts.retries) || (opts.retries as number) < 0))
+    throw invalid('retries', 'a non-negative integer', opts.retries);
+  if (opts.chunksize !== undefined && (!Number.isInteger(opts.chunksize) || (opts.chunksize as number) < 1))
+    throw invalid('chunksize', 'a positive integer', opts.chunksize);
+  if (
+    opts.env !== undefined &&
+    (!isObject(opts.env) || !Object.values(opts.env as object).every((v) => typeof v === 'string'))
+  ) {
     throw invalid('env', 'an object of string values', opts.env);
   }
 }
@@ -204,7 +241,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = row;
   }

@@ -20,7 +20,15 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { redactConfig as redactAll } from '../redact.js';
 import { executorStorageDrivers } from '../storage/registry.js';
-import { KNOWN_KEYS, configSchema, dropUnknownKeys, isSecretKey, sectionKeys, type BurstConfig, type KeyKind } from './schema.js';
+import {
+  KNOWN_KEYS,
+  configSchema,
+  dropUnknownKeys,
+  isSecretKey,
+  sectionKeys,
+  type BurstConfig,
+  type KeyKind,
+} from './schema.js';
 import { backendNames } from '../backends/index.js';
 
 /** Options of {@link loadConfig} and {@link loadConfigSync}. */
@@ -122,7 +130,10 @@ export function redactConfig<T>(config: T): T {
 const reported = new Set<string>();
 
 /** Writes each warning once per process to stderr, prefixed `burst: `. */
-export function reportConfigWarnings(warnings: readonly string[], write: (line: string) => void = (l) => process.stderr.write(l)): void {
+export function reportConfigWarnings(
+  warnings: readonly string[],
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): void {
   for (const w of warnings) {
     if (reported.has(w)) continue;
     reported.add(w);
@@ -156,17 +167,24 @@ function findConfig(o: LoadConfigOptions, env: NodeJS.ProcessEnv, warnings: stri
   const cwd = o.cwd ?? process.cwd();
   if (o.file !== undefined) return explicit(resolve(cwd, o.file), 'the config option');
   if (env.BURST_CONFIG !== undefined && env.BURST_CONFIG.trim() !== '') {
-    return { label: 'BURST_CONFIG', kind: 'inline', text: env.BURST_CONFIG, where: 'environment variable BURST_CONFIG' };
+    return {
+      label: 'BURST_CONFIG',
+      kind: 'inline',
+      text: env.BURST_CONFIG,
+      where: 'environment variable BURST_CONFIG',
+    };
   }
   if (env.BURST_CONFIG_FILE) return explicit(resolve(cwd, env.BURST_CONFIG_FILE), 'BURST_CONFIG_FILE');
   const local = CONFIG_FILE_NAMES.map((n) => join(cwd, n)).filter((p) => existsSync(p));
-  if (local.length > 1) warnings.push(`several config files in ${cwd}: using ${local[0]}, ignoring ${local.slice(1).join(', ')}`);
+  if (local.length > 1)
+    warnings.push(`several config files in ${cwd}: using ${local[0]}, ignoring ${local.slice(1).join(', ')}`);
   const path = local[0] ?? (existsSync(userConfigPath(env)) ? userConfigPath(env) : undefined);
   return path ? fileFound(path) : undefined;
 }
 
 function explicit(path: string, by: string): Found {
-  if (!existsSync(path)) throw new ConfigError(`cannot read the config file ${path} (from ${by}): it does not exist`, { keyPath: 'config' });
+  if (!existsSync(path))
+    throw new ConfigError(`cannot read the config file ${path} (from ${by}): it does not exist`, { keyPath: 'config' });
   return fileFound(path);
 }
 
@@ -185,7 +203,10 @@ function readSync(found: Found): unknown {
     try {
       text = readFileSync(found.label, 'utf8');
     } catch (err) {
-      throw new ConfigError(`cannot read the config file ${found.label}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
+      throw new ConfigError(`cannot read the config file ${found.label}: ${(err as Error).message}`, {
+        keyPath: 'config',
+        cause: err,
+      });
     }
   }
   return parseJsonc(text, found.kind === 'inline' ? found.where : `the config file ${found.label}`);
@@ -205,7 +226,9 @@ export function parseJsonc(text: string, where: string): unknown {
       at = ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
     }
     // V8 may quote a snippet of the text, which could hold a secret: keep only the reason.
-    const why = (err as Error).message.replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '').replace(/ (in JSON )?at position \d+.*$/s, '');
+    const why = (err as Error).message
+      .replace(/,? (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+      .replace(/ (in JSON )?at position \d+.*$/s, '');
     throw new ConfigError(`${where} is not valid JSON${at}: ${why}`, { keyPath: 'config', cause: err });
   }
 }
@@ -244,11 +267,17 @@ function requireModule(path: string): unknown {
     const api = requireCjs('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
     mod = api.require(path, import.meta.url);
   } catch (err) {
-    throw new ConfigError(`cannot load the config module ${path}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
+    throw new ConfigError(`cannot load the config module ${path}: ${(err as Error).message}`, {
+      keyPath: 'config',
+      cause: err,
+    });
   }
   const value = moduleValue(mod);
   if (value instanceof Promise) {
-    throw new ConfigError(`the config module ${path} exports a promise; the FunctionExecutor constructor needs a plain object (use await only through \`burst\` commands)`, { keyPath: 'config' });
+    throw new ConfigError(
+      `the config module ${path} exports a promise; the FunctionExecutor constructor needs a plain object (use await only through \`burst\` commands)`,
+      { keyPath: 'config' },
+    );
   }
   return value;
 }
@@ -259,7 +288,10 @@ async function importModule(path: string): Promise<unknown> {
     return await moduleValue(await tsImport(pathToFileURL(path).href, import.meta.url));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`cannot load the config module ${path}: ${(err as Error).message}`, { keyPath: 'config', cause: err });
+    throw new ConfigError(`cannot load the config module ${path}: ${(err as Error).message}`, {
+      keyPath: 'config',
+      cause: err,
+    });
   }
 }
 
@@ -274,13 +306,18 @@ function finish(found: Found | undefined, raw: unknown, env: NodeJS.ProcessEnv, 
   const origins: Record<string, string> = {};
   let options: BurstConfig = {};
   if (found) {
-    if (!isPlainObject(raw)) throw new ConfigError(`${found.where} must hold an object of options, got ${kindOf(raw)}`, { keyPath: 'config' });
+    if (!isPlainObject(raw))
+      throw new ConfigError(`${found.where} must hold an object of options, got ${kindOf(raw)}`, { keyPath: 'config' });
     options = validate(raw, () => found.where, warnings);
     for (const p of leafPaths(options)) origins[p] = found.label;
   }
   const fromEnv = envLayer(env);
   if (fromEnv.names.size > 0) {
-    const layer = validate(fromEnv.values, (path) => `environment variable ${fromEnv.names.get(path) ?? [...fromEnv.names.values()].join(', ')}`, warnings);
+    const layer = validate(
+      fromEnv.values,
+      (path) => `environment variable ${fromEnv.names.get(path) ?? [...fromEnv.names.values()].join(', ')}`,
+      warnings,
+    );
     options = mergeConfig(options, layer);
     for (const [p, name] of fromEnv.names) origins[p] = name;
   }
@@ -359,7 +396,9 @@ function validate(raw: Record<string, unknown>, where: (path: string) => string,
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     const value = valueAt(clean, issue.path);
-    const got = issue.path.some((p) => isSecretKey(String(p))) ? 'a value (not shown: it is a secret)' : describe(value);
+    const got = issue.path.some((p) => isSecretKey(String(p)))
+      ? 'a value (not shown: it is a secret)'
+      : describe(value);
     const expected = /^Invalid|^Unrecognized/.test(issue.message) ? issue.message : `must be ${issue.message}`;
     return `${where(path)}: ${path || '(top level)'} ${expected}, got ${got}`;
   });
@@ -368,7 +407,9 @@ function validate(raw: Record<string, unknown>, where: (path: string) => string,
 }
 
 function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (isPlainObject(v) && Object.keys(v).length > 0 ? leafPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  return Object.entries(o).flatMap(([k, v]) =>
+    isPlainObject(v) && Object.keys(v).length > 0 ? leafPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
 }
 
 function valueAt(o: unknown, path: readonly PropertyKey[]): unknown {

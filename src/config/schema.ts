@@ -42,8 +42,16 @@ export type { KeyKind };
  */
 export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
   '': {
-    backend: 'string', storage: 'string', bucket: 'string', workers: 'number', timeout: 'number', retries: 'number',
-    runtimeMemory: 'number', progress: 'boolean', external: 'string[]', backendOptions: 'object',
+    backend: 'string',
+    storage: 'string',
+    bucket: 'string',
+    workers: 'number',
+    timeout: 'number',
+    retries: 'number',
+    runtimeMemory: 'number',
+    progress: 'boolean',
+    external: 'string[]',
+    backendOptions: 'object',
     signingKey: 'string',
   },
   backendOptions: undefined,
@@ -61,7 +69,8 @@ for (const d of executorStorageDrivers()) {
  * asked for). `undefined` for a section whose keys are not checked, or that does not exist.
  */
 export function sectionKeys(section: string): Record<string, KeyKind> | undefined {
-  if (section === '') return { ...KNOWN_KEYS[''], ...Object.fromEntries(backendNames().map((n) => [n, 'object' as const])) };
+  if (section === '')
+    return { ...KNOWN_KEYS[''], ...Object.fromEntries(backendNames().map((n) => [n, 'object' as const])) };
   if (section in KNOWN_KEYS) return KNOWN_KEYS[section];
   const definition = backendDefinition(section);
   if (!definition) return undefined;
@@ -83,7 +92,12 @@ export function isSecretKey(key: string): boolean {
  * A copy of `raw` without the keys the schema does not know, each reported in `warnings` with the
  * nearest known key; `where(path)` names the source of a key.
  */
-export function dropUnknownKeys(raw: Record<string, unknown>, section: string, where: (path: string) => string, warnings: string[]): Record<string, unknown> {
+export function dropUnknownKeys(
+  raw: Record<string, unknown>,
+  section: string,
+  where: (path: string) => string,
+  warnings: string[],
+): Record<string, unknown> {
   const known = sectionKeys(section);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
@@ -106,7 +120,9 @@ function suggest(key: string, known: string[], section: string): string {
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
   const prefix = section ? `${section}.` : '';
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best}"?` : `; known keys: ${known.map((k) => prefix + k).join(', ')}`;
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3))
+    ? `; did you mean "${prefix}${best}"?`
+    : `; known keys: ${known.map((k) => prefix + k).join(', ')}`;
 }
 
 function editDistance(a: string, b: string): number {
@@ -114,7 +130,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = row;
   }
@@ -122,7 +142,12 @@ function editDistance(a: string, b: string): number {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null)
+  );
 }
 
 const requireCjs = createRequire(import.meta.url);
@@ -130,7 +155,8 @@ let schema: { version: number; schema: Zod.ZodType<BurstConfig> } | undefined;
 
 /** The config schema (zod loads on the first call; rebuilt when a backend is registered). */
 export function configSchema(): Zod.ZodType<BurstConfig> {
-  if (schema?.version !== registryVersion()) schema = { version: registryVersion(), schema: build((requireCjs('zod') as typeof import('zod')).z) };
+  if (schema?.version !== registryVersion())
+    schema = { version: registryVersion(), schema: build((requireCjs('zod') as typeof import('zod')).z) };
   return schema.schema;
 }
 
@@ -139,7 +165,12 @@ function backendSections(z: typeof Zod): Record<string, Zod.ZodType> {
   return Object.fromEntries(
     backendDefinitions().map((d) => {
       const shape = optionsSchema(d).shape;
-      return [d.name, Object.keys(shape).length > 0 ? z.object(shape, { error: 'an object' }).partial() : z.looseObject({}, { error: 'an object' })];
+      return [
+        d.name,
+        Object.keys(shape).length > 0
+          ? z.object(shape, { error: 'an object' }).partial()
+          : z.looseObject({}, { error: 'an object' }),
+      ];
     }),
   );
 }
@@ -147,21 +178,35 @@ function backendSections(z: typeof Zod): Record<string, Zod.ZodType> {
 function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
   const str = (what = 'a non-empty string') => z.string({ error: what }).min(1, { error: what });
   const bool = () => z.boolean({ error: 'true or false' });
-  const posInt = (what = 'a positive integer') => z.number({ error: what }).int({ error: what }).min(1, { error: what });
+  const posInt = (what = 'a positive integer') =>
+    z.number({ error: what }).int({ error: what }).min(1, { error: what });
   const section = <T extends Zod.ZodRawShape>(shape: T) => z.object(shape, { error: 'an object' }).partial();
   return section({
     backend: str('a backend name such as "localhost" or "slurm"'),
     storage: str('a storage driver name such as "fs" or "s3"'),
     bucket: str(),
     workers: posInt(),
-    timeout: z.number({ error: 'a positive number of seconds' }).positive({ error: 'a positive number of seconds' }).finite({ error: 'a positive number of seconds' }),
-    retries: z.number({ error: 'a non-negative integer' }).int({ error: 'a non-negative integer' }).min(0, { error: 'a non-negative integer' }),
-    runtimeMemory: z.number({ error: 'an integer number of MB of at least 16' }).int({ error: 'an integer number of MB of at least 16' }).min(16, { error: 'an integer number of MB of at least 16' }),
+    timeout: z
+      .number({ error: 'a positive number of seconds' })
+      .positive({ error: 'a positive number of seconds' })
+      .finite({ error: 'a positive number of seconds' }),
+    retries: z
+      .number({ error: 'a non-negative integer' })
+      .int({ error: 'a non-negative integer' })
+      .min(0, { error: 'a non-negative integer' }),
+    runtimeMemory: z
+      .number({ error: 'an integer number of MB of at least 16' })
+      .int({ error: 'an integer number of MB of at least 16' })
+      .min(16, { error: 'an integer number of MB of at least 16' }),
     progress: bool(),
-    signingKey: z.string({ error: 'a secret of at least 16 characters' }).min(16, { error: 'a secret of at least 16 characters' }),
+    signingKey: z
+      .string({ error: 'a secret of at least 16 characters' })
+      .min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
     ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
     ...backendSections(z),
-    backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), { error: 'an object of options by backend name' }),
+    backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), {
+      error: 'an object of options by backend name',
+    }),
   }) as unknown as Zod.ZodType<BurstConfig>;
 }

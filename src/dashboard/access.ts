@@ -40,11 +40,17 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 export function checkAccess(req: IncomingMessage, rule: AccessRule): { status: 401 | 403; error: string } | undefined {
   const name = hostName(req.headers.host);
   if (name === undefined || !hostAllowed(name, rule.host)) {
-    return { status: 403, error: `the Host header ${JSON.stringify(req.headers.host ?? '')} is not this machine's loopback or the dashboard's --host; open the URL burst dashboard printed` };
+    return {
+      status: 403,
+      error: `the Host header ${JSON.stringify(req.headers.host ?? '')} is not this machine's loopback or the dashboard's --host; open the URL burst dashboard printed`,
+    };
   }
   const given = tokenOf(req, rule.port);
   if (given === undefined || !sameToken(given, rule.token)) {
-    return { status: 401, error: 'this dashboard needs its access token: open the URL burst dashboard printed (it ends in ?token=…)' };
+    return {
+      status: 401,
+      error: 'this dashboard needs its access token: open the URL burst dashboard printed (it ends in ?token=…)',
+    };
   }
   return undefined;
 }

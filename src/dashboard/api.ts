@@ -5,7 +5,16 @@
  */
 import { redactRecord } from '../redact.js';
 import type { StorageDriver } from '../storage/types.js';
-import { callsOf, countCalls, jobState, listJobs, resolveJob, type JobCounts, type JobInfo, type JobState } from '../stats/catalog.js';
+import {
+  callsOf,
+  countCalls,
+  jobState,
+  listJobs,
+  resolveJob,
+  type JobCounts,
+  type JobInfo,
+  type JobState,
+} from '../stats/catalog.js';
 import { readJobStatuses, type StatusCache, type StoredCallStatus } from '../job/reader.js';
 import { summarizeJob } from '../stats/summary.js';
 import type { CallLike, JobSummary } from '../stats/types.js';
@@ -76,15 +85,25 @@ export class DashboardData {
   /** Every job in storage, newest executor first. */
   async jobs(): Promise<JobListItem[]> {
     const jobs = await listJobs(this.storage, this.bucket);
-    return Promise.all(jobs.map(async (job) => {
-      const key = `${job.executorId}/${job.jobId}`;
-      let counts = this.finished.get(key);
-      if (!counts) {
-        counts = countCalls(job, await this.statuses(job));
-        if (job.manifest && counts.pending === 0) this.finished.set(key, counts);
-      }
-      return { key, executorId: job.executorId, jobId: job.jobId, function: job.manifest?.functionName ?? null, createdAt: job.manifest?.createdAt ?? null, ...counts, state: jobState(job, counts) };
-    }));
+    return Promise.all(
+      jobs.map(async (job) => {
+        const key = `${job.executorId}/${job.jobId}`;
+        let counts = this.finished.get(key);
+        if (!counts) {
+          counts = countCalls(job, await this.statuses(job));
+          if (job.manifest && counts.pending === 0) this.finished.set(key, counts);
+        }
+        return {
+          key,
+          executorId: job.executorId,
+          jobId: job.jobId,
+          function: job.manifest?.functionName ?? null,
+          createdAt: job.manifest?.createdAt ?? null,
+          ...counts,
+          state: jobState(job, counts),
+        };
+      }),
+    );
   }
 
   /** One job in detail; `ref` as `burst logs` takes it. */
@@ -160,5 +179,7 @@ function failure(s: StoredCallStatus): FailureView {
 
 function tail(text: string, lines: number): string {
   const all = text.trimEnd().split('\n');
-  return all.length > lines ? `… (${all.length - lines} earlier lines)\n${all.slice(-lines).join('\n')}` : all.join('\n');
+  return all.length > lines
+    ? `… (${all.length - lines} earlier lines)\n${all.slice(-lines).join('\n')}`
+    : all.join('\n');
 }

@@ -72,14 +72,21 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   return {
     url: `http://${shown}:${port}/?token=${token}`,
     token,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, url: URL, data: DashboardData, o: DashboardOptions): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  data: DashboardData,
+  o: DashboardOptions,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET' });
   const job = url.searchParams.get('job') ?? '';
   try {
@@ -92,10 +99,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, url: URL, data:
         return send(res, 200, await data.job(need(job, 'job')));
       case '/api/logs': {
         const call = Number(url.searchParams.get('call'));
-        if (!Number.isInteger(call) || call < 0) return send(res, 400, { error: 'call must be a non-negative integer' });
+        if (!Number.isInteger(call) || call < 0)
+          return send(res, 400, { error: 'call must be a non-negative integer' });
         const s = await data.call(need(job, 'job'), call);
         if (!s) return send(res, 404, { error: `call ${call} has no status record yet` });
-        return send(res, 200, { callId: s.callId, ok: s.ok, attempt: s.attempt, logs: s.logs ?? '', error: s.error ?? null });
+        return send(res, 200, {
+          callId: s.callId,
+          ok: s.ok,
+          attempt: s.attempt,
+          logs: s.logs ?? '',
+          error: s.error ?? null,
+        });
       }
       case '/api/timeline': {
         const width = Math.min(2000, Math.max(300, Number(url.searchParams.get('width')) || 760));

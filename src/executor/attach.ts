@@ -39,7 +39,11 @@ export interface AttachJobsOptions {
 }
 
 /** Finds the executor's jobs in storage and builds their futures, settling those that finished. */
-export async function attachJobs(parts: ExecutorParts, executorId: string, options: AttachJobsOptions): Promise<AttachedJob[]> {
+export async function attachJobs(
+  parts: ExecutorParts,
+  executorId: string,
+  options: AttachJobsOptions,
+): Promise<AttachedJob[]> {
   const { storage, backend } = await parts.ready();
   const bucket = parts.options.bucket;
   const lease = await readLease(storage, bucket, executorId);
@@ -51,18 +55,41 @@ export async function attachJobs(parts: ExecutorParts, executorId: string, optio
     if (jobKey === undefined) continue;
     let manifest: JobManifest;
     try {
-      manifest = decodeManifest(await storage.get(bucket, keys.manifest(jobKey)), { bucket, key: keys.manifest(jobKey) });
+      manifest = decodeManifest(await storage.get(bucket, keys.manifest(jobKey)), {
+        bucket,
+        key: keys.manifest(jobKey),
+      });
     } catch {
       continue; // a job whose manifest was never written or was cleaned
     }
-    const futures = Array.from({ length: manifest.callCount }, (_, i) => new Future<unknown>(executorId, manifest.jobId, i));
+    const futures = Array.from(
+      { length: manifest.callCount },
+      (_, i) => new Future<unknown>(executorId, manifest.jobId, i),
+    );
     const context = { jobId: manifest.jobId, executorId, backend: backend.name };
     let resubmitted: number[] = [];
     if (manifest.channel === 'ipc') {
       await attachIpcJob(parts, manifest, futures, jobKey, leaseAlive(lease), context);
     } else {
-      const job: JobDescriptor = { executorId, jobId: manifest.jobId, bucket, jobKey, storage: storage.config, callCount: manifest.callCount, chunksize: 1, timeoutSeconds: manifest.timeoutSeconds, env: manifest.env, ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}) };
-      const o: SubmitOptions = { timeout: manifest.timeoutSeconds, retries: parts.options.retries, env: manifest.env, hasArgs: manifest.args !== undefined, args: undefined };
+      const job: JobDescriptor = {
+        executorId,
+        jobId: manifest.jobId,
+        bucket,
+        jobKey,
+        storage: storage.config,
+        callCount: manifest.callCount,
+        chunksize: 1,
+        timeoutSeconds: manifest.timeoutSeconds,
+        env: manifest.env,
+        ...(manifest.runtimeMemoryMB ? { runtimeMemoryMB: manifest.runtimeMemoryMB } : {}),
+      };
+      const o: SubmitOptions = {
+        timeout: manifest.timeoutSeconds,
+        retries: parts.options.retries,
+        env: manifest.env,
+        hasArgs: manifest.args !== undefined,
+        args: undefined,
+      };
       // Calls re-run from here on (retryFailed, resubmit) invoke the backend from the stored job.
       registerRerun(parts, manifest.jobId, storageRerunner(parts, job, o));
       if (options.resubmit && !leaseTaken) {
@@ -72,7 +99,14 @@ export async function attachJobs(parts: ExecutorParts, executorId: string, optio
       }
       const unclaimed = await watchStoredJob(parts, job, futures, o);
       if (options.resubmit && unclaimed.length > 0) {
-        await storageRerunner(parts, job, o)(unclaimed.map((callId) => ({ callId, attempt: 1 })), new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])));
+        await storageRerunner(
+          parts,
+          job,
+          o,
+        )(
+          unclaimed.map((callId) => ({ callId, attempt: 1 })),
+          new Map(unclaimed.map((id) => [id, futures[id] as Future<unknown>])),
+        );
         resubmitted = unclaimed;
       }
     }
@@ -93,7 +127,11 @@ const CLAIM_SLACK_MS = 15_000;
 /** Refuses to resubmit while the client lives; waits out the claim grace after its lease ran out. */
 async function waitForClientGone(lease: LeaseRecord | undefined, executorId: string): Promise<void> {
   if (leaseAlive(lease)) {
-    throw new BurstError('CLIENT_ALIVE', `the client of executor ${executorId} (${lease?.holder}) still holds its lease until ${new Date(lease?.expiresAt ?? 0).toISOString()}: resubmitting now could run calls twice; attach without resubmit, or once it is gone`, { executorId });
+    throw new BurstError(
+      'CLIENT_ALIVE',
+      `the client of executor ${executorId} (${lease?.holder}) still holds its lease until ${new Date(lease?.expiresAt ?? 0).toISOString()}: resubmitting now could run calls twice; attach without resubmit, or once it is gone`,
+      { executorId },
+    );
   }
   const wait = (lease?.expiresAt ?? 0) + CLAIM_GRACE_MS - Date.now();
   if (wait > 0) await sleep(wait);
@@ -103,14 +141,27 @@ async function waitForClientGone(lease: LeaseRecord | undefined, executorId: str
  * Settles the futures of a storage job from the newest attempt of each call's status, and watches
  * the calls left; resolves with the calls that have neither a status nor a worker's claim.
  */
-async function watchStoredJob(parts: ExecutorParts, job: JobDescriptor, futures: Future<unknown>[], o: SubmitOptions): Promise<number[]> {
+async function watchStoredJob(
+  parts: ExecutorParts,
+  job: JobDescriptor,
+  futures: Future<unknown>[],
+  o: SubmitOptions,
+): Promise<number[]> {
   const { storage, monitor, backend } = await parts.ready();
-  const [statuses, claims] = await Promise.all([readJobStatuses(storage, job.bucket, job.jobKey), readClaims(storage, job.bucket, job.jobKey)]);
+  const [statuses, claims] = await Promise.all([
+    readJobStatuses(storage, job.bucket, job.jobKey),
+    readClaims(storage, job.bucket, job.jobKey),
+  ]);
   const context = { jobId: job.jobId, executorId: job.executorId, backend: backend.name };
   const newest = new Map(statuses.map((s) => [s.callId, s.attempt]));
   // Stored failures are final here (no retry on attach): `retryFailed` runs them again on request.
   const onRecord = (record: CallRecord): void => {
-    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: record.callId, attempt: record.attempt });
+    const value = (): unknown =>
+      reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, {
+        ...context,
+        callId: record.callId,
+        attempt: record.attempt,
+      });
     settle(futures, record, { ...o, retries: 0 }, context, value, () => {});
     const f = futures[record.callId];
     if (f) f.stats.attempt = record.attempt;
@@ -130,18 +181,47 @@ async function watchStoredJob(parts: ExecutorParts, job: JobDescriptor, futures:
   for (const [id, claim] of claims) {
     if ((newest.get(id) ?? 0) >= claim.attempt) continue;
     const deadline = (claim.claimedAt ?? Date.now()) + job.timeoutSeconds * 1000 * claim.batch + CLAIM_SLACK_MS;
-    setTimeout(() => {
-      const f = futures[id];
-      if (!f || f.done) return;
-      const now = Date.now();
-      onRecord({ callId: id, ok: false, attempt: claim.attempt, error: { kind: 'crash', name: 'WorkerCrashError', message: `call ${id} of job ${job.jobId} was taken by a worker at ${new Date(claim.claimedAt ?? now).toISOString()} (attempt ${claim.attempt}) but has no result after its ${job.timeoutSeconds} s timeout: its worker is gone; retryFailed() runs it again` }, stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
-    }, Math.max(0, deadline - Date.now())).unref();
+    setTimeout(
+      () => {
+        const f = futures[id];
+        if (!f || f.done) return;
+        const now = Date.now();
+        onRecord({
+          callId: id,
+          ok: false,
+          attempt: claim.attempt,
+          error: {
+            kind: 'crash',
+            name: 'WorkerCrashError',
+            message: `call ${id} of job ${job.jobId} was taken by a worker at ${new Date(claim.claimedAt ?? now).toISOString()} (attempt ${claim.attempt}) but has no result after its ${job.timeoutSeconds} s timeout: its worker is gone; retryFailed() runs it again`,
+          },
+          stats: {
+            workerStart: now,
+            fnStart: now,
+            fnEnd: now,
+            cold: true,
+            bytesIn: 0,
+            bytesOut: 0,
+            hostname: '',
+            pid: 0,
+          },
+        });
+      },
+      Math.max(0, deadline - Date.now()),
+    ).unref();
   }
   return futures.map((_, id) => id).filter((id) => !newest.has(id) && !claims.has(id));
 }
 
 /** IPC jobs keep results in the client that ran them: finished calls say so; lost ones fail. */
-async function attachIpcJob(parts: ExecutorParts, manifest: JobManifest, futures: Future<unknown>[], jobKey: string, clientAlive: boolean, context: { jobId: string; executorId: string; backend: string }): Promise<void> {
+async function attachIpcJob(
+  parts: ExecutorParts,
+  manifest: JobManifest,
+  futures: Future<unknown>[],
+  jobKey: string,
+  clientAlive: boolean,
+  context: { jobId: string; executorId: string; backend: string },
+): Promise<void> {
   {
     const { storage } = await parts.ready();
     const statuses = await readJobStatuses(storage, parts.options.bucket, jobKey);
@@ -149,15 +229,31 @@ async function attachIpcJob(parts: ExecutorParts, manifest: JobManifest, futures
       const f = futures[s.callId];
       if (!f) continue;
       f.stats.attempt = s.attempt;
-      f._reject(s.ok
-        ? new BurstError('RESULT_NOT_STORED', `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`, { ...context, callId: s.callId })
-        : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, { ...context, callId: s.callId }), s.logs);
+      f._reject(
+        s.ok
+          ? new BurstError(
+              'RESULT_NOT_STORED',
+              `call ${s.callId} of job ${manifest.jobId} succeeded, but it ran over the localhost IPC channel, whose results stay in the client that ran it; use localhost: { channel: 'storage' } or a remote backend to keep results in storage`,
+              { ...context, callId: s.callId },
+            )
+          : toBurstError(s.error ?? { kind: 'crash', name: 'Error', message: 'failed' }, {
+              ...context,
+              callId: s.callId,
+            }),
+        s.logs,
+      );
     }
     if (clientAlive) return;
     // Its client is gone, and the inputs of an IPC job lived only there: nothing can finish these.
     for (const f of futures) {
       if (f.done) continue;
-      f._reject(new BurstError('CLIENT_LOST', `call ${f.callId} of job ${manifest.jobId} never finished, and its client is gone: the job ran over the localhost IPC channel, whose inputs live only in the client, so it cannot be resubmitted; use localhost: { channel: 'storage' } or a remote backend for jobs that can be attached and resubmitted`, { ...context, callId: f.callId }));
+      f._reject(
+        new BurstError(
+          'CLIENT_LOST',
+          `call ${f.callId} of job ${manifest.jobId} never finished, and its client is gone: the job ran over the localhost IPC channel, whose inputs live only in the client, so it cannot be resubmitted; use localhost: { channel: 'storage' } or a remote backend for jobs that can be attached and resubmitted`,
+          { ...context, callId: f.callId },
+        ),
+      );
     }
   }
 }

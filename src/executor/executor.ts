@@ -23,7 +23,15 @@ import { loadConfigSync, mergeConfig, reportConfigWarnings } from '../config/loa
 import { summarize } from '../stats/summary.js';
 import { formatSummary } from '../stats/format.js';
 import type { JobSummary } from '../stats/types.js';
-import { isPartitionInput, markPartition, planPartitions, validatePartitionOptions, type DataPartition, type PartitionOptions, type PartitionSpec } from '../partition/index.js';
+import {
+  isPartitionInput,
+  markPartition,
+  planPartitions,
+  validatePartitionOptions,
+  type DataPartition,
+  type PartitionOptions,
+  type PartitionSpec,
+} from '../partition/index.js';
 import { assertCanPackage } from '../worker/self-resolve.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
@@ -156,21 +164,29 @@ export class FunctionExecutor implements AsyncDisposable {
    * ```
    */
   static async attach(executorId: string, options: AttachOptions = {}): Promise<FunctionExecutor> {
-    if (!/^[\w.-]+$/.test(executorId)) throw new ConfigError(`not an executor id: ${JSON.stringify(executorId)}`, { keyPath: 'executorId' });
+    if (!/^[\w.-]+$/.test(executorId))
+      throw new ConfigError(`not an executor id: ${JSON.stringify(executorId)}`, { keyPath: 'executorId' });
     const { resubmit = false, ...executorOptions } = options;
-    if (typeof resubmit !== 'boolean') throw new ConfigError(`resubmit must be a boolean, got ${JSON.stringify(resubmit)}`, { keyPath: 'resubmit' });
+    if (typeof resubmit !== 'boolean')
+      throw new ConfigError(`resubmit must be a boolean, got ${JSON.stringify(resubmit)}`, { keyPath: 'resubmit' });
     attaching = executorId;
     let fexec: FunctionExecutor;
     try {
       // Re-runs of stored jobs (resubmit, retryFailed) go through storage: on localhost, its storage channel.
-      fexec = new FunctionExecutor({ ...executorOptions, localhost: { channel: 'storage', ...executorOptions.localhost } });
+      fexec = new FunctionExecutor({
+        ...executorOptions,
+        localhost: { channel: 'storage', ...executorOptions.localhost },
+      });
     } finally {
       attaching = undefined;
     }
     const jobs = await attachJobs(fexec.parts, executorId, { resubmit, beforeResubmit: () => fexec.holdLease() });
     if (jobs.length === 0) {
       await fexec.close();
-      throw new ConfigError(`no jobs of executor ${executorId} in bucket "${fexec.options.bucket}" of the ${typeof fexec.options.storage === 'string' ? fexec.options.storage : fexec.options.storage.name} storage`, { keyPath: 'executorId', executorId });
+      throw new ConfigError(
+        `no jobs of executor ${executorId} in bucket "${fexec.options.bucket}" of the ${typeof fexec.options.storage === 'string' ? fexec.options.storage : fexec.options.storage.name} storage`,
+        { keyPath: 'executorId', executorId },
+      );
     }
     for (const job of jobs) {
       fexec.track(job.futures, true);
@@ -189,7 +205,9 @@ export class FunctionExecutor implements AsyncDisposable {
   async retryFailed<R>(futures?: readonly Future<R>[]): Promise<FutureList<R>> {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     // A failed future already re-run is skipped: its call must not run twice for one request.
-    const failed = (futures ?? (this.history as Future<R>[])).filter((f) => f.status === 'error' && !this.superseded.has(f as Future<unknown>));
+    const failed = (futures ?? (this.history as Future<R>[])).filter(
+      (f) => f.status === 'error' && !this.superseded.has(f as Future<unknown>),
+    );
     const byJob = new Map<string, Future<R>[]>();
     for (const f of failed) {
       let list = byJob.get(f.jobId);
@@ -199,7 +217,11 @@ export class FunctionExecutor implements AsyncDisposable {
     const reruns: Array<[Rerunner, Future<R>[], Future<R>[]]> = [];
     for (const [jobId, list] of byJob) {
       const rerun = rerunnerOf(this.parts, jobId);
-      if (!rerun) throw new ConfigError(`job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`, { keyPath: 'futures', jobId });
+      if (!rerun)
+        throw new ConfigError(
+          `job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`,
+          { keyPath: 'futures', jobId },
+        );
       const fresh = list.map((f) => new Future<R>(f.executorId, jobId, f.callId));
       for (const f of list) this.superseded.add(f as Future<unknown>);
       reruns.push([rerun, list, fresh]);
@@ -208,14 +230,21 @@ export class FunctionExecutor implements AsyncDisposable {
     if (reruns.length > 0) await this.holdLease();
     for (const [rerun, old, fresh] of reruns) {
       this.track(fresh as Future<unknown>[], true);
-      await rerun(old.map((f) => ({ callId: f.callId, attempt: f.stats.attempt + 1 })), new Map(fresh.map((f) => [f.callId, f as Future<unknown>])));
+      await rerun(
+        old.map((f) => ({ callId: f.callId, attempt: f.stats.attempt + 1 })),
+        new Map(fresh.map((f) => [f.callId, f as Future<unknown>])),
+      );
       all.push(...fresh);
     }
     return FutureList.from_(all);
   }
 
   /** Runs `fn(input)` once, asynchronously. */
-  async callAsync<I, R, A = unknown>(fn: TaskFunction<I, R, A>, input: NoInfer<I>, options: MapOptions<A> = {}): Promise<Future<CallResult<R>>> {
+  async callAsync<I, R, A = unknown>(
+    fn: TaskFunction<I, R, A>,
+    input: NoInfer<I>,
+    options: MapOptions<A> = {},
+  ): Promise<Future<CallResult<R>>> {
     const [future] = await this.submit<CallResult<R>>('A', fn, [input], options);
     return future as Future<CallResult<R>>;
   }
@@ -224,13 +253,25 @@ export class FunctionExecutor implements AsyncDisposable {
    * Runs `fn` over data where it lives: a prefix, glob, object URI or local path (or a list of them)
    * is split into chunks and each call gets one {@link DataPartition}.
    */
-  map<R, A = unknown>(fn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], options?: MapOptions<A>): Promise<FutureList<CallResult<R>>>;
+  map<R, A = unknown>(
+    fn: TaskFunction<DataPartition, R, A>,
+    data: string | readonly string[],
+    options?: MapOptions<A>,
+  ): Promise<FutureList<CallResult<R>>>;
   /**
    * Runs `fn` over every input in parallel; the futures come back in input order. A function that
    * returns a stream has it stored, and its future yields a {@link StoredResult}.
    */
-  map<I, R, A = unknown>(fn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, options?: MapOptions<A>): Promise<FutureList<CallResult<R>>>;
-  async map<R>(fn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, options: MapOptions = {}): Promise<FutureList<CallResult<R>>> {
+  map<I, R, A = unknown>(
+    fn: TaskFunction<I, R, A>,
+    inputs: Inputs<NoInfer<I>>,
+    options?: MapOptions<A>,
+  ): Promise<FutureList<CallResult<R>>>;
+  async map<R>(
+    fn: TaskFunction<never, R, unknown>,
+    inputs: Inputs<unknown> | string,
+    options: MapOptions = {},
+  ): Promise<FutureList<CallResult<R>>> {
     const { list } = await this.prepareInputs(inputs, options);
     return FutureList.from_(await this.submit<CallResult<R>>('M', fn, list, options));
   }
@@ -240,12 +281,30 @@ export class FunctionExecutor implements AsyncDisposable {
    * backend. The returned list holds the reducer's future; with data inputs and
    * `reducerOnePerObject`, one reducer per object, in object order.
    */
-  mapReduce<R, S, A = unknown>(mapFn: TaskFunction<DataPartition, R, A>, data: string | readonly string[], reduceFn: TaskFunction<Awaited<R>[], S, A>, options?: MapOptions<A>): Promise<FutureList<Awaited<S>>>;
-  mapReduce<I, R, S, A = unknown>(mapFn: TaskFunction<I, R, A>, inputs: Inputs<NoInfer<I>>, reduceFn: TaskFunction<Awaited<R>[], S, A>, options?: MapOptions<A>): Promise<FutureList<Awaited<S>>>;
-  async mapReduce<R, S>(mapFn: TaskFunction<never, R, unknown>, inputs: Inputs<unknown> | string, reduceFn: TaskFunction<Awaited<R>[], S, unknown>, options: MapOptions = {}): Promise<FutureList<Awaited<S>>> {
+  mapReduce<R, S, A = unknown>(
+    mapFn: TaskFunction<DataPartition, R, A>,
+    data: string | readonly string[],
+    reduceFn: TaskFunction<Awaited<R>[], S, A>,
+    options?: MapOptions<A>,
+  ): Promise<FutureList<Awaited<S>>>;
+  mapReduce<I, R, S, A = unknown>(
+    mapFn: TaskFunction<I, R, A>,
+    inputs: Inputs<NoInfer<I>>,
+    reduceFn: TaskFunction<Awaited<R>[], S, A>,
+    options?: MapOptions<A>,
+  ): Promise<FutureList<Awaited<S>>>;
+  async mapReduce<R, S>(
+    mapFn: TaskFunction<never, R, unknown>,
+    inputs: Inputs<unknown> | string,
+    reduceFn: TaskFunction<Awaited<R>[], S, unknown>,
+    options: MapOptions = {},
+  ): Promise<FutureList<Awaited<S>>> {
     const { list, specs } = await this.prepareInputs(inputs, options);
     if (options.reducerOnePerObject && !specs) {
-      throw new ConfigError('reducerOnePerObject needs data inputs (object URIs, a prefix or local paths), not a list of values', { keyPath: 'reducerOnePerObject' });
+      throw new ConfigError(
+        'reducerOnePerObject needs data inputs (object URIs, a prefix or local paths), not a list of values',
+        { keyPath: 'reducerOnePerObject' },
+      );
     }
     const mapped = await this.submit<Awaited<R>>('M', mapFn, list, options, { trackUnread: false });
     // Which map calls feed which reducer: all of them, or those of each object.
@@ -258,8 +317,18 @@ export class FunctionExecutor implements AsyncDisposable {
     void (async () => {
       const results: Awaited<R>[][] = [];
       try {
-        for (const group of groups) results.push((await collectResults(group.map((i) => mapped[i] as Future<Awaited<R>>), { throwOnError: true })) as Awaited<R>[]);
-        await this.submit<Awaited<S>>('R', reduceFn, results, options, { futures: reducers, jobId: reduceJob, trackUnread: false });
+        for (const group of groups)
+          results.push(
+            (await collectResults(
+              group.map((i) => mapped[i] as Future<Awaited<R>>),
+              { throwOnError: true },
+            )) as Awaited<R>[],
+          );
+        await this.submit<Awaited<S>>('R', reduceFn, results, options, {
+          futures: reducers,
+          jobId: reduceJob,
+          trackUnread: false,
+        });
       } catch (err) {
         for (const r of reducers) r._reject(err as CancelledError);
       }
@@ -281,11 +350,17 @@ export class FunctionExecutor implements AsyncDisposable {
   /** The result of one future. */
   getResult<R>(future: Future<R>, options?: GetResultOptions): Promise<R>;
   /** Results of the futures in input order; with `throwOnError: false` a failed call yields its error. */
-  getResult<R>(futures: readonly Future<R>[], options: GetResultOptions & { throwOnError: false }): Promise<Array<R | Error>>;
+  getResult<R>(
+    futures: readonly Future<R>[],
+    options: GetResultOptions & { throwOnError: false },
+  ): Promise<Array<R | Error>>;
   getResult<R>(futures: readonly Future<R>[], options?: GetResultOptions): Promise<R[]>;
   /** Results of every future of this executor not read yet. */
   getResult(futures?: undefined, options?: GetResultOptions): Promise<unknown[]>;
-  async getResult<R>(futures?: Future<R> | readonly Future<R>[], options: GetResultOptions = {}): Promise<R | Array<R | Error>> {
+  async getResult<R>(
+    futures?: Future<R> | readonly Future<R>[],
+    options: GetResultOptions = {},
+  ): Promise<R | Array<R | Error>> {
     const single = futures instanceof Future;
     const list: readonly Future<R>[] = single ? [futures] : (futures ?? (this.unread as Future<R>[]));
     const stop = this.progress(list);
@@ -334,9 +409,12 @@ export class FunctionExecutor implements AsyncDisposable {
     const { storage } = await this.parts.ready();
     const prefix = keys.executor(this.executorId);
     const list = storage.list(this.options.bucket, prefix);
-    await storage.delete(this.options.bucket, (async function* () {
-      for await (const e of list) if ('key' in e) yield e.key;
-    })());
+    await storage.delete(
+      this.options.bucket,
+      (async function* () {
+        for await (const e of list) if ('key' in e) yield e.key;
+      })(),
+    );
   }
 
   /**
@@ -346,7 +424,14 @@ export class FunctionExecutor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.live) f._reject(new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, { callId: f.callId, jobId: f.jobId, executorId: this.executorId }));
+    for (const f of this.live)
+      f._reject(
+        new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, {
+          callId: f.callId,
+          jobId: f.jobId,
+          executorId: this.executorId,
+        }),
+      );
     this.live.clear();
     await this.lease?.stop();
     await this.parts.close();
@@ -365,12 +450,19 @@ export class FunctionExecutor implements AsyncDisposable {
   }
 
   /** Turns the inputs into call inputs: data inputs (URIs, paths) are planned into partitions. */
-  private async prepareInputs(inputs: Inputs<unknown> | string, options: MapOptions): Promise<{ list: unknown[]; specs?: PartitionSpec[] }> {
-    if (options.dataInputs === false || !isPartitionInput(inputs)) return { list: await collectInputs(inputs as Inputs<unknown>) };
+  private async prepareInputs(
+    inputs: Inputs<unknown> | string,
+    options: MapOptions,
+  ): Promise<{ list: unknown[]; specs?: PartitionSpec[] }> {
+    if (options.dataInputs === false || !isPartitionInput(inputs))
+      return { list: await collectInputs(inputs as Inputs<unknown>) };
     validatePartitionOptions(options);
     const { storage } = await this.parts.ready();
     const raw = this.options.raw;
-    const specs = await planPartitions(inputs, options, { storage, uriDefaults: { ...(raw.s3 ? { s3: raw.s3 } : {}), ...(raw.fs ? { fs: raw.fs } : {}) } as PlanContextDefaults });
+    const specs = await planPartitions(inputs, options, {
+      storage,
+      uriDefaults: { ...(raw.s3 ? { s3: raw.s3 } : {}), ...(raw.fs ? { fs: raw.fs } : {}) } as PlanContextDefaults,
+    });
     return { list: specs.map(markPartition), specs };
   }
 
@@ -378,17 +470,32 @@ export class FunctionExecutor implements AsyncDisposable {
     return `${prefix}${String(this.jobSeq++).padStart(3, '0')}`;
   }
 
-  private async submit<R>(kind: JobKind, fn: (...a: never[]) => unknown, inputs: readonly unknown[], options: MapOptions, extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean } = {}): Promise<Future<R>[]> {
+  private async submit<R>(
+    kind: JobKind,
+    fn: (...a: never[]) => unknown,
+    inputs: readonly unknown[],
+    options: MapOptions,
+    extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean } = {},
+  ): Promise<Future<R>[]> {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
-    if (typeof fn !== 'function') throw new ConfigError(`the function to run must be a function, got ${typeof fn}`, { keyPath: 'fn' });
+    if (typeof fn !== 'function')
+      throw new ConfigError(`the function to run must be a function, got ${typeof fn}`, { keyPath: 'fn' });
     assertCanPackage();
     checkCallOptions(options);
     checkControlOptions(options);
     const jobId = extra.jobId ?? this.nextJobId(kind);
-    if (options.signal?.aborted) throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
+    if (options.signal?.aborted)
+      throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
     if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
-    const control = new JobControl(futures as Future<unknown>[], { jobId, executorId: this.executorId }, { ...(options.maxFailures !== undefined ? { maxFailures: options.maxFailures } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    const control = new JobControl(
+      futures as Future<unknown>[],
+      { jobId, executorId: this.executorId },
+      {
+        ...(options.maxFailures !== undefined ? { maxFailures: options.maxFailures } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
     const opts: SubmitOptions = {
       timeout: options.timeout ?? this.options.timeout,
       retries: options.retries ?? this.options.retries,
@@ -396,17 +503,33 @@ export class FunctionExecutor implements AsyncDisposable {
       hasArgs: 'extraArgs' in options,
       args: options.extraArgs,
       ...(options.chunksize ? { chunksize: options.chunksize } : {}),
-      ...checkResources(options, typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name, this.options.runtimeMemory),
+      ...checkResources(
+        options,
+        typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name,
+        this.options.runtimeMemory,
+      ),
     };
     try {
       await this.holdLease();
       await submitJob(this.parts, fn, jobId, inputs, futures as Future<unknown>[], opts, control);
       // close() or the signal came while the job was being submitted: the calls are cancelled already.
-      if (this.closed) throw new CancelledError(`the executor was closed while job ${jobId} was being submitted`, { jobId, executorId: this.executorId });
-      if (options.signal?.aborted) throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
+      if (this.closed)
+        throw new CancelledError(`the executor was closed while job ${jobId} was being submitted`, {
+          jobId,
+          executorId: this.executorId,
+        });
+      if (options.signal?.aborted)
+        throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     } catch (err) {
       // Nothing may wait forever on a job that was not submitted.
-      const reason = err instanceof BurstError ? err : new CancelledError(`job ${jobId} could not be submitted: ${(err as Error)?.message ?? String(err)}`, { jobId, executorId: this.executorId, cause: err });
+      const reason =
+        err instanceof BurstError
+          ? err
+          : new CancelledError(`job ${jobId} could not be submitted: ${(err as Error)?.message ?? String(err)}`, {
+              jobId,
+              executorId: this.executorId,
+              cause: err,
+            });
       for (const f of futures) f._reject(reason);
       for (const f of futures) this.live.delete(f as Future<unknown>);
       this.unread = this.unread.filter((f) => !futures.includes(f as Future<R>));
@@ -448,10 +571,16 @@ type PlanContextDefaults = NonNullable<Parameters<typeof planPartitions>[2]['uri
 async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
   if (Array.isArray(inputs)) return inputs as I[];
   if (typeof inputs === 'string') {
-    throw new ConfigError(`inputs must be an array, an iterable or data URIs; the string ${JSON.stringify(inputs)} is not a storage URI or an existing local path`, { keyPath: 'inputs' });
+    throw new ConfigError(
+      `inputs must be an array, an iterable or data URIs; the string ${JSON.stringify(inputs)} is not a storage URI or an existing local path`,
+      { keyPath: 'inputs' },
+    );
   }
   if (inputs === null || inputs === undefined || (typeof inputs !== 'object' && typeof inputs !== 'function')) {
-    throw new ConfigError(`inputs must be an array, an iterable or an async iterable, got ${inputs === null ? 'null' : typeof inputs}`, { keyPath: 'inputs' });
+    throw new ConfigError(
+      `inputs must be an array, an iterable or an async iterable, got ${inputs === null ? 'null' : typeof inputs}`,
+      { keyPath: 'inputs' },
+    );
   }
   if (Symbol.asyncIterator in inputs) {
     const out: I[] = [];
@@ -459,5 +588,7 @@ async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
     return out;
   }
   if (Symbol.iterator in inputs) return Array.from(inputs as Iterable<I>);
-  throw new ConfigError('inputs must be an array, an iterable or an async iterable, got an object', { keyPath: 'inputs' });
+  throw new ConfigError('inputs must be an array, an iterable or an async iterable, got an object', {
+    keyPath: 'inputs',
+  });
 }

@@ -96,7 +96,14 @@ export class Future<R = unknown> {
   cancel(reason = 'cancelled by the caller'): boolean {
     if (this.done) return false;
     if (this._control) this._control.cancel([this.callId], reason);
-    else this._reject(new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, { callId: this.callId, jobId: this.jobId, executorId: this.executorId }));
+    else
+      this._reject(
+        new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, {
+          callId: this.callId,
+          jobId: this.jobId,
+          executorId: this.executorId,
+        }),
+      );
     return true;
   }
 
@@ -118,7 +125,12 @@ export class Future<R = unknown> {
       if (timeoutSeconds !== undefined) {
         timer = setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, { callId: this.callId, jobId: this.jobId }));
+          reject(
+            new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, {
+              callId: this.callId,
+              jobId: this.jobId,
+            }),
+          );
         }, timeoutSeconds * 1000);
       }
     });
@@ -209,16 +221,26 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
   getResult(options: { timeout?: number; throwOnError?: true; signal?: AbortSignal }): Promise<R[]>;
   getResult(options: { timeout?: number; throwOnError: false; signal?: AbortSignal }): Promise<Array<R | Error>>;
   getResult(): Promise<R[]>;
-  getResult(options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal } = {}): Promise<Array<R | Error>> {
+  getResult(
+    options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Array<R | Error>> {
     return collectResults(this, options);
   }
 }
 
 /** Waits for every future and returns the results in order (or the error in its slot). */
-export async function collectResults<R>(futures: readonly Future<R>[], options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal }): Promise<Array<R | Error>> {
+export async function collectResults<R>(
+  futures: readonly Future<R>[],
+  options: { timeout?: number; throwOnError?: boolean; signal?: AbortSignal },
+): Promise<Array<R | Error>> {
   if (options.signal) {
     const { signal, ...rest } = options;
-    return raceSignal(collectResults(futures, rest), signal, `getResult of ${futures.length} calls`, futures[0] ? { jobId: futures[0].jobId, executorId: futures[0].executorId } : {});
+    return raceSignal(
+      collectResults(futures, rest),
+      signal,
+      `getResult of ${futures.length} calls`,
+      futures[0] ? { jobId: futures[0].jobId, executorId: futures[0].executorId } : {},
+    );
   }
   const throwOnError = options.throwOnError ?? true;
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout * 1000;
@@ -232,7 +254,9 @@ export async function collectResults<R>(futures: readonly Future<R>[], options: 
       await f.settled(left);
     } catch {
       const pending = futures.filter((x) => !x.done).length;
-      throw new WaitTimeoutError(`${pending} of ${futures.length} calls did not finish within ${options.timeout} s`, { jobId: f.jobId });
+      throw new WaitTimeoutError(`${pending} of ${futures.length} calls did not finish within ${options.timeout} s`, {
+        jobId: f.jobId,
+      });
     }
     if (throwOnError && f.status === 'error') throw f.error;
   }

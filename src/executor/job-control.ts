@@ -22,11 +22,24 @@ export interface ControlOptions {
 export function checkControlOptions(o: { maxFailures?: unknown; signal?: unknown }): void {
   const m = o.maxFailures;
   if (m !== undefined && !(typeof m === 'number' && ((Number.isInteger(m) && m >= 1) || (m > 0 && m < 1)))) {
-    throw new ConfigError(`maxFailures must be a positive integer (a count) or a number between 0 and 1 (a fraction of the job's calls), got ${JSON.stringify(m) ?? String(m)}`, { keyPath: 'maxFailures' });
+    throw new ConfigError(
+      `maxFailures must be a positive integer (a count) or a number between 0 and 1 (a fraction of the job's calls), got ${JSON.stringify(m) ?? String(m)}`,
+      { keyPath: 'maxFailures' },
+    );
   }
   const s = o.signal;
-  if (s !== undefined && !(typeof s === 'object' && s !== null && typeof (s as AbortSignal).aborted === 'boolean' && typeof (s as AbortSignal).addEventListener === 'function')) {
-    throw new ConfigError(`signal must be an AbortSignal, got ${s === null ? 'null' : typeof s}`, { keyPath: 'signal' });
+  if (
+    s !== undefined &&
+    !(
+      typeof s === 'object' &&
+      s !== null &&
+      typeof (s as AbortSignal).aborted === 'boolean' &&
+      typeof (s as AbortSignal).addEventListener === 'function'
+    )
+  ) {
+    throw new ConfigError(`signal must be an AbortSignal, got ${s === null ? 'null' : typeof s}`, {
+      keyPath: 'signal',
+    });
   }
 }
 
@@ -76,12 +89,21 @@ export class JobControl {
 
   /** Cancels the given calls (all without `callIds`); resolves nothing, settles their futures now. */
   cancel(callIds: readonly number[] | undefined, why: string, cause?: unknown): number {
-    const targets = callIds === undefined ? this.futures : callIds.map((i) => this.futures[i]).filter((f): f is Future<unknown> => f !== undefined);
+    const targets =
+      callIds === undefined
+        ? this.futures
+        : callIds.map((i) => this.futures[i]).filter((f): f is Future<unknown> => f !== undefined);
     const ids: number[] = [];
     for (const f of targets) {
       if (f.done) continue;
       ids.push(f.callId);
-      f._reject(new CancelledError(`call ${f.callId} of job ${this.context.jobId} was cancelled: ${why}`, { ...this.context, callId: f.callId, ...(cause !== undefined ? { cause } : {}) }));
+      f._reject(
+        new CancelledError(`call ${f.callId} of job ${this.context.jobId} was cancelled: ${why}`, {
+          ...this.context,
+          callId: f.callId,
+          ...(cause !== undefined ? { cause } : {}),
+        }),
+      );
     }
     // Every call of the job is settled now: stop the job as a whole (cheaper than a list of ids).
     if (ids.length > 0) this.stop(callIds === undefined || this.futures.every((f) => f.done) ? undefined : ids, why);
@@ -92,7 +114,9 @@ export class JobControl {
   private cancelAll(signal: AbortSignal): void {
     for (const f of this.futures) {
       if (f.done) continue;
-      f._reject(abortedError(`call ${f.callId} of job ${this.context.jobId}`, signal, { ...this.context, callId: f.callId }));
+      f._reject(
+        abortedError(`call ${f.callId} of job ${this.context.jobId}`, signal, { ...this.context, callId: f.callId }),
+      );
     }
     this.stop(undefined, 'its signal was aborted');
   }
@@ -114,7 +138,14 @@ export class JobControl {
     const rule = m >= 1 ? `maxFailures: ${m}` : `maxFailures: ${m} of ${this.futures.length} calls`;
     for (const f of this.futures) {
       if (f.done) continue;
-      f._reject(new MaxFailuresError(`call ${f.callId} of job ${this.context.jobId} was cancelled: the job stopped after ${this.failures} failed calls (${rule})`, this.failures, this.limit, { ...this.context, callId: f.callId }));
+      f._reject(
+        new MaxFailuresError(
+          `call ${f.callId} of job ${this.context.jobId} was cancelled: the job stopped after ${this.failures} failed calls (${rule})`,
+          this.failures,
+          this.limit,
+          { ...this.context, callId: f.callId },
+        ),
+      );
     }
     this.stop(undefined, `the job stopped after ${this.failures} failed calls`);
   }

@@ -38,7 +38,8 @@ export class ExecutorParts {
   /** Creates storage, backend and monitor on first use. */
   ready(): Promise<Ready> {
     // A submission racing close() must not create a backend (and its worker processes) nobody closes.
-    if (this.closed && !this.starting) return Promise.reject(new CancelledError('the executor is closed', { executorId: this.executorId }));
+    if (this.closed && !this.starting)
+      return Promise.reject(new CancelledError('the executor is closed', { executorId: this.executorId }));
     this.starting ??= this.start().then((r) => (this.parts = r));
     return this.starting;
   }
@@ -50,9 +51,14 @@ export class ExecutorParts {
     await ensureBucket(storage, o.bucket);
     const backendName = typeof o.backend === 'string' ? o.backend : o.backend.name;
     if (storage.capabilities.processes === false) {
-      throw new ConfigError(`the ${storage.name} storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`, { keyPath: 'storage', backend: backendName });
+      throw new ConfigError(
+        `the ${storage.name} storage lives in this process and cannot be reached by ${backendName} workers; use "fs" (the default) or "s3"`,
+        { keyPath: 'storage', backend: backendName },
+      );
     }
-    const backendOptions = objectOption(o.raw[backendName] ?? (o.raw.backendOptions as Record<string, unknown> | undefined)?.[backendName]);
+    const backendOptions = objectOption(
+      o.raw[backendName] ?? (o.raw.backendOptions as Record<string, unknown> | undefined)?.[backendName],
+    );
     const signingKey = resolveSigningKey(o.raw.signingKey);
     const backend = await createBackend(o.backend, backendOptions, {
       ...(signingKey ? { signingKey } : {}),
@@ -62,7 +68,11 @@ export class ExecutorParts {
       storageIsRemote: storage.capabilities.remote,
       bucket: o.bucket,
     });
-    const monitor = new StorageMonitor(storage, backend, storage.capabilities.local === true ? { min: 25, max: 250 } : { min: 200, max: 2000 });
+    const monitor = new StorageMonitor(
+      storage,
+      backend,
+      storage.capabilities.local === true ? { min: 25, max: 250 } : { min: 200, max: 2000 },
+    );
     return { storage, backend, monitor };
   }
 
@@ -70,7 +80,12 @@ export class ExecutorParts {
   statusWriter(jobKey: string): StatusBatchWriter {
     let w = this.writers.get(jobKey);
     if (!w) {
-      if (!this.parts) throw new BurstError('INTERNAL', `the status writer of job ${jobKey} was asked for before the executor's storage was ready`, { executorId: this.executorId });
+      if (!this.parts)
+        throw new BurstError(
+          'INTERNAL',
+          `the status writer of job ${jobKey} was asked for before the executor's storage was ready`,
+          { executorId: this.executorId },
+        );
       w = new StatusBatchWriter(this.parts.storage, this.options.bucket, jobKey);
       this.writers.set(jobKey, w);
     }

@@ -59,15 +59,34 @@ export function storageRerunner(parts: ExecutorParts, job: JobDescriptor, o: Sub
     const onRecord = (record: CallRecord): void => {
       // Retries are counted from the attempt this re-run started at.
       const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
-      const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, { ...context, callId: record.callId, attempt: record.attempt });
-      settle(futures, record, { ...o, retries }, context, value, (callId, attempt, memoryMB) => void invoke([callId], attempt, memoryMB));
+      const value = (): unknown =>
+        reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, {
+          ...context,
+          callId: record.callId,
+          attempt: record.attempt,
+        });
+      settle(
+        futures,
+        record,
+        { ...o, retries },
+        context,
+        value,
+        (callId, attempt, memoryMB) => void invoke([callId], attempt, memoryMB),
+      );
     };
     const invoke = async (ids: number[], attempt: number, memoryMB?: number): Promise<void> => {
       monitor.expect(job, ids, attempt, onRecord);
       try {
         await backend.invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, ids, attempt);
       } catch (err) {
-        const error = err instanceof BurstError ? err : new BurstError('SUBMIT_REJECTED', `re-running calls ${ids.join(', ')} of job ${job.jobId} failed: ${(err as Error)?.message ?? String(err)}`, { ...context, cause: err });
+        const error =
+          err instanceof BurstError
+            ? err
+            : new BurstError(
+                'SUBMIT_REJECTED',
+                `re-running calls ${ids.join(', ')} of job ${job.jobId} failed: ${(err as Error)?.message ?? String(err)}`,
+                { ...context, cause: err },
+              );
         for (const id of ids) futures[id]?._reject(error);
       }
     };

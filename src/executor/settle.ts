@@ -43,7 +43,18 @@ export function settle(
   if (!f || f.done) return;
   const s = record.stats;
   const stored = (record as StampedRecord).storedAt;
-  Object.assign(f.stats, { workerStart: s.workerStart, fnStart: s.fnStart, fnEnd: s.fnEnd, cold: s.cold, bytesIn: s.bytesIn, bytesOut: s.bytesOut, hostname: s.hostname, pid: s.pid, ...(stored !== undefined ? { stored } : {}), ...(s.location ? { location: s.location } : {}) });
+  Object.assign(f.stats, {
+    workerStart: s.workerStart,
+    fnStart: s.fnStart,
+    fnEnd: s.fnEnd,
+    cold: s.cold,
+    bytesIn: s.bytesIn,
+    bytesOut: s.bytesOut,
+    hostname: s.hostname,
+    pid: s.pid,
+    ...(stored !== undefined ? { stored } : {}),
+    ...(s.location ? { location: s.location } : {}),
+  });
   if (record.ok) {
     try {
       f._resolve(value(), record.logs);
@@ -52,16 +63,20 @@ export function settle(
     }
     return;
   }
-  const error = toBurstError(record.error ?? { kind: 'crash', name: 'Error', message: 'the worker reported a failure without an error' }, {
-    ...context,
-    callId: record.callId,
-    attempt: record.attempt,
-    ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
-    ...(s.location ? { logLocation: s.location.text } : {}),
-  });
+  const error = toBurstError(
+    record.error ?? { kind: 'crash', name: 'Error', message: 'the worker reported a failure without an error' },
+    {
+      ...context,
+      callId: record.callId,
+      attempt: record.attempt,
+      ...(record.logs ? { logsTail: lastLines(record.logs, 10) } : {}),
+      ...(s.location ? { logLocation: s.location.text } : {}),
+    },
+  );
   // Out of memory with oomRetry: again with more memory, whatever `retries` says, up to maxMemory.
   const base = o.memoryOf?.get(record.callId) ?? o.runtimeMemoryMB;
-  const grown = error.code === 'OUT_OF_MEMORY' && o.oomRetry && base !== undefined ? grownMemory(base, o.oomRetry) : undefined;
+  const grown =
+    error.code === 'OUT_OF_MEMORY' && o.oomRetry && base !== undefined ? grownMemory(base, o.oomRetry) : undefined;
   if (grown !== undefined) {
     o.memoryOf?.set(record.callId, grown);
     f._retry(error);
@@ -76,10 +91,17 @@ export function settle(
   f._reject(error, record.logs);
 }
 
-export function asBurstError(err: unknown, context: { jobId: string; executorId: string; backend: string; callId?: number }): BurstError {
+export function asBurstError(
+  err: unknown,
+  context: { jobId: string; executorId: string; backend: string; callId?: number },
+): BurstError {
   if (err instanceof BurstError) return err;
   const { callId, ...rest } = context;
-  return new SerializationError((err as Error)?.message ?? String(err), { ...rest, ...(callId !== undefined ? { callId } : {}), cause: err });
+  return new SerializationError((err as Error)?.message ?? String(err), {
+    ...rest,
+    ...(callId !== undefined ? { callId } : {}),
+    cause: err,
+  });
 }
 
 function lastLines(text: string, n: number): string {

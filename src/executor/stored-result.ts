@@ -94,7 +94,11 @@ export class StoredResult {
   }
 
   private integrityError(why: string): IntegrityError {
-    return new IntegrityError(`the stored result ${this.uri} does not match what its worker stored: ${why}`, { ...this.#context, bucket: this.bucket, key: this.key });
+    return new IntegrityError(`the stored result ${this.uri} does not match what its worker stored: ${why}`, {
+      ...this.#context,
+      bucket: this.bucket,
+      key: this.key,
+    });
   }
 }
 

@@ -25,14 +25,25 @@ export type JobKind = 'M' | 'R' | 'A';
 export type { SubmitOptions } from './settle.js';
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
-export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unknown, jobId: string, inputs: readonly unknown[], futures: Future<unknown>[], o: SubmitOptions, control?: JobControl): Promise<void> {
+export async function submitJob(
+  parts: ExecutorParts,
+  fn: (...a: never[]) => unknown,
+  jobId: string,
+  inputs: readonly unknown[],
+  futures: Future<unknown>[],
+  o: SubmitOptions,
+  control?: JobControl,
+): Promise<void> {
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
   // Packaging (acorn, eslint-scope, esbuild) loads on first use, so `import 'burst-compute'` stays
   // cheap; the backend's workers start meanwhile (warm), so their boot overlaps packaging.
   const packaging = import('../packaging/index.js');
-  const [bundle, ready] = await Promise.all([packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })), parts.ready().then((p) => (p.backend.warm?.(), p))]);
+  const [bundle, ready] = await Promise.all([
+    packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })),
+    parts.ready().then((p) => (p.backend.warm?.(), p)),
+  ]);
   const { backend, storage, monitor } = ready;
   const job: JobDescriptor = {
     executorId: parts.executorId,
@@ -44,7 +55,9 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
     chunksize: o.chunksize ?? 1,
     timeoutSeconds: o.timeout,
     env: o.env,
-    ...((o.runtimeMemoryMB ?? parts.options.runtimeMemory) ? { runtimeMemoryMB: o.runtimeMemoryMB ?? parts.options.runtimeMemory } : {}),
+    ...((o.runtimeMemoryMB ?? parts.options.runtimeMemory)
+      ? { runtimeMemoryMB: o.runtimeMemoryMB ?? parts.options.runtimeMemory }
+      : {}),
   };
   if (o.oomRetry) o.memoryOf ??= new Map();
   const now = Date.now();
@@ -54,7 +67,10 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
   }
   // The manifest carries the futures' own times, so calls read back from storage have the same.
   // A loop, not Math.min(...spread): a spread of a million futures overflows the call stack.
-  const times = { createdAt: now, submittedAt: futures.reduce((min, f) => Math.min(min, f.stats.submitted ?? now), now) };
+  const times = {
+    createdAt: now,
+    submittedAt: futures.reduce((min, f) => Math.min(min, f.stats.submitted ?? now), now),
+  };
   for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
   const context = { jobId, executorId: parts.executorId, backend: backend.name };
 
@@ -65,18 +81,32 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
       parts.localBundles.set(bundle.hash, bundlePath);
     }
     await writeManifest(parts, job, bundle.hash, bundle.description, [], o, 'ipc', times);
-    const poolJob: PoolJob = { executorId: parts.executorId, jobId, bundlePath, args: o.args, env: o.env, timeoutMs: o.timeout * 1000 };
+    const poolJob: PoolJob = {
+      executorId: parts.executorId,
+      jobId,
+      bundlePath,
+      args: o.args,
+      env: o.env,
+      timeoutMs: o.timeout * 1000,
+    };
     const direct = backend.direct;
     // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
     if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
-    const runIpc = async (calls: Parameters<Rerunner>[0], target: Parameters<Rerunner>[1], ctl?: JobControl): Promise<void> => {
+    const runIpc = async (
+      calls: Parameters<Rerunner>[0],
+      target: Parameters<Rerunner>[1],
+      ctl?: JobControl,
+    ): Promise<void> => {
       const log = parts.statusWriter(job.jobKey);
       const first = new Map(calls.map((c) => [c.callId, c.attempt]));
       const targetList: Future<unknown>[] = [];
       for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
       const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
-        const cancel = direct.submit({ job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord }, memoryMB ? { runtimeMemoryMB: memoryMB } : {});
+        const cancel = direct.submit(
+          { job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord },
+          memoryMB ? { runtimeMemoryMB: memoryMB } : {},
+        );
         ctl?.attach(cancel);
       };
       const onRecord = (record: CallRecord): void => {
@@ -85,7 +115,15 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
         log.add(record);
         const wasDone = targetList[record.callId]?.done ?? true;
         const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
-        settle(targetList, record, { ...o, retries }, context, () => reviveResult(record.value, storage, resultContext(context, record)), (callId, attempt, memoryMB) => run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)));
+        settle(
+          targetList,
+          record,
+          { ...o, retries },
+          context,
+          () => reviveResult(record.value, storage, resultContext(context, record)),
+          (callId, attempt, memoryMB) =>
+            run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
+        );
         if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       // Cancelled calls settle without a record: release the writer when every future has settled.
@@ -96,7 +134,11 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
       await runIpc(calls, target);
     });
-    await runIpc(futures.map((_, callId) => ({ callId, attempt: 1 })), new Map(futures.map((f, i) => [i, f])), control);
+    await runIpc(
+      futures.map((_, callId) => ({ callId, attempt: 1 })),
+      new Map(futures.map((f, i) => [i, f])),
+      control,
+    );
     return;
   }
 
@@ -109,10 +151,17 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
   registerRerun(parts, jobId, storageRerunner(parts, job, o));
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
-    const value = (): unknown => reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, resultContext(context, record));
+    const value = (): unknown =>
+      reviveResult(
+        decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`),
+        storage,
+        resultContext(context, record),
+      );
     settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
-      void backend.invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt).catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
+      void backend
+        .invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt)
+        .catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
   };
   if (control?.allCancelled) return;
@@ -133,7 +182,15 @@ export async function submitJob(parts: ExecutorParts, fn: (...a: never[]) => unk
 }
 
 /** Writes the manifest and the data object (all inputs, one byte range per call). */
-async function writeJob(parts: ExecutorParts, job: JobDescriptor, hash: string, description: string, inputs: readonly unknown[], o: SubmitOptions, times: ManifestTimes): Promise<void> {
+async function writeJob(
+  parts: ExecutorParts,
+  job: JobDescriptor,
+  hash: string,
+  description: string,
+  inputs: readonly unknown[],
+  o: SubmitOptions,
+  times: ManifestTimes,
+): Promise<void> {
   const { storage } = await parts.ready();
   const blobs = inputs.map((input, i) => encode(input, `input[${i}]`));
   const ranges: number[] = [];
@@ -153,7 +210,16 @@ interface ManifestTimes {
 }
 
 /** Writes the job's manifest; for IPC jobs it records the job without its data. */
-async function writeManifest(parts: ExecutorParts, job: JobDescriptor, hash: string, description: string, ranges: number[], o: SubmitOptions, channel: 'ipc' | 'storage', times: ManifestTimes): Promise<void> {
+async function writeManifest(
+  parts: ExecutorParts,
+  job: JobDescriptor,
+  hash: string,
+  description: string,
+  ranges: number[],
+  o: SubmitOptions,
+  channel: 'ipc' | 'storage',
+  times: ManifestTimes,
+): Promise<void> {
   const { storage } = await parts.ready();
   const manifest: JobManifest = {
     format: MANIFEST_FORMAT,
@@ -179,7 +245,9 @@ async function writeManifest(parts: ExecutorParts, job: JobDescriptor, hash: str
 }
 
 /** The error context of a call's stored result. */
-function resultContext(context: { jobId: string; executorId: string; backend: string }, record: CallRecord): ErrorContext {
+function resultContext(
+  context: { jobId: string; executorId: string; backend: string },
+  record: CallRecord,
+): ErrorContext {
   return { ...context, callId: record.callId, attempt: record.attempt };
 }
-

@@ -39,7 +39,12 @@ export async function waitFutures<R>(futures: readonly Future<R>[], options: Wai
     const all = futures.map((f) => f.settled());
     const goal = returnWhen === 'ANY_COMPLETED' ? Promise.race(all) : Promise.all(all);
     let timer: NodeJS.Timeout | undefined;
-    const limit = options.timeout === undefined ? undefined : new Promise<void>((resolve) => { timer = setTimeout(resolve, options.timeout! * 1000); });
+    const limit =
+      options.timeout === undefined
+        ? undefined
+        : new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, options.timeout! * 1000);
+          });
     await (limit ? Promise.race([goal, limit]) : goal);
     if (timer) clearTimeout(timer);
   }
@@ -62,7 +67,10 @@ export async function* asCompleted<R>(futures: readonly Future<R>[]): AsyncGener
     });
   }
   for (let yielded = 0; yielded < futures.length; yielded++) {
-    while (finished.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
+    while (finished.length === 0)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     wake = undefined;
     yield finished.shift() as Future<R>;
   }

@@ -86,10 +86,12 @@ export const keys = {
   /** A call's stored result in the older layout, without an attempt (`output/<call>`): still read, never written. */
   legacyOutput: (jobKey: string, callId: number): string => `${jobKey}/output/${pad(callId)}`,
   claimPrefix: (jobKey: string): string => `${jobKey}/claims/`,
-  claim: (jobKey: string, attempt: number, firstCall: number, nonce: string): string => `${jobKey}/claims/${attempt}.${pad(firstCall)}.${nonce}`,
+  claim: (jobKey: string, attempt: number, firstCall: number, nonce: string): string =>
+    `${jobKey}/claims/${attempt}.${pad(firstCall)}.${nonce}`,
   statusBatchPrefix: (jobKey: string): string => `${jobKey}/status-batches/`,
   /** The n-th status batch of one writer of an IPC job; `nonce` keeps a later writer (a re-run) from overwriting it. */
-  statusBatch: (jobKey: string, n: number, nonce = ''): string => `${jobKey}/status-batches/${String(n).padStart(6, '0')}${nonce ? `-${nonce}` : ''}`,
+  statusBatch: (jobKey: string, n: number, nonce = ''): string =>
+    `${jobKey}/status-batches/${String(n).padStart(6, '0')}${nonce ? `-${nonce}` : ''}`,
 };
 
 /** A call's place in a status or output key. */

@@ -31,7 +31,9 @@ export const leaseKey = keys.lease;
 export function leaseSecondsOf(value: unknown): number {
   if (value === undefined) return DEFAULT_LEASE_SECONDS;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
-    throw new ConfigError(`leaseSeconds must be a number of seconds of at least 1, got ${JSON.stringify(value)}`, { keyPath: 'leaseSeconds' });
+    throw new ConfigError(`leaseSeconds must be a number of seconds of at least 1, got ${JSON.stringify(value)}`, {
+      keyPath: 'leaseSeconds',
+    });
   }
   return value;
 }
@@ -72,7 +74,11 @@ export class ClientLease {
   private async renew(): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
-    const record: LeaseRecord = { holder: `${hostname()}:${process.pid}`, renewedAt: now, expiresAt: now + this.seconds * 1000 };
+    const record: LeaseRecord = {
+      holder: `${hostname()}:${process.pid}`,
+      renewedAt: now,
+      expiresAt: now + this.seconds * 1000,
+    };
     // A failed renewal (storage briefly out) is retried at the next tick; a lease that runs out
     // while storage is down only makes readers call the job abandoned until the next write.
     await this.storage.put(this.bucket, leaseKey(this.executorId), encodeLease(record)).catch(() => undefined);
@@ -80,7 +86,11 @@ export class ClientLease {
 }
 
 /** An executor's lease as stored, or undefined when it has none (never had one, or closed). */
-export async function readLease(storage: StorageDriver, bucket: string, executorId: string): Promise<LeaseRecord | undefined> {
+export async function readLease(
+  storage: StorageDriver,
+  bucket: string,
+  executorId: string,
+): Promise<LeaseRecord | undefined> {
   const key = leaseKey(executorId);
   try {
     return decodeLease(await storage.get(bucket, key), { bucket, key });

@@ -57,9 +57,14 @@ export function decodeManifest(input: Uint8Array | string, source: RecordSource 
   const burstVersion = field(m, 'burstVersion', isString, 'a version string', source, WHAT);
   if (format !== MANIFEST_FORMAT) {
     const key = typeof source === 'string' ? source : source.key;
-    throw new BurstError('VERSION_MISMATCH', `${key} was written by burst ${burstVersion} (format ${format}) but this process runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`, { key });
+    throw new BurstError(
+      'VERSION_MISMATCH',
+      `${key} was written by burst ${burstVersion} (format ${format}) but this process runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`,
+      { key },
+    );
   }
-  for (const name of ['executorId', 'jobId', 'functionHash', 'functionName'] as const) field(m, name, isString, 'a string', source, WHAT);
+  for (const name of ['executorId', 'jobId', 'functionHash', 'functionName'] as const)
+    field(m, name, isString, 'a string', source, WHAT);
   field(m, 'callCount', isIndex, 'a non-negative integer', source, WHAT);
   field(m, 'ranges', isRanges, 'an array of byte offsets and lengths', source, WHAT);
   field(m, 'env', isEnv, 'an object of string values', source, WHAT);
@@ -82,7 +87,13 @@ export function decodeCallCount(input: Uint8Array | string, source: RecordSource
   return field(m, 'callCount', isIndex, 'a non-negative integer', source, WHAT);
 }
 
-function optional<T>(m: Fields, name: string, ok: (v: unknown) => v is T, expected: string, source: RecordSource | string): void {
+function optional<T>(
+  m: Fields,
+  name: string,
+  ok: (v: unknown) => v is T,
+  expected: string,
+  source: RecordSource | string,
+): void {
   if (m[name] !== undefined) field(m, name, ok, expected, source, WHAT);
 }
 
@@ -93,4 +104,3 @@ function isRanges(v: unknown): v is number[] {
 function isEnv(v: unknown): v is Record<string, string> {
   return isObject(v) && Object.values(v).every(isString);
 }
-

@@ -46,9 +46,20 @@ const FETCH_CONCURRENCY = 16;
  * Objects that are not valid status JSON are skipped. Pass the same `cache` on each poll to fetch
  * only objects that changed.
  */
-export async function readJobStatuses(storage: StorageDriver, bucket: string, jobKey: string, cache: StatusCache = new Map()): Promise<StoredCallStatus[]> {
-  const [single, batches] = await Promise.all([listObjects(storage, bucket, statusPrefix(jobKey)), listObjects(storage, bucket, batchPrefix(jobKey))]);
-  const wanted = [...single.map((o) => ({ ...o, source: 'status' as const })), ...batches.map((o) => ({ ...o, source: 'batch' as const }))];
+export async function readJobStatuses(
+  storage: StorageDriver,
+  bucket: string,
+  jobKey: string,
+  cache: StatusCache = new Map(),
+): Promise<StoredCallStatus[]> {
+  const [single, batches] = await Promise.all([
+    listObjects(storage, bucket, statusPrefix(jobKey)),
+    listObjects(storage, bucket, batchPrefix(jobKey)),
+  ]);
+  const wanted = [
+    ...single.map((o) => ({ ...o, source: 'status' as const })),
+    ...batches.map((o) => ({ ...o, source: 'batch' as const })),
+  ];
   const live = new Set(wanted.map((o) => o.key));
   for (const key of cache.keys()) if (!live.has(key)) cache.delete(key);
   const stale = wanted.filter((o) => cache.get(o.key)?.tag !== o.tag);
@@ -84,7 +95,11 @@ export interface CallClaim {
  * The calls some worker took (`claims/`), with the newest claim of each. A call with neither a
  * claim nor a status was never handed to a worker.
  */
-export async function readClaims(storage: StorageDriver, bucket: string, jobKey: string): Promise<Map<number, CallClaim>> {
+export async function readClaims(
+  storage: StorageDriver,
+  bucket: string,
+  jobKey: string,
+): Promise<Map<number, CallClaim>> {
   const claimed = new Map<number, CallClaim>();
   const listed = await listObjects(storage, bucket, keys.claimPrefix(jobKey));
   await forEachLimit(listed, FETCH_CONCURRENCY, async (o) => {
@@ -103,7 +118,11 @@ export async function readClaims(storage: StorageDriver, bucket: string, jobKey:
       if (err instanceof MalformedRecordError) return; // not a claim of ours
       throw err;
     }
-    const claim: CallClaim = { attempt, batch: ids.length, ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}) };
+    const claim: CallClaim = {
+      attempt,
+      batch: ids.length,
+      ...(o.storedAt !== undefined ? { claimedAt: o.storedAt } : {}),
+    };
     for (const id of ids) {
       const prev = claimed.get(id);
       if (!prev || claim.attempt > prev.attempt) claimed.set(id, claim);
@@ -123,13 +142,22 @@ async function listObjects(storage: StorageDriver, bucket: string, prefix: strin
   for await (const e of storage.list(bucket, prefix)) {
     if (!('key' in e)) continue;
     const storedAt = e.lastModified?.getTime();
-    out.push({ key: e.key, tag: e.etag ?? `${e.size}:${storedAt ?? ''}`, ...(storedAt !== undefined ? { storedAt } : {}) });
+    out.push({
+      key: e.key,
+      tag: e.etag ?? `${e.size}:${storedAt ?? ''}`,
+      ...(storedAt !== undefined ? { storedAt } : {}),
+    });
   }
   return out;
 }
 
 /** Parses a status object (one record) or a status batch (an array of records). */
-function parseRecords(text: string, key: string, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus[] {
+function parseRecords(
+  text: string,
+  key: string,
+  source: 'status' | 'batch',
+  storedAt: number | undefined,
+): StoredCallStatus[] {
   let list: unknown[];
   try {
     list = decodeStatusList(text, key);
@@ -144,7 +172,11 @@ function parseRecords(text: string, key: string, source: 'status' | 'batch', sto
   return out;
 }
 
-function toRecord(item: unknown, source: 'status' | 'batch', storedAt: number | undefined): StoredCallStatus | undefined {
+function toRecord(
+  item: unknown,
+  source: 'status' | 'batch',
+  storedAt: number | undefined,
+): StoredCallStatus | undefined {
   if (typeof item !== 'object' || item === null) return undefined;
   const r = item as Record<string, unknown>;
   if (!Number.isInteger(r.callId) || typeof r.ok !== 'boolean') return undefined;
@@ -164,7 +196,11 @@ function toRecord(item: unknown, source: 'status' | 'batch', storedAt: number | 
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await fn(items[next++] as T);

@@ -14,10 +14,19 @@ export interface RecordSource {
 export type Fields = Record<string, unknown>;
 
 /** The error for a record at `source` that is not a `what` (the reason says why). */
-export function malformed(source: RecordSource | string, what: string, reason: string, cause?: unknown): MalformedRecordError {
+export function malformed(
+  source: RecordSource | string,
+  what: string,
+  reason: string,
+  cause?: unknown,
+): MalformedRecordError {
   const { key, bucket } = typeof source === 'string' ? { key: source, bucket: undefined } : source;
   const where = bucket === undefined ? `"${key}"` : `"${key}" in bucket "${bucket}"`;
-  return new MalformedRecordError(`${where} is not a ${what}: ${reason}`, { key, ...(bucket !== undefined ? { bucket } : {}), ...(cause !== undefined ? { cause } : {}) });
+  return new MalformedRecordError(`${where} is not a ${what}: ${reason}`, {
+    key,
+    ...(bucket !== undefined ? { bucket } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /** Parses a record's bytes (or text) as JSON. */
@@ -55,7 +64,14 @@ export function describe(value: unknown): string {
 }
 
 /** Checks one field; throws naming the field when `ok` is false. */
-export function field<T>(fields: Fields, name: string, ok: (v: unknown) => v is T, expected: string, source: RecordSource | string, what: string): T {
+export function field<T>(
+  fields: Fields,
+  name: string,
+  ok: (v: unknown) => v is T,
+  expected: string,
+  source: RecordSource | string,
+  what: string,
+): T {
   const v = fields[name];
   if (!ok(v)) throw malformed(source, what, `"${name}" must be ${expected}, got ${describe(v)}`);
   return v;

@@ -6,7 +6,17 @@
  */
 import { redactRecord } from '../redact.js';
 import type { CallRecord } from '../worker/protocol.js';
-import { field, isBoolean, isIndex, isNumber, isObject, isString, malformed, parseObject, type RecordSource } from './record.js';
+import {
+  field,
+  isBoolean,
+  isIndex,
+  isNumber,
+  isObject,
+  isString,
+  malformed,
+  parseObject,
+  type RecordSource,
+} from './record.js';
 
 /** Results up to this size travel inside the status record. */
 export const INLINE_OUTPUT_BYTES = 64 * 1024;
@@ -25,7 +35,10 @@ const WHAT = 'call status record';
  */
 export function encodeStatus(record: CallRecord | StoredStatus, storedAt?: number): string {
   const { output, value: _value, ...rest } = record as CallRecord & { output?: Uint8Array | string };
-  const stored: StoredStatus = output === undefined ? { ...rest } : { ...rest, output: typeof output === 'string' ? output : Buffer.from(output).toString('base64') };
+  const stored: StoredStatus =
+    output === undefined
+      ? { ...rest }
+      : { ...rest, output: typeof output === 'string' ? output : Buffer.from(output).toString('base64') };
   if (storedAt !== undefined) stored.storedAt = storedAt;
   return JSON.stringify(redactRecord(stored));
 }
@@ -35,7 +48,11 @@ export function encodeStatus(record: CallRecord | StoredStatus, storedAt?: numbe
  * takes the key's attempt, else 1.
  * @throws MalformedRecordError naming the key and the field at fault.
  */
-export function decodeStatus(input: Uint8Array | string, source: RecordSource | string, keyAttempt?: number): StoredStatus {
+export function decodeStatus(
+  input: Uint8Array | string,
+  source: RecordSource | string,
+  keyAttempt?: number,
+): StoredStatus {
   const r = parseObject(input, source, WHAT);
   field(r, 'callId', isIndex, 'a call id (a non-negative integer)', source, WHAT);
   field(r, 'ok', isBoolean, 'true or false', source, WHAT);

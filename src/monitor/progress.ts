@@ -18,7 +18,15 @@ export function showProgress(futures: readonly Future<unknown>[]): () => void {
     void import('cli-progress').then((mod) => {
       if (stopped) return;
       const cp = (mod as { default?: typeof import('cli-progress') }).default ?? mod;
-      const b = new cp.SingleBar({ stream: process.stderr, format: 'burst [{bar}] {value}/{total} calls | {duration_formatted} elapsed | eta {eta_formatted}', hideCursor: true, clearOnComplete: false }, cp.Presets.shades_classic);
+      const b = new cp.SingleBar(
+        {
+          stream: process.stderr,
+          format: 'burst [{bar}] {value}/{total} calls | {duration_formatted} elapsed | eta {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cp.Presets.shades_classic,
+      );
       b.start(futures.length, count());
       bar = b;
       refresh = setInterval(() => b.update(count()), REFRESH_MS);

@@ -46,9 +46,14 @@ export class StatusBatchWriter {
       const batch = this.pending;
       this.pending = [];
       const key = statusBatchKey(this.jobKey, this.seq++, this.nonce);
-      this.writing = this.writing.then(() => this.storage.put(this.bucket, key, encodeStatusBatch(batch)).then(() => undefined, (err: unknown) => {
-        this.error ??= err;
-      }));
+      this.writing = this.writing.then(() =>
+        this.storage.put(this.bucket, key, encodeStatusBatch(batch)).then(
+          () => undefined,
+          (err: unknown) => {
+            this.error ??= err;
+          },
+        ),
+      );
     }
     return this.writing;
   }

@@ -49,7 +49,12 @@ export class StorageMonitor {
   }
 
   /** Starts watching calls of a job for the given attempt. */
-  expect(job: JobDescriptor, callIds: readonly number[], attempt: number, onRecord: (record: CallRecord) => void): void {
+  expect(
+    job: JobDescriptor,
+    callIds: readonly number[],
+    attempt: number,
+    onRecord: (record: CallRecord) => void,
+  ): void {
     let w = this.jobs.get(job.jobKey);
     if (!w) {
       w = { job, pending: new Map(), seen: new Map(), receivers: new Map(), lastLostCheck: Date.now() };
@@ -143,7 +148,10 @@ export class StorageMonitor {
     if (record.output === undefined && stored.outputStored) {
       this.requests.get++;
       // A status of the older layout (no attempt in its key) has its output under the older key too.
-      const outKey = keyAttempt === undefined ? keys.legacyOutput(w.job.jobKey, stored.callId) : keys.output(w.job.jobKey, stored.callId, stored.attempt);
+      const outKey =
+        keyAttempt === undefined
+          ? keys.legacyOutput(w.job.jobKey, stored.callId)
+          : keys.output(w.job.jobKey, stored.callId, stored.attempt);
       record.output = await this.storage.get(w.job.bucket, outKey);
     }
     return record;
@@ -166,14 +174,34 @@ export class StorageMonitor {
       if (attempt === undefined) continue;
       w.pending.delete(id);
       const now = Date.now();
-      this.deliver(w, { callId: id, ok: false, attempt, error: lostError(w.job, id, info), stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+      this.deliver(w, {
+        callId: id,
+        ok: false,
+        attempt,
+        error: lostError(w.job, id, info),
+        stats: {
+          workerStart: now,
+          fnStart: now,
+          fnEnd: now,
+          cold: true,
+          bytesIn: 0,
+          bytesOut: 0,
+          hostname: '',
+          pid: 0,
+        },
+      });
     }
   }
 }
 
 function lostError(job: JobDescriptor, callId: number, info: LostCallInfo): SerializedError {
   const what = `call ${callId} of job ${job.jobId} ended without writing a result (backend state ${info.state}${info.reason ? `: ${info.reason}` : ''})`;
-  const base = { name: 'WorkerCrashError', message: what, exitCode: info.exitCode ?? null, signal: info.signal ?? null };
+  const base = {
+    name: 'WorkerCrashError',
+    message: what,
+    exitCode: info.exitCode ?? null,
+    signal: info.signal ?? null,
+  };
   if (/OUT_OF_MEMORY|OOM/i.test(info.state)) return { ...base, kind: 'oom', name: 'OutOfMemoryError' };
   if (/TIMEOUT|DEADLINE/i.test(info.state)) return { ...base, kind: 'timeout', name: 'TimeoutError' };
   return { ...base, kind: 'crash' };

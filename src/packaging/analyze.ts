@@ -101,10 +101,15 @@ function tsxCommonJsWrapper(program: ESTree.Program): ESTree.ArrowFunctionExpres
   const last = program.body[program.body.length - 1];
   if (last?.type !== 'ExpressionStatement' || last.expression.type !== 'CallExpression') return undefined;
   const callee = last.expression.callee;
-  if (callee.type !== 'ArrowFunctionExpression' || callee.params.length > 0 || callee.body.type !== 'BlockStatement') return undefined;
+  if (callee.type !== 'ArrowFunctionExpression' || callee.params.length > 0 || callee.body.type !== 'BlockStatement')
+    return undefined;
   const before = program.body.slice(0, -1);
   const onlyFilename = before.every(
-    (s) => s.type === 'ExpressionStatement' && s.expression.type === 'AssignmentExpression' && s.expression.left.type === 'Identifier' && s.expression.left.name === '__filename',
+    (s) =>
+      s.type === 'ExpressionStatement' &&
+      s.expression.type === 'AssignmentExpression' &&
+      s.expression.left.type === 'Identifier' &&
+      s.expression.left.name === '__filename',
   );
   return before.length > 0 && onlyFilename ? callee : undefined;
 }
@@ -112,7 +117,14 @@ function tsxCommonJsWrapper(program: ESTree.Program): ESTree.ArrowFunctionExpres
 function parseProgram(source: string, isModule: boolean, where: string): ScriptAnalysis['program'] {
   const options: AcornOptions = isModule
     ? { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, ranges: true }
-    : { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true, allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true, ranges: true };
+    : {
+        ecmaVersion: 'latest',
+        sourceType: 'script',
+        allowHashBang: true,
+        allowReturnOutsideFunction: true,
+        allowAwaitOutsideFunction: true,
+        ranges: true,
+      };
   try {
     return parse(source, options) as unknown as ScriptAnalysis['program'];
   } catch (cause) {
@@ -154,7 +166,12 @@ export function freeReferences(analysis: ScriptAnalysis, fn: FunctionNode): Free
  * The top-level binding a variable stands for: itself when declared at top level, or the outer
  * binding of a top-level class when it is that class's inner name (`class A { m() { new A() } }`).
  */
-function topLevelOf(variable: Variable, top: Scope, body: SourceNode, parents: WeakMap<ESTree.Node, SourceNode>): Variable | undefined {
+function topLevelOf(
+  variable: Variable,
+  top: Scope,
+  body: SourceNode,
+  parents: WeakMap<ESTree.Node, SourceNode>,
+): Variable | undefined {
   if (variable.scope === top) return variable;
   const def = variable.defs[0];
   if (variable.scope.type === 'class' && def?.type === 'ClassName' && def.node.type === 'ClassDeclaration') {
@@ -190,13 +207,16 @@ export function accessPath(analysis: ScriptAnalysis, fn: FunctionNode): { root: 
     }
     if (parent === analysis.body || isExport(parent)) {
       if (!isTopLevelStatement(analysis, current)) return undefined;
-      if ((current.type === 'FunctionDeclaration' || current.type === 'ClassDeclaration') && current.id) return { root: current.id.name, keys };
+      if ((current.type === 'FunctionDeclaration' || current.type === 'ClassDeclaration') && current.id)
+        return { root: current.id.name, keys };
       return parent.type === 'ExportDefaultDeclaration' ? { root: DEFAULT_EXPORT, keys } : undefined;
     }
     if (parent.type === 'VariableDeclarator') {
       const declaration = parents.get(parent);
       const atTop = declaration && isTopLevelStatement(analysis, declaration);
-      return parent.init === current && parent.id.type === 'Identifier' && atTop ? { root: parent.id.name, keys } : undefined;
+      return parent.init === current && parent.id.type === 'Identifier' && atTop
+        ? { root: parent.id.name, keys }
+        : undefined;
     }
     const step = memberStep(parent, current, parents);
     if (!step) return undefined;
@@ -214,7 +234,9 @@ function memberStep(
   if (parent.type === 'Property') {
     const key = staticKey(parent);
     const owner = parents.get(parent);
-    return parent.value === value && parent.kind === 'init' && key !== undefined && owner ? { keys: [key], owner } : undefined;
+    return parent.value === value && parent.kind === 'init' && key !== undefined && owner
+      ? { keys: [key], owner }
+      : undefined;
   }
   if (parent.type === 'MethodDefinition' || parent.type === 'PropertyDefinition') {
     const key = staticKey(parent);
@@ -229,10 +251,13 @@ function memberStep(
 }
 
 /** The static name of a property or class member key, if it has one. */
-export function staticKey(node: ESTree.Property | ESTree.MethodDefinition | ESTree.PropertyDefinition): string | undefined {
+export function staticKey(
+  node: ESTree.Property | ESTree.MethodDefinition | ESTree.PropertyDefinition,
+): string | undefined {
   const key = node.key;
   if (!node.computed && key.type === 'Identifier') return key.name;
-  if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) return String(key.value);
+  if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
+    return String(key.value);
   return undefined;
 }
 
@@ -267,7 +292,10 @@ function hasTopLevelAwait(program: ESTree.Program): boolean {
 type VisitResult = boolean | void;
 
 /** Depth-first walk; `visit` returning false skips the node's children. */
-export function walk(root: ESTree.Node, visit: (node: SourceNode, parent: SourceNode | undefined) => VisitResult): void {
+export function walk(
+  root: ESTree.Node,
+  visit: (node: SourceNode, parent: SourceNode | undefined) => VisitResult,
+): void {
   const stack: Array<[SourceNode, SourceNode | undefined]> = [[root as SourceNode, undefined]];
   while (stack.length > 0) {
     const [node, parent] = stack.pop()!;

@@ -47,7 +47,9 @@ async function entryPath(key: string): Promise<string> {
 
 async function fileHash(path: string): Promise<string | undefined> {
   try {
-    return createHash('sha256').update(await readFile(path)).digest('hex');
+    return createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   } catch {
     return undefined;
   }
@@ -68,12 +70,20 @@ export async function readCachedBundle(key: string): Promise<CachedBundle | unde
 }
 
 /** Records `bundle` under `key` with the hashes of the files it was built from (best effort). */
-export async function writeCachedBundle(key: string, bundle: CachedBundle, inputFiles: readonly string[]): Promise<void> {
+export async function writeCachedBundle(
+  key: string,
+  bundle: CachedBundle,
+  inputFiles: readonly string[],
+): Promise<void> {
   if (!enabled()) return;
   try {
     const hashes = await Promise.all(inputFiles.map(fileHash));
     if (hashes.some((h) => h === undefined)) return; // a file vanished meanwhile: do not cache
-    const entry: Entry = { format: 1, inputs: Object.fromEntries(inputFiles.map((p, i) => [p, hashes[i] as string])), bundle };
+    const entry: Entry = {
+      format: 1,
+      inputs: Object.fromEntries(inputFiles.map((p, i) => [p, hashes[i] as string])),
+      bundle,
+    };
     const file = await entryPath(key);
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });

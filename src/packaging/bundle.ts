@@ -23,7 +23,14 @@ import { pathToFileURL } from 'node:url';
 import type { BuildFailure, Loader, Message, Plugin, PluginBuild } from 'esbuild';
 import { PackagingError } from '../errors.js';
 import { SELF_MARKER } from '../worker/self-resolve.js';
-import { findPackageDir, isCommonJsPackage, isNativePackage, packageNameOf, packageOfFile, rootOfPackageDir } from './native.js';
+import {
+  findPackageDir,
+  isCommonJsPackage,
+  isNativePackage,
+  packageNameOf,
+  packageOfFile,
+  rootOfPackageDir,
+} from './native.js';
 
 /** What to bundle. */
 export interface BundleRequest {
@@ -54,7 +61,8 @@ export interface BundleOutput {
   inputs: string[];
 }
 
-const BANNER = 'import { createRequire as __burstCreateRequire } from "node:module";\nconst require = __burstCreateRequire(import.meta.url);';
+const BANNER =
+  'import { createRequire as __burstCreateRequire } from "node:module";\nconst require = __burstCreateRequire(import.meta.url);';
 const SHIM_NAMESPACE = 'burst-external';
 const SELF_NAMESPACE = 'burst-self';
 /** This package's own name: shipped code gets the worker's copy instead of a bundled one. */
@@ -76,7 +84,12 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
     const before = discoveredNative.size;
     try {
       const result = await esbuild.build({
-        stdin: { contents: request.entry, resolveDir: request.resolveDir, sourcefile: request.sourcefile, loader: 'js' },
+        stdin: {
+          contents: request.entry,
+          resolveDir: request.resolveDir,
+          sourcefile: request.sourcefile,
+          loader: 'js',
+        },
         absWorkingDir: request.resolveDir,
         bundle: true,
         write: false,
@@ -103,18 +116,27 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
       roots.sort((a, b) => b.length - a.length);
       // Metafile inputs: file paths relative to absWorkingDir; other namespaces are written `ns:path`,
       // and the entry by its sourcefile name (`<stdin>`, `<burst entry>`, or the real file it stands for).
-      const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => !/^<.*>$/.test(p) && !/^[\w-]+:/.test(p)).map((p) => resolve(request.resolveDir, p));
+      const inputs = Object.keys(result.metafile?.inputs ?? {})
+        .filter((p) => !/^<.*>$/.test(p) && !/^[\w-]+:/.test(p))
+        .map((p) => resolve(request.resolveDir, p));
       return { code, externals: names, externalRoots: roots, inputs };
     } catch (error) {
       const failure = error as Partial<BuildFailure>;
       if (discoveredNative.size > before && attempt < MAX_NATIVE_RETRIES) continue;
-      throw new PackagingError(`cannot bundle ${request.description}:\n${formatMessages(failure.errors ?? [], error)}`, { cause: error });
+      throw new PackagingError(
+        `cannot bundle ${request.description}:\n${formatMessages(failure.errors ?? [], error)}`,
+        { cause: error },
+      );
     }
   }
 }
 
 /** Leaves built-ins, listed packages and native packages external; records which packages it left out. */
-function externalsPlugin(listed: readonly string[], discoveredNative: Set<string>, externals: Map<string, string | undefined>): Plugin {
+function externalsPlugin(
+  listed: readonly string[],
+  discoveredNative: Set<string>,
+  externals: Map<string, string | undefined>,
+): Plugin {
   const isListed = (name: string): boolean => listed.includes(name) || discoveredNative.has(name);
   return {
     name: 'burst-externals',
@@ -123,7 +145,10 @@ function externalsPlugin(listed: readonly string[], discoveredNative: Set<string
         if (args.namespace === SHIM_NAMESPACE) return { path: args.path, external: true };
         const name = packageNameOf(args.path);
         if (name === undefined) return undefined;
-        if (name === SELF_PACKAGE) return args.path === SELF_PACKAGE ? { path: SELF_PACKAGE, namespace: SELF_NAMESPACE } : { path: args.path, external: true };
+        if (name === SELF_PACKAGE)
+          return args.path === SELF_PACKAGE
+            ? { path: SELF_PACKAGE, namespace: SELF_NAMESPACE }
+            : { path: args.path, external: true };
         const dir = args.resolveDir ? findPackageDir(name, args.resolveDir) : undefined;
         if (!isListed(name) && !(dir && isNativePackage(dir))) return undefined;
         externals.set(name, externals.get(name) ?? (dir ? rootOfPackageDir(dir, name) : undefined));
@@ -143,7 +168,9 @@ function externalsPlugin(listed: readonly string[], discoveredNative: Set<string
         const owner = args.importer ? packageOfFile(args.importer) : undefined;
         if (owner) {
           discoveredNative.add(owner.name);
-          return { errors: [{ text: `package "${owner.name}" loads the native addon "${args.path}"; it must stay external` }] };
+          return {
+            errors: [{ text: `package "${owner.name}" loads the native addon "${args.path}"; it must stay external` }],
+          };
         }
         return { path: resolve(args.resolveDir, args.path), external: true };
       });
@@ -171,7 +198,13 @@ const MENTIONS_PATHS = /\bimport\.meta\b|\b__(?:dirname|filename)\b/;
 function pathDefines(file: string): Record<string, string> {
   const dir = JSON.stringify(dirname(file));
   const name = JSON.stringify(file);
-  return { 'import.meta.url': JSON.stringify(pathToFileURL(file).href), 'import.meta.filename': name, 'import.meta.dirname': dir, __dirname: dir, __filename: name };
+  return {
+    'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+    'import.meta.filename': name,
+    'import.meta.dirname': dir,
+    __dirname: dir,
+    __filename: name,
+  };
 }
 
 /**

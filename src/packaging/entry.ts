@@ -43,11 +43,15 @@ export function reexportEntry(file: string, exportName: string, keys: string[], 
   const path = keys.map((k) => `[${JSON.stringify(k)}]`).join('');
   if (!isModule) {
     // A namespace import works both for real CommonJS and for ESM syntax compiled to CommonJS (tsx).
-    if (exportName === 'module.exports') return `import __burst_module from ${from};\nexport default __burst_module${path};\n`;
+    if (exportName === 'module.exports')
+      return `import __burst_module from ${from};\nexport default __burst_module${path};\n`;
     return `import * as __burst_module from ${from};\nexport default __burst_module[${JSON.stringify(exportName)}]${path};\n`;
   }
   const name = /^[A-Za-z_$][\w$]*$/.test(exportName) ? exportName : JSON.stringify(exportName);
-  if (keys.length === 0) return exportName === 'default' ? `export { default } from ${from};\n` : `export { ${name} as default } from ${from};\n`;
+  if (keys.length === 0)
+    return exportName === 'default'
+      ? `export { default } from ${from};\n`
+      : `export { ${name} as default } from ${from};\n`;
   return `import { ${name} as __burst_root } from ${from};\nexport default __burst_root${path};\n`;
 }
 
@@ -61,7 +65,11 @@ export function exportedName(analysis: ScriptAnalysis, root: string): string | u
     } else if (statement.type === 'ExportNamedDeclaration' && !statement.source) {
       const d = statement.declaration;
       if (d && d.type !== 'VariableDeclaration' && d.id?.name === root) return root;
-      if (d?.type === 'VariableDeclaration' && d.declarations.some((v) => v.id.type === 'Identifier' && v.id.name === root)) return root;
+      if (
+        d?.type === 'VariableDeclaration' &&
+        d.declarations.some((v) => v.id.type === 'Identifier' && v.id.name === root)
+      )
+        return root;
       for (const spec of statement.specifiers) {
         if (spec.local.type === 'Identifier' && spec.local.name === root) {
           return spec.exported.type === 'Identifier' ? spec.exported.name : String(spec.exported.value);
@@ -94,11 +102,16 @@ export function virtualEntry(analysis: ScriptAnalysis, fn: FunctionNode, descrip
   if (property) {
     // A value or method of an object literal: ship just that property, not the whole object (whose
     // other properties may call things), keeping the name V8 gives it.
-    for (const variable of referencesWithin(analysis, property.node)) keep(analysis, index, unitOf(index, variable, description), kept, description);
+    for (const variable of referencesWithin(analysis, property.node))
+      keep(analysis, index, unitOf(index, variable, description), kept, description);
     exported = `({ ${analysis.source.slice(property.node.start, property.node.end)} })[${JSON.stringify(property.key)}]`;
   } else if (path) {
-    const rootUnit = path.root === DEFAULT_EXPORT ? index.defaultUnit : index.byVariable.get(variableNamed(analysis, path.root, description));
-    if (!rootUnit) throw new PackagingError(`cannot ship ${description}: "${path.root}" is not a top-level declaration`);
+    const rootUnit =
+      path.root === DEFAULT_EXPORT
+        ? index.defaultUnit
+        : index.byVariable.get(variableNamed(analysis, path.root, description));
+    if (!rootUnit)
+      throw new PackagingError(`cannot ship ${description}: "${path.root}" is not a top-level declaration`);
     keep(analysis, index, rootUnit, kept, description);
     const root = path.root === DEFAULT_EXPORT ? DEFAULT_BINDING : path.root;
     exported = root + path.keys.map((k) => `[${JSON.stringify(k)}]`).join('');
@@ -107,7 +120,8 @@ export function virtualEntry(analysis: ScriptAnalysis, fn: FunctionNode, descrip
       `cannot ship ${description}: it is a method that is not reachable from a top-level binding; pass a wrapper instead, e.g. (x) => obj.method(x)`,
     );
   } else {
-    for (const variable of free.topLevel) keep(analysis, index, unitOf(index, variable, description), kept, description);
+    for (const variable of free.topLevel)
+      keep(analysis, index, unitOf(index, variable, description), kept, description);
     // In an array literal the function gets no inferred name: an inline arrow stays anonymous
     // instead of being called "default".
     exported = `[${analysis.source.slice(fn.start, fn.end)}][0]`;
@@ -191,7 +205,9 @@ function objectPropertyOf(analysis: ScriptAnalysis, fn: FunctionNode): { node: S
 
 function isMethodValue(analysis: ScriptAnalysis, fn: FunctionNode): boolean {
   const parent = analysis.parents.get(fn);
-  return parent?.type === 'MethodDefinition' || (parent?.type === 'Property' && (parent.method || parent.kind !== 'init'));
+  return (
+    parent?.type === 'MethodDefinition' || (parent?.type === 'Property' && (parent.method || parent.kind !== 'init'))
+  );
 }
 
 function unitIndex(analysis: ScriptAnalysis): UnitIndex {
@@ -211,7 +227,10 @@ function unitIndex(analysis: ScriptAnalysis): UnitIndex {
     if (!declaration) continue;
     if (declaration.type === 'VariableDeclaration') {
       for (const declarator of declaration.declarations) add(statement, declarator as SourceNode);
-    } else if ((declaration.type === 'FunctionDeclaration' || declaration.type === 'ClassDeclaration') && declaration.id) {
+    } else if (
+      (declaration.type === 'FunctionDeclaration' || declaration.type === 'ClassDeclaration') &&
+      declaration.id
+    ) {
       add(statement, declaration);
     } else if (statement.type === 'ExportDefaultDeclaration') {
       index.defaultUnit = { statement, node: declaration };
@@ -222,9 +241,14 @@ function unitIndex(analysis: ScriptAnalysis): UnitIndex {
 }
 
 function declarationOf(statement: SourceNode): SourceNode | undefined {
-  if (statement.type === 'ExportNamedDeclaration') return (statement.declaration ?? undefined) as SourceNode | undefined;
+  if (statement.type === 'ExportNamedDeclaration')
+    return (statement.declaration ?? undefined) as SourceNode | undefined;
   if (statement.type === 'ExportDefaultDeclaration') return statement.declaration as SourceNode;
-  if (statement.type === 'VariableDeclaration' || statement.type === 'FunctionDeclaration' || statement.type === 'ClassDeclaration') {
+  if (
+    statement.type === 'VariableDeclaration' ||
+    statement.type === 'FunctionDeclaration' ||
+    statement.type === 'ClassDeclaration'
+  ) {
     return statement;
   }
   return undefined;
@@ -250,7 +274,9 @@ function statementText(analysis: ScriptAnalysis, statement: SourceNode, kept: Se
   const text = (node: SourceNode): string => source.slice(node.start, node.end);
   if (statement.type === 'ImportDeclaration') {
     if (statement.specifiers.length === 0) return text(statement);
-    const used = statement.specifiers.filter((s) => kept.has(s)) as Array<ESTree.ImportDeclaration['specifiers'][number] & SourceNode>;
+    const used = statement.specifiers.filter((s) => kept.has(s)) as Array<
+      ESTree.ImportDeclaration['specifiers'][number] & SourceNode
+    >;
     if (used.length === 0) return undefined;
     const parts = used.filter((s) => s.type !== 'ImportSpecifier').map(text);
     const named = used.filter((s) => s.type === 'ImportSpecifier').map(text);

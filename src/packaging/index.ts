@@ -108,11 +108,23 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
   // Across runs: the same script, function and options give the same bundle while no file it was
   // built from changed (bundle-cache.ts checks them), without parsing or esbuild.
   const main = process.argv[1] ? safeRealpath(resolve(process.argv[1])) : '';
-  const cacheKey = bundleCacheKey([sha256Hex(script.source), script.file ?? script.url, script.isModule, offset, where, fn.name, optionsKey(options), main]);
+  const cacheKey = bundleCacheKey([
+    sha256Hex(script.source),
+    script.file ?? script.url,
+    script.isModule,
+    offset,
+    where,
+    fn.name,
+    optionsKey(options),
+    main,
+  ]);
   const cached = await readCachedBundle(cacheKey);
   if (cached) return cached;
   // The parser and scope analyser load only when a bundle is built.
-  const [{ analyzeScript, findFunctionAt }, { virtualEntry }] = await Promise.all([import('./analyze.js'), import('./entry.js')]);
+  const [{ analyzeScript, findFunctionAt }, { virtualEntry }] = await Promise.all([
+    import('./analyze.js'),
+    import('./entry.js'),
+  ]);
   let analysis = analyses.get(script.scriptId);
   if (!analysis) {
     analysis = analyzeScript(script.source, script.isModule, where);
@@ -136,16 +148,33 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
     sourceMap: options.sourceMap ?? true,
     description,
   });
-  const result: FunctionBundle = { hash: sha256Hex(output.code), code: output.code, description, externals: output.externals };
+  const result: FunctionBundle = {
+    hash: sha256Hex(output.code),
+    code: output.code,
+    description,
+    externals: output.externals,
+  };
   const packageRoot = output.externalRoots[0] ?? (file ? nearestProjectRoot(dirname(file)) : undefined);
   if (packageRoot !== undefined) result.packageRoot = packageRoot;
-  await writeCachedBundle(cacheKey, result, file && !reexport && !output.inputs.includes(file) ? [file, ...output.inputs] : output.inputs);
+  await writeCachedBundle(
+    cacheKey,
+    result,
+    file && !reexport && !output.inputs.includes(file) ? [file, ...output.inputs] : output.inputs,
+  );
   return result;
 }
 
 /** The re-export entry for `fn` when it is an export of the (non-main) module at `file`. */
-async function reexportOf(fn: Function, analysis: ScriptAnalysis, node: FunctionNode, file: string): Promise<string | undefined> {
-  const [{ accessPath }, { exportedName, reexportEntry }] = await Promise.all([import('./analyze.js'), import('./entry.js')]);
+async function reexportOf(
+  fn: Function,
+  analysis: ScriptAnalysis,
+  node: FunctionNode,
+  file: string,
+): Promise<string | undefined> {
+  const [{ accessPath }, { exportedName, reexportEntry }] = await Promise.all([
+    import('./analyze.js'),
+    import('./entry.js'),
+  ]);
   if (!analysis.isModule) {
     const key = commonJsExportKey(fn, file);
     return key === undefined ? undefined : reexportEntry(file, key, [], false);
@@ -178,7 +207,11 @@ function isMainScript(file: string): boolean {
   const candidates = new Set([resolve(main), safeRealpath(resolve(main))]);
   const real = safeRealpath(file);
   const stem = (p: string): string => p.slice(0, p.length - extname(p).length);
-  return candidates.has(file) || candidates.has(real) || (extname(main) === '' && (candidates.has(stem(file)) || candidates.has(stem(real))));
+  return (
+    candidates.has(file) ||
+    candidates.has(real) ||
+    (extname(main) === '' && (candidates.has(stem(file)) || candidates.has(stem(real))))
+  );
 }
 
 function safeRealpath(path: string): string {

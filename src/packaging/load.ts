@@ -57,10 +57,16 @@ export function bundleCacheDir(runtimeDir?: string): string {
  * @throws IntegrityError when the code does not match `hash`.
  * @throws PackagingError when the bundle's default export is not a function.
  */
-export function loadBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<LoadedFunction> {
+export function loadBundle(
+  hash: string,
+  code: Uint8Array | string,
+  options: LoadBundleOptions = {},
+): Promise<LoadedFunction> {
   const cached = loadedByHash.get(hash);
   if (cached) return cached;
-  const loading = writeBundle(hash, code, options).then((file) => importDefaultFunction(file, `function bundle ${hash}`));
+  const loading = writeBundle(hash, code, options).then((file) =>
+    importDefaultFunction(file, `function bundle ${hash}`),
+  );
   remember(loadedByHash, hash, loading);
   return loading;
 }
@@ -70,7 +76,11 @@ export function loadBundle(hash: string, code: Uint8Array | string, options: Loa
  * folder (skipped when an intact copy is there); returns the file's path, for processes that import it.
  * @throws IntegrityError when `hash` is not a sha256 hex digest or the code does not match it.
  */
-export async function writeBundle(hash: string, code: Uint8Array | string, options: LoadBundleOptions = {}): Promise<string> {
+export async function writeBundle(
+  hash: string,
+  code: Uint8Array | string,
+  options: LoadBundleOptions = {},
+): Promise<string> {
   const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
   checkIntegrity(hash, bytes);
   for (let attempt = 1; ; attempt++) {
@@ -122,14 +132,18 @@ async function verifyFile(path: string): Promise<void> {
   if (problem) throw new IntegrityError(`refusing to import function bundle ${path}: its folder ${problem}`);
   const actual = sha256Hex(await readFile(path));
   if (actual !== hash) {
-    throw new IntegrityError(`refusing to import function bundle ${path}: it was altered after it was written (its content hashes to ${actual})`);
+    throw new IntegrityError(
+      `refusing to import function bundle ${path}: it was altered after it was written (its content hashes to ${actual})`,
+    );
   }
 }
 
 /** Throws unless `hash` is 64 lowercase hex digits: checked before the hash is used in any path or key. */
 export function assertBundleHash(hash: unknown): asserts hash is string {
   if (typeof hash !== 'string' || !BUNDLE_HASH_PATTERN.test(hash)) {
-    throw new IntegrityError(`function bundle hash ${JSON.stringify(hash)?.slice(0, 100)} is not a sha256 hex digest (64 lowercase hex digits)`);
+    throw new IntegrityError(
+      `function bundle hash ${JSON.stringify(hash)?.slice(0, 100)} is not a sha256 hex digest (64 lowercase hex digits)`,
+    );
   }
 }
 
@@ -161,9 +175,14 @@ async function choosePrivateDir(intended: string): Promise<string> {
     problem = await folderProblem(intended);
   }
   if (!problem) return intended;
-  const fallback = await mkdtemp(`${intended}-`).catch(() => mkdtemp(join(tmpdir(), `burst-functions-${currentUser()}-`)));
+  const fallback = await mkdtemp(`${intended}-`).catch(() =>
+    mkdtemp(join(tmpdir(), `burst-functions-${currentUser()}-`)),
+  );
   process.once('exit', () => rmSync(fallback, { recursive: true, force: true }));
-  process.emitWarning(`the function bundle cache ${intended} ${problem}; using the private folder ${fallback} for this process instead. Remove ${intended} to cache bundles across runs again.`, { code: 'BURST_BUNDLE_CACHE' });
+  process.emitWarning(
+    `the function bundle cache ${intended} ${problem}; using the private folder ${fallback} for this process instead. Remove ${intended} to cache bundles across runs again.`,
+    { code: 'BURST_BUNDLE_CACHE' },
+  );
   return fallback;
 }
 

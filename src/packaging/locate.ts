@@ -34,7 +34,10 @@ export interface FunctionLocation {
   where: string;
 }
 
-interface RemoteProperty { name: string; value?: { value?: unknown; objectId?: string } }
+interface RemoteProperty {
+  name: string;
+  value?: { value?: unknown; objectId?: string };
+}
 
 const TARGET = Symbol.for('burst.packaging.target');
 const OBJECT_GROUP = 'burst-packaging';
@@ -48,17 +51,23 @@ export async function locateFunction(fn: Function): Promise<FunctionLocation> {
   const internal = internalProperties(s, fn);
   const label = fn.name ? `"${fn.name}"` : 'an anonymous function';
   if (internal.some((p) => p.name === '[[TargetFunction]]')) {
-    throw new PackagingError(`cannot ship ${label}: it is a bound function; pass the bound values through extraArgs instead`);
+    throw new PackagingError(
+      `cannot ship ${label}: it is a bound function; pass the bound values through extraArgs instead`,
+    );
   }
   const raw = internal.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
     | { scriptId: string; lineNumber: number; columnNumber: number }
     | undefined;
   if (!raw) {
-    throw new PackagingError(`cannot ship ${label}: it is a built-in function with no source; wrap it, e.g. (x) => ${fn.name || 'f'}(x)`);
+    throw new PackagingError(
+      `cannot ship ${label}: it is a built-in function with no source; wrap it, e.g. (x) => ${fn.name || 'f'}(x)`,
+    );
   }
   const script = scriptSource(s, raw.scriptId);
   if (script.url.startsWith('node:')) {
-    throw new PackagingError(`cannot ship ${label}: it is part of Node.js itself (${script.url}); wrap it, e.g. (x) => ${fn.name || 'f'}(x)`);
+    throw new PackagingError(
+      `cannot ship ${label}: it is part of Node.js itself (${script.url}); wrap it, e.g. (x) => ${fn.name || 'f'}(x)`,
+    );
   }
   const offset = offsetOf(script.source, raw.lineNumber, raw.columnNumber);
   return { script, offset, where: describePosition(script, raw.lineNumber, raw.columnNumber) };
@@ -77,7 +86,9 @@ async function connect(): Promise<Session> {
   try {
     s.connect();
   } catch (cause) {
-    throw new PackagingError(`cannot ship functions: the inspector is not available (${(cause as Error).message})`, { cause });
+    throw new PackagingError(`cannot ship functions: the inspector is not available (${(cause as Error).message})`, {
+      cause,
+    });
   }
   s.on('Debugger.scriptParsed', (message) => {
     const { scriptId, url, isModule } = message.params;
@@ -113,7 +124,10 @@ function internalProperties(s: Session, fn: Function): RemoteProperty[] {
     });
     const objectId = evaluated.result.objectId;
     if (!objectId) throw new PackagingError('the inspector could not see the function');
-    const props = post<{ internalProperties?: RemoteProperty[] }>(s, 'Runtime.getProperties', { objectId, ownProperties: true });
+    const props = post<{ internalProperties?: RemoteProperty[] }>(s, 'Runtime.getProperties', {
+      objectId,
+      ownProperties: true,
+    });
     return props.internalProperties ?? [];
   } finally {
     delete holder[TARGET];
@@ -173,7 +187,11 @@ const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json[^,]*;base64,([
 
 const sourceMaps = new WeakMap<ScriptInfo, SourceMap | null>();
 
-function mapThroughInlineSourceMap(script: ScriptInfo, line: number, column: number): { line: number; column: number } | undefined {
+function mapThroughInlineSourceMap(
+  script: ScriptInfo,
+  line: number,
+  column: number,
+): { line: number; column: number } | undefined {
   let map = sourceMaps.get(script);
   if (map === undefined) {
     map = parseInlineSourceMap(script.source);
@@ -189,7 +207,9 @@ function parseInlineSourceMap(source: string): SourceMap | null {
   const match = INLINE_MAP.exec(source.slice(-Math.min(source.length, 4_000_000)));
   if (!match?.[1]) return null;
   try {
-    const payload = JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) as ConstructorParameters<typeof SourceMap>[0];
+    const payload = JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) as ConstructorParameters<
+      typeof SourceMap
+    >[0];
     return new SourceMap(payload);
   } catch {
     return null;

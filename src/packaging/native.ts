@@ -118,7 +118,13 @@ export function isNativePackage(dir: string): boolean {
 
 function detectNative(dir: string): boolean {
   const pkg = readPackageJson(dir) ?? {};
-  if (pkg.gypfile === true || pkg.binary !== undefined || pkg.napi !== undefined || pkg.os !== undefined || pkg.cpu !== undefined) {
+  if (
+    pkg.gypfile === true ||
+    pkg.binary !== undefined ||
+    pkg.napi !== undefined ||
+    pkg.os !== undefined ||
+    pkg.cpu !== undefined
+  ) {
     return true;
   }
   const deps = [pkg.dependencies, pkg.optionalDependencies, pkg.peerDependencies].flatMap((d) => Object.keys(d ?? {}));

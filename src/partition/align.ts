@@ -62,7 +62,10 @@ export class NewlineScanner {
     if (L > 1) {
       const all = this.tail.length + chunk.length;
       const keep = Math.min(L - 1, all);
-      const joined = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : Buffer.concat([this.tail, chunk]).subarray(all - keep);
+      const joined =
+        chunk.length >= keep
+          ? chunk.subarray(chunk.length - keep)
+          : Buffer.concat([this.tail, chunk]).subarray(all - keep);
       this.tail = Buffer.from(joined); // a copy: do not pin the whole chunk
       this.tailAt = at + chunk.length - keep;
     }
@@ -94,7 +97,11 @@ export async function* alignToLines(open: RangeOpener, job: AlignJob, newline: B
   const readStart = start === 0 ? 0 : Math.max(0, start - L);
   let dataStart = start === 0 ? 0 : -1;
   let pos = readStart;
-  for (let to = Math.min(size, end + FIRST_STEP), step = FIRST_STEP; ; step = Math.min(step * 2, MAX_STEP), to = Math.min(size, pos + step)) {
+  for (
+    let to = Math.min(size, end + FIRST_STEP), step = FIRST_STEP;
+    ;
+    step = Math.min(step * 2, MAX_STEP), to = Math.min(size, pos + step)
+  ) {
     for await (const raw of await open(pos, to)) {
       let chunk = asBuffer(raw);
       let at = pos;

@@ -26,7 +26,8 @@ export interface ChunkPlan {
 
 function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null)
+    return String(value);
   return typeof value;
 }
 
@@ -49,20 +50,30 @@ export function validatePartitionOptions(options: PartitionOptions = {}): ChunkP
   const chunkSize = positiveInteger('objChunkSize', options.objChunkSize);
   const chunkNumber = positiveInteger('objChunkNumber', options.objChunkNumber);
   if (chunkSize !== undefined && chunkNumber !== undefined) {
-    throw new ConfigError(`objChunkSize and objChunkNumber are exclusive, got both (${chunkSize} and ${chunkNumber})`, { keyPath: 'objChunkSize' });
+    throw new ConfigError(`objChunkSize and objChunkNumber are exclusive, got both (${chunkSize} and ${chunkNumber})`, {
+      keyPath: 'objChunkSize',
+    });
   }
   const newline = options.objNewline === undefined ? '\n' : options.objNewline;
   if (newline !== null) {
     if (typeof newline !== 'string' || newline === '') {
-      throw new ConfigError(`objNewline must be a non-empty string or null, got ${shown(newline)}`, { keyPath: 'objNewline' });
-    }
-    if (Buffer.from(newline).toString('utf8') !== newline || newline.includes('\uFFFD')) {
-      throw new ConfigError(`objNewline must be valid Unicode text (no lone surrogates or U+FFFD), got ${JSON.stringify(newline)}`, { keyPath: 'objNewline' });
-    }
-    if (overlapsItself(Buffer.from(newline))) {
-      throw new ConfigError(`objNewline must not overlap itself (a prefix of it equal to a suffix, as in "\\n\\n"), got ${JSON.stringify(newline)}`, {
+      throw new ConfigError(`objNewline must be a non-empty string or null, got ${shown(newline)}`, {
         keyPath: 'objNewline',
       });
+    }
+    if (Buffer.from(newline).toString('utf8') !== newline || newline.includes('\uFFFD')) {
+      throw new ConfigError(
+        `objNewline must be valid Unicode text (no lone surrogates or U+FFFD), got ${JSON.stringify(newline)}`,
+        { keyPath: 'objNewline' },
+      );
+    }
+    if (overlapsItself(Buffer.from(newline))) {
+      throw new ConfigError(
+        `objNewline must not overlap itself (a prefix of it equal to a suffix, as in "\\n\\n"), got ${JSON.stringify(newline)}`,
+        {
+          keyPath: 'objNewline',
+        },
+      );
     }
   }
   const partitioner = options.partitioner;
@@ -70,10 +81,15 @@ export function validatePartitionOptions(options: PartitionOptions = {}): ChunkP
     throw new ConfigError(`partitioner must be a function, got ${shown(partitioner)}`, { keyPath: 'partitioner' });
   }
   if (partitioner !== undefined && (chunkSize !== undefined || chunkNumber !== undefined)) {
-    throw new ConfigError('partitioner replaces objChunkSize and objChunkNumber; give only one of them', { keyPath: 'partitioner' });
+    throw new ConfigError('partitioner replaces objChunkSize and objChunkNumber; give only one of them', {
+      keyPath: 'partitioner',
+    });
   }
   const maxCalls = positiveInteger('maxCalls', options.maxCalls) ?? DEFAULT_MAX_CALLS;
-  if (maxCalls > MAX_PARTITIONS) throw new ConfigError(`maxCalls must be at most ${MAX_PARTITIONS} (a plan is held in memory), got ${maxCalls}`, { keyPath: 'maxCalls' });
+  if (maxCalls > MAX_PARTITIONS)
+    throw new ConfigError(`maxCalls must be at most ${MAX_PARTITIONS} (a plan is held in memory), got ${maxCalls}`, {
+      keyPath: 'maxCalls',
+    });
   return {
     newline,
     maxCalls,
@@ -87,7 +103,10 @@ export function validatePartitionOptions(options: PartitionOptions = {}): ChunkP
 function httpLimits(options: PartitionOptions): HttpLimits {
   const hosts = options.httpRedirectHosts ?? [];
   if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string' && /^[^\s/@]+$/.test(h))) {
-    throw new ConfigError(`httpRedirectHosts must be an array of host names (optionally with :port), got ${shown(hosts)}`, { keyPath: 'httpRedirectHosts' });
+    throw new ConfigError(
+      `httpRedirectHosts must be an array of host names (optionally with :port), got ${shown(hosts)}`,
+      { keyPath: 'httpRedirectHosts' },
+    );
   }
   return {
     connectTimeout: positiveInteger('httpConnectTimeout', options.httpConnectTimeout) ?? HTTP_DEFAULTS.connectTimeout,
@@ -115,7 +134,8 @@ export function builtinSpans(size: number, plan: ChunkPlan, count: number): Byte
   if (count <= 1) return [{ start: 0, end: size }];
   const spans: ByteSpan[] = [];
   for (let i = 0; i < count; i++) {
-    if (plan.chunkSize !== undefined) spans.push({ start: i * plan.chunkSize, end: Math.min(size, (i + 1) * plan.chunkSize) });
+    if (plan.chunkSize !== undefined)
+      spans.push({ start: i * plan.chunkSize, end: Math.min(size, (i + 1) * plan.chunkSize) });
     else spans.push({ start: Math.floor((i * size) / count), end: Math.floor(((i + 1) * size) / count) });
   }
   return spans;
@@ -127,7 +147,10 @@ export function builtinSpans(size: number, plan: ChunkPlan, count: number): Byte
  *
  * @throws PartitionError (code `BAD_RANGES`) naming the object and the offending range.
  */
-export async function userSpans(object: ObjectRef, partitioner: NonNullable<PartitionOptions['partitioner']>): Promise<ByteSpan[]> {
+export async function userSpans(
+  object: ObjectRef,
+  partitioner: NonNullable<PartitionOptions['partitioner']>,
+): Promise<ByteSpan[]> {
   const spans = await partitioner({ ...object });
   const bad = (why: string): PartitionError =>
     new PartitionError('BAD_RANGES', `partitioner returned ${why} for ${shownUri(object.uri)} (size ${object.size})`, {
@@ -139,8 +162,13 @@ export async function userSpans(object: ObjectRef, partitioner: NonNullable<Part
   for (const [i, s] of spans.entries()) {
     const ok = typeof s === 'object' && s !== null && Number.isSafeInteger(s.start) && Number.isSafeInteger(s.end);
     if (!ok) throw bad(`range ${i} that is not { start, end } integers`);
-    const within = s.start >= last && s.end >= s.start && (object.size < 0 || s.end <= object.size) && (s.end > s.start || object.size === 0);
-    if (!within) throw bad(`range ${i} [${s.start}, ${s.end}) that is empty, out of order, overlapping or past the end`);
+    const within =
+      s.start >= last &&
+      s.end >= s.start &&
+      (object.size < 0 || s.end <= object.size) &&
+      (s.end > s.start || object.size === 0);
+    if (!within)
+      throw bad(`range ${i} [${s.start}, ${s.end}) that is empty, out of order, overlapping or past the end`);
     last = s.end;
   }
   return spans.map((s) => ({ start: s.start, end: s.end }));

@@ -22,7 +22,12 @@ export interface HttpLimits {
 }
 
 /** Defaults of {@link HttpLimits}. */
-export const HTTP_DEFAULTS: Readonly<HttpLimits> = Object.freeze({ connectTimeout: 10_000, headTimeout: 30_000, readTimeout: 60_000, redirectHosts: [] });
+export const HTTP_DEFAULTS: Readonly<HttpLimits> = Object.freeze({
+  connectTimeout: 10_000,
+  headTimeout: 30_000,
+  readTimeout: 60_000,
+  redirectHosts: [],
+});
 
 /** A response: status, headers and the body stream (to read, or to cancel with `body.destroy()`). */
 export interface HttpReply {
@@ -38,16 +43,31 @@ const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Sends `method` to `url`, following allowed redirects; resolves once the response headers arrived. */
-export async function httpRequestOf(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>, limits: HttpLimits, what: string): Promise<HttpReply> {
+export async function httpRequestOf(
+  url: string,
+  method: 'GET' | 'HEAD',
+  headers: Record<string, string>,
+  limits: HttpLimits,
+  what: string,
+): Promise<HttpReply> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const res = await send(current, method, headers, limits, what, url);
     const location = res.headers.location;
     if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined) {
-      return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: res, url: current.href };
+      return {
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: res.headers,
+        body: res,
+        url: current.href,
+      };
     }
     res.destroy();
-    if (hop >= MAX_REDIRECTS) throw new PartitionError('HTTP', `${what} ${shownUri(url)} redirected more than ${MAX_REDIRECTS} times`, { uri: url });
+    if (hop >= MAX_REDIRECTS)
+      throw new PartitionError('HTTP', `${what} ${shownUri(url)} redirected more than ${MAX_REDIRECTS} times`, {
+        uri: url,
+      });
     const next = new URL(location, current);
     checkRedirect(current, next, limits, what, url);
     current = next;
@@ -56,10 +76,18 @@ export async function httpRequestOf(url: string, method: 'GET' | 'HEAD', headers
 
 function checkRedirect(from: URL, to: URL, limits: HttpLimits, what: string, original: string): void {
   if (to.protocol !== 'http:' && to.protocol !== 'https:') {
-    throw new PartitionError('HTTP_REDIRECT', `${what} ${shownUri(original)} redirected to a ${to.protocol} URL; only http(s) is read`, { uri: original });
+    throw new PartitionError(
+      'HTTP_REDIRECT',
+      `${what} ${shownUri(original)} redirected to a ${to.protocol} URL; only http(s) is read`,
+      { uri: original },
+    );
   }
   if (from.protocol === 'https:' && to.protocol === 'http:') {
-    throw new PartitionError('HTTP_REDIRECT', `${what} ${shownUri(original)} redirected from HTTPS to plain HTTP (${from.host} → ${to.host}); refusing the downgrade`, { uri: original });
+    throw new PartitionError(
+      'HTTP_REDIRECT',
+      `${what} ${shownUri(original)} redirected from HTTPS to plain HTTP (${from.host} → ${to.host}); refusing the downgrade`,
+      { uri: original },
+    );
   }
   const host = to.host.toLowerCase();
   if (host === from.host.toLowerCase()) return;
@@ -77,17 +105,33 @@ function checkRedirect(from: URL, to: URL, limits: HttpLimits, what: string, ori
 }
 
 function timeoutError(what: string, url: string, phase: string, ms: number, option: string): PartitionError {
-  return new PartitionError('HTTP_TIMEOUT', `${what} ${shownUri(url)} ${phase} within ${ms} ms; raise the option ${option} if the server is just slow`, { uri: url });
+  return new PartitionError(
+    'HTTP_TIMEOUT',
+    `${what} ${shownUri(url)} ${phase} within ${ms} ms; raise the option ${option} if the server is just slow`,
+    { uri: url },
+  );
 }
 
-function send(url: URL, method: string, headers: Record<string, string>, limits: HttpLimits, what: string, original: string): Promise<IncomingMessage> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  limits: HttpLimits,
+  what: string,
+  original: string,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let req: ClientRequest;
     try {
       req = make(url, { method, headers: { 'accept-encoding': 'identity', ...headers } });
     } catch (err) {
-      reject(new PartitionError('HTTP', `${what} ${shownUri(original)} failed: ${(err as Error).message}`, { uri: original, cause: err }));
+      reject(
+        new PartitionError('HTTP', `${what} ${shownUri(original)} failed: ${(err as Error).message}`, {
+          uri: original,
+          cause: err,
+        }),
+      );
       return;
     }
     let failed: PartitionError | undefined;
@@ -95,18 +139,27 @@ function send(url: URL, method: string, headers: Record<string, string>, limits:
       failed ??= err;
       req.destroy(err);
     };
-    const headTimer = setTimeout(() => fail(timeoutError(what, original, 'sent no response headers', limits.headTimeout, 'httpHeadTimeout')), limits.headTimeout);
+    const headTimer = setTimeout(
+      () => fail(timeoutError(what, original, 'sent no response headers', limits.headTimeout, 'httpHeadTimeout')),
+      limits.headTimeout,
+    );
     let connectTimer: NodeJS.Timeout | undefined;
     req.on('socket', (socket: Socket) => {
       if (!socket.connecting) return; // a kept-alive connection: already open
-      connectTimer = setTimeout(() => fail(timeoutError(what, original, 'could not connect', limits.connectTimeout, 'httpConnectTimeout')), limits.connectTimeout);
+      connectTimer = setTimeout(
+        () => fail(timeoutError(what, original, 'could not connect', limits.connectTimeout, 'httpConnectTimeout')),
+        limits.connectTimeout,
+      );
       socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
     });
     req.on('error', (err) => {
       clearTimeout(headTimer);
       clearTimeout(connectTimer);
       const why = (err as { cause?: { message?: string } }).cause?.message ?? err.message;
-      reject(failed ?? new PartitionError('HTTP', `${what} ${shownUri(original)} failed: ${why}`, { uri: original, cause: err }));
+      reject(
+        failed ??
+          new PartitionError('HTTP', `${what} ${shownUri(original)} failed: ${why}`, { uri: original, cause: err }),
+      );
     });
     req.on('response', (res) => {
       clearTimeout(headTimer);
@@ -129,7 +182,13 @@ export async function* timedBody(reply: HttpReply, limits: HttpLimits, what: str
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const err = timeoutError(what, reply.url, 'stopped sending its body: no byte arrived', limits.readTimeout, 'httpReadTimeout');
+          const err = timeoutError(
+            what,
+            reply.url,
+            'stopped sending its body: no byte arrived',
+            limits.readTimeout,
+            'httpReadTimeout',
+          );
           body.destroy(err);
           reject(err);
         }, limits.readTimeout);

@@ -24,7 +24,9 @@ function header(reply: HttpReply, name: string): string | null {
 }
 
 function statusError(reply: HttpReply, url: string, what: string): PartitionError {
-  return new PartitionError('HTTP', `${what} ${shownUri(url)} answered ${reply.status} ${reply.statusText}`.trimEnd(), { uri: url });
+  return new PartitionError('HTTP', `${what} ${shownUri(url)} answered ${reply.status} ${reply.statusText}`.trimEnd(), {
+    uri: url,
+  });
 }
 
 /**
@@ -46,9 +48,15 @@ export async function probeHttp(url: string, limits: HttpLimits = HTTP_DEFAULTS)
   let size = -1;
   if (length !== null && /^\d+$/.test(length.trim())) {
     size = Number(length);
-    if (!Number.isSafeInteger(size)) throw new PartitionError('HTTP', `HEAD ${shownUri(url)} announced a Content-Length of ${length.trim()} bytes, too large to plan`, { uri: url });
+    if (!Number.isSafeInteger(size))
+      throw new PartitionError(
+        'HTTP',
+        `HEAD ${shownUri(url)} announced a Content-Length of ${length.trim()} bytes, too large to plan`,
+        { uri: url },
+      );
   }
-  const ranges = size >= 0 && /\bbytes\b/i.test(header(reply, 'accept-ranges') ?? '') && !header(reply, 'content-encoding');
+  const ranges =
+    size >= 0 && /\bbytes\b/i.test(header(reply, 'accept-ranges') ?? '') && !header(reply, 'content-encoding');
   const etag = header(reply, 'etag') ?? undefined;
   return { size, ranges, ...(etag ? { etag } : {}) };
 }
@@ -72,7 +80,11 @@ function checkEtag(reply: HttpReply, url: string, expect: HttpExpect): void {
 }
 
 /** GETs the whole content (a URL without range support, or a chunk covering all of it). */
-export async function fetchWhole(url: string, expect: HttpExpect, limits: HttpLimits = HTTP_DEFAULTS): Promise<AsyncIterable<Uint8Array>> {
+export async function fetchWhole(
+  url: string,
+  expect: HttpExpect,
+  limits: HttpLimits = HTTP_DEFAULTS,
+): Promise<AsyncIterable<Uint8Array>> {
   const reply = await httpRequestOf(url, 'GET', {}, limits, 'GET');
   if (reply.status < 200 || reply.status > 299) {
     reply.body.destroy();
@@ -90,7 +102,13 @@ export async function fetchWhole(url: string, expect: HttpExpect, limits: HttpLi
 async function* empty(): AsyncGenerator<Uint8Array> {}
 
 /** GETs the bytes `[from, to)`; the server must answer 206 with the planned total size. */
-export async function fetchRange(url: string, from: number, to: number, expect: HttpExpect, limits: HttpLimits = HTTP_DEFAULTS): Promise<AsyncIterable<Uint8Array>> {
+export async function fetchRange(
+  url: string,
+  from: number,
+  to: number,
+  expect: HttpExpect,
+  limits: HttpLimits = HTTP_DEFAULTS,
+): Promise<AsyncIterable<Uint8Array>> {
   if (to <= from) return empty();
   const reply = await httpRequestOf(url, 'GET', { range: `bytes=${from}-${to - 1}` }, limits, 'GET');
   if (reply.status === 416) {
@@ -99,7 +117,12 @@ export async function fetchRange(url: string, from: number, to: number, expect: 
   }
   if (reply.status !== 206) {
     reply.body.destroy();
-    if (reply.status >= 200 && reply.status <= 299) throw new PartitionError('HTTP', `GET ${shownUri(url)} ignored the Range header (status ${reply.status}); it served ranges when planned`, { uri: url });
+    if (reply.status >= 200 && reply.status <= 299)
+      throw new PartitionError(
+        'HTTP',
+        `GET ${shownUri(url)} ignored the Range header (status ${reply.status}); it served ranges when planned`,
+        { uri: url },
+      );
     throw statusError(reply, url, 'GET');
   }
   checkEtag(reply, url, expect);

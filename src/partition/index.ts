@@ -6,4 +6,11 @@ export type { ByteSpan, ObjectRef, PartitionOptions, PartitionSpec } from './typ
 export { PartitionError, type PartitionErrorCode } from './errors.js';
 export { isPartitionInput, planPartitions, type PlanContext } from './planner.js';
 export { validatePartitionOptions, MAX_PARTITIONS } from './chunking.js';
-export { DataPartition, PARTITION_MARK, closePartitionStorage, markPartition, toCallInput, type MarkedPartition } from './reader.js';
+export {
+  DataPartition,
+  PARTITION_MARK,
+  closePartitionStorage,
+  markPartition,
+  toCallInput,
+  type MarkedPartition,
+} from './reader.js';

@@ -104,7 +104,9 @@ export function literalPrefix(pattern: string): string {
  */
 export function parseInput(input: unknown): ParsedInput {
   if (typeof input !== 'string' || input === '') {
-    throw new ConfigError(`a data input must be a URI or path string, got ${typeof input === 'string' ? '""' : typeof input}`);
+    throw new ConfigError(
+      `a data input must be a URI or path string, got ${typeof input === 'string' ? '""' : typeof input}`,
+    );
   }
   if (isHttp(input)) {
     let url: URL;

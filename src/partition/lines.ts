@@ -30,7 +30,10 @@ class LineSplitter {
   private readonly text: string;
   private readonly L: number;
 
-  constructor(private readonly newline: Buffer, private readonly stripCR: boolean) {
+  constructor(
+    private readonly newline: Buffer,
+    private readonly stripCR: boolean,
+  ) {
     this.text = newline.toString('utf8');
     this.L = newline.length;
   }
@@ -104,7 +107,10 @@ class LineIterator implements AsyncIterableIterator<string> {
   private done = false;
   private readonly source: AsyncIterator<Uint8Array | string>;
 
-  constructor(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, private readonly splitter: LineSplitter) {
+  constructor(
+    source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+    private readonly splitter: LineSplitter,
+  ) {
     this.source = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source[Symbol.iterator]());
   }
 
@@ -113,7 +119,8 @@ class LineIterator implements AsyncIterableIterator<string> {
   }
 
   next(): Promise<IteratorResult<string>> {
-    if (this.index < this.batch.length) return Promise.resolve({ value: this.batch[this.index++] as string, done: false });
+    if (this.index < this.batch.length)
+      return Promise.resolve({ value: this.batch[this.index++] as string, done: false });
     return this.fill();
   }
 
@@ -149,6 +156,10 @@ function toAsync<T>(it: Iterator<T>): AsyncIterator<T> {
  *
  * @param stripCR drop a `'\r'` ending a line (used with the `'\n'` terminator)
  */
-export function splitLines(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, newline: Buffer, stripCR: boolean): AsyncIterableIterator<string> {
+export function splitLines(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  newline: Buffer,
+  stripCR: boolean,
+): AsyncIterableIterator<string> {
   return new LineIterator(source, new LineSplitter(newline, stripCR));
 }

@@ -68,29 +68,52 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-async function listObjects(driver: StorageDriver, scheme: string, bucket: string, prefix: string, keep: (key: string) => boolean, max: number): Promise<Found[]> {
+async function listObjects(
+  driver: StorageDriver,
+  scheme: string,
+  bucket: string,
+  prefix: string,
+  keep: (key: string) => boolean,
+  max: number,
+): Promise<Found[]> {
   const found: Found[] = [];
   for await (const entry of driver.list(bucket, prefix)) {
     if ('prefix' in entry || entry.key.endsWith('/') || !keep(entry.key)) continue; // skip "folder" markers
     // Stop a listing far larger than expected before it fills memory.
     if (found.length >= max) throw tooMany(found.length + 1, max, 'objects');
     const { key, size, etag } = entry;
-    found.push({ uri: formatStorageUri({ scheme, bucket, key }), bucket, key, size, ...(etag === undefined ? {} : { etag }), storage: driver.config, splittable: true });
+    found.push({
+      uri: formatStorageUri({ scheme, bucket, key }),
+      bucket,
+      key,
+      size,
+      ...(etag === undefined ? {} : { etag }),
+      storage: driver.config,
+      splittable: true,
+    });
   }
   return found;
 }
 
-async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, drivers: Drivers, max: number): Promise<Found[]> {
+async function expandStorage(
+  input: Extract<ParsedInput, { kind: 'storage' }>,
+  drivers: Drivers,
+  max: number,
+): Promise<Found[]> {
   const { scheme, bucket, key, glob } = input;
   const driver = await drivers.get(scheme);
   if (glob !== undefined) {
     const match = picomatch()(glob, { dot: true });
     const found = await listObjects(driver, scheme, bucket, key, match, max);
     if (found.length === 0) {
-      throw new PartitionError('NO_MATCH', `glob ${JSON.stringify(input.input)} matched no object (listed prefix ${JSON.stringify(key)} of bucket ${JSON.stringify(bucket)})`, {
-        uri: input.input,
-        bucket,
-      });
+      throw new PartitionError(
+        'NO_MATCH',
+        `glob ${JSON.stringify(input.input)} matched no object (listed prefix ${JSON.stringify(key)} of bucket ${JSON.stringify(bucket)})`,
+        {
+          uri: input.input,
+          bucket,
+        },
+      );
     }
     return found;
   }
@@ -102,7 +125,17 @@ async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, d
   try {
     const info = await driver.head(bucket, key);
     const etag = info.etag;
-    return [{ uri: formatStorageUri({ scheme, bucket, key }), bucket, key, size: info.size, ...(etag === undefined ? {} : { etag }), storage: driver.config, splittable: true }];
+    return [
+      {
+        uri: formatStorageUri({ scheme, bucket, key }),
+        bucket,
+        key,
+        size: info.size,
+        ...(etag === undefined ? {} : { etag }),
+        storage: driver.config,
+        splittable: true,
+      },
+    ];
   } catch (err) {
     if (!(err instanceof NoSuchKeyError)) throw err;
     // Not an object: maybe a folder written without its trailing "/" (a local folder, an S3 "folder").
@@ -113,8 +146,14 @@ async function expandStorage(input: Extract<ParsedInput, { kind: 'storage' }>, d
 }
 
 function emptyPrefix(input: string, bucket: string, prefix: string): PartitionError {
-  const what = prefix === '' ? `bucket ${JSON.stringify(bucket)}` : `prefix ${JSON.stringify(prefix)} of bucket ${JSON.stringify(bucket)}`;
-  return new PartitionError('EMPTY_PREFIX', `${JSON.stringify(input)} names no object (${what} is empty)`, { uri: input, bucket });
+  const what =
+    prefix === ''
+      ? `bucket ${JSON.stringify(bucket)}`
+      : `prefix ${JSON.stringify(prefix)} of bucket ${JSON.stringify(bucket)}`;
+  return new PartitionError('EMPTY_PREFIX', `${JSON.stringify(input)} names no object (${what} is empty)`, {
+    uri: input,
+    bucket,
+  });
 }
 
 async function expand(input: ParsedInput, drivers: Drivers, plan: ChunkPlan): Promise<Found[]> {
@@ -125,7 +164,8 @@ async function expand(input: ParsedInput, drivers: Drivers, plan: ChunkPlan): Pr
 
 function inputList(inputs: string | string[]): string[] {
   if (typeof inputs === 'string') return [inputs];
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new ConfigError('data inputs must be a URI or path string or a non-empty array of them');
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new ConfigError('data inputs must be a URI or path string or a non-empty array of them');
   return inputs;
 }
 
@@ -134,7 +174,10 @@ async function spansOf(object: Found, plan: ChunkPlan): Promise<{ spans: ByteSpa
     const { storage: _storage, splittable: _splittable, ...ref } = object;
     return { spans: await userSpans(ref, plan.partitioner), newline: null };
   }
-  return { spans: builtinSpans(object.size, plan, chunkCount(object.size, plan, object.splittable)), newline: plan.newline };
+  return {
+    spans: builtinSpans(object.size, plan, chunkCount(object.size, plan, object.splittable)),
+    newline: plan.newline,
+  };
 }
 
 /**
@@ -150,7 +193,11 @@ async function spansOf(object: Found, plan: ChunkPlan): Promise<{ spans: ByteSpa
  * const specs = await planPartitions('s3://logs/2019/', { objChunkSize: 64 * 2 ** 20 }, { storage });
  * ```
  */
-export async function planPartitions(inputs: string | string[], options: PartitionOptions, context: PlanContext): Promise<PartitionSpec[]> {
+export async function planPartitions(
+  inputs: string | string[],
+  options: PartitionOptions,
+  context: PlanContext,
+): Promise<PartitionSpec[]> {
   const plan = validatePartitionOptions(options);
   const parsed = inputList(inputs).map(parseInput);
   const drivers = new Drivers(context);
@@ -164,7 +211,8 @@ export async function planPartitions(inputs: string | string[], options: Partiti
     const specs: PartitionSpec[] = [];
     for (const [objectIndex, object] of objects.entries()) {
       const { spans, newline } = await spansOf(object, plan);
-      if (specs.length + spans.length > plan.maxCalls) throw tooMany(specs.length + spans.length, plan.maxCalls, 'calls');
+      if (specs.length + spans.length > plan.maxCalls)
+        throw tooMany(specs.length + spans.length, plan.maxCalls, 'calls');
       const { uri, bucket, key, size, etag, storage } = object;
       for (const [part, span] of spans.entries()) {
         specs.push({

@@ -29,9 +29,17 @@ export function markPartition(spec: PartitionSpec): MarkedPartition {
 function isSpec(value: unknown): value is PartitionSpec {
   const s = value as Partial<PartitionSpec> | null;
   return (
-    typeof s === 'object' && s !== null && typeof s.uri === 'string' && typeof s.bucket === 'string' && typeof s.key === 'string' &&
-    Number.isSafeInteger(s.start) && Number.isSafeInteger(s.end) && Number.isSafeInteger(s.size) &&
-    Number.isSafeInteger(s.part) && Number.isSafeInteger(s.totalParts) && (s.newline === null || typeof s.newline === 'string')
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.uri === 'string' &&
+    typeof s.bucket === 'string' &&
+    typeof s.key === 'string' &&
+    Number.isSafeInteger(s.start) &&
+    Number.isSafeInteger(s.end) &&
+    Number.isSafeInteger(s.size) &&
+    Number.isSafeInteger(s.part) &&
+    Number.isSafeInteger(s.totalParts) &&
+    (s.newline === null || typeof s.newline === 'string')
   );
 }
 
@@ -45,11 +53,16 @@ export function toCallInput(input: unknown): unknown {
   if (typeof input !== 'object' || input === null) return input;
   const spec = (input as Record<string, unknown>)[PARTITION_MARK];
   if (spec === undefined) return input;
-  if (!isSpec(spec)) throw new ConfigError(`call input marked "${PARTITION_MARK}" does not hold a valid partition spec`);
+  if (!isSpec(spec))
+    throw new ConfigError(`call input marked "${PARTITION_MARK}" does not hold a valid partition spec`);
   return new DataPartition(spec);
 }
 
-async function* counted(source: AsyncIterable<Uint8Array>, expected: number, spec: PartitionSpec): AsyncGenerator<Buffer> {
+async function* counted(
+  source: AsyncIterable<Uint8Array>,
+  expected: number,
+  spec: PartitionSpec,
+): AsyncGenerator<Buffer> {
   let n = 0;
   for await (const raw of source) {
     const chunk = asBuffer(raw);

@@ -42,7 +42,10 @@ export async function closePartitionStorage(): Promise<void> {
 
 /** The error for an object that differs from its plan. */
 export function objectChanged(spec: PartitionSpec, why: string): PartitionError {
-  const where = spec.bucket === '' ? shownUri(spec.uri) : `object ${JSON.stringify(spec.key)} in bucket ${JSON.stringify(spec.bucket)}`;
+  const where =
+    spec.bucket === ''
+      ? shownUri(spec.uri)
+      : `object ${JSON.stringify(spec.key)} in bucket ${JSON.stringify(spec.bucket)}`;
   return new PartitionError('OBJECT_CHANGED', `${where} changed since it was planned (${why})`, {
     uri: spec.uri,
     ...(spec.bucket === '' ? {} : { bucket: spec.bucket, key: spec.key }),
@@ -85,7 +88,8 @@ function httpSource(spec: PartitionSpec): ChunkSource {
  */
 export function sourceFor(spec: PartitionSpec, driver?: StorageDriver): ChunkSource {
   if (spec.storage === undefined && driver === undefined) {
-    if (!/^https?:\/\//i.test(spec.uri)) throw new ConfigError(`partition of ${shownUri(spec.uri)} has no storage config`);
+    if (!/^https?:\/\//i.test(spec.uri))
+      throw new ConfigError(`partition of ${shownUri(spec.uri)} has no storage config`);
     return httpSource(spec);
   }
   return storageSource(spec, driver);

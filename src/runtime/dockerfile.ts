@@ -35,12 +35,25 @@ export interface BuildContext {
 }
 
 /** Fields of the project's package.json that decide its dependency tree (scripts are left out on purpose). */
-const KEPT_FIELDS = ['name', 'version', 'type', 'dependencies', 'optionalDependencies', 'peerDependencies', 'overrides', 'engines'];
+const KEPT_FIELDS = [
+  'name',
+  'version',
+  'type',
+  'dependencies',
+  'optionalDependencies',
+  'peerDependencies',
+  'overrides',
+  'engines',
+];
 
 /** Writes the build context into `<projectDir>/.burst/runtime` (replacing an earlier one). */
 export async function writeBuildContext(o: BuildContextOptions): Promise<BuildContext> {
   const pkgPath = join(o.projectDir, 'package.json');
-  if (!existsSync(pkgPath)) throw new ConfigError(`${pkgPath} does not exist: run "burst runtime build" in your project folder, or pass --dir`, { keyPath: 'dir' });
+  if (!existsSync(pkgPath))
+    throw new ConfigError(
+      `${pkgPath} does not exist: run "burst runtime build" in your project folder, or pass --dir`,
+      { keyPath: 'dir' },
+    );
   const dir = join(o.projectDir, '.burst', 'runtime');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -53,7 +66,10 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const tarball = await packBurst(dir, o.log);
   const dockerfile = dockerfileText({ baseImage: o.baseImage ?? 'node:20-slim', tarball, hasLock: existsSync(lock) });
   await writeFile(join(dir, 'Dockerfile'), dockerfile);
-  await writeFile(join(dir, '.dockerignore'), '# Written by burst runtime build: everything here belongs in the image.\nDockerfile\n.dockerignore\n');
+  await writeFile(
+    join(dir, '.dockerignore'),
+    '# Written by burst runtime build: everything here belongs in the image.\nDockerfile\n.dockerignore\n',
+  );
   return { dir, dockerfile };
 }
 
@@ -86,13 +102,26 @@ CMD ["node", "/opt/burst/node_modules/${PACKAGE_NAME}/dist/cli/main.js", "worker
 async function packBurst(dir: string, log?: (line: string) => void): Promise<string> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
-    throw new BurstError('RUNTIME_BUILD', `Burst at ${root} has no dist/ to put in the image: run "npm run build" there first`);
+    throw new BurstError(
+      'RUNTIME_BUILD',
+      `Burst at ${root} has no dist/ to put in the image: run "npm run build" there first`,
+    );
   }
   log?.(`packing Burst ${VERSION} from ${root}`);
   await new Promise<void>((resolve, reject) => {
     // --ignore-scripts: the dist/ already built is what goes in; no rebuild inside someone's project.
-    execFile('npm', ['pack', root, '--ignore-scripts', '--pack-destination', dir], { maxBuffer: 16 * 1024 * 1024 }, (err, _out, stderr) =>
-      err ? reject(new BurstError('RUNTIME_BUILD', `npm pack of Burst failed: ${stderr.trim() || err.message}`, { cause: err })) : resolve(),
+    execFile(
+      'npm',
+      ['pack', root, '--ignore-scripts', '--pack-destination', dir],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _out, stderr) =>
+        err
+          ? reject(
+              new BurstError('RUNTIME_BUILD', `npm pack of Burst failed: ${stderr.trim() || err.message}`, {
+                cause: err,
+              }),
+            )
+          : resolve(),
     );
   });
   const tgz = (await readdir(dir)).find((f) => f.startsWith(`${PACKAGE_NAME}-`) && f.endsWith('.tgz'));

@@ -43,7 +43,13 @@ export function runTool(command: string, args: string[], log: (line: string) => 
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new BurstError('RUNTIME_BUILD', `${command} ${args[0] ?? ''} exited with ${code}:\n${tail.join('\n')}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new BurstError('RUNTIME_BUILD', `${command} ${args[0] ?? ''} exited with ${code}:\n${tail.join('\n')}`),
+          ),
+    );
   });
 }
 
@@ -54,7 +60,9 @@ function works(command: ImageBuilder): Promise<string | undefined> {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? 'not installed' : e.message));
-    child.on('close', (code) => resolve(code === 0 ? undefined : err.trim().split('\n').pop() || `exited with ${code}`));
+    child.on('close', (code) =>
+      resolve(code === 0 ? undefined : err.trim().split('\n').pop() || `exited with ${code}`),
+    );
   });
 }
 
@@ -67,13 +75,22 @@ export async function pickBuilder(preferred?: ImageBuilder): Promise<ImageBuilde
     if (!problem) return c;
     why.push(`${c}: ${problem}`);
   }
-  throw new BurstError('NO_IMAGE_BUILDER', `building the worker image needs docker (with a running engine) or podman, and none works here (${why.join('; ')}); install one, or build the Dockerfile that "burst runtime build" writes elsewhere`);
+  throw new BurstError(
+    'NO_IMAGE_BUILDER',
+    `building the worker image needs docker (with a running engine) or podman, and none works here (${why.join('; ')}); install one, or build the Dockerfile that "burst runtime build" writes elsewhere`,
+  );
 }
 
 /** Writes the build context of `projectDir` and builds `image` from it; returns the image reference. */
-export async function buildImage(o: ImageOptions & { projectDir: string; log: (line: string) => void }): Promise<string> {
+export async function buildImage(
+  o: ImageOptions & { projectDir: string; log: (line: string) => void },
+): Promise<string> {
   const image = o.image ?? defaultImage();
-  const context = await writeBuildContext({ projectDir: o.projectDir, log: o.log, ...(o.baseImage ? { baseImage: o.baseImage } : {}) });
+  const context = await writeBuildContext({
+    projectDir: o.projectDir,
+    log: o.log,
+    ...(o.baseImage ? { baseImage: o.baseImage } : {}),
+  });
   o.log(`wrote ${context.dir}/Dockerfile`);
   const builder = await pickBuilder(o.builder);
   o.log(`building ${image} with ${builder}`);
@@ -82,7 +99,10 @@ export async function buildImage(o: ImageOptions & { projectDir: string; log: (l
 }
 
 /** Pushes `image` to its registry. */
-export async function pushImage(image: string, o: { builder?: ImageBuilder; log: (line: string) => void }): Promise<void> {
+export async function pushImage(
+  image: string,
+  o: { builder?: ImageBuilder; log: (line: string) => void },
+): Promise<void> {
   const builder = await pickBuilder(o.builder);
   o.log(`pushing ${image} with ${builder}`);
   await runTool(builder, ['push', image], o.log);
@@ -100,8 +120,17 @@ export function buildRuntimeImage(k: ImageOptions, o: RuntimeCommandOptions, too
 }
 
 /** The image step of a deploy: builds `image` (unless `build: false`), pushes it (unless `push: false`), returns what to deploy. */
-export async function buildAndPush(image: string, k: ServiceRuntimeOptions, o: RuntimeCommandOptions, tools: ImageTools = {}): Promise<string> {
-  const built = k.build === false ? image : await (tools.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
-  if (k.push !== false) await (tools.push ?? pushImage)(built, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
+export async function buildAndPush(
+  image: string,
+  k: ServiceRuntimeOptions,
+  o: RuntimeCommandOptions,
+  tools: ImageTools = {},
+): Promise<string> {
+  const built =
+    k.build === false
+      ? image
+      : await (tools.build ?? buildImage)({ ...k, image, projectDir: o.projectDir ?? process.cwd(), log: o.log });
+  if (k.push !== false)
+    await (tools.push ?? pushImage)(built, { ...(k.builder ? { builder: k.builder } : {}), log: o.log });
   return built;
 }

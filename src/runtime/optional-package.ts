@@ -23,6 +23,9 @@ export async function importOptional<T>(name: string, load: () => Promise<T>, ne
     const code = (err as { code?: string }).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw err;
     const range = testedRange(name);
-    throw new ConfigError(`${neededFor} needs the package ${name}, which is not installed: run "npm install ${name}${range ? `@${range}` : ''}" in your project`, { cause: err });
+    throw new ConfigError(
+      `${neededFor} needs the package ${name}, which is not installed: run "npm install ${name}${range ? `@${range}` : ''}" in your project`,
+      { cause: err },
+    );
   }
 }

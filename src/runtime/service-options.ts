@@ -60,14 +60,18 @@ export function serviceName(name: string | undefined, rule: ServiceNameRule): st
   const n = name ?? defaultServiceName();
   const label = new RegExp(`^[a-z]([-a-z0-9]{0,${rule.maxLength - 2}}[a-z0-9])?$`);
   if (!label.test(n)) {
-    throw new ConfigError(`a ${rule.label} name must be lowercase letters, digits and "-", start with a letter, not end with "-" and have at most ${rule.maxLength} characters, got ${JSON.stringify(n)}`, { keyPath: 'name', backend: rule.backend });
+    throw new ConfigError(
+      `a ${rule.label} name must be lowercase letters, digits and "-", start with a letter, not end with "-" and have at most ${rule.maxLength} characters, got ${JSON.stringify(n)}`,
+      { keyPath: 'name', backend: rule.backend },
+    );
   }
   return n;
 }
 
 /** `n` when it is a positive integer, else a {@link ConfigError} naming `keyPath`. */
 export function positiveOption(n: number, keyPath: string, backend: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${keyPath} must be a positive integer, got ${JSON.stringify(n)}`, { keyPath, backend });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${keyPath} must be a positive integer, got ${JSON.stringify(n)}`, { keyPath, backend });
   return n;
 }
 
@@ -83,7 +87,11 @@ export interface WorkerDeployContext {
 }
 
 /** Variables a worker reads as secrets; a literal `env` entry must not set them. */
-const SECRET_VARS = { BURST_SERVE_TOKEN: 'tokenSecret', BURST_SIGNING_KEY: 'signingKeySecret', BURST_STORAGE_CONFIG: 'storageSecret' } as const;
+const SECRET_VARS = {
+  BURST_SERVE_TOKEN: 'tokenSecret',
+  BURST_SIGNING_KEY: 'signingKeySecret',
+  BURST_STORAGE_CONFIG: 'storageSecret',
+} as const;
 
 /**
  * The environment that secures a deployed `burst worker serve` (README "Workers that listen on a
@@ -95,15 +103,35 @@ export function workerEnvironment(k: ServiceRuntimeOptions, ctx: WorkerDeployCon
     throw new ConfigError(message, { keyPath: `${backend}.${key}`, backend });
   };
   for (const [name, key] of Object.entries(SECRET_VARS)) {
-    if (k.env && name in k.env) fail('env', `${backend}.env must not set ${name}: it would sit in the service's spec in clear; use ${backend}.${key}`);
+    if (k.env && name in k.env)
+      fail(
+        'env',
+        `${backend}.env must not set ${name}: it would sit in the service's spec in clear; use ${backend}.${key}`,
+      );
   }
-  if (!k.tokenSecret) fail('tokenSecret', `${backend}.tokenSecret must name a secret of the platform holding the workers' bearer token (key "token"; the clients' ${backend}.token): the workers listen on a network and refuse to start without one`);
-  if (!k.signingKeySecret && !k.allowUnsignedJobs) fail('signingKeySecret', `${backend}.signingKeySecret must name a secret of the platform holding the job signing key (key "signing-key"; the clients' signingKey), or set ${backend}.allowUnsignedJobs to true`);
-  if (!k.storageSecret && !ctx.storage) fail('storageSecret', `the workers need their storage: set ${backend}.storageSecret, or deploy with the client's storage configured`);
+  if (!k.tokenSecret)
+    fail(
+      'tokenSecret',
+      `${backend}.tokenSecret must name a secret of the platform holding the workers' bearer token (key "token"; the clients' ${backend}.token): the workers listen on a network and refuse to start without one`,
+    );
+  if (!k.signingKeySecret && !k.allowUnsignedJobs)
+    fail(
+      'signingKeySecret',
+      `${backend}.signingKeySecret must name a secret of the platform holding the job signing key (key "signing-key"; the clients' signingKey), or set ${backend}.allowUnsignedJobs to true`,
+    );
+  if (!k.storageSecret && !ctx.storage)
+    fail(
+      'storageSecret',
+      `the workers need their storage: set ${backend}.storageSecret, or deploy with the client's storage configured`,
+    );
   const out: WorkerEnvVar[] = [{ name: 'BURST_SERVE_TOKEN', secret: k.tokenSecret as string, key: 'token' }];
   if (k.signingKeySecret) out.push({ name: 'BURST_SIGNING_KEY', secret: k.signingKeySecret, key: 'signing-key' });
   if (k.allowUnsignedJobs) out.push({ name: 'BURST_SERVE_ALLOW_UNSIGNED_JOBS', value: '1' });
-  out.push(k.storageSecret ? { name: 'BURST_STORAGE_CONFIG', secret: k.storageSecret, key: 'storage-config' } : { name: 'BURST_STORAGE_CONFIG', value: JSON.stringify(ctx.storage) });
+  out.push(
+    k.storageSecret
+      ? { name: 'BURST_STORAGE_CONFIG', secret: k.storageSecret, key: 'storage-config' }
+      : { name: 'BURST_STORAGE_CONFIG', value: JSON.stringify(ctx.storage) },
+  );
   if (ctx.bucket) out.push({ name: 'BURST_SERVE_BUCKETS', value: ctx.bucket });
   return out;
 }

@@ -39,7 +39,11 @@ export interface SignableManifest {
  * The signing key: `explicit` (the `signingKey` option) else `$BURST_SIGNING_KEY`; undefined when
  * neither is set. A set but empty or short key is a {@link ConfigError}, never silently "no key".
  */
-export function resolveSigningKey(explicit: unknown, env: NodeJS.ProcessEnv = process.env, keyPath = 'signingKey'): string | undefined {
+export function resolveSigningKey(
+  explicit: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  keyPath = 'signingKey',
+): string | undefined {
   if (explicit !== undefined) return checkKey(explicit, keyPath);
   const fromEnv = env[SIGNING_KEY_ENV];
   return fromEnv === undefined ? undefined : checkKey(fromEnv, SIGNING_KEY_ENV);
@@ -48,7 +52,10 @@ export function resolveSigningKey(explicit: unknown, env: NodeJS.ProcessEnv = pr
 function checkKey(key: unknown, source: string): string {
   if (typeof key !== 'string' || key.length < MIN_KEY_LENGTH) {
     const got = typeof key === 'string' ? `${key.length} characters` : JSON.stringify(key);
-    throw new ConfigError(`${source} must be a secret of at least ${MIN_KEY_LENGTH} characters (e.g. from "openssl rand -hex 32"), got ${got}`, { keyPath: source });
+    throw new ConfigError(
+      `${source} must be a secret of at least ${MIN_KEY_LENGTH} characters (e.g. from "openssl rand -hex 32"), got ${got}`,
+      { keyPath: source },
+    );
   }
   return key;
 }
@@ -57,7 +64,9 @@ function checkKey(key: unknown, source: string): string {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -81,11 +90,17 @@ export function signManifest(key: string, manifest: SignableManifest, ref: Signe
 export function verifyManifest(key: string, manifest: SignableManifest, ref: SignedJobRef): void {
   const where = `job ${ref.jobKey} in bucket "${ref.bucket}"`;
   if (typeof manifest.signature !== 'string' || manifest.signature === '') {
-    throw new IntegrityError(`${where} is not signed, but this worker has a signing key (${SIGNING_KEY_ENV}) and runs only signed jobs: give the client the same signingKey; refusing to run it`, { bucket: ref.bucket, key: keys.manifest(ref.jobKey) });
+    throw new IntegrityError(
+      `${where} is not signed, but this worker has a signing key (${SIGNING_KEY_ENV}) and runs only signed jobs: give the client the same signingKey; refusing to run it`,
+      { bucket: ref.bucket, key: keys.manifest(ref.jobKey) },
+    );
   }
   const expected = Buffer.from(signManifest(key, manifest, ref), 'hex');
   const given = Buffer.from(manifest.signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new IntegrityError(`${where} has a signature that does not match its contents (altered after signing, or signed with another key); refusing to run it`, { bucket: ref.bucket, key: keys.manifest(ref.jobKey) });
+    throw new IntegrityError(
+      `${where} has a signature that does not match its contents (altered after signing, or signed with another key); refusing to run it`,
+      { bucket: ref.bucket, key: keys.manifest(ref.jobKey) },
+    );
   }
 }

@@ -35,11 +35,20 @@ export function serializeThrown(thrown: unknown): SerializedError {
   if (attempt(() => thrown instanceof BurstError && thrown.code === 'SERIALIZATION', false)) {
     const se = thrown as SerializationError;
     const path = readText(se, 'path');
-    return { kind: 'serialization', name: readText(se, 'name') ?? 'SerializationError', message: readText(se, 'message') ?? '', ...(path ? { path } : {}) };
+    return {
+      kind: 'serialization',
+      name: readText(se, 'name') ?? 'SerializationError',
+      message: readText(se, 'message') ?? '',
+      ...(path ? { path } : {}),
+    };
   }
   if (attempt(() => thrown instanceof Error, false)) {
     const err = thrown as Error;
-    const out: SerializedError = { kind: 'remote', name: readText(err, 'name') || 'Error', message: readText(err, 'message') ?? '' };
+    const out: SerializedError = {
+      kind: 'remote',
+      name: readText(err, 'name') || 'Error',
+      message: readText(err, 'message') ?? '',
+    };
     const stack = readText(err, 'stack');
     if (stack) out.stack = stack;
     const props = jsonSafeProperties(err);
@@ -47,7 +56,13 @@ export function serializeThrown(thrown: unknown): SerializedError {
     return out;
   }
   const { text, value } = encodeThrown(thrown);
-  return { kind: 'remote', name: 'NonError', message: `the function threw a non-Error value: ${text}`, thrown: text, ...(value !== undefined ? { thrownValue: value } : {}) };
+  return {
+    kind: 'remote',
+    name: 'NonError',
+    message: `the function threw a non-Error value: ${text}`,
+    thrown: text,
+    ...(value !== undefined ? { thrownValue: value } : {}),
+  };
 }
 
 function jsonSafeProperties(err: Error): Record<string, unknown> | undefined {
@@ -64,7 +79,9 @@ function jsonSafeProperties(err: Error): Record<string, unknown> | undefined {
       any = true;
       continue;
     }
-    out[key] = attempt(() => JSON.parse(JSON.stringify(v) ?? 'null') as unknown, undefined) ?? (v === null || v === undefined ? null : safeString(v));
+    out[key] =
+      attempt(() => JSON.parse(JSON.stringify(v) ?? 'null') as unknown, undefined) ??
+      (v === null || v === undefined ? null : safeString(v));
     any = true;
   }
   return any ? out : undefined;
@@ -97,7 +114,11 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
     case 'oom':
       return new OutOfMemoryError(se.message + tail, context);
     case 'crash':
-      return new WorkerCrashError(se.message + tail, { ...context, exitCode: se.exitCode ?? null, signal: se.signal ?? null });
+      return new WorkerCrashError(se.message + tail, {
+        ...context,
+        exitCode: se.exitCode ?? null,
+        signal: se.signal ?? null,
+      });
     case 'integrity':
       return new IntegrityError(se.message, context);
     case 'packaging':

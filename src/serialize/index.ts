@@ -37,14 +37,18 @@ export function assertSerializable(values: readonly unknown[], name: string): vo
   } catch (err) {
     for (let i = 0; i < values.length; i++) {
       const bad = findUnserializable(values[i], `${name}[${i}]`);
-      if (bad) throw new SerializationError(`cannot serialize ${bad.path}: ${bad.reason}`, { path: bad.path, cause: err });
+      if (bad)
+        throw new SerializationError(`cannot serialize ${bad.path}: ${bad.reason}`, { path: bad.path, cause: err });
     }
     // The walk found nothing: name at least the element V8 rejects on its own.
     for (let i = 0; i < values.length; i++) {
       try {
         v8.serialize(values[i]);
       } catch (own) {
-        throw new SerializationError(`cannot serialize ${name}[${i}]: ${describeError(own)}`, { path: `${name}[${i}]`, cause: own });
+        throw new SerializationError(`cannot serialize ${name}[${i}]: ${describeError(own)}`, {
+          path: `${name}[${i}]`,
+          cause: own,
+        });
       }
     }
     throw new SerializationError(`cannot serialize ${name}: ${describeError(err)}`, { path: name, cause: err });
@@ -99,7 +103,8 @@ function walk(value: unknown, path: string, seen: Set<object>): Offender | undef
   if (value instanceof Map) {
     let i = 0;
     for (const [k, v] of value) {
-      const bad = findUnserializable(k, `${path}.<key ${i}>`, seen) ?? findUnserializable(v, `${path}.get(${label(k)})`, seen);
+      const bad =
+        findUnserializable(k, `${path}.<key ${i}>`, seen) ?? findUnserializable(v, `${path}.get(${label(k)})`, seen);
       if (bad) return bad;
       i++;
     }

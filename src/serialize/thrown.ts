@@ -44,7 +44,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   const json = attempt(() => JSON.stringify(value) as string | undefined, undefined);
   if (json !== undefined) return json;
-  return attempt(() => inspect(value, { depth: 2, breakLength: Infinity, getters: false }), `[unreadable ${typeof value}]`);
+  return attempt(
+    () => inspect(value, { depth: 2, breakLength: Infinity, getters: false }),
+    `[unreadable ${typeof value}]`,
+  );
 }
 
 /**
@@ -71,6 +74,9 @@ export function decodeThrown(text: string | undefined, value: string | undefined
 }
 
 function describeFailure(err: unknown): string {
-  const message = attempt(() => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)), 'an unreadable value');
+  const message = attempt(
+    () => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+    'an unreadable value',
+  );
   return typeof message === 'string' ? message : 'an unreadable value';
 }

@@ -19,7 +19,10 @@ export interface JobInfo {
   /** `burst/jobs/<executor>/<job>`. */
   jobKey: string;
   /** The manifest's facts, when the job has one. */
-  manifest?: Pick<JobManifest, 'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'> & { submittedAt?: number; channel?: JobManifest['channel'] };
+  manifest?: Pick<
+    JobManifest,
+    'callCount' | 'createdAt' | 'functionName' | 'functionHash' | 'burstVersion' | 'timeoutSeconds'
+  > & { submittedAt?: number; channel?: JobManifest['channel'] };
   /** The executor's client lease, when one is stored (see job/lease.ts). */
   lease?: LeaseRecord;
 }
@@ -39,7 +42,9 @@ export function jobState(job: JobInfo, counts: JobCounts, now = Date.now()): Job
 
 /** Why a job is abandoned, in one sentence for the CLI and the dashboard. */
 export function abandonedReason(job: JobInfo, counts: JobCounts): string {
-  const since = job.lease ? `its client (${job.lease.holder}) stopped renewing its lease at ${new Date(job.lease.expiresAt).toISOString()}` : 'no client holds its lease';
+  const since = job.lease
+    ? `its client (${job.lease.holder}) stopped renewing its lease at ${new Date(job.lease.expiresAt).toISOString()}`
+    : 'no client holds its lease';
   return `job ${job.executorId}/${job.jobId} is abandoned: ${since}, and ${counts.pending} of ${counts.calls} calls have no result; FunctionExecutor.attach('${job.executorId}', { resubmit: true }) runs the calls that never ran`;
 }
 
@@ -81,24 +86,48 @@ export async function listJobs(storage: StorageDriver, bucket: string, executorI
   const leases = new Map<string, Promise<LeaseRecord | undefined>>();
   for (const ex of executors) leases.set(ex, readLease(storage, bucket, ex));
   const out: JobInfo[] = new Array(refs.length);
-  await forEachLimit(refs.map((r, i) => [r, i] as const), 16, async ([[ex, j], i]) => {
-    out[i] = await readJobInfo(storage, bucket, ex, j, leases.get(ex));
-  });
+  await forEachLimit(
+    refs.map((r, i) => [r, i] as const),
+    16,
+    async ([[ex, j], i]) => {
+      out[i] = await readJobInfo(storage, bucket, ex, j, leases.get(ex));
+    },
+  );
   return out;
 }
 
 /** One job's info; `manifest` is missing when the job has none (yet). */
-export async function readJobInfo(storage: StorageDriver, bucket: string, executorId: string, jobId: string, lease?: Promise<LeaseRecord | undefined>): Promise<JobInfo> {
+export async function readJobInfo(
+  storage: StorageDriver,
+  bucket: string,
+  executorId: string,
+  jobId: string,
+  lease?: Promise<LeaseRecord | undefined>,
+): Promise<JobInfo> {
   const jobKey = keys.job(executorId, jobId);
   const info: JobInfo = { executorId, jobId, jobKey };
   const held = await (lease ?? readLease(storage, bucket, executorId));
   if (held) info.lease = held;
   try {
     const m = decodeManifest(await storage.get(bucket, keys.manifest(jobKey)), { bucket, key: keys.manifest(jobKey) });
-    info.manifest = { callCount: m.callCount, createdAt: m.createdAt, functionName: m.functionName, functionHash: m.functionHash, burstVersion: m.burstVersion, timeoutSeconds: m.timeoutSeconds, ...(m.submittedAt !== undefined ? { submittedAt: m.submittedAt } : {}), ...(m.channel ? { channel: m.channel } : {}) };
+    info.manifest = {
+      callCount: m.callCount,
+      createdAt: m.createdAt,
+      functionName: m.functionName,
+      functionHash: m.functionHash,
+      burstVersion: m.burstVersion,
+      timeoutSeconds: m.timeoutSeconds,
+      ...(m.submittedAt !== undefined ? { submittedAt: m.submittedAt } : {}),
+      ...(m.channel ? { channel: m.channel } : {}),
+    };
   } catch (err) {
     // A manifest that is not one (or of another format) is shown as a job without one.
-    if (!(err instanceof NoSuchKeyError) && !(err instanceof MalformedRecordError) && !(err instanceof BurstError && err.code === 'VERSION_MISMATCH')) throw err;
+    if (
+      !(err instanceof NoSuchKeyError) &&
+      !(err instanceof MalformedRecordError) &&
+      !(err instanceof BurstError && err.code === 'VERSION_MISMATCH')
+    )
+      throw err;
   }
   return info;
 }
@@ -115,9 +144,15 @@ export async function resolveJob(storage: StorageDriver, bucket: string, ref: st
     const jobs = await listJobs(storage, bucket, ex);
     const found = jobs.find((x) => x.jobId === j);
     if (found) return found;
-    throw noSuchJob(`no job "${j}" in executor "${ex}"`, jobs.length ? `its jobs: ${jobs.map((x) => x.jobId).join(', ')}` : `executor "${ex}" has no jobs in bucket "${bucket}"`);
+    throw noSuchJob(
+      `no job "${j}" in executor "${ex}"`,
+      jobs.length
+        ? `its jobs: ${jobs.map((x) => x.jobId).join(', ')}`
+        : `executor "${ex}" has no jobs in bucket "${bucket}"`,
+    );
   }
-  if (parts.length !== 1 || !parts[0]) throw noSuchJob(`"${ref}" is not a job reference`, 'use <executor>/<job>, a job id such as M000, or latest');
+  if (parts.length !== 1 || !parts[0])
+    throw noSuchJob(`"${ref}" is not a job reference`, 'use <executor>/<job>, a job id such as M000, or latest');
   const executors = await listExecutors(storage, bucket);
   for (const ex of executors) {
     const jobs = await listJobs(storage, bucket, ex);
@@ -125,11 +160,19 @@ export async function resolveJob(storage: StorageDriver, bucket: string, ref: st
     const found = jobs.find((x) => x.jobId === ref);
     if (found) return found;
   }
-  throw noSuchJob(`no job "${ref}" in bucket "${bucket}"`, executors.length ? 'list the jobs with `burst jobs`' : 'storage holds no jobs yet');
+  throw noSuchJob(
+    `no job "${ref}" in bucket "${bucket}"`,
+    executors.length ? 'list the jobs with `burst jobs`' : 'storage holds no jobs yet',
+  );
 }
 
 function newest(jobs: JobInfo[]): JobInfo {
-  return jobs.reduce((a, b) => ((b.manifest?.createdAt ?? 0) > (a.manifest?.createdAt ?? 0) || (!a.manifest && !b.manifest && compareJobIds(b.jobId, a.jobId) > 0) ? b : a));
+  return jobs.reduce((a, b) =>
+    (b.manifest?.createdAt ?? 0) > (a.manifest?.createdAt ?? 0) ||
+    (!a.manifest && !b.manifest && compareJobIds(b.jobId, a.jobId) > 0)
+      ? b
+      : a,
+  );
 }
 
 function noSuchJob(what: string, hint: string): BurstError {
@@ -145,7 +188,12 @@ export function countCalls(job: JobInfo, statuses: readonly StoredCallStatus[]):
 }
 
 /** Reads a job's statuses and rebuilds its calls (calls without a record are `invoked`). */
-export async function readJobCalls(storage: StorageDriver, bucket: string, job: JobInfo, cache?: StatusCache): Promise<{ statuses: StoredCallStatus[]; calls: CallLike[] }> {
+export async function readJobCalls(
+  storage: StorageDriver,
+  bucket: string,
+  job: JobInfo,
+  cache?: StatusCache,
+): Promise<{ statuses: StoredCallStatus[]; calls: CallLike[] }> {
   const statuses = await readJobStatuses(storage, bucket, job.jobKey, cache);
   return { statuses, calls: callsOf(job, statuses) };
 }
@@ -153,20 +201,50 @@ export async function readJobCalls(storage: StorageDriver, bucket: string, job: 
 /** The calls of a job as the stats functions take them. */
 export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): CallLike[] {
   const byId = new Map(statuses.map((s) => [s.callId, s]));
-  const count = Math.max(job.manifest?.callCount ?? 0, statuses.length ? (statuses[statuses.length - 1] as StoredCallStatus).callId + 1 : 0);
+  const count = Math.max(
+    job.manifest?.callCount ?? 0,
+    statuses.length ? (statuses[statuses.length - 1] as StoredCallStatus).callId + 1 : 0,
+  );
   const created = job.manifest?.createdAt;
   const calls: CallLike[] = [];
   for (let id = 0; id < count; id++) {
     const s = byId.get(id);
     const base = { executorId: job.executorId, jobId: job.jobId, callId: id };
     if (!s) {
-      calls.push({ ...base, status: 'invoked', stats: { ...(created !== undefined ? { submitted: job.manifest?.submittedAt ?? created, invoked: created } : {}), attempt: 1 } });
+      calls.push({
+        ...base,
+        status: 'invoked',
+        stats: {
+          ...(created !== undefined ? { submitted: job.manifest?.submittedAt ?? created, invoked: created } : {}),
+          attempt: 1,
+        },
+      });
       continue;
     }
     const status: CallState = s.ok ? 'success' : 'error';
     const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid, location } = s.stats;
-    const stats = { submitted: job.manifest?.submittedAt ?? created, invoked: created, workerStart, fnStart, fnEnd, resultReceived: s.storedAt, stored: s.storedAt, cold, attempt: s.attempt, bytesIn, bytesOut, hostname: hostname || undefined, pid, ...(location ? { location } : {}) };
-    const call: CallLike = { ...base, status, stats: dropUndefined(stats), ...(s.error ? { error: { name: s.error.name, message: s.error.message } } : {}) };
+    const stats = {
+      submitted: job.manifest?.submittedAt ?? created,
+      invoked: created,
+      workerStart,
+      fnStart,
+      fnEnd,
+      resultReceived: s.storedAt,
+      stored: s.storedAt,
+      cold,
+      attempt: s.attempt,
+      bytesIn,
+      bytesOut,
+      hostname: hostname || undefined,
+      pid,
+      ...(location ? { location } : {}),
+    };
+    const call: CallLike = {
+      ...base,
+      status,
+      stats: dropUndefined(stats),
+      ...(s.error ? { error: { name: s.error.name, message: s.error.message } } : {}),
+    };
     calls.push(call);
   }
   return calls;

@@ -39,7 +39,14 @@ export function registerPrices(backend: string, table: PriceTable): void {
 
 /** Names of the backends with a price table. */
 export function pricedBackends(): string[] {
-  return [...new Set([...backendDefinitions().filter((d) => d.prices).map((d) => d.name), ...tables.keys()])];
+  return [
+    ...new Set([
+      ...backendDefinitions()
+        .filter((d) => d.prices)
+        .map((d) => d.name),
+      ...tables.keys(),
+    ]),
+  ];
 }
 
 /** The price table of a backend, if one is known. */
@@ -53,7 +60,10 @@ export function pricesOf(backend: string): PriceTable | undefined {
  * whose table names their invocation (`invocationOf`, as AWS Lambda's does) are billed per invocation
  * (one request, from its worker's start to its last call's end). Returns undefined when the backend has no price table.
  */
-export function estimateCost(calls: readonly CallLike[], options: { backend: string; memoryMB?: number | undefined; prices?: PriceTable }): CostEstimate | undefined {
+export function estimateCost(
+  calls: readonly CallLike[],
+  options: { backend: string; memoryMB?: number | undefined; prices?: PriceTable },
+): CostEstimate | undefined {
   const table = options.prices ?? pricesOf(options.backend);
   if (!table) return undefined;
   const invocationOf = table.invocationOf ?? pricesOf(options.backend)?.invocationOf;
@@ -70,12 +80,16 @@ export function estimateCost(calls: readonly CallLike[], options: { backend: str
     const request = invocationOf?.(s.location);
     if (request !== undefined && s.workerStart !== undefined && s.fnEnd !== undefined) {
       const span = spans.get(request);
-      spans.set(request, { from: Math.min(span?.from ?? Infinity, s.workerStart), to: Math.max(span?.to ?? -Infinity, s.fnEnd) });
+      spans.set(request, {
+        from: Math.min(span?.from ?? Infinity, s.workerStart),
+        to: Math.max(span?.to ?? -Infinity, s.fnEnd),
+      });
       continue;
     }
     invocations += s.attempt ?? 1;
     const from = s.cold && s.workerStart !== undefined ? s.workerStart : s.fnStart;
-    if (from !== undefined && s.fnEnd !== undefined && s.fnEnd >= from) ms += Math.ceil(Math.max(1, s.fnEnd - from) / granularity) * granularity;
+    if (from !== undefined && s.fnEnd !== undefined && s.fnEnd >= from)
+      ms += Math.ceil(Math.max(1, s.fnEnd - from) / granularity) * granularity;
   }
   for (const { from, to } of spans.values()) {
     invocations++;
@@ -84,5 +98,14 @@ export function estimateCost(calls: readonly CallLike[], options: { backend: str
   const gbSeconds = (ms / 1000) * gb;
   const compute = gbSeconds * table.perGbSecond;
   const requests = invocations * table.perRequest;
-  return { backend: options.backend, currency: table.currency ?? 'USD', total: compute + requests, compute, requests, gbSeconds, invocations, note: table.note };
+  return {
+    backend: options.backend,
+    currency: table.currency ?? 'USD',
+    total: compute + requests,
+    compute,
+    requests,
+    gbSeconds,
+    invocations,
+    note: table.note,
+  };
 }

@@ -30,10 +30,14 @@ function formatJob(s: JobSummary): string {
   }
   if (table.length > 1) lines.push(...alignTable(table).map((l) => `  ${l}`));
   const retried = s.retriedCalls > 0 ? ` (${plural(s.retriedCalls, 'call')} retried)` : '';
-  lines.push(`  cold starts ${s.coldStarts} of ${s.calls} · ${plural(s.attempts, 'attempt')}${retried} · in ${formatBytes(s.bytesIn)} · out ${formatBytes(s.bytesOut)}`);
+  lines.push(
+    `  cold starts ${s.coldStarts} of ${s.calls} · ${plural(s.attempts, 'attempt')}${retried} · in ${formatBytes(s.bytesIn)} · out ${formatBytes(s.bytesOut)}`,
+  );
   if (s.hosts.length > 0 || s.workerProcesses > 0) {
     const hosts = s.hosts.length <= 3 ? ` (${s.hosts.join(', ')})` : '';
-    lines.push(`  ran on ${plural(s.hosts.length, 'host')}${hosts}, ${plural(s.workerProcesses, 'worker process', 'worker processes')}`);
+    lines.push(
+      `  ran on ${plural(s.hosts.length, 'host')}${hosts}, ${plural(s.workerProcesses, 'worker process', 'worker processes')}`,
+    );
   }
   if (s.cost) lines.push(`  estimated cost ${formatCost(s.cost)} (${s.cost.note})`);
   return `${lines.join('\n')}\n`;
@@ -43,7 +47,12 @@ function formatJob(s: JobSummary): string {
 export function alignTable(rows: readonly string[][]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** `950 ms`, `1.52 s`, `2 min 3 s`. */

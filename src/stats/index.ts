@@ -7,5 +7,15 @@ export { formatSummary, formatDuration, formatBytes, formatCost } from './format
 export { estimateCost, registerPrices, pricesOf, pricedBackends, type PriceTable } from './cost.js';
 export { plotTimeline, timelineSvg, concurrencySvg, histogramSvg, type PlotOptions } from './plot.js';
 export { readJobStatuses, type StoredCallStatus, type StatusCache } from '../job/reader.js';
-export { listExecutors, listJobs, readJobInfo, resolveJob, readJobCalls, callsOf, countCalls, type JobInfo, type JobCounts } from './catalog.js';
+export {
+  listExecutors,
+  listJobs,
+  readJobInfo,
+  resolveJob,
+  readJobCalls,
+  callsOf,
+  countCalls,
+  type JobInfo,
+  type JobCounts,
+} from './catalog.js';
 export type { CallLike, CallState, CallTimes, CostEstimate, Distribution, JobSummary } from './types.js';

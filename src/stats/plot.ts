@@ -31,7 +31,11 @@ const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
  * Writes `<executor>-<job>-timeline.svg`, `-concurrency.svg` and `-histogram.svg` into `dir` for each
  * job among `calls` (futures, or calls read back from storage); resolves with the paths written.
  */
-export async function plotTimeline(calls: readonly CallLike[], dir: string, options: PlotOptions = {}): Promise<string[]> {
+export async function plotTimeline(
+  calls: readonly CallLike[],
+  dir: string,
+  options: PlotOptions = {},
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const job of groupByJob(calls)) {
@@ -68,7 +72,8 @@ export async function histogramSvg(calls: readonly CallLike[], options: PlotOpti
 /** The earliest time known of the calls: the origin of the time axes. */
 function origin(calls: readonly CallLike[]): number {
   let t0 = Infinity;
-  for (const { stats: s } of calls) t0 = Math.min(t0, s.submitted ?? s.invoked ?? s.workerStart ?? s.fnStart ?? Infinity);
+  for (const { stats: s } of calls)
+    t0 = Math.min(t0, s.submitted ?? s.invoked ?? s.workerStart ?? s.fnStart ?? Infinity);
   return Number.isFinite(t0) ? t0 : 0;
 }
 
@@ -77,7 +82,8 @@ function until(calls: readonly CallLike[], options: PlotOptions): number {
   if (options.now !== undefined) return options.now;
   let last = -Infinity;
   for (const { stats: s } of calls) {
-    for (const t of [s.submitted, s.invoked, s.workerStart, s.fnStart, s.fnEnd, s.resultReceived]) if (t !== undefined && t > last) last = t;
+    for (const t of [s.submitted, s.invoked, s.workerStart, s.fnStart, s.fnEnd, s.resultReceived])
+      if (t !== undefined && t > last) last = t;
   }
   return Number.isFinite(last) ? last : 0;
 }
@@ -102,13 +108,31 @@ export function timelineSpec(calls: readonly CallLike[], options: PlotOptions = 
   for (const c of calls) {
     const s = c.stats;
     maxCall = Math.max(maxCall, c.callId);
-    const base = { call: c.callId, bottom: c.callId - 0.42, top: c.callId + 0.42, host: s.hostname ? `${s.hostname}:${s.pid ?? ''}` : '', state: c.status };
+    const base = {
+      call: c.callId,
+      bottom: c.callId - 0.42,
+      top: c.callId + 0.42,
+      host: s.hostname ? `${s.hostname}:${s.pid ?? ''}` : '',
+      state: c.status,
+    };
     const from = s.submitted ?? s.invoked;
-    if (from !== undefined) rows.push({ ...base, phase: 'waiting', start: sec(from), end: sec(s.fnStart ?? (c.status === 'invoked' || c.status === 'new' ? now : from)) });
+    if (from !== undefined)
+      rows.push({
+        ...base,
+        phase: 'waiting',
+        start: sec(from),
+        end: sec(s.fnStart ?? (c.status === 'invoked' || c.status === 'new' ? now : from)),
+      });
     if (s.fnStart !== undefined) {
-      rows.push({ ...base, phase: c.status === 'error' ? 'failed' : 'running', start: sec(s.fnStart), end: sec(s.fnEnd ?? now) });
+      rows.push({
+        ...base,
+        phase: c.status === 'error' ? 'failed' : 'running',
+        start: sec(s.fnStart),
+        end: sec(s.fnEnd ?? now),
+      });
     }
-    if (s.fnEnd !== undefined && s.resultReceived !== undefined) rows.push({ ...base, phase: 'returning', start: sec(s.fnEnd), end: sec(s.resultReceived) });
+    if (s.fnEnd !== undefined && s.resultReceived !== undefined)
+      rows.push({ ...base, phase: 'returning', start: sec(s.fnEnd), end: sec(s.resultReceived) });
   }
   const height = Math.min(900, Math.max(160, (maxCall + 1) * 14));
   return {
@@ -122,13 +146,25 @@ export function timelineSpec(calls: readonly CallLike[], options: PlotOptions = 
     encoding: {
       x: { field: 'start', type: 'quantitative', title: 'seconds since the first call was submitted' },
       x2: { field: 'end' },
-      y: { field: 'bottom', type: 'quantitative', title: 'call', scale: { domain: [-0.5, maxCall + 0.5], nice: false, reverse: true, zero: false }, axis: { tickMinStep: 1, grid: false } },
+      y: {
+        field: 'bottom',
+        type: 'quantitative',
+        title: 'call',
+        scale: { domain: [-0.5, maxCall + 0.5], nice: false, reverse: true, zero: false },
+        axis: { tickMinStep: 1, grid: false },
+      },
       y2: { field: 'top' },
       color: {
         field: 'phase',
         type: 'nominal',
         scale: { domain: [...PHASES], range: PHASE_COLORS },
-        legend: { title: null, orient: 'bottom', direction: 'horizontal', labelExpr: "{waiting: 'waiting (submit → start)', running: 'running (start → end)', failed: 'failed', returning: 'returning (end → result)'}[datum.label]" },
+        legend: {
+          title: null,
+          orient: 'bottom',
+          direction: 'horizontal',
+          labelExpr:
+            "{waiting: 'waiting (submit → start)', running: 'running (start → end)', failed: 'failed', returning: 'returning (end → result)'}[datum.label]",
+        },
       },
     },
   } as TopLevelSpec;
@@ -156,14 +192,30 @@ export function concurrencySpec(calls: readonly CallLike[], options: PlotOptions
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
       x: { field: 't', type: 'quantitative', title: 'seconds since the first call was submitted' },
-      y: { field: 'calls', type: 'quantitative', title: 'calls', axis: { tickMinStep: 1 }, scale: { domainMax: rows.reduce((m, r) => Math.max(m, r.calls), 1) + 1 } },
-      color: { field: 'series', type: 'nominal', scale: { range: ['#9aa5b4', '#3a78d4'] }, legend: { title: null, orient: 'bottom', direction: 'horizontal' } },
+      y: {
+        field: 'calls',
+        type: 'quantitative',
+        title: 'calls',
+        axis: { tickMinStep: 1 },
+        scale: { domainMax: rows.reduce((m, r) => Math.max(m, r.calls), 1) + 1 },
+      },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: { range: ['#9aa5b4', '#3a78d4'] },
+        legend: { title: null, orient: 'bottom', direction: 'horizontal' },
+      },
     },
   } as TopLevelSpec;
 }
 
 /** The count after each change, as step points in seconds from `t0`. */
-function steps(changes: Array<[number, number]>, t0: number, now: number, series: string): Array<{ t: number; calls: number; series: string }> {
+function steps(
+  changes: Array<[number, number]>,
+  t0: number,
+  now: number,
+  series: string,
+): Array<{ t: number; calls: number; series: string }> {
   const sorted = changes.filter(([t]) => Number.isFinite(t)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const open = changes.filter(([t]) => !Number.isFinite(t)).length;
   const out = [{ t: 0, calls: 0, series }];
@@ -174,7 +226,8 @@ function steps(changes: Array<[number, number]>, t0: number, now: number, series
     if (i + 1 < sorted.length && (sorted[i + 1] as [number, number])[0] === t) continue;
     out.push({ t: (t - t0) / 1000, calls: n, series });
   }
-  if (open > 0 && sorted.length > 0 && now > (sorted[sorted.length - 1] as [number, number])[0]) out.push({ t: (now - t0) / 1000, calls: n, series });
+  if (open > 0 && sorted.length > 0 && now > (sorted[sorted.length - 1] as [number, number])[0])
+    out.push({ t: (now - t0) / 1000, calls: n, series });
   return out;
 }
 
@@ -182,7 +235,10 @@ function steps(changes: Array<[number, number]>, t0: number, now: number, series
 export function histogramSpec(calls: readonly CallLike[], options: PlotOptions = {}): TopLevelSpec {
   const rows = calls
     .filter((c) => c.stats.fnStart !== undefined && c.stats.fnEnd !== undefined)
-    .map((c) => ({ ms: (c.stats.fnEnd as number) - (c.stats.fnStart as number), outcome: c.status === 'error' ? 'failed' : 'succeeded' }));
+    .map((c) => ({
+      ms: (c.stats.fnEnd as number) - (c.stats.fnStart as number),
+      outcome: c.status === 'error' ? 'failed' : 'succeeded',
+    }));
   return {
     $schema: SCHEMA,
     title: title(calls, 'Run time of calls'),
@@ -194,7 +250,12 @@ export function histogramSpec(calls: readonly CallLike[], options: PlotOptions =
     encoding: {
       x: { field: 'ms', type: 'quantitative', bin: { maxbins: 30 }, title: 'run time (ms, function start → end)' },
       y: { aggregate: 'count', type: 'quantitative', title: 'calls', axis: { tickMinStep: 1 } },
-      color: { field: 'outcome', type: 'nominal', scale: { domain: ['succeeded', 'failed'], range: ['#3a78d4', '#d6453d'] }, legend: { title: null, orient: 'bottom', direction: 'horizontal' } },
+      color: {
+        field: 'outcome',
+        type: 'nominal',
+        scale: { domain: ['succeeded', 'failed'], range: ['#3a78d4', '#d6453d'] },
+        legend: { title: null, orient: 'bottom', direction: 'horizontal' },
+      },
     },
   } as TopLevelSpec;
 }

@@ -79,12 +79,21 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     workerProcesses: processes.size,
   };
   if (Number.isFinite(start) && Number.isFinite(end) && end >= start) summary.wallTime = end - start;
-  for (const [name, values] of [['queue', queue], ['run', run], ['result', result], ['total', total]] as const) {
+  for (const [name, values] of [
+    ['queue', queue],
+    ['run', run],
+    ['result', result],
+    ['total', total],
+  ] as const) {
     const d = distribution(values);
     if (d) summary[name] = d;
   }
   if (options.backend !== undefined) {
-    const cost = estimateCost(calls, { backend: options.backend, memoryMB: options.memoryMB, ...(options.prices ? { prices: options.prices } : {}) });
+    const cost = estimateCost(calls, {
+      backend: options.backend,
+      memoryMB: options.memoryMB,
+      ...(options.prices ? { prices: options.prices } : {}),
+    });
     if (cost) summary.cost = cost;
   }
   return summary;

@@ -59,7 +59,12 @@ export async function collectBody(
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) void iterator.return(undefined).catch(() => undefined);
-    if (!(body instanceof Uint8Array) && typeof body !== 'string' && signal?.aborted && typeof (body as { destroy?: unknown }).destroy === 'function') {
+    if (
+      !(body instanceof Uint8Array) &&
+      typeof body !== 'string' &&
+      signal?.aborted &&
+      typeof (body as { destroy?: unknown }).destroy === 'function'
+    ) {
       (body as { destroy: () => void }).destroy();
     }
   }

@@ -26,7 +26,10 @@ export type StorageDriverCapabilities = Required<StorageCapabilities>;
  * The part of a definition that validation needs: its name and options schema. A driver module
  * validates with this (from its `options.ts`), never with its definition, which imports the driver.
  */
-export type StorageOptionsSpec<Options extends object = Record<string, unknown>> = Pick<StorageDriverDefinition<Options>, 'name' | 'options'>;
+export type StorageOptionsSpec<Options extends object = Record<string, unknown>> = Pick<
+  StorageDriverDefinition<Options>,
+  'name' | 'options'
+>;
 
 /**
  * The definition of a storage driver.

@@ -45,14 +45,19 @@ export function assertValidKey(bucket: string, key: unknown): asserts key is str
   if (key === '') why = 'must not be empty';
   else if (key.includes('\0')) why = 'must not contain NUL bytes';
   else if (Buffer.byteLength(key) > MAX_KEY_BYTES) why = `must be at most ${MAX_KEY_BYTES} bytes of UTF-8`;
-  if (why) throw new InvalidKeyError(`invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: ${why}`, { bucket, key });
+  if (why)
+    throw new InvalidKeyError(`invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: ${why}`, { bucket, key });
 }
 
 /** Refuses a list prefix or startAfter that is not a string or contains NUL. Empty is allowed. */
 export function assertValidPrefix(bucket: string, prefix: unknown, what = 'prefix'): asserts prefix is string {
-  if (typeof prefix !== 'string') throw new InvalidKeyError(`${what} must be a string, got ${typeof prefix}`, { bucket });
+  if (typeof prefix !== 'string')
+    throw new InvalidKeyError(`${what} must be a string, got ${typeof prefix}`, { bucket });
   if (prefix.includes('\0')) {
-    throw new InvalidKeyError(`invalid ${what} ${quoteName(prefix)} in bucket ${quoteName(bucket)}: must not contain NUL bytes`, { bucket });
+    throw new InvalidKeyError(
+      `invalid ${what} ${quoteName(prefix)} in bucket ${quoteName(bucket)}: must not contain NUL bytes`,
+      { bucket },
+    );
   }
 }
 
@@ -63,7 +68,8 @@ export function assertValidPrefix(bucket: string, prefix: unknown, what = 'prefi
  */
 export function assertPathSafeKey(bucket: string, key: string): void {
   const why = pathKeyProblem(key);
-  if (why) throw new InvalidKeyError(`invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: ${why}`, { bucket, key });
+  if (why)
+    throw new InvalidKeyError(`invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: ${why}`, { bucket, key });
 }
 
 function pathKeyProblem(key: string): string | undefined {
@@ -72,7 +78,8 @@ function pathKeyProblem(key: string): string | undefined {
   for (const segment of key.split('/')) {
     if (segment === '') return 'must not contain empty path segments ("//" or a trailing "/")';
     if (segment === '.' || segment === '..') return `must not contain "${segment}" path segments`;
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) return `path segments must be at most ${MAX_SEGMENT_BYTES} bytes`;
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      return `path segments must be at most ${MAX_SEGMENT_BYTES} bytes`;
     if (segment.startsWith(TEMP_PREFIX)) return `path segments must not start with "${TEMP_PREFIX}"`;
   }
   return undefined;

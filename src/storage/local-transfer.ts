@@ -52,7 +52,10 @@ export async function planUpload(sources: string[], destKey: string): Promise<Up
   const found: Array<{ path: string; rel: string; size: number }> = [];
   for (const source of sources) {
     const s = await stat(source).catch(() => undefined);
-    if (s?.isDirectory()) throw new ConfigError(`${quoteName(source)} is a folder: pass a glob such as "${source.replace(/\/+$/, '')}/**" to upload its files`);
+    if (s?.isDirectory())
+      throw new ConfigError(
+        `${quoteName(source)} is a folder: pass a glob such as "${source.replace(/\/+$/, '')}/**" to upload its files`,
+      );
     if (s) {
       found.push({ path: resolve(source), rel: basename(source), size: s.size });
       continue;
@@ -60,7 +63,9 @@ export async function planUpload(sources: string[], destKey: string): Promise<Up
     const { glob, isDynamicPattern } = await import('tinyglobby');
     if (!isDynamicPattern(source)) throw new StorageError('NO_SUCH_FILE', `no such file: ${quoteName(source)}`);
     const base = resolve(globBase(source, (p) => isDynamicPattern(p)));
-    const matches = (await glob(source, { onlyFiles: true, absolute: true, dot: false, expandDirectories: false })).sort();
+    const matches = (
+      await glob(source, { onlyFiles: true, absolute: true, dot: false, expandDirectories: false })
+    ).sort();
     if (matches.length === 0) throw new StorageError('NO_SUCH_FILE', `no files match ${quoteName(source)}`);
     for (const path of matches) {
       found.push({ path, rel: relative(base, path).split(sep).join('/'), size: (await stat(path)).size });
@@ -71,7 +76,10 @@ export async function planUpload(sources: string[], destKey: string): Promise<Up
   const seen = new Map<string, string>();
   for (const item of items) {
     const other = seen.get(item.key);
-    if (other !== undefined) throw new ConfigError(`${quoteName(other)} and ${quoteName(item.path)} would both be uploaded to key ${quoteName(item.key)}`);
+    if (other !== undefined)
+      throw new ConfigError(
+        `${quoteName(other)} and ${quoteName(item.path)} would both be uploaded to key ${quoteName(item.key)}`,
+      );
     seen.set(item.key, item.path);
   }
   return items;
@@ -82,13 +90,30 @@ export async function planUpload(sources: string[], destKey: string): Promise<Up
  * matching it when it is a glob (`logs/*.csv`), else the one object. Several objects land in the
  * folder `dest` under their key relative to the prefix; keys that would escape `dest` are refused.
  */
-export async function planDownload(driver: StorageDriver, bucket: string, key: string, dest: string): Promise<DownloadItem[]> {
+export async function planDownload(
+  driver: StorageDriver,
+  bucket: string,
+  key: string,
+  dest: string,
+): Promise<DownloadItem[]> {
   const picomatch = (await import('picomatch')).default;
   const scan = picomatch.scan(key);
   if (key !== '' && !key.endsWith('/') && !scan.isGlob) {
     const info = await driver.head(bucket, key);
-    const isDir = dest.endsWith('/') || (await stat(dest).then((s) => s.isDirectory(), () => false));
-    return [{ key, size: info.size, path: isDir ? join(dest, basename(key)) : resolve(dest), ...(info.etag ? { etag: info.etag } : {}) }];
+    const isDir =
+      dest.endsWith('/') ||
+      (await stat(dest).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ));
+    return [
+      {
+        key,
+        size: info.size,
+        path: isDir ? join(dest, basename(key)) : resolve(dest),
+        ...(info.etag ? { etag: info.etag } : {}),
+      },
+    ];
   }
   const prefix = scan.isGlob ? (scan.base === '' ? '' : `${scan.base}/`) : key;
   const matches = scan.isGlob ? picomatch(key, { dot: true }) : () => true;
@@ -98,15 +123,34 @@ export async function planDownload(driver: StorageDriver, bucket: string, key: s
     const rel = e.key.slice(prefix.length);
     if (rel === '') continue; // a "folder marker" object
     assertPathSafeKey(bucket, rel);
-    items.push({ key: e.key, size: e.size, path: join(resolve(dest), ...rel.split('/')), ...(e.etag ? { etag: e.etag } : {}) });
+    items.push({
+      key: e.key,
+      size: e.size,
+      path: join(resolve(dest), ...rel.split('/')),
+      ...(e.etag ? { etag: e.etag } : {}),
+    });
   }
-  if (items.length === 0) throw new StorageError('NO_OBJECTS_MATCH', `no objects match ${quoteName(key)} in bucket ${quoteName(bucket)}`, { bucket, key });
+  if (items.length === 0)
+    throw new StorageError('NO_OBJECTS_MATCH', `no objects match ${quoteName(key)} in bucket ${quoteName(bucket)}`, {
+      bucket,
+      key,
+    });
   return items;
 }
 
 /** Uploads one file as a stream. */
-export async function uploadFile(driver: StorageDriver, bucket: string, item: UploadItem, onProgress?: (bytes: number) => void): Promise<void> {
-  await driver.put(bucket, item.key, createReadStream(item.path, { highWaterMark: 1 << 20 }), onProgress ? { onProgress } : {});
+export async function uploadFile(
+  driver: StorageDriver,
+  bucket: string,
+  item: UploadItem,
+  onProgress?: (bytes: number) => void,
+): Promise<void> {
+  await driver.put(
+    bucket,
+    item.key,
+    createReadStream(item.path, { highWaterMark: 1 << 20 }),
+    onProgress ? { onProgress } : {},
+  );
 }
 
 /**
@@ -164,7 +208,12 @@ function fileSink(path: string, onProgress?: (bytes: number) => void): Writable 
  * failed download never leaves a partial file under the real name. (Drivers make large reads fast
  * themselves: the s3 driver's streams fetch parts in parallel.)
  */
-export async function downloadFile(driver: StorageDriver, bucket: string, item: DownloadItem, onProgress?: (bytes: number) => void): Promise<void> {
+export async function downloadFile(
+  driver: StorageDriver,
+  bucket: string,
+  item: DownloadItem,
+  onProgress?: (bytes: number) => void,
+): Promise<void> {
   await mkdir(dirname(item.path), { recursive: true });
   const temp = `${item.path}.burst-download-${randomBytes(4).toString('hex')}`;
   try {

@@ -51,11 +51,17 @@ function kindOf(schema: Zod.ZodType): OptionKind {
  * the option (in `keyPath` too, under `section` when given, e.g. `s3.partSize`) for an unknown name or
  * a wrong value; undefined values mean "use the default" and are skipped.
  */
-export function validateStorageOptions<Options extends object>(definition: StorageOptionsSpec<Options>, options: unknown, section?: string): Options {
+export function validateStorageOptions<Options extends object>(
+  definition: StorageOptionsSpec<Options>,
+  options: unknown,
+  section?: string,
+): Options {
   const name = definition.name;
   const at = (key: string): string => (section === undefined ? key : `${section}.${key}`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigError(`${name} storage options must be an object, got ${describe(options)}`, { keyPath: section ?? name });
+    throw new ConfigError(`${name} storage options must be an object, got ${describe(options)}`, {
+      keyPath: section ?? name,
+    });
   }
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   // Nothing set, nothing to check: zod stays unloaded (a run with nothing configured loads nothing).
@@ -63,14 +69,19 @@ export function validateStorageOptions<Options extends object>(definition: Stora
   const schema = storageOptionsSchema(definition as StorageOptionsSpec<never>);
   const known = Object.keys(schema.shape);
   for (const key of Object.keys(given)) {
-    if (!known.includes(key)) throw new ConfigError(`unknown ${name} storage option "${key}"${nearest(key, known)}`, { keyPath: at(key) });
+    if (!known.includes(key))
+      throw new ConfigError(`unknown ${name} storage option "${key}"${nearest(key, known)}`, { keyPath: at(key) });
   }
   const result = schema.safeParse(given);
   if (!result.success) {
     const issue = result.error.issues[0] as Zod.core.$ZodIssue;
     const key = issue.path.map(String).join('.');
     const value = given[String(issue.path[0])];
-    const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(key) ? 'a value (not shown: it is a secret)' : describe(value);
+    const got = /secret|token|password|passwd|passphrase|credential|private|apikey|api_key|accesskey|signingkey/i.test(
+      key,
+    )
+      ? 'a value (not shown: it is a secret)'
+      : describe(value);
     throw new ConfigError(`${name} storage option "${key}" must be ${issue.message}, got ${got}`, { keyPath: at(key) });
   }
   return options as Options;
@@ -83,7 +94,9 @@ function nearest(key: string, known: string[]): string {
     const d = editDistance(key.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : `; known: ${known.join(', ')}`;
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3))
+    ? `; did you mean "${best}"?`
+    : `; known: ${known.join(', ')}`;
 }
 
 function editDistance(a: string, b: string): number {
@@ -91,7 +104,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = row;
   }

@@ -15,7 +15,11 @@ import type { StorageConfig, StorageDriver } from './types.js';
 export type AnyStorageDriverDefinition = StorageDriverDefinition<never>;
 
 /** The drivers Burst ships: one line per driver. */
-export const builtinStorageDrivers: readonly AnyStorageDriverDefinition[] = [fsDefinition, memoryDefinition, s3Definition];
+export const builtinStorageDrivers: readonly AnyStorageDriverDefinition[] = [
+  fsDefinition,
+  memoryDefinition,
+  s3Definition,
+];
 
 /** Creates a driver from its options (the old `registerStorage(name, loader)` form). */
 export type StorageFactory = (options: Record<string, unknown>) => StorageDriver;
@@ -40,13 +44,17 @@ export function registerStorage<Options extends object>(definition: StorageDrive
 export function registerStorage(name: string, loader: StorageLoader): void;
 export function registerStorage(first: string | StorageDriverDefinition<never>, loader?: StorageLoader): void {
   const definition = typeof first === 'string' ? fromLoader(first, loader) : first;
-  if (typeof definition !== 'object' || definition === null) throw new ConfigError('registerStorage needs a storage driver definition');
+  if (typeof definition !== 'object' || definition === null)
+    throw new ConfigError('registerStorage needs a storage driver definition');
   const { name } = definition;
   if (typeof name !== 'string' || !/^[a-z][a-z0-9+.-]*$/.test(name)) {
-    throw new ConfigError(`storage driver name must be lowercase letters, digits, "+", "-" or ".", got ${JSON.stringify(name)}`);
+    throw new ConfigError(
+      `storage driver name must be lowercase letters, digits, "+", "-" or ".", got ${JSON.stringify(name)}`,
+    );
   }
   for (const key of ['options', 'capabilities', 'create'] as const) {
-    if (typeof definition[key] !== 'function') throw new ConfigError(`storage driver "${name}" needs a function "${key}" in its definition`, { keyPath: key });
+    if (typeof definition[key] !== 'function')
+      throw new ConfigError(`storage driver "${name}" needs a function "${key}" in its definition`, { keyPath: key });
   }
   definitions.set(name, definition);
 }
@@ -93,8 +101,12 @@ export function storageCapabilitiesOf(config: StorageConfig): StorageDriverCapab
 export function isStorageDriver(value: unknown): value is StorageDriver {
   const v = value as Partial<StorageDriver> | null;
   return (
-    typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.put === 'function' &&
-    typeof v.get === 'function' && typeof v.list === 'function'
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    typeof v.put === 'function' &&
+    typeof v.get === 'function' &&
+    typeof v.list === 'function'
   );
 }
 
@@ -124,7 +136,11 @@ export async function openStorageConfig(config: StorageConfig): Promise<StorageD
   return open(config, undefined, false);
 }
 
-async function open(spec: string | StorageConfig | StorageDriver, options: Record<string, unknown> | undefined, validate: boolean): Promise<StorageDriver> {
+async function open(
+  spec: string | StorageConfig | StorageDriver,
+  options: Record<string, unknown> | undefined,
+  validate: boolean,
+): Promise<StorageDriver> {
   if (isStorageDriver(spec)) return spec;
   let name: string;
   let driverOptions: Record<string, unknown>;
@@ -137,11 +153,15 @@ async function open(spec: string | StorageConfig | StorageDriver, options: Recor
     driverOptions = { ...(spec.options ?? {}), ...(options ?? {}) };
     module = spec.module;
   } else {
-    throw new ConfigError('storage must be a driver name, a { driver, options } config or a driver instance', { keyPath: 'storage' });
+    throw new ConfigError('storage must be a driver name, a { driver, options } config or a driver instance', {
+      keyPath: 'storage',
+    });
   }
   const definition = definitions.get(name) ?? (module === undefined ? undefined : await importDefinition(name, module));
   if (!definition) {
-    throw new ConfigError(`unknown storage driver "${name}"; registered: ${storageDrivers().join(', ')}`, { keyPath: 'storage' });
+    throw new ConfigError(`unknown storage driver "${name}"; registered: ${storageDrivers().join(', ')}`, {
+      keyPath: 'storage',
+    });
   }
   if (typeof driverOptions !== 'object' || driverOptions === null || Array.isArray(driverOptions)) {
     throw new ConfigError(`options of storage driver "${name}" must be an object`, { keyPath: 'storage.options' });
@@ -158,16 +178,28 @@ async function importDefinition(name: string, module: string): Promise<AnyStorag
   // A config names code to run: only an installed package or a file on this machine, never code
   // carried in the config itself (data:) or fetched (http:).
   if (typeof module !== 'string' || (/^[a-z][a-z0-9+.-]*:/i.test(module) && !module.startsWith('file:'))) {
-    throw new ConfigError(`storage driver "${name}": its module must be a package name or a file: URL, got ${JSON.stringify(module)}`, { keyPath: 'storage.module' });
+    throw new ConfigError(
+      `storage driver "${name}": its module must be a package name or a file: URL, got ${JSON.stringify(module)}`,
+      { keyPath: 'storage.module' },
+    );
   }
   let exports: Record<string, unknown>;
   try {
     exports = (await import(module)) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`storage driver "${name}" is not registered here and its module ${JSON.stringify(module)} could not be imported: ${(err as Error).message}`, { keyPath: 'storage', cause: err });
+    throw new ConfigError(
+      `storage driver "${name}" is not registered here and its module ${JSON.stringify(module)} could not be imported: ${(err as Error).message}`,
+      { keyPath: 'storage', cause: err },
+    );
   }
   if (!definitions.has(name)) {
-    const exported = Object.values(exports).find((v): v is AnyStorageDriverDefinition => typeof v === 'object' && v !== null && (v as { name?: unknown }).name === name && typeof (v as { create?: unknown }).create === 'function');
+    const exported = Object.values(exports).find(
+      (v): v is AnyStorageDriverDefinition =>
+        typeof v === 'object' &&
+        v !== null &&
+        (v as { name?: unknown }).name === name &&
+        typeof (v as { create?: unknown }).create === 'function',
+    );
     if (exported) registerStorage(exported);
   }
   return definitions.get(name);

@@ -62,7 +62,9 @@ export interface CommonStorageOptions {
 
 /** Options of `new Storage(...)`: a driver name and that driver's options. */
 export type StorageOptions =
-  | { [K in keyof StorageDriverOptions]: { driver: K } & StorageDriverOptions[K] & CommonStorageOptions }[keyof StorageDriverOptions]
+  | {
+      [K in keyof StorageDriverOptions]: { driver: K } & StorageDriverOptions[K] & CommonStorageOptions;
+    }[keyof StorageDriverOptions]
   | ({ driver: string } & CommonStorageOptions & Record<string, unknown>)
   | LegacyStorageOptions;
 
@@ -112,7 +114,10 @@ export class Storage {
    * the fs driver.
    * @param common the bucket and URI defaults when `options` is a driver or a config.
    */
-  constructor(options: StorageOptions | StorageDriver | StorageConfig = { driver: 'fs' }, common: CommonStorageOptions = {}) {
+  constructor(
+    options: StorageOptions | StorageDriver | StorageConfig = { driver: 'fs' },
+    common: CommonStorageOptions = {},
+  ) {
     if (isStorageDriver(options) || (typeof options === 'object' && options !== null && isConfig(options))) {
       if (common.defaultBucket !== undefined) assertValidBucket(common.defaultBucket);
       this.spec = options;
@@ -123,17 +128,32 @@ export class Storage {
       return;
     }
     if (typeof options !== 'object' || options === null) throw new ConfigError('Storage options must be an object');
-    const { driver: named, backend, defaultBucket, uriDefaults, ...driverOptions } = options as { driver?: unknown; backend?: unknown } & CommonStorageOptions & Record<string, unknown>;
+    const {
+      driver: named,
+      backend,
+      defaultBucket,
+      uriDefaults,
+      ...driverOptions
+    } = options as { driver?: unknown; backend?: unknown } & CommonStorageOptions & Record<string, unknown>;
     if (named !== undefined && backend !== undefined) {
-      throw new ConfigError('Storage options give both "driver" and "backend"; use "driver" ("backend" is its old name)', { keyPath: 'backend' });
+      throw new ConfigError(
+        'Storage options give both "driver" and "backend"; use "driver" ("backend" is its old name)',
+        { keyPath: 'backend' },
+      );
     }
     if (backend !== undefined && !warnedLegacy) {
       warnedLegacy = true;
-      process.emitWarning('new Storage({ backend }) is deprecated: use new Storage({ driver }) (same values)', { type: 'DeprecationWarning', code: 'BURST_STORAGE_BACKEND' });
+      process.emitWarning('new Storage({ backend }) is deprecated: use new Storage({ driver }) (same values)', {
+        type: 'DeprecationWarning',
+        code: 'BURST_STORAGE_BACKEND',
+      });
     }
     const driver = named ?? backend;
     if (typeof driver !== 'string' || driver === '') {
-      throw new ConfigError(`Storage driver must be a driver name such as "fs" or "s3", got ${JSON.stringify(driver)}`, { keyPath: 'driver' });
+      throw new ConfigError(
+        `Storage driver must be a driver name such as "fs" or "s3", got ${JSON.stringify(driver)}`,
+        { keyPath: 'driver' },
+      );
     }
     if (defaultBucket !== undefined) assertValidBucket(defaultBucket);
     this.defaultBucket = defaultBucket;
@@ -143,7 +163,8 @@ export class Storage {
 
   /** The driver behind this storage (created on first call). */
   driver(): Promise<StorageDriver> {
-    this.driverPromise ??= this.trusted && !isStorageDriver(this.spec) ? openStorageConfig(this.spec) : createStorage(this.spec);
+    this.driverPromise ??=
+      this.trusted && !isStorageDriver(this.spec) ? openStorageConfig(this.spec) : createStorage(this.spec);
     return this.driverPromise;
   }
 
@@ -159,14 +180,16 @@ export class Storage {
 
   /** A handle on one bucket whose methods take keys only; `name` defaults to {@link defaultBucket}. */
   bucket(name: string | undefined = this.defaultBucket): StorageBucket {
-    if (name === undefined) throw new ConfigError('Storage.bucket() needs a bucket name: this storage has no defaultBucket');
+    if (name === undefined)
+      throw new ConfigError('Storage.bucket() needs a bucket name: this storage has no defaultBucket');
     assertValidBucket(name);
     return new StorageBucket(this, name);
   }
 
   /** Resolves `(uri)` or `(bucket, key)` to a driver, bucket and key. */
   private async target(first: string, key: string | undefined): Promise<Target> {
-    if (key !== undefined || !isStorageUri(first)) return { driver: await this.driver(), bucket: first, key: key ?? '' };
+    if (key !== undefined || !isStorageUri(first))
+      return { driver: await this.driver(), bucket: first, key: key ?? '' };
     const location = parseStorageUri(first);
     return { driver: await this.driverFor(location.scheme), bucket: location.bucket, key: location.key };
   }
@@ -185,7 +208,12 @@ export class Storage {
   /** Stores an object. */
   put(uri: string, body: StorageBody, options?: PutOptions): Promise<{ etag?: string }>;
   put(bucket: string, key: string, body: StorageBody, options?: PutOptions): Promise<{ etag?: string }>;
-  async put(a: string, b: string | StorageBody, c?: StorageBody | PutOptions, d?: PutOptions): Promise<{ etag?: string }> {
+  async put(
+    a: string,
+    b: string | StorageBody,
+    c?: StorageBody | PutOptions,
+    d?: PutOptions,
+  ): Promise<{ etag?: string }> {
     if (isStorageUri(a)) {
       const t = await this.target(a, undefined);
       return t.driver.put(t.bucket, t.key, b, c as PutOptions | undefined);
@@ -228,11 +256,15 @@ export class Storage {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new StorageError('INVALID_JSON', `object "${t.key}" in bucket "${t.bucket}" is not valid JSON: ${(err as Error).message}`, {
-        bucket: t.bucket,
-        key: t.key,
-        cause: err,
-      });
+      throw new StorageError(
+        'INVALID_JSON',
+        `object "${t.key}" in bucket "${t.bucket}" is not valid JSON: ${(err as Error).message}`,
+        {
+          bucket: t.bucket,
+          key: t.key,
+          cause: err,
+        },
+      );
     }
   }
 
@@ -244,7 +276,11 @@ export class Storage {
     const t = await this.target(a, uri ? undefined : (rest[0] as string));
     const value = uri ? rest[0] : rest[1];
     const text = JSON.stringify(value);
-    if (text === undefined) throw new StorageError('INVALID_JSON', `cannot store ${typeof value} as JSON in object "${t.key}"`, { bucket: t.bucket, key: t.key });
+    if (text === undefined)
+      throw new StorageError('INVALID_JSON', `cannot store ${typeof value} as JSON in object "${t.key}"`, {
+        bucket: t.bucket,
+        key: t.key,
+      });
     return t.driver.put(t.bucket, t.key, text, { contentType: 'application/json' });
   }
 
@@ -269,7 +305,8 @@ export class Storage {
   list(bucket: string, prefix?: string, options?: ListOptions): AsyncIterable<ListEntry>;
   list(a: string, b?: string | ListOptions, c?: ListOptions): AsyncIterable<ListEntry> {
     const [prefix, options] = typeof b === 'string' ? [b, c] : [undefined, b];
-    const target = () => (prefix === undefined && isStorageUri(a) ? this.target(a, undefined) : this.target(a, prefix ?? ''));
+    const target = () =>
+      prefix === undefined && isStorageUri(a) ? this.target(a, undefined) : this.target(a, prefix ?? '');
     return {
       async *[Symbol.asyncIterator]() {
         const t = await target();
@@ -339,13 +376,23 @@ export class Storage {
   /** A time-limited URL to GET or PUT an object, when the driver can presign (`capabilities.presign`). */
   presign(uri: string, options?: { method?: 'GET' | 'PUT'; expiresSeconds?: number }): Promise<string>;
   presign(bucket: string, key: string, options?: { method?: 'GET' | 'PUT'; expiresSeconds?: number }): Promise<string>;
-  async presign(a: string, b?: string | { method?: 'GET' | 'PUT'; expiresSeconds?: number }, c?: { method?: 'GET' | 'PUT'; expiresSeconds?: number }): Promise<string> {
+  async presign(
+    a: string,
+    b?: string | { method?: 'GET' | 'PUT'; expiresSeconds?: number },
+    c?: { method?: 'GET' | 'PUT'; expiresSeconds?: number },
+  ): Promise<string> {
     const [key, options] = typeof b === 'string' ? [b, c] : [undefined, b];
     const t = await this.target(a, key);
     if (!t.driver.presign || !t.driver.capabilities.presign) {
-      throw new StorageError('NOT_SUPPORTED', `the ${t.driver.name} storage driver cannot presign URLs`, { bucket: t.bucket, key: t.key });
+      throw new StorageError('NOT_SUPPORTED', `the ${t.driver.name} storage driver cannot presign URLs`, {
+        bucket: t.bucket,
+        key: t.key,
+      });
     }
-    return t.driver.presign(t.bucket, t.key, { method: options?.method ?? 'GET', expiresSeconds: options?.expiresSeconds ?? 3600 });
+    return t.driver.presign(t.bucket, t.key, {
+      method: options?.method ?? 'GET',
+      expiresSeconds: options?.expiresSeconds ?? 3600,
+    });
   }
 
   /** Releases the sockets and handles of this storage's drivers (a driver instance passed in is the caller's to close). */
@@ -363,5 +410,10 @@ export class Storage {
 /** A driver's `config` (`{ driver, options }`, maybe `module`) rather than a driver name with flat options. */
 function isConfig(o: object): o is StorageConfig {
   const c = o as Partial<StorageConfig>;
-  return typeof c.driver === 'string' && typeof c.options === 'object' && c.options !== null && Object.keys(o).every((k) => k === 'driver' || k === 'options' || k === 'module');
+  return (
+    typeof c.driver === 'string' &&
+    typeof c.options === 'object' &&
+    c.options !== null &&
+    Object.keys(o).every((k) => k === 'driver' || k === 'options' || k === 'module')
+  );
 }

@@ -61,7 +61,8 @@ export function isLocalPath(value: string): boolean {
  * ```
  */
 export function parseStorageUri(uri: string): StorageLocation {
-  if (typeof uri !== 'string' || uri.trim() === '') throw new ConfigError(`storage URI must be a non-empty string, got ${JSON.stringify(uri)}`);
+  if (typeof uri !== 'string' || uri.trim() === '')
+    throw new ConfigError(`storage URI must be a non-empty string, got ${JSON.stringify(uri)}`);
   const m = SCHEME.exec(uri);
   if (!m) return parseLocalPath(resolvePath(uri), uri);
   const scheme = (m[1] as string).toLowerCase();
@@ -70,7 +71,8 @@ export function parseStorageUri(uri: string): StorageLocation {
   const slash = rest.indexOf('/');
   const bucket = slash < 0 ? rest : rest.slice(0, slash);
   const key = slash < 0 ? '' : rest.slice(slash + 1);
-  if (bucket === '') throw new ConfigError(`storage URI ${quoteName(uri)} has no bucket (expected ${scheme}://bucket/key)`);
+  if (bucket === '')
+    throw new ConfigError(`storage URI ${quoteName(uri)} has no bucket (expected ${scheme}://bucket/key)`);
   assertValidBucket(bucket);
   if (key !== '') assertValidKey(bucket, key);
   return { scheme, bucket, key };
@@ -92,7 +94,8 @@ function parseLocalPath(absolute: string, original: string): StorageLocation {
   const parts = (absolute + trailing).split('/').slice(1); // drop the empty segment before the leading '/'
   const bucket = parts[0] ?? '';
   const key = parts.slice(1).join('/');
-  if (bucket === '') throw new InvalidKeyError(`local path ${quoteName(original)} must name a file or folder below "/"`);
+  if (bucket === '')
+    throw new InvalidKeyError(`local path ${quoteName(original)} must name a file or folder below "/"`);
   assertValidBucket(bucket);
   if (key !== '') {
     assertValidKey(bucket, key);
@@ -148,5 +151,8 @@ export async function driverForScheme(scheme: string, defaults: UriDefaults = {}
     return createStorage('fs', { ...rest, root: '/' });
   }
   const options = (defaults as Record<string, unknown>)[scheme];
-  return createStorage(scheme, typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {});
+  return createStorage(
+    scheme,
+    typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {},
+  );
 }

@@ -21,10 +21,14 @@ export function parseCallSpec(spec: string): number[] {
   const ids: number[] = [];
   for (const part of spec.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new ConfigError(`invalid call list "${spec}": "${part}" is not a number or a range like 3-7`, { keyPath: 'calls' });
+    if (!m)
+      throw new ConfigError(`invalid call list "${spec}": "${part}" is not a number or a range like 3-7`, {
+        keyPath: 'calls',
+      });
     const start = Number(m[1]);
     const end = m[2] === undefined ? start : Number(m[2]);
-    if (end < start) throw new ConfigError(`invalid call list "${spec}": range "${part}" goes backwards`, { keyPath: 'calls' });
+    if (end < start)
+      throw new ConfigError(`invalid call list "${spec}": range "${part}" goes backwards`, { keyPath: 'calls' });
     for (let id = start; id <= end; id++) ids.push(id);
   }
   return ids;

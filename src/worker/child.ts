@@ -19,7 +19,15 @@ import { createContext, preloadStorage, type CallContext, type CallContextBase }
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
 import { keys } from '../job/layout.js';
-import { ResultStorageError, STORED_RESULT_MARK, reachableStorage, isStreamedValue, storeStreamedResult, type MarkedStoredResult, type StreamedValue } from './stream-result.js';
+import {
+  ResultStorageError,
+  STORED_RESULT_MARK,
+  reachableStorage,
+  isStreamedValue,
+  storeStreamedResult,
+  type MarkedStoredResult,
+  type StreamedValue,
+} from './stream-result.js';
 
 // Stacks of user errors point at the original .ts lines (bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
@@ -73,7 +81,12 @@ function cloneableRecord(record: CallRecord): CallRecord {
     return {
       ...rest,
       ok: false,
-      error: { kind: 'serialization', name: 'SerializationError', message: `cannot serialize the result of call ${record.callId}: ${error.message}`, path: 'result' },
+      error: {
+        kind: 'serialization',
+        name: 'SerializationError',
+        message: `cannot serialize the result of call ${record.callId}: ${error.message}`,
+        path: 'result',
+      },
     };
   }
 }
@@ -170,7 +183,11 @@ function cancelledBy(jobId: string, callId: number): string | undefined {
 
 function cancelledRecord(job: PoolJob, call: PoolCall, reason: string): CallRecord {
   const now = Date.now();
-  const error: SerializedError = { kind: 'cancelled', name: 'CancelledError', message: `call ${call.callId} of job ${job.jobId} was cancelled before it started: ${reason}` };
+  const error: SerializedError = {
+    kind: 'cancelled',
+    name: 'CancelledError',
+    message: `call ${call.callId} of job ${job.jobId} was cancelled before it started: ${reason}`,
+  };
   return { callId: call.callId, ok: false, error, attempt: call.attempt, stats: stats(now, now, 0, 0) };
 }
 
@@ -196,7 +213,8 @@ function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
   else for (const id of msg.callIds) c.calls.set(id, msg.reason);
   for (const [key, controller] of running) {
     const [jobId, callId] = key.split('/');
-    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId)))) controller.abort(new CancelledError(msg.reason, { jobId, callId: Number(callId) }));
+    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId))))
+      controller.abort(new CancelledError(msg.reason, { jobId, callId: Number(callId) }));
   }
 }
 
@@ -211,7 +229,13 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   const controller = new AbortController();
   const key = `${job.jobId}/${call.callId}`;
   running.set(key, controller);
-  const base: CallContextBase = { callId: call.callId, jobId: job.jobId, executorId: job.executorId, attempt: call.attempt, args: job.args };
+  const base: CallContextBase = {
+    callId: call.callId,
+    jobId: job.jobId,
+    executorId: job.executorId,
+    attempt: call.attempt,
+    args: job.args,
+  };
   const ctx = createContext(base, controller.signal, storageConfig, bucket);
   logs.start();
   const fnStart = Date.now();
@@ -224,9 +248,21 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
       bytesOut = stored[STORED_RESULT_MARK].size;
       value = stored;
     }
-    record = { callId: call.callId, ok: true, value, attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, bytesOut) };
+    record = {
+      callId: call.callId,
+      ok: true,
+      value,
+      attempt: call.attempt,
+      stats: stats(fnStart, Date.now(), 0, bytesOut),
+    };
   } catch (err) {
-    record = { callId: call.callId, ok: false, error: errorRecord(err), attempt: call.attempt, stats: stats(fnStart, Date.now(), 0, 0) };
+    record = {
+      callId: call.callId,
+      ok: false,
+      error: errorRecord(err),
+      attempt: call.attempt,
+      stats: stats(fnStart, Date.now(), 0, 0),
+    };
   } finally {
     running.delete(key);
   }
@@ -237,7 +273,13 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
 }
 
 /** Streams a returned stream into storage under the call's output key; resolves with its descriptor. */
-async function storeStream(value: StreamedValue, job: PoolJob, call: PoolCall, ctx: CallContext, signal: AbortSignal): Promise<MarkedStoredResult> {
+async function storeStream(
+  value: StreamedValue,
+  job: PoolJob,
+  call: PoolCall,
+  ctx: CallContext,
+  signal: AbortSignal,
+): Promise<MarkedStoredResult> {
   const where = `call ${call.callId} of job ${job.jobId}`;
   const target = reachableStorage(storageConfig, bucket, where);
   await storageReady;
@@ -256,8 +298,16 @@ function errorRecord(err: unknown): SerializedError {
   }
   if (!storageFailure) return serializeThrown(err);
   const failure = err as ResultStorageError;
-  const where = { ...(failure.bucket !== undefined ? { bucket: failure.bucket } : {}), ...(failure.key !== undefined ? { key: failure.key } : {}) };
-  return { kind: 'storage', name: 'StorageError', message: failure.message, properties: { code: failure.code, ...where } };
+  const where = {
+    ...(failure.bucket !== undefined ? { bucket: failure.bucket } : {}),
+    ...(failure.key !== undefined ? { key: failure.key } : {}),
+  };
+  return {
+    kind: 'storage',
+    name: 'StorageError',
+    message: failure.message,
+    properties: { code: failure.code, ...where },
+  };
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {
@@ -299,7 +349,9 @@ process.on('message', (msg: ToChild) => {
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {
-    running.get(`${msg.jobId}/${msg.callId}`)?.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
+    running
+      .get(`${msg.jobId}/${msg.callId}`)
+      ?.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
   } else if (msg.t === 'init') {
     storageConfig = msg.storage;
     bucket = msg.bucket;

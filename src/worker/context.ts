@@ -42,13 +42,27 @@ export async function preloadStorage(): Promise<void> {
 const storages = new Map<string, Storage>();
 
 /** Builds the context of one call; the storage handle is created on first use and shared by calls. */
-export function createContext(base: CallContextBase, signal: AbortSignal, config: StorageConfig | undefined, bucket: string | undefined): CallContext {
+export function createContext(
+  base: CallContextBase,
+  signal: AbortSignal,
+  config: StorageConfig | undefined,
+  bucket: string | undefined,
+): CallContext {
   const ctx = { ...base, signal } as CallContext & { storage: Storage };
   Object.defineProperty(ctx, 'storage', {
     enumerable: true,
     get(): Storage {
-      if (!config) throw new ConfigError(`ctx.storage of call ${base.callId} of job ${base.jobId} is unavailable: this worker was started without a storage configuration (--storage-config or BURST_STORAGE_CONFIG)`, { keyPath: 'BURST_STORAGE_CONFIG', callId: base.callId, jobId: base.jobId });
-      if (!storageModule) throw new BurstError('INTERNAL', `ctx.storage of call ${base.callId} of job ${base.jobId} was read before the worker loaded its storage module`, { callId: base.callId, jobId: base.jobId });
+      if (!config)
+        throw new ConfigError(
+          `ctx.storage of call ${base.callId} of job ${base.jobId} is unavailable: this worker was started without a storage configuration (--storage-config or BURST_STORAGE_CONFIG)`,
+          { keyPath: 'BURST_STORAGE_CONFIG', callId: base.callId, jobId: base.jobId },
+        );
+      if (!storageModule)
+        throw new BurstError(
+          'INTERNAL',
+          `ctx.storage of call ${base.callId} of job ${base.jobId} was read before the worker loaded its storage module`,
+          { callId: base.callId, jobId: base.jobId },
+        );
       const id = JSON.stringify(config);
       let s = storages.get(id);
       if (!s) {

@@ -128,8 +128,10 @@ export class FrameReader {
 function decodeFrame(b: Buffer): Frame {
   const type = b.readUInt8(0);
   if (type === FRAME_START) return { type, batch: b.readUInt32LE(5), index: b.readUInt32LE(9) };
-  if (type === FRAME_RESULTS) return { type, batch: b.readUInt32LE(5), records: deserialize(b.subarray(9)) as CallRecord[] };
-  if (type === FRAME_RESULTS_JSON) return { type, batch: b.readUInt32LE(5), records: JSON.parse(b.toString('utf8', 9)) as CallRecord[] };
+  if (type === FRAME_RESULTS)
+    return { type, batch: b.readUInt32LE(5), records: deserialize(b.subarray(9)) as CallRecord[] };
+  if (type === FRAME_RESULTS_JSON)
+    return { type, batch: b.readUInt32LE(5), records: JSON.parse(b.toString('utf8', 9)) as CallRecord[] };
   const ranges: Array<{ batch: number; from: number }> = [];
   for (let o = 5; o + 8 <= b.length; o += 8) ranges.push({ batch: b.readUInt32LE(o), from: b.readUInt32LE(o + 4) });
   return { type: FRAME_RELEASED, ranges };

@@ -78,14 +78,20 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     // Before any code of the job is fetched: a forged or altered job must never reach import().
     const signingKey = resolveSigningKey(o.signingKey);
     if (signingKey) verifyManifest(signingKey, m, { bucket: o.bucket, jobKey: o.jobKey });
-    bundlePath = await withPatience(() => materializeBundle(o.storage, o.bucket, m.functionHash, o.runtimeDir ?? process.cwd()));
+    bundlePath = await withPatience(() =>
+      materializeBundle(o.storage, o.bucket, m.functionHash, o.runtimeDir ?? process.cwd()),
+    );
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
     const error = serializeThrown(jobDeleted(err, o));
     if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
     if (error.properties?.code === 'JOB_DELETED') error.kind = 'storage';
-    await Promise.all(o.callIds.map((callId) => writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) })));
+    await Promise.all(
+      o.callIds.map((callId) =>
+        writeStatus(o, { callId, ok: false, error, attempt: o.attempt, stats: emptyStats(workerStart) }),
+      ),
+    );
     return { succeeded: 0, failed: o.callIds.length };
   }
   if (o.signal?.aborted) return cancelAll(o, manifest.jobId, o.callIds, workerStart);
@@ -97,11 +103,26 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     try {
       calls.push({ callId, attempt: o.attempt, input: decode(bytes, `input of call ${callId}`) });
     } catch (err) {
-      early.push(writeStatus(o, { callId, ok: false, error: serializeThrown(err), attempt: o.attempt, stats: emptyStats(workerStart) }));
+      early.push(
+        writeStatus(o, {
+          callId,
+          ok: false,
+          error: serializeThrown(err),
+          attempt: o.attempt,
+          stats: emptyStats(workerStart),
+        }),
+      );
     }
   }
   const args = manifest.args ? decode(Buffer.from(manifest.args, 'base64'), 'extraArgs') : undefined;
-  const job: PoolJob = { executorId: manifest.executorId, jobId: manifest.jobId, bundlePath, args, env: manifest.env, timeoutMs: manifest.timeoutSeconds * 1000 };
+  const job: PoolJob = {
+    executorId: manifest.executorId,
+    jobId: manifest.jobId,
+    bundlePath,
+    args,
+    env: manifest.env,
+    timeoutMs: manifest.timeoutSeconds * 1000,
+  };
   const counts = { succeeded: 0, failed: o.callIds.length - calls.length, cancelled: 0 };
   const writes: Promise<void>[] = [...early];
   const onRecord = (record: CallRecord): void => {
@@ -109,15 +130,24 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     // A call that fails once the run is cancelled most likely failed because of it.
     const cancelled = !record.ok && o.signal?.aborted === true;
     if (cancelled) record = { ...record, error: cancelledError(manifest.jobId, record.callId, o.signal, record.error) };
-    writes.push(storeRecord(o, record).then((ok) => void (ok ? counts.succeeded++ : cancelled ? counts.cancelled++ : counts.failed++)));
+    writes.push(
+      storeRecord(o, record).then(
+        (ok) => void (ok ? counts.succeeded++ : cancelled ? counts.cancelled++ : counts.failed++),
+      ),
+    );
   };
   const size = Math.min(o.workers ?? 1, Math.max(1, calls.length), availableParallelism());
   // The backend may give this invocation more memory than the job's (an out-of-memory retry).
-  const heapMB = workerHeapMB(Number(process.env.BURST_RUNTIME_MEMORY_MB) || manifest.runtimeMemoryMB, o.memoryBudgetMB, size);
+  const heapMB = workerHeapMB(
+    Number(process.env.BURST_RUNTIME_MEMORY_MB) || manifest.runtimeMemoryMB,
+    o.memoryBudgetMB,
+    size,
+  );
   const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
   await Promise.all(writes);
   const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
-  if (unfinished.length > 0) counts.cancelled += (await cancelAll(o, manifest.jobId, unfinished, workerStart)).cancelled;
+  if (unfinished.length > 0)
+    counts.cancelled += (await cancelAll(o, manifest.jobId, unfinished, workerStart)).cancelled;
   const { cancelled: _cancelled, ...rest } = counts;
   return o.signal?.aborted ? counts : rest;
 }
@@ -126,13 +156,25 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
  * Runs the calls in a pool of its own until every call has a record or `o.signal` has fired and the
  * pool has stopped; resolves with the ids of the calls that got a record.
  */
-async function runInPool(o: RunCallsOptions, sizing: { size: number; runtimeMemoryMB?: number }, job: PoolJob, calls: PoolCall[], onRecord: (record: CallRecord) => void): Promise<Set<number>> {
+async function runInPool(
+  o: RunCallsOptions,
+  sizing: { size: number; runtimeMemoryMB?: number },
+  job: PoolJob,
+  calls: PoolCall[],
+  onRecord: (record: CallRecord) => void,
+): Promise<Set<number>> {
   const recorded = new Set<number>();
   if (calls.length === 0) return recorded;
   // A cancellable run hands each process one call at a time, so no call waits inside a process
   // (where an abort could not reach it) and a call not started when the signal fires never starts.
   const cancellable = o.signal !== undefined;
-  const pool = new ProcessPool({ ...sizing, storage: o.storage.config, bucket: o.bucket, env: userFunctionEnv(), ...(cancellable ? { pipeline: 1 } : {}) });
+  const pool = new ProcessPool({
+    ...sizing,
+    storage: o.storage.config,
+    bucket: o.bucket,
+    env: userFunctionEnv(),
+    ...(cancellable ? { pipeline: 1 } : {}),
+  });
   let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve) => {
@@ -158,15 +200,39 @@ async function runInPool(o: RunCallsOptions, sizing: { size: number; runtimeMemo
 }
 
 /** Writes a `cancelled` status for each call; resolves with the counts. */
-async function cancelAll(o: RunCallsOptions, jobId: string, callIds: readonly number[], workerStart: number): Promise<Required<RunCallsResult>> {
-  await Promise.all(callIds.map((callId) => writeStatus(o, { callId, ok: false, error: cancelledError(jobId, callId, o.signal), attempt: o.attempt, stats: emptyStats(workerStart) })));
+async function cancelAll(
+  o: RunCallsOptions,
+  jobId: string,
+  callIds: readonly number[],
+  workerStart: number,
+): Promise<Required<RunCallsResult>> {
+  await Promise.all(
+    callIds.map((callId) =>
+      writeStatus(o, {
+        callId,
+        ok: false,
+        error: cancelledError(jobId, callId, o.signal),
+        attempt: o.attempt,
+        stats: emptyStats(workerStart),
+      }),
+    ),
+  );
   return { succeeded: 0, failed: 0, cancelled: callIds.length };
 }
 
 /** The `cancelled` error of a call, keeping what the call itself ended with, if anything. */
-function cancelledError(jobId: string, callId: number, signal: AbortSignal | undefined, ended?: SerializedError): SerializedError {
+function cancelledError(
+  jobId: string,
+  callId: number,
+  signal: AbortSignal | undefined,
+  ended?: SerializedError,
+): SerializedError {
   const how = ended ? ` (it ended with ${ended.name}: ${ended.message})` : '';
-  return { kind: 'cancelled', name: 'CancelledError', message: `call ${callId} of job ${jobId} was cancelled: ${abortReason(signal)}${how}` };
+  return {
+    kind: 'cancelled',
+    name: 'CancelledError',
+    message: `call ${callId} of job ${jobId} was cancelled: ${abortReason(signal)}${how}`,
+  };
 }
 
 /** The text of the signal's reason; "cancelled by the client" when it carries none of its own. */
@@ -178,7 +244,11 @@ function abortReason(signal: AbortSignal | undefined): string {
 }
 
 /** Each worker process's heap limit: the job's, within an equal share of the invocation's budget. */
-export function workerHeapMB(jobMB: number | undefined, budgetMB: number | undefined, processes: number): number | undefined {
+export function workerHeapMB(
+  jobMB: number | undefined,
+  budgetMB: number | undefined,
+  processes: number,
+): number | undefined {
   if (!budgetMB) return jobMB;
   const share = Math.max(32, Math.floor((budgetMB - BUDGET_HEADROOM_MB) / processes));
   return jobMB ? Math.min(jobMB, share) : share;
@@ -188,11 +258,17 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   const key = keys.manifest(o.jobKey);
   const manifest = decodeManifest(await o.storage.get(o.bucket, key), { bucket: o.bucket, key });
   if (!sameMinor(manifest.burstVersion, VERSION)) {
-    throw new BurstError('VERSION_MISMATCH', `job ${o.jobKey} was written by burst ${manifest.burstVersion} (format ${manifest.format}) but this worker runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`);
+    throw new BurstError(
+      'VERSION_MISMATCH',
+      `job ${o.jobKey} was written by burst ${manifest.burstVersion} (format ${manifest.format}) but this worker runs burst ${VERSION} (format ${MANIFEST_FORMAT}); install the client's version of burst on the workers`,
+    );
   }
   for (const id of o.callIds) {
     if (!Number.isInteger(id) || id < 0 || id >= manifest.callCount) {
-      throw new BurstError('BAD_CALL', `call ${id} does not exist in job ${o.jobKey} (it has ${manifest.callCount} calls)`);
+      throw new BurstError(
+        'BAD_CALL',
+        `call ${id} does not exist in job ${o.jobKey} (it has ${manifest.callCount} calls)`,
+      );
     }
   }
   return manifest;
@@ -203,10 +279,18 @@ async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
  * --force`), which is not the user's function failing.
  */
 function jobDeleted(err: unknown, o: RunCallsOptions): unknown {
-  const ours = (key: string | undefined): boolean => key !== undefined && (key.startsWith(keys.jobPrefix(o.jobKey)) || key.startsWith(keys.functionsPrefix));
-  if (!(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) || (err instanceof NoSuchKeyError && !ours(err.key))) return err;
+  const ours = (key: string | undefined): boolean =>
+    key !== undefined && (key.startsWith(keys.jobPrefix(o.jobKey)) || key.startsWith(keys.functionsPrefix));
+  if (
+    !(err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) ||
+    (err instanceof NoSuchKeyError && !ours(err.key))
+  )
+    return err;
   const { executorId, jobId } = parseJobKey(o.jobKey) ?? { executorId: '', jobId: o.jobKey };
-  return new JobNotFoundError(`job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`, { executorId, jobId, bucket: o.bucket, cause: err });
+  return new JobNotFoundError(
+    `job ${executorId}/${jobId} was deleted from storage (${err.message}) before calls ${formatCallSpec(o.callIds)} could run; was \`burst clean --force\` run while it was running?`,
+    { executorId, jobId, bucket: o.bucket, cause: err },
+  );
 }
 
 function sameMinor(a: string, b: string): boolean {
@@ -223,17 +307,22 @@ async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Ma
     if (last && last[last.length - 1] === id - 1) last.push(id);
     else runs.push([id]);
   }
-  await Promise.all(runs.map(async (run) => {
-    const first = run[0] as number;
-    const lastId = run[run.length - 1] as number;
-    const start = manifest.ranges[2 * first] as number;
-    const end = (manifest.ranges[2 * lastId] as number) + (manifest.ranges[2 * lastId + 1] as number);
-    const bytes = end > start ? await o.storage.get(o.bucket, keys.data(o.jobKey), { range: { offset: start, length: end - start } }) : new Uint8Array(0);
-    for (const id of run) {
-      const off = (manifest.ranges[2 * id] as number) - start;
-      out.set(id, bytes.subarray(off, off + (manifest.ranges[2 * id + 1] as number)));
-    }
-  }));
+  await Promise.all(
+    runs.map(async (run) => {
+      const first = run[0] as number;
+      const lastId = run[run.length - 1] as number;
+      const start = manifest.ranges[2 * first] as number;
+      const end = (manifest.ranges[2 * lastId] as number) + (manifest.ranges[2 * lastId + 1] as number);
+      const bytes =
+        end > start
+          ? await o.storage.get(o.bucket, keys.data(o.jobKey), { range: { offset: start, length: end - start } })
+          : new Uint8Array(0);
+      for (const id of run) {
+        const off = (manifest.ranges[2 * id] as number) - start;
+        out.set(id, bytes.subarray(off, off + (manifest.ranges[2 * id + 1] as number)));
+      }
+    }),
+  );
   return out;
 }
 
@@ -284,5 +373,14 @@ async function writeStatus(o: RunCallsOptions, record: CallRecord): Promise<void
 }
 
 function emptyStats(workerStart: number): CallRecord['stats'] {
-  return { workerStart, fnStart: workerStart, fnEnd: workerStart, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: process.pid };
+  return {
+    workerStart,
+    fnStart: workerStart,
+    fnEnd: workerStart,
+    cold: true,
+    bytesIn: 0,
+    bytesOut: 0,
+    hostname: '',
+    pid: process.pid,
+  };
 }

@@ -13,7 +13,11 @@ interface Refable {
 
 /** References (`held`) or unreferences the process, its IPC channel and its stdio pipes. */
 export function holdChild(child: ChildProcess, held: boolean): void {
-  const handles: Array<Refable | null | undefined> = [child, child.channel as Refable | null | undefined, ...(child.stdio as Array<Refable | null>)];
+  const handles: Array<Refable | null | undefined> = [
+    child,
+    child.channel as Refable | null | undefined,
+    ...(child.stdio as Array<Refable | null>),
+  ];
   for (const handle of handles) {
     if (held) handle?.ref?.();
     else handle?.unref?.();

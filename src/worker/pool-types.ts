@@ -86,12 +86,30 @@ export interface Slot {
 }
 
 /** The error of the call that was running when its process died. */
-export function crashError(call: PoolCall, job: PoolJob, code: number | null, signal: NodeJS.Signals | null, stderr: string): SerializedError {
+export function crashError(
+  call: PoolCall,
+  job: PoolJob,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): SerializedError {
   const where = `call ${call.callId} of job ${job.jobId}`;
   if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
-    return { kind: 'oom', name: 'OutOfMemoryError', message: `${where} ran out of memory (the worker's heap limit was reached)`, exitCode: code, signal };
+    return {
+      kind: 'oom',
+      name: 'OutOfMemoryError',
+      message: `${where} ran out of memory (the worker's heap limit was reached)`,
+      exitCode: code,
+      signal,
+    };
   }
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   const detail = stderr.trim() ? `; its stderr ended with:\n${stderr.trim().split('\n').slice(-5).join('\n')}` : '';
-  return { kind: 'crash', name: 'WorkerCrashError', message: `the worker process running ${where} ${how}${detail}`, exitCode: code, signal };
+  return {
+    kind: 'crash',
+    name: 'WorkerCrashError',
+    message: `the worker process running ${where} ${how}${detail}`,
+    exitCode: code,
+    signal,
+  };
 }

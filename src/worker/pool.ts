@@ -21,7 +21,15 @@ import { FRAME_RELEASED, FRAME_RESULTS, FRAME_RESULTS_JSON, FRAME_START, FrameRe
 import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
 import { holdChild } from './hold.js';
-import { crashError, type Batch, type PoolCancel, type PoolOptions, type PoolTask, type QueuedTask, type Slot } from './pool-types.js';
+import {
+  crashError,
+  type Batch,
+  type PoolCancel,
+  type PoolOptions,
+  type PoolTask,
+  type QueuedTask,
+  type Slot,
+} from './pool-types.js';
 
 export type { PoolOptions, PoolTask, PoolCancel } from './pool-types.js';
 
@@ -59,8 +67,20 @@ export class ProcessPool {
 
   /** Queues calls; records arrive through `task.onRecord`. Returns a function that cancels calls. */
   submit(task: PoolTask): PoolCancel {
-    if (this.closed) throw new CancelledError(`the process pool is closed; job ${task.job.jobId} was not started`, { jobId: task.job.jobId, executorId: task.job.executorId });
-    const q: QueuedTask = { task, pending: task.calls.slice(), next: 0, cancelled: false, cancelledCalls: new Set(), runMs: 0, runs: 0 };
+    if (this.closed)
+      throw new CancelledError(`the process pool is closed; job ${task.job.jobId} was not started`, {
+        jobId: task.job.jobId,
+        executorId: task.job.executorId,
+      });
+    const q: QueuedTask = {
+      task,
+      pending: task.calls.slice(),
+      next: 0,
+      cancelled: false,
+      cancelledCalls: new Set(),
+      runMs: 0,
+      runs: 0,
+    };
     this.queue.push(q);
     this.ensureWorkers();
     this.pump();
@@ -79,11 +99,14 @@ export class ProcessPool {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.queue.length = 0;
-    const exits = [...this.slots].map((slot) => new Promise<void>((resolve) => {
-      if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
-      slot.child.once('exit', () => resolve());
-      slot.child.kill('SIGKILL');
-    }));
+    const exits = [...this.slots].map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
+          slot.child.once('exit', () => resolve());
+          slot.child.kill('SIGKILL');
+        }),
+    );
     await Promise.all(exits);
     this.slots.clear();
   }
@@ -143,7 +166,16 @@ export class ProcessPool {
       serialization: 'advanced',
     });
     this.counters.spawned++;
-    const slot: Slot = { child, inflight: [], frames: new FrameReader(), stopping: new Set(), everStarted: false, stderr: new Tail(8192), releasing: false, slow: false };
+    const slot: Slot = {
+      child,
+      inflight: [],
+      frames: new FrameReader(),
+      stopping: new Set(),
+      everStarted: false,
+      stderr: new Tail(8192),
+      releasing: false,
+      slow: false,
+    };
     this.slots.add(slot);
     child.stdout?.on('data', () => {}); // output outside calls is not the user's; drain it
     child.stderr?.on('data', (d: Buffer) => slot.stderr.push(d));
@@ -167,12 +199,19 @@ export class ProcessPool {
       child.once('close', handle);
       setTimeout(handle, 500).unref();
     });
-    this.sendTo(slot, { t: 'init', ...(this.options.storage ? { storage: this.options.storage } : {}), ...(this.options.bucket ? { bucket: this.options.bucket } : {}) });
+    this.sendTo(slot, {
+      t: 'init',
+      ...(this.options.storage ? { storage: this.options.storage } : {}),
+      ...(this.options.bucket ? { bucket: this.options.bucket } : {}),
+    });
     this.holdWhileBusy(); // a replacement for a crashed process may start while the pool is idle
   }
 
   private sendTo(slot: Slot, msg: ToChild): void {
-    if (slot.child.connected) slot.child.send(msg, (err) => { if (err) slot.child.kill('SIGKILL'); });
+    if (slot.child.connected)
+      slot.child.send(msg, (err) => {
+        if (err) slot.child.kill('SIGKILL');
+      });
   }
 
   /** Hands out work, then holds the processes alive only while there is work (see hold.ts). */
@@ -183,7 +222,10 @@ export class ProcessPool {
 
   /** Idle worker processes do not keep this process alive; busy or closing ones do. */
   private holdWhileBusy(): void {
-    const busy = this.closed || this.queue.some((q) => !q.cancelled && q.next < q.pending.length) || [...this.slots].some((s) => s.inflight.length > 0 || s.stopping.size > 0);
+    const busy =
+      this.closed ||
+      this.queue.some((q) => !q.cancelled && q.next < q.pending.length) ||
+      [...this.slots].some((s) => s.inflight.length > 0 || s.stopping.size > 0);
     for (const slot of this.slots) holdChild(slot.child, busy);
   }
 
@@ -226,7 +268,16 @@ export class ProcessPool {
         if (!q.cancelledCalls.has(call.callId)) calls.push(call);
       }
       if (calls.length === 0) continue;
-      return { id: ++this.batchSeq >>> 0, q, calls, done: new Array<boolean>(calls.length).fill(false), left: calls.length, cursor: 0, started: 0, end: calls.length };
+      return {
+        id: ++this.batchSeq >>> 0,
+        q,
+        calls,
+        done: new Array<boolean>(calls.length).fill(false),
+        left: calls.length,
+        cursor: 0,
+        started: 0,
+        end: calls.length,
+      };
     }
     return undefined;
   }
@@ -314,7 +365,8 @@ export class ProcessPool {
     const q = batch.q;
     for (const record of records) {
       let i = batch.cursor;
-      if (batch.calls[i]?.callId !== record.callId || batch.done[i]) i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
+      if (batch.calls[i]?.callId !== record.callId || batch.done[i])
+        i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
       if (i < 0) continue;
       batch.cursor = i + 1;
       batch.done[i] = true;
@@ -383,9 +435,15 @@ export class ProcessPool {
     for (const slot of this.slots) {
       const held = slot.inflight.filter((b) => b.q === q && b.calls.some((c, i) => i < b.end && !b.done[i] && hit(c)));
       if (held.length === 0) continue;
-      this.sendTo(slot, { t: 'cancel', jobId: q.task.job.jobId, callIds: callIds === undefined ? null : [...callIds], reason });
+      this.sendTo(slot, {
+        t: 'cancel',
+        jobId: q.task.job.jobId,
+        callIds: callIds === undefined ? null : [...callIds],
+        reason,
+      });
       const cur = slot.current;
-      const running = cur && cur.batch.q === q && !cur.batch.done[cur.index] ? (cur.batch.calls[cur.index] as PoolCall) : undefined;
+      const running =
+        cur && cur.batch.q === q && !cur.batch.done[cur.index] ? (cur.batch.calls[cur.index] as PoolCall) : undefined;
       if (running && hit(running) && !slot.stopping.has(running)) {
         slot.stopping.add(running);
         slot.killAt = Math.min(slot.killAt ?? Infinity, Date.now() + graceMs);
@@ -437,14 +495,32 @@ export class ProcessPool {
     this.counters.timedOut++;
     const job = batch.q.task.job;
     const seconds = job.timeoutMs / 1000;
-    this.report(batch, call, { kind: 'timeout', name: 'TimeoutError', message: `call ${call.callId} of job ${job.jobId} exceeded its timeout of ${seconds} s; its worker was stopped` }, startedAt);
+    this.report(
+      batch,
+      call,
+      {
+        kind: 'timeout',
+        name: 'TimeoutError',
+        message: `call ${call.callId} of job ${job.jobId} exceeded its timeout of ${seconds} s; its worker was stopped`,
+      },
+      startedAt,
+    );
     this.sendTo(slot, { t: 'abort', callId: call.callId, jobId: job.jobId, reason: `timeout after ${seconds} s` });
     slot.killAt = Date.now() + (this.options.killGraceSeconds ?? 1) * 1000;
   }
 
   private report(batch: Batch, call: PoolCall, error: SerializedError, fnStart: number): void {
     if (batch.q.cancelled || batch.q.cancelledCalls.has(call.callId)) return;
-    const stats = { workerStart: fnStart, fnStart, fnEnd: Date.now(), cold: false, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 };
+    const stats = {
+      workerStart: fnStart,
+      fnStart,
+      fnEnd: Date.now(),
+      cold: false,
+      bytesIn: 0,
+      bytesOut: 0,
+      hostname: '',
+      pid: 0,
+    };
     batch.q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats });
   }
 
@@ -465,7 +541,8 @@ export class ProcessPool {
         if (batch.done[i] || slot.stopping.has(call) || q.cancelled || q.cancelledCalls.has(call.callId)) continue;
         if (i < batch.started) {
           crashed = true;
-          const startedAt = slot.current?.batch === batch && slot.current.index === i ? slot.current.startedAt : Date.now();
+          const startedAt =
+            slot.current?.batch === batch && slot.current.index === i ? slot.current.startedAt : Date.now();
           this.report(batch, call, crashError(call, q.task.job, code, signal, slot.stderr.text()), startedAt);
           continue;
         }
@@ -490,8 +567,20 @@ export class ProcessPool {
     for (const q of this.queue.splice(0)) {
       for (const call of q.pending.splice(q.next)) {
         if (q.cancelled || q.cancelledCalls.has(call.callId)) continue;
-        const error: SerializedError = { kind: 'crash', name: 'WorkerCrashError', message: `worker processes exit before running any call (exit code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-5).join('\n')}`, exitCode: code, signal };
-        q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 } });
+        const error: SerializedError = {
+          kind: 'crash',
+          name: 'WorkerCrashError',
+          message: `worker processes exit before running any call (exit code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-5).join('\n')}`,
+          exitCode: code,
+          signal,
+        };
+        q.task.onRecord({
+          callId: call.callId,
+          ok: false,
+          error,
+          attempt: call.attempt,
+          stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: true, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 },
+        });
       }
     }
     this.startupFailures = 0;

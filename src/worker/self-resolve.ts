@@ -39,13 +39,17 @@ export async function provideSelf(file: string): Promise<void> {
 async function loadSelf(): Promise<void> {
   // Not a literal: a bundler building a worker (the Lambda build) must not pull the whole client
   // API into it. tsx maps the path to index.ts in a source checkout.
-  const entry = new URL(typeof __BURST_SELF_API__ === 'string' ? __BURST_SELF_API__ : '../index.js', import.meta.url).href;
+  const entry = new URL(typeof __BURST_SELF_API__ === 'string' ? __BURST_SELF_API__ : '../index.js', import.meta.url)
+    .href;
   let api: unknown;
   try {
     api = await import(entry);
   } catch (err) {
     providing = undefined;
-    throw new PackagingError(`the function imports burst-compute, but this worker has no copy of Burst's API to give it (${entry} did not load)`, { cause: err });
+    throw new PackagingError(
+      `the function imports burst-compute, but this worker has no copy of Burst's API to give it (${entry} did not load)`,
+      { cause: err },
+    );
   }
   (globalThis as Record<symbol, unknown>)[SELF] = api;
 }

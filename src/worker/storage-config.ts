@@ -16,7 +16,10 @@ export function parseStorageConfig(text: string, source: string): StorageConfig 
   }
   const c = parsed as Partial<StorageConfig>;
   if (typeof c !== 'object' || c === null || typeof c.driver !== 'string' || typeof c.options !== 'object') {
-    throw new ConfigError(`${source} must look like {"driver":"fs","options":{...}}, got ${JSON.stringify(parsed)?.slice(0, 100)}`, { keyPath: source });
+    throw new ConfigError(
+      `${source} must look like {"driver":"fs","options":{...}}, got ${JSON.stringify(parsed)?.slice(0, 100)}`,
+      { keyPath: source },
+    );
   }
   return c as StorageConfig;
 }

@@ -35,12 +35,18 @@ export interface MarkedStoredResult {
 }
 
 /** What a function may return to stream its result into storage. */
-export type StreamedValue = NodeJS.ReadableStream | ReadableStream<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
+export type StreamedValue =
+  | NodeJS.ReadableStream
+  | ReadableStream<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>;
 
 /** True when a returned value is a byte stream to store rather than a value to serialize. */
 export function isStreamedValue(value: unknown): value is StreamedValue {
   if (typeof value !== 'object' || value === null) return false;
-  return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' || typeof (value as { getReader?: unknown }).getReader === 'function';
+  return (
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' ||
+    typeof (value as { getReader?: unknown }).getReader === 'function'
+  );
 }
 
 /** The descriptor inside a call's result, when the result is a stored stream. */
@@ -48,7 +54,12 @@ export function storedResultInfo(value: unknown): StoredResultInfo | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const info = (value as Record<string, unknown>)[STORED_RESULT_MARK] as Partial<StoredResultInfo> | undefined;
   if (typeof info !== 'object' || info === null) return undefined;
-  const ok = typeof info.driver === 'string' && typeof info.bucket === 'string' && typeof info.key === 'string' && Number.isSafeInteger(info.size) && typeof info.sha256 === 'string';
+  const ok =
+    typeof info.driver === 'string' &&
+    typeof info.bucket === 'string' &&
+    typeof info.key === 'string' &&
+    Number.isSafeInteger(info.size) &&
+    typeof info.sha256 === 'string';
   return ok ? (info as StoredResultInfo) : undefined;
 }
 
@@ -85,12 +96,22 @@ export interface StreamTarget {
 export class ResultStorageError extends StorageError {}
 
 /** The storage and bucket for a streamed result; refuses, before reading the stream, a storage a worker process cannot write to. */
-export function reachableStorage(config: StorageConfig | undefined, bucket: string | undefined, where: string): { config: StorageConfig; bucket: string } {
+export function reachableStorage(
+  config: StorageConfig | undefined,
+  bucket: string | undefined,
+  where: string,
+): { config: StorageConfig; bucket: string } {
   if (!config || !bucket) {
-    throw new ResultStorageError('RESULT_STORAGE_UNREACHABLE', `${where} returned a stream, which is stored in the executor's storage, but this worker was started without a storage configuration and bucket`);
+    throw new ResultStorageError(
+      'RESULT_STORAGE_UNREACHABLE',
+      `${where} returned a stream, which is stored in the executor's storage, but this worker was started without a storage configuration and bucket`,
+    );
   }
   if (storageCapabilitiesOf(config)?.processes === false) {
-    throw new ResultStorageError('RESULT_STORAGE_UNREACHABLE', `${where} returned a stream, which is stored in the executor's storage, but the "${config.driver}" storage lives inside the client process and a worker process cannot write to it; use the "fs" or "s3" storage to return streams`);
+    throw new ResultStorageError(
+      'RESULT_STORAGE_UNREACHABLE',
+      `${where} returned a stream, which is stored in the executor's storage, but the "${config.driver}" storage lives inside the client process and a worker process cannot write to it; use the "fs" or "s3" storage to return streams`,
+    );
   }
   return { config, bucket };
 }
@@ -104,13 +125,19 @@ export async function storeStreamedResult(source: StreamedValue, t: StreamTarget
   const hash = createHash('sha256');
   let size = 0;
   let sourceError: { error: unknown } | undefined;
-  const iterable: AsyncIterable<unknown> = Symbol.asyncIterator in source ? (source as AsyncIterable<unknown>) : fromReader(source as ReadableStream<Uint8Array | string>);
+  const iterable: AsyncIterable<unknown> =
+    Symbol.asyncIterator in source
+      ? (source as AsyncIterable<unknown>)
+      : fromReader(source as ReadableStream<Uint8Array | string>);
   async function* hashed(): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of iterable) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         if (!(bytes instanceof Uint8Array)) {
-          throw new SerializationError(`${t.where} returned a stream whose chunk at byte ${size} is ${describe(chunk)}; a streamed result must yield Uint8Array (Buffer) or string chunks`, { path: 'result' });
+          throw new SerializationError(
+            `${t.where} returned a stream whose chunk at byte ${size} is ${describe(chunk)}; a streamed result must yield Uint8Array (Buffer) or string chunks`,
+            { path: 'result' },
+          );
         }
         hash.update(bytes);
         size += bytes.byteLength;
@@ -130,9 +157,15 @@ export async function storeStreamedResult(source: StreamedValue, t: StreamTarget
     if (t.signal.aborted) throw err;
     // The storage's own code travels to the client, which revives the class that owns it.
     const code = err instanceof StorageError ? err.code : 'RESULT_STORAGE_FAILED';
-    throw new ResultStorageError(code, `${t.where} returned a stream that could not be stored at ${t.config.driver}://${t.bucket}/${t.key}: ${(err as Error)?.message ?? String(err)}`, { bucket: t.bucket, key: t.key, cause: err });
+    throw new ResultStorageError(
+      code,
+      `${t.where} returned a stream that could not be stored at ${t.config.driver}://${t.bucket}/${t.key}: ${(err as Error)?.message ?? String(err)}`,
+      { bucket: t.bucket, key: t.key, cause: err },
+    );
   }
-  return { [STORED_RESULT_MARK]: { driver: t.config.driver, bucket: t.bucket, key: t.key, size, sha256: hash.digest('hex') } };
+  return {
+    [STORED_RESULT_MARK]: { driver: t.config.driver, bucket: t.bucket, key: t.key, size, sha256: hash.digest('hex') },
+  };
 }
 
 function describe(chunk: unknown): string {

@@ -27,14 +27,17 @@ interface LayerVersion {
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
-const awsError = (name: string, message: string, status: number): Error => Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+const awsError = (name: string, message: string, status: number): Error =>
+  Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 
 /** The fake; see the file header. */
 export class FakeAws {
   readonly calls: Received[] = [];
   readonly functions = new Map<string, Fn>();
   readonly layers = new Map<string, LayerVersion[]>();
-  role: { Arn: string; Tags: Array<{ Key: string; Value: string }>; policies: Map<string, string>; attached: string[] } | undefined;
+  role:
+    | { Arn: string; Tags: Array<{ Key: string; Value: string }>; policies: Map<string, string>; attached: string[] }
+    | undefined;
   /** Errors to throw for the next commands of a name, in order. */
   readonly failNext = new Map<string, Error[]>();
   /** Functions start Pending for this many polls. */
@@ -50,7 +53,18 @@ export class FakeAws {
 
   /** Adds a function as if deployed earlier. */
   addFunction(name: string, tags: Record<string, string>, extra: Partial<FunctionConfiguration> = {}): void {
-    this.functions.set(name, { config: { FunctionName: name, FunctionArn: arn(name), State: 'Active', LastUpdateStatus: 'Successful', MemorySize: 1024, ...extra }, tags, pending: 0 });
+    this.functions.set(name, {
+      config: {
+        FunctionName: name,
+        FunctionArn: arn(name),
+        State: 'Active',
+        LastUpdateStatus: 'Successful',
+        MemorySize: 1024,
+        ...extra,
+      },
+      tags,
+      pending: 0,
+    });
   }
 
   private async handle(command: object): Promise<unknown> {
@@ -64,10 +78,16 @@ export class FakeAws {
     const noFn = (): Error => awsError('ResourceNotFoundException', `Function not found: ${arn(fnName)}`, 404);
     switch (name) {
       case 'GetRole':
-        if (!this.role) throw awsError('NoSuchEntityException', `The role with name ${String(input.RoleName)} cannot be found.`, 404);
+        if (!this.role)
+          throw awsError('NoSuchEntityException', `The role with name ${String(input.RoleName)} cannot be found.`, 404);
         return { Role: { RoleName: input.RoleName, Arn: this.role.Arn, Tags: this.role.Tags } };
       case 'CreateRole':
-        this.role = { Arn: `arn:aws:iam::${ACCOUNT}:role/${String(input.RoleName)}`, Tags: input.Tags as Array<{ Key: string; Value: string }>, policies: new Map(), attached: [] };
+        this.role = {
+          Arn: `arn:aws:iam::${ACCOUNT}:role/${String(input.RoleName)}`,
+          Tags: input.Tags as Array<{ Key: string; Value: string }>,
+          policies: new Map(),
+          attached: [],
+        };
         return { Role: { Arn: this.role.Arn } };
       case 'GetRolePolicy': {
         const doc = this.role?.policies.get(input.PolicyName as string);
@@ -88,7 +108,8 @@ export class FakeAws {
         if (this.role) this.role.attached = this.role.attached.filter((a) => a !== input.PolicyArn);
         return {};
       case 'DeleteRole':
-        if (this.role?.policies.size || this.role?.attached.length) throw awsError('DeleteConflictException', 'Cannot delete entity, must delete policies first.', 409);
+        if (this.role?.policies.size || this.role?.attached.length)
+          throw awsError('DeleteConflictException', 'Cannot delete entity, must delete policies first.', 409);
         this.role = undefined;
         return {};
       case 'ListLayerVersions':
@@ -96,30 +117,56 @@ export class FakeAws {
       case 'PublishLayerVersion': {
         const list = this.layers.get(input.LayerName as string) ?? [];
         const Version = list.length + 1;
-        const v = { Version, Description: input.Description as string, LayerVersionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:${String(input.LayerName)}:${Version}` };
+        const v = {
+          Version,
+          Description: input.Description as string,
+          LayerVersionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:${String(input.LayerName)}:${Version}`,
+        };
         list.push(v);
         this.layers.set(input.LayerName as string, list);
         return { ...v, Version };
       }
       case 'DeleteLayerVersion': {
         const list = this.layers.get(input.LayerName as string) ?? [];
-        this.layers.set(input.LayerName as string, list.filter((v) => v.Version !== input.VersionNumber));
+        this.layers.set(
+          input.LayerName as string,
+          list.filter((v) => v.Version !== input.VersionNumber),
+        );
         if (this.layers.get(input.LayerName as string)?.length === 0) this.layers.delete(input.LayerName as string);
         return {};
       }
       case 'ListLayers':
-        return { Layers: [...this.layers.entries()].map(([LayerName, vs]) => ({ LayerName, LatestMatchingVersion: vs[vs.length - 1] })) };
+        return {
+          Layers: [...this.layers.entries()].map(([LayerName, vs]) => ({
+            LayerName,
+            LatestMatchingVersion: vs[vs.length - 1],
+          })),
+        };
       case 'GetFunctionConfiguration':
         if (!fn) throw noFn();
         if (fn.pending > 0) {
           fn.pending--;
-          return { ...fn.config, State: fn.config.State === 'Active' ? 'Active' : 'Pending', LastUpdateStatus: 'InProgress' };
+          return {
+            ...fn.config,
+            State: fn.config.State === 'Active' ? 'Active' : 'Pending',
+            LastUpdateStatus: 'InProgress',
+          };
         }
         fn.config.State = 'Active';
         return { ...fn.config, LastUpdateStatus: 'Successful' };
       case 'CreateFunction':
         if (fn) throw awsError('ResourceConflictException', `Function already exist: ${fnName}`, 409);
-        this.functions.set(fnName, { config: { FunctionName: fnName, FunctionArn: arn(fnName), State: 'Pending', MemorySize: input.MemorySize as number, Layers: ((input.Layers as string[]) ?? []).map((Arn) => ({ Arn })) }, tags: input.Tags as Record<string, string>, pending: this.pendingPolls });
+        this.functions.set(fnName, {
+          config: {
+            FunctionName: fnName,
+            FunctionArn: arn(fnName),
+            State: 'Pending',
+            MemorySize: input.MemorySize as number,
+            Layers: ((input.Layers as string[]) ?? []).map((Arn) => ({ Arn })),
+          },
+          tags: input.Tags as Record<string, string>,
+          pending: this.pendingPolls,
+        });
         return { FunctionName: fnName, FunctionArn: arn(fnName), State: 'Pending' };
       case 'UpdateFunctionCode':
       case 'UpdateFunctionConfiguration':
@@ -127,16 +174,24 @@ export class FakeAws {
         fn.pending = this.pendingPolls;
         return fn.config;
       case 'TagResource':
-        for (const f of this.functions.values()) if (f.config.FunctionArn === input.Resource) Object.assign(f.tags, input.Tags);
+        for (const f of this.functions.values())
+          if (f.config.FunctionArn === input.Resource) Object.assign(f.tags, input.Tags);
         return {};
       case 'PutFunctionEventInvokeConfig':
         if (!fn) throw noFn();
-        return { FunctionArn: fn.config.FunctionArn, MaximumRetryAttempts: input.MaximumRetryAttempts, MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds };
+        return {
+          FunctionArn: fn.config.FunctionArn,
+          MaximumRetryAttempts: input.MaximumRetryAttempts,
+          MaximumEventAgeInSeconds: input.MaximumEventAgeInSeconds,
+        };
       case 'ListFunctions': {
         // Pages of two, to exercise the Marker loop.
         const all = [...this.functions.values()].map((f) => f.config);
         const start = Number(input.Marker ?? 0);
-        return { Functions: all.slice(start, start + 2), ...(start + 2 < all.length ? { NextMarker: String(start + 2) } : {}) };
+        return {
+          Functions: all.slice(start, start + 2),
+          ...(start + 2 < all.length ? { NextMarker: String(start + 2) } : {}),
+        };
       }
       case 'ListTags':
         return { Tags: [...this.functions.values()].find((f) => f.config.FunctionArn === input.Resource)?.tags ?? {} };

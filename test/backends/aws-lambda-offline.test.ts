@@ -30,14 +30,12 @@ const pkgDir = fileURLToPath(new URL('../lambda-offline/', import.meta.url));
 const slsBin = join(pkgDir, 'node_modules', 'serverless', 'bin', 'serverless.js');
 const installed = existsSync(join(pkgDir, 'node_modules')) && existsSync(slsBin);
 const ceph = installed ? await ensureCeph() : undefined;
-const notInstalled = 'serverless-offline is not installed: run "npm --prefix test/lambda-offline ci --no-audit --no-fund"';
+const notInstalled =
+  'serverless-offline is not installed: run "npm --prefix test/lambda-offline ci --no-audit --no-fund"';
 // CI installs it (.ci/run): there a missing emulator is a failure, not a skip.
-if (!installed && process.env.BURST_REQUIRE_SERVICES === '1') throw new Error(`${notInstalled} (BURST_REQUIRE_SERVICES=1 turns this skip into a failure)`);
-const skip = !installed
-  ? notInstalled
-  : ceph && 'skip' in ceph
-    ? `Ceph RGW unavailable: ${ceph.skip}`
-    : undefined;
+if (!installed && process.env.BURST_REQUIRE_SERVICES === '1')
+  throw new Error(`${notInstalled} (BURST_REQUIRE_SERVICES=1 turns this skip into a failure)`);
+const skip = !installed ? notInstalled : ceph && 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
 // The client's SDK signs requests to the emulator; serverless-offline checks no signature.
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEMULATOR';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'emulator';
@@ -75,50 +73,60 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'burst-lambda-offline-'));
     await buildWorkerBundle(dir);
-    await writeFile(join(dir, 'serverless.yml'), [
-      'service: burst-offline',
-      "frameworkVersion: '3'",
-      'provider:',
-      '  name: aws',
-      '  runtime: nodejs20.x',
-      '  region: us-east-1',
-      'functions:',
-      '  worker:',
-      `    name: ${fn}`,
-      '    handler: index.handler',
-      '    memorySize: 1024',
-      '    timeout: 900', // the backend's default functionTimeout
-      // Resolved from the node_modules beside the framework (test/lambda-offline/node_modules).
-      'plugins:',
-      '  - serverless-offline',
-      '',
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'serverless.yml'),
+      [
+        'service: burst-offline',
+        "frameworkVersion: '3'",
+        'provider:',
+        '  name: aws',
+        '  runtime: nodejs20.x',
+        '  region: us-east-1',
+        'functions:',
+        '  worker:',
+        `    name: ${fn}`,
+        '    handler: index.handler',
+        '    memorySize: 1024',
+        '    timeout: 900', // the backend's default functionTimeout
+        // Resolved from the node_modules beside the framework (test/lambda-offline/node_modules).
+        'plugins:',
+        '  - serverless-offline',
+        '',
+      ].join('\n'),
+    );
     port = await freePort();
-    const proc = spawn(process.execPath, [slsBin, 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(port), '--noSponsor'], {
-      cwd: dir,
-      // Its own process group, so `after` can stop it with the worker processes the handler forks.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        // Serverless v3 phones home for telemetry and notifications: off (there is no network here anyway).
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
-        SLS_DEPRECATION_DISABLE: '*',
-        SLS_INTERACTIVE_SETUP_DISABLE: '1',
+    const proc = spawn(
+      process.execPath,
+      [slsBin, 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(port), '--noSponsor'],
+      {
+        cwd: dir,
+        // Its own process group, so `after` can stop it with the worker processes the handler forks.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          // Serverless v3 phones home for telemetry and notifications: off (there is no network here anyway).
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+          SLS_DEPRECATION_DISABLE: '*',
+          SLS_INTERACTIVE_SETUP_DISABLE: '1',
+        },
       },
-    });
+    );
     child = proc;
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code, signal) => reject(new Error(`serverless offline exited (${code ?? signal}) before it listened:\n${output}`))),
+      proc.once('exit', (code, signal) =>
+        reject(new Error(`serverless offline exited (${code ?? signal}) before it listened:\n${output}`)),
+      ),
     );
     exited.catch(() => undefined);
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (await Promise.race([connects(port), exited])) break;
-      if (Date.now() > deadline) throw new Error(`serverless offline did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`serverless offline did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     // It may print its list of functions just after the port opens.
@@ -158,8 +166,21 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
 
   function options(): ExecutorOptions {
     const c = ceph as CephService;
-    const s3 = { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true };
-    return { backend: 'aws_lambda', storage: 's3', s3, bucket: BUCKET, aws_lambda: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' }, progress: false };
+    const s3 = {
+      endpoint: c.endpoint,
+      region: c.region,
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      forcePathStyle: true,
+    };
+    return {
+      backend: 'aws_lambda',
+      storage: 's3',
+      s3,
+      bucket: BUCKET,
+      aws_lambda: { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' },
+      progress: false,
+    };
   }
 
   /** Invocations serverless-offline reports as finished ("(λ: worker) RequestId: ... Duration ..."). */
@@ -175,7 +196,11 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
       for (const f of futures) {
         const where = parseLambdaLocation(f.stats.location);
         assert.ok(where, `stats.location ${JSON.stringify(f.stats.location)} carries the Lambda context`);
-        assert.equal(where.logGroup, `offline_logGroupName_for_${fn}`, "the handler ran with serverless-offline's context");
+        assert.equal(
+          where.logGroup,
+          `offline_logGroupName_for_${fn}`,
+          "the handler ran with serverless-offline's context",
+        );
         assert.match(where.requestId, /^[0-9a-f-]{36}$/);
       }
       // The emulator logs each invocation after its handler returns, which may be just after the results land.
@@ -191,7 +216,7 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
     }
   });
 
-  test('a function whose module imports burst-compute runs with the worker\'s API (serverless-offline)', async () => {
+  test("a function whose module imports burst-compute runs with the worker's API (serverless-offline)", async () => {
     const fexec = new FunctionExecutor(options());
     try {
       const [ok, err] = await fexec.getResult(await fexec.map(squareOrConfigError, [7, -2]), { throwOnError: false });
@@ -199,7 +224,9 @@ describe('aws_lambda on an npm Lambda emulator (serverless-offline)', { skip }, 
       assert.ok(err instanceof RemoteError, `got ${String(err)}`);
       assert.equal(err.remoteName, 'ConfigError');
       assert.equal(err.properties.code, 'CONFIG');
-      assert.deepEqual(await fexec.getResult(await fexec.map(dynamicImport, [4])), [{ x: 4, branded: true, version: VERSION }]);
+      assert.deepEqual(await fexec.getResult(await fexec.map(dynamicImport, [4])), [
+        { x: 4, branded: true, version: VERSION },
+      ]);
     } finally {
       await fexec.close();
     }

@@ -46,8 +46,21 @@ function emulator(): Promise<LambdaEmulator> {
 
 function options(emu: LambdaEmulator, bucket: string, lambda: Record<string, unknown> = {}): ExecutorOptions {
   const c = ceph as CephService;
-  const s3 = { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true };
-  return { backend: 'aws_lambda', storage: 's3', s3, bucket, aws_lambda: { endpoint: emu.url, region: 'us-east-1', ...lambda }, progress: false };
+  const s3 = {
+    endpoint: c.endpoint,
+    region: c.region,
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    forcePathStyle: true,
+  };
+  return {
+    backend: 'aws_lambda',
+    storage: 's3',
+    s3,
+    bucket,
+    aws_lambda: { endpoint: emu.url, region: 'us-east-1', ...lambda },
+    progress: false,
+  };
 }
 
 after(async () => {
@@ -88,13 +101,16 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
     }
   });
 
-  test('a failed call\'s error names where Lambda logged it (CloudWatch group, stream and request)', async () => {
+  test("a failed call's error names where Lambda logged it (CloudWatch group, stream and request)", async () => {
     const fexec = new FunctionExecutor(options(emu, 'burst-lambda-specifics'));
     try {
       const [err] = await fexec.getResult(await fexec.map(misbehave, ['throw' as Act]), { throwOnError: false });
       assert.ok(err instanceof RemoteError, `got ${String(err)}`);
       assert.match(err.message, /QuotaError: quota exceeded/);
-      assert.match(err.message, new RegExp(`\\(logs: CloudWatch log group /aws/lambda/${fn(1024)}, stream \\S+, request [0-9a-f-]{36}`));
+      assert.match(
+        err.message,
+        new RegExp(`\\(logs: CloudWatch log group /aws/lambda/${fn(1024)}, stream \\S+, request [0-9a-f-]{36}`),
+      );
       assert.match(err.logLocation ?? '', /aws logs filter-log-events --log-group-name/);
     } finally {
       await fexec.close();
@@ -110,10 +126,17 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
       assert.deepEqual(await fexec.getResult(futures), [17, 27, 37]);
       const mine = emu.received.slice(before);
       assert.equal(mine.filter((r) => r.status === 429).length, 5);
-      assert.equal(mine.filter((r) => r.status === 202).length, 3, 'each call was accepted exactly once: no duplicate runs');
+      assert.equal(
+        mine.filter((r) => r.status === 202).length,
+        3,
+        'each call was accepted exactly once: no duplicate runs',
+      );
       const counters = fexec.counters();
       assert.equal(counters['backend.throttled'], 5);
-      assert.ok(futures.every((f) => f.status === 'success' && f.stats.attempt === 1), 'throttling is not a failed attempt');
+      assert.ok(
+        futures.every((f) => f.status === 'success' && f.stats.attempt === 1),
+        'throttling is not a failed attempt',
+      );
     } finally {
       emu.throttleNext = 0;
       await fexec.close();
@@ -127,7 +150,12 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
         assert.ok(err instanceof BurstError, `got ${String(err)}`);
         assert.equal(err.code, 'RUNTIME_MISSING');
         assert.equal((err as BurstError & { functionName?: string }).functionName, `burst-nosuch-1024mb-${v}`);
-        assert.match(err.message, new RegExp(`AWS Lambda function "burst-nosuch-1024mb-${v}" does not exist in us-east-1: run "npx burst runtime deploy --backend aws_lambda --memory 1024 nosuch"`));
+        assert.match(
+          err.message,
+          new RegExp(
+            `AWS Lambda function "burst-nosuch-1024mb-${v}" does not exist in us-east-1: run "npx burst runtime deploy --backend aws_lambda --memory 1024 nosuch"`,
+          ),
+        );
         return true;
       });
     } finally {
@@ -136,18 +164,32 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
   });
 
   test('the remote invoker: 2,000 calls go out as one client invocation whose function invokes the rest', async () => {
-    const fexec = new FunctionExecutor(options(emu, 'burst-lambda-specifics', { remoteInvoker: 1000, invokeConcurrency: 16 }));
+    const fexec = new FunctionExecutor(
+      options(emu, 'burst-lambda-specifics', { remoteInvoker: 1000, invokeConcurrency: 16 }),
+    );
     try {
       const before = emu.received.length;
       const inputs = Array.from({ length: 2000 }, (_, i) => i);
       const futures = await fexec.map(addSeven, inputs, { chunksize: 50 });
       assert.equal(fexec.counters()['backend.invokes'], 1, 'the client sent one Invoke request');
-      assert.deepEqual(await fexec.getResult(futures), inputs.map((x) => x + 7));
+      assert.deepEqual(
+        await fexec.getResult(futures),
+        inputs.map((x) => x + 7),
+      );
       const mine = emu.received.slice(before).filter((r) => r.status === 202);
       assert.equal(mine.length, 40, '2,000 calls in chunks of 50 are 40 invocations');
-      assert.equal(mine.filter((r) => JSON.parse(r.payload).fanout !== undefined).length, 1, 'only the first carries the fan-out');
-      const chunks = mine.map((r) => JSON.parse(r.payload).calls as string).sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
-      assert.deepEqual(chunks, Array.from({ length: 40 }, (_, i) => `${i * 50}-${i * 50 + 49}`));
+      assert.equal(
+        mine.filter((r) => JSON.parse(r.payload).fanout !== undefined).length,
+        1,
+        'only the first carries the fan-out',
+      );
+      const chunks = mine
+        .map((r) => JSON.parse(r.payload).calls as string)
+        .sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
+      assert.deepEqual(
+        chunks,
+        Array.from({ length: 40 }, (_, i) => `${i * 50}-${i * 50 + 49}`),
+      );
     } finally {
       await fexec.close();
     }
@@ -161,11 +203,17 @@ describe('aws_lambda specifics (local Invoke API emulator)', { skip }, () => {
       const event = JSON.parse(emu.received[before]?.payload ?? '{}');
       assert.equal(event.storage.driver, 's3');
       assert.equal(event.storage.options.profile, undefined);
-      assert.equal(typeof event.storage.options.accessKeyId, 'string', 'keys set explicitly in the s3 options travel (Ceph is not reachable with the role)');
+      assert.equal(
+        typeof event.storage.options.accessKeyId,
+        'string',
+        'keys set explicitly in the s3 options travel (Ceph is not reachable with the role)',
+      );
     } finally {
       await fexec.close();
     }
-    const role = new FunctionExecutor(options(emu, 'burst-lambda-specifics', { storageCredentials: 'role', runtime: 'nosuch' }));
+    const role = new FunctionExecutor(
+      options(emu, 'burst-lambda-specifics', { storageCredentials: 'role', runtime: 'nosuch' }),
+    );
     try {
       const before = emu.received.length;
       await assert.rejects(role.map(addSeven, [1]), /does not exist/);
@@ -185,16 +233,28 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
   });
   const bucket = 'burst-lambda-self';
 
-  test('a top-level import runs with the worker\'s own API: Storage writes once per call, error classes are branded', async () => {
+  test("a top-level import runs with the worker's own API: Storage writes once per call, error classes are branded", async () => {
     const fexec = new FunctionExecutor(options(emu, bucket));
     const c = ceph as CephService;
-    const store = await createStorage({ driver: 's3', options: { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true } });
+    const store = await createStorage({
+      driver: 's3',
+      options: {
+        endpoint: c.endpoint,
+        region: c.region,
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        forcePathStyle: true,
+      },
+    });
     try {
       const prefix = `runs-${randomUUID()}`;
       const inputs = [1, 2, 3, 4, 5];
       const futures = await fexec.map(recordRun, inputs, { extraArgs: { bucket, prefix }, chunksize: 2 });
       const results = await fexec.getResult(futures);
-      assert.deepEqual(results, inputs.map((x) => ({ x, branded: true, sameStorage: true, version: VERSION })));
+      assert.deepEqual(
+        results,
+        inputs.map((x) => ({ x, branded: true, sameStorage: true, version: VERSION })),
+      );
       // Executions, not results: each call wrote its own marker through the imported Storage, once.
       const marks: string[] = [];
       for await (const e of store.list(bucket, `${prefix}/`)) if ('key' in e) marks.push(e.key);
@@ -220,11 +280,14 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
     }
   });
 
-  test('a dynamic import(\'burst-compute\') inside the function runs with the worker\'s API', async () => {
+  test("a dynamic import('burst-compute') inside the function runs with the worker's API", async () => {
     const fexec = new FunctionExecutor(options(emu, bucket));
     try {
       const results = await fexec.getResult(await fexec.map(dynamicImport, [5, 6]));
-      assert.deepEqual(results, [5, 6].map((x) => ({ x, branded: true, version: VERSION })));
+      assert.deepEqual(
+        results,
+        [5, 6].map((x) => ({ x, branded: true, version: VERSION })),
+      );
     } finally {
       await fexec.close();
     }
@@ -238,7 +301,10 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
       assert.ok(err instanceof RemoteError, `got ${String(err)}`);
       assert.equal(err.remoteName, 'PackagingError');
       assert.equal(err.properties.code, 'PACKAGING');
-      assert.match(err.message, /a task on AWS Lambda cannot run a map of its own \(a FunctionExecutor inside the task\)/);
+      assert.match(
+        err.message,
+        /a task on AWS Lambda cannot run a map of its own \(a FunctionExecutor inside the task\)/,
+      );
       assert.match(err.message, /map them from the client/);
       const mine = emu.received.slice(before);
       assert.equal(mine.length, 1, 'one invocation: the outer call, run once, and nothing for the inner map');
@@ -247,7 +313,7 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
     }
   });
 
-  test('the worker bundle carries the API in api.js, which neither entry loads at start (cold start stays the worker\'s)', async () => {
+  test("the worker bundle carries the API in api.js, which neither entry loads at start (cold start stays the worker's)", async () => {
     const dir = codeDir as string;
     /** Files an entry loads before it runs: itself and its static imports, transitively. */
     const staticClosure = async (entry: string): Promise<Map<string, string>> => {
@@ -262,7 +328,10 @@ describe('aws_lambda: a function whose module imports burst-compute (local Invok
       return seen;
     };
     const api = await staticClosure('api.js');
-    assert.ok([...api.values()].some((code) => /\bFunctionExecutor = class\b/.test(code)), 'api.js carries FunctionExecutor');
+    assert.ok(
+      [...api.values()].some((code) => /\bFunctionExecutor = class\b/.test(code)),
+      'api.js carries FunctionExecutor',
+    );
     for (const entry of ['index.js', 'child.js']) {
       const files = await staticClosure(entry);
       assert.ok(files.size > 1, `${entry} imports shared chunks`);

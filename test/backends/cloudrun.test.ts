@@ -18,7 +18,13 @@ const ID_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fake-id-token.sig';
 
 let front: Promise<FakeFrontEnd> | undefined;
 /** The service URL: the fake front end before the three instances (started once for the file). */
-const frontEnd = (): Promise<FakeFrontEnd> => (front ??= workers.servers().then((s) => fakeCloudRunFrontEnd(s.map((p) => p.url), ID_TOKEN)));
+const frontEnd = (): Promise<FakeFrontEnd> =>
+  (front ??= workers.servers().then((s) =>
+    fakeCloudRunFrontEnd(
+      s.map((p) => p.url),
+      ID_TOKEN,
+    ),
+  ));
 after(async () => {
   await (await front?.catch(() => undefined))?.close();
 });
@@ -40,7 +46,10 @@ describe('cloudrun authentication through the fake Cloud Run front end', { skip:
     f = await frontEnd();
   });
 
-  const withExecutor = async (cloudrun: Record<string, unknown>, fn: (fexec: FunctionExecutor) => Promise<void>): Promise<void> => {
+  const withExecutor = async (
+    cloudrun: Record<string, unknown>,
+    fn: (fexec: FunctionExecutor) => Promise<void>,
+  ): Promise<void> => {
     const fexec = new FunctionExecutor(options(f.url, cloudrun));
     try {
       await fn(fexec);
@@ -82,11 +91,17 @@ describe('cloudrun authentication through the fake Cloud Run front end', { skip:
   test('past the front end without the worker token, the instance itself refuses (401)', async () => {
     const [refused, seen] = [f.refused(), f.forwarded.length];
     await withExecutor({ token: undefined }, async (fexec) => {
-      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && err.status === 401);
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (err: unknown) => err instanceof InvocationError && err.status === 401,
+      );
     });
     assert.equal(f.refused(), refused, 'the front end let it through');
     assert.ok(f.forwarded.length > seen);
     const health = await Promise.all((await workers.servers()).map((s) => s.health()));
-    assert.ok(health.some((h) => h.rejectedAuth > 0), `an instance refused it: ${JSON.stringify(health)}`);
+    assert.ok(
+      health.some((h) => h.rejectedAuth > 0),
+      `an instance refused it: ${JSON.stringify(health)}`,
+    );
   });
 });

@@ -24,7 +24,9 @@ backendSuite('code_engine (3 burst worker serve hosts, s3 on Ceph)', {
   options: async () => options((await workers.servers()).map((s) => s.url)),
 });
 
-test('code_engine: a wrong token is a 401 InvocationError that says to set code_engine.token', { skip: workers.skip }, async () => {
+test('code_engine: a wrong token is a 401 InvocationError that says to set code_engine.token', {
+  skip: workers.skip,
+}, async () => {
   const servers = await workers.servers();
   const fexec = new FunctionExecutor(options([servers[0]?.url as string], { token: 'wrong' }));
   try {

@@ -25,7 +25,12 @@ export interface HttpWorkers {
 /** Prepares the workers of a test file; `name` makes the token and signing key its own. */
 export async function httpWorkers(name: string): Promise<HttpWorkers> {
   const [ceph, net] = await Promise.all([ensureCeph(), ensureServeHosts()]);
-  const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : 'skip' in net ? `network namespaces unavailable: ${net.skip}` : undefined;
+  const skip =
+    'skip' in ceph
+      ? `Ceph RGW unavailable: ${ceph.skip}`
+      : 'skip' in net
+        ? `network namespaces unavailable: ${net.skip}`
+        : undefined;
   const hosts = net as ServeHosts;
   const token = `${name}-test-secret`;
   const signingKey = `${name}-test-signing-key-0123456789`;
@@ -33,7 +38,13 @@ export async function httpWorkers(name: string): Promise<HttpWorkers> {
   const s3 = (): Record<string, unknown> => {
     const c = ceph as CephService;
     const port = new URL(c.endpoint).port || '80';
-    return { endpoint: `http://${hosts.hostAddr}:${port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true };
+    return {
+      endpoint: `http://${hosts.hostAddr}:${port}`,
+      region: c.region,
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      forcePathStyle: true,
+    };
   };
   let started: Promise<ServeProcess[]> | undefined;
   after(async () => {

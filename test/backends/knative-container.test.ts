@@ -33,7 +33,9 @@ const SIGNING_KEY = 'container-test-signing-key-0123456789';
 
 function podman(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('podman', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}`.trim() }));
+    execFile('podman', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}`.trim() }),
+    );
   });
 }
 
@@ -43,7 +45,8 @@ async function whyNot(): Promise<string | undefined> {
   } catch (err) {
     return `podman is not usable here: ${(err as Error).message}`;
   }
-  if ((await podman(['image', 'exists', BASE])).code !== 0) return `no ${BASE} base image here and no registry to pull it from (see this file's header to make a local one)`;
+  if ((await podman(['image', 'exists', BASE])).code !== 0)
+    return `no ${BASE} base image here and no registry to pull it from (see this file's header to make a local one)`;
   const ceph = await ensureCeph();
   return 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
 }
@@ -58,32 +61,86 @@ function freePort(): Promise<number> {
   });
 }
 
-test('the runtime image built with podman serves a map as a container (knative backend, s3 on Ceph)', { timeout: 600_000 }, async (t) => {
+test('the runtime image built with podman serves a map as a container (knative backend, s3 on Ceph)', {
+  timeout: 600_000,
+}, async (t) => {
   const reason = await whyNot();
   if (reason) return t.skip(reason);
   const ceph = (await ensureCeph()) as CephService;
   const project = await mkdtemp(join(tmpdir(), 'burst-image-'));
   let container: string | undefined;
   try {
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'image-test', version: '1.0.0', type: 'module', dependencies: {} }));
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'image-test', version: '1.0.0', type: 'module', dependencies: {} }),
+    );
     const log: string[] = [];
     // --network=host: npm in the build reaches the registry the way this host does.
-    await buildImage({ projectDir: project, builder: 'podman', image: IMAGE, buildArgs: ['--network=host', '--pull=never'], log: (l) => log.push(l) });
+    await buildImage({
+      projectDir: project,
+      builder: 'podman',
+      image: IMAGE,
+      buildArgs: ['--network=host', '--pull=never'],
+      log: (l) => log.push(l),
+    });
     const port = await freePort();
-    const s3 = { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
+    const s3 = {
+      endpoint: ceph.endpoint,
+      region: ceph.region,
+      accessKeyId: ceph.accessKeyId,
+      secretAccessKey: ceph.secretAccessKey,
+      forcePathStyle: true,
+    };
     // What "burst runtime deploy" puts in the service's environment: the worker refuses to start without them.
-    const secrets = ['-e', `BURST_SERVE_TOKEN=${TOKEN}`, '-e', `BURST_SIGNING_KEY=${SIGNING_KEY}`, '-e', `BURST_STORAGE_CONFIG=${JSON.stringify({ driver: 's3', options: s3 })}`];
-    const run = await podman(['run', '-d', '--rm', '--runtime=runc', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096', '--network=host', '-e', `PORT=${port}`, '-e', 'BURST_HOSTNAME=burst-container', ...secrets, IMAGE]);
+    const secrets = [
+      '-e',
+      `BURST_SERVE_TOKEN=${TOKEN}`,
+      '-e',
+      `BURST_SIGNING_KEY=${SIGNING_KEY}`,
+      '-e',
+      `BURST_STORAGE_CONFIG=${JSON.stringify({ driver: 's3', options: s3 })}`,
+    ];
+    const run = await podman([
+      'run',
+      '-d',
+      '--rm',
+      '--runtime=runc',
+      '--ulimit',
+      'nofile=20000:20000',
+      '--ulimit',
+      'nproc=4096:4096',
+      '--network=host',
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'BURST_HOSTNAME=burst-container',
+      ...secrets,
+      IMAGE,
+    ]);
     assert.equal(run.code, 0, run.out);
     container = run.out.split('\n').pop();
     const url = `http://127.0.0.1:${port}`;
     // Bounded wait for the container to listen: a failure to start shows its logs instead of a hang.
     for (let i = 0; ; i++) {
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i === 300) assert.fail(`the container did not listen: ${(await podman(['logs', container as string])).out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const fexec = new FunctionExecutor({ backend: 'knative', knative: { url, token: TOKEN }, signingKey: SIGNING_KEY, storage: 's3', s3, bucket: 'burst-knative-container', progress: false });
+    const fexec = new FunctionExecutor({
+      backend: 'knative',
+      knative: { url, token: TOKEN },
+      signingKey: SIGNING_KEY,
+      storage: 's3',
+      s3,
+      bucket: 'burst-knative-container',
+      progress: false,
+    });
     try {
       const futures = await fexec.map(addSeven, [1, 2, 3]);
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10]);

@@ -7,7 +7,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, FunctionExecutor, IntegrityError, WorkerCrashError, type ExecutorOptions } from '../../src/index.ts';
+import {
+  ConfigError,
+  FunctionExecutor,
+  IntegrityError,
+  WorkerCrashError,
+  type ExecutorOptions,
+} from '../../src/index.ts';
 import { InvocationError } from '../../src/backends/invocation-error.ts';
 import { ensureCeph, type CephService } from '../services.ts';
 import { ensureServeHosts, startServe, type ServeHosts, type ServeProcess } from '../serve-hosts.ts';
@@ -15,7 +21,12 @@ import { backendSuite } from './suite.ts';
 import { addSeven, sleepMs } from '../fixtures/tasks.ts';
 
 const [ceph, net] = await Promise.all([ensureCeph(), ensureServeHosts()]);
-const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : 'skip' in net ? `network namespaces unavailable: ${net.skip}` : undefined;
+const skip =
+  'skip' in ceph
+    ? `Ceph RGW unavailable: ${ceph.skip}`
+    : 'skip' in net
+      ? `network namespaces unavailable: ${net.skip}`
+      : undefined;
 const hosts = net as ServeHosts;
 const TOKEN = 'knative-test-secret';
 const SIGNING_KEY = 'knative-test-signing-key-0123456789';
@@ -29,19 +40,36 @@ function s3Options(bucket: string): ExecutorOptions {
 function s3Config(): { driver: 's3'; options: Record<string, unknown> } {
   const c = ceph as CephService;
   const port = new URL(c.endpoint).port || '80';
-  return { driver: 's3', options: { endpoint: `http://${hosts.hostAddr}:${port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true } };
+  return {
+    driver: 's3',
+    options: {
+      endpoint: `http://${hosts.hostAddr}:${port}`,
+      region: c.region,
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      forcePathStyle: true,
+    },
+  };
 }
 
 /** A secured serve process (token, signing key, storage on Ceph) in namespace `i` on `port`. */
 function startWorker(i: number, port: number, args: string[] = []): Promise<ServeProcess> {
-  return startServe({ host: hosts.hosts[i], addr: hosts.addrs[i] as string, port, args: ['--storage-config', JSON.stringify(s3Config()), ...args], env: { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: SIGNING_KEY } });
+  return startServe({
+    host: hosts.hosts[i],
+    addr: hosts.addrs[i] as string,
+    port,
+    args: ['--storage-config', JSON.stringify(s3Config()), ...args],
+    env: { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: SIGNING_KEY },
+  });
 }
 
 /** One serve process per namespace (the suite's hosts), started once for the file. */
 let servers: ServeProcess[] = [];
 let starting: Promise<ServeProcess[]> | undefined;
 function suiteServers(): Promise<ServeProcess[]> {
-  starting ??= Promise.all(hosts.hosts.map((_, i) => startWorker(i, 8080, ['--concurrency', '4']))).then((s) => (servers = s));
+  starting ??= Promise.all(hosts.hosts.map((_, i) => startWorker(i, 8080, ['--concurrency', '4']))).then(
+    (s) => (servers = s),
+  );
   return starting;
 }
 after(async () => {
@@ -52,7 +80,11 @@ backendSuite('knative (3 burst worker serve hosts, s3 on Ceph)', {
   skip: async () => skip,
   options: async () => {
     const s = await suiteServers();
-    return { backend: 'knative', knative: { urls: s.map((p) => p.url), concurrency: 12, token: TOKEN }, ...s3Options('burst-knative-suite') };
+    return {
+      backend: 'knative',
+      knative: { urls: s.map((p) => p.url), concurrency: 12, token: TOKEN },
+      ...s3Options('burst-knative-suite'),
+    };
   },
 });
 
@@ -68,8 +100,17 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
     await narrow?.stop();
   });
 
-  const withExecutor = async (knative: Record<string, unknown>, fn: (fexec: FunctionExecutor) => Promise<void>, extra: ExecutorOptions = {}): Promise<void> => {
-    const fexec = new FunctionExecutor({ backend: 'knative', knative: { token: TOKEN, ...knative }, ...s3Options('burst-knative-specifics'), ...extra });
+  const withExecutor = async (
+    knative: Record<string, unknown>,
+    fn: (fexec: FunctionExecutor) => Promise<void>,
+    extra: ExecutorOptions = {},
+  ): Promise<void> => {
+    const fexec = new FunctionExecutor({
+      backend: 'knative',
+      knative: { token: TOKEN, ...knative },
+      ...s3Options('burst-knative-specifics'),
+      ...extra,
+    });
     try {
       await fn(fexec);
     } finally {
@@ -79,8 +120,14 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
 
   test('spreads one map over the hosts (stats.hostname)', async () => {
     await withExecutor({ urls: s.map((p) => p.url) }, async (fexec) => {
-      const futures = await fexec.map(sleepMs, Array.from({ length: 9 }, () => 200));
-      assert.deepEqual(await fexec.getResult(futures), Array.from({ length: 9 }, () => 200));
+      const futures = await fexec.map(
+        sleepMs,
+        Array.from({ length: 9 }, () => 200),
+      );
+      assert.deepEqual(
+        await fexec.getResult(futures),
+        Array.from({ length: 9 }, () => 200),
+      );
       const seen = new Set(futures.map((f) => f.stats.hostname));
       assert.ok(seen.size > 1, `calls ran on ${[...seen].join(', ')}`);
       for (const h of seen) assert.ok(hosts.hosts.includes(h as string), `unexpected host ${h}`);
@@ -125,14 +172,28 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
     const saved = process.env.BURST_SIGNING_KEY;
     delete process.env.BURST_SIGNING_KEY;
     try {
-      await withExecutor({ url: s[0]?.url }, async (fexec) => {
-        await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof ConfigError && err.keyPath === 'signingKey' && /set signingKey \(or BURST_SIGNING_KEY\).*knative\.signJobs to false/.test(err.message));
-      }, { signingKey: undefined });
+      await withExecutor(
+        { url: s[0]?.url },
+        async (fexec) => {
+          await assert.rejects(
+            fexec.map(addSeven, [1]),
+            (err: unknown) =>
+              err instanceof ConfigError &&
+              err.keyPath === 'signingKey' &&
+              /set signingKey \(or BURST_SIGNING_KEY\).*knative\.signJobs to false/.test(err.message),
+          );
+        },
+        { signingKey: undefined },
+      );
       // signJobs: false sends the job unsigned, and this worker (which has a key) refuses to run it.
-      await withExecutor({ url: s[0]?.url, signJobs: false }, async (fexec) => {
-        const [result] = await fexec.getResult(await fexec.map(addSeven, [1]), { throwOnError: false });
-        assert.ok(result instanceof IntegrityError && /is not signed/.test(result.message), `got ${String(result)}`);
-      }, { signingKey: undefined });
+      await withExecutor(
+        { url: s[0]?.url, signJobs: false },
+        async (fexec) => {
+          const [result] = await fexec.getResult(await fexec.map(addSeven, [1]), { throwOnError: false });
+          assert.ok(result instanceof IntegrityError && /is not signed/.test(result.message), `got ${String(result)}`);
+        },
+        { signingKey: undefined },
+      );
     } finally {
       if (saved !== undefined) process.env.BURST_SIGNING_KEY = saved;
     }
@@ -141,29 +202,48 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
   test('a wrong URL is an InvocationError naming it, not a hang', async () => {
     const wrongPath = `http://${hosts.addrs[0]}:8080/no-such-service`;
     await withExecutor({ url: wrongPath }, async (fexec) => {
-      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && err.status === 404 && err.url === `${wrongPath}/invoke`);
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (err: unknown) => err instanceof InvocationError && err.status === 404 && err.url === `${wrongPath}/invoke`,
+      );
     });
     const nobody = `http://${hosts.addrs[0]}:9`;
     await withExecutor({ url: nobody, retryDeadlineSeconds: 1 }, async (fexec) => {
-      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && /ECONNREFUSED/.test(err.message) && err.url === `${nobody}/invoke`);
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (err: unknown) =>
+          err instanceof InvocationError && /ECONNREFUSED/.test(err.message) && err.url === `${nobody}/invoke`,
+      );
     });
     await withExecutor({ url: 'http://no-such-host.invalid' }, async (fexec) => {
-      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof InvocationError && /ENOTFOUND/.test(err.message));
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (err: unknown) => err instanceof InvocationError && /ENOTFOUND/.test(err.message),
+      );
     });
   });
 
   test('closing the executor during a long map stops the calls on every host', { timeout: 60_000 }, async () => {
-    const fexec = new FunctionExecutor({ backend: 'knative', knative: { urls: s.map((p) => p.url), token: TOKEN }, ...s3Options('burst-knative-specifics') });
+    const fexec = new FunctionExecutor({
+      backend: 'knative',
+      knative: { urls: s.map((p) => p.url), token: TOKEN },
+      ...s3Options('burst-knative-specifics'),
+    });
     try {
-      await fexec.map(sleepMs, Array.from({ length: 6 }, () => 60_000));
+      await fexec.map(
+        sleepMs,
+        Array.from({ length: 6 }, () => 60_000),
+      );
       // Every host runs calls of the map (round robin: two requests each).
-      const busy = async (): Promise<boolean> => (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 2);
+      const busy = async (): Promise<boolean> =>
+        (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 2);
       while (!(await busy())) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await fexec.close();
     }
     // Each instance sees its client leave and stops the calls; the test's timeout bounds the wait.
-    const idle = async (): Promise<boolean> => (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 0);
+    const idle = async (): Promise<boolean> =>
+      (await Promise.all(s.map((p) => p.health()))).every((h) => h.inFlight === 0);
     while (!(await idle())) await new Promise((r) => setTimeout(r, 50));
     for (const p of s) assert.match(p.output(), /aborted \(cancelled by the client/);
   });

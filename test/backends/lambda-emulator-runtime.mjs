@@ -26,7 +26,11 @@ process.on('message', async (msg) => {
     process.send({ requestId, ok: true, result: result === undefined ? null : result });
   } catch (err) {
     console.error(`ERROR RequestId: ${requestId} ${err?.stack ?? err}`);
-    process.send({ requestId, ok: false, error: { errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(err) } });
+    process.send({
+      requestId,
+      ok: false,
+      error: { errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(err) },
+    });
   }
   console.log(`END RequestId: ${requestId}`);
 });

@@ -110,20 +110,30 @@ export class LambdaEmulator {
     for await (const c of req) chunks.push(c as Buffer);
     const payload = Buffer.concat(chunks).toString('utf8');
     const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?|$)/.exec(req.url ?? '');
-    if (req.method !== 'POST' || !m) return this.error(res, 404, 'UnknownOperationException', `not emulated: ${req.method} ${req.url}`);
+    if (req.method !== 'POST' || !m)
+      return this.error(res, 404, 'UnknownOperationException', `not emulated: ${req.method} ${req.url}`);
     const name = decodeURIComponent(m[1] as string).replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '');
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
-    const answer = (status: number): number => (this.received.push({ functionName: name, invocationType: type, payload, status }), status);
+    const answer = (status: number): number => (
+      this.received.push({ functionName: name, invocationType: type, payload, status }), status
+    );
     if (this.throttleNext > 0) {
       this.throttleNext--;
       answer(429);
       res.setHeader('Retry-After', '1');
-      return this.error(res, 429, 'TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+      return this.error(res, 429, 'TooManyRequestsException', 'Rate Exceeded.', {
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      });
     }
     const d = this.functions.get(name);
     if (!d) {
       answer(404);
-      return this.error(res, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${REGION}:000000000000:function:${name}`);
+      return this.error(
+        res,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${REGION}:000000000000:function:${name}`,
+      );
     }
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
@@ -132,13 +142,21 @@ export class LambdaEmulator {
       this.enqueue(d, { requestId, payload, done: () => {} });
       return void res.writeHead(answer(202)).end();
     }
-    const r = await new Promise<{ ok: boolean; result?: unknown; error?: unknown }>((done) => this.enqueue(d, { requestId, payload, done }));
+    const r = await new Promise<{ ok: boolean; result?: unknown; error?: unknown }>((done) =>
+      this.enqueue(d, { requestId, payload, done }),
+    );
     res.setHeader('Content-Type', 'application/json');
     if (!r.ok) res.setHeader('X-Amz-Function-Error', 'Unhandled');
     res.writeHead(answer(200)).end(JSON.stringify(r.ok ? r.result : r.error));
   }
 
-  private error(res: ServerResponse, status: number, type: string, message: string, extra: Record<string, string> = {}): void {
+  private error(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    message: string,
+    extra: Record<string, string> = {},
+  ): void {
     res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type });
     res.end(JSON.stringify({ Type: 'User', message, ...extra }));
   }
@@ -190,7 +208,12 @@ export class LambdaEmulator {
     const collect = (b: Buffer): void => void this.logs.push(`${d.fn.name} ${stream}: ${b.toString()}`);
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    const env: Env = { child, busy: false, stream, ready: new Promise((resolve) => child.once('message', () => resolve())) };
+    const env: Env = {
+      child,
+      busy: false,
+      stream,
+      ready: new Promise((resolve) => child.once('message', () => resolve())),
+    };
     child.once('exit', () => {
       const i = d.envs.indexOf(env);
       if (i >= 0) d.envs.splice(i, 1);
@@ -211,9 +234,25 @@ export class LambdaEmulator {
           cleanup();
           resolve(msg);
         };
-        const onExit = (): void => (cleanup(), resolve({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' } }));
+        const onExit = (): void => (
+          cleanup(),
+          resolve({
+            ok: false,
+            error: { errorType: 'Runtime.ExitError', errorMessage: 'the execution environment exited' },
+          })
+        );
         // Lambda stops a function at its timeout by ending the sandbox.
-        const timer = setTimeout(() => (child.kill('SIGKILL'), cleanup(), resolve({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${d.fn.timeoutS} seconds` } })), d.fn.timeoutS * 1000);
+        const timer = setTimeout(
+          () => (
+            child.kill('SIGKILL'),
+            cleanup(),
+            resolve({
+              ok: false,
+              error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${d.fn.timeoutS} seconds` },
+            })
+          ),
+          d.fn.timeoutS * 1000,
+        );
         const child = env.child;
         const cleanup = (): void => {
           clearTimeout(timer);

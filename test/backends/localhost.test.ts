@@ -16,7 +16,12 @@ backendSuite('localhost (IPC channel)', {
 });
 
 backendSuite('localhost (storage channel, as remote backends)', {
-  options: async () => ({ workers: 2, fs: { root: await fsRoot() }, localhost: { channel: 'storage' }, progress: false }),
+  options: async () => ({
+    workers: 2,
+    fs: { root: await fsRoot() },
+    localhost: { channel: 'storage' },
+    progress: false,
+  }),
   cleanup: async () => {
     if (root) await rm(root, { recursive: true, force: true });
   },
@@ -27,9 +32,18 @@ backendSuite('localhost (storage channel, as remote backends)', {
 test('storage channel: futures.cancel() settles every call and queued invocations never run', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'burst-localhost-cancel-'));
   const marker = join(dir, 'marker');
-  const fexec = new FunctionExecutor({ workers: 1, fs: { root: dir }, localhost: { channel: 'storage' }, progress: false });
+  const fexec = new FunctionExecutor({
+    workers: 1,
+    fs: { root: dir },
+    localhost: { channel: 'storage' },
+    progress: false,
+  });
   try {
-    const futures = await fexec.map(markedSleep, Array.from({ length: 6 }, () => 1500), { extraArgs: { marker }, chunksize: 1 });
+    const futures = await fexec.map(
+      markedSleep,
+      Array.from({ length: 6 }, () => 1500),
+      { extraArgs: { marker }, chunksize: 1 },
+    );
     for (let i = 0; i < 400 && executions(marker).length === 0; i++) await pause(50);
     assert.equal(futures.cancel(), 6);
     const results = await futures.getResult({ throwOnError: false });

@@ -21,7 +21,12 @@ const sharedRoot = (): Promise<string> => mkdtemp(join('/var/tmp', 'burst-slurm-
 
 backendSuite('slurm (fs on a shared path)', {
   skip: async () => skipSlurm,
-  options: async () => ({ backend: 'slurm', fs: { root: await sharedRoot(), shared: true }, slurm: { partition: cluster.partition }, progress: false }),
+  options: async () => ({
+    backend: 'slurm',
+    fs: { root: await sharedRoot(), shared: true },
+    slurm: { partition: cluster.partition },
+    progress: false,
+  }),
 });
 
 backendSuite('slurm (s3 on the Ceph gateway)', {
@@ -33,8 +38,21 @@ backendSuite('slurm (s3 on the Ceph gateway)', {
   options: async () => {
     const ceph = (await ensureCeph()) as CephService;
     // The nodes reach the gateway at the bridge address; so does this host.
-    const s3 = { endpoint: ceph.clusterEndpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
-    return { backend: 'slurm', storage: 's3', s3, bucket: 'burst-slurm-suite', slurm: { partition: cluster.partition }, progress: false };
+    const s3 = {
+      endpoint: ceph.clusterEndpoint,
+      region: ceph.region,
+      accessKeyId: ceph.accessKeyId,
+      secretAccessKey: ceph.secretAccessKey,
+      forcePathStyle: true,
+    };
+    return {
+      backend: 'slurm',
+      storage: 's3',
+      s3,
+      bucket: 'burst-slurm-suite',
+      slurm: { partition: cluster.partition },
+      progress: false,
+    };
   },
 });
 
@@ -45,10 +63,21 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
   });
 
   test('spreads one map over both nodes as one array job', async () => {
-    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition, maxConcurrency: 4 }, progress: false });
+    const fexec = new FunctionExecutor({
+      backend: 'slurm',
+      fs: { root, shared: true },
+      slurm: { partition: cluster.partition, maxConcurrency: 4 },
+      progress: false,
+    });
     try {
-      const futures = await fexec.map(sleepMs, Array.from({ length: 8 }, () => 300));
-      assert.deepEqual(await fexec.getResult(futures), Array.from({ length: 8 }, () => 300));
+      const futures = await fexec.map(
+        sleepMs,
+        Array.from({ length: 8 }, () => 300),
+      );
+      assert.deepEqual(
+        await fexec.getResult(futures),
+        Array.from({ length: 8 }, () => 300),
+      );
       const hosts = new Set(futures.map((f) => f.stats.hostname));
       assert.equal(hosts.size, 2, `calls ran on ${[...hosts].join(', ')}`);
       assert.deepEqual([...hosts].sort(), [...cluster.nodes].sort());
@@ -58,18 +87,32 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
   });
 
   test('chunksize puts several calls in one array task', async () => {
-    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition }, progress: false });
+    const fexec = new FunctionExecutor({
+      backend: 'slurm',
+      fs: { root, shared: true },
+      slurm: { partition: cluster.partition },
+      progress: false,
+    });
     try {
       const futures = await fexec.map(addSeven, [1, 2, 3, 4, 5], { chunksize: 5 });
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11, 12]);
-      assert.equal(new Set(futures.map((f) => `${f.stats.hostname}/${f.stats.pid}`)).size, 1, 'one task ran all five calls in one worker process');
+      assert.equal(
+        new Set(futures.map((f) => `${f.stats.hostname}/${f.stats.pid}`)).size,
+        1,
+        'one task ran all five calls in one worker process',
+      );
     } finally {
       await fexec.close();
     }
   });
 
-  test('a task cancelled by Slurm fails its calls with Slurm\'s state instead of hanging', async () => {
-    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition }, progress: false });
+  test("a task cancelled by Slurm fails its calls with Slurm's state instead of hanging", async () => {
+    const fexec = new FunctionExecutor({
+      backend: 'slurm',
+      fs: { root, shared: true },
+      slurm: { partition: cluster.partition },
+      progress: false,
+    });
     try {
       const futures = await fexec.map(sleepMs, [60_000]);
       // Wait until the task runs, then cancel it behind Burst's back.
@@ -88,8 +131,15 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
     }
   });
 
-  test('a function that returns a stream yields a StoredResult, stored by the task and read back intact', { timeout: 120_000 }, async () => {
-    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: cluster.partition }, progress: false });
+  test('a function that returns a stream yields a StoredResult, stored by the task and read back intact', {
+    timeout: 120_000,
+  }, async () => {
+    const fexec = new FunctionExecutor({
+      backend: 'slurm',
+      fs: { root, shared: true },
+      slurm: { partition: cluster.partition },
+      progress: false,
+    });
     try {
       const size = 20 * 2 ** 20 + 3;
       const [stored] = await fexec.getResult(await fexec.map(generate, [size]));
@@ -105,7 +155,12 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
   });
 
   test('a rejected submission is a clear error naming the reason', async () => {
-    const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root, shared: true }, slurm: { partition: 'no-such-partition' }, progress: false });
+    const fexec = new FunctionExecutor({
+      backend: 'slurm',
+      fs: { root, shared: true },
+      slurm: { partition: 'no-such-partition' },
+      progress: false,
+    });
     try {
       await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => {
         assert.ok(err instanceof BurstError);
@@ -121,7 +176,10 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
   test('an fs store that is not shared is refused before submission', async () => {
     const fexec = new FunctionExecutor({ backend: 'slurm', fs: { root }, progress: false });
     try {
-      await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof ConfigError && /not reachable from Slurm nodes/.test(err.message));
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (err: unknown) => err instanceof ConfigError && /not reachable from Slurm nodes/.test(err.message),
+      );
     } finally {
       await fexec.close();
     }
@@ -131,9 +189,17 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
 test('without sbatch on PATH the slurm backend says so', async () => {
   const saved = process.env.PATH;
   process.env.PATH = '/nonexistent';
-  const fexec = new FunctionExecutor({ backend: 'slurm', fs: { shared: true, root: '/var/tmp/burst-no-sbatch' }, progress: false });
+  const fexec = new FunctionExecutor({
+    backend: 'slurm',
+    fs: { shared: true, root: '/var/tmp/burst-no-sbatch' },
+    progress: false,
+  });
   try {
-    await assert.rejects(fexec.map(addSeven, [1]), (err: unknown) => err instanceof ConfigError && /needs the sbatch command, and it is not on PATH/.test(err.message));
+    await assert.rejects(
+      fexec.map(addSeven, [1]),
+      (err: unknown) =>
+        err instanceof ConfigError && /needs the sbatch command, and it is not on PATH/.test(err.message),
+    );
   } finally {
     process.env.PATH = saved;
     await fexec.close();

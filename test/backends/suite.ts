@@ -56,7 +56,15 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     /** Executions recorded by the counted tasks under `runs`, as sorted `callId/attempt` strings. */
     const executions = async (runs: string): Promise<string[]> => {
       const keys = await store.listKeys(fexec.options.bucket, `${runs}/`);
-      return keys.map((k) => k.slice(runs.length + 1).split('-').slice(0, 2).join('/')).sort();
+      return keys
+        .map((k) =>
+          k
+            .slice(runs.length + 1)
+            .split('-')
+            .slice(0, 2)
+            .join('/'),
+        )
+        .sort();
     };
     /** Opens the gates of {@link gated} calls: each one returns once its key exists. */
     const open = async (gates: string, ...names: string[]): Promise<void> => {
@@ -75,7 +83,11 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       const runs = fresh('runs');
       const futures = await fexec.map(addSevenCounted, [1, 2, 3, 4], { extraArgs: { runs } });
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11]);
-      assert.deepEqual(await executions(runs), ['0/1', '1/1', '2/1', '3/1'], 'one execution per call, counted in storage');
+      assert.deepEqual(
+        await executions(runs),
+        ['0/1', '1/1', '2/1', '3/1'],
+        'one execution per call, counted in storage',
+      );
       for (const f of futures) {
         assert.equal(f.status, 'success');
         assert.equal(f.stats.attempt, 1);
@@ -105,7 +117,13 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     });
 
     it('carries structured-clone values both ways', async () => {
-      const value = { m: new Map([[1n, new Date(0)]]), s: new Set(['a']), b: Buffer.from('xyz'), r: /x+/g, t: new Int16Array([1, -1]) };
+      const value = {
+        m: new Map([[1n, new Date(0)]]),
+        s: new Set(['a']),
+        b: Buffer.from('xyz'),
+        r: /x+/g,
+        t: new Int16Array([1, -1]),
+      };
       const [back] = (await fexec.getResult(await fexec.map((v: typeof value) => v, [value]))) as [typeof value];
       assert.deepEqual(back.m, value.m);
       assert.deepEqual(back.s, value.s);
@@ -115,9 +133,21 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     });
 
     it('gives the function its context, extra args and env', async () => {
-      const futures = await fexec.map(describeCall, ['a', 'b'], { extraArgs: { factor: 3 }, env: { BURST_TEST_VAR: 'set' } });
+      const futures = await fexec.map(describeCall, ['a', 'b'], {
+        extraArgs: { factor: 3 },
+        env: { BURST_TEST_VAR: 'set' },
+      });
       const [a, b] = await fexec.getResult(futures);
-      assert.deepEqual(a, { x: 'a', callId: 0, jobId: futures[0]?.jobId, executorId: fexec.executorId, attempt: 1, args: { factor: 3 }, env: 'set', aborted: false });
+      assert.deepEqual(a, {
+        x: 'a',
+        callId: 0,
+        jobId: futures[0]?.jobId,
+        executorId: fexec.executorId,
+        attempt: 1,
+        args: { factor: 3 },
+        env: 'set',
+        aborted: false,
+      });
       assert.equal(b?.callId, 1);
     });
 
@@ -182,7 +212,11 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
       const runs = fresh('runs');
       const futures = await fexec.map(flakyCounted, [1, 2], { retries: 1, extraArgs: { runs } });
       assert.deepEqual(await fexec.getResult(futures), [10, 20]);
-      assert.deepEqual(await executions(runs), ['0/1', '0/2', '1/1', '1/2'], 'each call ran exactly twice: the failure and the retry');
+      assert.deepEqual(
+        await executions(runs),
+        ['0/1', '0/2', '1/1', '1/2'],
+        'each call ran exactly twice: the failure and the retry',
+      );
       for (const f of futures) {
         assert.equal(f.stats.attempt, 2);
         assert.equal(f.attempts.length, 1);
@@ -196,7 +230,10 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
 
     it('names an unserializable input before anything runs, and an unserializable result by call', async () => {
       const runs = fresh('runs');
-      await assert.rejects(fexec.map(echoCounted, [1, { cb: () => 0 }], { extraArgs: { runs } }), (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb');
+      await assert.rejects(
+        fexec.map(echoCounted, [1, { cb: () => 0 }], { extraArgs: { runs } }),
+        (e: unknown) => e instanceof SerializationError && e.path === 'input[1].cb',
+      );
       const futures = await fexec.map(misbehave, ['unserializable', { ok: 1 }] as Act[]);
       const results = await fexec.getResult(futures, { throwOnError: false });
       assert.ok(results[0] instanceof SerializationError, `got ${String(results[0])}`);
@@ -252,7 +289,11 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
         return out;
       })();
       try {
-        for (const [i, name] of [[1, 'b'], [2, 'c'], [0, 'a']] as const) {
+        for (const [i, name] of [
+          [1, 'b'],
+          [2, 'c'],
+          [0, 'a'],
+        ] as const) {
           await open(gates, name);
           await fexec.wait([futures[i] as Future<string>]);
         }

@@ -22,7 +22,12 @@ describe('burst clean with a running job', () => {
   it('refuses a job with pending calls; --force deletes it and its calls fail with JobNotFoundError', async () => {
     const storage = await sandboxStorage(box);
     // One worker process at a time, 4 s per call: when clean runs, call 0 is running and later calls wait.
-    const fexec = new FunctionExecutor({ fs: { root: box.root }, localhost: { channel: 'storage' }, workers: 1, progress: false });
+    const fexec = new FunctionExecutor({
+      fs: { root: box.root },
+      localhost: { channel: 'storage' },
+      workers: 1,
+      progress: false,
+    });
     try {
       const futures = await fexec.map(slowly, [4000, 4000, 4000, 4000, 4000]);
       const job = `${fexec.executorId}/${futures[0]?.jobId}`;
@@ -42,7 +47,10 @@ describe('burst clean with a running job', () => {
 
       const results = await fexec.getResult(futures, { throwOnError: false, timeout: 90 });
       const deleted = results.filter((r): r is JobNotFoundError => r instanceof JobNotFoundError);
-      assert.ok(deleted.length >= 2, `calls not started when the job was deleted fail with JobNotFoundError; got ${results.map((r) => (r instanceof Error ? `${r.name}: ${r.message}` : String(r))).join(' | ')}`);
+      assert.ok(
+        deleted.length >= 2,
+        `calls not started when the job was deleted fail with JobNotFoundError; got ${results.map((r) => (r instanceof Error ? `${r.name}: ${r.message}` : String(r))).join(' | ')}`,
+      );
       for (const e of deleted) {
         assert.equal(e.code, 'JOB_DELETED');
         assert.ok(e.message.includes(job), e.message);

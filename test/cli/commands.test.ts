@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FunctionExecutor } from '../../src/index.ts';
 import { noisy } from './fixtures/tasks.ts';
-import { burst, cliArgs, fails, ok, sandbox, sandboxStorage, statusRecord, writeManifest, writeStatuses, type Sandbox } from './helpers.ts';
+import {
+  burst,
+  cliArgs,
+  fails,
+  ok,
+  sandbox,
+  sandboxStorage,
+  statusRecord,
+  writeManifest,
+  writeStatuses,
+  type Sandbox,
+} from './helpers.ts';
 
 const COMMANDS = ['hello', 'test', 'run', 'config', 'jobs', 'logs', 'clean', 'plot', 'dashboard'];
 
@@ -29,7 +40,11 @@ describe('burst --help', () => {
   });
 
   it('refuses unknown commands and options with exit code 1', async () => {
-    const [a, b, c] = await Promise.all([burst(['helo'], box), burst(['jobs', '--bogus'], box), burst(['hello', '--calls', 'many'], box)]);
+    const [a, b, c] = await Promise.all([
+      burst(['helo'], box),
+      burst(['jobs', '--bogus'], box),
+      burst(['hello', '--calls', 'many'], box),
+    ]);
     assert.equal(fails(a, "unknown command 'helo'").code, 1);
     assert.equal(fails(b, "unknown option '--bogus'").code, 1);
     assert.equal(fails(c, '--calls must be a positive integer, got "many"').code, 1);
@@ -39,11 +54,18 @@ describe('burst --help', () => {
 describe('burst hello', () => {
   it('runs a tiny map on the default backend and storage and says where it ran', async () => {
     const r = ok(await burst(['hello'], box));
-    assert.match(r.stdout, new RegExp(`Hello from Burst: 4 calls of x => x \\* x on localhost, data in fs ${box.root} \\(bucket "burst"\\)`));
+    assert.match(
+      r.stdout,
+      new RegExp(`Hello from Burst: 4 calls of x => x \\* x on localhost, data in fs ${box.root} \\(bucket "burst"\\)`),
+    );
     assert.match(r.stdout, /Results: \[ 1, 4, 9, 16 \]/);
     assert.match(r.stdout, /4 calls in \d+\.\d\d s on host \S+, \d worker process(es)? \(executor \S+, job M000\)/);
     assert.match(r.stdout, /\n {2}call +input +output +host +pid +start/);
-    const json = JSON.parse(ok(await burst(['hello', '--json', '-n', '3'], box)).stdout) as { results: number[]; calls: Array<{ pid: number; hostname: string }>; backend: string };
+    const json = JSON.parse(ok(await burst(['hello', '--json', '-n', '3'], box)).stdout) as {
+      results: number[];
+      calls: Array<{ pid: number; hostname: string }>;
+      backend: string;
+    };
     assert.deepEqual(json.results, [1, 4, 9]);
     assert.equal(json.backend, 'localhost');
     assert.ok(json.calls.every((c) => Number.isInteger(c.pid) && c.hostname.length > 0));
@@ -57,8 +79,20 @@ describe('burst hello', () => {
 describe('burst test', () => {
   it('passes every check on the defaults', async () => {
     const r = ok(await burst(['test'], box));
-    for (const name of ['configuration', 'storage bucket "burst"', 'storage write', 'storage read', 'storage list', 'storage delete', 'backend localhost']) {
-      assert.match(r.stdout, new RegExp(`\\n? {2}ok +${name.replace(/"/g, '"')} `), `${name} should pass:\n${r.stdout}`);
+    for (const name of [
+      'configuration',
+      'storage bucket "burst"',
+      'storage write',
+      'storage read',
+      'storage list',
+      'storage delete',
+      'backend localhost',
+    ]) {
+      assert.match(
+        r.stdout,
+        new RegExp(`\\n? {2}ok +${name.replace(/"/g, '"')} `),
+        `${name} should pass:\n${r.stdout}`,
+      );
     }
     assert.match(r.stdout, /All 8 checks passed\./);
   });
@@ -70,12 +104,18 @@ describe('burst test', () => {
     assert.match(r.stdout, /FAIL +storage bucket "burst" +StorageError/);
     assert.match(r.stdout, /skip +storage write +skipped: storage bucket "burst" failed/);
     assert.match(r.stdout, /skip +backend localhost +skipped: storage checks failed/);
-    const json = JSON.parse((await burst(['test', '--json'], box, { env: { BURST_FS_ROOT: file } })).stdout) as { ok: boolean; checks: Array<{ status: string }> };
+    const json = JSON.parse((await burst(['test', '--json'], box, { env: { BURST_FS_ROOT: file } })).stdout) as {
+      ok: boolean;
+      checks: Array<{ status: string }>;
+    };
     assert.equal(json.ok, false);
   });
 
   it('reports an invalid configuration as the failed check', async () => {
-    const r = fails(await burst(['test', '--no-backend'], box, { env: { BURST_WORKERS: 'lots' } }), 'environment variable BURST_WORKERS: workers must be a positive integer, got "lots"');
+    const r = fails(
+      await burst(['test', '--no-backend'], box, { env: { BURST_WORKERS: 'lots' } }),
+      'environment variable BURST_WORKERS: workers must be a positive integer, got "lots"',
+    );
     assert.match(r.stdout, /FAIL +configuration/);
     assert.match(r.stdout, /skip +storage +skipped: the configuration is invalid/);
   });
@@ -85,15 +125,18 @@ describe('burst run', () => {
   it('runs a TypeScript script outside any project that imports burst, with its args and exit code', async () => {
     const dir = join(box.cwd, 'outside');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'main.ts'), [
-      "import { FunctionExecutor } from 'burst-compute';",
-      'const triple = (x: number): number => x * 3;',
-      'const fexec = new FunctionExecutor({ progress: false });',
-      'const results: number[] = await fexec.getResult(await fexec.map(triple, [1, 2, 3]));',
-      'console.log(JSON.stringify({ results, args: process.argv.slice(2) }));',
-      'await fexec.close();',
-      'process.exitCode = 3;',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'main.ts'),
+      [
+        "import { FunctionExecutor } from 'burst-compute';",
+        'const triple = (x: number): number => x * 3;',
+        'const fexec = new FunctionExecutor({ progress: false });',
+        'const results: number[] = await fexec.getResult(await fexec.map(triple, [1, 2, 3]));',
+        'console.log(JSON.stringify({ results, args: process.argv.slice(2) }));',
+        'await fexec.close();',
+        'process.exitCode = 3;',
+      ].join('\n'),
+    );
     const r = await burst(['run', 'main.ts', '--size', '10', 'x'], box, { cwd: dir });
     assert.equal(r.code, 3, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { results: [3, 6, 9], args: ['--size', '10', 'x'] });
@@ -110,7 +153,12 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
   const ipcExecutor = 'mw000000-ipc001';
   before(async () => {
     // A real job, run through storage as remote backends run it; call 3 fails.
-    const fexec = new FunctionExecutor({ fs: { root: box.root }, localhost: { channel: 'storage' }, workers: 2, progress: false });
+    const fexec = new FunctionExecutor({
+      fs: { root: box.root },
+      localhost: { channel: 'storage' },
+      workers: 2,
+      progress: false,
+    });
     try {
       const futures = await fexec.map(noisy, [0, 1, 2, 3, 4, 5]);
       await fexec.getResult(futures, { throwOnError: false, timeout: 60 });
@@ -121,29 +169,53 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
     // A job as the localhost IPC channel persists it: status batches, no manifest.
     const storage = await sandboxStorage(box);
     const t0 = Date.now();
-    await storage.put('burst', `burst/jobs/${ipcExecutor}/M000/status-batches/00000`, JSON.stringify([statusRecord(0, t0, { logs: 'batch call 0\n' }), statusRecord(1, t0)]));
+    await storage.put(
+      'burst',
+      `burst/jobs/${ipcExecutor}/M000/status-batches/00000`,
+      JSON.stringify([statusRecord(0, t0, { logs: 'batch call 0\n' }), statusRecord(1, t0)]),
+    );
   });
 
   it('jobs: every executor and job with counts of calls by state', async () => {
     const r = ok(await burst(['jobs'], box));
     assert.match(r.stdout, /^EXECUTOR +JOB +STATE +CALLS +DONE +FAILED +PENDING +CREATED +FUNCTION/);
-    assert.match(r.stdout, new RegExp(`\\n${executorId} +M000 +done +6 +5 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`));
+    assert.match(
+      r.stdout,
+      new RegExp(`\\n${executorId} +M000 +done +6 +5 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`),
+    );
     assert.match(r.stdout, new RegExp(`\\n${ipcExecutor} +M000 +done +2 +2 +0 +0 +- +-`));
-    const json = JSON.parse(ok(await burst(['jobs', executorId, '--json'], box)).stdout) as Array<Record<string, unknown>>;
+    const json = JSON.parse(ok(await burst(['jobs', executorId, '--json'], box)).stdout) as Array<
+      Record<string, unknown>
+    >;
     assert.equal(json.length, 1);
-    assert.deepEqual({ calls: json[0]?.calls, success: json[0]?.success, error: json[0]?.error }, { calls: 6, success: 5, error: 1 });
+    assert.deepEqual(
+      { calls: json[0]?.calls, success: json[0]?.success, error: json[0]?.error },
+      { calls: 6, success: 5, error: 1 },
+    );
     assert.match(ok(await burst(['jobs', 'nobody'], box)).stdout, /No jobs of executor nobody in fs /);
   });
 
   it('logs: the output of every call and the error of the failed one', async () => {
     const r = ok(await burst(['logs', `${executorId}/M000`], box));
-    for (const i of [0, 1, 2, 4, 5]) assert.match(r.stdout, new RegExp(`── call ${i} · succeeded · attempt 1 · \\S+ pid \\d+ ──\\nprocessing ${i}\\n`));
-    assert.match(r.stdout, /── call 3 · failed · attempt 1 · \S+ pid \d+ ──\nprocessing 3\nabout to fail on 3\n!! Error: cannot process 3\n/);
-    const one = JSON.parse(ok(await burst(['logs', 'M000', '3', '--json'], box)).stdout) as Array<Record<string, unknown>>;
+    for (const i of [0, 1, 2, 4, 5])
+      assert.match(
+        r.stdout,
+        new RegExp(`── call ${i} · succeeded · attempt 1 · \\S+ pid \\d+ ──\\nprocessing ${i}\\n`),
+      );
+    assert.match(
+      r.stdout,
+      /── call 3 · failed · attempt 1 · \S+ pid \d+ ──\nprocessing 3\nabout to fail on 3\n!! Error: cannot process 3\n/,
+    );
+    const one = JSON.parse(ok(await burst(['logs', 'M000', '3', '--json'], box)).stdout) as Array<
+      Record<string, unknown>
+    >;
     assert.equal(one.length, 1);
     assert.equal(one[0]?.logs, 'processing 3\nabout to fail on 3\n');
     assert.match(String((one[0]?.error as { stack: string } | undefined)?.stack), /cannot process 3/);
-    assert.match(ok(await burst(['logs', `${ipcExecutor}/M000`], box)).stdout, /── call 0 · succeeded · attempt 1 · node-a pid 4000 ──\nbatch call 0\n/);
+    assert.match(
+      ok(await burst(['logs', `${ipcExecutor}/M000`], box)).stdout,
+      /── call 0 · succeeded · attempt 1 · node-a pid 4000 ──\nbatch call 0\n/,
+    );
   });
 
   it('logs: refuses unknown jobs and calls', async () => {
@@ -164,25 +236,39 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
     const t0 = Date.now();
     const jobKey = await writeManifest(storage, 'mw000001-follow', 'M000', 3, t0);
     await writeStatuses(storage, jobKey, [statusRecord(0, t0, { logs: 'first\n' })]);
-    const child = spawn(process.execPath, [...cliArgs, 'logs', 'mw000001-follow/M000', '--follow', '--interval', '100'], { cwd: box.cwd, env: box.env });
+    const child = spawn(
+      process.execPath,
+      [...cliArgs, 'logs', 'mw000001-follow/M000', '--follow', '--interval', '100'],
+      { cwd: box.cwd, env: box.env },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const firstSeen = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes('first')) resolve();
-    }));
+    const firstSeen = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('first')) resolve();
+      }),
+    );
     await firstSeen;
-    await writeStatuses(storage, jobKey, [statusRecord(1, t0, { logs: 'second\n' }), statusRecord(2, t0, { fail: 'third failed', logs: 'third\n' })]);
+    await writeStatuses(storage, jobKey, [
+      statusRecord(1, t0, { logs: 'second\n' }),
+      statusRecord(2, t0, { fail: 'third failed', logs: 'third\n' }),
+    ]);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /── call 0 · succeeded[^\n]*\nfirst\n[\s\S]*── call 1 · succeeded[^\n]*\nsecond\n[\s\S]*── call 2 · failed[^\n]*\nthird\n!! Error: third failed\n/);
+    assert.match(
+      stdout,
+      /── call 0 · succeeded[^\n]*\nfirst\n[\s\S]*── call 1 · succeeded[^\n]*\nsecond\n[\s\S]*── call 2 · failed[^\n]*\nthird\n!! Error: third failed\n/,
+    );
     assert.match(stderr, /all 3 calls finished: 2 succeeded, 1 failed/);
   });
 
   it('plot: SVG timeline, concurrency and histogram of a job, and its summary', async () => {
     const dir = join(box.cwd, 'plots');
-    const r = ok(await burst(['plot', `${executorId}/M000`, '--dir', dir, '--backend', 'aws_lambda', '--memory', '2048'], box));
+    const r = ok(
+      await burst(['plot', `${executorId}/M000`, '--dir', dir, '--backend', 'aws_lambda', '--memory', '2048'], box),
+    );
     assert.match(r.stdout, new RegExp(`Job ${executorId}/M000: 6 calls \\(5 success, 1 error\\)`));
     assert.match(r.stdout, /\n {2}run +[\d.]+ m?s/);
     assert.match(r.stdout, /estimated cost \$[\d.e-]+ \(AWS Lambda/);
@@ -191,9 +277,16 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
       assert.match(r.stdout, new RegExp(`wrote ${file}`));
       assert.match(readFileSync(file, 'utf8'), /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     }
-    const json = JSON.parse(ok(await burst(['plot', 'latest', '--dir', dir, '--json'], box)).stdout) as { files: string[]; summary: { calls: number } };
+    const json = JSON.parse(ok(await burst(['plot', 'latest', '--dir', dir, '--json'], box)).stdout) as {
+      files: string[];
+      summary: { calls: number };
+    };
     assert.equal(json.files.length, 3);
-    const [bad, none, priceless] = await Promise.all([burst(['plot', 'M000', '--memory', 'big'], box), burst(['plot', 'M999'], box), burst(['plot', 'M000', '--backend', 'abacus'], box)]);
+    const [bad, none, priceless] = await Promise.all([
+      burst(['plot', 'M000', '--memory', 'big'], box),
+      burst(['plot', 'M999'], box),
+      burst(['plot', 'M000', '--backend', 'abacus'], box),
+    ]);
     fails(bad, '--memory must be a positive integer number of MB, got "big"');
     fails(priceless, 'no price table for backend "abacus"; known: localhost, slurm, aws_lambda');
     fails(none, 'no job "M999"');

@@ -12,12 +12,18 @@ import { repo, tsx } from './helpers.ts';
 /** The quickstart is the README's four-line program: it takes no flags at all. */
 const NO_FLAGS = new Set(['quickstart']);
 
-const examples = readdirSync(join(repo, 'examples')).filter((d) => existsSync(join(repo, 'examples', d, 'main.ts')) && !NO_FLAGS.has(d));
+const examples = readdirSync(join(repo, 'examples')).filter(
+  (d) => existsSync(join(repo, 'examples', d, 'main.ts')) && !NO_FLAGS.has(d),
+);
 
 function run(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', tsx, join(repo, 'examples', name, 'main.ts'), ...args], { cwd: repo, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', tsx, join(repo, 'examples', name, 'main.ts'), ...args],
+      { cwd: repo, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -25,8 +31,11 @@ function run(name: string, args: string[]): Promise<{ code: number; stdout: stri
 describe('examples --help', () => {
   it('finds the examples, and every example with flags has an npm script', () => {
     assert.ok(examples.length >= 5, `examples found: ${examples.join(', ')}`);
-    const scripts = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    for (const name of examples) assert.ok(scripts[`example:${name}`], `package.json should have a script example:${name}`);
+    const scripts = (
+      JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    for (const name of examples)
+      assert.ok(scripts[`example:${name}`], `package.json should have a script example:${name}`);
   });
 
   for (const name of examples) {
@@ -34,7 +43,8 @@ describe('examples --help', () => {
       const [help, bad] = await Promise.all([run(name, ['--help']), run(name, ['--no-such-flag'])]);
       assert.equal(help.code, 0, `exit ${help.code}\n${help.stderr}`);
       assert.match(help.stdout, /^Usage: /);
-      for (const flag of ['--backend', '--storage', '--workers', '--config', '--help']) assert.ok(help.stdout.includes(flag), `${name} --help should name ${flag}`);
+      for (const flag of ['--backend', '--storage', '--workers', '--config', '--help'])
+        assert.ok(help.stdout.includes(flag), `${name} --help should name ${flag}`);
       assert.equal(help.stderr, '');
       assert.equal(bad.code, 2, `exit ${bad.code}\n${bad.stderr}`);
       assert.match(bad.stderr, /Unknown option '--no-such-flag'/);

@@ -28,7 +28,11 @@ export const tsx = import.meta.resolve('tsx');
 export const cliArgs: string[] = (() => {
   const dist = join(repo, 'dist/cli/main.js');
   const forced = process.env.BURST_TEST_CLI;
-  if (forced === 'dist' || (forced !== 'src' && existsSync(dist) && newestMtime(join(repo, 'src')) <= statSync(dist).mtimeMs)) return [dist];
+  if (
+    forced === 'dist' ||
+    (forced !== 'src' && existsSync(dist) && newestMtime(join(repo, 'src')) <= statSync(dist).mtimeMs)
+  )
+    return [dist];
   return ['--import', tsx, mainTs];
 })();
 
@@ -57,7 +61,8 @@ export interface Sandbox {
 }
 
 /** Variables that would let the user's own configuration leak into a test. */
-const SCRUBBED = /^BURST_(CONFIG|CONFIG_FILE|BACKEND|STORAGE|BUCKET|WORKERS|TIMEOUT|RETRIES|RUNTIME_MEMORY|PROGRESS|LOCALHOST_CHANNEL|S3_.*|FS_.*)$/;
+const SCRUBBED =
+  /^BURST_(CONFIG|CONFIG_FILE|BACKEND|STORAGE|BUCKET|WORKERS|TIMEOUT|RETRIES|RUNTIME_MEMORY|PROGRESS|LOCALHOST_CHANNEL|S3_.*|FS_.*)$/;
 
 /** Makes a sandbox: BURST_FS_ROOT, HOME and a working folder of its own. */
 export function sandbox(): Sandbox {
@@ -73,13 +78,23 @@ export function sandbox(): Sandbox {
 }
 
 /** Runs `burst <args>` to completion. */
-export function burst(args: string[], box: Sandbox, options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+export function burst(
+  args: string[],
+  box: Sandbox,
+  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [...cliArgs, ...args],
-      { cwd: options.cwd ?? box.cwd, env: { ...box.env, ...options.env } as NodeJS.ProcessEnv, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      {
+        cwd: options.cwd ?? box.cwd,
+        env: { ...box.env, ...options.env } as NodeJS.ProcessEnv,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 32 * 1024 * 1024,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
@@ -88,7 +103,11 @@ export function burst(args: string[], box: Sandbox, options: { env?: Record<stri
 
 /** Starts `burst <args>` and leaves it running (for the dashboard). */
 export function startBurst(args: string[], box: Sandbox): ChildProcess {
-  return spawn(process.execPath, [...cliArgs, ...args], { cwd: box.cwd, env: box.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...cliArgs, ...args], {
+    cwd: box.cwd,
+    env: box.env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Asserts exit code 0, showing the output when not. */
@@ -100,7 +119,11 @@ export function ok(r: Run): Run {
 /** Asserts a non-zero exit code and that stderr (or stdout) says each part. */
 export function fails(r: Run, ...parts: string[]): Run {
   assert.notEqual(r.code, 0, `expected failure\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  for (const p of parts) assert.ok(r.stderr.includes(p) || r.stdout.includes(p), `output should include ${JSON.stringify(p)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  for (const p of parts)
+    assert.ok(
+      r.stderr.includes(p) || r.stdout.includes(p),
+      `output should include ${JSON.stringify(p)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
   return r;
 }
 
@@ -112,29 +135,77 @@ export async function sandboxStorage(box: Sandbox): Promise<StorageDriver> {
 }
 
 /** Writes a job manifest by hand. */
-export async function writeManifest(storage: StorageDriver, executorId: string, jobId: string, callCount: number, createdAt = Date.now()): Promise<string> {
+export async function writeManifest(
+  storage: StorageDriver,
+  executorId: string,
+  jobId: string,
+  callCount: number,
+  createdAt = Date.now(),
+): Promise<string> {
   const jobKey = keys.job(executorId, jobId);
-  const manifest: JobManifest = { format: MANIFEST_FORMAT, burstVersion: VERSION, executorId, jobId, callCount, functionHash: 'f'.repeat(64), functionName: 'square (tasks.ts:1:1)', ranges: [], env: {}, timeoutSeconds: 600, createdAt };
+  const manifest: JobManifest = {
+    format: MANIFEST_FORMAT,
+    burstVersion: VERSION,
+    executorId,
+    jobId,
+    callCount,
+    functionHash: 'f'.repeat(64),
+    functionName: 'square (tasks.ts:1:1)',
+    ranges: [],
+    env: {},
+    timeoutSeconds: 600,
+    createdAt,
+  };
   await storage.put('burst', keys.manifest(jobKey), JSON.stringify(manifest));
   // A live client lease, so jobs with calls left read as running rather than abandoned.
-  await storage.put('burst', leaseKey(executorId), JSON.stringify({ holder: 'test:1', renewedAt: Date.now(), expiresAt: Date.now() + 3_600_000 }));
+  await storage.put(
+    'burst',
+    leaseKey(executorId),
+    JSON.stringify({ holder: 'test:1', renewedAt: Date.now(), expiresAt: Date.now() + 3_600_000 }),
+  );
   return jobKey;
 }
 
 /** A status record as a worker writes it; `fail` makes it a failed call with an error. */
-export function statusRecord(callId: number, t0: number, o: { fail?: string; logs?: string; attempt?: number } = {}): Record<string, unknown> {
+export function statusRecord(
+  callId: number,
+  t0: number,
+  o: { fail?: string; logs?: string; attempt?: number } = {},
+): Record<string, unknown> {
   const fnStart = t0 + 100 * callId;
   return {
     callId,
     ok: !o.fail,
     attempt: o.attempt ?? 1,
-    stats: { workerStart: t0, fnStart, fnEnd: fnStart + 250, cold: callId < 2, bytesIn: 8, bytesOut: o.fail ? 0 : 9, hostname: 'node-a', pid: 4000 + (callId % 2) },
-    ...(o.fail ? { error: { kind: 'remote', name: 'Error', message: o.fail, stack: `Error: ${o.fail}\n    at square (tasks.ts:3:11)` } } : {}),
+    stats: {
+      workerStart: t0,
+      fnStart,
+      fnEnd: fnStart + 250,
+      cold: callId < 2,
+      bytesIn: 8,
+      bytesOut: o.fail ? 0 : 9,
+      hostname: 'node-a',
+      pid: 4000 + (callId % 2),
+    },
+    ...(o.fail
+      ? {
+          error: {
+            kind: 'remote',
+            name: 'Error',
+            message: o.fail,
+            stack: `Error: ${o.fail}\n    at square (tasks.ts:3:11)`,
+          },
+        }
+      : {}),
     ...(o.logs ? { logs: o.logs } : {}),
   };
 }
 
 /** Writes per-call status objects. */
-export async function writeStatuses(storage: StorageDriver, jobKey: string, records: Array<Record<string, unknown>>): Promise<void> {
+export async function writeStatuses(
+  storage: StorageDriver,
+  jobKey: string,
+  records: Array<Record<string, unknown>>,
+): Promise<void> {
   for (const r of records) await storage.put('burst', `${jobKey}/status/${pad(r.callId as number)}`, JSON.stringify(r));
 }

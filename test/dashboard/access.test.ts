@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
-import { sandbox, sandboxStorage, startBurst, statusRecord, writeManifest, writeStatuses, type Sandbox } from '../cli/helpers.ts';
+import {
+  sandbox,
+  sandboxStorage,
+  startBurst,
+  statusRecord,
+  writeManifest,
+  writeStatuses,
+  type Sandbox,
+} from '../cli/helpers.ts';
 
 interface Reply {
   status: number;
@@ -52,7 +60,9 @@ describe('dashboard access (issue 14 finding 5)', () => {
     box = sandbox();
     const storage = await sandboxStorage(box);
     const jobKey = await writeManifest(storage, 'mwx0aaaa-secret', 'M000', 1, Date.now());
-    await writeStatuses(storage, jobKey, [statusRecord(0, Date.now(), { fail: 'secret error text', logs: 'secret log line\n' })]);
+    await writeStatuses(storage, jobKey, [
+      statusRecord(0, Date.now(), { fail: 'secret error text', logs: 'secret log line\n' }),
+    ]);
     dash = await start(box);
     port = Number(dash.url.port);
     token = dash.url.searchParams.get('token') ?? '';
@@ -76,7 +86,15 @@ describe('dashboard access (issue 14 finding 5)', () => {
     assert.equal(jobs.status, 200);
     assert.match(jobs.body, /mwx0aaaa-secret/);
     assert.equal((await get(port, '/', { host: `127.0.0.1:${port}`, cookie })).status, 200);
-    assert.equal((await get(port, '/api/logs?job=mwx0aaaa-secret/M000&call=0', { host: `[::1]:${port}`, authorization: `Bearer ${token}` })).status, 200);
+    assert.equal(
+      (
+        await get(port, '/api/logs?job=mwx0aaaa-secret/M000&call=0', {
+          host: `[::1]:${port}`,
+          authorization: `Bearer ${token}`,
+        })
+      ).status,
+      200,
+    );
   });
 
   it('a request without its parameter is answered 400 with a typed error naming the parameter', async () => {
@@ -89,7 +107,13 @@ describe('dashboard access (issue 14 finding 5)', () => {
   });
 
   it('DNS rebinding: a Host that is not loopback is refused with 403, even with the token', async () => {
-    for (const host of ['attacker.example', `attacker.example:${port}`, '127.0.0.1.attacker.example', 'localhost.attacker.example', 'a b']) {
+    for (const host of [
+      'attacker.example',
+      `attacker.example:${port}`,
+      '127.0.0.1.attacker.example',
+      'localhost.attacker.example',
+      'a b',
+    ]) {
       const r = await get(port, '/api/jobs', { host, authorization: `Bearer ${token}` });
       assert.equal(r.status, 403, host);
       assert.doesNotMatch(r.body, /mwx0aaaa-secret/);
@@ -99,9 +123,19 @@ describe('dashboard access (issue 14 finding 5)', () => {
   });
 
   it('another local user without the token gets 401 on every API and the page', async () => {
-    const paths = ['/', '/api/jobs', '/api/job?job=mwx0aaaa-secret/M000', '/api/logs?job=mwx0aaaa-secret/M000&call=0', '/api/timeline?job=mwx0aaaa-secret/M000'];
+    const paths = [
+      '/',
+      '/api/jobs',
+      '/api/job?job=mwx0aaaa-secret/M000',
+      '/api/logs?job=mwx0aaaa-secret/M000&call=0',
+      '/api/timeline?job=mwx0aaaa-secret/M000',
+    ];
     for (const path of paths) {
-      const attempts: Array<Record<string, string>> = [{}, { cookie: `burst_dashboard_${port}=${'0'.repeat(64)}` }, { authorization: 'Bearer wrong' }];
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { cookie: `burst_dashboard_${port}=${'0'.repeat(64)}` },
+        { authorization: 'Bearer wrong' },
+      ];
       for (const headers of attempts) {
         const r = await get(port, path, { host: `127.0.0.1:${port}`, ...headers });
         assert.equal(r.status, 401, `${path} ${JSON.stringify(headers)}`);
@@ -118,8 +152,15 @@ describe('dashboard access (issue 14 finding 5)', () => {
       const t = other.url.searchParams.get('token') ?? '';
       assert.equal((await get(p, '/api/jobs', { host: `localhost:${p}`, authorization: `Bearer ${t}` })).status, 200);
       assert.equal((await get(p, '/api/jobs', { host: `0.0.0.0:${p}`, authorization: `Bearer ${t}` })).status, 403);
-      assert.equal((await get(p, '/api/jobs', { host: `attacker.example:${p}`, authorization: `Bearer ${t}` })).status, 403);
-      assert.equal((await get(p, '/api/jobs', { host: `localhost:${p}`, authorization: `Bearer ${token}` })).status, 401, 'each run has its own token');
+      assert.equal(
+        (await get(p, '/api/jobs', { host: `attacker.example:${p}`, authorization: `Bearer ${t}` })).status,
+        403,
+      );
+      assert.equal(
+        (await get(p, '/api/jobs', { host: `localhost:${p}`, authorization: `Bearer ${token}` })).status,
+        401,
+        'each run has its own token',
+      );
     } finally {
       other.child.kill('SIGTERM');
     }

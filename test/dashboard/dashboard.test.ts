@@ -12,11 +12,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
-import { burst, fails, sandbox, sandboxStorage, startBurst, statusRecord, writeManifest, writeStatuses, type Sandbox } from '../cli/helpers.ts';
+import {
+  burst,
+  fails,
+  sandbox,
+  sandboxStorage,
+  startBurst,
+  statusRecord,
+  writeManifest,
+  writeStatuses,
+  type Sandbox,
+} from '../cli/helpers.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function skipReason(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
@@ -62,9 +81,15 @@ describe('burst dashboard', () => {
     const jobKey = await writeManifest(storage, 'mwx0aaaa-live01', 'M000', 12, t0);
     const ok = (id: number) => statusRecord(id, endsNow(id), { logs: `working on ${id}\n` });
     await writeStatuses(storage, jobKey, [0, 1, 2, 3].map(ok));
-    await writeStatuses(storage, jobKey, [statusRecord(4, endsNow(4), { fail: 'cannot open input-4.csv', logs: 'reading input-4.csv\nretrying once\n' })]);
+    await writeStatuses(storage, jobKey, [
+      statusRecord(4, endsNow(4), { fail: 'cannot open input-4.csv', logs: 'reading input-4.csv\nretrying once\n' }),
+    ]);
     // An older executor whose job ran over IPC: status batches and no manifest.
-    await storage.put('burst', 'burst/jobs/mwwzzzzz-ipc001/M000/status-batches/00000', JSON.stringify([statusRecord(0, t0), statusRecord(1, t0)]));
+    await storage.put(
+      'burst',
+      'burst/jobs/mwwzzzzz-ipc001/M000/status-batches/00000',
+      JSON.stringify([statusRecord(0, t0), statusRecord(1, t0)]),
+    );
 
     const { url, child } = await startDashboard(box);
     const { chromium } = await import('playwright-core');
@@ -78,7 +103,10 @@ describe('burst dashboard', () => {
       assert.match(nav, /executor mwx0aaaa-live01/);
       assert.match(nav, /executor mwwzzzzz-ipc001/);
       assert.match(nav, /no manifest/);
-      assert.match(await page.locator('#chips').innerText(), /12 calls[\s\S]*4 succeeded[\s\S]*1 failed[\s\S]*7 pending[\s\S]*running/);
+      assert.match(
+        await page.locator('#chips').innerText(),
+        /12 calls[\s\S]*4 succeeded[\s\S]*1 failed[\s\S]*7 pending[\s\S]*running/,
+      );
       assert.equal(await page.locator('#progress').innerText(), '5 of 12 calls finished (41%)');
       const failures = await page.locator('#failures').innerText();
       assert.match(failures, /call 4: Error: cannot open input-4\.csv/);
@@ -99,7 +127,11 @@ describe('burst dashboard', () => {
       assert.equal(await page.locator('#progress').innerText(), '12 of 12 calls finished (100%)');
       assert.equal(await page.locator('#calls .cell.success').count(), 11);
       await page.locator('#jobs .job.selected').filter({ hasText: '12/12 · 1 failed' }).waitFor({ timeout: 10_000 });
-      await page.waitForFunction(() => document.querySelectorAll('#timeline svg path, #timeline svg rect').length > 12, undefined, { timeout: 20_000 });
+      await page.waitForFunction(
+        () => document.querySelectorAll('#timeline svg path, #timeline svg rect').length > 12,
+        undefined,
+        { timeout: 20_000 },
+      );
       await page.screenshot({ path: join(shots, 'burst-dashboard-finished.png'), fullPage: true });
       console.log(`# dashboard screenshots: ${join(shots, 'burst-dashboard-{running,finished}.png')}`);
 

@@ -15,7 +15,9 @@ const run = promisify(execFile);
 const repo = new URL('../../', import.meta.url).pathname;
 const command = `${process.execPath} --import tsx test/e2e/fixtures/progress.ts`;
 
-test('a progress bar on a terminal, silence on a pipe', { skip: existsSync('/usr/bin/script') ? false : 'util-linux script is not installed' }, async () => {
+test('a progress bar on a terminal, silence on a pipe', {
+  skip: existsSync('/usr/bin/script') ? false : 'util-linux script is not installed',
+}, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-progress-'));
   try {
     const env = { ...process.env, BURST_FS_ROOT: root };
@@ -23,11 +25,19 @@ test('a progress bar on a terminal, silence on a pipe', { skip: existsSync('/usr
     assert.match(tty.stdout, /burst \[.*\] \d\/3 calls/, `no progress bar on the terminal:\n${tty.stdout}`);
     assert.match(tty.stdout, /\[1500,1500,10\]/);
 
-    const piped = await run(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/progress.ts'], { cwd: repo, env, timeout: 60_000 });
+    const piped = await run(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/progress.ts'], {
+      cwd: repo,
+      env,
+      timeout: 60_000,
+    });
     assert.equal(piped.stderr, '');
     assert.equal(piped.stdout, '[1500,1500,10]\n');
 
-    const off = await run('script', ['-qfec', command, '/dev/null'], { cwd: repo, env: { ...env, NO_PROGRESS: '1' }, timeout: 60_000 });
+    const off = await run('script', ['-qfec', command, '/dev/null'], {
+      cwd: repo,
+      env: { ...env, NO_PROGRESS: '1' },
+      timeout: 60_000,
+    });
     assert.doesNotMatch(off.stdout, /burst \[/);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -24,7 +24,11 @@ async function withRoot<T>(fn: (root: string) => Promise<T>): Promise<T> {
 
 test('the README quick start prints [ 8, 9, 10, 11 ] and exits by itself', async () => {
   await withRoot(async (root) => {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart/main.mts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart/main.mts'], {
+      cwd: repo,
+      env: { ...process.env, BURST_FS_ROOT: root },
+      timeout: 60_000,
+    });
     assert.equal(stdout, '[ 8, 9, 10, 11 ]\n');
     assert.equal(stderr, '');
   });
@@ -33,7 +37,11 @@ test('the README quick start prints [ 8, 9, 10, 11 ] and exits by itself', async
 test("a main script's own function ships without its top level running again", async () => {
   await withRoot(async (root) => {
     const marker = join(root, 'marker.txt');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/main-local.ts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root, MARKER_FILE: marker }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/main-local.ts'], {
+      cwd: repo,
+      env: { ...process.env, BURST_FS_ROOT: root, MARKER_FILE: marker },
+      timeout: 60_000,
+    });
     assert.deepEqual(JSON.parse(stdout), { triple: [103, 106, 109], inline: ['A', 'B'], logs: ['', '', ''] });
     const lines = (await readFile(marker, 'utf8')).trim().split('\n');
     assert.equal(lines.length, 1, `the top level ran ${lines.length} times:\n${lines.join('\n')}`);

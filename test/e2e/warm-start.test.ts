@@ -42,8 +42,14 @@ test('workers are forked before packaging ends; the idle pool does not hold the 
     ].join('\n'),
   );
   const r = await exec(process.execPath, ['main.mjs'], { cwd: dir, timeout: 60_000 });
-  const [code, kids] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+  const [code, kids] = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
   assert.equal(code, 'PACKAGING');
-  assert.ok(Array.isArray(kids) && kids.length >= 1, `worker processes were started despite the packaging failure, got ${JSON.stringify(kids)}`);
+  assert.ok(
+    Array.isArray(kids) && kids.length >= 1,
+    `worker processes were started despite the packaging failure, got ${JSON.stringify(kids)}`,
+  );
   assert.deepEqual(await survivors(kids as number[]), [], 'the workers exit with the script');
 });

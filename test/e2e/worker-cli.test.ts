@@ -10,7 +10,13 @@ import { mkdir, mkdtemp, rm, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FunctionExecutor, IntegrityError, RemoteError, type ComputeBackend, type JobDescriptor } from '../../src/index.ts';
+import {
+  FunctionExecutor,
+  IntegrityError,
+  RemoteError,
+  type ComputeBackend,
+  type JobDescriptor,
+} from '../../src/index.ts';
 import { addSeven, misbehave, type Act } from '../fixtures/tasks.ts';
 
 const run = promisify(execFile);
@@ -41,11 +47,15 @@ after(async () => {
 });
 
 async function startWorker(job: JobDescriptor, calls: string, extra: string[] = []): Promise<{ stderr: string }> {
-  return run(process.execPath, [cli, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', calls, ...extra], {
-    cwd: workDir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BURST_STORAGE_CONFIG: JSON.stringify(job.storage) },
-    timeout: 60_000,
-  });
+  return run(
+    process.execPath,
+    [cli, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', calls, ...extra],
+    {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BURST_STORAGE_CONFIG: JSON.stringify(job.storage) },
+      timeout: 60_000,
+    },
+  );
 }
 
 test('a worker started by hand runs the calls and the client collects them from storage', async () => {
@@ -91,7 +101,9 @@ test('a bundle altered in storage is refused with an IntegrityError', async () =
     const { job } = backend.invocations[0]!;
     const dir = join(root, job.bucket, 'burst', 'functions');
     // This job's bundle: the one the map uploaded (earlier tests left theirs in the same store).
-    const [file] = (await readdir(dir)).filter((f) => f.endsWith('.mjs') && !before.has(join(job.bucket, 'burst', 'functions', f)));
+    const [file] = (await readdir(dir)).filter(
+      (f) => f.endsWith('.mjs') && !before.has(join(job.bucket, 'burst', 'functions', f)),
+    );
     await writeFile(join(dir, file!), 'export default () => "tampered";');
     await startWorker(job, '0');
     const [result] = await fexec.getResult(futures, { throwOnError: false, timeout: 30 });
@@ -103,11 +115,31 @@ test('a bundle altered in storage is refused with an IntegrityError', async () =
 });
 
 test('wrong usage of burst worker run exits non-zero with a clear message', async () => {
-  await assert.rejects(run(process.execPath, [cli, 'worker', 'run', '--job', 'x', '--calls', '0'], { env: { PATH: process.env.PATH ?? '' } }), (err: { code?: number; stderr?: string }) => {
-    assert.equal(err.code, 1);
-    assert.match(err.stderr ?? '', /no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG/);
-    return true;
-  });
-  await assert.rejects(run(process.execPath, [cli, 'worker', 'run', '--job', 'x', '--calls', '3-1', '--storage-config', '{"driver":"fs","options":{}}']), (err: { stderr?: string }) => /range "3-1" goes backwards/.test(err.stderr ?? ''));
-  await assert.rejects(run(process.execPath, [cli, 'worker', 'run']), (err: { stderr?: string }) => /required option '--job <key>' not specified/.test(err.stderr ?? ''));
+  await assert.rejects(
+    run(process.execPath, [cli, 'worker', 'run', '--job', 'x', '--calls', '0'], {
+      env: { PATH: process.env.PATH ?? '' },
+    }),
+    (err: { code?: number; stderr?: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(err.stderr ?? '', /no storage configuration: pass --storage-config or set BURST_STORAGE_CONFIG/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    run(process.execPath, [
+      cli,
+      'worker',
+      'run',
+      '--job',
+      'x',
+      '--calls',
+      '3-1',
+      '--storage-config',
+      '{"driver":"fs","options":{}}',
+    ]),
+    (err: { stderr?: string }) => /range "3-1" goes backwards/.test(err.stderr ?? ''),
+  );
+  await assert.rejects(run(process.execPath, [cli, 'worker', 'run']), (err: { stderr?: string }) =>
+    /required option '--job <key>' not specified/.test(err.stderr ?? ''),
+  );
 });

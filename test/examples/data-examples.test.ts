@@ -13,7 +13,11 @@ const repo = new URL('../../', import.meta.url).pathname;
 async function example(name: string): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), `burst-${name}-`));
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`, '--small', '--json'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, timeout: 120_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', `examples/${name}/main.ts`, '--small', '--json'],
+      { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, timeout: 120_000 },
+    );
     return JSON.parse(stdout) as Record<string, unknown>;
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -32,5 +36,8 @@ test('csv-analytics matches the direct computation', async () => {
   assert.equal(out.matchesDirectComputation, true);
   const table = out.table as Array<{ carrier: string; flights: number }>;
   assert.equal(table.length, 8);
-  assert.equal(table.reduce((n, r) => n + r.flights, 0), 20_000);
+  assert.equal(
+    table.reduce((n, r) => n + r.flights, 0),
+    20_000,
+  );
 });

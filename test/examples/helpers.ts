@@ -28,7 +28,12 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
  * Runs `examples/<name>/main.ts` with `args` and `BURST_FS_ROOT=<root>`; resolves with its output and
  * rejects (with the output in the message) when it exits non-zero.
  */
-export async function runExample(name: string, args: readonly string[], root: string, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
+export async function runExample(
+  name: string,
+  args: readonly string[],
+  root: string,
+  timeoutMs = 60_000,
+): Promise<{ stdout: string; stderr: string }> {
   try {
     return await exec(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`, ...args], {
       cwd: repo,
@@ -38,7 +43,10 @@ export async function runExample(name: string, args: readonly string[], root: st
     });
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
-    throw new Error(`example ${name} ${args.join(' ')} failed: ${e.message}\n--- stdout\n${e.stdout ?? ''}\n--- stderr\n${e.stderr ?? ''}`, { cause: err });
+    throw new Error(
+      `example ${name} ${args.join(' ')} failed: ${e.message}\n--- stdout\n${e.stdout ?? ''}\n--- stderr\n${e.stderr ?? ''}`,
+      { cause: err },
+    );
   }
 }
 

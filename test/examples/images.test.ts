@@ -24,9 +24,15 @@ test('images --small: finds the faces of 8 images and writes each one aligned, 1
     // One line per image: the six photographs and two copies turned by 15°, each with faces.
     const lines = stdout.split('\n').filter((l) => /^\d{4}-sample\d/.test(l));
     assert.equal(lines.length, 8, stdout);
-    assert.ok(lines.some((l) => l.startsWith('0006-sample1-r15.jpg')), stdout);
+    assert.ok(
+      lines.some((l) => l.startsWith('0006-sample1-r15.jpg')),
+      stdout,
+    );
     const perImage = lines.map((l) => Number(/(\d+) faces?/.exec(l)?.[1]));
-    assert.ok(perImage.every((n) => n >= 1), `an image without a face:\n${lines.join('\n')}`);
+    assert.ok(
+      perImage.every((n) => n >= 1),
+      `an image without a face:\n${lines.join('\n')}`,
+    );
     const total = perImage.reduce((a, b) => a + b, 0);
     assert.ok(total >= 20, `only ${total} faces in:\n${stdout}`);
     assert.match(stdout, new RegExp(`^8 images, ${total} faces aligned in [\\d.]+ s`, 'm'));
@@ -59,7 +65,12 @@ test('images --input: processes your own folder and skips what is not an image',
     const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
     await copyFile(join(demo, 'sample3.jpg'), join(photos, 'party.jpg'));
     await writeFile(join(photos, 'notes.txt'), 'not an image');
-    const { stdout } = await runExample('images', ['--input', 'fs://mine/photos/', '--workers', '1', '--sheet', join(dir, 's.jpg')], root, 120_000);
+    const { stdout } = await runExample(
+      'images',
+      ['--input', 'fs://mine/photos/', '--workers', '1', '--sheet', join(dir, 's.jpg')],
+      root,
+      120_000,
+    );
     assert.doesNotMatch(stdout, /made \d+ test images/);
     assert.match(stdout, /^party\.jpg +1920×1350 +[1-9]\d* faces?/m);
     assert.match(stdout, /^skipped fs:\/\/mine\/photos\/notes\.txt: /m);

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { ensureSlurm } from '../services.js';
 import { forecastNumbers, runExample, withTempDir } from './helpers.js';
 
-
 /** The value of one row of the percentile table, as numbers: [mid-horizon, final]. */
 function row(stdout: string, name: string): number[] {
   const line = stdout.split('\n').find((l) => l.startsWith(`${name} `));
@@ -52,15 +51,25 @@ test('monte-carlo: another seed gives other numbers', async () => {
 
 const slurm = await ensureSlurm();
 
-test('monte-carlo: the same seed gives the same numbers on the Slurm cluster', { skip: 'skip' in slurm ? slurm.skip : undefined }, async () => {
+test('monte-carlo: the same seed gives the same numbers on the Slurm cluster', {
+  skip: 'skip' in slurm ? slurm.skip : undefined,
+}, async () => {
   if ('skip' in slurm) return;
   // The nodes share this machine's filesystem: an fs store on /var/tmp, marked shared, reaches them.
   const shared = await mkdtemp('/var/tmp/burst-example-mc-');
   try {
     const config = join(shared, 'burst.config.json');
-    await writeFile(config, JSON.stringify({ fs: { root: join(shared, 'storage'), shared: true }, slurm: { partition: slurm.partition } }));
+    await writeFile(
+      config,
+      JSON.stringify({ fs: { root: join(shared, 'storage'), shared: true }, slurm: { partition: slurm.partition } }),
+    );
     const local = await runExample('monte-carlo', ['--small', '--svg', join(shared, 'a.svg')], join(shared, 'local'));
-    const cluster = await runExample('monte-carlo', ['--small', '--backend', 'slurm', '--config', config, '--svg', join(shared, 'b.svg')], join(shared, 'unused'), 180_000);
+    const cluster = await runExample(
+      'monte-carlo',
+      ['--small', '--backend', 'slurm', '--config', config, '--svg', join(shared, 'b.svg')],
+      join(shared, 'unused'),
+      180_000,
+    );
     assert.equal(forecastNumbers(cluster.stdout), forecastNumbers(local.stdout));
   } finally {
     await rm(shared, { recursive: true, force: true });

@@ -42,13 +42,23 @@ test('replica-exchange: a swap that moves the lower energy to the colder tempera
   const slot = (energy: number, replica: number): Slot => ({ coords: new Int32Array(0), energy, replica });
   const slots = [slot(-3, 0), slot(-8, 1)];
   const counts = { attempted: [], accepted: [] };
-  assert.equal(exchange(slots, temps, 0, () => 0.999999, counts), 1);
-  assert.deepEqual(slots.map((s) => s.replica), [1, 0]);
+  assert.equal(
+    exchange(slots, temps, 0, () => 0.999999, counts),
+    1,
+  );
+  assert.deepEqual(
+    slots.map((s) => s.replica),
+    [1, 0],
+  );
   assert.deepEqual(counts, { attempted: [1], accepted: [1] });
 });
 
 /** The output without its last line (the time taken). */
-const withoutTime = (stdout: string): string => stdout.split('\n').filter((l) => !l.startsWith('time ')).join('\n');
+const withoutTime = (stdout: string): string =>
+  stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('time '))
+    .join('\n');
 
 test('replica-exchange --small: the energy falls, the run is the same on 1 and 2 workers', async () => {
   await withTempDir(async (dir) => {

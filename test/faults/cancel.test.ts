@@ -35,10 +35,16 @@ test('future.cancel(): ctx.signal fires in the worker; a call that ignores it ha
     await until(() => executions(marker).filter((e) => e.what === 'run').length === 2, 'both calls started');
     assert.equal(obeying.cancel('no longer needed'), true);
     assert.equal(ignoring.cancel(), true);
-    await assert.rejects(obeying.result(), (err: unknown) => err instanceof CancelledError && /no longer needed/.test(err.message));
+    await assert.rejects(
+      obeying.result(),
+      (err: unknown) => err instanceof CancelledError && /no longer needed/.test(err.message),
+    );
     await assert.rejects(ignoring.result(), CancelledError);
     assert.equal(obeying.cancel(), false, 'a settled future cannot be cancelled again');
-    await until(() => executions(marker).filter((e) => e.what === 'aborted').length === 2, 'both calls saw ctx.signal abort');
+    await until(
+      () => executions(marker).filter((e) => e.what === 'aborted').length === 2,
+      'both calls saw ctx.signal abort',
+    );
     const ignorer = executions(marker).filter((e) => e.what === 'aborted');
     // Both calls are call 0 of their job; the one that ignores the signal is the busy one: its process dies.
     await until(() => ignorer.some((e) => !alive(e.pid)), 'the process ignoring its abort signal was killed');
@@ -52,7 +58,11 @@ test('future.cancel(): ctx.signal fires in the worker; a call that ignores it ha
 
 test('futures.cancel() cancels a whole job: running calls are aborted, queued calls never start', async () => {
   await withExecutor(async (fexec, marker) => {
-    const futures = await fexec.map(markedSleep, Array.from({ length: 40 }, () => 400), { extraArgs: { marker } });
+    const futures = await fexec.map(
+      markedSleep,
+      Array.from({ length: 40 }, () => 400),
+      { extraArgs: { marker } },
+    );
     await until(() => executions(marker).length >= 2, 'two calls started');
     const cancelled = futures.cancel();
     assert.ok(cancelled >= 36, `only ${cancelled} calls cancelled`);
@@ -68,7 +78,11 @@ test('futures.cancel() cancels a whole job: running calls are aborted, queued ca
 test('signal on map cancels the job (cause is its reason); on getResult and wait it only stops the wait', async () => {
   await withExecutor(async (fexec, marker) => {
     const controller = new AbortController();
-    const futures = await fexec.map(markedSleep, Array.from({ length: 10 }, () => 2000), { extraArgs: { marker }, signal: controller.signal });
+    const futures = await fexec.map(
+      markedSleep,
+      Array.from({ length: 10 }, () => 2000),
+      { extraArgs: { marker }, signal: controller.signal },
+    );
     const reason = new Error('user pressed stop');
     controller.abort(reason);
     for (const f of futures) {
@@ -76,8 +90,14 @@ test('signal on map cancels the job (cause is its reason); on getResult and wait
       assert.equal(f.error.cause, reason);
     }
     // Already aborted: map and callAsync reject at once, nothing runs.
-    await assert.rejects(fexec.map(markedSleep, [1], { extraArgs: { marker }, signal: controller.signal }), (err: unknown) => err instanceof CancelledError && err.cause === reason);
-    await assert.rejects(fexec.callAsync(markedSleep, 1, { extraArgs: { marker }, signal: AbortSignal.abort('why') }), CancelledError);
+    await assert.rejects(
+      fexec.map(markedSleep, [1], { extraArgs: { marker }, signal: controller.signal }),
+      (err: unknown) => err instanceof CancelledError && err.cause === reason,
+    );
+    await assert.rejects(
+      fexec.callAsync(markedSleep, 1, { extraArgs: { marker }, signal: AbortSignal.abort('why') }),
+      CancelledError,
+    );
 
     const slow = await fexec.map(markedSleep, [600, 600], { extraArgs: { marker } });
     const stopWait = new AbortController();
@@ -87,6 +107,9 @@ test('signal on map cancels the job (cause is its reason); on getResult and wait
     await assert.rejects(waiting, (err: unknown) => err instanceof CancelledError && err.cause === 'enough');
     await assert.rejects(waiting2, CancelledError);
     assert.deepEqual(await fexec.getResult(slow), [600, 600], 'the calls went on');
-    await assert.rejects(fexec.map(markedSleep, [1], { signal: 'nope' as unknown as AbortSignal }), /signal must be an AbortSignal/);
+    await assert.rejects(
+      fexec.map(markedSleep, [1], { signal: 'nope' as unknown as AbortSignal }),
+      /signal must be an AbortSignal/,
+    );
   });
 });

@@ -15,10 +15,14 @@ import { runsOf } from './fixtures/counted.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 
-test('a new process attaches to a killed client\'s executor and collects what finished', async () => {
+test("a new process attaches to a killed client's executor and collects what finished", async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-attach-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/doomed-client.ts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/doomed-client.ts'], {
+      cwd: repo,
+      env: { ...process.env, BURST_FS_ROOT: root },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let executorId = '';
     for await (const line of createInterface({ input: child.stdout })) {
       if (line.startsWith('executor ')) executorId = line.slice('executor '.length);
@@ -42,7 +46,10 @@ test('a new process attaches to a killed client\'s executor and collects what fi
     } finally {
       await fexec.close();
     }
-    await assert.rejects(FunctionExecutor.attach('no-such-executor', { fs: { root } }), (e: unknown) => e instanceof ConfigError && /no jobs of executor no-such-executor/.test(e.message));
+    await assert.rejects(
+      FunctionExecutor.attach('no-such-executor', { fs: { root } }),
+      (e: unknown) => e instanceof ConfigError && /no jobs of executor no-such-executor/.test(e.message),
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -51,7 +58,10 @@ test('a new process attaches to a killed client\'s executor and collects what fi
 /** Runs the built `burst` command with the given fs root; resolves with its exit code and output. */
 function burstCli(args: string[], root: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), ...args], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root } });
+    const child = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), ...args], {
+      cwd: repo,
+      env: { ...process.env, BURST_FS_ROOT: root },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -60,11 +70,17 @@ function burstCli(args: string[], root: string): Promise<{ code: number | null; 
   });
 }
 
-test('a client killed with calls never sent: burst jobs says abandoned, logs --follow ends, attach with resubmit runs each call exactly once', { timeout: 120_000 }, async () => {
+test('a client killed with calls never sent: burst jobs says abandoned, logs --follow ends, attach with resubmit runs each call exactly once', {
+  timeout: 120_000,
+}, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-resubmit-'));
   const marks = await mkdtemp(join(tmpdir(), 'burst-marks-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/half-sent-client.ts'], { cwd: repo, env: { ...process.env, BURST_FS_ROOT: root, MARKS: marks }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/half-sent-client.ts'], {
+      cwd: repo,
+      env: { ...process.env, BURST_FS_ROOT: root, MARKS: marks },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let executorId = '';
     for await (const line of createInterface({ input: child.stdout })) {
       if (line.startsWith('executor ')) executorId = line.slice('executor '.length);
@@ -74,7 +90,10 @@ test('a client killed with calls never sent: burst jobs says abandoned, logs --f
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const ids = Array.from({ length: 8 }, (_, i) => i);
-    assert.ok(runsOf(marks, ids).filter((n) => n === 0).length >= 4, `most calls never ran before the kill: ${runsOf(marks, ids).join(',')}`);
+    assert.ok(
+      runsOf(marks, ids).filter((n) => n === 0).length >= 4,
+      `most calls never ran before the kill: ${runsOf(marks, ids).join(',')}`,
+    );
 
     // Its 2 s lease runs out: the job is abandoned, not running forever.
     let row: { state?: string; pending?: number } = {};
@@ -96,8 +115,15 @@ test('a client killed with calls never sent: burst jobs says abandoned, logs --f
     const fexec = await FunctionExecutor.attach(executorId, { fs: { root }, progress: false, resubmit: true });
     try {
       const results = await fexec.getResult(undefined, { timeout: 60 });
-      assert.deepEqual(results, ids.map((i) => i * 10));
-      assert.deepEqual(runsOf(marks, ids), ids.map(() => 1), 'every call ran exactly once, across both clients');
+      assert.deepEqual(
+        results,
+        ids.map((i) => i * 10),
+      );
+      assert.deepEqual(
+        runsOf(marks, ids),
+        ids.map(() => 1),
+        'every call ran exactly once, across both clients',
+      );
     } finally {
       await fexec.close();
     }
@@ -109,12 +135,19 @@ test('a client killed with calls never sent: burst jobs says abandoned, logs --f
   }
 });
 
-test('a call whose worker died with the client fails after its timeout on attach, instead of waiting forever', { timeout: 120_000 }, async () => {
+test('a call whose worker died with the client fails after its timeout on attach, instead of waiting forever', {
+  timeout: 120_000,
+}, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-claimed-'));
   const marks = await mkdtemp(join(tmpdir(), 'burst-claimed-marks-'));
   try {
     // Its own process group, so the client and the worker it started die together.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/claimed-client.ts'], { cwd: repo, detached: true, env: { ...process.env, BURST_FS_ROOT: root, MARKS: marks }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fixtures/claimed-client.ts'], {
+      cwd: repo,
+      detached: true,
+      env: { ...process.env, BURST_FS_ROOT: root, MARKS: marks },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let executorId = '';
     for await (const line of createInterface({ input: child.stdout })) {
       if (line.startsWith('executor ')) executorId = line.slice('executor '.length);
@@ -129,7 +162,12 @@ test('a call whose worker died with the client fails after its timeout on attach
     try {
       const [f] = (await fexec.wait(undefined, { returnWhen: 'ALWAYS' })).pending;
       assert.ok(f, 'the claimed call is pending at first');
-      await assert.rejects(f.result({ timeout: 60 }), (e: unknown) => e instanceof WorkerCrashError && /was taken by a worker .* has no result after its 3 s timeout/.test(e.message));
+      await assert.rejects(
+        f.result({ timeout: 60 }),
+        (e: unknown) =>
+          e instanceof WorkerCrashError &&
+          /was taken by a worker .* has no result after its 3 s timeout/.test(e.message),
+      );
       assert.deepEqual(runsOf(marks, [0]), [1], 'it ran once and was not re-run');
     } finally {
       await fexec.close();

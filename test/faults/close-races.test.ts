@@ -15,7 +15,8 @@ import { pause, workerPids } from './helpers.ts';
 function allSettledAsBurst(futures: readonly Future<unknown>[]): void {
   for (const f of futures) {
     assert.ok(f.done, `call ${f.callId} was left pending`);
-    if (f.status === 'error') assert.ok(f.error instanceof BurstError, `call ${f.callId}: ${f.error?.name}: ${f.error?.message}`);
+    if (f.status === 'error')
+      assert.ok(f.error instanceof BurstError, `call ${f.callId}: ${f.error?.name}: ${f.error?.message}`);
   }
 }
 
@@ -31,17 +32,27 @@ test('close() at any moment during map and callAsync leaves no worker process an
           how === 'map'
             ? fexec.map(markedSleep, [300, 300, 300, 300], { extraArgs: { marker } })
             : fexec.callAsync(markedSleep, 300, { extraArgs: { marker } }).then((f) => [f]);
-        const outcome = submitted.then((futures) => ({ futures }), (error: unknown) => ({ error }));
+        const outcome = submitted.then(
+          (futures) => ({ futures }),
+          (error: unknown) => ({ error }),
+        );
         await pause(delay);
         await fexec.close();
         const result = await outcome;
         if ('error' in result) {
-          assert.ok(result.error instanceof BurstError, `${how} after ${delay} ms rejected with ${String(result.error)}`);
+          assert.ok(
+            result.error instanceof BurstError,
+            `${how} after ${delay} ms rejected with ${String(result.error)}`,
+          );
           assert.ok(result.error instanceof CancelledError, `${how} after ${delay} ms: ${String(result.error)}`);
         } else {
           allSettledAsBurst(result.futures);
         }
-        assert.deepEqual(workerPids(), [], `${how}, close after ${delay} ms: worker processes left right after close()`);
+        assert.deepEqual(
+          workerPids(),
+          [],
+          `${how}, close after ${delay} ms: worker processes left right after close()`,
+        );
         // A pool started by a submission that lost the race would show up only now.
         await pause(300);
         assert.deepEqual(workerPids(), [], `${how}, close after ${delay} ms: worker processes started after close()`);
@@ -57,7 +68,11 @@ test('close() during a running map settles every future with a CancelledError an
   const marker = join(root, 'marker');
   const fexec = new FunctionExecutor({ workers: 3, fs: { root }, progress: false });
   try {
-    const futures = await fexec.map(markedSleep, Array.from({ length: 30 }, () => 200), { extraArgs: { marker } });
+    const futures = await fexec.map(
+      markedSleep,
+      Array.from({ length: 30 }, () => 200),
+      { extraArgs: { marker } },
+    );
     while (!futures.some((f) => f.done)) await pause(20);
     assert.ok(workerPids().length > 0);
     await fexec.close();

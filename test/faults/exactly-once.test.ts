@@ -34,7 +34,8 @@ async function killWorkers(futures: readonly Future<unknown>[], count: number, e
 /** Checks executions against the futures; returns how many calls were blamed for a crash. */
 function checkExactlyOnce(futures: readonly Future<unknown>[], marker: string): number {
   const runs = new Map<string, number>();
-  for (const e of executions(marker)) runs.set(`${e.callId}/${e.attempt}`, (runs.get(`${e.callId}/${e.attempt}`) ?? 0) + 1);
+  for (const e of executions(marker))
+    runs.set(`${e.callId}/${e.attempt}`, (runs.get(`${e.callId}/${e.attempt}`) ?? 0) + 1);
   let crashed = 0;
   for (const f of futures) {
     assert.ok(f.done, `call ${f.callId} never settled`);
@@ -43,9 +44,14 @@ function checkExactlyOnce(futures: readonly Future<unknown>[], marker: string): 
       assert.ok(n <= 1, `call ${f.callId} attempt ${a} ran ${n} times`);
       // A failed attempt may show 0 runs: a SIGKILL can land after the worker marked the call started
       // and before the function's first line. The attempt that succeeded ran exactly once.
-      if (a === f.stats.attempt && f.status === 'success') assert.equal(n, 1, `call ${f.callId} succeeded on attempt ${a}, which ran ${n} times`);
+      if (a === f.stats.attempt && f.status === 'success')
+        assert.equal(n, 1, `call ${f.callId} succeeded on attempt ${a}, which ran ${n} times`);
     }
-    assert.equal(runs.get(`${f.callId}/${f.stats.attempt + 1}`), undefined, `call ${f.callId} ran an attempt it does not report`);
+    assert.equal(
+      runs.get(`${f.callId}/${f.stats.attempt + 1}`),
+      undefined,
+      `call ${f.callId} ran an attempt it does not report`,
+    );
     if (f.status === 'error' && f.error instanceof WorkerCrashError) crashed++;
   }
   return crashed;
@@ -86,9 +92,12 @@ test('2,000 calls with random exits, exceptions and SIGKILLs, retries: 2: nothin
     assert.ok(kills >= 3, `only ${kills} kills happened`);
     checkExactlyOnce(futures, marker);
     results.forEach((r, i) => {
-      if (!(r instanceof Error)) assert.equal(r, i, 'every result is its own call\'s');
+      if (!(r instanceof Error)) assert.equal(r, i, "every result is its own call's");
     });
-    assert.ok(futures.some((f) => f.stats.attempt > 1), 'some calls were retried');
+    assert.ok(
+      futures.some((f) => f.stats.attempt > 1),
+      'some calls were retried',
+    );
   } finally {
     await fexec.close();
     await rm(root, { recursive: true, force: true });

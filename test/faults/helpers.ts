@@ -16,10 +16,13 @@ export function executions(marker: string): Execution[] {
   } catch {
     return [];
   }
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [callId, attempt, pid, what] = line.split(' ');
-    return { callId: Number(callId), attempt: Number(attempt), pid: Number(pid), what: what ?? '' };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [callId, attempt, pid, what] = line.split(' ');
+      return { callId: Number(callId), attempt: Number(attempt), pid: Number(pid), what: what ?? '' };
+    });
 }
 
 /** Pids of the live worker processes (src/worker/child) started by this process, from /proc. */

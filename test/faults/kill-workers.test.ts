@@ -38,7 +38,10 @@ test('20 random SIGKILLs during 1,000 calls lose and duplicate nothing', async (
     const retried = futures.filter((f) => f.stats.attempt > 1);
     assert.ok(retried.length >= 1, 'some calls were running when their process was killed');
     for (const f of retried) {
-      assert.ok(f.attempts.every((e) => e instanceof WorkerCrashError && e.signal === 'SIGKILL'), 'retried because of the kill');
+      assert.ok(
+        f.attempts.every((e) => e instanceof WorkerCrashError && e.signal === 'SIGKILL'),
+        'retried because of the kill',
+      );
     }
     const counters = fexec.counters();
     assert.ok((counters['backend.crashed'] ?? 0) >= retried.length);

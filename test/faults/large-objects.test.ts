@@ -10,7 +10,18 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, IntegrityError, NoSuchKeyError, RemoteError, SerializationError, StorageError, StoredResult, fs, s3, type S3Options } from '../../src/index.ts';
+import {
+  FunctionExecutor,
+  IntegrityError,
+  NoSuchKeyError,
+  RemoteError,
+  SerializationError,
+  StorageError,
+  StoredResult,
+  fs,
+  s3,
+  type S3Options,
+} from '../../src/index.ts';
 import { ProcessPool } from '../../src/worker/pool.ts';
 import { writeBundle } from '../../src/packaging/load.ts';
 import { packageFunction } from '../../src/packaging/index.ts';
@@ -25,7 +36,13 @@ const ceph = await ensureCeph();
 const skipCeph = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
 const s3Options = (): S3Options & Record<string, unknown> => {
   if ('skip' in ceph) throw new Error('unreachable: the Ceph tests are skipped');
-  return { endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true };
+  return {
+    endpoint: ceph.endpoint,
+    region: ceph.region,
+    accessKeyId: ceph.accessKeyId,
+    secretAccessKey: ceph.secretAccessKey,
+    forcePathStyle: true,
+  };
 };
 const BUCKET = 'burst-large-objects';
 /**
@@ -54,7 +71,12 @@ interface ClientReport {
 let clientRun: Promise<ClientReport> | undefined;
 function runLargeClient(): Promise<ClientReport> {
   clientRun ??= new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', 'test/faults/fixtures/large-client.ts', JSON.stringify({ s3: s3Options(), bucket: BUCKET, size: GiB })];
+    const args = [
+      '--import',
+      'tsx',
+      'test/faults/fixtures/large-client.ts',
+      JSON.stringify({ s3: s3Options(), bucket: BUCKET, size: GiB }),
+    ];
     execFile(process.execPath, args, { cwd: repo, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`the 1 GiB client failed: ${err.message}\n${stderr}`));
       const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -79,14 +101,22 @@ describe('1 GiB through Ceph (s3 storage, localhost backend)', { skip: skipCeph 
     await driver.close?.();
   });
 
-  test('(a) a 1 GiB input streamed in by the client is read whole by one call, hash intact', { timeout: 240_000 }, async () => {
+  test('(a) a 1 GiB input streamed in by the client is read whole by one call, hash intact', {
+    timeout: 240_000,
+  }, async () => {
     const [report, want] = await Promise.all([runLargeClient(), expectedDigest(GiB)]);
     assert.deepEqual(report.input, want, 'the client hashed what it generated');
     assert.equal(report.partition.parts, 1, 'the object was not chunked');
-    assert.deepEqual({ sha256: report.partition.sha256, size: report.partition.size }, want, 'the call read every byte, in order');
+    assert.deepEqual(
+      { sha256: report.partition.sha256, size: report.partition.size },
+      want,
+      'the call read every byte, in order',
+    );
   });
 
-  test('(b) a 1 GiB stream returned by a call is stored in parts and read back intact', { timeout: 240_000 }, async () => {
+  test('(b) a 1 GiB stream returned by a call is stored in parts and read back intact', {
+    timeout: 240_000,
+  }, async () => {
     const [report, want] = await Promise.all([runLargeClient(), expectedDigest(GiB)]);
     assert.equal(report.stored.size, GiB);
     assert.equal(report.stored.sha256, want.sha256, 'the worker hashed what the function produced');
@@ -97,7 +127,7 @@ describe('1 GiB through Ceph (s3 storage, localhost backend)', { skip: skipCeph 
     assert.ok(parts >= 2, `stored as a multipart object (ETag ${report.stored.etag})`);
   });
 
-  test('(c) the client\'s peak memory stays bounded while 2 GiB go through it', { timeout: 240_000 }, async (t) => {
+  test("(c) the client's peak memory stays bounded while 2 GiB go through it", { timeout: 240_000 }, async (t) => {
     const report = await runLargeClient();
     t.diagnostic(`peak RSS of the client: ${report.maxRssMiB.toFixed(0)} MiB`);
     assert.ok(report.maxRssMiB < RSS_BOUND_MIB, `peak RSS of the client was ${report.maxRssMiB.toFixed(0)} MiB`);
@@ -135,7 +165,10 @@ describe('1 GiB through Ceph (s3 storage, localhost backend)', { skip: skipCeph 
         await assert.rejects(stored.bytes(), IntegrityError);
         // Cut short.
         await driver.put(stored.bucket, stored.key, bytes.subarray(0, size - 1));
-        await assert.rejects(stored.bytes(), (err: unknown) => err instanceof IntegrityError && /bytes arrived/.test(err.message));
+        await assert.rejects(
+          stored.bytes(),
+          (err: unknown) => err instanceof IntegrityError && /bytes arrived/.test(err.message),
+        );
       } finally {
         await driver.close?.();
       }
@@ -155,7 +188,11 @@ describe('streamed results on fs storage', () => {
     try {
       const size = 5 * MiB + 17;
       const want = await expectedDigest(size);
-      const results = await Promise.all([fexec.map(generate, [size, 0]), fexec.map(generateReadable, [size]), fexec.map(generateWeb, [size])].map(async (p) => fexec.getResult(await p)));
+      const results = await Promise.all(
+        [fexec.map(generate, [size, 0]), fexec.map(generateReadable, [size]), fexec.map(generateWeb, [size])].map(
+          async (p) => fexec.getResult(await p),
+        ),
+      );
       const [fromGenerator, empty] = results[0] as StoredResult[];
       for (const r of [fromGenerator, (results[1] as StoredResult[])[0], (results[2] as StoredResult[])[0]]) {
         assert.ok(r instanceof StoredResult);
@@ -179,7 +216,12 @@ describe('streamed results on fs storage', () => {
   });
 
   test('(e) over the storage channel (burst worker run) too', { timeout: 60_000 }, async () => {
-    const fexec = new FunctionExecutor({ fs: { root }, localhost: { channel: 'storage' }, workers: 1, progress: false });
+    const fexec = new FunctionExecutor({
+      fs: { root },
+      localhost: { channel: 'storage' },
+      workers: 1,
+      progress: false,
+    });
     try {
       const size = 3 * MiB;
       const [stored] = await fexec.getResult(await fexec.map(generate, [size]));
@@ -200,28 +242,40 @@ describe('streamed results on fs storage', () => {
       const outputKey = `burst/jobs/${fexec.executorId}/${futures[0]!.jobId}/output/00000.1`; // attempt 1's output
       assert.equal(await fs({ root }).exists('burst', outputKey), false, 'no partial object was left');
       const [objects] = await fexec.getResult(await fexec.map(notBytes, [null]), { throwOnError: false });
-      assert.ok(objects instanceof SerializationError && /must yield Uint8Array/.test(objects.message), `got ${String(objects)}`);
+      assert.ok(
+        objects instanceof SerializationError && /must yield Uint8Array/.test(objects.message),
+        `got ${String(objects)}`,
+      );
     } finally {
       await fexec.clean();
       await fexec.close();
     }
   });
 
-  test('a worker whose storage is the in-process memory store says it cannot store a stream', { timeout: 60_000 }, async () => {
+  test('a worker whose storage is the in-process memory store says it cannot store a stream', {
+    timeout: 60_000,
+  }, async () => {
     // The executor refuses the memory store for any backend; a pool can still be handed one.
     const bundle = await packageFunction(generate);
     const bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
     const pool = new ProcessPool({ size: 1, storage: { driver: 'memory', options: {} }, bucket: 'burst' });
     try {
       const record = await new Promise<CallRecord>((resolve) => {
-        pool.submit({ job: { executorId: 'x', jobId: 'M000', bundlePath, env: {}, timeoutMs: 30_000 }, calls: [{ callId: 0, attempt: 1, input: MiB }], onRecord: resolve });
+        pool.submit({
+          job: { executorId: 'x', jobId: 'M000', bundlePath, env: {}, timeoutMs: 30_000 },
+          calls: [{ callId: 0, attempt: 1, input: MiB }],
+          onRecord: resolve,
+        });
       });
       assert.equal(record.ok, false);
       assert.equal(record.error?.kind, 'storage');
       assert.equal(record.error?.properties?.code, 'RESULT_STORAGE_UNREACHABLE');
       assert.match(record.error?.message ?? '', /the "memory" storage lives inside the client process/);
       const err = toBurstError(record.error!, { callId: 0, jobId: 'M000' });
-      assert.ok(err instanceof StorageError && err.code === 'RESULT_STORAGE_UNREACHABLE', 'the client sees a typed StorageError');
+      assert.ok(
+        err instanceof StorageError && err.code === 'RESULT_STORAGE_UNREACHABLE',
+        'the client sees a typed StorageError',
+      );
     } finally {
       await pool.close();
     }

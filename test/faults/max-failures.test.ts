@@ -12,7 +12,10 @@ import { CancelledError, ConfigError, FunctionExecutor, MaxFailuresError, Remote
 import { failNegative } from './fixtures/exec-tasks.ts';
 import { executions, pause } from './helpers.ts';
 
-for (const [maxFailures, stopsAt] of [[3, 3], [0.05, 3]] as const) {
+for (const [maxFailures, stopsAt] of [
+  [3, 3],
+  [0.05, 3],
+] as const) {
   test(`maxFailures: ${maxFailures} stops a 60-call job after ${stopsAt} failures`, async () => {
     const root = await mkdtemp(join(tmpdir(), 'burst-maxfail-'));
     const marker = join(root, 'marker');
@@ -47,7 +50,10 @@ test('maxFailures must be a positive count or a fraction', async () => {
   const fexec = new FunctionExecutor({ progress: false });
   try {
     for (const bad of [0, -1, 1.5, 'x']) {
-      await assert.rejects(fexec.map(failNegative, [1], { maxFailures: bad as number }), (err: unknown) => err instanceof ConfigError && /maxFailures must be a positive integer/.test(err.message));
+      await assert.rejects(
+        fexec.map(failNegative, [1], { maxFailures: bad as number }),
+        (err: unknown) => err instanceof ConfigError && /maxFailures must be a positive integer/.test(err.message),
+      );
     }
   } finally {
     await fexec.close();

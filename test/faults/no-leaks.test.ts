@@ -14,7 +14,9 @@ import { addSeven } from '../fixtures/tasks.ts';
 type Internals = { _getActiveHandles(): unknown[]; _getActiveRequests(): unknown[] };
 const handles = (): number => (process as unknown as Internals)._getActiveHandles().length;
 const children = (): number => {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)]).toString().trim();
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)])
+    .toString()
+    .trim();
   return out ? out.split('\n').length - 1 : 0; // minus the ps itself
 };
 

@@ -23,11 +23,21 @@ for (const channel of ['ipc', 'storage'] as const) {
     try {
       const futures = await fexec.map(countedRun, inputs(root));
       const first = await fexec.getResult(futures, { throwOnError: false });
-      assert.deepEqual(first.map((r) => r instanceof RemoteError), IDS.map((id) => id % 2 === 1));
+      assert.deepEqual(
+        first.map((r) => r instanceof RemoteError),
+        IDS.map((id) => id % 2 === 1),
+      );
       const again = await fexec.retryFailed(futures);
-      assert.deepEqual(again.map((f) => f.callId), [1, 3, 5]);
+      assert.deepEqual(
+        again.map((f) => f.callId),
+        [1, 3, 5],
+      );
       assert.deepEqual(await fexec.getResult(again), [10, 30, 50]);
-      assert.deepEqual(again.map((f) => f.stats.attempt), [2, 2, 2], 'attempt numbers continue');
+      assert.deepEqual(
+        again.map((f) => f.stats.attempt),
+        [2, 2, 2],
+        'attempt numbers continue',
+      );
       assert.deepEqual(runsOf(root, IDS), [1, 2, 1, 2, 1, 2], 'only the failed calls ran again, once each');
       assert.equal((await fexec.retryFailed(futures)).length, 0, 'calls already re-run are not run a third time');
       assert.deepEqual(runsOf(root, IDS), [1, 2, 1, 2, 1, 2]);
@@ -66,7 +76,10 @@ test('retryFailed on a job attached from another process', { timeout: 120_000 },
     const other = await FunctionExecutor.attach(ipc.executorId, { fs: { root }, progress: false });
     try {
       await other.wait(undefined, { timeout: 30 });
-      await assert.rejects(other.retryFailed(), (e: unknown) => e instanceof ConfigError && /cannot be re-run from this process/.test(e.message));
+      await assert.rejects(
+        other.retryFailed(),
+        (e: unknown) => e instanceof ConfigError && /cannot be re-run from this process/.test(e.message),
+      );
     } finally {
       await other.close();
     }

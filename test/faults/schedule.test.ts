@@ -27,7 +27,10 @@ for (const c of cases) {
     try {
       await fexec.getResult(await fexec.map(markedSleep, [1, 1], { extraArgs: { marker: join(root, 'warm') } })); // both processes up
       const inputs = [3000, ...Array.from({ length: 24 }, () => 5)];
-      const futures = await fexec.map(c.fn, inputs, { extraArgs: { marker }, ...(c.chunksize ? { chunksize: c.chunksize } : {}) });
+      const futures = await fexec.map(c.fn, inputs, {
+        extraArgs: { marker },
+        ...(c.chunksize ? { chunksize: c.chunksize } : {}),
+      });
       await futures.getResult();
       // The marker file lists executions in the order they started.
       const order = executions(marker);
@@ -35,8 +38,16 @@ for (const c of cases) {
       const long = order.find((e) => e.callId === 0);
       assert.ok(long);
       const afterLong = order.slice(order.indexOf(long) + 1).filter((e) => e.pid === long.pid);
-      assert.deepEqual(afterLong.map((e) => e.callId), [], 'short calls started on the long call\'s process after it, while the other process was free');
-      assert.equal(new Set(order.filter((e) => e.callId !== 0).map((e) => e.pid)).size, 1, 'the other process ran every short call');
+      assert.deepEqual(
+        afterLong.map((e) => e.callId),
+        [],
+        "short calls started on the long call's process after it, while the other process was free",
+      );
+      assert.equal(
+        new Set(order.filter((e) => e.callId !== 0).map((e) => e.pid)).size,
+        1,
+        'the other process ran every short call',
+      );
     } finally {
       await fexec.close();
       await rm(root, { recursive: true, force: true });

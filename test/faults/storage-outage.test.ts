@@ -49,8 +49,22 @@ describe('storage outage in the middle of a job', { skip }, () => {
     const c = ceph as CephService;
     relay = new Relay(new URL(c.endpoint));
     await relay.open();
-    const s3 = { endpoint: `http://127.0.0.1:${relay.port}`, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true, maxAttempts: 2 };
-    options = { storage: 's3', s3, bucket: 'burst-outage', localhost: { channel: 'storage' }, workers: 2, progress: false };
+    const s3 = {
+      endpoint: `http://127.0.0.1:${relay.port}`,
+      region: c.region,
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      forcePathStyle: true,
+      maxAttempts: 2,
+    };
+    options = {
+      storage: 's3',
+      s3,
+      bucket: 'burst-outage',
+      localhost: { channel: 'storage' },
+      workers: 2,
+      progress: false,
+    };
   });
   after(async () => {
     await relay.shut();

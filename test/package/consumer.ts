@@ -24,21 +24,35 @@ export interface Ran {
 /** Runs `file args` and resolves with its exit code and output (never rejects for a non-zero exit). */
 export function run(file: string, args: readonly string[], options: ExecFileOptions & { cwd: string }): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 180_000, maxBuffer: 16 * 2 ** 20, encoding: 'utf8', ...options }, (error, stdout, stderr) => {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (error && typeof code !== 'number') {
-        const killed = (error as { killed?: boolean }).killed ? ' (killed: it did not finish in time)' : '';
-        return reject(new Error(`${file} ${args.join(' ')}${killed}: ${error.message}\nstdout:\n${String(stdout)}\nstderr:\n${String(stderr)}`));
-      }
-      resolve({ code: typeof code === 'number' ? code : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: 180_000, maxBuffer: 16 * 2 ** 20, encoding: 'utf8', ...options },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (error && typeof code !== 'number') {
+          const killed = (error as { killed?: boolean }).killed ? ' (killed: it did not finish in time)' : '';
+          return reject(
+            new Error(
+              `${file} ${args.join(' ')}${killed}: ${error.message}\nstdout:\n${String(stdout)}\nstderr:\n${String(stderr)}`,
+            ),
+          );
+        }
+        resolve({ code: typeof code === 'number' ? code : 0, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
 /** Like {@link run}, but rejects with the output when the exit code is not 0. */
-export async function runOk(file: string, args: readonly string[], options: ExecFileOptions & { cwd: string }): Promise<Ran> {
+export async function runOk(
+  file: string,
+  args: readonly string[],
+  options: ExecFileOptions & { cwd: string },
+): Promise<Ran> {
   const r = await run(file, args, options);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited with ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   return r;
 }
 
@@ -49,7 +63,10 @@ export async function runOk(file: string, args: readonly string[], options: Exec
  */
 export async function pack(dir: string): Promise<string> {
   if (!(await distIsFresh())) await runOk(npm, ['run', 'build'], { cwd: repo, timeout: 600_000 });
-  const { stdout } = await runOk(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repo, timeout: 600_000 });
+  const { stdout } = await runOk(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: repo,
+    timeout: 600_000,
+  });
   const info = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
   const name = info[0]?.filename;
   if (!name) throw new Error(`npm pack printed no file name:\n${stdout}`);
@@ -58,10 +75,14 @@ export async function pack(dir: string): Promise<string> {
 
 /** True when dist/ holds a complete build newer than every file it is built from. */
 async function distIsFresh(): Promise<boolean> {
-  const built = await stat(join(repo, 'dist', 'index.cjs')).then((s) => s.mtimeMs, () => 0); // written last
+  const built = await stat(join(repo, 'dist', 'index.cjs')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  ); // written last
   if (built === 0) return false;
   const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json'), join(repo, 'scripts', 'build-cjs.mjs')];
-  for (const f of await readdir(join(repo, 'src'), { recursive: true })) if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
+  for (const f of await readdir(join(repo, 'src'), { recursive: true }))
+    if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
   for (const f of sources) if ((await stat(f)).mtimeMs > built) return false;
   return true;
 }

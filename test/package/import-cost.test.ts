@@ -17,7 +17,26 @@ import { linkedConsumer, repo } from '../fixtures/linked-consumer.ts';
 const run = promisify(execFile);
 const hook = join(repo, 'test/fixtures/module-trace/register.mjs');
 /** Packages a bare import must not load (matched as node_modules/<name>/). */
-const HEAVY = ['acorn', 'eslint-scope', 'eslint-visitor-keys', 'esrecurse', 'estraverse', 'esbuild', 'picomatch', 'tinyglobby', 'zod', '@aws-sdk', '@smithy', 'vega', 'vega-lite', 'yazl', 'cli-progress', 'commander', 'tsx', 'typescript'];
+const HEAVY = [
+  'acorn',
+  'eslint-scope',
+  'eslint-visitor-keys',
+  'esrecurse',
+  'estraverse',
+  'esbuild',
+  'picomatch',
+  'tinyglobby',
+  'zod',
+  '@aws-sdk',
+  '@smithy',
+  'vega',
+  'vega-lite',
+  'yazl',
+  'cli-progress',
+  'commander',
+  'tsx',
+  'typescript',
+];
 
 let dir: string;
 
@@ -39,24 +58,39 @@ async function loaded(code: string, cjs = false): Promise<string[]> {
   return [...trace.esm, ...trace.cjs.map((p) => `file://${p}`)];
 }
 
-const heavyIn = (urls: string[]): string[] => [...new Set(urls.flatMap((u) => HEAVY.filter((p) => u.includes(`/node_modules/${p}/`))))];
+const heavyIn = (urls: string[]): string[] => [
+  ...new Set(urls.flatMap((u) => HEAVY.filter((p) => u.includes(`/node_modules/${p}/`)))),
+];
 
 test('the trace sees packages that are loaded (control)', async () => {
   // Loaded the way the package loads them: acorn through the ESM loader, picomatch through require.
   const fromPackage = "createRequire(new URL('./node_modules/burst-compute/package.json', import.meta.url))";
-  const urls = await loaded(`import 'burst-compute';\nimport { createRequire } from 'node:module';\nconst r = ${fromPackage};\nawait import(r.resolve('acorn'));\nr('picomatch');\n`);
+  const urls = await loaded(
+    `import 'burst-compute';\nimport { createRequire } from 'node:module';\nconst r = ${fromPackage};\nawait import(r.resolve('acorn'));\nr('picomatch');\n`,
+  );
   assert.deepEqual(heavyIn(urls).sort(), ['acorn', 'picomatch']);
-  assert.ok(urls.some((u) => u.includes('/dist/bundle/index.js')), 'the package itself (its ESM entry) is in the trace');
+  assert.ok(
+    urls.some((u) => u.includes('/dist/bundle/index.js')),
+    'the package itself (its ESM entry) is in the trace',
+  );
 });
 
 test("import 'burst-compute' loads none of the heavy packages", async () => {
-  const urls = await loaded("import { FunctionExecutor } from 'burst-compute';\nif (typeof FunctionExecutor !== 'function') process.exit(1);\n");
+  const urls = await loaded(
+    "import { FunctionExecutor } from 'burst-compute';\nif (typeof FunctionExecutor !== 'function') process.exit(1);\n",
+  );
   assert.deepEqual(heavyIn(urls), []);
 });
 
 test("require('burst-compute') loads none of the heavy packages", async () => {
-  const urls = await loaded("const { FunctionExecutor } = require('burst-compute');\nif (typeof FunctionExecutor !== 'function') process.exit(1);\n", true);
-  assert.ok(urls.some((u) => u.includes('/dist/index.cjs')), 'the CommonJS build was required');
+  const urls = await loaded(
+    "const { FunctionExecutor } = require('burst-compute');\nif (typeof FunctionExecutor !== 'function') process.exit(1);\n",
+    true,
+  );
+  assert.ok(
+    urls.some((u) => u.includes('/dist/index.cjs')),
+    'the CommonJS build was required',
+  );
   assert.deepEqual(heavyIn(urls), []);
 });
 

@@ -11,7 +11,18 @@ import assert from 'node:assert/strict';
 import { cp, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cachedBundles, consumer, pack, readmeBlocks, removeRoot, repo, runOk, survivors, tempRoot, type Consumer } from './consumer.ts';
+import {
+  cachedBundles,
+  consumer,
+  pack,
+  readmeBlocks,
+  removeRoot,
+  repo,
+  runOk,
+  survivors,
+  tempRoot,
+  type Consumer,
+} from './consumer.ts';
 
 let root: string;
 let cjs: Consumer; // npm init -y: "type": "commonjs"
@@ -21,8 +32,15 @@ let version: string;
 before(async () => {
   root = await tempRoot();
   const tarball = await pack(root);
-  [cjs, esm] = await Promise.all([consumer(root, 'default-project', tarball), consumer(root, 'module-project', tarball, 'module')]);
-  version = (JSON.parse(await readFile(join(cjs.dir, 'node_modules', 'burst-compute', 'package.json'), 'utf8')) as { version: string }).version;
+  [cjs, esm] = await Promise.all([
+    consumer(root, 'default-project', tarball),
+    consumer(root, 'module-project', tarball, 'module'),
+  ]);
+  version = (
+    JSON.parse(await readFile(join(cjs.dir, 'node_modules', 'burst-compute', 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 });
 
 after(async () => {
@@ -54,7 +72,11 @@ describe('the README quick start, as printed', () => {
   test('its CommonJS variant, with require()', async () => {
     const block = (await readmeBlocks('Quick start')).find((b) => b.lang === 'js' && b.name === 'main.cjs');
     assert.ok(block, 'the quick start shows main.cjs');
-    await cjs.write({ 'main.cjs': block.code, 'triple.cjs': "const { isBurstError } = require('burst-compute');\nexports.triple = (x) => (typeof isBurstError === 'function' ? x * 3 : -1);\n" });
+    await cjs.write({
+      'main.cjs': block.code,
+      'triple.cjs':
+        "const { isBurstError } = require('burst-compute');\nexports.triple = (x) => (typeof isBurstError === 'function' ? x * 3 : -1);\n",
+    });
     const r = await cjs.node(['main.cjs']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '[ 3, 6, 9 ]\n');
@@ -93,7 +115,13 @@ describe('a module that imports burst-compute ships, on the IPC and the storage 
       await c.write({ 'lib.ts': helper, 'helper-main.mts': helperMain });
       const r = await c.npx(['tsx', 'helper-main.mts']);
       assert.equal(r.code, 0, r.stderr);
-      const expected = [[{ square: 4, api: true }, { square: 9, api: true }], ['function:1']];
+      const expected = [
+        [
+          { square: 4, api: true },
+          { square: 9, api: true },
+        ],
+        ['function:1'],
+      ];
       assert.deepEqual(JSON.parse(r.stdout), { ipc: expected, storage: expected });
       const bundles = await cachedBundles(c.dir);
       assert.ok(bundles.length > 0, 'the workers cached the bundles in the project');
@@ -133,13 +161,31 @@ console.log(JSON.stringify(out));
   });
   const r = await esm.npx(['tsx', 'nested.mts']);
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as Record<string, Array<{ pid: number; inner: Array<{ y: number; pid: number; ppid: number }> }>>;
+  const out = JSON.parse(r.stdout) as Record<
+    string,
+    Array<{ pid: number; inner: Array<{ y: number; pid: number; ppid: number }> }>
+  >;
   for (const channel of ['ipc', 'storage']) {
     const results = out[channel] ?? [];
-    assert.deepEqual(results.map((o) => o.inner.map((i) => i.y)), [[10, 20, 30, 40], [50, 60, 70, 80]], channel);
+    assert.deepEqual(
+      results.map((o) => o.inner.map((i) => i.y)),
+      [
+        [10, 20, 30, 40],
+        [50, 60, 70, 80],
+      ],
+      channel,
+    );
     for (const o of results) {
-      assert.deepEqual(new Set(o.inner.map((i) => i.ppid)), new Set([o.pid]), `${channel}: inner workers are children of the outer task's process`);
-      assert.equal(new Set(o.inner.map((i) => i.pid)).size, 1, `${channel}: an executor inside a task starts one worker process`);
+      assert.deepEqual(
+        new Set(o.inner.map((i) => i.ppid)),
+        new Set([o.pid]),
+        `${channel}: inner workers are children of the outer task's process`,
+      );
+      assert.equal(
+        new Set(o.inner.map((i) => i.pid)).size,
+        1,
+        `${channel}: an executor inside a task starts one worker process`,
+      );
     }
   }
 });
@@ -164,7 +210,10 @@ describe('TypeScript compiled with tsc', () => {
 
   test('to CommonJS in a default project (types through the require condition)', async () => {
     await cjs.write({
-      'tsc-cjs/tsconfig.json': JSON.stringify({ compilerOptions: { module: 'node16', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' }, include: ['*.ts'] }),
+      'tsc-cjs/tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'node16', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' },
+        include: ['*.ts'],
+      }),
       'tsc-cjs/main.ts': `import { FunctionExecutor, type FutureList } from 'burst-compute';
 import { cube } from './cube';
 async function main(): Promise<void> {
@@ -186,7 +235,10 @@ void main();
 
   test('to ES modules in a "type": "module" project', async () => {
     await esm.write({
-      'tsc-esm/tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' }, include: ['*.ts'] }),
+      'tsc-esm/tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' },
+        include: ['*.ts'],
+      }),
       'tsc-esm/main.ts': `import { FunctionExecutor } from 'burst-compute';
 import { cube } from './cube.js';
 const fexec = new FunctionExecutor();
@@ -226,7 +278,10 @@ const narrowed: 'NO_SUCH_KEY' = e.code;
 console.log(describe(e), narrowed, ERROR_CODE_CLASS[narrowed], isBurstErrorCode('CONFIG'), isBurstErrorCode('ENOENT'));
 `;
     await esm.write({
-      'tsc-codes/tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' }, include: ['*.ts'] }),
+      'tsc-codes/tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out' },
+        include: ['*.ts'],
+      }),
       'tsc-codes/main.ts': codes,
     });
     await runOk(process.execPath, [tsc, '-p', 'tsc-codes'], { cwd: esm.dir });
@@ -242,7 +297,8 @@ console.log(describe(e), narrowed, ERROR_CODE_CLASS[narrowed], isBurstErrorCode(
 describe('stack traces name files that exist', () => {
   test("a remote error's stack points at the user's file, not the bundle cache", async () => {
     await esm.write({
-      'boom.ts': 'export function boom(x: number): number {\n  if (x > 1) throw new Error(`boom ${x}`);\n  return x;\n}\n',
+      'boom.ts':
+        'export function boom(x: number): number {\n  if (x > 1) throw new Error(`boom ${x}`);\n  return x;\n}\n',
       'boom-main.mts': `import { FunctionExecutor } from 'burst-compute';
 import { boom } from './boom.js';
 function local(x: number): number {
@@ -262,9 +318,14 @@ await fexec.close();
     });
     const r = await esm.npx(['tsx', 'boom-main.mts']);
     assert.equal(r.code, 0, r.stderr);
-    const at = (file: string, line: number): RegExp => new RegExp(`\\(${join(esm.dir, file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}:\\d+\\)`);
+    const at = (file: string, line: number): RegExp =>
+      new RegExp(`\\(${join(esm.dir, file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}:\\d+\\)`);
     assert.match(r.stdout, at('boom.ts', 2), 'a function exported by a module');
-    assert.match(r.stdout, at('boom-main.mts', 4), "a function of the main script (tsx's one-line output, mapped back)");
+    assert.match(
+      r.stdout,
+      at('boom-main.mts', 4),
+      "a function of the main script (tsx's one-line output, mapped back)",
+    );
     assert.doesNotMatch(r.stdout, /\.cache[\\/]burst/);
   });
 
@@ -286,9 +347,18 @@ await fexec.close();
     const r = await cjs.node(['--enable-source-maps', 'captured.mjs']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /PackagingError/);
-    const files = [...r.stdout.matchAll(/\((?:file:\/\/)?(\/[^():]+):\d+:\d+\)/g)].map((m) => m[1] as string).filter((f) => f.includes('burst-compute'));
+    const files = [...r.stdout.matchAll(/\((?:file:\/\/)?(\/[^():]+):\d+:\d+\)/g)]
+      .map((m) => m[1] as string)
+      .filter((f) => f.includes('burst-compute'));
     assert.ok(files.length > 0, `Burst frames in:\n${r.stdout}`);
-    for (const f of files) assert.ok(await readFile(f).then(() => true, () => false), `${f} is in the installed package`);
+    for (const f of files)
+      assert.ok(
+        await readFile(f).then(
+          () => true,
+          () => false,
+        ),
+        `${f} is in the installed package`,
+      );
   });
 });
 
@@ -313,10 +383,24 @@ describe('the burst command from a consumer', () => {
 });
 
 test('an example (monte-carlo) runs from a consumer project', async () => {
-  await cp(join(repo, 'examples', 'monte-carlo'), join(esm.dir, 'examples', 'monte-carlo'), { recursive: true, filter: (src) => !src.includes(`${join('monte-carlo', 'out')}`) });
+  await cp(join(repo, 'examples', 'monte-carlo'), join(esm.dir, 'examples', 'monte-carlo'), {
+    recursive: true,
+    filter: (src) => !src.includes(`${join('monte-carlo', 'out')}`),
+  });
   await cp(join(repo, 'examples', 'shared'), join(esm.dir, 'examples', 'shared'), { recursive: true });
   const svg = join(esm.dir, 'histogram.svg');
-  const r = await esm.npx(['tsx', 'examples/monte-carlo/main.ts', '--forecasts', '400', '--calls', '4', '--days', '20', '--svg', svg]);
+  const r = await esm.npx([
+    'tsx',
+    'examples/monte-carlo/main.ts',
+    '--forecasts',
+    '400',
+    '--calls',
+    '4',
+    '--days',
+    '20',
+    '--svg',
+    svg,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /400 forecasts/);
   assert.match(await readFile(svg, 'utf8'), /<svg/);

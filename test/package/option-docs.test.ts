@@ -28,7 +28,13 @@ test('hovering s3 and fs options of the executor shows their TSDoc and defaults 
         }
       },
       getCurrentDirectory: () => dir,
-      getCompilationSettings: () => ({ strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true }),
+      getCompilationSettings: () => ({
+        strict: true,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        skipLibCheck: true,
+      }),
       getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
       fileExists: ts.sys.fileExists,
       readFile: ts.sys.readFile,
@@ -36,12 +42,19 @@ test('hovering s3 and fs options of the executor shows their TSDoc and defaults 
     const service = ts.createLanguageService(host);
     const hover = (needle: string): { text: string; docs: string; tags: string[] } => {
       const info = service.getQuickInfoAtPosition(file, source.indexOf(needle));
-      return { text: ts.displayPartsToString(info?.displayParts), docs: ts.displayPartsToString(info?.documentation), tags: (info?.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`) };
+      return {
+        text: ts.displayPartsToString(info?.displayParts),
+        docs: ts.displayPartsToString(info?.documentation),
+        tags: (info?.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`),
+      };
     };
     const endpoint = hover('endpoint');
     assert.match(endpoint.text, /S3Options\.endpoint\?: string/);
     assert.match(endpoint.docs, /URL of an S3-compatible endpoint/);
-    assert.ok(endpoint.tags.some((t) => t.startsWith('@default process.env.BURST_S3_ENDPOINT')), endpoint.tags.join('; '));
+    assert.ok(
+      endpoint.tags.some((t) => t.startsWith('@default process.env.BURST_S3_ENDPOINT')),
+      endpoint.tags.join('; '),
+    );
     const partSize = hover('partSize');
     assert.match(partSize.docs, /Bytes per part of a multipart upload/);
     assert.deepEqual(partSize.tags, ['@default 16 MiB']);

@@ -20,7 +20,10 @@ let dir: string;
 before(async () => {
   dir = await linkedConsumer('bundle-cache');
   await writeFile(join(dir, 'deep.mjs'), 'export const offset = 100;\n');
-  await writeFile(join(dir, 'helper.mjs'), "import { offset } from './deep.mjs';\nexport const shift = (x) => x + offset;\n");
+  await writeFile(
+    join(dir, 'helper.mjs'),
+    "import { offset } from './deep.mjs';\nexport const shift = (x) => x + offset;\n",
+  );
   await writeFile(
     join(dir, 'main.mjs'),
     [
@@ -45,10 +48,17 @@ after(async () => {
 async function runMain(): Promise<{ results: number[]; esbuild: boolean; acorn: boolean }> {
   const trace = join(dir, 'trace.json');
   await rm(trace, { force: true });
-  const r = await exec(process.execPath, ['--import', hook, 'main.mjs'], { cwd: dir, env: { ...process.env, MODULE_TRACE_FILE: trace, BURST_BUNDLE_CACHE: '1' } });
+  const r = await exec(process.execPath, ['--import', hook, 'main.mjs'], {
+    cwd: dir,
+    env: { ...process.env, MODULE_TRACE_FILE: trace, BURST_BUNDLE_CACHE: '1' },
+  });
   const t = JSON.parse((await readFile(trace, 'utf8')).trim()) as { esm: string[]; cjs: string[] };
   const urls = [...t.esm, ...t.cjs];
-  return { results: JSON.parse(r.stdout) as number[], esbuild: urls.some((u) => u.includes('/node_modules/esbuild/')), acorn: urls.some((u) => u.includes('/node_modules/acorn/')) };
+  return {
+    results: JSON.parse(r.stdout) as number[],
+    esbuild: urls.some((u) => u.includes('/node_modules/esbuild/')),
+    acorn: urls.some((u) => u.includes('/node_modules/acorn/')),
+  };
 }
 
 test('a second run of an unchanged script reuses the bundle; an edited import invalidates it', async () => {

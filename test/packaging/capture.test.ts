@@ -76,9 +76,15 @@ describe('packaging inline functions and closures', () => {
 
   test("using a CommonJS module's own exports, or a var declared in a top-level block, is refused", async () => {
     const getAddBase = await importFrom<() => Fn>(join(project, 'common-self.cjs'), 'getAddBase');
-    await assert.rejects(packageFunction(getAddBase()), expectPackagingError(/addBase .*"module"\/"exports".*separate module/));
+    await assert.rejects(
+      packageFunction(getAddBase()),
+      expectPackagingError(/addBase .*"module"\/"exports".*separate module/),
+    );
     const makeUser = await importFrom<() => Fn>(join(project, 'block-var.mjs'), 'makeUser');
-    await assert.rejects(packageFunction(makeUser()), expectPackagingError(/"fromBlock", which is not declared by a plain top-level statement/));
+    await assert.rejects(
+      packageFunction(makeUser()),
+      expectPackagingError(/"fromBlock", which is not declared by a plain top-level statement/),
+    );
   });
 
   test('bound, built-in and non-functions are refused', async () => {

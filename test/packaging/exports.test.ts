@@ -34,8 +34,14 @@ describe('packaging exported functions', () => {
   test('members of exported objects and classes', async () => {
     const handlers = await importFrom<{ square: Fn }>(join(project, 'tasks.ts'), 'handlers');
     const Geometry = await importFrom<{ circleArea: Fn }>(join(project, 'tasks.ts'), 'Geometry');
-    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(handlers.square)).code, [12])).results, [144]);
-    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(Geometry.circleArea)).code, [2])).results, [13]);
+    assert.deepEqual(
+      (await callBundleInFreshProcess((await packageFunction(handlers.square)).code, [12])).results,
+      [144],
+    );
+    assert.deepEqual(
+      (await callBundleInFreshProcess((await packageFunction(Geometry.circleArea)).code, [2])).results,
+      [13],
+    );
   });
 
   test('a non-exported function of a module ships with the declarations it needs', async () => {
@@ -48,7 +54,9 @@ describe('packaging exported functions', () => {
   test('a plain JavaScript ES module: default export and import.meta.url', async () => {
     const greet = await importFrom<Fn>(join(project, 'plain.mjs'), 'default');
     const whereAmI = await importFrom<Fn>(join(project, 'plain.mjs'), 'whereAmI');
-    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(greet)).code, ['ann'])).results, ['HELLO ANN!']);
+    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(greet)).code, ['ann'])).results, [
+      'HELLO ANN!',
+    ]);
     // import.meta.url keeps its client-side value: the module's own folder, not the bundle's.
     const [here] = (await callBundleInFreshProcess((await packageFunction(whereAmI)).code, [0])).results;
     assert.equal(here, `${project}/`);
@@ -60,7 +68,9 @@ describe('packaging exported functions', () => {
     const triple = await importFrom<Fn>(join(project, 'common-default.cjs'), 'default');
     assert.deepEqual((await callBundleInFreshProcess((await packageFunction(padded)).code, [21])).results, ['00042']);
     // __dirname inside a bundled CommonJS package keeps the package's own folder.
-    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(home)).code, [0])).results, ['tiny-cjs-pkg']);
+    assert.deepEqual((await callBundleInFreshProcess((await packageFunction(home)).code, [0])).results, [
+      'tiny-cjs-pkg',
+    ]);
     const tripleBundle = await packageFunction(triple);
     assert.match(tripleBundle.description, /^triple \(.*common-default\.cjs:/);
     assert.deepEqual((await callBundleInFreshProcess(tripleBundle.code, [5])).results, [15]);
@@ -83,7 +93,10 @@ describe('packaging exported functions', () => {
     const label = await importFrom<Fn>(join(broken, 'plain.mjs'), 'whereAmI').catch(() => undefined);
     assert.equal(label, undefined, 'plain.mjs cannot even load without tiny-pkg');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(broken, 'late.mjs'), 'export function late(x) { return import("tiny-pkg").then((m) => m.shout(x)); }\n');
+    writeFileSync(
+      join(broken, 'late.mjs'),
+      'export function late(x) { return import("tiny-pkg").then((m) => m.shout(x)); }\n',
+    );
     const late = await importFrom<Fn>(join(broken, 'late.mjs'), 'late');
     await assert.rejects(packageFunction(late), (error: unknown) => {
       assert.ok(error instanceof PackagingError);

@@ -26,7 +26,10 @@ describe('packages left external', () => {
     assert.match(bundle.code, /toUpperCase/, 'the plain package is bundled');
 
     const runtime = makeRuntime(['native-thing']);
-    const result = resultOf(await loadInFreshProcess(bundle.hash, bundle.code, [2, 3], runtime)) as Record<string, unknown>;
+    const result = resultOf(await loadInFreshProcess(bundle.hash, bundle.code, [2, 3], runtime)) as Record<
+      string,
+      unknown
+    >;
     assert.equal(result.sum, 5);
     assert.equal(result.loud, 'OK!');
     assert.equal(result.nativeFrom, join(runtime, 'node_modules', 'native-thing', 'index.js'));
@@ -47,7 +50,10 @@ describe('packages left external', () => {
     assert.match(bundle.code, /from "tiny-pkg"/);
     const bundled = await packageFunction(greet);
     assert.notEqual(bundled.hash, bundle.hash, 'options are part of the cache key');
-    assert.equal(resultOf(await loadInFreshProcess(bundle.hash, bundle.code, 'bo', makeRuntime(['tiny-pkg']))), 'HELLO BO!');
+    assert.equal(
+      resultOf(await loadInFreshProcess(bundle.hash, bundle.code, 'bo', makeRuntime(['tiny-pkg']))),
+      'HELLO BO!',
+    );
   });
 
   test('an external CommonJS package imported by name from ESM is loaded with require', async () => {
@@ -77,12 +83,21 @@ describe('native package detection', () => {
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({}), 'index.js': '' })), false);
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ gypfile: true }) })), true);
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({}), 'binding.gyp': '{}' })), true);
-    assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { 'node-gyp-build': '4' } }) })), true);
+    assert.equal(
+      isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { 'node-gyp-build': '4' } }) })),
+      true,
+    );
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { bindings: '1' } }) })), true);
-    assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { 'prebuild-install': '7' } }) })), true);
+    assert.equal(
+      isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { 'prebuild-install': '7' } }) })),
+      true,
+    );
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({}), 'addon.node': '' })), true);
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({}), 'build/Release/addon.node': '' })), true);
-    assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ optionalDependencies: { '@img/sharp-linux-x64': '1' } }) })), true);
+    assert.equal(
+      isNativePackage(fakePackage({ 'package.json': pkg({ optionalDependencies: { '@img/sharp-linux-x64': '1' } }) })),
+      true,
+    );
     assert.equal(isNativePackage(fakePackage({ 'package.json': pkg({ dependencies: { 'left-pad': '1' } }) })), false);
   });
 

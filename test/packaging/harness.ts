@@ -43,7 +43,8 @@ export function makeProject(): string {
 export function makeRuntime(packages: string[]): string {
   const root = tempDir('burst-runtime-');
   mkdirSync(join(root, 'node_modules'));
-  for (const name of packages) cpSync(join(FIXTURES, 'packages', name), join(root, 'node_modules', name), { recursive: true });
+  for (const name of packages)
+    cpSync(join(FIXTURES, 'packages', name), join(root, 'node_modules', name), { recursive: true });
   return root;
 }
 
@@ -60,13 +61,25 @@ export interface ProcessResult {
 }
 
 /** Runs `node args...` with a minimal environment; resolves with its exit code and output. */
-export function runNode(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ProcessResult> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, ...options.env };
+export function runNode(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<ProcessResult> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? options.cwd,
+    ...options.env,
+  };
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -74,7 +87,10 @@ export function runNode(args: string[], options: { cwd: string; env?: Record<str
  * Writes `code` to a file in an empty temporary folder, imports it in a fresh `node` (no tsx, no
  * node_modules around) and calls its default export with each of `inputs`. Returns the results.
  */
-export async function callBundleInFreshProcess(code: string, inputs: unknown[]): Promise<{ results: unknown[]; run: ProcessResult }> {
+export async function callBundleInFreshProcess(
+  code: string,
+  inputs: unknown[],
+): Promise<{ results: unknown[]; run: ProcessResult }> {
   const dir = tempDir('burst-worker-');
   const bundleFile = join(dir, 'bundle.mjs');
   writeFileSync(bundleFile, code);
@@ -96,7 +112,12 @@ export async function callBundleInFreshProcess(code: string, inputs: unknown[]):
  * In a fresh `node` (with tsx only to load Burst's TypeScript), loads a bundle through
  * `loadBundle(hash, code, { runtimeDir })` and calls it with `input`.
  */
-export function loadInFreshProcess(hash: string, code: string, input: unknown, runtimeDir?: string): Promise<ProcessResult> {
+export function loadInFreshProcess(
+  hash: string,
+  code: string,
+  input: unknown,
+  runtimeDir?: string,
+): Promise<ProcessResult> {
   const dir = tempDir('burst-loader-');
   const codeFile = join(dir, 'code.txt');
   writeFileSync(codeFile, code);
@@ -113,6 +134,7 @@ export function loadInFreshProcess(hash: string, code: string, input: unknown, r
 /** The JSON after `RESULT ` in a process's output. */
 export function resultOf(run: ProcessResult): unknown {
   const line = run.stdout.split('RESULT ')[1];
-  if (run.code !== 0 || line === undefined) throw new Error(`process failed (exit ${run.code}):\n${run.stderr}\n${run.stdout}`);
+  if (run.code !== 0 || line === undefined)
+    throw new Error(`process failed (exit ${run.code}):\n${run.stderr}\n${run.stdout}`);
   return JSON.parse(line);
 }

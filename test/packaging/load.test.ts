@@ -1,7 +1,17 @@
 // The worker side: loadBundle verifies, writes atomically, imports and caches bundles.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +52,10 @@ describe('loadBundle', () => {
     const file = join(bundleCacheDir(runtime), `${hash}.mjs`);
     assert.equal(readFileSync(file, 'utf8'), code);
     assert.equal(await loadBundle(hash, code, { runtimeDir: runtime }), fn);
-    assert.deepEqual(readdirSync(dirname(file)).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dirname(file)).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   test('altered code is an IntegrityError naming the hash, and nothing is written', async () => {
@@ -101,9 +114,16 @@ describe('loadBundle', () => {
     assert.equal(await loadBundleFile(good), fn);
     const notFn = bundleSource('42');
     writeFileSync(join(dir, `${notFn.hash}.mjs`), notFn.code);
-    await assert.rejects(loadBundleFile(join(dir, `${notFn.hash}.mjs`)), /does not export a function as default \(got number\)/);
+    await assert.rejects(
+      loadBundleFile(join(dir, `${notFn.hash}.mjs`)),
+      /does not export a function as default \(got number\)/,
+    );
     writeFileSync(join(dir, 'good.mjs'), code);
-    await assert.rejects(loadBundleFile(join(dir, 'good.mjs')), IntegrityError, 'a file not named by a hash is refused');
+    await assert.rejects(
+      loadBundleFile(join(dir, 'good.mjs')),
+      IntegrityError,
+      'a file not named by a hash is refused',
+    );
   });
 
   test('issue 14 finding 2: a bundle altered in the cache is refused by loadBundleFile and replaced by materializeBundle, never run', async () => {
@@ -115,7 +135,10 @@ describe('loadBundle', () => {
     await storage.put('b', `burst/functions/${hash}.mjs`, code);
     const path = await materializeBundle(storage, 'b', hash, runtime);
     writeFileSync(path, evil(marker));
-    await assert.rejects(loadBundleFile(path), (e: unknown) => e instanceof IntegrityError && /altered after it was written/.test(e.message));
+    await assert.rejects(
+      loadBundleFile(path),
+      (e: unknown) => e instanceof IntegrityError && /altered after it was written/.test(e.message),
+    );
     assert.equal(existsSync(marker), false, 'the altered file was not imported');
     assert.equal(await materializeBundle(storage, 'b', hash, runtime), path);
     assert.equal(readFileSync(path, 'utf8'), code, 'the altered copy was replaced from storage');
@@ -132,13 +155,19 @@ describe('loadBundle', () => {
     await storage.createBucket('b');
     const climb = relative(bundleCacheDir(runtime), planted);
     for (const hash of [climb, `${'A'.repeat(64)}`, `${'a'.repeat(63)}`, `${'a'.repeat(64)}/../x`, '']) {
-      await assert.rejects(materializeBundle(storage, 'b', hash, runtime), (e: unknown) => e instanceof IntegrityError && /functionHash .* is not a sha256 hex digest/.test(e.message), hash);
+      await assert.rejects(
+        materializeBundle(storage, 'b', hash, runtime),
+        (e: unknown) => e instanceof IntegrityError && /functionHash .* is not a sha256 hex digest/.test(e.message),
+        hash,
+      );
       await assert.rejects(loadBundleFile(join(bundleCacheDir(runtime), `${hash}.mjs`)), IntegrityError);
     }
     assert.equal(existsSync(marker), false);
   });
 
-  test('issue 14 finding 2: a cache folder another user owns (world-writable, with a planted bundle) is never used', { skip: process.getuid?.() !== 0 && 'needs root to make a folder owned by another user' }, async () => {
+  test('issue 14 finding 2: a cache folder another user owns (world-writable, with a planted bundle) is never used', {
+    skip: process.getuid?.() !== 0 && 'needs root to make a folder owned by another user',
+  }, async () => {
     const savedTmp = process.env.TMPDIR;
     const tmp = tempDir('burst-tmpdir-');
     const marker = join(tempDir(), 'pwned');
@@ -167,9 +196,15 @@ describe('loadBundle', () => {
       assert.equal(existsSync(marker), false, 'the planted bundle never ran');
       // A loader handed a file inside the foreign folder refuses it, even when its content is intact.
       writeFileSync(join(intended, `${hash}.mjs`), code);
-      await assert.rejects(loadBundleFile(join(intended, `${hash}.mjs`)), (e: unknown) => e instanceof IntegrityError && /owned by uid 65534 \(mode 0777\)/.test(e.message));
+      await assert.rejects(
+        loadBundleFile(join(intended, `${hash}.mjs`)),
+        (e: unknown) => e instanceof IntegrityError && /owned by uid 65534 \(mode 0777\)/.test(e.message),
+      );
       await new Promise((r) => setImmediate(r));
-      assert.ok(warnings.some((w) => /owned by uid 65534 \(mode 0777\)/.test(w.message) && w.message.includes(intended)), 'a warning names the folder, its owner and mode');
+      assert.ok(
+        warnings.some((w) => /owned by uid 65534 \(mode 0777\)/.test(w.message) && w.message.includes(intended)),
+        'a warning names the folder, its owner and mode',
+      );
     } finally {
       process.off('warning', onWarning);
       if (savedTmp === undefined) delete process.env.TMPDIR;
@@ -206,7 +241,8 @@ describe('loadBundle', () => {
     const here = fileURLToPath(new URL('../../src/packaging/', import.meta.url));
     for (const file of ['load.ts', 'hash.ts', '../errors.ts', '../worker/self-resolve.ts', '../redact.ts']) {
       const source = readFileSync(join(here, file), 'utf8');
-      const statements = /^\s*(?:import|export)\b[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
+      const statements =
+        /^\s*(?:import|export)\b[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
       const specifiers = [...source.matchAll(statements)].map((m) => m[1] ?? m[2] ?? m[3]!);
       assert.ok(specifiers.length > 0 || file !== 'load.ts');
       for (const specifier of specifiers) assert.match(specifier, allowed, `${file} imports ${specifier}`);

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionBundle } from '../../src/packaging/index.js';
-import { callBundleInFreshProcess, makeProject, PACKAGING_MODULE, removeTemps, runNode, TSX_LOADER } from './harness.js';
+import {
+  callBundleInFreshProcess,
+  makeProject,
+  PACKAGING_MODULE,
+  removeTemps,
+  runNode,
+  TSX_LOADER,
+} from './harness.js';
 
 const SIDE_EFFECT = 'MAIN SIDE EFFECT';
 
@@ -24,7 +31,11 @@ async function runMainScript(project: string, script: string): Promise<Record<st
 }
 
 async function callWithoutSideEffects(bundle: FunctionBundle, inputs: unknown[]): Promise<unknown[]> {
-  assert.doesNotMatch(bundle.code, new RegExp(SIDE_EFFECT), `${bundle.description} carries the script's top-level code`);
+  assert.doesNotMatch(
+    bundle.code,
+    new RegExp(SIDE_EFFECT),
+    `${bundle.description} carries the script's top-level code`,
+  );
   const { results, run } = await callBundleInFreshProcess(bundle.code, inputs);
   assert.doesNotMatch(run.stdout, new RegExp(SIDE_EFFECT));
   return results;

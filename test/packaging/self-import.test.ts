@@ -16,9 +16,13 @@ describe('pinModulePaths', () => {
   const url = pathToFileURL(file).href;
 
   test('replaces import.meta.url, filename, dirname and free __dirname/__filename', async () => {
-    const out = await pinModulePaths('export const a = [import.meta.url, import.meta.filename, import.meta.dirname, __dirname, __filename];\n', file);
+    const out = await pinModulePaths(
+      'export const a = [import.meta.url, import.meta.filename, import.meta.dirname, __dirname, __filename];\n',
+      file,
+    );
     const code = out.split('\n//# sourceMappingURL=')[0] as string;
-    for (const value of [url, file, '/proj/src']) assert.ok(code.includes(JSON.stringify(value)), `${value} in ${code}`);
+    for (const value of [url, file, '/proj/src'])
+      assert.ok(code.includes(JSON.stringify(value)), `${value} in ${code}`);
     assert.doesNotMatch(code, /import\.meta|__dirname|__filename/);
   });
 
@@ -49,13 +53,19 @@ describe('pinModulePaths', () => {
 describe('a function whose module imports burst-compute', () => {
   after(removeTemps);
 
-  test('ships without Burst in its bundle and runs with the loading worker\'s copy', async () => {
+  test("ships without Burst in its bundle and runs with the loading worker's copy", async () => {
     const project = tempDir('burst-self-');
     // A project with burst-compute installed: its entry is this checkout's source.
     const pkg = join(project, 'node_modules', 'burst-compute');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'burst-compute', type: 'module', exports: { '.': './index.js' } }));
-    writeFileSync(join(pkg, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src', 'index.ts')).href)};\n`);
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: 'burst-compute', type: 'module', exports: { '.': './index.js' } }),
+    );
+    writeFileSync(
+      join(pkg, 'index.js'),
+      `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src', 'index.ts')).href)};\n`,
+    );
     writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(
       join(project, 'uses-burst.mjs'),
@@ -74,7 +84,13 @@ describe('a function whose module imports burst-compute', () => {
     assert.deepEqual(bundle.externals, []);
     // Loaded from the per-user temporary cache, far from any node_modules holding burst-compute.
     const result = resultOf(await loadInFreshProcess(bundle.hash, bundle.code, 7));
-    assert.deepEqual(result, { x: 7, branded: true, storage: 'function', same: true, url: pathToFileURL(join(project, 'uses-burst.mjs')).href });
+    assert.deepEqual(result, {
+      x: 7,
+      branded: true,
+      storage: 'function',
+      same: true,
+      url: pathToFileURL(join(project, 'uses-burst.mjs')).href,
+    });
   });
 });
 

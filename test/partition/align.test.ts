@@ -42,7 +42,13 @@ const truncated = (): Error => new Error('truncated');
 describe('line alignment (in memory, random pieces)', () => {
   it('every line is delivered exactly once, whole, and each chunk returns exactly its aligned bytes', async () => {
     const arb = fc.constantFrom(...NEWLINES).chain((nl) =>
-      fc.record({ nl: fc.constant(nl), data: textObject(nl), chunk: fc.integer({ min: 1, max: 300 }), seed: fc.integer(), piece: fc.constantFrom(1, 2, 3, 7, 64, 4096) }),
+      fc.record({
+        nl: fc.constant(nl),
+        data: textObject(nl),
+        chunk: fc.integer({ min: 1, max: 300 }),
+        seed: fc.integer(),
+        piece: fc.constantFrom(1, 2, 3, 7, 64, 4096),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(arb, async ({ nl, data, chunk, seed, piece }) => {
@@ -50,7 +56,15 @@ describe('line alignment (in memory, random pieces)', () => {
         const all: Buffer[] = [];
         for (let start = 0; start < Math.max(1, data.length); start += chunk) {
           const end = Math.min(data.length, start + chunk);
-          const bytes = Buffer.concat(await collect(alignToLines(opener(data, seed + start, piece), { start, end, size: data.length, truncated }, Buffer.from(nl))));
+          const bytes = Buffer.concat(
+            await collect(
+              alignToLines(
+                opener(data, seed + start, piece),
+                { start, end, size: data.length, truncated },
+                Buffer.from(nl),
+              ),
+            ),
+          );
           const [a, b] = referenceAligned(data, nl, start, end);
           assert.deepEqual(bytes, data.subarray(a, b), `chunk [${start}, ${end})`);
           all.push(bytes);
@@ -64,7 +78,14 @@ describe('line alignment (in memory, random pieces)', () => {
   });
 
   it('splitLines gives the same lines whatever the piece sizes', async () => {
-    const arb = fc.constantFrom(...NEWLINES).chain((nl) => fc.record({ nl: fc.constant(nl), data: textObject(nl), seed: fc.integer(), piece: fc.constantFrom(1, 2, 3, 5, 100) }));
+    const arb = fc.constantFrom(...NEWLINES).chain((nl) =>
+      fc.record({
+        nl: fc.constant(nl),
+        data: textObject(nl),
+        seed: fc.integer(),
+        piece: fc.constantFrom(1, 2, 3, 5, 100),
+      }),
+    );
     await fc.assert(
       fc.asyncProperty(arb, async ({ nl, data, seed, piece }) => {
         const source = await opener(data, seed, piece)(0, data.length);
@@ -75,8 +96,16 @@ describe('line alignment (in memory, random pieces)', () => {
   });
 
   it('splitLines matches the per-line reference on arbitrary bytes (invalid UTF-8 included)', async () => {
-    const byte = fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x1e, 0xc2, 0xb6, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x3c, 0x45), fc.integer({ min: 0, max: 255 }));
-    const arb = fc.record({ nl: fc.constantFrom(...NEWLINES), bytes: fc.array(byte, { maxLength: 400 }), seed: fc.integer(), piece: fc.constantFrom(1, 2, 3, 17, 1000) });
+    const byte = fc.oneof(
+      fc.constantFrom(0x0a, 0x0d, 0x1e, 0xc2, 0xb6, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x3c, 0x45),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    const arb = fc.record({
+      nl: fc.constantFrom(...NEWLINES),
+      bytes: fc.array(byte, { maxLength: 400 }),
+      seed: fc.integer(),
+      piece: fc.constantFrom(1, 2, 3, 17, 1000),
+    });
     await fc.assert(
       fc.asyncProperty(arb, async ({ nl, bytes, seed, piece }) => {
         const data = Buffer.from(bytes);
@@ -91,13 +120,27 @@ describe('line alignment (in memory, random pieces)', () => {
     const long = 'y'.repeat(3 * 1024 * 1024);
     const data = Buffer.from(`a\n${long}\nb\n`);
     const log: Array<[number, number]> = [];
-    const bytes = Buffer.concat(await collect(alignToLines(opener(data, 7, 65536, log), { start: 0, end: 4, size: data.length, truncated }, Buffer.from('\n'))));
+    const bytes = Buffer.concat(
+      await collect(
+        alignToLines(
+          opener(data, 7, 65536, log),
+          { start: 0, end: 4, size: data.length, truncated },
+          Buffer.from('\n'),
+        ),
+      ),
+    );
     assert.equal(bytes.toString(), `a\n${long}\n`);
     assert.ok(log.length > 2, 'continuation reads grow instead of one fixed window');
     assert.ok(log.every(([from, to]) => to <= data.length && from < to));
     // The chunks inside the long line own nothing, and read nothing past their own end.
     const inside: Array<[number, number]> = [];
-    const none = await collect(alignToLines(opener(data, 9, 65536, inside), { start: 1024, end: 2048, size: data.length, truncated }, Buffer.from('\n')));
+    const none = await collect(
+      alignToLines(
+        opener(data, 9, 65536, inside),
+        { start: 1024, end: 2048, size: data.length, truncated },
+        Buffer.from('\n'),
+      ),
+    );
     assert.deepEqual(none, []);
     assert.equal(inside.length, 1, 'a chunk inside a line makes one read');
     assert.equal(inside[0]?.[0], 1023);
@@ -105,8 +148,14 @@ describe('line alignment (in memory, random pieces)', () => {
 
   it('a chunk reading fewer bytes than planned fails with the given error', async () => {
     const data = Buffer.from('abc\ndef\nghi\n');
-    const short: RangeOpener = async (from, to) => (async function* () { yield data.subarray(from, Math.min(to, from + 2)); })();
-    await assert.rejects(collect(alignToLines(short, { start: 0, end: 8, size: data.length, truncated }, Buffer.from('\n'))), /truncated/);
+    const short: RangeOpener = async (from, to) =>
+      (async function* () {
+        yield data.subarray(from, Math.min(to, from + 2));
+      })();
+    await assert.rejects(
+      collect(alignToLines(short, { start: 0, end: 8, size: data.length, truncated }, Buffer.from('\n'))),
+      /truncated/,
+    );
   });
 
   it('refuses terminators that overlap themselves', () => {

@@ -13,7 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, NoSuchKeyError } from '../../src/errors.js';
 import { PartitionError } from '../../src/partition/errors.js';
 import { planPartitions } from '../../src/partition/planner.js';
-import { DataPartition, PARTITION_MARK, closePartitionStorage, markPartition, toCallInput } from '../../src/partition/reader.js';
+import {
+  DataPartition,
+  PARTITION_MARK,
+  closePartitionStorage,
+  markPartition,
+  toCallInput,
+} from '../../src/partition/reader.js';
 import { fs } from '../../src/storage/fs/driver.js';
 import { rejectsWith } from '../storage/helpers.js';
 import { readPartitions } from './helpers.js';
@@ -54,7 +60,11 @@ describe('partitions end to end (no executor)', () => {
       const inputs = specs.map((s) => structuredClone(markPartition(s)));
       const JSONed = inputs.map((i) => JSON.parse(JSON.stringify(i)) as unknown);
       const counts = await Promise.all([...inputs, ...JSONed].map((i) => countWords(toCallInput(i))));
-      assert.equal(counts.slice(0, specs.length).reduce((a, b) => a + b, 0), expected, JSON.stringify(options));
+      assert.equal(
+        counts.slice(0, specs.length).reduce((a, b) => a + b, 0),
+        expected,
+        JSON.stringify(options),
+      );
       assert.deepEqual(counts.slice(specs.length), counts.slice(0, specs.length));
     }
   });
@@ -68,7 +78,17 @@ describe('partitions end to end (no executor)', () => {
   it('a partition prints and serializes without its storage config', async () => {
     const [spec] = await planPartitions('fs://lib/books/a.txt', {}, ctx);
     const p = toCallInput(markPartition(spec!)) as DataPartition;
-    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(p))).sort(), ['bucket', 'key', 'newline', 'objectIndex', 'part', 'range', 'size', 'totalParts', 'uri']);
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(p))).sort(), [
+      'bucket',
+      'key',
+      'newline',
+      'objectIndex',
+      'part',
+      'range',
+      'size',
+      'totalParts',
+      'uri',
+    ]);
     assert.ok(!Object.keys(p).some((k) => k === 'storage' || k === 'spec'));
   });
 
@@ -76,7 +96,10 @@ describe('partitions end to end (no executor)', () => {
     await store.put('lib', 'tmp/x.txt', 'aaa\nbbb\nccc\n');
     const specs = await planPartitions('fs://lib/tmp/x.txt', { objChunkSize: 4 }, ctx);
     await store.put('lib', 'tmp/x.txt', 'AAA\nBBB\nCCC\n'); // same size, new version
-    const e = await rejectsWith(readPartitions(specs), PartitionError, ['object "tmp/x.txt" in bucket "lib" changed since it was planned', 'etag']);
+    const e = await rejectsWith(readPartitions(specs), PartitionError, [
+      'object "tmp/x.txt" in bucket "lib" changed since it was planned',
+      'etag',
+    ]);
     assert.equal((e as PartitionError).code, 'OBJECT_CHANGED');
     assert.equal((e as PartitionError).key, 'tmp/x.txt');
     await store.put('lib', 'tmp/x.txt', 'aaa\n');
@@ -91,7 +114,11 @@ describe('partitions end to end (no executor)', () => {
     await store.put('lib', 'tmp/y.txt', `a\n${'b'.repeat(300_000)}\n`);
     const [first] = await planPartitions('fs://lib/tmp/y.txt', { objChunkSize: 100 }, ctx);
     const chunks = (toCallInput(markPartition(first!)) as DataPartition).chunks();
-    assert.equal((await chunks.next()).value?.length, 100 + 64 * 1024, 'the first read: the chunk and 64 KiB of look-ahead');
+    assert.equal(
+      (await chunks.next()).value?.length,
+      100 + 64 * 1024,
+      'the first read: the chunk and 64 KiB of look-ahead',
+    );
     await writeFile(path, 'a\n'.repeat(50_000)); // longer than the first read, now with newlines in it
     await rejectsWith(
       (async () => {
@@ -113,8 +140,10 @@ describe('partitions end to end (no executor)', () => {
       for await (const l of p.lines()) lines.push(l);
       console.log(JSON.stringify(lines));`;
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', script], (err, stdout, stderr) =>
-        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', script],
+        (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr })),
       ),
     );
     assert.deepEqual(JSON.parse(stdout), ['the quick brown fox', 'jumps over', 'the lazy dog']);

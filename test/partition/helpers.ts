@@ -47,7 +47,12 @@ const lineContent = fc.oneof(
   { weight: 2, arbitrary: fc.constant('') },
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.constantFrom('\r', 'a\rb', '€', '😀😀', 'ü\r') },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('x', 'é', '𝄞 ', 'ab '), fc.integer({ min: 50, max: 1500 })).map(([s, n]) => s.repeat(n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('x', 'é', '𝄞 ', 'ab '), fc.integer({ min: 50, max: 1500 }))
+      .map(([s, n]) => s.repeat(n)),
+  },
 );
 
 /** The terminators a property run may use for `objNewline`. */
@@ -56,26 +61,31 @@ export const NEWLINES = ['\n', '\n', '\n', '\r\n', '\u001e', '¶', '<EOL>'] as c
 /** A random text object for a terminator: lines joined by it (or by `\r\n` for `\n`), with or without a final one. */
 export function textObject(newline: string): fc.Arbitrary<Buffer> {
   const sep = newline === '\n' ? fc.constantFrom('\n', '\n', '\r\n') : fc.constant(newline);
-  return fc
-    .tuple(fc.array(fc.tuple(lineContent, sep), { maxLength: 40 }), fc.boolean())
-    .map(([lines, final]) => {
-      let text = lines.map(([l, s]) => l + s).join('');
-      if (!final && text.endsWith(newline)) text = text.slice(0, -newline.length);
-      return Buffer.from(text);
-    });
+  return fc.tuple(fc.array(fc.tuple(lineContent, sep), { maxLength: 40 }), fc.boolean()).map(([lines, final]) => {
+    let text = lines.map(([l, s]) => l + s).join('');
+    if (!final && text.endsWith(newline)) text = text.slice(0, -newline.length);
+    return Buffer.from(text);
+  });
 }
 
 /** Chunking options for an object of `size` bytes, making at most `maxChunks` chunks. */
-export function chunkOptions(maxChunks = 64): fc.Arbitrary<(size: number) => { objChunkSize?: number; objChunkNumber?: number }> {
+export function chunkOptions(
+  maxChunks = 64,
+): fc.Arbitrary<(size: number) => { objChunkSize?: number; objChunkNumber?: number }> {
   return fc.oneof(
-    fc.integer({ min: 1, max: 5000 }).map((raw) => (size: number) => ({ objChunkSize: Math.max(Math.ceil(size / maxChunks), 1 + (raw % (size + 8))) })),
+    fc.integer({ min: 1, max: 5000 }).map((raw) => (size: number) => ({
+      objChunkSize: Math.max(Math.ceil(size / maxChunks), 1 + (raw % (size + 8))),
+    })),
     fc.integer({ min: 1, max: maxChunks }).map((n) => () => ({ objChunkNumber: n })),
     fc.constant(() => ({})),
   );
 }
 
 /** Reads each partition's lines and bytes (through `driver` when given). */
-export async function readPartitions(specs: PartitionSpec[], driver?: StorageDriver): Promise<Array<{ lines: string[]; bytes: Buffer }>> {
+export async function readPartitions(
+  specs: PartitionSpec[],
+  driver?: StorageDriver,
+): Promise<Array<{ lines: string[]; bytes: Buffer }>> {
   const out: Array<{ lines: string[]; bytes: Buffer }> = [];
   for (const spec of specs) {
     const p = new DataPartition(spec, driver ? { driver } : {});

@@ -36,7 +36,11 @@ function setDoc(name: string, body: Buffer | string, etag = `"v1-${name}"`): voi
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
   const [, mode, name] = url.pathname.split('/');
-  requests.push({ method: req.method ?? '', url: url.pathname, ...(req.headers.range ? { range: req.headers.range } : {}) });
+  requests.push({
+    method: req.method ?? '',
+    url: url.pathname,
+    ...(req.headers.range ? { range: req.headers.range } : {}),
+  });
   const doc = docs.get(name ?? '');
   if (!doc) {
     res.writeHead(404, 'Not Found').end('no such doc');
@@ -58,7 +62,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       return;
     }
     const part = doc.body.subarray(from, to + 1);
-    res.writeHead(206, { ...headers, 'content-length': part.length, 'content-range': `bytes ${from}-${to}/${doc.body.length}` });
+    res.writeHead(206, {
+      ...headers,
+      'content-length': part.length,
+      'content-range': `bytes ${from}-${to}/${doc.body.length}`,
+    });
     res.end(req.method === 'HEAD' ? undefined : part);
     return;
   }
@@ -91,29 +99,49 @@ describe('HTTP inputs', () => {
   it('splits a URL served with ranges, from a HEAD only, and reads each chunk with a Range GET', async () => {
     requests.length = 0;
     const specs = await planPartitions(`${base}/ranged/text`, { objChunkSize: 6 }, ctx);
-    assert.deepEqual(requests.map((r) => r.method), ['HEAD'], 'planning sends one HEAD');
+    assert.deepEqual(
+      requests.map((r) => r.method),
+      ['HEAD'],
+      'planning sends one HEAD',
+    );
     assert.equal(specs.length, 6);
-    assert.ok(specs.every((s) => s.bucket === '' && s.key === '' && s.storage === undefined && s.etag === '"v1-text"' && s.size === 34));
+    assert.ok(
+      specs.every(
+        (s) => s.bucket === '' && s.key === '' && s.storage === undefined && s.etag === '"v1-text"' && s.size === 34,
+      ),
+    );
     const read = await readPartitions(specs);
-    assert.deepEqual(read.flatMap((r) => r.lines), ['one two', 'three', 'four five six', 'seven']);
-    assert.ok(requests.slice(1).every((r) => r.method === 'GET' && r.range !== undefined), 'chunks are read by Range GETs');
+    assert.deepEqual(
+      read.flatMap((r) => r.lines),
+      ['one two', 'three', 'four five six', 'seven'],
+    );
+    assert.ok(
+      requests.slice(1).every((r) => r.method === 'GET' && r.range !== undefined),
+      'chunks are read by Range GETs',
+    );
   });
 
   it('random objects and chunkings over HTTP ranges: lines exactly once, only the aligned bytes', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.record({ data: textObject('\n'), chunking: chunkOptions(16) }), async ({ data, chunking }) => {
-        const name = `p${n++}`;
-        setDoc(name, data);
-        const specs = await planPartitions(`${base}/ranged/${name}`, chunking(data.length), ctx);
-        const read = await readPartitions(specs);
-        assert.deepEqual(read.flatMap((r) => r.lines), referenceLines(data, '\n'));
-        for (const [i, s] of specs.entries()) {
-          const [a, b] = referenceAligned(data, '\n', s.start, s.end);
-          assert.deepEqual(read[i]?.bytes, data.subarray(a, b));
-        }
-        docs.delete(name);
-      }),
+      fc.asyncProperty(
+        fc.record({ data: textObject('\n'), chunking: chunkOptions(16) }),
+        async ({ data, chunking }) => {
+          const name = `p${n++}`;
+          setDoc(name, data);
+          const specs = await planPartitions(`${base}/ranged/${name}`, chunking(data.length), ctx);
+          const read = await readPartitions(specs);
+          assert.deepEqual(
+            read.flatMap((r) => r.lines),
+            referenceLines(data, '\n'),
+          );
+          for (const [i, s] of specs.entries()) {
+            const [a, b] = referenceAligned(data, '\n', s.start, s.end);
+            assert.deepEqual(read[i]?.bytes, data.subarray(a, b));
+          }
+          docs.delete(name);
+        },
+      ),
       { numRuns: runs(40) },
     );
   });
@@ -125,28 +153,44 @@ describe('HTTP inputs', () => {
       assert.equal(specs.length, 1, mode);
       assert.equal(specs[0]?.size, mode === 'plain' ? 34 : -1);
       assert.deepEqual((await readPartitions(specs))[0]?.lines, ['one two', 'three', 'four five six', 'seven']);
-      assert.ok(requests.every((r) => r.range === undefined), `${mode}: no Range header sent`);
+      assert.ok(
+        requests.every((r) => r.range === undefined),
+        `${mode}: no Range header sent`,
+      );
     }
   });
 
   it('falls back to a GET whose body is not read when HEAD is refused', async () => {
     const specs = await planPartitions(`${base}/nohead/text`, { objChunkNumber: 2 }, ctx);
     assert.equal(specs.length, 2);
-    assert.deepEqual((await readPartitions(specs)).flatMap((r) => r.lines), ['one two', 'three', 'four five six', 'seven']);
+    assert.deepEqual(
+      (await readPartitions(specs)).flatMap((r) => r.lines),
+      ['one two', 'three', 'four five six', 'seven'],
+    );
   });
 
   it('a missing URL or an unreachable server fails planning with a typed error; query strings stay out of messages', async () => {
-    const e = await rejectsWith(planPartitions(`${base}/ranged/missing?X-Amz-Signature=secret`, {}, ctx), PartitionError, ['404 Not Found', '/ranged/missing?…']);
+    const e = await rejectsWith(
+      planPartitions(`${base}/ranged/missing?X-Amz-Signature=secret`, {}, ctx),
+      PartitionError,
+      ['404 Not Found', '/ranged/missing?…'],
+    );
     assert.equal((e as PartitionError).code, 'HTTP');
     assert.ok(!e.message.includes('secret'));
-    await rejectsWith(planPartitions('http://127.0.0.1:9/x', {}, ctx), PartitionError, ['HEAD "http://127.0.0.1:9/x" failed']);
+    await rejectsWith(planPartitions('http://127.0.0.1:9/x', {}, ctx), PartitionError, [
+      'HEAD "http://127.0.0.1:9/x" failed',
+    ]);
   });
 
   it('content changed after planning fails the read with OBJECT_CHANGED naming the URL', async () => {
     setDoc('mut', 'aaa\nbbb\nccc\n');
     const specs = await planPartitions(`${base}/ranged/mut`, { objChunkSize: 4 }, ctx);
     setDoc('mut', 'aaa\nbbb\nccc\n', '"v2"');
-    const e = await rejectsWith(readPartitions(specs), PartitionError, ['/ranged/mut', 'changed since it was planned', 'ETag "v2"']);
+    const e = await rejectsWith(readPartitions(specs), PartitionError, [
+      '/ranged/mut',
+      'changed since it was planned',
+      'ETag "v2"',
+    ]);
     assert.equal((e as PartitionError).code, 'OBJECT_CHANGED');
     setDoc('mut', 'aaa\nbbb\n', '"v1-mut"');
     await rejectsWith(readPartitions(specs.slice(0, 1)), PartitionError, ['8 bytes, expected 12']);
@@ -176,27 +220,54 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
   };
   after(async () => {
     for (const res of hanging) res.destroy();
-    await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    );
   });
 
   it('has time limits by default: 10 s to connect, 30 s for headers, 60 s of body silence', () => {
     const plan = validatePartitionOptions({});
-    assert.deepEqual(plan.http, { connectTimeout: 10_000, headTimeout: 30_000, readTimeout: 60_000, redirectHosts: [] });
+    assert.deepEqual(plan.http, {
+      connectTimeout: 10_000,
+      headTimeout: 30_000,
+      readTimeout: 60_000,
+      redirectHosts: [],
+    });
     assert.equal(plan.maxCalls, 100_000);
-    assert.throws(() => validatePartitionOptions({ httpHeadTimeout: 0 }), (e: unknown) => e instanceof ConfigError && /httpHeadTimeout must be a positive integer, got 0/.test(e.message));
+    assert.throws(
+      () => validatePartitionOptions({ httpHeadTimeout: 0 }),
+      (e: unknown) => e instanceof ConfigError && /httpHeadTimeout must be a positive integer, got 0/.test(e.message),
+    );
     assert.throws(() => validatePartitionOptions({ httpRedirectHosts: 'x' as never }), ConfigError);
-    assert.throws(() => validatePartitionOptions({ maxCalls: 2_000_000 }), (e: unknown) => e instanceof ConfigError && /maxCalls must be at most 1000000/.test(e.message));
+    assert.throws(
+      () => validatePartitionOptions({ maxCalls: 2_000_000 }),
+      (e: unknown) => e instanceof ConfigError && /maxCalls must be at most 1000000/.test(e.message),
+    );
   });
 
   it('a server that never answers HEAD fails planning with HTTP_TIMEOUT instead of hanging map()', async () => {
     const port = await listen((_req, res) => void hanging.add(res)); // accepts, never answers
-    const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }, ctx), PartitionError, ['HEAD "http://127.0.0.1:', 'sent no response headers within 300 ms', 'httpHeadTimeout']);
+    const e = await rejectsWith(
+      planPartitions(`http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }, ctx),
+      PartitionError,
+      ['HEAD "http://127.0.0.1:', 'sent no response headers within 300 ms', 'httpHeadTimeout'],
+    );
     assert.equal((e as PartitionError).code, 'HTTP_TIMEOUT');
     // Through map(): the option travels and the map fails, typed, before anything runs.
     const root = await mkdtemp(join(tmpdir(), 'burst-http-hang-'));
     const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
     try {
-      await rejectsWith(fexec.map((p: DataPartition) => p.size, `http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }), PartitionError, ['within 300 ms']);
+      await rejectsWith(
+        fexec.map((p: DataPartition) => p.size, `http://127.0.0.1:${port}/x`, { httpHeadTimeout: 300 }),
+        PartitionError,
+        ['within 300 ms'],
+      );
     } finally {
       await fexec.close();
       await rm(root, { recursive: true, force: true });
@@ -208,7 +279,11 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     try {
       const port = (silent.address() as { port: number }).port;
-      const e = await rejectsWith(planPartitions(`https://127.0.0.1:${port}/x`, { httpConnectTimeout: 300 }, ctx), PartitionError, ['could not connect within 300 ms', 'httpConnectTimeout']);
+      const e = await rejectsWith(
+        planPartitions(`https://127.0.0.1:${port}/x`, { httpConnectTimeout: 300 }, ctx),
+        PartitionError,
+        ['could not connect within 300 ms', 'httpConnectTimeout'],
+      );
       assert.equal((e as PartitionError).code, 'HTTP_TIMEOUT');
     } finally {
       for (const s of sockets) s.destroy();
@@ -234,10 +309,19 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
     const data = Buffer.from('a\nb\nc\n');
     const target = await listen((req, res) => {
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (!m) return void res.writeHead(200, { 'content-length': data.length, 'accept-ranges': 'bytes', etag: '"t"' }).end(req.method === 'HEAD' ? undefined : data);
+      if (!m)
+        return void res
+          .writeHead(200, { 'content-length': data.length, 'accept-ranges': 'bytes', etag: '"t"' })
+          .end(req.method === 'HEAD' ? undefined : data);
       const from = Number(m[1]);
       const to = Math.min(Number(m[2]), data.length - 1);
-      res.writeHead(206, { 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${data.length}`, etag: '"t"' }).end(data.subarray(from, to + 1));
+      res
+        .writeHead(206, {
+          'content-length': to - from + 1,
+          'content-range': `bytes ${from}-${to}/${data.length}`,
+          etag: '"t"',
+        })
+        .end(data.subarray(from, to + 1));
     });
     let port = 0;
     port = await listen((req, res) => {
@@ -253,13 +337,26 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
     });
     const same = await planPartitions(`http://127.0.0.1:${port}/same`, {}, ctx);
     assert.deepEqual((await readPartitions(same))[0]?.lines, ['x', 'y'], 'a same-host redirect is followed');
-    for (const [path, to] of [['/port', `127.0.0.1:${target}`], ['/name', `localhost:${target}`]] as const) {
-      const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}${path}`, {}, ctx), PartitionError, [`from host 127.0.0.1:${port} to another host, ${to}`, 'httpRedirectHosts']);
+    for (const [path, to] of [
+      ['/port', `127.0.0.1:${target}`],
+      ['/name', `localhost:${target}`],
+    ] as const) {
+      const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}${path}`, {}, ctx), PartitionError, [
+        `from host 127.0.0.1:${port} to another host, ${to}`,
+        'httpRedirectHosts',
+      ]);
       assert.equal((e as PartitionError).code, 'HTTP_REDIRECT');
     }
-    const allowed = await planPartitions(`http://127.0.0.1:${port}/name`, { httpRedirectHosts: [`localhost:${target}`], objChunkSize: 2 }, ctx);
+    const allowed = await planPartitions(
+      `http://127.0.0.1:${port}/name`,
+      { httpRedirectHosts: [`localhost:${target}`], objChunkSize: 2 },
+      ctx,
+    );
     assert.equal(allowed.length, 3);
-    assert.deepEqual((await readPartitions(allowed)).flatMap((r) => r.lines), ['a', 'b', 'c']);
+    assert.deepEqual(
+      (await readPartitions(allowed)).flatMap((r) => r.lines),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('a 1 TB Content-Length is refused by maxCalls with a ConfigError saying how to raise it', async () => {
@@ -268,7 +365,11 @@ describe('HTTP inputs from servers that are not trusted (issue 14 finding 10)', 
       if (req.method === 'HEAD') res.end();
       else res.destroy();
     });
-    const e = await rejectsWith(planPartitions(`http://127.0.0.1:${port}/huge`, { objChunkSize: 2 ** 20 }, ctx), ConfigError, ['would make 1048576 calls, more than maxCalls (100000)', 'maxCalls:']);
+    const e = await rejectsWith(
+      planPartitions(`http://127.0.0.1:${port}/huge`, { objChunkSize: 2 ** 20 }, ctx),
+      ConfigError,
+      ['would make 1048576 calls, more than maxCalls (100000)', 'maxCalls:'],
+    );
     assert.equal((e as ConfigError).keyPath, 'maxCalls');
     const absurd = await listen((_req, res) => void res.writeHead(200, { 'content-length': String(2n ** 60n) }).end());
     await rejectsWith(planPartitions(`http://127.0.0.1:${absurd}/x`, {}, ctx), PartitionError, ['too large to plan']);

@@ -71,7 +71,10 @@ function generate(): { stream: AsyncGenerator<Buffer>; written: () => Written } 
     lines++;
     for (let i = 0; i < SHORT_AFTER; i += 10_000) yield emit(shortLines(SHORT_BEFORE + i, 10_000));
   }
-  return { stream: stream(), written: () => ({ sha256: hash.digest('hex'), size, lines, longStart, longSha256: longHash.digest('hex') }) };
+  return {
+    stream: stream(),
+    written: () => ({ sha256: hash.digest('hex'), size, lines, longStart, longSha256: longHash.digest('hex') }),
+  };
 }
 
 /** Stores the object, then reads every chunk's lines as workers would, checking them against what was written. */
@@ -96,14 +99,23 @@ async function roundTrip(driver: StorageDriver, scheme: string, bucket: string):
         all.update('\n');
         lines++;
         mine++;
-        if (line.length > MiB) longOnes.push({ part: spec.part, length: line.length, sha256: createHash('sha256').update(line).digest('hex') });
+        if (line.length > MiB)
+          longOnes.push({
+            part: spec.part,
+            length: line.length,
+            sha256: createHash('sha256').update(line).digest('hex'),
+          });
       }
       if (mine === 0) empty.push(spec.part);
     }
     assert.equal(lines, w.lines, 'as many lines as were written');
     assert.equal(all.digest('hex'), w.sha256, 'each line exactly once, in order, whole');
     assert.equal(longOnes.length, 1, 'the long line was delivered once');
-    assert.deepEqual(longOnes[0], { part: Math.floor(w.longStart / CHUNK), length: LONG, sha256: w.longSha256 }, 'by the chunk it starts in, intact');
+    assert.deepEqual(
+      longOnes[0],
+      { part: Math.floor(w.longStart / CHUNK), length: LONG, sha256: w.longSha256 },
+      'by the chunk it starts in, intact',
+    );
     // The chunks lying wholly inside the long line own no line start.
     const inside = specs.filter((s) => s.start > w.longStart && s.end <= w.longStart + LONG).map((s) => s.part);
     assert.ok(inside.length >= 10, `the line spans ${inside.length} whole chunks`);
@@ -128,7 +140,13 @@ describe('a line of 100 MiB among short lines, in chunks of 8 MiB', () => {
   test('on S3 (Ceph RGW)', { timeout: 120_000 }, async (t) => {
     const ceph = await ensureCeph();
     if ('skip' in ceph) return t.skip(`Ceph RGW unavailable: ${ceph.skip}`);
-    const driver = s3({ endpoint: ceph.endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, forcePathStyle: true });
+    const driver = s3({
+      endpoint: ceph.endpoint,
+      region: ceph.region,
+      accessKeyId: ceph.accessKeyId,
+      secretAccessKey: ceph.secretAccessKey,
+      forcePathStyle: true,
+    });
     try {
       await roundTrip(driver, 's3', 'burst-long-line');
     } finally {

@@ -10,7 +10,15 @@ import { planPartitions } from '../../src/partition/planner.js';
 import { DataPartition, closePartitionStorage } from '../../src/partition/reader.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { uniqueBucket } from '../storage/helpers.js';
-import { NEWLINES, chunkOptions, readPartitions, referenceAligned, referenceLines, runs, textObject } from './helpers.js';
+import {
+  NEWLINES,
+  chunkOptions,
+  readPartitions,
+  referenceAligned,
+  referenceLines,
+  runs,
+  textObject,
+} from './helpers.js';
 
 /** A store to run the suite on. */
 export interface SuiteStore {
@@ -27,7 +35,11 @@ export interface SuiteOptions {
   maxChunks?: number;
 }
 
-export function partitionSuite(name: string, open: () => Promise<SuiteStore> | SuiteStore, options: SuiteOptions = {}): void {
+export function partitionSuite(
+  name: string,
+  open: () => Promise<SuiteStore> | SuiteStore,
+  options: SuiteOptions = {},
+): void {
   describe(`partitions on ${name}`, { skip: options.skip }, () => {
     let store: SuiteStore;
     const bucket = uniqueBucket('part');
@@ -53,17 +65,32 @@ export function partitionSuite(name: string, open: () => Promise<SuiteStore> | S
     });
 
     it('lines of all partitions, in order, are the object lines; aligned bytes concatenate to the object', async () => {
-      const arb = fc.constantFrom(...NEWLINES).chain((nl) => fc.record({ nl: fc.constant(nl), data: textObject(nl), chunking: chunkOptions(options.maxChunks) }));
+      const arb = fc
+        .constantFrom(...NEWLINES)
+        .chain((nl) =>
+          fc.record({ nl: fc.constant(nl), data: textObject(nl), chunking: chunkOptions(options.maxChunks) }),
+        );
       await fc.assert(
         fc.asyncProperty(arb, async ({ nl, data, chunking }) => {
           const uri = await put(data);
-          const specs = await planPartitions(uri, { ...chunking(data.length), objNewline: nl }, { storage: store.driver });
+          const specs = await planPartitions(
+            uri,
+            { ...chunking(data.length), objNewline: nl },
+            { storage: store.driver },
+          );
           const read = await readPartitions(specs);
-          assert.deepEqual(read.flatMap((r) => r.lines), referenceLines(data, nl));
+          assert.deepEqual(
+            read.flatMap((r) => r.lines),
+            referenceLines(data, nl),
+          );
           assert.deepEqual(Buffer.concat(read.map((r) => r.bytes)), data);
           for (const [i, spec] of specs.entries()) {
             const [a, b] = referenceAligned(data, nl, spec.start, spec.end);
-            assert.deepEqual(read[i]?.bytes, data.subarray(a, b), `partition ${i} [${spec.start}, ${spec.end}) returns only its lines`);
+            assert.deepEqual(
+              read[i]?.bytes,
+              data.subarray(a, b),
+              `partition ${i} [${spec.start}, ${spec.end}) returns only its lines`,
+            );
           }
         }),
         { numRuns: runs(main) },
@@ -71,13 +98,21 @@ export function partitionSuite(name: string, open: () => Promise<SuiteStore> | S
     });
 
     it('raw byte ranges (objNewline: null) cover exactly [start, end)', async () => {
-      const arb = fc.record({ data: fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)), chunking: chunkOptions(options.maxChunks) });
+      const arb = fc.record({
+        data: fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),
+        chunking: chunkOptions(options.maxChunks),
+      });
       await fc.assert(
         fc.asyncProperty(arb, async ({ data, chunking }) => {
           const uri = await put(data);
-          const specs = await planPartitions(uri, { ...chunking(data.length), objNewline: null }, { storage: store.driver });
+          const specs = await planPartitions(
+            uri,
+            { ...chunking(data.length), objNewline: null },
+            { storage: store.driver },
+          );
           const read = await readPartitions(specs);
-          for (const [i, spec] of specs.entries()) assert.deepEqual(read[i]?.bytes, data.subarray(spec.start, spec.end));
+          for (const [i, spec] of specs.entries())
+            assert.deepEqual(read[i]?.bytes, data.subarray(spec.start, spec.end));
           assert.deepEqual(Buffer.concat(read.map((r) => r.bytes)), data);
         }),
         { numRuns: runs(Math.ceil(main / 2)) },
@@ -107,9 +142,15 @@ export function partitionSuite(name: string, open: () => Promise<SuiteStore> | S
       const data = Buffer.from(lines.join('\n'));
       const specs = await planPartitions(await put(data), { objChunkSize: 16384 }, { storage: store.driver });
       const read = await readPartitions(specs);
-      assert.deepEqual(read.flatMap((r) => r.lines), referenceLines(data, '\n'));
+      assert.deepEqual(
+        read.flatMap((r) => r.lines),
+        referenceLines(data, '\n'),
+      );
       const owner = read.findIndex((r) => r.lines.includes(long));
-      assert.ok(owner >= 0 && read.slice(owner + 1).some((r) => r.lines.length === 0), 'chunks inside the long line own no line');
+      assert.ok(
+        owner >= 0 && read.slice(owner + 1).some((r) => r.lines.length === 0),
+        'chunks inside the long line own no line',
+      );
     });
   });
 }

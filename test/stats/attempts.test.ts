@@ -18,10 +18,18 @@ import { runCalls } from '../../src/worker/handler.ts';
 import { keys } from '../../src/job/layout.ts';
 import { flaky } from '../fixtures/tasks.ts';
 
-test('a stale attempt that writes its status after the retry does not replace the retry\'s', { timeout: 120_000 }, async () => {
+test("a stale attempt that writes its status after the retry does not replace the retry's", {
+  timeout: 120_000,
+}, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-attempts-'));
   try {
-    const fexec = new FunctionExecutor({ localhost: { channel: 'storage' }, fs: { root }, workers: 1, retries: 1, progress: false });
+    const fexec = new FunctionExecutor({
+      localhost: { channel: 'storage' },
+      fs: { root },
+      workers: 1,
+      retries: 1,
+      progress: false,
+    });
     let executorId: string;
     try {
       executorId = fexec.executorId;
@@ -43,7 +51,12 @@ test('a stale attempt that writes its status after the retry does not replace th
     assert.equal(status?.attempt, 2);
     assert.equal(status?.ok, true);
     const job = await readJobInfo(storage, 'burst', executorId, 'M000');
-    assert.deepEqual(countCalls(job, await readJobStatuses(storage, 'burst', jobKey)), { calls: 1, success: 1, error: 0, pending: 0 });
+    assert.deepEqual(countCalls(job, await readJobStatuses(storage, 'burst', jobKey)), {
+      calls: 1,
+      success: 1,
+      error: 0,
+      pending: 0,
+    });
     const detail = await new DashboardData(storage, 'burst').job(`${executorId}/M000`);
     assert.equal(detail.calls[0]?.state, 'success');
     assert.equal(detail.calls[0]?.attempt, 2);

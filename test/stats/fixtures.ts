@@ -13,7 +13,20 @@ export function syntheticCalls(executorId = 'exec-1', jobId = 'M000'): CallLike[
     const fnStart = T0 + 10 * i;
     const fnEnd = fnStart + 100 + 10 * i;
     let status: CallState = i === 3 ? 'error' : 'success';
-    const stats: CallTimes = { submitted: T0, invoked: T0, workerStart: T0 - 50, fnStart, fnEnd, resultReceived: fnEnd + 5, cold: i < 2, attempt: i === 4 ? 2 : 1, bytesIn: 10, bytesOut: 20, hostname: i % 2 ? 'node-b' : 'node-a', pid: 100 + (i % 3) };
+    const stats: CallTimes = {
+      submitted: T0,
+      invoked: T0,
+      workerStart: T0 - 50,
+      fnStart,
+      fnEnd,
+      resultReceived: fnEnd + 5,
+      cold: i < 2,
+      attempt: i === 4 ? 2 : 1,
+      bytesIn: 10,
+      bytesOut: 20,
+      hostname: i % 2 ? 'node-b' : 'node-a',
+      pid: 100 + (i % 3),
+    };
     if (i === 5) {
       status = 'running';
       delete stats.fnEnd;
@@ -22,9 +35,27 @@ export function syntheticCalls(executorId = 'exec-1', jobId = 'M000'): CallLike[
     }
     if (i === 6) {
       status = 'invoked';
-      for (const k of ['workerStart', 'fnStart', 'fnEnd', 'resultReceived', 'cold', 'bytesIn', 'bytesOut', 'hostname', 'pid'] as const) delete stats[k];
+      for (const k of [
+        'workerStart',
+        'fnStart',
+        'fnEnd',
+        'resultReceived',
+        'cold',
+        'bytesIn',
+        'bytesOut',
+        'hostname',
+        'pid',
+      ] as const)
+        delete stats[k];
     }
-    calls.push({ executorId, jobId, callId: i, status, stats, ...(status === 'error' ? { error: { name: 'RemoteError', message: 'Error: boom in call 3' } } : {}) });
+    calls.push({
+      executorId,
+      jobId,
+      callId: i,
+      status,
+      stats,
+      ...(status === 'error' ? { error: { name: 'RemoteError', message: 'Error: boom in call 3' } } : {}),
+    });
   }
   return calls;
 }

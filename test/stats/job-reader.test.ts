@@ -34,11 +34,27 @@ describe('readJobStatuses', () => {
     const storage = await memoryStorage();
     const jobKey = 'burst/jobs/exec-a/M000';
     const t0 = 1_700_000_000_000;
-    await writeStatuses(storage, jobKey, [statusRecord(0, t0, { logs: 'zero\n' }), statusRecord(3, t0, { fail: 'boom' })]);
-    await storage.put('burst', `${jobKey}/status-batches/00000`, JSON.stringify([statusRecord(1, t0), statusRecord(2, t0, { logs: 'two\n' })]));
+    await writeStatuses(storage, jobKey, [
+      statusRecord(0, t0, { logs: 'zero\n' }),
+      statusRecord(3, t0, { fail: 'boom' }),
+    ]);
+    await storage.put(
+      'burst',
+      `${jobKey}/status-batches/00000`,
+      JSON.stringify([statusRecord(1, t0), statusRecord(2, t0, { logs: 'two\n' })]),
+    );
     await storage.put('burst', `${jobKey}/status-batches/00001`, JSON.stringify([statusRecord(4, t0)]));
     const records = await readJobStatuses(storage, 'burst', jobKey);
-    assert.deepEqual(records.map((r) => [r.callId, r.ok, r.source]), [[0, true, 'status'], [1, true, 'batch'], [2, true, 'batch'], [3, false, 'status'], [4, true, 'batch']]);
+    assert.deepEqual(
+      records.map((r) => [r.callId, r.ok, r.source]),
+      [
+        [0, true, 'status'],
+        [1, true, 'batch'],
+        [2, true, 'batch'],
+        [3, false, 'status'],
+        [4, true, 'batch'],
+      ],
+    );
     assert.equal(records[0]?.logs, 'zero\n');
     assert.equal(records[2]?.logs, 'two\n');
     assert.equal(records[3]?.error?.message, 'boom');
@@ -50,12 +66,25 @@ describe('readJobStatuses', () => {
     const storage = await memoryStorage();
     const jobKey = 'burst/jobs/exec-b/M000';
     const t0 = 1_700_000_000_000;
-    await storage.put('burst', `${jobKey}/status-batches/00000`, JSON.stringify([statusRecord(0, t0, { fail: 'first try', attempt: 1 }), statusRecord(1, t0, { attempt: 2 })]));
-    await writeStatuses(storage, jobKey, [statusRecord(0, t0, { attempt: 2, logs: 'second try\n' }), statusRecord(1, t0, { fail: 'stale', attempt: 1 })]);
+    await storage.put(
+      'burst',
+      `${jobKey}/status-batches/00000`,
+      JSON.stringify([statusRecord(0, t0, { fail: 'first try', attempt: 1 }), statusRecord(1, t0, { attempt: 2 })]),
+    );
+    await writeStatuses(storage, jobKey, [
+      statusRecord(0, t0, { attempt: 2, logs: 'second try\n' }),
+      statusRecord(1, t0, { fail: 'stale', attempt: 1 }),
+    ]);
     await storage.put('burst', `${jobKey}/status/00007`, 'not json');
     await storage.put('burst', `${jobKey}/status-batches/00001`, JSON.stringify([{ nonsense: true }, 42]));
     const records = await readJobStatuses(storage, 'burst', jobKey);
-    assert.deepEqual(records.map((r) => [r.callId, r.attempt, r.ok, r.source]), [[0, 2, true, 'status'], [1, 2, true, 'batch']]);
+    assert.deepEqual(
+      records.map((r) => [r.callId, r.attempt, r.ok, r.source]),
+      [
+        [0, 2, true, 'status'],
+        [1, 2, true, 'batch'],
+      ],
+    );
   });
 
   it('re-reads only objects that changed when given the same cache', async () => {
@@ -63,7 +92,11 @@ describe('readJobStatuses', () => {
     const { storage, gets } = countingGets(base);
     const jobKey = 'burst/jobs/exec-c/M000';
     const t0 = 1_700_000_000_000;
-    await writeStatuses(base, jobKey, [0, 1, 2].map((i) => statusRecord(i, t0)));
+    await writeStatuses(
+      base,
+      jobKey,
+      [0, 1, 2].map((i) => statusRecord(i, t0)),
+    );
     const cache: StatusCache = new Map();
     assert.equal((await readJobStatuses(storage, 'burst', jobKey, cache)).length, 3);
     assert.equal(gets(), 3);
@@ -72,7 +105,10 @@ describe('readJobStatuses', () => {
     assert.equal((await readJobStatuses(storage, 'burst', jobKey, cache)).length, 5);
     assert.equal(gets(), 5);
     await base.delete('burst', [`${jobKey}/status/00000`]);
-    assert.deepEqual((await readJobStatuses(storage, 'burst', jobKey, cache)).map((r) => r.callId), [1, 2, 3, 4]);
+    assert.deepEqual(
+      (await readJobStatuses(storage, 'burst', jobKey, cache)).map((r) => r.callId),
+      [1, 2, 3, 4],
+    );
     assert.equal(gets(), 5);
   });
 });
@@ -85,16 +121,26 @@ describe('the catalog of jobs', () => {
     await writeStatuses(storage, older, [statusRecord(0, t0), statusRecord(2, t0, { fail: 'x' })]);
     await writeManifest(storage, 'mw000000-aaaaaa', 'M010', 1, t0 + 5);
     await writeManifest(storage, 'mw000000-aaaaaa', 'R002', 1, t0 + 2);
-    await storage.put('burst', 'burst/jobs/mwx00000-bbbbbb/M000/status-batches/00000', JSON.stringify([statusRecord(0, t0), statusRecord(1, t0)]));
+    await storage.put(
+      'burst',
+      'burst/jobs/mwx00000-bbbbbb/M000/status-batches/00000',
+      JSON.stringify([statusRecord(0, t0), statusRecord(1, t0)]),
+    );
     assert.deepEqual(await listExecutors(storage, 'burst'), ['mwx00000-bbbbbb', 'mw000000-aaaaaa']);
     const jobs = await listJobs(storage, 'burst');
-    assert.deepEqual(jobs.map((j) => `${j.executorId}/${j.jobId}:${j.manifest?.callCount ?? '-'}`), ['mwx00000-bbbbbb/M000:-', 'mw000000-aaaaaa/M000:4', 'mw000000-aaaaaa/R002:1', 'mw000000-aaaaaa/M010:1']);
+    assert.deepEqual(
+      jobs.map((j) => `${j.executorId}/${j.jobId}:${j.manifest?.callCount ?? '-'}`),
+      ['mwx00000-bbbbbb/M000:-', 'mw000000-aaaaaa/M000:4', 'mw000000-aaaaaa/R002:1', 'mw000000-aaaaaa/M010:1'],
+    );
     const job = jobs[1];
     assert.ok(job);
     const statuses = await readJobStatuses(storage, 'burst', job.jobKey);
     assert.deepEqual(countCalls(job, statuses), { calls: 4, success: 1, error: 1, pending: 2 });
     const calls = callsOf(job, statuses);
-    assert.deepEqual(calls.map((c) => c.status), ['success', 'invoked', 'error', 'invoked']);
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      ['success', 'invoked', 'error', 'invoked'],
+    );
     assert.equal(calls[1]?.stats.submitted, t0);
     assert.equal(calls[2]?.error?.message, 'x');
     assert.equal(summarizeJob(calls).states.invoked, 2);
@@ -106,13 +152,23 @@ describe('the catalog of jobs', () => {
     await writeManifest(storage, 'mw000000-aaaaaa', 'M000', 1, 1);
     await writeManifest(storage, 'mw000001-bbbbbb', 'M000', 1, 3);
     await writeManifest(storage, 'mw000000-aaaaaa', 'M001', 1, 2);
-    assert.equal((await resolveJob(storage, 'burst', 'mw000000-aaaaaa/M000')).jobKey, 'burst/jobs/mw000000-aaaaaa/M000');
+    assert.equal(
+      (await resolveJob(storage, 'burst', 'mw000000-aaaaaa/M000')).jobKey,
+      'burst/jobs/mw000000-aaaaaa/M000',
+    );
     assert.equal((await resolveJob(storage, 'burst', 'burst/jobs/mw000000-aaaaaa/M001')).jobId, 'M001');
     assert.equal((await resolveJob(storage, 'burst', 'M000')).executorId, 'mw000001-bbbbbb');
     assert.equal((await resolveJob(storage, 'burst', 'M001')).executorId, 'mw000000-aaaaaa');
     assert.equal((await resolveJob(storage, 'burst', 'latest')).executorId, 'mw000001-bbbbbb');
-    await assert.rejects(resolveJob(storage, 'burst', 'mw000000-aaaaaa/M009'), /no job "M009" in executor "mw000000-aaaaaa"; its jobs: M000, M001/);
-    await assert.rejects(resolveJob(storage, 'burst', 'M009'), (err: Error & { code?: string }) => err.code === 'NO_SUCH_JOB' && /no job "M009" in bucket "burst"/.test(err.message));
+    await assert.rejects(
+      resolveJob(storage, 'burst', 'mw000000-aaaaaa/M009'),
+      /no job "M009" in executor "mw000000-aaaaaa"; its jobs: M000, M001/,
+    );
+    await assert.rejects(
+      resolveJob(storage, 'burst', 'M009'),
+      (err: Error & { code?: string }) =>
+        err.code === 'NO_SUCH_JOB' && /no job "M009" in bucket "burst"/.test(err.message),
+    );
     await assert.rejects(resolveJob(storage, 'burst', 'a/b/c'), /is not a job reference/);
   });
 });

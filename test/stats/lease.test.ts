@@ -33,7 +33,11 @@ test('an executor holds a lease from its first map until close()', { timeout: 60
     assert.ok(renewed && renewed.renewedAt > first.renewedAt, 'renewed every third of its length');
     await fexec.close();
     assert.equal(await storage.exists('burst', leaseKey(fexec.executorId)), false, 'close() removes it');
-    assert.throws(() => new FunctionExecutor({ leaseSeconds: 0 }), (e: unknown) => e instanceof ConfigError && /leaseSeconds must be a number of seconds of at least 1, got 0/.test(e.message));
+    assert.throws(
+      () => new FunctionExecutor({ leaseSeconds: 0 }),
+      (e: unknown) =>
+        e instanceof ConfigError && /leaseSeconds must be a number of seconds of at least 1, got 0/.test(e.message),
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -45,7 +49,9 @@ test('a lease never keeps a process alive', { timeout: 60_000 }, async () => {
     const code = `import { createStorage } from './src/storage/index.ts'; import { ClientLease } from './src/job/lease.ts';
       const s = await createStorage('fs', { root: ${JSON.stringify(root)} }); await s.createBucket('burst');
       await new ClientLease(s, 'burst', 'ex-1', 1).start(); console.log('leased');`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: new URL('../../', import.meta.url).pathname });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: new URL('../../', import.meta.url).pathname,
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -59,12 +65,38 @@ test('a lease never keeps a process alive', { timeout: 60_000 }, async () => {
 test('job states: done, running while the lease lives, abandoned once it ran out', async () => {
   const storage = await createStorage('memory', {});
   await storage.createBucket('burst');
-  const manifest = (executorId: string) => ({ format: MANIFEST_FORMAT, burstVersion: VERSION, executorId, jobId: 'M000', callCount: 3, functionHash: 'f'.repeat(64), functionName: 'f', ranges: [], env: {}, timeoutSeconds: 60, createdAt: Date.now() });
+  const manifest = (executorId: string) => ({
+    format: MANIFEST_FORMAT,
+    burstVersion: VERSION,
+    executorId,
+    jobId: 'M000',
+    callCount: 3,
+    functionHash: 'f'.repeat(64),
+    functionName: 'f',
+    ranges: [],
+    env: {},
+    timeoutSeconds: 60,
+    createdAt: Date.now(),
+  });
   const now = Date.now();
-  for (const [ex, lease, finished] of [['ex-done', undefined, 3], ['ex-live', now + 60_000, 1], ['ex-gone', now - 1000, 1], ['ex-none', undefined, 1]] as const) {
+  for (const [ex, lease, finished] of [
+    ['ex-done', undefined, 3],
+    ['ex-live', now + 60_000, 1],
+    ['ex-gone', now - 1000, 1],
+    ['ex-none', undefined, 1],
+  ] as const) {
     await storage.put('burst', keys.manifest(keys.job(ex, 'M000')), JSON.stringify(manifest(ex)));
-    await writeStatuses(storage, keys.job(ex, 'M000'), [0, 1, 2].slice(0, finished).map((i) => statusRecord(i, now)));
-    if (lease) await storage.put('burst', leaseKey(ex), JSON.stringify({ holder: 'h:1', renewedAt: lease - 30_000, expiresAt: lease }));
+    await writeStatuses(
+      storage,
+      keys.job(ex, 'M000'),
+      [0, 1, 2].slice(0, finished).map((i) => statusRecord(i, now)),
+    );
+    if (lease)
+      await storage.put(
+        'burst',
+        leaseKey(ex),
+        JSON.stringify({ holder: 'h:1', renewedAt: lease - 30_000, expiresAt: lease }),
+      );
   }
   const list = await new DashboardData(storage, 'burst').jobs();
   const states = Object.fromEntries(list.map((j) => [j.executorId, j.state]));

@@ -22,15 +22,29 @@ const repo = new URL('../../', import.meta.url).pathname;
 
 function plotJson(root: string, ref: string, dir: string): Promise<{ summary: JobSummary }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(repo, 'dist/cli/main.js'), 'plot', ref, '--dir', dir, '--json'], { env: { ...process.env, BURST_FS_ROOT: root } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { summary: JobSummary })));
+    execFile(
+      process.execPath,
+      [join(repo, 'dist/cli/main.js'), 'plot', ref, '--dir', dir, '--json'],
+      { env: { ...process.env, BURST_FS_ROOT: root } },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { summary: JobSummary }),
+    );
   });
 }
 
 for (const channel of ['ipc', 'storage'] as const) {
-  test(`fexec.stats() and the summary of burst plot agree on one job (localhost ${channel} channel)`, { timeout: 180_000 }, async () => {
+  test(`fexec.stats() and the summary of burst plot agree on one job (localhost ${channel} channel)`, {
+    timeout: 180_000,
+  }, async () => {
     const root = await mkdtemp(join(tmpdir(), 'burst-summary-'));
     try {
-      const fexec = new FunctionExecutor({ localhost: { channel }, fs: { root }, workers: 2, retries: 1, progress: false });
+      const fexec = new FunctionExecutor({
+        localhost: { channel },
+        fs: { root },
+        workers: 2,
+        retries: 1,
+        progress: false,
+      });
       let mine: JobSummary | undefined;
       try {
         const futures = await fexec.map(sleepMs, [40, 80, 120, 160, 200, 240]);

@@ -48,7 +48,7 @@ describe('summarize', () => {
     const lambda = estimateCost(calls, { backend: 'aws_lambda', memoryMB: 2048 });
     assert.ok(lambda);
     // Billed: cold calls 0, 1 from worker start (50 ms earlier), the others from function start.
-    const ms = (100 + 50) + (110 + 60) + 120 + 130 + 140;
+    const ms = 100 + 50 + (110 + 60) + 120 + 130 + 140;
     assert.equal(lambda.invocations, 7); // 6 calls that started, one of them twice
     assert.ok(Math.abs(lambda.gbSeconds - (ms / 1000) * 2) < 1e-9);
     assert.ok(Math.abs(lambda.total - (lambda.gbSeconds * 0.0000166667 + 7 * 0.0000002)) < 1e-12);
@@ -59,14 +59,22 @@ describe('summarize', () => {
 
   it('formats a table per job with the counts, bytes, hosts and cost', () => {
     const text = formatSummary(summarize(syntheticCalls(), { backend: 'aws_lambda' }));
-    assert.equal(text.split('\n')[0], 'Job exec-1/M000: 7 calls (4 success, 1 error, 1 running, 1 waiting) in 185 ms on aws_lambda');
-    assert.ok(text.includes([
-      '             min  median     p95     max',
-      '  queue     0 ms   25 ms   48 ms   50 ms',
-      '  run     100 ms  120 ms  138 ms  140 ms',
-      '  result    5 ms    5 ms    5 ms    5 ms',
-      '  total   105 ms  145 ms  181 ms  185 ms',
-    ].join('\n')), text);
+    assert.equal(
+      text.split('\n')[0],
+      'Job exec-1/M000: 7 calls (4 success, 1 error, 1 running, 1 waiting) in 185 ms on aws_lambda',
+    );
+    assert.ok(
+      text.includes(
+        [
+          '             min  median     p95     max',
+          '  queue     0 ms   25 ms   48 ms   50 ms',
+          '  run     100 ms  120 ms  138 ms  140 ms',
+          '  result    5 ms    5 ms    5 ms    5 ms',
+          '  total   105 ms  145 ms  181 ms  185 ms',
+        ].join('\n'),
+      ),
+      text,
+    );
     assert.match(text, /cold starts 2 of 7 · 7 attempts \(1 call retried\) · in 60 B · out 100 B\n/);
     assert.match(text, /ran on 2 hosts \(node-a, node-b\), 6 worker processes\n/);
     assert.match(text, /estimated cost \$0\.0000\d+ \(AWS Lambda/);
@@ -83,16 +91,24 @@ describe('plots', () => {
     const dir = await mkdtemp(join(tmpdir(), 'burst-plots-'));
     try {
       const files = await plotTimeline([...syntheticCalls(), ...syntheticCalls('exec-2', 'R001')], dir);
-      assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), [
-        'exec-1-M000-timeline.svg', 'exec-1-M000-concurrency.svg', 'exec-1-M000-histogram.svg',
-        'exec-2-R001-timeline.svg', 'exec-2-R001-concurrency.svg', 'exec-2-R001-histogram.svg',
-      ]);
+      assert.deepEqual(
+        files.map((f) => f.slice(dir.length + 1)),
+        [
+          'exec-1-M000-timeline.svg',
+          'exec-1-M000-concurrency.svg',
+          'exec-1-M000-histogram.svg',
+          'exec-2-R001-timeline.svg',
+          'exec-2-R001-concurrency.svg',
+          'exec-2-R001-histogram.svg',
+        ],
+      );
       const timeline = await readFile(files[0] as string, 'utf8');
       assert.match(timeline, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*width="\d+" height="\d+"/);
       assert.match(timeline, /Timeline of calls: job exec-1\/M000/);
       assert.match(timeline, /7 calls, 5 finished, 1 failed/);
       assert.match(timeline, /seconds since the first call was submitted/);
-      for (const label of ['waiting (submit → start)', 'running (start → end)', 'failed', 'returning (end → result)']) assert.ok(timeline.includes(label), label);
+      for (const label of ['waiting (submit → start)', 'running (start → end)', 'failed', 'returning (end → result)'])
+        assert.ok(timeline.includes(label), label);
       const concurrency = await readFile(files[1] as string, 'utf8');
       assert.match(concurrency, /Concurrency: job exec-1\/M000/);
       assert.match(concurrency, /in flight \(submitted, no result\)/);
@@ -106,9 +122,16 @@ describe('plots', () => {
     const spec = timelineSpec(syntheticCalls()) as unknown as { data: { values: Array<Record<string, unknown>> } };
     const rows = spec.data.values;
     const call3 = rows.filter((r) => r.call === 3).map((r) => [r.phase, r.start, r.end]);
-    assert.deepEqual(call3, [['waiting', 0, 0.03], ['failed', 0.03, 0.16], ['returning', 0.16, 0.165]]);
+    assert.deepEqual(call3, [
+      ['waiting', 0, 0.03],
+      ['failed', 0.03, 0.16],
+      ['returning', 0.16, 0.165],
+    ]);
     // A call still waiting extends to the latest time known.
-    assert.deepEqual(rows.filter((r) => r.call === 6).map((r) => [r.phase, r.start, r.end]), [['waiting', 0, 0.185]]);
+    assert.deepEqual(
+      rows.filter((r) => r.call === 6).map((r) => [r.phase, r.start, r.end]),
+      [['waiting', 0, 0.185]],
+    );
     assert.equal(T0 > 0, true);
   });
 

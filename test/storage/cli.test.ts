@@ -29,15 +29,22 @@ function burst(args: string[], env: Record<string, string | undefined> = {}, cwd
       process.execPath,
       ['--import', tsx, '--import', hook, join(repo, 'src/cli/main.ts'), 'storage', ...args],
       { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
 /** Runs `burst storage ...`, reads its first line and closes the pipe, as `| head -n 1` does. */
-function headOne(args: string[], env: Record<string, string | undefined>): Promise<{ firstLine: string; stderr: string; code: number | null }> {
+function headOne(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ firstLine: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli/main.ts'), 'storage', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, join(repo, 'src/cli/main.ts'), 'storage', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstLine = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -100,8 +107,18 @@ describe('burst storage (fs store)', () => {
     const text = ok(await burst(['ls', 'fs://demo/'], env)).stdout;
     assert.match(text, /PRE many\//);
     assert.match(text, /PRE one\//);
-    const listed = JSON.parse(ok(await burst(['ls', '-r', '--json', 'fs://demo'], env)).stdout) as Array<{ key: string; size: number }>;
-    assert.deepEqual(listed.map((e) => [e.key, e.size]), [['many/a.csv', 2], ['many/deep/b.csv', 2], ['one/a.csv', 2]]);
+    const listed = JSON.parse(ok(await burst(['ls', '-r', '--json', 'fs://demo'], env)).stdout) as Array<{
+      key: string;
+      size: number;
+    }>;
+    assert.deepEqual(
+      listed.map((e) => [e.key, e.size]),
+      [
+        ['many/a.csv', 2],
+        ['many/deep/b.csv', 2],
+        ['one/a.csv', 2],
+      ],
+    );
     assert.deepEqual(JSON.parse(ok(await burst(['ls', '--json', 'fs://demo/nothing/'], env)).stdout), []);
 
     const out = mkdtempSync(join(tmpdir(), 'burst-cli-out-'));
@@ -124,7 +141,10 @@ describe('burst storage (fs store)', () => {
     ok(await burst(['mb', 'fs://errs'], env));
     fails(await burst(['cat', 'fs://errs/missing.txt'], env), 'NoSuchKeyError', '"missing.txt"', '"errs"');
     fails(await burst(['ls', 'fs://nobucket/'], env), 'NoSuchBucketError', '"nobucket"');
-    fails(await burst(['put', join(repo, 'package.json'), 'fs://nobucket/p.json'], env), 'burst storage mb fs://nobucket');
+    fails(
+      await burst(['put', join(repo, 'package.json'), 'fs://nobucket/p.json'], env),
+      'burst storage mb fs://nobucket',
+    );
     fails(await burst(['put', '/no/such/file.txt', 'fs://errs/x'], env), 'NO_SUCH_FILE', '/no/such/file.txt');
     fails(await burst(['put', '/tmp/no-such-dir-*/x.csv', 'fs://errs/'], env), 'no files match');
     fails(await burst(['put', repo, 'fs://errs/'], env), 'is a folder', '/**');
@@ -152,7 +172,10 @@ describe('burst storage (fs store)', () => {
     assert.match(abs, new RegExp(` 2 ${join(src, 'data', 'a.csv')}\n`));
     assert.equal(ok(await burst(['ls', './data/'], env, src)).stdout, abs);
     assert.equal(ok(await burst(['ls', `file://${join(src, 'data')}/`], env)).stdout, abs);
-    assert.match(ok(await burst(['ls', '-r', '../'], env, sub)).stdout, new RegExp(` 2 ${join(src, 'data', 'deep', 'b.csv')}\n`));
+    assert.match(
+      ok(await burst(['ls', '-r', '../'], env, sub)).stdout,
+      new RegExp(` 2 ${join(src, 'data', 'deep', 'b.csv')}\n`),
+    );
     assert.equal(ok(await burst(['cat', './data/notes.txt'], env, src)).stdout, 'n\n');
     assert.equal(ok(await burst(['cat', '../a.csv'], env, sub)).stdout, 'a\n');
     const out = mkdtempSync(join(tmpdir(), 'burst-cli-local-'));
@@ -184,7 +207,11 @@ describe('burst storage (fs store)', () => {
     fails(await burst(['cat', 'fs://cfgb/only-here.txt'], env, work), 'NoSuchBucketError');
     assert.equal(ok(await burst(['--root', root, 'cat', 'fs://cfgb/only-here.txt'], env, work)).stdout, 'configured\n');
     // --config names the file from anywhere.
-    assert.equal(ok(await burst(['--config', join(work, 'burst.config.json'), 'cat', 'cfgb/only-here.txt'], noEnv, tmpdir())).stdout, 'configured\n');
+    assert.equal(
+      ok(await burst(['--config', join(work, 'burst.config.json'), 'cat', 'cfgb/only-here.txt'], noEnv, tmpdir()))
+        .stdout,
+      'configured\n',
+    );
   });
 
   it('exits 0 quietly when the reader closes the pipe early (ls | head, cat | head) (issue 13)', async () => {
@@ -193,8 +220,15 @@ describe('burst storage (fs store)', () => {
     await store.createBucket('many');
     const body = 'x'.repeat(1 << 20);
     await store.put('many', 'big.txt', body);
-    for (let i = 0; i < 4000; i += 200) await Promise.all(Array.from({ length: 200 }, (_, j) => store.put('many', `k${String(i + j).padStart(5, '0')}`, 'x')));
-    for (const args of [['ls', '-r', 'fs://many/'], ['ls', '-r', '--json', 'fs://many/'], ['cat', 'fs://many/big.txt']]) {
+    for (let i = 0; i < 4000; i += 200)
+      await Promise.all(
+        Array.from({ length: 200 }, (_, j) => store.put('many', `k${String(i + j).padStart(5, '0')}`, 'x')),
+      );
+    for (const args of [
+      ['ls', '-r', 'fs://many/'],
+      ['ls', '-r', '--json', 'fs://many/'],
+      ['cat', 'fs://many/big.txt'],
+    ]) {
       const r = await headOne(args, env);
       assert.equal(r.firstLine.length > 0, true, `no output from ${args.join(' ')}`);
       assert.equal(r.stderr, '', `${args.join(' ')} printed on stderr:\n${r.stderr}`);
@@ -212,9 +246,17 @@ describe('burst storage (fs store)', () => {
 });
 
 const ceph = await ensureCeph();
-describe('burst storage (s3 on Ceph RGW)', { skip: 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : false }, () => {
+describe('burst storage (s3 on Ceph RGW)', {
+  skip: 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : false,
+}, () => {
   const c = ceph as { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string };
-  const env = { BURST_S3_ENDPOINT: c.endpoint, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_REGION: c.region, AWS_PROFILE: undefined };
+  const env = {
+    BURST_S3_ENDPOINT: c.endpoint,
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    AWS_REGION: c.region,
+    AWS_PROFILE: undefined,
+  };
   const bucket = uniqueBucket('cli');
 
   it('uses BURST_S3_ENDPOINT and the AWS variables', async () => {
@@ -223,7 +265,9 @@ describe('burst storage (s3 on Ceph RGW)', { skip: 'skip' in ceph ? `Ceph RGW un
     ok(await burst(['put', 'data/*', `s3://${bucket}/in/`], env, src));
     assert.equal(ok(await burst(['cat', `s3://${bucket}/in/notes.txt`], env)).stdout, 'n\n');
     ok(await burst(['--storage', 's3', 'ls', `${bucket}/in/`], env));
-    const keys = (JSON.parse(ok(await burst(['ls', '-r', '--json', `s3://${bucket}`], env)).stdout) as Array<{ key: string }>).map((e) => e.key);
+    const keys = (
+      JSON.parse(ok(await burst(['ls', '-r', '--json', `s3://${bucket}`], env)).stdout) as Array<{ key: string }>
+    ).map((e) => e.key);
     assert.deepEqual(keys, ['in/a.csv', 'in/notes.txt']);
   });
 
@@ -234,21 +278,39 @@ describe('burst storage (s3 on Ceph RGW)', { skip: 'skip' in ceph ? `Ceph RGW un
   it('takes storage and s3.endpoint from the config file, as burst jobs and map do (issue 13)', async () => {
     const work = mkdtempSync(join(tmpdir(), 'burst-cli-s3cfg-'));
     writeFileSync(join(work, 'burst.config.json'), JSON.stringify({ storage: 's3', s3: { endpoint: c.endpoint } }));
-    const noEndpoint = { ...env, BURST_S3_ENDPOINT: undefined, AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined };
-    const keys = (JSON.parse(ok(await burst(['ls', '-r', '--json', `${bucket}/in/`], noEndpoint, work)).stdout) as Array<{ key: string }>).map((e) => e.key);
+    const noEndpoint = {
+      ...env,
+      BURST_S3_ENDPOINT: undefined,
+      AWS_ENDPOINT_URL: undefined,
+      AWS_ENDPOINT_URL_S3: undefined,
+    };
+    const keys = (
+      JSON.parse(ok(await burst(['ls', '-r', '--json', `${bucket}/in/`], noEndpoint, work)).stdout) as Array<{
+        key: string;
+      }>
+    ).map((e) => e.key);
     assert.deepEqual(keys, ['in/a.csv', 'in/notes.txt']);
     assert.equal(ok(await burst(['cat', `s3://${bucket}/in/notes.txt`], noEndpoint, work)).stdout, 'n\n');
   });
 
   it('bad credentials: StorageAuthError, exit 1, and the secret is never printed', async () => {
     const secret = 'cli-wrong-secret-NEVER-PRINT-42';
-    const r = fails(await burst(['ls', `s3://${bucket}`], { ...env, AWS_SECRET_ACCESS_KEY: secret }), 'StorageAuthError', c.endpoint);
+    const r = fails(
+      await burst(['ls', `s3://${bucket}`], { ...env, AWS_SECRET_ACCESS_KEY: secret }),
+      'StorageAuthError',
+      c.endpoint,
+    );
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
   });
 
   it('refuses to download keys that would escape the destination folder', async () => {
     const { s3 } = await import('../../src/storage/s3/driver.js');
-    const d = s3({ endpoint: c.endpoint, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, region: c.region });
+    const d = s3({
+      endpoint: c.endpoint,
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      region: c.region,
+    });
     try {
       await d.put(bucket, 'evil/../../../tmp/pwned', 'x');
     } finally {

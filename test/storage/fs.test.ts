@@ -23,9 +23,24 @@ describe('fs driver', () => {
     const d = fs({ root });
     await d.createBucket('b');
     const keys = [
-      '../outside/secret', 'a/../../outside/secret', '..', '.', 'a/..', 'a/./b', './a', '/etc/passwd', '//x',
-      'a//b', 'a/', 'a\\..\\..\\outside\\secret', '..\\outside', 'a\0b', `${'x'.repeat(256)}/y`, 'x/'.repeat(600),
-      '.burst-tmp-123', 'a/.burst-tmp-x',
+      '../outside/secret',
+      'a/../../outside/secret',
+      '..',
+      '.',
+      'a/..',
+      'a/./b',
+      './a',
+      '/etc/passwd',
+      '//x',
+      'a//b',
+      'a/',
+      'a\\..\\..\\outside\\secret',
+      '..\\outside',
+      'a\0b',
+      `${'x'.repeat(256)}/y`,
+      'x/'.repeat(600),
+      '.burst-tmp-123',
+      'a/.burst-tmp-x',
     ];
     for (const key of keys) {
       await rejectsWith(d.put('b', key, 'pwned'), InvalidKeyError);
@@ -54,16 +69,21 @@ describe('fs driver', () => {
     const d = fs({ root });
     await d.createBucket('b');
     await d.put('b', 'real/inside.txt', 'inside');
-    symlinkSync(outside, join(root, 'b', 'out'));                     // a folder link one level down
+    symlinkSync(outside, join(root, 'b', 'out')); // a folder link one level down
     mkdirSync(join(root, 'b', 'x', 'y'), { recursive: true });
-    symlinkSync(outside, join(root, 'b', 'x', 'y', 'z'));               // deeper down
+    symlinkSync(outside, join(root, 'b', 'x', 'y', 'z')); // deeper down
     symlinkSync(join(outside, 'secret'), join(root, 'b', 'file-link')); // a file link
-    symlinkSync(outside, join(root, 'linked-bucket'));                  // a whole bucket
+    symlinkSync(outside, join(root, 'linked-bucket')); // a whole bucket
     symlinkSync(join(root, 'b', 'real', 'inside.txt'), join(root, 'b', 'ok-link')); // stays inside: fine
     const stream = () => Readable.from([Buffer.from('pwned by stream')]);
     const attacks: Array<[string, string]> = [
-      ['b', 'out/secret'], ['b', 'out/deep/secret'], ['b', 'x/y/z/secret'], ['b', 'file-link'], ['linked-bucket', 'secret'],
-      ['b', 'out/new-file'], ['b', 'out/newdir/new-file'],
+      ['b', 'out/secret'],
+      ['b', 'out/deep/secret'],
+      ['b', 'x/y/z/secret'],
+      ['b', 'file-link'],
+      ['linked-bucket', 'secret'],
+      ['b', 'out/new-file'],
+      ['b', 'out/newdir/new-file'],
     ];
     for (const [bucket, key] of attacks) {
       await rejectsWith(d.get(bucket, key), InvalidKeyError, ['real path leaves the storage root']);
@@ -163,8 +183,14 @@ describe('fs driver', () => {
   });
 
   it('validates its options with messages naming them', () => {
-    assert.throws(() => fs({ roott: '/x' } as never), (e) => e instanceof ConfigError && /unknown fs storage option "roott"/.test(e.message));
-    assert.throws(() => fs({ shared: 'yes' } as never), (e) => e instanceof ConfigError && /"shared" must be a boolean, got "yes"/.test(e.message));
+    assert.throws(
+      () => fs({ roott: '/x' } as never),
+      (e) => e instanceof ConfigError && /unknown fs storage option "roott"/.test(e.message),
+    );
+    assert.throws(
+      () => fs({ shared: 'yes' } as never),
+      (e) => e instanceof ConfigError && /"shared" must be a boolean, got "yes"/.test(e.message),
+    );
     assert.throws(() => fs({ root: '' }), ConfigError);
   });
 });

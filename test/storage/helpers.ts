@@ -13,7 +13,12 @@ export function uniqueBucket(tag = 'test'): string {
 }
 
 /** All entries of a listing, as keys (objects) and `prefix/` strings tagged `P:`. */
-export async function listNames(driver: StorageDriver, bucket: string, prefix?: string, options?: { delimiter?: string; startAfter?: string }): Promise<string[]> {
+export async function listNames(
+  driver: StorageDriver,
+  bucket: string,
+  prefix?: string,
+  options?: { delimiter?: string; startAfter?: string },
+): Promise<string[]> {
   const out: string[] = [];
   for await (const e of driver.list(bucket, prefix, options)) out.push(entryName(e));
   return out;
@@ -43,8 +48,15 @@ export async function rejectsWith(
     caught = err;
   }
   assert.ok(caught !== undefined, `expected a ${cls.name}, but nothing was thrown`);
-  assert.ok(caught instanceof cls, `expected a ${cls.name}, got ${String((caught as Error)?.name)}: ${String((caught as Error)?.message)}`);
-  for (const p of parts) assert.ok((caught as Error).message.includes(p), `message ${JSON.stringify((caught as Error).message)} should include ${JSON.stringify(p)}`);
+  assert.ok(
+    caught instanceof cls,
+    `expected a ${cls.name}, got ${String((caught as Error)?.name)}: ${String((caught as Error)?.message)}`,
+  );
+  for (const p of parts)
+    assert.ok(
+      (caught as Error).message.includes(p),
+      `message ${JSON.stringify((caught as Error).message)} should include ${JSON.stringify(p)}`,
+    );
   return caught as Error;
 }
 
@@ -65,7 +77,10 @@ export function patternBytes(size: number, seed = 1): Buffer {
  * A body stream that sends `first`, then waits until `release()` before sending `rest`. `sentFirst`
  * resolves once the consumer has pulled `first`, so the test knows the upload is half done.
  */
-export function gatedStream(first: Buffer, rest: Buffer): { stream: Readable; sentFirst: Promise<void>; release: () => void; fail: (err: Error) => void } {
+export function gatedStream(
+  first: Buffer,
+  rest: Buffer,
+): { stream: Readable; sentFirst: Promise<void>; release: () => void; fail: (err: Error) => void } {
   let release!: () => void;
   let fail!: (err: Error) => void;
   const gate = new Promise<void>((res, rej) => {

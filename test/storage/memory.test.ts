@@ -30,6 +30,9 @@ describe('memory driver', () => {
 
   it('validates its options', () => {
     assert.throws(() => memory({ id: '' }), ConfigError);
-    assert.throws(() => memory({ bucket: ['x'] } as never), (e) => e instanceof ConfigError && /unknown memory storage option "bucket"/.test(e.message));
+    assert.throws(
+      () => memory({ bucket: ['x'] } as never),
+      (e) => e instanceof ConfigError && /unknown memory storage option "bucket"/.test(e.message),
+    );
   });
 });

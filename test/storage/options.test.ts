@@ -44,7 +44,10 @@ describe('storage options, wherever they come from', () => {
   it('environment variables: kinds derived from the schema convert the text, the schema checks the value', () => {
     const cwd = fileWith({});
     const sockets = configError(() => loadConfigSync({ cwd, env: { BURST_S3_MAX_SOCKETS: 'lots' } }));
-    assert.equal(sockets.message, 'environment variable BURST_S3_MAX_SOCKETS: s3.maxSockets must be a positive integer, got "lots"');
+    assert.equal(
+      sockets.message,
+      'environment variable BURST_S3_MAX_SOCKETS: s3.maxSockets must be a positive integer, got "lots"',
+    );
     const part = configError(() => loadConfigSync({ cwd, env: { BURST_S3_PART_SIZE: '100' } }));
     assert.equal(part.message, `environment variable BURST_S3_PART_SIZE: s3.partSize ${PART}`);
     const page = configError(() => loadConfigSync({ cwd, env: { BURST_S3_LIST_PAGE_SIZE: '2000' } }));
@@ -52,7 +55,10 @@ describe('storage options, wherever they come from', () => {
     const fsync = configError(() => loadConfigSync({ cwd, env: { BURST_FS_FSYNC: 'maybe' } }));
     assert.equal(fsync.message, 'environment variable BURST_FS_FSYNC: fs.fsync must be a boolean, got "maybe"');
     // Good values become typed options.
-    const good = loadConfigSync({ cwd, env: { BURST_S3_PART_SIZE: '8388608', BURST_S3_DIRECT_READS: 'false', BURST_FS_SHARED: 'true' } });
+    const good = loadConfigSync({
+      cwd,
+      env: { BURST_S3_PART_SIZE: '8388608', BURST_S3_DIRECT_READS: 'false', BURST_FS_SHARED: 'true' },
+    });
     assert.deepEqual(good.options, { s3: { partSize: 8388608, directReads: false }, fs: { shared: true } });
   });
 
@@ -67,12 +73,24 @@ describe('storage options, wherever they come from', () => {
     assert.equal(root.message, 'fs storage option "root" must be a non-empty path, got ""');
     assert.equal(root.keyPath, 'fs.root');
     const secret = configError(() => new FunctionExecutor({ s3: { secretAccessKey: 7 as never } }));
-    assert.match(secret.message, /secretAccessKey" must be a non-empty string, got a value \(not shown: it is a secret\)/);
+    assert.match(
+      secret.message,
+      /secretAccessKey" must be a non-empty string, got a value \(not shown: it is a secret\)/,
+    );
   });
 
   it('the driver factories and createStorage', async () => {
     assert.equal(configError(() => s3({ partSize: 100 })).message, `s3 storage option "partSize" ${PART}`);
-    assert.equal(configError(() => fs({ fsync: 1 as never })).message, 'fs storage option "fsync" must be a boolean, got 1');
-    await assert.rejects(createStorage('s3', { endpoint: 'ftp://host' }), (e) => e instanceof ConfigError && e.message === 's3 storage option "endpoint" must be an http:// or https:// URL, got "ftp://host"' && e.keyPath === 'endpoint');
+    assert.equal(
+      configError(() => fs({ fsync: 1 as never })).message,
+      'fs storage option "fsync" must be a boolean, got 1',
+    );
+    await assert.rejects(
+      createStorage('s3', { endpoint: 'ftp://host' }),
+      (e) =>
+        e instanceof ConfigError &&
+        e.message === 's3 storage option "endpoint" must be an http:// or https:// URL, got "ftp://host"' &&
+        e.keyPath === 'endpoint',
+    );
   });
 });

@@ -30,7 +30,15 @@ import { storageConformance } from './suite.js';
 const MiB = 1024 * 1024;
 const ceph = await ensureCeph();
 const skip = 'skip' in ceph ? `Ceph RGW unavailable: ${ceph.skip}` : undefined;
-const server: S3Options = 'skip' in ceph ? {} : { endpoint: ceph.endpoint, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey, region: ceph.region };
+const server: S3Options =
+  'skip' in ceph
+    ? {}
+    : {
+        endpoint: ceph.endpoint,
+        accessKeyId: ceph.accessKeyId,
+        secretAccessKey: ceph.secretAccessKey,
+        region: ceph.region,
+      };
 /** Small parts so that the suite's 6 MiB objects go through multipart upload and parallel ranged reads. */
 const small: S3Options = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, downloadPartSize: 1 * MiB };
 
@@ -47,7 +55,11 @@ async function closedPort(): Promise<number> {
 
 async function multipartUploads(bucket: string): Promise<string[]> {
   const { S3Client, ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ ...server, forcePathStyle: true, credentials: { accessKeyId: server.accessKeyId as string, secretAccessKey: server.secretAccessKey as string } } as never);
+  const client = new S3Client({
+    ...server,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId as string, secretAccessKey: server.secretAccessKey as string },
+  } as never);
   try {
     const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     return (out.Uploads ?? []).map((u) => u.Key ?? '');
@@ -76,7 +88,12 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     ]) {
       const bad = s3({ ...server, ...creds, maxAttempts: 2 });
       try {
-        for (const op of [() => bad.put(bucket, 'auth/x', 'v'), () => bad.get(bucket, 'auth/x'), () => bad.head(bucket, 'auth/x'), () => bad.bucketExists(bucket)]) {
+        for (const op of [
+          () => bad.put(bucket, 'auth/x', 'v'),
+          () => bad.get(bucket, 'auth/x'),
+          () => bad.head(bucket, 'auth/x'),
+          () => bad.bucketExists(bucket),
+        ]) {
           const err = await rejectsWith(op, StorageAuthError, [server.endpoint as string]);
           assert.ok(!err.message.includes(secret), `secret leaked in: ${err.message}`);
           assert.ok(!String(err.stack).includes(secret));
@@ -88,7 +105,9 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     }
   });
 
-  it('an unreachable endpoint fails with StorageUnavailableError naming it, after bounded retries', { timeout: 120_000 }, async () => {
+  it('an unreachable endpoint fails with StorageUnavailableError naming it, after bounded retries', {
+    timeout: 120_000,
+  }, async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const down = s3({ ...server, endpoint, maxAttempts: 3, connectTimeoutMs: 1000 });
     try {
@@ -124,7 +143,10 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     const proxy = await startFaultyProxy(server.endpoint as string, () => [503, 'SlowDown']);
     const busy = s3({ ...server, endpoint: proxy.endpoint, maxAttempts: 3 });
     try {
-      const err = await rejectsWith(busy.get(bucket, 'retry/obj'), StorageUnavailableError, ['SlowDown', proxy.endpoint]);
+      const err = await rejectsWith(busy.get(bucket, 'retry/obj'), StorageUnavailableError, [
+        'SlowDown',
+        proxy.endpoint,
+      ]);
       assert.match(err.message, /after 3 attempts/);
       assert.equal(proxy.injected, 3);
     } finally {
@@ -146,7 +168,11 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     assert.equal(head.etag, etag);
     assert.match(etag, /-13$/, 'a multipart ETag (13 parts of 5 MiB)');
     assert.ok(Buffer.from(await driver.get(bucket, 'big/64m')).equals(data));
-    assert.ok(Buffer.from(await driver.get(bucket, 'big/64m', { range: { offset: 10 * MiB - 5, length: 20 * MiB } })).equals(data.subarray(10 * MiB - 5, 30 * MiB - 5)));
+    assert.ok(
+      Buffer.from(await driver.get(bucket, 'big/64m', { range: { offset: 10 * MiB - 5, length: 20 * MiB } })).equals(
+        data.subarray(10 * MiB - 5, 30 * MiB - 5),
+      ),
+    );
     await driver.delete(bucket, ['big/64m']);
   });
 
@@ -222,7 +248,8 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
       const keys = ['pg/a/1', 'pg/a/2', 'pg/b', 'pg/c/1', 'pg/d', 'pg/e', 'pg/f/9'];
       await Promise.all(keys.map((k) => driver.put(bucket, k, k)));
       const names: string[] = [];
-      for await (const e of paged.list(bucket, 'pg/', { delimiter: '/' })) names.push('prefix' in e ? `P:${e.prefix}` : e.key);
+      for await (const e of paged.list(bucket, 'pg/', { delimiter: '/' }))
+        names.push('prefix' in e ? `P:${e.prefix}` : e.key);
       assert.deepEqual(names, ['P:pg/a/', 'pg/b', 'P:pg/c/', 'pg/d', 'pg/e', 'P:pg/f/']);
       const all: string[] = [];
       for await (const e of paged.list(bucket, 'pg/')) if (!('prefix' in e)) all.push(e.key);
@@ -237,12 +264,20 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     const proxy = await startFaultyProxy(server.endpoint as string, () => undefined);
     try {
       for (const signPayload of [undefined, false]) {
-        const d = s3({ ...server, ...small, endpoint: proxy.endpoint, ...(signPayload === undefined ? {} : { signPayload }) });
+        const d = s3({
+          ...server,
+          ...small,
+          endpoint: proxy.endpoint,
+          ...(signPayload === undefined ? {} : { signPayload }),
+        });
         try {
           const from = proxy.seen.length;
           await d.put(bucket, 'sign/small', 'tiny');
           await d.put(bucket, 'sign/big', patternBytes(6 * MiB, 5));
-          const uploads = proxy.seen.map((r, i) => [r, proxy.headers[i]?.['x-amz-content-sha256']] as const).slice(from).filter(([r]) => r.startsWith('PUT '));
+          const uploads = proxy.seen
+            .map((r, i) => [r, proxy.headers[i]?.['x-amz-content-sha256']] as const)
+            .slice(from)
+            .filter(([r]) => r.startsWith('PUT '));
           assert.equal(uploads.length, 3, 'one PutObject and two UploadPart requests');
           for (const [request, hash] of uploads) {
             if (signPayload === false) assert.equal(hash, 'UNSIGNED-PAYLOAD', request);
@@ -263,17 +298,27 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
     await driver.put(bucket, 'direct/obj', data);
     const presigned = (url: string | undefined) => String(url).includes('X-Amz-Signature=');
     for (const failDirect of [false, true]) {
-      const proxy = await startFaultyProxy(server.endpoint as string, (req) => (failDirect && presigned(req.url) ? [503, 'SlowDown'] : undefined));
+      const proxy = await startFaultyProxy(server.endpoint as string, (req) =>
+        failDirect && presigned(req.url) ? [503, 'SlowDown'] : undefined,
+      );
       const d = s3({ ...server, ...small, endpoint: proxy.endpoint });
       try {
         assert.ok(Buffer.from(await d.get(bucket, 'direct/obj')).equals(data));
         const direct = proxy.seen.filter((r) => presigned(r)).length;
-        assert.equal(direct, 8, 'the 7 MiB after the first part, and the 3 bytes after that, one request per 1 MiB part');
+        assert.equal(
+          direct,
+          8,
+          'the 7 MiB after the first part, and the 3 bytes after that, one request per 1 MiB part',
+        );
         assert.equal(proxy.injected, failDirect ? 8 : 0);
         // Streams fetch their parts the same way, ahead of the reader and in order.
         assert.ok((await readAll(await d.getStream(bucket, 'direct/obj'))).equals(data));
         const range = { offset: MiB - 7, length: 5 * MiB + 11 };
-        assert.ok((await readAll(await d.getStream(bucket, 'direct/obj', { range }))).equals(data.subarray(range.offset, range.offset + range.length)));
+        assert.ok(
+          (await readAll(await d.getStream(bucket, 'direct/obj', { range }))).equals(
+            data.subarray(range.offset, range.offset + range.length),
+          ),
+        );
       } finally {
         await d.close?.();
         await proxy.close();
@@ -315,7 +360,10 @@ describe('s3 driver on Ceph RGW', { skip }, () => {
       // A stream has already handed out the first part, so it fails instead of starting over.
       overwritten = false;
       replacement = v1;
-      const err = await rejectsWith(async () => readAll(await d.getStream(bucket, 'changing/obj')), StorageError, ['changing/obj', 'changed']);
+      const err = await rejectsWith(async () => readAll(await d.getStream(bucket, 'changing/obj')), StorageError, [
+        'changing/obj',
+        'changed',
+      ]);
       assert.equal((err as StorageError).code, 'CHANGED_DURING_READ');
       assert.ok(overwritten);
     } finally {
@@ -380,7 +428,9 @@ describe('s3 driver against a server that never answers', () => {
   });
 });
 
-describe('s3 driver: a 5 GiB object', { skip: skip ?? (process.env.BURST_TEST_5GIB === '1' ? false : 'set BURST_TEST_5GIB=1 (holds 5 GiB in the gateway)') }, () => {
+describe('s3 driver: a 5 GiB object', {
+  skip: skip ?? (process.env.BURST_TEST_5GIB === '1' ? false : 'set BURST_TEST_5GIB=1 (holds 5 GiB in the gateway)'),
+}, () => {
   it('uploads a 5 GiB stream of unknown length and reads its edges back', { timeout: 30 * 60_000 }, async () => {
     const GiB = 1024 * MiB;
     const size = 5 * GiB + 12345;
@@ -395,7 +445,8 @@ describe('s3 driver: a 5 GiB object', { skip: skip ?? (process.env.BURST_TEST_5G
       return out;
     };
     async function* body(): AsyncGenerator<Uint8Array> {
-      for (let at = 0, i = 0; at < size; at += MiB, i++) yield (blocks[i % 17] as Buffer).subarray(0, Math.min(MiB, size - at));
+      for (let at = 0, i = 0; at < size; at += MiB, i++)
+        yield (blocks[i % 17] as Buffer).subarray(0, Math.min(MiB, size - at));
     }
     const d = s3(server);
     const big = uniqueBucket('5gib');
@@ -406,8 +457,16 @@ describe('s3 driver: a 5 GiB object', { skip: skip ?? (process.env.BURST_TEST_5G
       assert.equal(head.size, size);
       assert.match(head.etag ?? '', /-\d+$/);
       assert.ok(Number((head.etag ?? '').split('-')[1]) <= 10_000);
-      for (const [offset, length] of [[0, 1000], [16 * MiB - 10, 20], [2.5 * GiB, 4096], [size - 777, 777]] as const) {
-        assert.ok(Buffer.from(await d.get(big, 'five', { range: { offset, length } })).equals(expected(offset, length)), `bytes at ${offset}`);
+      for (const [offset, length] of [
+        [0, 1000],
+        [16 * MiB - 10, 20],
+        [2.5 * GiB, 4096],
+        [size - 777, 777],
+      ] as const) {
+        assert.ok(
+          Buffer.from(await d.get(big, 'five', { range: { offset, length } })).equals(expected(offset, length)),
+          `bytes at ${offset}`,
+        );
       }
     } finally {
       await d.delete(big, ['five']);

@@ -65,7 +65,10 @@ describe('Storage', () => {
     const storage = new Storage({ driver: 'memory' });
     assert.equal(await storage.getText(`file://${dir}/in.txt`), 'local data');
     await storage.put(`file://${dir}/out.txt`, 'written');
-    assert.deepEqual(await storage.listKeys(`file://${dir}/`), [`${dir.split('/').slice(2).join('/')}/in.txt`, `${dir.split('/').slice(2).join('/')}/out.txt`]);
+    assert.deepEqual(await storage.listKeys(`file://${dir}/`), [
+      `${dir.split('/').slice(2).join('/')}/in.txt`,
+      `${dir.split('/').slice(2).join('/')}/out.txt`,
+    ]);
     await storage.close();
   });
 
@@ -79,7 +82,10 @@ describe('Storage', () => {
     assert.deepEqual(await work.listKeys(), ['a/b']);
     assert.equal(await work.deletePrefix('a/'), 1);
     await rejectsWith(work.get('a/b'), NoSuchKeyError, ['a/b', 'work']);
-    assert.throws(() => new Storage({ driver: 'memory' }).bucket(), (e) => e instanceof ConfigError && /defaultBucket/.test(e.message));
+    assert.throws(
+      () => new Storage({ driver: 'memory' }).bucket(),
+      (e) => e instanceof ConfigError && /defaultBucket/.test(e.message),
+    );
   });
 
   it('loads its driver lazily and reports bad settings on first use', async () => {
@@ -103,7 +109,10 @@ describe('Storage', () => {
       await new Promise((r) => setImmediate(r));
       const ours = warnings.filter((w) => (w as { code?: string }).code === 'BURST_STORAGE_BACKEND');
       assert.equal(ours.length, 1, 'warned once per process');
-      assert.throws(() => new Storage({ backend: 'memory', driver: 'fs' } as never), (e) => e instanceof ConfigError && /both "driver" and "backend"/.test(e.message));
+      assert.throws(
+        () => new Storage({ backend: 'memory', driver: 'fs' } as never),
+        (e) => e instanceof ConfigError && /both "driver" and "backend"/.test(e.message),
+      );
     } finally {
       process.off('warning', onWarning);
     }

@@ -15,18 +15,7 @@ function s3Sort(keys: string[]): string[] {
 
 export function listingConformance(ctx: SuiteContext): void {
   describe('listing', () => {
-    const keys = [
-      'ls/a',
-      'ls/a-b',
-      'ls/a/b',
-      'ls/a/c/d',
-      'ls/b/x',
-      'ls/b/y',
-      'ls/c',
-      'ls/z！',
-      'ls/z😀',
-      'ls/é',
-    ];
+    const keys = ['ls/a', 'ls/a-b', 'ls/a/b', 'ls/a/c/d', 'ls/b/x', 'ls/b/y', 'ls/c', 'ls/z！', 'ls/z😀', 'ls/é'];
     before(async () => {
       // `ls/a` and `ls/a/b` cannot both be files; the fs driver refuses that, so keep them apart.
       const storable = keys.filter((k) => k !== 'ls/a');
@@ -55,9 +44,20 @@ export function listingConformance(ctx: SuiteContext): void {
     it('rolls keys up into common prefixes with a delimiter', async () => {
       const d = ctx.driver();
       const b = ctx.bucket();
-      assert.deepEqual(await listNames(d, b, 'ls/', { delimiter: '/' }), ['ls/a-b', 'P:ls/a/', 'P:ls/b/', 'ls/c', 'ls/z！', 'ls/z😀', 'ls/é']);
+      assert.deepEqual(await listNames(d, b, 'ls/', { delimiter: '/' }), [
+        'ls/a-b',
+        'P:ls/a/',
+        'P:ls/b/',
+        'ls/c',
+        'ls/z！',
+        'ls/z😀',
+        'ls/é',
+      ]);
       assert.deepEqual(await listNames(d, b, 'ls/a/', { delimiter: '/' }), ['ls/a/b', 'P:ls/a/c/']);
-      assert.deepEqual(await listNames(d, b, '', { delimiter: '/' }).then((n) => n.filter((x) => x.startsWith('P:ls'))), ['P:ls/']);
+      assert.deepEqual(
+        await listNames(d, b, '', { delimiter: '/' }).then((n) => n.filter((x) => x.startsWith('P:ls'))),
+        ['P:ls/'],
+      );
       assert.deepEqual(await listNames(d, b, 'ls/a', { delimiter: '-' }), ['P:ls/a-', 'ls/a/b', 'ls/a/c/d']);
     });
 
@@ -70,7 +70,13 @@ export function listingConformance(ctx: SuiteContext): void {
       assert.deepEqual(await listNames(d, b, 'ls/', { startAfter: 'ls/zzzz' }), ['ls/z！', 'ls/z😀', 'ls/é']);
       assert.deepEqual(await listNames(d, b, 'ls/', { startAfter: 'ls/\u{10FFFF}' }), []);
       assert.deepEqual(await listNames(d, b, 'ls/', { startAfter: 'a' }), s3Sort(stored));
-      assert.deepEqual(await listNames(d, b, 'ls/', { startAfter: 'ls/b', delimiter: '/' }), ['P:ls/b/', 'ls/c', 'ls/z！', 'ls/z😀', 'ls/é']);
+      assert.deepEqual(await listNames(d, b, 'ls/', { startAfter: 'ls/b', delimiter: '/' }), [
+        'P:ls/b/',
+        'ls/c',
+        'ls/z！',
+        'ls/z😀',
+        'ls/é',
+      ]);
     });
 
     it(`pages through many keys in order and deletes them in batches`, async () => {

@@ -10,13 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
-import {
-  CancelledError,
-  InvalidKeyError,
-  NoSuchBucketError,
-  NoSuchKeyError,
-  StorageError,
-} from '../../src/errors.js';
+import { CancelledError, InvalidKeyError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../src/errors.js';
 import type { StorageDriver } from '../../src/storage/types.js';
 import { dropBucket, gatedStream, listNames, patternBytes, readAll, rejectsWith, uniqueBucket } from './helpers.js';
 import { listingConformance } from './suite-listing.js';
@@ -158,13 +152,16 @@ function objectTests(ctx: SuiteContext): void {
   it('round-trips unicode keys and keys with URL-special characters', async () => {
     const d = ctx.driver();
     const b = ctx.bucket();
-    const keys = ['uni/données/été 2024/ファイル 😀.txt', 'uni/a+b c%20d?e#f&g=h;i,j@k$l!m\'n(o)p', 'uni/ünï/ç'];
+    const keys = ['uni/données/été 2024/ファイル 😀.txt', "uni/a+b c%20d?e#f&g=h;i,j@k$l!m'n(o)p", 'uni/ünï/ç'];
     for (const k of keys) await d.put(b, k, k);
     for (const k of keys) {
       assert.equal(Buffer.from(await d.get(b, k)).toString('utf8'), k);
       assert.equal((await d.head(b, k)).key, k);
     }
-    assert.deepEqual(await listNames(d, b, 'uni/'), [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    assert.deepEqual(
+      await listNames(d, b, 'uni/'),
+      [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+    );
     await d.delete(b, keys);
     assert.deepEqual(await listNames(d, b, 'uni/'), []);
   });
@@ -175,8 +172,14 @@ function objectTests(ctx: SuiteContext): void {
     const data = patternBytes(200_000, 9);
     await d.put(b, 'obj/stream', data);
     assert.deepEqual(await readAll(await d.getStream(b, 'obj/stream')), data);
-    assert.deepEqual(await readAll(await d.getStream(b, 'obj/stream', { range: { offset: 1000, length: 5000 } })), data.subarray(1000, 6000));
-    assert.deepEqual(await readAll(await d.getStream(b, 'obj/stream', { range: { offset: 199_999 } })), data.subarray(199_999));
+    assert.deepEqual(
+      await readAll(await d.getStream(b, 'obj/stream', { range: { offset: 1000, length: 5000 } })),
+      data.subarray(1000, 6000),
+    );
+    assert.deepEqual(
+      await readAll(await d.getStream(b, 'obj/stream', { range: { offset: 199_999 } })),
+      data.subarray(199_999),
+    );
   });
 
   it('round-trips a large object and reads ranges across its parts', async () => {
@@ -192,7 +195,11 @@ function objectTests(ctx: SuiteContext): void {
     assert.equal((await d.head(b, 'obj/large')).size, size);
     assert.ok(Buffer.from(await d.get(b, 'obj/large')).equals(data));
     const mid = Math.floor(size / 2);
-    assert.ok(Buffer.from(await d.get(b, 'obj/large', { range: { offset: mid - 10, length: 1_000_000 } })).equals(data.subarray(mid - 10, mid - 10 + 1_000_000)));
+    assert.ok(
+      Buffer.from(await d.get(b, 'obj/large', { range: { offset: mid - 10, length: 1_000_000 } })).equals(
+        data.subarray(mid - 10, mid - 10 + 1_000_000),
+      ),
+    );
     await d.delete(b, ['obj/large']);
   });
 }
@@ -204,7 +211,9 @@ function rangeTests(ctx: SuiteContext): void {
     const data = Buffer.from('0123456789');
     await d.put(b, 'range/ten', data);
     const r = async (offset: number, length?: number) =>
-      Buffer.from(await d.get(b, 'range/ten', { range: length === undefined ? { offset } : { offset, length } })).toString();
+      Buffer.from(
+        await d.get(b, 'range/ten', { range: length === undefined ? { offset } : { offset, length } }),
+      ).toString();
     assert.equal(await r(0, 10), '0123456789');
     assert.equal(await r(2, 3), '234');
     assert.equal(await r(7), '789');
@@ -240,7 +249,11 @@ function errorTests(ctx: SuiteContext): void {
   it('missing keys fail with NoSuchKeyError naming bucket and key', async () => {
     const d = ctx.driver();
     const b = ctx.bucket();
-    for (const op of [() => d.get(b, 'err/missing'), () => d.head(b, 'err/missing'), () => d.getStream(b, 'err/missing')]) {
+    for (const op of [
+      () => d.get(b, 'err/missing'),
+      () => d.head(b, 'err/missing'),
+      () => d.getStream(b, 'err/missing'),
+    ]) {
       const err = await rejectsWith(op, NoSuchKeyError, [b, 'err/missing']);
       assert.equal((err as NoSuchKeyError).bucket, b);
       assert.equal((err as NoSuchKeyError).key, 'err/missing');

@@ -9,17 +9,33 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, FunctionExecutor, Storage, createStorage, memory, registerStorage, storageDrivers } from '../../src/index.ts';
+import {
+  ConfigError,
+  FunctionExecutor,
+  Storage,
+  createStorage,
+  memory,
+  registerStorage,
+  storageDrivers,
+} from '../../src/index.ts';
 import { storageCapabilitiesOf } from '../../src/storage/registry.ts';
 import type { StorageDriver } from '../../src/storage/types.ts';
 import { tagged } from '../fixtures/storage/tagged-driver.ts';
 
-test('a registered third-party driver runs a map over the storage channel, workers importing it', { timeout: 180_000 }, async () => {
+test('a registered third-party driver runs a map over the storage channel, workers importing it', {
+  timeout: 180_000,
+}, async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-tagged-'));
   const log = join(root, 'created.log');
   try {
     assert.ok(storageDrivers().includes('tagged'));
-    const fexec = new FunctionExecutor({ storage: 'tagged', tagged: { root, log }, localhost: { channel: 'storage' }, workers: 2, progress: false });
+    const fexec = new FunctionExecutor({
+      storage: 'tagged',
+      tagged: { root, log },
+      localhost: { channel: 'storage' },
+      workers: 2,
+      progress: false,
+    });
     try {
       const futures = await fexec.map((x: number) => x * 3, [1, 2, 3, 4], { chunksize: 1 });
       assert.deepEqual(await Promise.all(futures.map((f) => f.result({ timeout: 120 }))), [3, 6, 9, 12]);
@@ -40,8 +56,14 @@ test('a registered third-party driver runs a map over the storage channel, worke
 });
 
 test('a third-party driver is checked by its own schema and asked for its capabilities', async () => {
-  await assert.rejects(createStorage('tagged', { roott: '/x' }), (e) => e instanceof ConfigError && /unknown tagged storage option "roott"; did you mean "root"\?/.test(e.message));
-  assert.throws(() => new FunctionExecutor({ storage: 'tagged', tagged: { root: 7 as never } }), (e) => e instanceof ConfigError && e.keyPath === 'tagged.root' && /must be a path, got 7/.test(e.message));
+  await assert.rejects(
+    createStorage('tagged', { roott: '/x' }),
+    (e) => e instanceof ConfigError && /unknown tagged storage option "roott"; did you mean "root"\?/.test(e.message),
+  );
+  assert.throws(
+    () => new FunctionExecutor({ storage: 'tagged', tagged: { root: 7 as never } }),
+    (e) => e instanceof ConfigError && e.keyPath === 'tagged.root' && /must be a path, got 7/.test(e.message),
+  );
   assert.deepEqual(storageCapabilitiesOf({ driver: 'tagged', options: {} }), tagged.capabilities({}));
   const storage = new Storage({ driver: 'tagged', root: await mkdtemp(join(tmpdir(), 'burst-tagged-')) });
   assert.equal((await storage.driver()).config.module, tagged.module, 'the config says where workers find the driver');
@@ -64,7 +86,13 @@ test('the executor asks capabilities, not names: a driver that lives in one proc
   for (const channel of ['ipc', 'storage'] as const) {
     const fexec = new FunctionExecutor({ storage: 'inproc', localhost: { channel }, workers: 1, progress: false });
     try {
-      await assert.rejects(fexec.map((x: number) => x, [1]), (e) => e instanceof ConfigError && e.keyPath === 'storage' && /^the inproc storage lives in this process/.test(e.message));
+      await assert.rejects(
+        fexec.map((x: number) => x, [1]),
+        (e) =>
+          e instanceof ConfigError &&
+          e.keyPath === 'storage' &&
+          /^the inproc storage lives in this process/.test(e.message),
+      );
     } finally {
       await fexec.close();
     }

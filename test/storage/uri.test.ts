@@ -11,18 +11,30 @@ import { rejectsWith } from './helpers.js';
 
 describe('storage URIs', () => {
   it('parses s3:// and fs:// URIs literally (no percent-decoding in keys)', () => {
-    assert.deepEqual(parseStorageUri('s3://data/2024/logs.csv'), { scheme: 's3', bucket: 'data', key: '2024/logs.csv' });
+    assert.deepEqual(parseStorageUri('s3://data/2024/logs.csv'), {
+      scheme: 's3',
+      bucket: 'data',
+      key: '2024/logs.csv',
+    });
     assert.deepEqual(parseStorageUri('s3://data'), { scheme: 's3', bucket: 'data', key: '' });
     assert.deepEqual(parseStorageUri('s3://data/'), { scheme: 's3', bucket: 'data', key: '' });
     assert.deepEqual(parseStorageUri('s3://data/logs/'), { scheme: 's3', bucket: 'data', key: 'logs/' });
-    assert.deepEqual(parseStorageUri('s3://data/a%20b c+d?e#f'), { scheme: 's3', bucket: 'data', key: 'a%20b c+d?e#f' });
+    assert.deepEqual(parseStorageUri('s3://data/a%20b c+d?e#f'), {
+      scheme: 's3',
+      bucket: 'data',
+      key: 'a%20b c+d?e#f',
+    });
     assert.deepEqual(parseStorageUri('S3://data/k'), { scheme: 's3', bucket: 'data', key: 'k' });
     assert.deepEqual(parseStorageUri('fs://burst/jobs/1/data'), { scheme: 'fs', bucket: 'burst', key: 'jobs/1/data' });
   });
 
   it('maps file:// URLs and plain paths onto a bucket (first folder) and key (the rest)', () => {
     assert.deepEqual(parseStorageUri('file:///home/ana/x.csv'), { scheme: 'file', bucket: 'home', key: 'ana/x.csv' });
-    assert.deepEqual(parseStorageUri('file:///home/ana/my%20file.csv'), { scheme: 'file', bucket: 'home', key: 'ana/my file.csv' });
+    assert.deepEqual(parseStorageUri('file:///home/ana/my%20file.csv'), {
+      scheme: 'file',
+      bucket: 'home',
+      key: 'ana/my file.csv',
+    });
     assert.deepEqual(parseStorageUri('file:///data/'), { scheme: 'file', bucket: 'data', key: '' });
     assert.deepEqual(parseStorageUri('file://localhost/data/x'), { scheme: 'file', bucket: 'data', key: 'x' });
     assert.deepEqual(parseStorageUri('/data/logs/'), { scheme: 'file', bucket: 'data', key: 'logs/' });
@@ -32,24 +44,43 @@ describe('storage URIs', () => {
   });
 
   it('refuses bad URIs with errors that say what is wrong', () => {
-    assert.throws(() => parseStorageUri(''), (e) => e instanceof ConfigError && /non-empty/.test(e.message));
-    assert.throws(() => parseStorageUri('s3://'), (e) => e instanceof ConfigError && /"s3:\/\/" has no bucket/.test(e.message));
-    assert.throws(() => parseStorageUri('s3:///key'), (e) => e instanceof ConfigError && /has no bucket/.test(e.message));
+    assert.throws(
+      () => parseStorageUri(''),
+      (e) => e instanceof ConfigError && /non-empty/.test(e.message),
+    );
+    assert.throws(
+      () => parseStorageUri('s3://'),
+      (e) => e instanceof ConfigError && /"s3:\/\/" has no bucket/.test(e.message),
+    );
+    assert.throws(
+      () => parseStorageUri('s3:///key'),
+      (e) => e instanceof ConfigError && /has no bucket/.test(e.message),
+    );
     assert.throws(() => parseStorageUri('s3://b/a\0b'), InvalidKeyError);
     assert.throws(() => parseStorageUri(`s3://b/${'x'.repeat(1025)}`), InvalidKeyError);
-    assert.throws(() => parseStorageUri('file://otherhost/x/y'), (e) => e instanceof ConfigError && /invalid file URI/.test(e.message));
-    assert.throws(() => parseStorageUri('/'), (e) => e instanceof InvalidKeyError && /below "\/"/.test(e.message));
+    assert.throws(
+      () => parseStorageUri('file://otherhost/x/y'),
+      (e) => e instanceof ConfigError && /invalid file URI/.test(e.message),
+    );
+    assert.throws(
+      () => parseStorageUri('/'),
+      (e) => e instanceof InvalidKeyError && /below "\/"/.test(e.message),
+    );
   });
 
   it('formats locations back into URIs that parse to the same location', () => {
-    const key = fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }).filter((k) => !k.includes('\0') && Buffer.byteLength(k) <= 1024);
+    const key = fc
+      .string({ minLength: 1, maxLength: 40, unit: 'grapheme' })
+      .filter((k) => !k.includes('\0') && Buffer.byteLength(k) <= 1024);
     fc.assert(
       fc.property(fc.constantFrom('s3', 'fs', 'memory'), key, (scheme, k) => {
         const loc = { scheme, bucket: 'bkt', key: k };
         assert.deepEqual(parseStorageUri(formatStorageUri(loc)), loc);
       }),
     );
-    const segment = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }).filter((s) => !/[/\\\0]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('.burst-tmp-'));
+    const segment = fc
+      .string({ minLength: 1, maxLength: 12, unit: 'grapheme' })
+      .filter((s) => !/[/\\\0]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('.burst-tmp-'));
     fc.assert(
       fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (parts) => {
         const loc = { scheme: 'file', bucket: 'data', key: parts.join('/') };

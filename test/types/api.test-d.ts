@@ -3,7 +3,14 @@
  * must fail to compile; if the API loosened to `any`, tsc reports the unused directive.
  */
 import { Readable } from 'node:stream';
-import { FunctionExecutor, type CallContext, type DataPartition, type Future, type FutureList, type StoredResult } from '../../src/index.ts';
+import {
+  FunctionExecutor,
+  type CallContext,
+  type DataPartition,
+  type Future,
+  type FutureList,
+  type StoredResult,
+} from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok: T): void {}
@@ -37,22 +44,39 @@ export async function checks(): Promise<void> {
   expectType<Equal<Awaited<ReturnType<typeof reduced.getResult>>, string[]>>(true);
 
   // ctx is typed.
-  await fexec.map((x: number, ctx) => {
-    expectType<Equal<typeof ctx.callId, number>>(true);
-    expectType<Equal<typeof ctx.signal, AbortSignal>>(true);
-    return x;
-  }, [1]);
+  await fexec.map(
+    (x: number, ctx) => {
+      expectType<Equal<typeof ctx.callId, number>>(true);
+      expectType<Equal<typeof ctx.signal, AbortSignal>>(true);
+      return x;
+    },
+    [1],
+  );
 
   // Data inputs: the function receives a DataPartition.
-  const words = await fexec.map(async (part: DataPartition) => (await part.text()).split(/\s+/).length, 's3://logs/2019/', { objChunkSize: 2 ** 26 });
+  const words = await fexec.map(
+    async (part: DataPartition) => (await part.text()).split(/\s+/).length,
+    's3://logs/2019/',
+    { objChunkSize: 2 ** 26 },
+  );
   expectType<Equal<typeof words, FutureList<number>>>(true);
-  const perObject = await fexec.mapReduce((part: DataPartition) => part.size, ['fs://data/a.csv'], (sizes: number[]) => sizes.length, { reducerOnePerObject: true });
+  const perObject = await fexec.mapReduce(
+    (part: DataPartition) => part.size,
+    ['fs://data/a.csv'],
+    (sizes: number[]) => sizes.length,
+    { reducerOnePerObject: true },
+  );
   expectType<Equal<typeof perObject, FutureList<number>>>(true);
   // @ts-expect-error a function of numbers cannot take data partitions
   await fexec.map(addSeven, 's3://logs/2019/');
 
   // A function that returns a stream yields a StoredResult.
-  const streamed = await fexec.map(async function* (n: number) { yield Buffer.alloc(n); }, [1]);
+  const streamed = await fexec.map(
+    async function* (n: number) {
+      yield Buffer.alloc(n);
+    },
+    [1],
+  );
   expectType<Equal<typeof streamed, FutureList<StoredResult>>>(true);
   const readable = await fexec.callAsync((n: number) => Readable.from([Buffer.alloc(n)]), 1);
   expectType<Equal<typeof readable, Future<StoredResult>>>(true);
@@ -71,8 +95,14 @@ export async function checks(): Promise<void> {
   new FunctionExecutor({ workers: 'two' });
 
   // The serverless sections are typed: backend and runtime options side by side.
-  new FunctionExecutor({ backend: 'knative', knative: { url: 'https://w.example', concurrency: 8, image: 'ghcr.io/me/w:1', namespace: 'jobs' } });
-  new FunctionExecutor({ backend: 'aws_lambda', aws_lambda: { region: 'eu-west-1', invokeConcurrency: 64, remoteInvoker: true } });
+  new FunctionExecutor({
+    backend: 'knative',
+    knative: { url: 'https://w.example', concurrency: 8, image: 'ghcr.io/me/w:1', namespace: 'jobs' },
+  });
+  new FunctionExecutor({
+    backend: 'aws_lambda',
+    aws_lambda: { region: 'eu-west-1', invokeConcurrency: 64, remoteInvoker: true },
+  });
   // @ts-expect-error a misspelt option is caught
   new FunctionExecutor({ backend: 'knative', knative: { ulr: 'https://w.example' } });
   // @ts-expect-error and so is a wrong type

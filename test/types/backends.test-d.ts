@@ -3,7 +3,16 @@
  * with its backend's options, and a third-party backend's section is typed through declaration
  * merging of BackendOptionsMap.
  */
-import { awsLambda, FunctionExecutor, localhost, slurm, type BackendOptionsOf, type ExecutorOptions, type SlurmOptions, defineBackend } from '../../src/index.ts';
+import {
+  awsLambda,
+  FunctionExecutor,
+  localhost,
+  slurm,
+  type BackendOptionsOf,
+  type ExecutorOptions,
+  type SlurmOptions,
+  defineBackend,
+} from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_ok: T): void {}

@@ -11,7 +11,10 @@ function expectType<T extends true>(_ok: T): void {}
 export function checks(): void {
   expectType<Equal<NonNullable<ExecutorOptions['s3']>, S3Options>>(true);
   expectType<Equal<NonNullable<ExecutorOptions['fs']>, FsOptions>>(true);
-  new FunctionExecutor({ storage: 's3', s3: { endpoint: 'http://127.0.0.1:7480', partSize: 8 * 2 ** 20, signPayload: false } });
+  new FunctionExecutor({
+    storage: 's3',
+    s3: { endpoint: 'http://127.0.0.1:7480', partSize: 8 * 2 ** 20, signPayload: false },
+  });
   new FunctionExecutor({ fs: { root: '/data/burst', shared: true } });
   // @ts-expect-error a misspelt s3 option is caught
   new FunctionExecutor({ s3: { endpointt: 'x' } });

@@ -41,24 +41,42 @@ function layerTable(): Map<string, Set<string> | 'any'> {
     const cells = line.split('|').map((c) => c.trim());
     if (cells.length < 5 || cells[1] === 'part' || /^-+$/.test(cells[1] ?? '')) continue;
     const [, part, , allowed] = cells as [string, string, string, string];
-    table.set(part, allowed === 'any part' ? 'any' : new Set(allowed.split(',').map((p) => p.trim()).filter(Boolean)));
+    table.set(
+      part,
+      allowed === 'any part'
+        ? 'any'
+        : new Set(
+            allowed
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+          ),
+    );
   }
   return table;
 }
 
 test('every folder of src/ is a part of the layer table, and every part exists', () => {
   const table = layerTable();
-  const folders = readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const folders = readdirSync(src, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   for (const f of folders) assert.ok(table.has(f), `src/${f}/ is not in the layer table of docs/ARCHITECTURE.md`);
   for (const part of table.keys()) {
-    assert.ok(part === '(root)' || folders.includes(part), `the layer table names ${part}, which is not a folder of src/`);
+    assert.ok(
+      part === '(root)' || folders.includes(part),
+      `the layer table names ${part}, which is not a folder of src/`,
+    );
   }
 });
 
 test('no part imports a part its row of the layer table does not name', () => {
   const table = layerTable();
   const all = edges();
-  assert.ok(all.some(([a, b]) => a.startsWith('executor/') && b.startsWith('backends/')), 'the import reader sees imports');
+  assert.ok(
+    all.some(([a, b]) => a.startsWith('executor/') && b.startsWith('backends/')),
+    'the import reader sees imports',
+  );
   const crossings: string[] = [];
   for (const [from, to] of all) {
     const [a, b] = [partOf(from), partOf(to)];

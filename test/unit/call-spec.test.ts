@@ -17,7 +17,10 @@ test('chunkCalls splits ids into consecutive chunks, the last one short', () => 
 test('a bad call list is a ConfigError naming the list and the part at fault', async () => {
   const { ConfigError } = await import('../../src/errors.ts');
   const bad = (spec: string, message: string) =>
-    assert.throws(() => parseCallSpec(spec), (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG' && e.keyPath === 'calls' && e.message === message);
+    assert.throws(
+      () => parseCallSpec(spec),
+      (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG' && e.keyPath === 'calls' && e.message === message,
+    );
   bad('1,a', 'invalid call list "1,a": "a" is not a number or a range like 3-7');
   bad('', 'invalid call list "": "" is not a number or a range like 3-7');
   bad('0-2,9-4', 'invalid call list "0-2,9-4": range "9-4" goes backwards');
@@ -26,9 +29,25 @@ test('a bad call list is a ConfigError naming the list and the part at fault', a
 test('a bad storage configuration is a ConfigError naming where it came from', async () => {
   const { ConfigError } = await import('../../src/errors.ts');
   const { parseStorageConfig } = await import('../../src/worker/storage-config.ts');
-  assert.deepEqual(parseStorageConfig('{"driver":"fs","options":{"root":"/tmp/x"}}', 'X'), { driver: 'fs', options: { root: '/tmp/x' } });
-  assert.throws(() => parseStorageConfig('{driver', '--storage-config'), (e: unknown) => e instanceof ConfigError && e.keyPath === '--storage-config' && /^--storage-config is not valid JSON: /.test(e.message));
+  assert.deepEqual(parseStorageConfig('{"driver":"fs","options":{"root":"/tmp/x"}}', 'X'), {
+    driver: 'fs',
+    options: { root: '/tmp/x' },
+  });
+  assert.throws(
+    () => parseStorageConfig('{driver', '--storage-config'),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.keyPath === '--storage-config' &&
+      /^--storage-config is not valid JSON: /.test(e.message),
+  );
   for (const text of ['null', '[]', '{"driver":"fs"}', '{"options":{}}', '"fs"']) {
-    assert.throws(() => parseStorageConfig(text, 'BURST_STORAGE_CONFIG'), (e: unknown) => e instanceof ConfigError && e.keyPath === 'BURST_STORAGE_CONFIG' && e.message.startsWith('BURST_STORAGE_CONFIG must look like {"driver":"fs","options":{...}}, got '), text);
+    assert.throws(
+      () => parseStorageConfig(text, 'BURST_STORAGE_CONFIG'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.keyPath === 'BURST_STORAGE_CONFIG' &&
+        e.message.startsWith('BURST_STORAGE_CONFIG must look like {"driver":"fs","options":{...}}, got '),
+      text,
+    );
   }
 });

@@ -4,7 +4,13 @@ import * as errors from '../../src/errors.ts';
 
 test('every error has a code, a cause and typed context', () => {
   const cause = new Error('root');
-  const e = new errors.TimeoutError('too slow', { callId: 3, jobId: 'M001', backend: 'localhost', cause, timeoutSeconds: 2 });
+  const e = new errors.TimeoutError('too slow', {
+    callId: 3,
+    jobId: 'M001',
+    backend: 'localhost',
+    cause,
+    timeoutSeconds: 2,
+  });
   assert.equal(e.code, 'TIMEOUT');
   assert.equal(e.name, 'TimeoutError');
   assert.equal(e.cause, cause);
@@ -65,7 +71,11 @@ test('every class carries only codes that ERROR_CODE_CLASS gives it', async () =
   ];
   for (const e of samples) assert.equal(errors.ERROR_CODE_CLASS[e.code], e.name, `${e.name} carries ${e.code}`);
   const owners = new Set(Object.values(errors.ERROR_CODE_CLASS));
-  assert.deepEqual([...owners].sort(), samples.map((e) => e.name).sort(), 'every class owns a code, and every owner is a class');
+  assert.deepEqual(
+    [...owners].sort(),
+    samples.map((e) => e.name).sort(),
+    'every class owns a code, and every owner is a class',
+  );
   assert.ok(errors.isBurstErrorCode('NO_SUCH_KEY'));
   assert.ok(!errors.isBurstErrorCode('ENOENT'));
   assert.ok(!errors.isBurstErrorCode('toString'), 'not fooled by Object.prototype');
@@ -77,13 +87,19 @@ test('codes written in src/ belong to the class constructed with them', async ()
   const root = new URL('../../src/', import.meta.url).pathname;
   const ctor = /new (BurstError|StorageError|ResultStorageError|PartitionError)\(\s*'([A-Z0-9_]+)'/g;
   let seen = 0;
-  for (const file of readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'))) {
+  for (const file of readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))) {
     const text = readFileSync(join(root, file), 'utf8');
     for (const [, cls, code] of text.matchAll(ctor)) {
       seen++;
       const owner = errors.isBurstErrorCode(code) ? errors.ERROR_CODE_CLASS[code] : undefined;
       // ResultStorageError is the worker's carrier; the client sees a StorageError.
-      assert.equal(owner, cls === 'ResultStorageError' ? 'StorageError' : cls, `src/${file}: new ${cls}('${code}') uses a code of ${owner ?? 'no class'}`);
+      assert.equal(
+        owner,
+        cls === 'ResultStorageError' ? 'StorageError' : cls,
+        `src/${file}: new ${cls}('${code}') uses a code of ${owner ?? 'no class'}`,
+      );
     }
   }
   assert.ok(seen > 30, `the scan found the constructors (${seen})`);
@@ -95,5 +111,6 @@ test('the README "Error codes" table lists every code once, with its class', asy
   const section = readme.slice(readme.indexOf('#### Error codes'), readme.indexOf('### Re-running failed calls'));
   const rows = [...section.matchAll(/^\| `([A-Z0-9_]+)` \| `(\w+)` \| [^|]+ \| [^|]+ \|$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(rows.map(([code]) => code).sort(), Object.keys(errors.ERROR_CODE_CLASS).sort());
-  for (const [code, cls] of rows) assert.equal(cls, errors.ERROR_CODE_CLASS[code as errors.BurstErrorCode], `README row ${code}`);
+  for (const [code, cls] of rows)
+    assert.equal(cls, errors.ERROR_CODE_CLASS[code as errors.BurstErrorCode], `README row ${code}`);
 });

@@ -10,7 +10,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 const src = resolve(import.meta.dirname, '../../src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Static (not `import type`, not dynamic) relative imports of each file, as src-relative paths. */
@@ -48,7 +50,12 @@ test('src/ has no import cycles', () => {
 
 test('the worker entries never load client-only code statically', () => {
   const g = graph();
-  const entries = ['worker/child.ts', 'worker/handler.ts', 'worker/entries/http.ts', 'backends/aws_lambda/worker/entry.ts'];
+  const entries = [
+    'worker/child.ts',
+    'worker/handler.ts',
+    'worker/entries/http.ts',
+    'backends/aws_lambda/worker/entry.ts',
+  ];
   const reached = new Set<string>();
   const walk = (node: string): void => {
     if (reached.has(node)) return;
@@ -60,6 +67,8 @@ test('the worker entries never load client-only code statically', () => {
     walk(e);
   }
   // A backend's worker/ folder is worker-side code (the Lambda handler and its invoker).
-  const clientOnly = [...reached].filter((f) => /^(cli|executor|dashboard|stats|backends)\//.test(f) && !/^backends\/[^/]+\/worker\//.test(f));
+  const clientOnly = [...reached].filter(
+    (f) => /^(cli|executor|dashboard|stats|backends)\//.test(f) && !/^backends\/[^/]+\/worker\//.test(f),
+  );
   assert.deepEqual(clientOnly, [], 'worker code reaches client-only modules');
 });

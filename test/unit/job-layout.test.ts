@@ -6,7 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { jobKey, keys, pad, parseCallKey, parseClaimKey, parseExecutorKey, parseJobKey, withoutJobsPrefix } from '../../src/job/layout.ts';
+import {
+  jobKey,
+  keys,
+  pad,
+  parseCallKey,
+  parseClaimKey,
+  parseExecutorKey,
+  parseJobKey,
+  withoutJobsPrefix,
+} from '../../src/job/layout.ts';
 
 const src = resolve(import.meta.dirname, '../../src');
 const IDS = [0, 7, 99_999, 100_000, 1_000_000, 12_345_678, Number.MAX_SAFE_INTEGER];
@@ -35,7 +44,10 @@ test('listings of a job under 100,000 calls come back in call order', () => {
   const job = jobKey('E1', 'M000');
   const ids = [0, 1, 9, 10, 99, 100, 9_999, 10_000, 99_999];
   const listed = ids.map((id) => keys.status(job, id, 1)).sort();
-  assert.deepEqual(listed.map((k) => parseCallKey(k)?.callId), ids);
+  assert.deepEqual(
+    listed.map((k) => parseCallKey(k)?.callId),
+    ids,
+  );
 });
 
 test('claim keys parse back to attempt, first call and nonce', () => {
@@ -48,11 +60,20 @@ test('claim keys parse back to attempt, first call and nonce', () => {
 });
 
 test('names that are not call, claim or job keys parse to undefined', () => {
-  for (const key of ['burst/jobs/E/J/status/abc', 'burst/jobs/E/J/status/7.0', 'burst/jobs/E/J/status/7.x', 'burst/jobs/E/J/status/', 'burst/jobs/E/J/status/-1.1', 'burst/jobs/E/J/status/99999999999999999999.1']) {
+  for (const key of [
+    'burst/jobs/E/J/status/abc',
+    'burst/jobs/E/J/status/7.0',
+    'burst/jobs/E/J/status/7.x',
+    'burst/jobs/E/J/status/',
+    'burst/jobs/E/J/status/-1.1',
+    'burst/jobs/E/J/status/99999999999999999999.1',
+  ]) {
     assert.equal(parseCallKey(key), undefined, key);
   }
-  for (const key of ['burst/jobs/E/J/claims/0.00001.n', 'burst/jobs/E/J/claims/1.x.n', 'burst/jobs/E/J/claims/1']) assert.equal(parseClaimKey(key), undefined, key);
-  for (const key of ['burst/functions/abc.mjs', 'burst/jobs/', 'burst/jobs/E', 'burst/jobs/E/', 'other/jobs/E/J']) assert.equal(parseJobKey(key), undefined, key);
+  for (const key of ['burst/jobs/E/J/claims/0.00001.n', 'burst/jobs/E/J/claims/1.x.n', 'burst/jobs/E/J/claims/1'])
+    assert.equal(parseClaimKey(key), undefined, key);
+  for (const key of ['burst/functions/abc.mjs', 'burst/jobs/', 'burst/jobs/E', 'burst/jobs/E/', 'other/jobs/E/J'])
+    assert.equal(parseJobKey(key), undefined, key);
 });
 
 test('executor and job prefixes of a listing parse back to their ids', () => {
@@ -82,7 +103,9 @@ const FORBIDDEN: Array<[RegExp, string]> = [
 ];
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Code without comments and without its import lines (module paths such as '../job/lease.js'). */
@@ -96,7 +119,8 @@ function code(text: string): string[] {
 function violations(file: string, text: string): string[] {
   const out: string[] = [];
   code(text).forEach((line, i) => {
-    for (const [re, what] of FORBIDDEN) if (re.test(line)) out.push(`${file}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`);
+    for (const [re, what] of FORBIDDEN)
+      if (re.test(line)) out.push(`${file}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`);
   });
   return out;
 }
@@ -104,13 +128,19 @@ function violations(file: string, text: string): string[] {
 test('the scan finds key building and hand parsing (it can fail)', () => {
   const planted = [
     'const k = `${jobKey}/status/${id}.1`;',
-    "const m = `${jobKey}/job.json`;",
+    'const m = `${jobKey}/job.json`;',
     'const p = `${ROOT}/jobs/${e}/`;',
     'const x = JSON.parse(Buffer.from(await storage.get(b, k)).toString());',
     'const s = parsed as StoredStatus;',
   ].join('\n');
   assert.equal(violations('planted.ts', planted).length, 5);
-  assert.deepEqual(violations('fine.ts', "// burst/jobs/<e>/<j>/status/<call>\nimport { keys } from '../job/layout.js';\nconst k = keys.status(j, 1);"), []);
+  assert.deepEqual(
+    violations(
+      'fine.ts',
+      "// burst/jobs/<e>/<j>/status/<call>\nimport { keys } from '../job/layout.js';\nconst k = keys.status(j, 1);",
+    ),
+    [],
+  );
 });
 
 test('no module outside src/job/ builds a job key or parses a record by hand', () => {

@@ -20,13 +20,35 @@ test('the monitor settles calls from current and older-layout status keys (fake 
   const bucket = 'jobplane-monitor';
   await storage.createBucket(bucket);
   const key = jobKey('E9', 'M000');
-  const job = { executorId: 'E9', jobId: 'M000', bucket, jobKey: key, storage: storage.config, callCount: 1_000_001, chunksize: 1, timeoutSeconds: 30, env: {} } as JobDescriptor;
+  const job = {
+    executorId: 'E9',
+    jobId: 'M000',
+    bucket,
+    jobKey: key,
+    storage: storage.config,
+    callCount: 1_000_001,
+    chunksize: 1,
+    timeoutSeconds: 30,
+    env: {},
+  } as JobDescriptor;
   const big = 1_000_000;
   // Current layout: two attempts of call 10^6, the newer one written first; the result inline.
-  await storage.put(bucket, keys.status(key, big, 2), encodeStatus({ callId: big, ok: true, attempt: 2, output: new Uint8Array([2]), stats }, 20));
-  await storage.put(bucket, keys.status(key, big, 1), encodeStatus({ callId: big, ok: true, attempt: 1, output: new Uint8Array([1]), stats }, 30));
+  await storage.put(
+    bucket,
+    keys.status(key, big, 2),
+    encodeStatus({ callId: big, ok: true, attempt: 2, output: new Uint8Array([2]), stats }, 20),
+  );
+  await storage.put(
+    bucket,
+    keys.status(key, big, 1),
+    encodeStatus({ callId: big, ok: true, attempt: 1, output: new Uint8Array([1]), stats }, 30),
+  );
   // Older layout: no attempt in the keys; the result stored separately.
-  await storage.put(bucket, keys.legacyStatus(key, 3), JSON.stringify({ callId: 3, ok: true, attempt: 1, outputStored: true, stats }));
+  await storage.put(
+    bucket,
+    keys.legacyStatus(key, 3),
+    JSON.stringify({ callId: 3, ok: true, attempt: 1, outputStored: true, stats }),
+  );
   await storage.put(bucket, keys.legacyOutput(key, 3), new Uint8Array([3, 3, 3]));
   const backend = { name: 'fake' } as unknown as ComputeBackend;
   const monitor = new StorageMonitor(storage, backend, { min: 5, max: 20 });

@@ -6,8 +6,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BurstError, MalformedRecordError } from '../../src/errors.ts';
 import { jobKey, keys } from '../../src/job/layout.ts';
-import { decodeCallCount, decodeManifest, encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../../src/job/manifest.ts';
-import { decodeStatus, decodeStatusList, encodeStatus, encodeStatusBatch, toBatchedStatus, toCallRecord } from '../../src/job/status.ts';
+import {
+  decodeCallCount,
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_FORMAT,
+  type JobManifest,
+} from '../../src/job/manifest.ts';
+import {
+  decodeStatus,
+  decodeStatusList,
+  encodeStatus,
+  encodeStatusBatch,
+  toBatchedStatus,
+  toCallRecord,
+} from '../../src/job/status.ts';
 import { decodeClaim, encodeClaim } from '../../src/job/claims.ts';
 import { decodeLease, encodeLease } from '../../src/job/lease.ts';
 import type { CallRecord } from '../../src/worker/protocol.ts';
@@ -15,7 +28,21 @@ import { VERSION } from '../../src/version.ts';
 
 const job = jobKey('E1', 'M000');
 const manifestKey = keys.manifest(job);
-const manifest: JobManifest = { format: MANIFEST_FORMAT, burstVersion: VERSION, executorId: 'E1', jobId: 'M000', callCount: 2, functionHash: 'a'.repeat(64), functionName: 'f (t.ts:1:1)', ranges: [0, 3, 3, 4], env: { A: '1' }, timeoutSeconds: 30, createdAt: 1, submittedAt: 1, channel: 'storage' };
+const manifest: JobManifest = {
+  format: MANIFEST_FORMAT,
+  burstVersion: VERSION,
+  executorId: 'E1',
+  jobId: 'M000',
+  callCount: 2,
+  functionHash: 'a'.repeat(64),
+  functionName: 'f (t.ts:1:1)',
+  ranges: [0, 3, 3, 4],
+  env: { A: '1' },
+  timeoutSeconds: 30,
+  createdAt: 1,
+  submittedAt: 1,
+  channel: 'storage',
+};
 
 /** Asserts `fn` throws a MalformedRecordError whose key is `key` and whose message names `words`. */
 function assertMalformed(fn: () => unknown, key: string, ...words: string[]): void {
@@ -31,25 +58,54 @@ function assertMalformed(fn: () => unknown, key: string, ...words: string[]): vo
 test('a manifest round-trips, as stored (every field, so its signature still verifies)', () => {
   const withExtra = { ...manifest, signature: 'ab'.repeat(32), future: { x: 1 } };
   assert.deepEqual(decodeManifest(encodeManifest(manifest), manifestKey), manifest);
-  assert.deepEqual(decodeManifest(Buffer.from(JSON.stringify(withExtra)), { bucket: 'b', key: manifestKey }), withExtra);
+  assert.deepEqual(
+    decodeManifest(Buffer.from(JSON.stringify(withExtra)), { bucket: 'b', key: manifestKey }),
+    withExtra,
+  );
   assert.equal(decodeCallCount(encodeManifest(manifest), manifestKey), 2);
 });
 
 test('a malformed manifest names its key and the field at fault', () => {
   assertMalformed(() => decodeManifest('{"format":1', manifestKey), manifestKey, 'not JSON');
   assertMalformed(() => decodeManifest('[1,2]', manifestKey), manifestKey, 'a JSON object', 'an array');
-  for (const [name, value] of [['callCount', -1], ['callCount', '2'], ['ranges', [0, 3, 3]], ['ranges', [0, -3]], ['env', { A: 1 }], ['functionHash', undefined], ['jobId', 7], ['timeoutSeconds', 'x'], ['channel', 'pigeon'], ['args', 5]] as const) {
-    assertMalformed(() => decodeManifest(JSON.stringify({ ...manifest, [name]: value }), manifestKey), manifestKey, `"${name}"`);
+  for (const [name, value] of [
+    ['callCount', -1],
+    ['callCount', '2'],
+    ['ranges', [0, 3, 3]],
+    ['ranges', [0, -3]],
+    ['env', { A: 1 }],
+    ['functionHash', undefined],
+    ['jobId', 7],
+    ['timeoutSeconds', 'x'],
+    ['channel', 'pigeon'],
+    ['args', 5],
+  ] as const) {
+    assertMalformed(
+      () => decodeManifest(JSON.stringify({ ...manifest, [name]: value }), manifestKey),
+      manifestKey,
+      `"${name}"`,
+    );
   }
   assertMalformed(() => decodeCallCount('{"format":1}', manifestKey), manifestKey, '"callCount"');
-  assert.throws(() => decodeManifest(JSON.stringify({ ...manifest, format: 2 }), manifestKey), (err: unknown) => err instanceof BurstError && err.code === 'VERSION_MISMATCH' && err.message.includes('format 2'));
+  assert.throws(
+    () => decodeManifest(JSON.stringify({ ...manifest, format: 2 }), manifestKey),
+    (err: unknown) => err instanceof BurstError && err.code === 'VERSION_MISMATCH' && err.message.includes('format 2'),
+  );
 });
 
 const stats = { workerStart: 1, fnStart: 2, fnEnd: 3, cold: true, bytesIn: 4, bytesOut: 5, hostname: 'h', pid: 9 };
 
 test('a status record round-trips: numeric call id, attempt, inline result as base64, write time', () => {
   const statusKey = keys.status(job, 1_000_000, 2);
-  const record: CallRecord = { callId: 1_000_000, ok: true, attempt: 2, output: new Uint8Array([1, 2, 255]), value: 'dropped', stats, logs: 'hi' };
+  const record: CallRecord = {
+    callId: 1_000_000,
+    ok: true,
+    attempt: 2,
+    output: new Uint8Array([1, 2, 255]),
+    value: 'dropped',
+    stats,
+    logs: 'hi',
+  };
   const text = encodeStatus(record, 1234);
   const stored = decodeStatus(text, statusKey);
   assert.equal(stored.callId, 1_000_000);
@@ -59,7 +115,10 @@ test('a status record round-trips: numeric call id, attempt, inline result as ba
   assert.equal('value' in stored, false);
   const back = toCallRecord(stored);
   assert.deepEqual([...(back.output ?? [])], [1, 2, 255]);
-  assert.deepEqual({ ...back, output: undefined }, { callId: 1_000_000, ok: true, attempt: 2, stats, logs: 'hi', storedAt: 1234, output: undefined });
+  assert.deepEqual(
+    { ...back, output: undefined },
+    { callId: 1_000_000, ok: true, attempt: 2, stats, logs: 'hi', storedAt: 1234, output: undefined },
+  );
   // An older record without an attempt takes its key's.
   const { attempt: _a, ...older } = JSON.parse(text) as Record<string, unknown>;
   assert.equal(decodeStatus(JSON.stringify(older), statusKey, 2).attempt, 2);
@@ -71,7 +130,18 @@ test('a malformed status record names its key and the field at fault', () => {
   const good = { callId: 7, ok: false, attempt: 1, stats, error: { name: 'E', message: 'm' } };
   assertMalformed(() => decodeStatus('nope', key), key, 'not JSON');
   assertMalformed(() => decodeStatus('null', key), key, 'a JSON object');
-  for (const [name, value] of [['callId', '7'], ['callId', -1], ['callId', 1.5], ['ok', 'yes'], ['attempt', 0], ['stats', null], ['error', 'boom'], ['logs', 3], ['output', [1]], ['storedAt', 'now']] as const) {
+  for (const [name, value] of [
+    ['callId', '7'],
+    ['callId', -1],
+    ['callId', 1.5],
+    ['ok', 'yes'],
+    ['attempt', 0],
+    ['stats', null],
+    ['error', 'boom'],
+    ['logs', 3],
+    ['output', [1]],
+    ['storedAt', 'now'],
+  ] as const) {
     assertMalformed(() => decodeStatus(JSON.stringify({ ...good, [name]: value }), key), key, `"${name}"`);
   }
   assertMalformed(() => decodeStatusList('{', key), key, 'not JSON');

@@ -23,7 +23,7 @@ export function plainErrors(text: string): string[] {
 
 test('the check finds what it looks for', () => {
   assert.deepEqual(plainErrors("if (x) throw new Error('bad');"), ["1: if (x) throw new Error('bad');"]);
-  assert.deepEqual(plainErrors("throw 'bad';\nthrow `bad ${x}`;\nreturn Promise.reject(\"no\");").length, 3);
+  assert.deepEqual(plainErrors('throw \'bad\';\nthrow `bad ${x}`;\nreturn Promise.reject("no");').length, 3);
   assert.deepEqual(plainErrors("// internal: never leaves this file\nthrow new Error('ok');"), []);
   assert.deepEqual(plainErrors("throw new Error('ok'); // internal: caught below"), []);
   assert.equal(plainErrors("// internal:\nthrow new Error('a reason is required');").length, 1);
@@ -34,7 +34,9 @@ test('the check finds what it looks for', () => {
 test('src/ has no plain new Error( without an // internal: reason, and throws no strings', () => {
   const findings: string[] = [];
   let files = 0;
-  for (const file of readdirSync(root, { recursive: true }).map(String).filter((f) => /\.[cm]?ts$/.test(f))) {
+  for (const file of readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => /\.[cm]?ts$/.test(f))) {
     files++;
     for (const f of plainErrors(readFileSync(join(root, file), 'utf8'))) findings.push(`src/${file}:${f}`);
   }

@@ -16,12 +16,15 @@ const bad: Array<[Record<string, unknown>, string]> = [
 
 for (const [options, message] of bad) {
   test(`rejects ${JSON.stringify(options)} at construction`, () => {
-    assert.throws(() => new FunctionExecutor(options), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.message, message);
-      assert.equal(err.keyPath, Object.keys(options)[0]);
-      return true;
-    });
+    assert.throws(
+      () => new FunctionExecutor(options),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, message);
+        assert.equal(err.keyPath, Object.keys(options)[0]);
+        return true;
+      },
+    );
   });
 }
 
@@ -45,16 +48,31 @@ test('a config file supplies options and the constructor overrides it', async ()
   assert.equal(fexec.options.timeout, 30);
   assert.equal(fexec.options.retries, 1);
   await writeFile(file, '{ not json');
-  assert.throws(() => new FunctionExecutor({ config: file }), (e: unknown) => e instanceof ConfigError && e.message.startsWith(`the config file ${file} is not valid`));
-  assert.throws(() => new FunctionExecutor({ config: join(dir, 'missing.json') }), (e: unknown) => e instanceof ConfigError && /cannot read the config file/.test(e.message));
+  assert.throws(
+    () => new FunctionExecutor({ config: file }),
+    (e: unknown) => e instanceof ConfigError && e.message.startsWith(`the config file ${file} is not valid`),
+  );
+  assert.throws(
+    () => new FunctionExecutor({ config: join(dir, 'missing.json') }),
+    (e: unknown) => e instanceof ConfigError && /cannot read the config file/.test(e.message),
+  );
 });
 
 test('per-call options are validated before anything runs', async () => {
   const fexec = new FunctionExecutor();
   try {
-    await assert.rejects(fexec.map((x: number) => x, [1], { chunksize: 0 }), { message: 'chunksize must be a positive integer, got 0' });
-    await assert.rejects(fexec.map((x: number) => x, [1], { env: { A: 1 as unknown as string } }), { message: 'env must be an object of string values, got an object' });
-    await assert.rejects(fexec.map((x: number) => x, 5 as unknown as number[]), { message: 'inputs must be an array, an iterable or an async iterable, got number' });
+    await assert.rejects(
+      fexec.map((x: number) => x, [1], { chunksize: 0 }),
+      { message: 'chunksize must be a positive integer, got 0' },
+    );
+    await assert.rejects(
+      fexec.map((x: number) => x, [1], { env: { A: 1 as unknown as string } }),
+      { message: 'env must be an object of string values, got an object' },
+    );
+    await assert.rejects(
+      fexec.map((x: number) => x, 5 as unknown as number[]),
+      { message: 'inputs must be an array, an iterable or an async iterable, got number' },
+    );
   } finally {
     await fexec.close();
   }

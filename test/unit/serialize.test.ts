@@ -10,7 +10,10 @@ test('structured-clone values survive a round trip', () => {
   const cyclic: Record<string, unknown> = { name: 'loop' };
   cyclic.self = cyclic;
   const value = {
-    map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2n }]]),
+    map: new Map<unknown, unknown>([
+      [1, 'one'],
+      ['two', { n: 2n }],
+    ]),
     set: new Set([1, 'a']),
     date: new Date(1_700_000_000_000),
     re: /ab+c/gi,
@@ -43,12 +46,15 @@ test('structured-clone values survive a round trip', () => {
 
 test('a function inside an input is named by its path', () => {
   const inputs = [1, 2, 3, { handler: () => 1 }];
-  assert.throws(() => assertSerializable(inputs, 'input'), (err: unknown) => {
-    assert.ok(err instanceof SerializationError);
-    assert.equal(err.path, 'input[3].handler');
-    assert.match(err.message, /cannot serialize input\[3\]\.handler: a function \(handler\)/);
-    return true;
-  });
+  assert.throws(
+    () => assertSerializable(inputs, 'input'),
+    (err: unknown) => {
+      assert.ok(err instanceof SerializationError);
+      assert.equal(err.path, 'input[3].handler');
+      assert.match(err.message, /cannot serialize input\[3\]\.handler: a function \(handler\)/);
+      return true;
+    },
+  );
 });
 
 test('paths go through Maps, Sets, arrays and odd keys', () => {
@@ -61,14 +67,20 @@ test('paths go through Maps, Sets, arrays and odd keys', () => {
 test('a socket cannot be sent and the error says where', () => {
   const socket = new Socket();
   try {
-    assert.throws(() => encode({ conn: socket }, 'input[0]'), (err: unknown) => err instanceof SerializationError && /input\[0\]\.conn/.test(err.message));
+    assert.throws(
+      () => encode({ conn: socket }, 'input[0]'),
+      (err: unknown) => err instanceof SerializationError && /input\[0\]\.conn/.test(err.message),
+    );
   } finally {
     socket.destroy();
   }
 });
 
 test('decode of garbage is a SerializationError, not a crash', () => {
-  assert.throws(() => decode(new Uint8Array([0xff, 0x0f, 0x6f, 0x22, 0x99]), 'result of call 3'), (err: unknown) => err instanceof SerializationError && /result of call 3/.test(err.message));
+  assert.throws(
+    () => decode(new Uint8Array([0xff, 0x0f, 0x6f, 0x22, 0x99]), 'result of call 3'),
+    (err: unknown) => err instanceof SerializationError && /result of call 3/.test(err.message),
+  );
 });
 
 test('thrown errors keep name, message, own properties and stack; non-errors are described', () => {
@@ -94,7 +106,8 @@ test('thrown errors keep name, message, own properties and stack; non-errors are
 });
 
 test('issue 15: thrown values come back as they were thrown (undefined, bigint, null, numbers, strings, objects; symbols described)', () => {
-  const back = (value: unknown): RemoteError => toBurstError(JSON.parse(JSON.stringify(serializeThrown(value))), {}) as RemoteError;
+  const back = (value: unknown): RemoteError =>
+    toBurstError(JSON.parse(JSON.stringify(serializeThrown(value))), {}) as RemoteError;
   const u = back(undefined);
   assert.ok('thrown' in u, 'throw undefined keeps a thrown field');
   assert.equal(u.thrown, undefined);
@@ -115,7 +128,11 @@ test('issue 15: thrown values come back as they were thrown (undefined, bigint, 
   assert.match(s.message, /non-Error value: Symbol\(reason\)/);
   assert.match(back(10n).message, /non-Error value: 10n/);
   // Records written before thrownValue existed still decode their JSON text.
-  assert.equal((toBurstError({ kind: 'remote', name: 'NonError', message: 'm', thrown: '{"a":1}' }, {}) as RemoteError).thrown?.constructor, Object);
+  assert.equal(
+    (toBurstError({ kind: 'remote', name: 'NonError', message: 'm', thrown: '{"a":1}' }, {}) as RemoteError).thrown
+      ?.constructor,
+    Object,
+  );
 });
 
 test('finding 12: hostile thrown values never make serializeThrown throw; what could be read is kept', () => {
@@ -134,11 +151,19 @@ test('finding 12: hostile thrown values never make serializeThrown throw; what c
   assert.match(e.message, /message could not be read/);
   assert.match(String(e.properties.code), /code could not be read/);
 
-  const badToString = { toString: boom, get message(): string { return boom(); } };
+  const badToString = {
+    toString: boom,
+    get message(): string {
+      return boom();
+    },
+  };
   const t = toBurstError(serializeThrown(badToString), {}) as RemoteError;
   assert.equal(t.remoteName, 'NonError');
 
-  const trapAll = new Proxy({}, { get: boom, getPrototypeOf: boom, ownKeys: boom, has: boom, getOwnPropertyDescriptor: boom });
+  const trapAll = new Proxy(
+    {},
+    { get: boom, getPrototypeOf: boom, ownKeys: boom, has: boom, getOwnPropertyDescriptor: boom },
+  );
   const p = toBurstError(serializeThrown(trapAll), {}) as RemoteError;
   assert.ok(p instanceof RemoteError);
   assert.equal(p.remoteName, 'NonError');
@@ -156,18 +181,51 @@ test('finding 12: hostile thrown values never make serializeThrown throw; what c
 
 test('finding 12: a Proxy input inside an array is named input[0], even with throwing traps', () => {
   const plain = new Proxy({ a: 1 }, {});
-  assert.throws(() => assertSerializable([plain, 2], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[0]' && /Proxy/.test(err.message));
-  const hostile = new Proxy({}, { ownKeys: () => { throw new Error('no keys'); } });
-  assert.throws(() => assertSerializable([1, hostile], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[1]');
-  const getter = { get x(): number { throw new Error('no x'); } };
-  assert.throws(() => assertSerializable([getter], 'input'), (err: unknown) => err instanceof SerializationError && err.path === 'input[0].x' && /no x/.test(err.message));
-  assert.throws(() => encode({ inner: plain }, 'input[3]'), (err: unknown) => err instanceof SerializationError && err.path === 'input[3].inner');
+  assert.throws(
+    () => assertSerializable([plain, 2], 'input'),
+    (err: unknown) => err instanceof SerializationError && err.path === 'input[0]' && /Proxy/.test(err.message),
+  );
+  const hostile = new Proxy(
+    {},
+    {
+      ownKeys: () => {
+        throw new Error('no keys');
+      },
+    },
+  );
+  assert.throws(
+    () => assertSerializable([1, hostile], 'input'),
+    (err: unknown) => err instanceof SerializationError && err.path === 'input[1]',
+  );
+  const getter = {
+    get x(): number {
+      throw new Error('no x');
+    },
+  };
+  assert.throws(
+    () => assertSerializable([getter], 'input'),
+    (err: unknown) => err instanceof SerializationError && err.path === 'input[0].x' && /no x/.test(err.message),
+  );
+  assert.throws(
+    () => encode({ inner: plain }, 'input[3]'),
+    (err: unknown) => err instanceof SerializationError && err.path === 'input[3].inner',
+  );
 });
 
 test('a worker storage failure comes back as the class that owns its code, code and message intact', async () => {
   const errs = await import('../../src/errors.ts');
   const back = (code: unknown) =>
-    toBurstError(JSON.parse(JSON.stringify({ kind: 'storage', name: 'StorageError', message: `m-${String(code)}`, properties: { code, bucket: 'bk', key: 'k/1' } })), { callId: 2, jobId: 'M000' });
+    toBurstError(
+      JSON.parse(
+        JSON.stringify({
+          kind: 'storage',
+          name: 'StorageError',
+          message: `m-${String(code)}`,
+          properties: { code, bucket: 'bk', key: 'k/1' },
+        }),
+      ),
+      { callId: 2, jobId: 'M000' },
+    );
   const cases: Array<[unknown, new (...a: never[]) => unknown, string]> = [
     ['NO_SUCH_BUCKET', errs.NoSuchBucketError, 'NO_SUCH_BUCKET'],
     ['NO_SUCH_KEY', errs.NoSuchKeyError, 'NO_SUCH_KEY'],
@@ -187,7 +245,7 @@ test('a worker storage failure comes back as the class that owns its code, code 
     assert.ok(err instanceof errs.StorageError);
     assert.equal(err.code, want);
     assert.equal(errs.ERROR_CODE_CLASS[err.code], err.name, 'the owner of the code');
-    assert.equal(err.message, `m-${String(code)}`, 'the worker\'s message');
+    assert.equal(err.message, `m-${String(code)}`, "the worker's message");
     assert.equal(err.callId, 2);
   }
   assert.equal((back('NO_SUCH_KEY') as InstanceType<typeof errs.NoSuchKeyError>).key, 'k/1');

@@ -10,7 +10,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, FunctionExecutor, backendNames, defineBackend, estimateCost, registerBackend, selectBackend, slurm, type BackendOptionsOf, type ComputeBackend, type RuntimeManager } from '../../src/index.ts';
+import {
+  ConfigError,
+  FunctionExecutor,
+  backendNames,
+  defineBackend,
+  estimateCost,
+  registerBackend,
+  selectBackend,
+  slurm,
+  type BackendOptionsOf,
+  type ComputeBackend,
+  type RuntimeManager,
+} from '../../src/index.ts';
 import { loadConfigSync } from '../../src/config/load.ts';
 import { runtimeBackends, runtimeManager } from '../../src/runtime/index.ts';
 import { pricesOf } from '../../src/stats/cost.ts';
@@ -31,7 +43,11 @@ const relay = defineBackend({
   options: (z) =>
     z.object({
       /** Worker processes. */
-      slots: z.number({ error: 'a positive integer' }).int({ error: 'a positive integer' }).min(1, { error: 'a positive integer' }).optional(),
+      slots: z
+        .number({ error: 'a positive integer' })
+        .int({ error: 'a positive integer' })
+        .min(1, { error: 'a positive integer' })
+        .optional(),
       /** A label, to check strings from the environment. */
       tag: z.string({ error: 'a string' }).optional(),
       /** A switch, to check booleans from the environment. */
@@ -77,26 +93,41 @@ describe('a third-party backend definition', () => {
     assert.ok(runtimeBackends().includes('relay'));
     assert.equal(await runtimeManager('relay'), relayRuntimes);
     assert.equal(pricesOf('relay')?.currency, 'EUR');
-    const cost = estimateCost([{ executorId: 'e', jobId: 'j', callId: 0, status: 'success', stats: { fnStart: 0, fnEnd: 1000 } }], { backend: 'relay', memoryMB: 1024 });
+    const cost = estimateCost(
+      [{ executorId: 'e', jobId: 'j', callId: 0, status: 'success', stats: { fnStart: 0, fnEnd: 1000 } }],
+      { backend: 'relay', memoryMB: 1024 },
+    );
     assert.equal(cost?.total, 1.5);
   });
 
   it('runs map, created with its options (string form and factory form)', async () => {
     const before = { created: seen.created.length, calls: seen.invokedCalls };
-    const bySection = new FunctionExecutor({ backend: 'relay', relay: { slots: 2, tag: 'section' }, fs: { root }, progress: false });
+    const bySection = new FunctionExecutor({
+      backend: 'relay',
+      relay: { slots: 2, tag: 'section' },
+      fs: { root },
+      progress: false,
+    });
     try {
       const results = await bySection.getResult(await bySection.map((x: number) => x * 3, [1, 2, 3, 4, 5]));
       assert.deepEqual(results, [3, 6, 9, 12, 15]);
     } finally {
       await bySection.close();
     }
-    const byFactory = new FunctionExecutor({ backend: selectBackend('relay', { slots: 1, tag: 'factory' }), fs: { root }, progress: false });
+    const byFactory = new FunctionExecutor({
+      backend: selectBackend('relay', { slots: 1, tag: 'factory' }),
+      fs: { root },
+      progress: false,
+    });
     try {
       assert.deepEqual(await byFactory.getResult(await byFactory.map((x: number) => x + 1, [10, 20])), [11, 21]);
     } finally {
       await byFactory.close();
     }
-    assert.deepEqual(seen.created.slice(before.created), [{ slots: 2, tag: 'section' }, { slots: 1, tag: 'factory' }]);
+    assert.deepEqual(seen.created.slice(before.created), [
+      { slots: 2, tag: 'section' },
+      { slots: 1, tag: 'factory' },
+    ]);
     assert.equal(seen.invokedCalls - before.calls, 7, 'every call went through the relay backend');
   });
 
@@ -106,9 +137,17 @@ describe('a third-party backend definition', () => {
       [{ slotz: 2 }, 'unknown option "relay.slotz"; did you mean "relay.slots"?'],
       [{ slots: 0 }, 'relay.slots must be a positive integer, got 0'],
     ] as const) {
-      const fexec = new FunctionExecutor({ backend: 'relay', relay: relayOptions as never, fs: { root }, progress: false });
+      const fexec = new FunctionExecutor({
+        backend: 'relay',
+        relay: relayOptions as never,
+        fs: { root },
+        progress: false,
+      });
       try {
-        await assert.rejects(fexec.map((x: number) => x, [1]), (err: unknown) => err instanceof ConfigError && err.message === message);
+        await assert.rejects(
+          fexec.map((x: number) => x, [1]),
+          (err: unknown) => err instanceof ConfigError && err.message === message,
+        );
       } finally {
         await fexec.close();
       }
@@ -118,17 +157,32 @@ describe('a third-party backend definition', () => {
 
   it('gets its config file section checked, and its BURST_RELAY_* variables read by kind', async () => {
     const cwd = await mkdtemp(join(root, 'cfg-'));
-    await writeFile(join(cwd, 'burst.config.json'), JSON.stringify({ backend: 'relay', relay: { slots: 'two', tagg: 'x' } }));
-    assert.throws(() => loadConfigSync({ cwd, env: {} }), (err: unknown) => err instanceof ConfigError && /relay\.slots must be a positive integer, got "two"/.test(err.message) && /unknown key "relay\.tagg" is ignored; did you mean "relay\.tag"\?/.test(err.message));
-    const fromEnv = loadConfigSync({ cwd: root, env: { BURST_RELAY_SLOTS: '3', BURST_RELAY_TAG: 'from-env', BURST_RELAY_LOUD: 'yes' } });
+    await writeFile(
+      join(cwd, 'burst.config.json'),
+      JSON.stringify({ backend: 'relay', relay: { slots: 'two', tagg: 'x' } }),
+    );
+    assert.throws(
+      () => loadConfigSync({ cwd, env: {} }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /relay\.slots must be a positive integer, got "two"/.test(err.message) &&
+        /unknown key "relay\.tagg" is ignored; did you mean "relay\.tag"\?/.test(err.message),
+    );
+    const fromEnv = loadConfigSync({
+      cwd: root,
+      env: { BURST_RELAY_SLOTS: '3', BURST_RELAY_TAG: 'from-env', BURST_RELAY_LOUD: 'yes' },
+    });
     assert.deepEqual(fromEnv.options, { relay: { slots: 3, tag: 'from-env', loud: true } });
     assert.equal(fromEnv.origins['relay.slots'], 'BURST_RELAY_SLOTS');
   });
 });
 
 describe('built-in backend sections', () => {
-  it('take a factory\'s options laid over the section of the same name', () => {
-    const resolved = resolveOptions({ backend: slurm({ partition: 'gpu', cpusPerTask: 2 }), slurm: { qos: 'high', cpusPerTask: 1 } });
+  it("take a factory's options laid over the section of the same name", () => {
+    const resolved = resolveOptions({
+      backend: slurm({ partition: 'gpu', cpusPerTask: 2 }),
+      slurm: { qos: 'high', cpusPerTask: 1 },
+    });
     assert.equal(resolved.backend, 'slurm');
     assert.deepEqual(resolved.raw.slurm, { qos: 'high', partition: 'gpu', cpusPerTask: 2 });
   });
@@ -136,14 +190,23 @@ describe('built-in backend sections', () => {
   it('refuse an unknown key with the nearest one before the backend starts', async () => {
     const fexec = new FunctionExecutor({ backend: slurm({ partiton: 'gpu' } as never), fs: { root }, progress: false });
     try {
-      await assert.rejects(fexec.map((x: number) => x, [1]), { message: 'unknown option "slurm.partiton"; did you mean "slurm.partition"?' });
+      await assert.rejects(
+        fexec.map((x: number) => x, [1]),
+        { message: 'unknown option "slurm.partiton"; did you mean "slurm.partition"?' },
+      );
     } finally {
       await fexec.close();
     }
   });
 
   it('read BURST_<BACKEND>_<KEY> variables by the kind in the schema', () => {
-    const loaded = loadConfigSync({ cwd: root, env: { BURST_SLURM_CPUS_PER_TASK: '4', BURST_AWS_LAMBDA_REMOTE_INVOKER: 'true', BURST_AWS_LAMBDA_LAYERS: 'a,b' } });
-    assert.deepEqual(loaded.options, { slurm: { cpusPerTask: 4 }, aws_lambda: { remoteInvoker: true, layers: ['a', 'b'] } });
+    const loaded = loadConfigSync({
+      cwd: root,
+      env: { BURST_SLURM_CPUS_PER_TASK: '4', BURST_AWS_LAMBDA_REMOTE_INVOKER: 'true', BURST_AWS_LAMBDA_LAYERS: 'a,b' },
+    });
+    assert.deepEqual(loaded.options, {
+      slurm: { cpusPerTask: 4 },
+      aws_lambda: { remoteInvoker: true, layers: ['a', 'b'] },
+    });
   });
 });

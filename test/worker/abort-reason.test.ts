@@ -18,7 +18,10 @@ export async function reportAbortReason(file: string, ctx: CallContext): Promise
   appendFileSync(file, 'started\n');
   await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
   const r = ctx.signal.reason as { name?: string; code?: string; callId?: number; jobId?: string; message?: string };
-  appendFileSync(file, `${JSON.stringify({ name: r?.name, code: r?.code, callId: r?.callId, jobId: r?.jobId, message: r?.message })}\n`);
+  appendFileSync(
+    file,
+    `${JSON.stringify({ name: r?.name, code: r?.code, callId: r?.callId, jobId: r?.jobId, message: r?.message })}\n`,
+  );
   return 'aborted';
 }
 
@@ -30,7 +33,9 @@ async function lines(file: string, n: number): Promise<string[]> {
   }
 }
 
-test('a cancelled call sees a CancelledError naming its call and job as its signal reason', { timeout: 60_000 }, async () => {
+test('a cancelled call sees a CancelledError naming its call and job as its signal reason', {
+  timeout: 60_000,
+}, async () => {
   const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
   const file = join(root, 'reason.txt');
   try {

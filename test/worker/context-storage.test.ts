@@ -19,21 +19,33 @@ export async function listStorage(_: unknown, ctx: CallContext): Promise<number>
   return n;
 }
 
-test('ctx.storage without a storage configuration is a ConfigError naming the call and job', { timeout: 60_000 }, async () => {
+test('ctx.storage without a storage configuration is a ConfigError naming the call and job', {
+  timeout: 60_000,
+}, async () => {
   const bundle = await packageFunction(listStorage);
   const bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
   const pool = new ProcessPool({ size: 1 });
   try {
     const record = await new Promise<CallRecord>((resolve) => {
-      pool.submit({ job: { executorId: 'x', jobId: 'M007', bundlePath, env: {}, timeoutMs: 30_000 }, calls: [{ callId: 3, attempt: 1, input: null }], onRecord: resolve });
+      pool.submit({
+        job: { executorId: 'x', jobId: 'M007', bundlePath, env: {}, timeoutMs: 30_000 },
+        calls: [{ callId: 3, attempt: 1, input: null }],
+        onRecord: resolve,
+      });
     });
     assert.equal(record.ok, false);
     assert.equal(record.error?.name, 'ConfigError');
     assert.equal(record.error?.properties?.code, 'CONFIG');
     assert.equal(record.error?.properties?.keyPath, 'BURST_STORAGE_CONFIG');
-    assert.match(record.error?.message ?? '', /^ctx\.storage of call 3 of job M007 is unavailable: this worker was started without a storage configuration/);
+    assert.match(
+      record.error?.message ?? '',
+      /^ctx\.storage of call 3 of job M007 is unavailable: this worker was started without a storage configuration/,
+    );
     const err = toBurstError(record.error!, { callId: 3, jobId: 'M007' });
-    assert.ok(err instanceof RemoteError && err.remoteName === 'ConfigError', 'the client sees what the function threw');
+    assert.ok(
+      err instanceof RemoteError && err.remoteName === 'ConfigError',
+      'the client sees what the function threw',
+    );
   } finally {
     await pool.close();
   }

@@ -9,15 +9,29 @@ import { BurstError, ConfigError } from '../../src/errors.ts';
 import { handler, type LambdaContextLike } from '../../src/backends/aws_lambda/worker/entry.ts';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from '../../src/backends/aws_lambda/worker/event.ts';
 
-const context: LambdaContextLike = { awsRequestId: 'req-1', logGroupName: '/aws/lambda/burst-test', logStreamName: '2026/12/04/[$LATEST]abc', functionName: 'burst-test' };
+const context: LambdaContextLike = {
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/burst-test',
+  logStreamName: '2026/12/04/[$LATEST]abc',
+  functionName: 'burst-test',
+};
 
 test('an event of another format version is a VERSION_MISMATCH naming both versions', async () => {
-  const event = { burst: LAMBDA_EVENT_VERSION + 1, bucket: 'burst', jobKey: 'burst/jobs/e/M000', calls: '0', attempt: 1 } as unknown as LambdaWorkerEvent;
+  const event = {
+    burst: LAMBDA_EVENT_VERSION + 1,
+    bucket: 'burst',
+    jobKey: 'burst/jobs/e/M000',
+    calls: '0',
+    attempt: 1,
+  } as unknown as LambdaWorkerEvent;
   await assert.rejects(handler(event, context), (e: unknown) => {
     assert.ok(e instanceof BurstError, `got ${String(e)}`);
     assert.equal(e.code, 'VERSION_MISMATCH');
     assert.equal(e.backend, 'aws_lambda');
-    assert.match(e.message, new RegExp(`understands events of version ${LAMBDA_EVENT_VERSION}, got ${LAMBDA_EVENT_VERSION + 1}: redeploy it`));
+    assert.match(
+      e.message,
+      new RegExp(`understands events of version ${LAMBDA_EVENT_VERSION}, got ${LAMBDA_EVENT_VERSION + 1}: redeploy it`),
+    );
     return true;
   });
 });
@@ -26,11 +40,20 @@ test('no storage configuration in the event or BURST_STORAGE_CONFIG is a ConfigE
   const saved = process.env.BURST_STORAGE_CONFIG;
   delete process.env.BURST_STORAGE_CONFIG;
   try {
-    const event = { burst: LAMBDA_EVENT_VERSION, bucket: 'burst', jobKey: 'burst/jobs/e/M001', calls: '0', attempt: 1 } as unknown as LambdaWorkerEvent;
+    const event = {
+      burst: LAMBDA_EVENT_VERSION,
+      bucket: 'burst',
+      jobKey: 'burst/jobs/e/M001',
+      calls: '0',
+      attempt: 1,
+    } as unknown as LambdaWorkerEvent;
     await assert.rejects(handler(event, context), (e: unknown) => {
       assert.ok(e instanceof ConfigError, `got ${String(e)}`);
       assert.equal(e.keyPath, 'BURST_STORAGE_CONFIG');
-      assert.equal(e.message, 'no storage configuration for job burst/jobs/e/M001: the event has none and BURST_STORAGE_CONFIG is not set');
+      assert.equal(
+        e.message,
+        'no storage configuration for job burst/jobs/e/M001: the event has none and BURST_STORAGE_CONFIG is not set',
+      );
       return true;
     });
   } finally {

@@ -19,7 +19,17 @@ import type { StoredStatus } from '../../src/job/status.ts';
 import { signManifest } from '../../src/security/signing.ts';
 import { startServe, type ServeProcess } from '../serve-hosts.ts';
 import { addSeven } from '../fixtures/tasks.ts';
-import { BUCKET, SIGNING_KEY, TOKEN, forgeJob, fsConfig, invoke, markerBundle, plantBundle, startSecured } from './serve-fixtures.ts';
+import {
+  BUCKET,
+  SIGNING_KEY,
+  TOKEN,
+  forgeJob,
+  fsConfig,
+  invoke,
+  markerBundle,
+  plantBundle,
+  startSecured,
+} from './serve-fixtures.ts';
 
 /** What a user function can see of the worker's environment. */
 export function readSecrets(): Record<string, string | null> {
@@ -39,14 +49,23 @@ after(async () => {
 /** Every file under `dir`, as relative paths (empty when it does not exist). */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 const statusAt = async (storageRoot: string, jobKey: string, callId: number, attempt = 1): Promise<StoredStatus> =>
   JSON.parse(await readFile(join(storageRoot, BUCKET, keys.status(jobKey, callId, attempt)), 'utf8')) as StoredStatus;
 
 const executor = (server: ServeProcess, storageRoot: string, signingKey = SIGNING_KEY): FunctionExecutor =>
-  new FunctionExecutor({ backend: 'knative', knative: { url: server.url, token: TOKEN }, fs: { root: storageRoot, shared: true }, signingKey, progress: false });
+  new FunctionExecutor({
+    backend: 'knative',
+    knative: { url: server.url, token: TOKEN },
+    fs: { root: storageRoot, shared: true },
+    signingKey,
+    progress: false,
+  });
 
 /** Runs `burst worker serve` with `args` and `env` and expects it to refuse to start; resolves with its output. */
 async function refusedToStart(args: string[], env: Record<string, string | undefined>): Promise<string> {
@@ -76,22 +95,38 @@ describe('burst worker serve refuses to start open', () => {
   });
 
   test('a token but no signing key: refused, naming BURST_SIGNING_KEY and --allow-unsigned-jobs', async () => {
-    assert.match(await refusedToStart(storage, { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: undefined }), /set BURST_SIGNING_KEY.*--allow-unsigned-jobs/);
+    assert.match(
+      await refusedToStart(storage, { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: undefined }),
+      /set BURST_SIGNING_KEY.*--allow-unsigned-jobs/,
+    );
   });
 
   test('--insecure on a non-loopback address is refused', async () => {
-    assert.match(await refusedToStart([...storage, '--insecure', '--host', '0.0.0.0'], {}), /--insecure listens on loopback only/);
+    assert.match(
+      await refusedToStart([...storage, '--insecure', '--host', '0.0.0.0'], {}),
+      /--insecure listens on loopback only/,
+    );
   });
 
   test('--insecure listens on 127.0.0.1 only: another address of this host is refused', async () => {
-    const server = await startServe({ addr: '127.0.0.1', port: 0, args: [...storage, '--insecure'], env: { BURST_SERVE_TOKEN: undefined } });
+    const server = await startServe({
+      addr: '127.0.0.1',
+      port: 0,
+      args: [...storage, '--insecure'],
+      env: { BURST_SERVE_TOKEN: undefined },
+    });
     try {
       assert.match(server.output(), /listening on 127\.0\.0\.1:\d+ \(NO TOKEN/);
       assert.equal((await server.health()).ok, true);
-      const other = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+      const other = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && a.family === 'IPv4' && !a.internal);
       if (other) {
         const port = new URL(server.url).port;
-        const reached = await fetch(`http://${other.address}:${port}/healthz`).then(() => true, () => false);
+        const reached = await fetch(`http://${other.address}:${port}/healthz`).then(
+          () => true,
+          () => false,
+        );
         assert.equal(reached, false, `reached the --insecure server at ${other.address}`);
       }
     } finally {
@@ -115,23 +150,50 @@ describe('attacks on a secured burst worker serve', () => {
   test('a request naming its own storage (fs root "/") is refused and writes nothing', async () => {
     const elsewhere = await mkdtemp(join(root, 'attacker-'));
     const before = await filesUnder(storageRoot);
-    for (const storage of [{ driver: 'fs', options: { root: '/' } }, { driver: 'fs', options: { root: elsewhere } }, { driver: 's3', options: { endpoint: 'http://169.254.169.254' } }]) {
-      const r = await invoke(server.url, { bucket: 'tmp', jobKey: 'burst/jobs/x/M000', calls: '0-5000', attempt: 1, storage });
+    for (const storage of [
+      { driver: 'fs', options: { root: '/' } },
+      { driver: 'fs', options: { root: elsewhere } },
+      { driver: 's3', options: { endpoint: 'http://169.254.169.254' } },
+    ]) {
+      const r = await invoke(server.url, {
+        bucket: 'tmp',
+        jobKey: 'burst/jobs/x/M000',
+        calls: '0-5000',
+        attempt: 1,
+        storage,
+      });
       assert.equal(r.status, 400);
       assert.match(String(r.json.error), /"storage" is not accepted/);
     }
     // Paths out of the Burst root, and buckets that are paths, are refused too.
-    for (const [field, value] of [['jobKey', 'burst/jobs/../../etc'], ['jobKey', '../x/y/z'], ['jobKey', 'burst/jobs/a/b/c'], ['bucket', '..'], ['bucket', '../tmp']] as const) {
-      const r = await invoke(server.url, { bucket: BUCKET, jobKey: 'burst/jobs/x/M000', calls: '0', attempt: 1, [field]: value });
+    for (const [field, value] of [
+      ['jobKey', 'burst/jobs/../../etc'],
+      ['jobKey', '../x/y/z'],
+      ['jobKey', 'burst/jobs/a/b/c'],
+      ['bucket', '..'],
+      ['bucket', '../tmp'],
+    ] as const) {
+      const r = await invoke(server.url, {
+        bucket: BUCKET,
+        jobKey: 'burst/jobs/x/M000',
+        calls: '0',
+        attempt: 1,
+        [field]: value,
+      });
       assert.equal(r.status, 400, `${field} ${value}`);
       assert.match(String(r.json.error), new RegExp(`"${field}" must`));
     }
     assert.deepEqual(await filesUnder(elsewhere), []);
-    assert.deepEqual(await filesUnder(storageRoot), before, 'nothing was written to the server\'s storage');
+    assert.deepEqual(await filesUnder(storageRoot), before, "nothing was written to the server's storage");
   });
 
   test('a job that is not in storage is a 404 and writes no status', async () => {
-    const r = await invoke(server.url, { bucket: BUCKET, jobKey: 'burst/jobs/nobody/M000', calls: '0-5000', attempt: 1 });
+    const r = await invoke(server.url, {
+      bucket: BUCKET,
+      jobKey: 'burst/jobs/nobody/M000',
+      calls: '0-5000',
+      attempt: 1,
+    });
     assert.equal(r.status, 404);
     assert.deepEqual(await filesUnder(join(storageRoot, BUCKET, 'burst/jobs/nobody')), []);
   });
@@ -158,7 +220,9 @@ describe('attacks on a secured burst worker serve', () => {
     assert.equal((await server.health()).ok, true);
   });
 
-  test('a forged job (bundle and job.json written straight into storage) is refused: IntegrityError, its code never runs', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a forged job (bundle and job.json written straight into storage) is refused: IntegrityError, its code never runs', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const marker = join(root, 'forged-ran.txt');
     const jobKey = await forgeJob(storageRoot, marker);
     const r = await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 1 });
@@ -171,19 +235,31 @@ describe('attacks on a secured burst worker serve', () => {
     assert.equal(existsSync(marker), false, 'the forged bundle ran');
   });
 
-  test('the same forged job runs on a server that accepts unsigned jobs (the attack is real)', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const open = await startServe({ addr: '127.0.0.1', port: 0, args: ['--insecure', '--storage-config', fsConfig(storageRoot)], env: { BURST_SERVE_TOKEN: undefined, BURST_SIGNING_KEY: undefined } });
+  test('the same forged job runs on a server that accepts unsigned jobs (the attack is real)', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const open = await startServe({
+      addr: '127.0.0.1',
+      port: 0,
+      args: ['--insecure', '--storage-config', fsConfig(storageRoot)],
+      env: { BURST_SERVE_TOKEN: undefined, BURST_SIGNING_KEY: undefined },
+    });
     try {
       const marker = join(root, 'forged-ran-open.txt');
       const jobKey = await forgeJob(storageRoot, marker);
-      assert.deepEqual((await invoke(open.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 1 }, undefined)).json, { succeeded: 1, failed: 0 });
+      assert.deepEqual((await invoke(open.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 1 }, undefined)).json, {
+        succeeded: 1,
+        failed: 0,
+      });
       assert.equal(existsSync(marker), true);
     } finally {
       await open.stop();
     }
   });
 
-  test('an altered signed job is refused: another bundle, or the same job signed with another key', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('an altered signed job is refused: another bundle, or the same job signed with another key', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const fexec = executor(server, storageRoot);
     let jobKey: string;
     try {
@@ -197,9 +273,15 @@ describe('attacks on a secured burst worker serve', () => {
     const signed = JSON.parse(await readFile(manifestFile, 'utf8')) as JobManifest;
     assert.match(signed.signature ?? '', /^[0-9a-f]{64}$/);
     const marker = join(root, 'altered-ran.txt');
-    const alterations: Partial<JobManifest>[] = [{ functionHash: await plantBundle(storageRoot, markerBundle(marker)) }, { env: { NODE_OPTIONS: `--import=${marker}` } }, { timeoutSeconds: 1 }];
+    const alterations: Partial<JobManifest>[] = [
+      { functionHash: await plantBundle(storageRoot, markerBundle(marker)) },
+      { env: { NODE_OPTIONS: `--import=${marker}` } },
+      { timeoutSeconds: 1 },
+    ];
     const { signature: _signature, ...unsigned } = signed;
-    const otherKey = { signature: signManifest('an-attackers-own-key-0123456789', unsigned, { bucket: BUCKET, jobKey }) };
+    const otherKey = {
+      signature: signManifest('an-attackers-own-key-0123456789', unsigned, { bucket: BUCKET, jobKey }),
+    };
     for (const change of [...alterations, otherKey]) {
       await writeFile(manifestFile, JSON.stringify({ ...signed, ...change }));
       const r = await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 2 });
@@ -208,13 +290,18 @@ describe('attacks on a secured burst worker serve', () => {
       assert.equal(status.error?.kind, 'integrity');
       assert.match(status.error?.message ?? '', /does not match its contents/);
     }
-    assert.equal(existsSync(marker), false, 'the altered job\'s bundle ran');
+    assert.equal(existsSync(marker), false, "the altered job's bundle ran");
     // Unaltered, it runs again: the refusals were the alterations'.
     await writeFile(manifestFile, JSON.stringify(signed));
-    assert.deepEqual((await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 3 })).json, { succeeded: 1, failed: 0 });
+    assert.deepEqual((await invoke(server.url, { bucket: BUCKET, jobKey, calls: '0', attempt: 3 })).json, {
+      succeeded: 1,
+      failed: 0,
+    });
   });
 
-  test('a client with another signing key gets IntegrityError on its futures', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a client with another signing key gets IntegrityError on its futures', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const fexec = executor(server, storageRoot, 'not-the-servers-key-0123456789');
     try {
       const futures = await fexec.map(addSeven, [1]);
@@ -235,12 +322,16 @@ describe('attacks on a secured burst worker serve', () => {
       const socket = connect(port, '127.0.0.1');
       sockets.push(socket);
       let got = '';
-      answers.push(new Promise((resolve) => {
-        socket.on('data', (d: Buffer) => (got += d.toString()));
-        socket.on('close', () => resolve(got));
-        socket.on('error', () => undefined);
-      }));
-      socket.write(`POST /invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n`);
+      answers.push(
+        new Promise((resolve) => {
+          socket.on('data', (d: Buffer) => (got += d.toString()));
+          socket.on('close', () => resolve(got));
+          socket.on('error', () => undefined);
+        }),
+      );
+      socket.write(
+        `POST /invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n`,
+      );
       timers.push(setInterval(() => socket.writable && socket.write(' '), 300));
     }
     try {
@@ -260,14 +351,31 @@ describe('attacks on a secured burst worker serve', () => {
     }
   });
 
-  test('a user function cannot read the token, the storage configuration or the signing key', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a user function cannot read the token, the storage configuration or the signing key', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     // Storage from BURST_STORAGE_CONFIG this time, so all three secrets are in the server's environment.
-    const envServer = await startServe({ addr: '127.0.0.1', port: 0, args: ['--host', '127.0.0.1'], env: { BURST_SERVE_TOKEN: TOKEN, BURST_SIGNING_KEY: SIGNING_KEY, BURST_STORAGE_CONFIG: fsConfig(storageRoot), BURST_TEST_VISIBLE: 'yes' } });
+    const envServer = await startServe({
+      addr: '127.0.0.1',
+      port: 0,
+      args: ['--host', '127.0.0.1'],
+      env: {
+        BURST_SERVE_TOKEN: TOKEN,
+        BURST_SIGNING_KEY: SIGNING_KEY,
+        BURST_STORAGE_CONFIG: fsConfig(storageRoot),
+        BURST_TEST_VISIBLE: 'yes',
+      },
+    });
     const fexec = executor(envServer, storageRoot);
     try {
       const futures = await fexec.map(readSecrets, [0]);
       const [seen] = await fexec.getResult(futures);
-      assert.deepEqual(seen, { BURST_SERVE_TOKEN: null, BURST_STORAGE_CONFIG: null, BURST_SIGNING_KEY: null, BURST_TEST_VISIBLE: 'yes' });
+      assert.deepEqual(seen, {
+        BURST_SERVE_TOKEN: null,
+        BURST_STORAGE_CONFIG: null,
+        BURST_SIGNING_KEY: null,
+        BURST_TEST_VISIBLE: 'yes',
+      });
     } finally {
       await fexec.close();
       await envServer.stop();

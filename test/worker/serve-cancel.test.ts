@@ -74,10 +74,16 @@ async function settled(server: ServeProcess): Promise<void> {
 }
 
 const executor = (server: ServeProcess): FunctionExecutor =>
-  new FunctionExecutor({ backend: 'knative', knative: { url: server.url, signJobs: false }, fs: { root, shared: true }, progress: false });
+  new FunctionExecutor({
+    backend: 'knative',
+    knative: { url: server.url, signJobs: false },
+    fs: { root, shared: true },
+    progress: false,
+  });
 
 /** An unsecured serve process on 127.0.0.1 whose storage is the test's fs root. */
-const startLocal = (): Promise<ServeProcess> => startServe({ addr: '127.0.0.1', port: 0, args: ['--insecure', '--storage-config', fsConfig(root)] });
+const startLocal = (): Promise<ServeProcess> =>
+  startServe({ addr: '127.0.0.1', port: 0, args: ['--insecure', '--storage-config', fsConfig(root)] });
 
 describe('burst worker serve: a client closing its connection cancels its calls', () => {
   let server: ServeProcess;
@@ -88,13 +94,17 @@ describe('burst worker serve: a client closing its connection cancels its calls'
     await server.stop('SIGKILL');
   });
 
-  test('a call that ignores its signal is stopped: no call, no worker process, a cancelled status', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a call that ignores its signal is stopped: no call, no worker process, a cancelled status', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const fexec = executor(server);
     let futures: Future<number>[];
     try {
       futures = await fexec.map(sleepMs, [60_000]);
       // The call runs: the request is in flight and a worker process exists.
-      await until(async () => (await server.health()).inFlight === 1 && (await childrenOf(server.child.pid as number)).length > 0);
+      await until(
+        async () => (await server.health()).inFlight === 1 && (await childrenOf(server.child.pid as number)).length > 0,
+      );
     } finally {
       await fexec.close();
     }
@@ -107,13 +117,19 @@ describe('burst worker serve: a client closing its connection cancels its calls'
     assert.equal((await server.health()).ok, true, 'the instance still serves');
   });
 
-  test('a running call sees its signal abort; calls not started never start', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('a running call sees its signal abort; calls not started never start', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const file = join(root, 'started.txt');
     const fexec = executor(server);
     let futures: Future<number>[];
     try {
       // One request of three calls, one worker process: only call 0 starts before the client leaves.
-      futures = await fexec.map(noteThenWait, [0, 1, 2].map(() => ({ file, ms: 60_000 })), { chunksize: 3 });
+      futures = await fexec.map(
+        noteThenWait,
+        [0, 1, 2].map(() => ({ file, ms: 60_000 })),
+        { chunksize: 3 },
+      );
       await until(async () => (await readFile(file, 'utf8').catch(() => '')) !== '');
     } finally {
       await fexec.close();
@@ -123,12 +139,17 @@ describe('burst worker serve: a client closing its connection cancels its calls'
     const [first, ...rest] = await Promise.all(futures.map((f) => statusOf(f as Future<unknown>)));
     assert.equal(first?.error?.kind, 'cancelled');
     // It returned on its own (threw its signal's reason), so it is named in the status.
-    assert.match(first?.error?.message ?? '', /it ended with CancelledError: cancelled by the client \(it closed the connection\)/);
+    assert.match(
+      first?.error?.message ?? '',
+      /it ended with CancelledError: cancelled by the client \(it closed the connection\)/,
+    );
     for (const s of rest) assert.equal(s.error?.kind, 'cancelled');
   });
 });
 
-test('burst worker serve: a second SIGTERM cancels the calls of a draining instance and exits', { timeout: TEST_TIMEOUT_MS }, async () => {
+test('burst worker serve: a second SIGTERM cancels the calls of a draining instance and exits', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
   const server = await startLocal();
   const fexec = executor(server);
   try {

@@ -21,7 +21,10 @@ export const BUCKET = 'burst';
 export const fsConfig = (root: string): string => JSON.stringify({ driver: 'fs', options: { root } });
 
 /** A serve process on 127.0.0.1 with a token, a signing key and fs storage under `root` (or what `o` says instead). */
-export function startSecured(root: string, o: { args?: string[]; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+export function startSecured(
+  root: string,
+  o: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<ServeProcess> {
   return startServe({
     addr: '127.0.0.1',
     port: 0,
@@ -31,7 +34,11 @@ export function startSecured(root: string, o: { args?: string[]; env?: Record<st
 }
 
 /** POSTs `body` (an object, sent as JSON, or raw text) to `<url>/invoke` with the test token. */
-export async function invoke(url: string, body: unknown, token: string | undefined = TOKEN): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function invoke(
+  url: string,
+  body: unknown,
+  token: string | undefined = TOKEN,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}/invoke`, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -33,7 +33,15 @@ describe('burst worker serve: HTTP contract', () => {
   let base: string;
   before(async () => {
     await mkdir(join(root, 'burst'), { recursive: true });
-    handle = await serve({ port: 0, host: '127.0.0.1', concurrency: 2, maxBodyBytes: 1024, token: 'sesame', signingKey: SIGNING_KEY, storage: { driver: 'fs', options: { root } } });
+    handle = await serve({
+      port: 0,
+      host: '127.0.0.1',
+      concurrency: 2,
+      maxBodyBytes: 1024,
+      token: 'sesame',
+      signingKey: SIGNING_KEY,
+      storage: { driver: 'fs', options: { root } },
+    });
     base = `http://127.0.0.1:${handle.port}`;
   });
   after(async () => {
@@ -44,7 +52,14 @@ describe('burst worker serve: HTTP contract', () => {
   test('GET /healthz reports the slots', async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { ok: true, inFlight: 0, concurrency: 2, served: 0, rejectedBusy: 0, rejectedAuth: 0 });
+    assert.deepEqual(await res.json(), {
+      ok: true,
+      inFlight: 0,
+      concurrency: 2,
+      served: 0,
+      rejectedBusy: 0,
+      rejectedAuth: 0,
+    });
   });
 
   test('unknown paths are 404 and other methods 405', async () => {
@@ -69,10 +84,16 @@ describe('burst worker serve: HTTP contract', () => {
     };
     await bad('not json', /not valid JSON/);
     await bad('[]', /must be a JSON object/);
-    await bad('{"bucket":"burst","jobKey":"burst/jobs/e/M000","calls":"0","attempt":0}', /"attempt" must be a positive integer up to 1000, got 0/);
+    await bad(
+      '{"bucket":"burst","jobKey":"burst/jobs/e/M000","calls":"0","attempt":0}',
+      /"attempt" must be a positive integer up to 1000, got 0/,
+    );
     await bad('{"bucket":"burst","jobKey":"burst/jobs/e/M000","calls":"x","attempt":1}', /invalid call list/);
     await bad('{"bucket":"burst","jobKey":"burst/jobs/e/M000","calls":"3-1","attempt":1}', /goes backwards/);
-    await bad('{"bucket":"burst","jobKey":"k","calls":"0","attempt":1}', /"jobKey" must look like "burst\/jobs\/<executorId>\/<jobId>"/);
+    await bad(
+      '{"bucket":"burst","jobKey":"k","calls":"0","attempt":1}',
+      /"jobKey" must look like "burst\/jobs\/<executorId>\/<jobId>"/,
+    );
     await bad('{"bucket":"B","jobKey":"burst/jobs/e/M000","calls":"0","attempt":1}', /"bucket" must be a bucket name/);
   });
 
@@ -81,21 +102,42 @@ describe('burst worker serve: HTTP contract', () => {
     assert.equal(res.status, 413);
   });
 
-  test('a job that is not in the worker\'s storage is a 404 naming it, with no status written', async () => {
+  test("a job that is not in the worker's storage is a 404 naming it, with no status written", async () => {
     for (const bucket of ['burst', 'no-such-bucket']) {
-      const res = await post(`${base}/invoke`, JSON.stringify({ bucket, jobKey: 'burst/jobs/none/M000', calls: '0-1', attempt: 1 }), auth);
+      const res = await post(
+        `${base}/invoke`,
+        JSON.stringify({ bucket, jobKey: 'burst/jobs/none/M000', calls: '0-1', attempt: 1 }),
+        auth,
+      );
       assert.equal(res.status, 404);
-      assert.match(((await res.json()) as { error: string }).error, new RegExp(`no job burst/jobs/none/M000 in bucket "${bucket}"`));
+      assert.match(
+        ((await res.json()) as { error: string }).error,
+        new RegExp(`no job burst/jobs/none/M000 in bucket "${bucket}"`),
+      );
     }
     assert.equal(existsSync(join(root, 'burst', 'burst/jobs/none')), false);
   });
 
   test('only the configured buckets are served when buckets is set', async () => {
-    const narrow = await serve({ port: 0, host: '127.0.0.1', token: 'sesame', signingKey: SIGNING_KEY, storage: { driver: 'fs', options: { root } }, buckets: ['burst'] });
+    const narrow = await serve({
+      port: 0,
+      host: '127.0.0.1',
+      token: 'sesame',
+      signingKey: SIGNING_KEY,
+      storage: { driver: 'fs', options: { root } },
+      buckets: ['burst'],
+    });
     try {
-      const res = await post(`http://127.0.0.1:${narrow.port}/invoke`, JSON.stringify({ bucket: 'other', jobKey: 'burst/jobs/none/M000', calls: '0', attempt: 1 }), auth);
+      const res = await post(
+        `http://127.0.0.1:${narrow.port}/invoke`,
+        JSON.stringify({ bucket: 'other', jobKey: 'burst/jobs/none/M000', calls: '0', attempt: 1 }),
+        auth,
+      );
       assert.equal(res.status, 400);
-      assert.match(((await res.json()) as { error: string }).error, /"bucket" "other" is not served by this worker \(it serves burst\)/);
+      assert.match(
+        ((await res.json()) as { error: string }).error,
+        /"bucket" "other" is not served by this worker \(it serves burst\)/,
+      );
     } finally {
       await narrow.close();
     }
@@ -105,10 +147,17 @@ describe('burst worker serve: HTTP contract', () => {
 describe('serve() refuses to start open (ConfigError naming what to set)', () => {
   const storage = { driver: 'fs', options: { root: tmpdir() } };
   const refused = async (o: Parameters<typeof serve>[0], message: RegExp): Promise<void> => {
-    await assert.rejects(serve({ port: 0, ...o }), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    await assert.rejects(
+      serve({ port: 0, ...o }),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+    );
   };
   test('no token, an empty token, no signing key, no storage, --insecure on a network', async () => {
-    const saved = { token: process.env.BURST_SERVE_TOKEN, key: process.env.BURST_SIGNING_KEY, storage: process.env.BURST_STORAGE_CONFIG };
+    const saved = {
+      token: process.env.BURST_SERVE_TOKEN,
+      key: process.env.BURST_SIGNING_KEY,
+      storage: process.env.BURST_STORAGE_CONFIG,
+    };
     delete process.env.BURST_SERVE_TOKEN;
     delete process.env.BURST_SIGNING_KEY;
     delete process.env.BURST_STORAGE_CONFIG;
@@ -116,21 +165,41 @@ describe('serve() refuses to start open (ConfigError naming what to set)', () =>
       await refused({ storage }, /set BURST_SERVE_TOKEN/);
       await refused({ storage, token: '' }, /BURST_SERVE_TOKEN is set but empty/);
       await refused({ storage, token: 't' }, /set BURST_SIGNING_KEY/);
-      await refused({ storage, token: 't', signingKey: 'short' }, /signingKey must be a secret of at least 16 characters .*got 5 characters/);
-      await refused({ token: 't', signingKey: SIGNING_KEY }, /needs its storage: pass --storage-config or set BURST_STORAGE_CONFIG/);
+      await refused(
+        { storage, token: 't', signingKey: 'short' },
+        /signingKey must be a secret of at least 16 characters .*got 5 characters/,
+      );
+      await refused(
+        { token: 't', signingKey: SIGNING_KEY },
+        /needs its storage: pass --storage-config or set BURST_STORAGE_CONFIG/,
+      );
       await refused({ storage, insecure: true, host: '0.0.0.0' }, /--insecure listens on loopback only/);
       const open = await serve({ port: 0, storage, insecure: true });
       assert.equal(open.host, '127.0.0.1');
       await open.close();
     } finally {
-      for (const [k, v] of [['BURST_SERVE_TOKEN', saved.token], ['BURST_SIGNING_KEY', saved.key], ['BURST_STORAGE_CONFIG', saved.storage]] as const) if (v !== undefined) process.env[k] = v;
+      for (const [k, v] of [
+        ['BURST_SERVE_TOKEN', saved.token],
+        ['BURST_SIGNING_KEY', saved.key],
+        ['BURST_STORAGE_CONFIG', saved.storage],
+      ] as const)
+        if (v !== undefined) process.env[k] = v;
     }
   });
 });
 
 test('burst worker serve on SIGTERM finishes in-flight calls, refuses new requests and exits 0', async () => {
-  const server = await startServe({ addr: '127.0.0.1', port: 0, args: ['--insecure', '--storage-config', fsConfig(root)] });
-  const fexec = new FunctionExecutor({ backend: 'knative', knative: { url: server.url, signJobs: false }, fs: { root, shared: true }, progress: false });
+  const server = await startServe({
+    addr: '127.0.0.1',
+    port: 0,
+    args: ['--insecure', '--storage-config', fsConfig(root)],
+  });
+  const fexec = new FunctionExecutor({
+    backend: 'knative',
+    knative: { url: server.url, signJobs: false },
+    fs: { root, shared: true },
+    progress: false,
+  });
   try {
     const futures = await fexec.map(sleepMs, [1500]);
     while ((await server.health()).inFlight === 0) await new Promise((r) => setTimeout(r, 50));
@@ -138,7 +207,10 @@ test('burst worker serve on SIGTERM finishes in-flight calls, refuses new reques
     // Once it has stopped listening, a new connection is refused (a platform routes elsewhere).
     let refused = false;
     while (!refused) {
-      refused = await fetch(`${server.url}/healthz`).then((r) => r.status === 503, () => true);
+      refused = await fetch(`${server.url}/healthz`).then(
+        (r) => r.status === 503,
+        () => true,
+      );
     }
     assert.deepEqual(await fexec.getResult(futures), [1500]);
     // Waits for the exit the first SIGTERM causes: a second one sent while it exits could kill it instead.
@@ -151,9 +223,20 @@ test('burst worker serve on SIGTERM finishes in-flight calls, refuses new reques
 });
 
 test('the knative backend refuses the removed sendStorageConfig option, naming it', async () => {
-  const fexec = new FunctionExecutor({ backend: 'knative', knative: { url: 'http://127.0.0.1:9', signJobs: false, sendStorageConfig: true } as never, fs: { root, shared: true }, progress: false });
+  const fexec = new FunctionExecutor({
+    backend: 'knative',
+    knative: { url: 'http://127.0.0.1:9', signJobs: false, sendStorageConfig: true } as never,
+    fs: { root, shared: true },
+    progress: false,
+  });
   try {
-    await assert.rejects(fexec.map(sleepMs, [1]), (err: unknown) => err instanceof ConfigError && err.keyPath === 'knative.sendStorageConfig' && /its own BURST_STORAGE_CONFIG/.test(err.message));
+    await assert.rejects(
+      fexec.map(sleepMs, [1]),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.keyPath === 'knative.sendStorageConfig' &&
+        /its own BURST_STORAGE_CONFIG/.test(err.message),
+    );
   } finally {
     await fexec.close();
   }

@@ -22,7 +22,13 @@ import type { StorageConfig } from '../../storage/types.js';
 import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
 import { LAMBDA_EVENT_VERSION, type LambdaWorkerEvent } from './worker/event.js';
 import { FatalInvokeError, invokeAll, type InvokeCounters } from './worker/invoker.js';
-import { functionNameFor, lambdaMemory, resolveLambdaOptions, type AwsLambdaOptions, type ResolvedLambdaOptions } from './options.js';
+import {
+  functionNameFor,
+  lambdaMemory,
+  resolveLambdaOptions,
+  type AwsLambdaOptions,
+  type ResolvedLambdaOptions,
+} from './options.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
 import { RuntimeMissingError } from '../invocation-error.js';
 
@@ -60,9 +66,15 @@ class AwsLambdaBackend implements ComputeBackend {
   private readonly aborts = new Map<string, AbortController>();
   private closed = false;
 
-  constructor(private readonly o: ResolvedLambdaOptions, context: BackendContext) {
+  constructor(
+    private readonly o: ResolvedLambdaOptions,
+    context: BackendContext,
+  ) {
     if (storageCapabilitiesOf(context.storage)?.local === true) {
-      throw new ConfigError(`the ${context.storage.driver} storage is not reachable from AWS Lambda: use "s3"`, { backend: 'aws_lambda', keyPath: 'storage' });
+      throw new ConfigError(`the ${context.storage.driver} storage is not reachable from AWS Lambda: use "s3"`, {
+        backend: 'aws_lambda',
+        keyPath: 'storage',
+      });
     }
   }
 
@@ -80,23 +92,49 @@ class AwsLambdaBackend implements ComputeBackend {
         ...(this.o.endpoint ? { endpoint: this.o.endpoint } : {}),
         requestHandler: { httpAgent, httpsAgent },
       });
-      return { client, InvokeCommand: sdk.InvokeCommand, destroy: () => (client.destroy(), httpAgent.destroy(), httpsAgent.destroy()) };
+      return {
+        client,
+        InvokeCommand: sdk.InvokeCommand,
+        destroy: () => (client.destroy(), httpAgent.destroy(), httpsAgent.destroy()),
+      };
     })();
     return this.handle;
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    if (this.closed) throw new CancelledError('the aws_lambda backend is closed', { backend: 'aws_lambda', jobId: job.jobId });
+    if (this.closed)
+      throw new CancelledError('the aws_lambda backend is closed', { backend: 'aws_lambda', jobId: job.jobId });
     if (job.timeoutSeconds > this.o.functionTimeout) {
-      throw new ConfigError(`timeout ${job.timeoutSeconds} s is longer than the Lambda function timeout of ${this.o.functionTimeout} s (aws_lambda.functionTimeout, at most 900): Lambda would stop the call first`, { backend: 'aws_lambda', keyPath: 'timeout' });
+      throw new ConfigError(
+        `timeout ${job.timeoutSeconds} s is longer than the Lambda function timeout of ${this.o.functionTimeout} s (aws_lambda.functionTimeout, at most 900): Lambda would stop the call first`,
+        { backend: 'aws_lambda', keyPath: 'timeout' },
+      );
     }
     const memoryMB = lambdaMemory(job.runtimeMemoryMB, this.o);
     const functionName = functionNameFor(this.o, memoryMB);
-    const base = { burst: LAMBDA_EVENT_VERSION, storage: this.eventStorage(job.storage), bucket: job.bucket, jobKey: job.jobKey, attempt };
+    const base = {
+      burst: LAMBDA_EVENT_VERSION,
+      storage: this.eventStorage(job.storage),
+      bucket: job.bucket,
+      jobKey: job.jobKey,
+      attempt,
+    };
     const chunks = chunkCalls(callIds, job.chunksize);
     const fanout = chunks.length > 1 && callIds.length >= this.o.remoteInvoker;
     const events: LambdaWorkerEvent[] = fanout
-      ? [{ ...base, calls: formatCallSpec(chunks[0] ?? []), fanout: { calls: formatCallSpec(callIds), chunksize: job.chunksize, functionName, concurrency: this.o.invokeConcurrency, ...(this.o.endpoint ? { endpoint: this.o.endpoint } : {}) } }]
+      ? [
+          {
+            ...base,
+            calls: formatCallSpec(chunks[0] ?? []),
+            fanout: {
+              calls: formatCallSpec(callIds),
+              chunksize: job.chunksize,
+              functionName,
+              concurrency: this.o.invokeConcurrency,
+              ...(this.o.endpoint ? { endpoint: this.o.endpoint } : {}),
+            },
+          },
+        ]
       : chunks.map((ids) => ({ ...base, calls: formatCallSpec(ids) }));
     // A call may start as late as maxEventAge after its invocation, and run until the function
     // timeout; through a remote invoker, that twice over.
@@ -108,7 +146,17 @@ class AwsLambdaBackend implements ComputeBackend {
     const h = await this.client();
     let failures: Awaited<ReturnType<typeof invokeAll>>;
     try {
-      failures = await invokeAll(events.map((e) => JSON.stringify(e)), { client: h.client, InvokeCommand: h.InvokeCommand, functionName, concurrency: this.o.invokeConcurrency, signal: abort.signal, counters: this.counters });
+      failures = await invokeAll(
+        events.map((e) => JSON.stringify(e)),
+        {
+          client: h.client,
+          InvokeCommand: h.InvokeCommand,
+          functionName,
+          concurrency: this.o.invokeConcurrency,
+          signal: abort.signal,
+          counters: this.counters,
+        },
+      );
     } catch (err) {
       for (const id of callIds) this.placements.delete(`${job.jobKey}/${id}`);
       throw this.invokeError(err instanceof FatalInvokeError ? err.error : err, functionName, memoryMB, job);
@@ -123,7 +171,9 @@ class AwsLambdaBackend implements ComputeBackend {
   /** The storage configuration as the function should see it (see {@link AwsLambdaOptions.storageCredentials}). */
   private eventStorage(config: StorageConfig): StorageConfig {
     const forCloud = storageDefinition(config.driver)?.forCloudFunction;
-    return forCloud ? { ...config, options: forCloud(config.options as never, this.o.storageCredentials === 'role') } : config;
+    return forCloud
+      ? { ...config, options: forCloud(config.options as never, this.o.storageCredentials === 'role') }
+      : config;
   }
 
   private invokeError(err: unknown, functionName: string, memoryMB: number, job: JobDescriptor): BurstError {
@@ -133,9 +183,17 @@ class AwsLambdaBackend implements ComputeBackend {
       const fix = this.o.functionName
         ? `deploy it, or fix aws_lambda.functionName`
         : `run "npx burst runtime deploy --backend aws_lambda --memory ${memoryMB}${this.o.runtime === 'default' ? '' : ` ${this.o.runtime}`}" with this configuration first (it creates the Burst worker function for runtime "${this.o.runtime}", ${memoryMB} MB)`;
-      return new RuntimeMissingError(functionName, `the AWS Lambda function "${functionName}" does not exist in ${region}: ${fix}`, { cause: err, jobId: job.jobId });
+      return new RuntimeMissingError(
+        functionName,
+        `the AWS Lambda function "${functionName}" does not exist in ${region}: ${fix}`,
+        { cause: err, jobId: job.jobId },
+      );
     }
-    return new BurstError('SUBMIT_REJECTED', `AWS Lambda rejected job ${job.jobId} (function ${functionName}): ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, { backend: 'aws_lambda', jobId: job.jobId, cause: err });
+    return new BurstError(
+      'SUBMIT_REJECTED',
+      `AWS Lambda rejected job ${job.jobId} (function ${functionName}): ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`,
+      { backend: 'aws_lambda', jobId: job.jobId, cause: err },
+    );
   }
 
   async lostCalls(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>> {
@@ -147,20 +205,26 @@ class AwsLambdaBackend implements ComputeBackend {
       if (!p) continue;
       if (p.failed) lost.set(id, { state: 'INVOKE_FAILED', reason: p.failed });
       else if (now > p.at + p.deadlineS * 1000) {
-        lost.set(id, { state: 'TIMEOUT', reason: `no status ${p.deadlineS} s after the invocation: Lambda stopped the function (timeout of ${this.o.functionTimeout} s, or out of memory) or dropped the event after ${this.o.maxEventAge} s in its queue; see CloudWatch log group /aws/lambda/${functionName}` });
+        lost.set(id, {
+          state: 'TIMEOUT',
+          reason: `no status ${p.deadlineS} s after the invocation: Lambda stopped the function (timeout of ${this.o.functionTimeout} s, or out of memory) or dropped the event after ${this.o.maxEventAge} s in its queue; see CloudWatch log group /aws/lambda/${functionName}`,
+        });
       }
     }
     return lost;
   }
 
   async cancel(job: JobDescriptor): Promise<void> {
-    this.aborts.get(job.jobKey)?.abort(new CancelledError(`job ${job.jobId} was cancelled`, { backend: 'aws_lambda', jobId: job.jobId }));
+    this.aborts
+      .get(job.jobKey)
+      ?.abort(new CancelledError(`job ${job.jobId} was cancelled`, { backend: 'aws_lambda', jobId: job.jobId }));
     this.aborts.delete(job.jobKey);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const a of this.aborts.values()) a.abort(new CancelledError('the executor was closed', { backend: 'aws_lambda' }));
+    for (const a of this.aborts.values())
+      a.abort(new CancelledError('the executor was closed', { backend: 'aws_lambda' }));
     this.aborts.clear();
     this.placements.clear();
     const h = this.handle;

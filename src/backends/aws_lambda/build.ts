@@ -33,7 +33,18 @@ const srcFile = (rel: string): string => fileURLToPath(new URL(`../../${rel}.${t
  * a dynamic import, so leaving it out costs nothing until a task calls what needs it; packaging, the
  * one a task might reach (a nested map), fails before that with a typed error (assertCanPackage).
  */
-const API_EXTERNALS = ['esbuild', 'acorn', 'eslint-scope', 'eslint-visitor-keys', 'tsx', 'vega', 'vega-lite', '@kubernetes/client-node', '@google-cloud/run', 'cli-progress'];
+const API_EXTERNALS = [
+  'esbuild',
+  'acorn',
+  'eslint-scope',
+  'eslint-visitor-keys',
+  'tsx',
+  'vega',
+  'vega-lite',
+  '@kubernetes/client-node',
+  '@google-cloud/run',
+  'cli-progress',
+];
 
 /**
  * Bundles the Lambda handler into `<outDir>/index.js` (handler `index.handler`), the worker process
@@ -47,7 +58,11 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const versionFile = srcFile('version');
   const result = await esbuild.build({
-    entryPoints: { index: srcFile('backends/aws_lambda/worker/entry'), child: srcFile('worker/child'), api: srcFile('index') },
+    entryPoints: {
+      index: srcFile('backends/aws_lambda/worker/entry'),
+      child: srcFile('worker/child'),
+      api: srcFile('index'),
+    },
     outdir: outDir,
     splitting: true,
     chunkNames: 'chunk-[hash]',
@@ -62,18 +77,29 @@ export async function buildWorkerBundle(outDir: string): Promise<string[]> {
     target: 'node20',
     mainFields: ['module', 'main'],
     // CommonJS packages inside an ESM bundle still call require() for Node built-ins.
-    banner: { js: "import { createRequire as __burstRequire } from 'node:module'; const require = __burstRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __burstRequire } from 'node:module'; const require = __burstRequire(import.meta.url);",
+    },
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [{
-      // version.ts reads ../package.json at run time, which the function does not have: inline it.
-      name: 'burst-version',
-      setup(build) {
-        build.onLoad({ filter: /[\\/]version\.(ts|js)$/ }, (args) => (args.path === versionFile ? { contents: `export const VERSION = ${JSON.stringify(VERSION)};`, loader: 'js' } : undefined));
+    plugins: [
+      {
+        // version.ts reads ../package.json at run time, which the function does not have: inline it.
+        name: 'burst-version',
+        setup(build) {
+          build.onLoad({ filter: /[\\/]version\.(ts|js)$/ }, (args) =>
+            args.path === versionFile
+              ? { contents: `export const VERSION = ${JSON.stringify(VERSION)};`, loader: 'js' }
+              : undefined,
+          );
+        },
       },
-    }],
+    ],
   });
-  await writeFile(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module', private: true, description: `Burst ${VERSION} worker for AWS Lambda` })}\n`);
+  await writeFile(
+    join(outDir, 'package.json'),
+    `${JSON.stringify({ type: 'module', private: true, description: `Burst ${VERSION} worker for AWS Lambda` })}\n`,
+  );
   const outputs = Object.keys(result.metafile.outputs).map((f) => relative(outDir, f).split(sep).join('/'));
   return [...outputs.sort(), 'package.json'];
 }
@@ -112,12 +138,16 @@ export async function layerZip(projectDir: string): Promise<BuiltZip | undefined
   const packages = await productionPackages(projectDir);
   const entries: Array<[string, string]> = [];
   for (const { dir, at } of packages) {
-    for (const file of await packageFiles(dir)) entries.push([`nodejs/node_modules/${at}/${relative(dir, file).split(sep).join('/')}`, file]);
+    for (const file of await packageFiles(dir))
+      entries.push([`nodejs/node_modules/${at}/${relative(dir, file).split(sep).join('/')}`, file]);
   }
   if (entries.length === 0) return undefined;
   const zip = await zipFiles(entries);
   if (zip.unzippedBytes > UNZIPPED_LIMIT) {
-    throw new ConfigError(`the production dependencies of ${projectDir} take ${(zip.unzippedBytes / 2 ** 20).toFixed(0)} MB, over Lambda's 250 MB limit for a function and its layers: move development tools to devDependencies`, { backend: 'aws_lambda' });
+    throw new ConfigError(
+      `the production dependencies of ${projectDir} take ${(zip.unzippedBytes / 2 ** 20).toFixed(0)} MB, over Lambda's 250 MB limit for a function and its layers: move development tools to devDependencies`,
+      { backend: 'aws_lambda' },
+    );
   }
   return zip;
 }
@@ -132,7 +162,11 @@ interface FoundPackage {
 /** The installed packages reachable from the project's `dependencies` and `optionalDependencies`. */
 export async function productionPackages(projectDir: string): Promise<FoundPackage[]> {
   const manifest = await readJson(join(projectDir, 'package.json'));
-  if (!manifest) throw new ConfigError(`no package.json in ${projectDir}: run "burst runtime deploy" in your project folder, or pass --dir`, { backend: 'aws_lambda' });
+  if (!manifest)
+    throw new ConfigError(
+      `no package.json in ${projectDir}: run "burst runtime deploy" in your project folder, or pass --dir`,
+      { backend: 'aws_lambda' },
+    );
   // Burst's own folder: the worker bundle already carries Burst, and functions bundle their imports.
   if ((manifest as { name?: string }).name === 'burst-compute') return [];
   const root = join(projectDir, 'node_modules');
@@ -143,7 +177,10 @@ export async function productionPackages(projectDir: string): Promise<FoundPacka
       const dir = resolvePackage(name, from);
       if (!dir) {
         if (optional.has(name)) continue;
-        throw new ConfigError(`the dependency "${name}" of ${from} is not installed: run "npm install" (or "npm ci") in ${projectDir} first`, { backend: 'aws_lambda' });
+        throw new ConfigError(
+          `the dependency "${name}" of ${from} is not installed: run "npm install" (or "npm ci") in ${projectDir} first`,
+          { backend: 'aws_lambda' },
+        );
       }
       const real = await realpath(dir);
       if (found.has(real)) continue;

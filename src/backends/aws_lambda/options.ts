@@ -61,7 +61,12 @@ export interface AwsLambdaOptions {
 }
 
 /** Every option resolved. */
-export type ResolvedLambdaOptions = Required<Omit<AwsLambdaOptions, 'region' | 'profile' | 'endpoint' | 'functionName' | 'roleArn' | 'codeBucket' | 'remoteInvoker'>> &
+export type ResolvedLambdaOptions = Required<
+  Omit<
+    AwsLambdaOptions,
+    'region' | 'profile' | 'endpoint' | 'functionName' | 'roleArn' | 'codeBucket' | 'remoteInvoker'
+  >
+> &
   Pick<AwsLambdaOptions, 'region' | 'profile' | 'endpoint' | 'functionName' | 'roleArn' | 'codeBucket'> & {
     /** Calls from which the remote invoker is used; Infinity when off. */
     remoteInvoker: number;
@@ -85,7 +90,10 @@ export function awsLambdaSchema(z: ZodNamespace) {
     region: p.str(),
     profile: p.str(),
     endpoint: p.url(),
-    runtime: z.string({ error: '1 to 24 letters, digits or underscores' }).regex(/^[A-Za-z0-9_]{1,24}$/, { error: '1 to 24 letters, digits or underscores' }).optional(),
+    runtime: z
+      .string({ error: '1 to 24 letters, digits or underscores' })
+      .regex(/^[A-Za-z0-9_]{1,24}$/, { error: '1 to 24 letters, digits or underscores' })
+      .optional(),
     functionName: p.str(),
     memory: p.intIn(128, 10240),
     invokeConcurrency: p.intIn(1, 10_000),
@@ -104,7 +112,9 @@ export function awsLambdaSchema(z: ZodNamespace) {
 }
 
 /** Compile-time tie of {@link AwsLambdaOptions} to its schema. */
-export type AwsLambdaOptionsChecked = OptionsMatch<SameOptions<AwsLambdaOptions, Zod.input<ReturnType<typeof awsLambdaSchema>>>>;
+export type AwsLambdaOptionsChecked = OptionsMatch<
+  SameOptions<AwsLambdaOptions, Zod.input<ReturnType<typeof awsLambdaSchema>>>
+>;
 
 /** Validates the options (through {@link awsLambdaSchema}) and fills in defaults. */
 export function resolveLambdaOptions(raw: Record<string, unknown>): ResolvedLambdaOptions {
@@ -139,7 +149,9 @@ export function lambdaMemory(requestedMB: number | undefined, o: ResolvedLambdaO
 
 /** The function of (runtime name, memory, Burst version): `burst-default-1024mb-0_1_0`. */
 export function functionNameFor(o: ResolvedLambdaOptions, memoryMB: number, version = VERSION): string {
-  return o.functionName ?? `${NAME_PREFIX}${o.runtime}-${memoryMB}mb-${version.replace(/[^A-Za-z0-9]/g, '_')}`.slice(0, 64);
+  return (
+    o.functionName ?? `${NAME_PREFIX}${o.runtime}-${memoryMB}mb-${version.replace(/[^A-Za-z0-9]/g, '_')}`.slice(0, 64)
+  );
 }
 
 /** The layer of a function's npm dependencies. */

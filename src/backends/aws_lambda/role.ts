@@ -26,10 +26,33 @@ export function workerPolicy(buckets: readonly string[]): Record<string, unknown
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`arn:aws:logs:*:*:log-group:/aws/lambda/${NAME_PREFIX}*`, `arn:aws:logs:*:*:log-group:/aws/lambda/${NAME_PREFIX}*:*`] },
-      { Sid: 'BurstObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: unique.map((b) => `arn:aws:s3:::${b}/*`) },
-      { Sid: 'BurstBuckets', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: unique.map((b) => `arn:aws:s3:::${b}`) },
-      { Sid: 'RemoteInvoker', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [`arn:aws:lambda:*:*:function:${NAME_PREFIX}*`] },
+      {
+        Sid: 'Logs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [
+          `arn:aws:logs:*:*:log-group:/aws/lambda/${NAME_PREFIX}*`,
+          `arn:aws:logs:*:*:log-group:/aws/lambda/${NAME_PREFIX}*:*`,
+        ],
+      },
+      {
+        Sid: 'BurstObjects',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        Resource: unique.map((b) => `arn:aws:s3:::${b}/*`),
+      },
+      {
+        Sid: 'BurstBuckets',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: unique.map((b) => `arn:aws:s3:::${b}`),
+      },
+      {
+        Sid: 'RemoteInvoker',
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: [`arn:aws:lambda:*:*:function:${NAME_PREFIX}*`],
+      },
     ],
   };
 }
@@ -38,7 +61,9 @@ export function workerPolicy(buckets: readonly string[]): Record<string, unknown
 export function bucketsOf(document: string | undefined): string[] {
   if (!document) return [];
   try {
-    const doc = JSON.parse(decodeURIComponent(document)) as { Statement?: Array<{ Sid?: string; Resource?: string | string[] }> };
+    const doc = JSON.parse(decodeURIComponent(document)) as {
+      Statement?: Array<{ Sid?: string; Resource?: string | string[] }>;
+    };
     const statement = doc.Statement?.find((s) => s.Sid === 'BurstBuckets');
     const resources = typeof statement?.Resource === 'string' ? [statement.Resource] : (statement?.Resource ?? []);
     return resources.map((r) => r.replace(/^arn:aws:s3:::/, ''));
@@ -47,10 +72,16 @@ export function bucketsOf(document: string | undefined): string[] {
   }
 }
 
-const isNotFound = (err: unknown): boolean => (err as { name?: string })?.name === 'NoSuchEntityException' || (err as { name?: string })?.name === 'NoSuchEntity';
+const isNotFound = (err: unknown): boolean =>
+  (err as { name?: string })?.name === 'NoSuchEntityException' || (err as { name?: string })?.name === 'NoSuchEntity';
 
 /** Creates the role (or updates its policy) and returns its ARN and whether it was just created. */
-export async function ensureRole(iam: CommandClient, buckets: readonly string[], tags: Record<string, string>, log: (line: string) => void): Promise<{ arn: string; created: boolean }> {
+export async function ensureRole(
+  iam: CommandClient,
+  buckets: readonly string[],
+  tags: Record<string, string>,
+  log: (line: string) => void,
+): Promise<{ arn: string; created: boolean }> {
   const sdk = await import('@aws-sdk/client-iam');
   let arn: string | undefined;
   let created = false;
@@ -63,20 +94,32 @@ export async function ensureRole(iam: CommandClient, buckets: readonly string[],
   if (arn === undefined) {
     log(`creating the IAM role ${ROLE_NAME}`);
     const allTags = { ...tags, [TAG_MANAGED]: 'true', [TAG_VERSION]: VERSION };
-    const out = await iam.send(new sdk.CreateRoleCommand({
-      RoleName: ROLE_NAME,
-      AssumeRolePolicyDocument: JSON.stringify(TRUST_POLICY),
-      Description: 'Role of the Burst worker functions (created by burst runtime deploy)',
-      Tags: Object.entries(allTags).map(([Key, Value]) => ({ Key, Value })),
-    }));
+    const out = await iam.send(
+      new sdk.CreateRoleCommand({
+        RoleName: ROLE_NAME,
+        AssumeRolePolicyDocument: JSON.stringify(TRUST_POLICY),
+        Description: 'Role of the Burst worker functions (created by burst runtime deploy)',
+        Tags: Object.entries(allTags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
     arn = out.Role?.Arn;
     created = true;
   } else {
-    existing = await iam.send(new sdk.GetRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: POLICY_NAME })).then((r) => r.PolicyDocument, (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    existing = await iam.send(new sdk.GetRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: POLICY_NAME })).then(
+      (r) => r.PolicyDocument,
+      (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
+    );
   }
   const all = [...new Set([...bucketsOf(existing), ...buckets])];
-  await iam.send(new sdk.PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: POLICY_NAME, PolicyDocument: JSON.stringify(workerPolicy(all)) }));
-  if (!arn) throw new BurstError('DEPLOY_FAILED', `IAM returned no ARN for the role ${ROLE_NAME}`, { backend: 'aws_lambda' });
+  await iam.send(
+    new sdk.PutRolePolicyCommand({
+      RoleName: ROLE_NAME,
+      PolicyName: POLICY_NAME,
+      PolicyDocument: JSON.stringify(workerPolicy(all)),
+    }),
+  );
+  if (!arn)
+    throw new BurstError('DEPLOY_FAILED', `IAM returned no ARN for the role ${ROLE_NAME}`, { backend: 'aws_lambda' });
   return { arn, created };
 }
 
@@ -92,9 +135,11 @@ export async function deleteRole(iam: CommandClient): Promise<boolean> {
   }
   if (!tags.some((t) => t.Key === TAG_MANAGED && t.Value === 'true')) return false; // a role of the same name that Burst did not make
   const inline = await iam.send(new sdk.ListRolePoliciesCommand({ RoleName: ROLE_NAME }));
-  for (const PolicyName of inline.PolicyNames ?? []) await iam.send(new sdk.DeleteRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName }));
+  for (const PolicyName of inline.PolicyNames ?? [])
+    await iam.send(new sdk.DeleteRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName }));
   const attached = await iam.send(new sdk.ListAttachedRolePoliciesCommand({ RoleName: ROLE_NAME }));
-  for (const p of attached.AttachedPolicies ?? []) if (p.PolicyArn) await iam.send(new sdk.DetachRolePolicyCommand({ RoleName: ROLE_NAME, PolicyArn: p.PolicyArn }));
+  for (const p of attached.AttachedPolicies ?? [])
+    if (p.PolicyArn) await iam.send(new sdk.DetachRolePolicyCommand({ RoleName: ROLE_NAME, PolicyArn: p.PolicyArn }));
   await iam.send(new sdk.DeleteRoleCommand({ RoleName: ROLE_NAME }));
   return true;
 }

@@ -15,7 +15,18 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
 import { BurstError } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { functionNameFor, lambdaMemory, layerNameFor, NAME_PREFIX, resolveLambdaOptions, TAG_MANAGED, TAG_MEMORY, TAG_RUNTIME, TAG_VERSION, type ResolvedLambdaOptions } from './options.js';
+import {
+  functionNameFor,
+  lambdaMemory,
+  layerNameFor,
+  NAME_PREFIX,
+  resolveLambdaOptions,
+  TAG_MANAGED,
+  TAG_MEMORY,
+  TAG_RUNTIME,
+  TAG_VERSION,
+  type ResolvedLambdaOptions,
+} from './options.js';
 import { functionZip, layerZip, type BuiltZip } from './build.js';
 import { deleteRole, ensureRole, type CommandClient } from './role.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
@@ -31,7 +42,10 @@ export interface LambdaRuntimeDeps {
   /** Waits between polls of a function's state. @default a timer */
   sleep?: (ms: number) => Promise<void>;
   /** Builds the function and layer zips. @default esbuild and the project's node_modules */
-  build?: { functionZip(outDir: string): Promise<BuiltZip>; layerZip(projectDir: string): Promise<BuiltZip | undefined> };
+  build?: {
+    functionZip(outDir: string): Promise<BuiltZip>;
+    layerZip(projectDir: string): Promise<BuiltZip | undefined>;
+  };
 }
 
 /** Zips up to this size go inline in the request; larger ones through S3. */
@@ -48,7 +62,9 @@ export function createLambdaRuntimes(deps: LambdaRuntimeDeps = {}): RuntimeManag
       const built = deps.build ?? { functionZip, layerZip };
       const code = await built.functionZip(join(dir, 'function'));
       const layer = await built.layerZip(o.projectDir ?? process.cwd());
-      o.log(`worker bundle: ${(code.bytes.length / 1024).toFixed(0)} KiB zipped; layer: ${layer ? `${layer.files} files, ${(layer.bytes.length / 2 ** 20).toFixed(1)} MiB zipped` : 'none (no production dependencies)'}`);
+      o.log(
+        `worker bundle: ${(code.bytes.length / 1024).toFixed(0)} KiB zipped; layer: ${layer ? `${layer.files} files, ${(layer.bytes.length / 2 ** 20).toFixed(1)} MiB zipped` : 'none (no production dependencies)'}`,
+      );
       return join(dir, 'function');
     },
     deploy: async (o) => new Session(o, deps).deploy(),
@@ -66,8 +82,14 @@ class Session {
   private lambdaClient: Pick<LambdaClient, 'send'> | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly o: RuntimeCommandOptions, private readonly deps: LambdaRuntimeDeps) {
-    this.opts = resolveLambdaOptions({ ...o.backendOptions, ...(o.name && !o.name.startsWith(NAME_PREFIX) ? { runtime: o.name } : {}) });
+  constructor(
+    private readonly o: RuntimeCommandOptions,
+    private readonly deps: LambdaRuntimeDeps,
+  ) {
+    this.opts = resolveLambdaOptions({
+      ...o.backendOptions,
+      ...(o.name && !o.name.startsWith(NAME_PREFIX) ? { runtime: o.name } : {}),
+    });
     this.sleep = deps.sleep ?? ((ms) => sleepMs(ms));
   }
 
@@ -78,13 +100,19 @@ class Session {
   }
 
   private clientConfig(): Record<string, string> {
-    return { ...(this.opts.region ? { region: this.opts.region } : {}), ...(this.opts.profile ? { profile: this.opts.profile } : {}) };
+    return {
+      ...(this.opts.region ? { region: this.opts.region } : {}),
+      ...(this.opts.profile ? { profile: this.opts.profile } : {}),
+    };
   }
 
   private async lambda(): Promise<Pick<LambdaClient, 'send'>> {
     if (this.deps.lambda) return this.deps.lambda;
     const sdk = await this.sdk();
-    this.lambdaClient ??= new sdk.LambdaClient({ ...this.clientConfig(), ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}) });
+    this.lambdaClient ??= new sdk.LambdaClient({
+      ...this.clientConfig(),
+      ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}),
+    });
     return this.lambdaClient;
   }
 
@@ -105,28 +133,68 @@ class Session {
       const code = await build.functionZip(join(dir, 'function'));
       this.o.log(`packing the production dependencies of ${projectDir}`);
       const layer = await build.layerZip(projectDir);
-      const tags = { ...this.opts.tags, [TAG_MANAGED]: 'true', [TAG_VERSION]: VERSION, [TAG_RUNTIME]: this.opts.runtime, [TAG_MEMORY]: String(memoryMB) };
-      const role = this.opts.roleArn ? { arn: this.opts.roleArn, created: false } : await ensureRole(await this.iam(), [this.o.bucket ?? 'burst', ...this.opts.dataBuckets], this.opts.tags, this.o.log);
+      const tags = {
+        ...this.opts.tags,
+        [TAG_MANAGED]: 'true',
+        [TAG_VERSION]: VERSION,
+        [TAG_RUNTIME]: this.opts.runtime,
+        [TAG_MEMORY]: String(memoryMB),
+      };
+      const role = this.opts.roleArn
+        ? { arn: this.opts.roleArn, created: false }
+        : await ensureRole(
+            await this.iam(),
+            [this.o.bucket ?? 'burst', ...this.opts.dataBuckets],
+            this.opts.tags,
+            this.o.log,
+          );
       const layerArn = layer ? await this.publishLayer(functionName, layer, basename(projectDir)) : undefined;
       const existing = await this.configuration(functionName);
-      const fn = existing ? await this.update(functionName, existing, code, layerArn, memoryMB, role.arn, tags) : await this.create(functionName, code, layerArn, memoryMB, role, tags);
+      const fn = existing
+        ? await this.update(functionName, existing, code, layerArn, memoryMB, role.arn, tags)
+        : await this.create(functionName, code, layerArn, memoryMB, role, tags);
       const sdk = await this.sdk();
       // Burst owns retries: an async event that Lambda retried on its own would run its calls again.
-      await (await this.lambda()).send(new sdk.PutFunctionEventInvokeConfigCommand({ FunctionName: functionName, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: this.opts.maxEventAge }));
+      await (await this.lambda()).send(
+        new sdk.PutFunctionEventInvokeConfigCommand({
+          FunctionName: functionName,
+          MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: this.opts.maxEventAge,
+        }),
+      );
       this.o.log(`deployed ${functionName}`);
-      return { name: functionName, backend: 'aws_lambda', memoryMB, burstVersion: VERSION, ...(fn.FunctionArn ? { location: fn.FunctionArn } : {}), details: { runtime: this.opts.runtime, ...(layerArn ? { layer: layerArn } : {}), role: role.arn } };
+      return {
+        name: functionName,
+        backend: 'aws_lambda',
+        memoryMB,
+        burstVersion: VERSION,
+        ...(fn.FunctionArn ? { location: fn.FunctionArn } : {}),
+        details: { runtime: this.opts.runtime, ...(layerArn ? { layer: layerArn } : {}), role: role.arn },
+      };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
   /** The code of a zip: inline when small, else uploaded to `codeBucket`. */
-  private async content(zip: BuiltZip, key: string): Promise<{ ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string }> {
+  private async content(
+    zip: BuiltZip,
+    key: string,
+  ): Promise<{ ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string }> {
     if (zip.bytes.length <= DIRECT_UPLOAD_BYTES) return { ZipFile: zip.bytes };
     const bucket = this.opts.codeBucket;
-    if (!bucket) throw new BurstError('DEPLOY_FAILED', `${key} is ${(zip.bytes.length / 2 ** 20).toFixed(0)} MB zipped, over Lambda's 50 MB direct upload: set aws_lambda.codeBucket to a bucket in the function's region`, { backend: 'aws_lambda' });
+    if (!bucket)
+      throw new BurstError(
+        'DEPLOY_FAILED',
+        `${key} is ${(zip.bytes.length / 2 ** 20).toFixed(0)} MB zipped, over Lambda's 50 MB direct upload: set aws_lambda.codeBucket to a bucket in the function's region`,
+        { backend: 'aws_lambda' },
+      );
     const S3Key = `burst/runtimes/${key}-${zip.sha256}.zip`;
-    await (this.deps.upload ?? ((b, k, bytes) => uploadToS3(b, k, bytes, this.clientConfig())))(bucket, S3Key, zip.bytes);
+    await (this.deps.upload ?? ((b, k, bytes) => uploadToS3(b, k, bytes, this.clientConfig())))(
+      bucket,
+      S3Key,
+      zip.bytes,
+    );
     return { S3Bucket: bucket, S3Key };
   }
 
@@ -142,15 +210,20 @@ class Session {
       return same.LayerVersionArn;
     }
     this.o.log(`publishing layer ${LayerName} (${zip.files} files, ${(zip.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
-    const out = await lambda.send(new sdk.PublishLayerVersionCommand({
-      LayerName,
-      // Layers carry no tags: the description is how Burst recognizes its own.
-      Description: `Burst ${VERSION} npm dependencies of ${project} ${marker}`.slice(0, 256),
-      Content: await this.content(zip, LayerName),
-      CompatibleRuntimes: [this.opts.nodeRuntime as never],
-      CompatibleArchitectures: [this.opts.architecture],
-    }));
-    if (!out.LayerVersionArn) throw new BurstError('DEPLOY_FAILED', `Lambda returned no ARN for the new version of layer ${LayerName}`, { backend: 'aws_lambda' });
+    const out = await lambda.send(
+      new sdk.PublishLayerVersionCommand({
+        LayerName,
+        // Layers carry no tags: the description is how Burst recognizes its own.
+        Description: `Burst ${VERSION} npm dependencies of ${project} ${marker}`.slice(0, 256),
+        Content: await this.content(zip, LayerName),
+        CompatibleRuntimes: [this.opts.nodeRuntime as never],
+        CompatibleArchitectures: [this.opts.architecture],
+      }),
+    );
+    if (!out.LayerVersionArn)
+      throw new BurstError('DEPLOY_FAILED', `Lambda returned no ARN for the new version of layer ${LayerName}`, {
+        backend: 'aws_lambda',
+      });
     return out.LayerVersionArn;
   }
 
@@ -168,10 +241,23 @@ class Session {
     };
   }
 
-  private async create(functionName: string, code: BuiltZip, layerArn: string | undefined, memoryMB: number, role: { arn: string; created: boolean }, tags: Record<string, string>): Promise<FunctionConfiguration> {
+  private async create(
+    functionName: string,
+    code: BuiltZip,
+    layerArn: string | undefined,
+    memoryMB: number,
+    role: { arn: string; created: boolean },
+    tags: Record<string, string>,
+  ): Promise<FunctionConfiguration> {
     const sdk = await this.sdk();
     const lambda = await this.lambda();
-    const input = { ...this.settings(functionName, layerArn, memoryMB, role.arn), Code: await this.content(code, functionName), PackageType: 'Zip' as const, Architectures: [this.opts.architecture], Tags: tags };
+    const input = {
+      ...this.settings(functionName, layerArn, memoryMB, role.arn),
+      Code: await this.content(code, functionName),
+      PackageType: 'Zip' as const,
+      Architectures: [this.opts.architecture],
+      Tags: tags,
+    };
     this.o.log(`creating function ${functionName}`);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -179,7 +265,8 @@ class Session {
         break;
       } catch (err) {
         // A new role takes a few seconds to be visible to Lambda (IAM is eventually consistent).
-        const propagating = errName(err) === 'InvalidParameterValueException' && /cannot be assumed|role/i.test((err as Error).message);
+        const propagating =
+          errName(err) === 'InvalidParameterValueException' && /cannot be assumed|role/i.test((err as Error).message);
         if (!propagating || attempt >= 15) throw err;
         await this.sleep(2000);
       }
@@ -187,17 +274,33 @@ class Session {
     return this.ready(functionName);
   }
 
-  private async update(functionName: string, existing: FunctionConfiguration, code: BuiltZip, layerArn: string | undefined, memoryMB: number, role: string, tags: Record<string, string>): Promise<FunctionConfiguration> {
+  private async update(
+    functionName: string,
+    existing: FunctionConfiguration,
+    code: BuiltZip,
+    layerArn: string | undefined,
+    memoryMB: number,
+    role: string,
+    tags: Record<string, string>,
+  ): Promise<FunctionConfiguration> {
     const sdk = await this.sdk();
     const lambda = await this.lambda();
     if (existing.CodeSha256 !== Buffer.from(code.sha256, 'hex').toString('base64')) {
       this.o.log(`updating the code of ${functionName}`);
       const c = await this.content(code, functionName);
-      await lambda.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: functionName, ...('ZipFile' in c ? { ZipFile: c.ZipFile } : c), Architectures: [this.opts.architecture] }));
+      await lambda.send(
+        new sdk.UpdateFunctionCodeCommand({
+          FunctionName: functionName,
+          ...('ZipFile' in c ? { ZipFile: c.ZipFile } : c),
+          Architectures: [this.opts.architecture],
+        }),
+      );
       await this.ready(functionName);
     }
     this.o.log(`updating the configuration of ${functionName}`);
-    await lambda.send(new sdk.UpdateFunctionConfigurationCommand(this.settings(functionName, layerArn, memoryMB, role)));
+    await lambda.send(
+      new sdk.UpdateFunctionConfigurationCommand(this.settings(functionName, layerArn, memoryMB, role)),
+    );
     const fn = await this.ready(functionName);
     if (fn.FunctionArn) await lambda.send(new sdk.TagResourceCommand({ Resource: fn.FunctionArn, Tags: tags }));
     return fn;
@@ -218,12 +321,18 @@ class Session {
     for (let i = 0; i < 300; i++) {
       const c = await this.configuration(functionName);
       if (c?.State === 'Failed' || c?.LastUpdateStatus === 'Failed') {
-        throw new BurstError('DEPLOY_FAILED', `Lambda could not set up ${functionName}: ${c.StateReason ?? c.LastUpdateStatusReason ?? 'no reason given'}`, { backend: 'aws_lambda' });
+        throw new BurstError(
+          'DEPLOY_FAILED',
+          `Lambda could not set up ${functionName}: ${c.StateReason ?? c.LastUpdateStatusReason ?? 'no reason given'}`,
+          { backend: 'aws_lambda' },
+        );
       }
       if (c && (c.State ?? 'Active') === 'Active' && c.LastUpdateStatus !== 'InProgress') return c;
       await this.sleep(1000);
     }
-    throw new BurstError('DEPLOY_FAILED', `${functionName} did not become active within 5 minutes`, { backend: 'aws_lambda' });
+    throw new BurstError('DEPLOY_FAILED', `${functionName} did not become active within 5 minutes`, {
+      backend: 'aws_lambda',
+    });
   }
 
   async list(): Promise<RuntimeInfo[]> {
@@ -241,7 +350,14 @@ class Session {
         if (tags[TAG_RUNTIME]) details.runtime = tags[TAG_RUNTIME];
         if (f.Layers?.[0]?.Arn) details.layer = f.Layers[0].Arn;
         if (f.LastModified) details.lastModified = f.LastModified;
-        out.push({ name: f.FunctionName, backend: 'aws_lambda', ...(f.MemorySize ? { memoryMB: f.MemorySize } : {}), ...(tags[TAG_VERSION] ? { burstVersion: tags[TAG_VERSION] } : {}), location: f.FunctionArn, details });
+        out.push({
+          name: f.FunctionName,
+          backend: 'aws_lambda',
+          ...(f.MemorySize ? { memoryMB: f.MemorySize } : {}),
+          ...(tags[TAG_VERSION] ? { burstVersion: tags[TAG_VERSION] } : {}),
+          location: f.FunctionArn,
+          details,
+        });
       }
       Marker = page.NextMarker;
     } while (Marker);
@@ -268,13 +384,19 @@ class Session {
       do {
         const page = await lambda.send(new sdk.ListLayersCommand({ MaxItems: 50, ...(Marker ? { Marker } : {}) }));
         for (const l of page.Layers ?? []) {
-          if (l.LayerName?.startsWith(NAME_PREFIX) && l.LatestMatchingVersion?.Description?.startsWith('Burst ') && !removed.some((r) => r.startsWith(`${l.LayerName} `))) removed.push(...(await this.deleteLayer(l.LayerName)));
+          if (
+            l.LayerName?.startsWith(NAME_PREFIX) &&
+            l.LatestMatchingVersion?.Description?.startsWith('Burst ') &&
+            !removed.some((r) => r.startsWith(`${l.LayerName} `))
+          )
+            removed.push(...(await this.deleteLayer(l.LayerName)));
         }
         Marker = page.NextMarker;
       } while (Marker);
     }
     const left = name === undefined ? [] : all.filter((r) => !targets.includes(r));
-    if (left.length === 0 && !this.opts.roleArn && (await deleteRole(await this.iam()))) removed.push('burst-lambda-worker (IAM role)');
+    if (left.length === 0 && !this.opts.roleArn && (await deleteRole(await this.iam())))
+      removed.push('burst-lambda-worker (IAM role)');
     return removed;
   }
 

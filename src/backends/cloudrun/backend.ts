@@ -39,16 +39,26 @@ export function cloudrun(options: CloudRunOptions, context: BackendContext): Com
     options: rest,
     context,
     platformToken,
-    hint: (status) => (status === 401 || status === 403 ? 'the service requires authentication: pass cloudrun.idToken, or log in with gcloud and grant yourself roles/run.invoker' : status === 404 ? 'does the service use this client\'s storage (its BURST_STORAGE_CONFIG)?' : undefined),
+    hint: (status) =>
+      status === 401 || status === 403
+        ? 'the service requires authentication: pass cloudrun.idToken, or log in with gcloud and grant yourself roles/run.invoker'
+        : status === 404
+          ? "does the service use this client's storage (its BURST_STORAGE_CONFIG)?"
+          : undefined,
   });
 }
 
 function printIdentityToken(): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     execFile('gcloud', ['auth', 'print-identity-token'], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new ConfigError(`gcloud auth print-identity-token failed: ${stderr.trim() || err.message}; log in with gcloud, or pass cloudrun.idToken (cloudrun.gcloud: false for a public service)`, { keyPath: 'cloudrun.idToken', backend: 'cloudrun', cause: err }));
+      if (err)
+        reject(
+          new ConfigError(
+            `gcloud auth print-identity-token failed: ${stderr.trim() || err.message}; log in with gcloud, or pass cloudrun.idToken (cloudrun.gcloud: false for a public service)`,
+            { keyPath: 'cloudrun.idToken', backend: 'cloudrun', cause: err },
+          ),
+        );
       else resolve(stdout.trim() || undefined);
     });
   });
 }
-

@@ -25,7 +25,9 @@ export function cloudRunSchema(z: ZodNamespace) {
 }
 
 /** Compile-time tie of {@link CloudRunSection} to its schema. */
-export type CloudRunOptionsChecked = OptionsMatch<SameOptions<CloudRunSection, Zod.input<ReturnType<typeof cloudRunSchema>>>>;
+export type CloudRunOptionsChecked = OptionsMatch<
+  SameOptions<CloudRunSection, Zod.input<ReturnType<typeof cloudRunSchema>>>
+>;
 
 /** The `cloudrun` backend. */
 export const cloudRunBackend: BackendDefinition<ReturnType<typeof cloudRunSchema>, 'cloudrun', CloudRunSection> = {

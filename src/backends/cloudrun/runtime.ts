@@ -15,7 +15,14 @@ import { onPath } from '../on-path.js';
 import { BurstError, ConfigError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from '../../runtime/image-build.js';
-import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import {
+  positiveOption,
+  serviceName,
+  workerEnvironment,
+  type ServiceNameRule,
+  type ServiceRuntimeOptions,
+  type WorkerDeployContext,
+} from '../../runtime/service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 import { importOptional } from '../../runtime/optional-package.js';
 
@@ -42,7 +49,13 @@ export interface CloudRunCondition {
 export interface CloudRunContainer {
   image?: string | null;
   ports?: { containerPort?: number | null }[] | null;
-  env?: { name?: string | null; value?: string | null; valueSource?: { secretKeyRef?: { secret?: string | null; version?: string | null } | null } | null }[] | null;
+  env?:
+    | {
+        name?: string | null;
+        value?: string | null;
+        valueSource?: { secretKeyRef?: { secret?: string | null; version?: string | null } | null } | null;
+      }[]
+    | null;
   resources?: { limits?: Record<string, string> | null } | null;
   startupProbe?: { httpGet?: { path?: string | null } | null } | null;
 }
@@ -120,7 +133,11 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
     async deploy(o) {
       const k = section(o);
       const id = serviceName(o.name, NAME);
-      if (!k.image) throw new ConfigError('cloudrun.image must name an image in a registry Cloud Run pulls from (e.g. "europe-docker.pkg.dev/my-project/burst/burst-worker:0.1.0")', { keyPath: 'cloudrun.image', backend: 'cloudrun' });
+      if (!k.image)
+        throw new ConfigError(
+          'cloudrun.image must name an image in a registry Cloud Run pulls from (e.g. "europe-docker.pkg.dev/my-project/burst/burst-worker:0.1.0")',
+          { keyPath: 'cloudrun.image', backend: 'cloudrun' },
+        );
       const parent = await location(k, gcloudConfig);
       const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
       cloudRunService(k.image, k, o.memoryMB, worker); // checks the options before building
@@ -132,11 +149,19 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
         let deployed: CloudRunService;
         if (existing) {
           if (!isBurstService(existing)) {
-            throw new ConfigError(`the Cloud Run service ${name} exists and was not created by Burst (no ${CLOUDRUN_MANAGED_LABEL}=true label); pick another runtime name`, { keyPath: 'cloudrun', backend: 'cloudrun' });
+            throw new ConfigError(
+              `the Cloud Run service ${name} exists and was not created by Burst (no ${CLOUDRUN_MANAGED_LABEL}=true label); pick another runtime name`,
+              { keyPath: 'cloudrun', backend: 'cloudrun' },
+            );
           }
           o.log(`updating Cloud Run service ${id} in ${parent} (waiting until it is ready)`);
           // Keep labels others added; the etag makes a concurrent change fail instead of being overwritten.
-          const update = { ...body, name, labels: { ...(existing.labels ?? {}), ...body.labels }, ...(existing.etag ? { etag: existing.etag } : {}) };
+          const update = {
+            ...body,
+            name,
+            labels: { ...(existing.labels ?? {}), ...body.labels },
+            ...(existing.etag ? { etag: existing.etag } : {}),
+          };
           deployed = await call(`updating Cloud Run service ${name}`, () => api.update(update));
         } else {
           o.log(`creating Cloud Run service ${id} in ${parent} (waiting until it is ready)`);
@@ -144,9 +169,16 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
         }
         const state = conditionState(deployed.terminalCondition?.state);
         if (state === 'CONDITION_FAILED') {
-          throw new BurstError('RUNTIME_DEPLOY', `Cloud Run service ${name} is not ready: ${deployed.terminalCondition?.message || 'no reason given'}`, { backend: 'cloudrun' });
+          throw new BurstError(
+            'RUNTIME_DEPLOY',
+            `Cloud Run service ${name} is not ready: ${deployed.terminalCondition?.message || 'no reason given'}`,
+            { backend: 'cloudrun' },
+          );
         }
-        if (state !== 'CONDITION_SUCCEEDED') o.log(`Cloud Run service ${id} is not ready yet (${deployed.terminalCondition?.message || state}); check "gcloud run services describe ${id} --region ${regionOf(parent)}"`);
+        if (state !== 'CONDITION_SUCCEEDED')
+          o.log(
+            `Cloud Run service ${id} is not ready yet (${deployed.terminalCondition?.message || state}); check "gcloud run services describe ${id} --region ${regionOf(parent)}"`,
+          );
         if (deployed.uri) o.log(`put this URL in cloudrun.url: ${deployed.uri}`);
         return info({ ...deployed, name }, o.memoryMB);
       });
@@ -154,7 +186,11 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
 
     async list(o) {
       const parent = await location(section(o), gcloudConfig);
-      return withApi(async (api) => (await call(`listing Cloud Run services in ${parent}`, () => api.list(parent))).filter(isBurstService).map((s) => info(s)));
+      return withApi(async (api) =>
+        (await call(`listing Cloud Run services in ${parent}`, () => api.list(parent)))
+          .filter(isBurstService)
+          .map((s) => info(s)),
+      );
     },
 
     async delete(o) {
@@ -166,11 +202,17 @@ export function cloudRunRuntimeManager(deps: CloudRunRuntimeDeps = {}): RuntimeM
           const existing = await call(`reading Cloud Run service ${name}`, () => api.get(name));
           if (!existing) return [];
           if (!isBurstService(existing)) {
-            throw new ConfigError(`the Cloud Run service ${name} was not created by Burst (no ${CLOUDRUN_MANAGED_LABEL}=true label); not deleting it`, { keyPath: 'cloudrun', backend: 'cloudrun' });
+            throw new ConfigError(
+              `the Cloud Run service ${name} was not created by Burst (no ${CLOUDRUN_MANAGED_LABEL}=true label); not deleting it`,
+              { keyPath: 'cloudrun', backend: 'cloudrun' },
+            );
           }
           names = [name];
         } else {
-          names = (await call(`listing Cloud Run services in ${parent}`, () => api.list(parent))).filter(isBurstService).map((s) => s.name ?? '').filter(Boolean);
+          names = (await call(`listing Cloud Run services in ${parent}`, () => api.list(parent)))
+            .filter(isBurstService)
+            .map((s) => s.name ?? '')
+            .filter(Boolean);
         }
         for (const name of names) {
           o.log(`deleting Cloud Run service ${shortName(name)}`);
@@ -189,19 +231,33 @@ export const cloudRunRuntimes: RuntimeManager = cloudRunRuntimeManager();
  * The service Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, labelled
  * `burst-managed=true`, all traffic on the latest revision.
  */
-export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): CloudRunService & { labels: Record<string, string> } {
+export function cloudRunService(
+  image: string,
+  k: CloudRunRuntimeOptions,
+  memoryMB: number | undefined,
+  worker: WorkerDeployContext,
+): CloudRunService & { labels: Record<string, string> } {
   const concurrency = positiveOption(k.containerConcurrency ?? 4, 'cloudrun.containerConcurrency', 'cloudrun');
   // Each request runs its calls in a worker process of up to memoryMB, so an instance needs that per slot.
   const memoryMi = (memoryMB ?? 512) * concurrency + 256;
   const timeout = positiveOption(k.timeoutSeconds ?? 3600, 'cloudrun.timeoutSeconds', 'cloudrun');
-  if (timeout > 3600) throw new ConfigError(`cloudrun.timeoutSeconds is at most 3600 on Cloud Run, got ${timeout}`, { keyPath: 'cloudrun.timeoutSeconds', backend: 'cloudrun' });
+  if (timeout > 3600)
+    throw new ConfigError(`cloudrun.timeoutSeconds is at most 3600 on Cloud Run, got ${timeout}`, {
+      keyPath: 'cloudrun.timeoutSeconds',
+      backend: 'cloudrun',
+    });
   const env: CloudRunContainer['env'] = [
     { name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([name, value]) => ({ name, value })),
     // Secret Manager secrets hold one value each: the key names nothing here.
-    ...workerEnvironment(k, worker, 'cloudrun').map((v) => ('secret' in v ? { name: v.name, valueSource: { secretKeyRef: { secret: v.secret, version: 'latest' } } } : v)),
+    ...workerEnvironment(k, worker, 'cloudrun').map((v) =>
+      'secret' in v ? { name: v.name, valueSource: { secretKeyRef: { secret: v.secret, version: 'latest' } } } : v,
+    ),
   ];
-  const scaling = { ...(k.minScale !== undefined ? { minInstanceCount: k.minScale } : {}), ...(k.maxScale !== undefined ? { maxInstanceCount: k.maxScale } : {}) };
+  const scaling = {
+    ...(k.minScale !== undefined ? { minInstanceCount: k.minScale } : {}),
+    ...(k.maxScale !== undefined ? { maxInstanceCount: k.maxScale } : {}),
+  };
   return {
     // Label values allow no dots, so the exact version also goes in an annotation.
     labels: { [CLOUDRUN_MANAGED_LABEL]: 'true', [VERSION_LABEL]: VERSION.toLowerCase().replace(/[^a-z0-9_-]/g, '-') },
@@ -212,34 +268,69 @@ export function cloudRunService(image: string, k: CloudRunRuntimeOptions, memory
       timeout: { seconds: timeout },
       ...(k.serviceAccount ? { serviceAccount: k.serviceAccount } : {}),
       ...(Object.keys(scaling).length ? { scaling } : {}),
-      containers: [{
-        image,
-        ports: [{ containerPort: 8080 }],
-        env,
-        resources: { limits: { memory: `${memoryMi}Mi`, cpu: String(cpuFor(memoryMi, k.cpu)) } },
-        startupProbe: { httpGet: { path: '/healthz' } },
-      }],
+      containers: [
+        {
+          image,
+          ports: [{ containerPort: 8080 }],
+          env,
+          resources: { limits: { memory: `${memoryMi}Mi`, cpu: String(cpuFor(memoryMi, k.cpu)) } },
+          startupProbe: { httpGet: { path: '/healthz' } },
+        },
+      ],
     },
   };
 }
 
 /** The least vCPUs Cloud Run accepts for `memoryMi` (4 GiB per CPU up to 2, then 4 GiB per CPU), at least `wanted`. */
 function cpuFor(memoryMi: number, wanted = 1): number {
-  const steps: [number, number][] = [[4096, 1], [8192, 2], [16384, 4], [24576, 6], [32768, 8]];
+  const steps: [number, number][] = [
+    [4096, 1],
+    [8192, 2],
+    [16384, 4],
+    [24576, 6],
+    [32768, 8],
+  ];
   const step = steps.find(([limit]) => memoryMi <= limit);
-  if (!step) throw new ConfigError(`a Cloud Run instance has at most 32 GiB of memory, and runtimeMemory × cloudrun.containerConcurrency + 256 MB needs ${memoryMi} MiB: lower one of them`, { keyPath: 'cloudrun.containerConcurrency', backend: 'cloudrun' });
+  if (!step)
+    throw new ConfigError(
+      `a Cloud Run instance has at most 32 GiB of memory, and runtimeMemory × cloudrun.containerConcurrency + 256 MB needs ${memoryMi} MiB: lower one of them`,
+      { keyPath: 'cloudrun.containerConcurrency', backend: 'cloudrun' },
+    );
   return Math.max(step[1], wanted);
 }
 
 /** `projects/{project}/locations/{region}` from the options, the environment or gcloud's configuration. */
-async function location(k: CloudRunRuntimeOptions, gcloudConfig: (key: string) => Promise<string | undefined>): Promise<string> {
+async function location(
+  k: CloudRunRuntimeOptions,
+  gcloudConfig: (key: string) => Promise<string | undefined>,
+): Promise<string> {
   const env = process.env;
-  const project = k.project ?? env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT ?? (await gcloudConfig('project'));
-  if (!project) throw new ConfigError('set cloudrun.project to the Google Cloud project ID (or GOOGLE_CLOUD_PROJECT, or "gcloud config set project")', { keyPath: 'cloudrun.project', backend: 'cloudrun' });
+  const project =
+    k.project ??
+    env.GOOGLE_CLOUD_PROJECT ??
+    env.GCLOUD_PROJECT ??
+    env.CLOUDSDK_CORE_PROJECT ??
+    (await gcloudConfig('project'));
+  if (!project)
+    throw new ConfigError(
+      'set cloudrun.project to the Google Cloud project ID (or GOOGLE_CLOUD_PROJECT, or "gcloud config set project")',
+      { keyPath: 'cloudrun.project', backend: 'cloudrun' },
+    );
   const region = k.region ?? env.CLOUDSDK_RUN_REGION ?? (await gcloudConfig('run/region'));
-  if (!region) throw new ConfigError('set cloudrun.region to the Cloud Run region, e.g. "europe-west1" (or "gcloud config set run/region")', { keyPath: 'cloudrun.region', backend: 'cloudrun' });
-  for (const [key, v] of [['project', project], ['region', region]] as const) {
-    if (!/^[a-z0-9][-a-z0-9.:]*$/.test(v)) throw new ConfigError(`cloudrun.${key} ${JSON.stringify(v)} is not a valid ${key}`, { keyPath: `cloudrun.${key}`, backend: 'cloudrun' });
+  if (!region)
+    throw new ConfigError(
+      'set cloudrun.region to the Cloud Run region, e.g. "europe-west1" (or "gcloud config set run/region")',
+      { keyPath: 'cloudrun.region', backend: 'cloudrun' },
+    );
+  for (const [key, v] of [
+    ['project', project],
+    ['region', region],
+  ] as const) {
+    if (!/^[a-z0-9][-a-z0-9.:]*$/.test(v))
+      throw new ConfigError(`cloudrun.${key} ${JSON.stringify(v)} is not a valid ${key}`, {
+        keyPath: `cloudrun.${key}`,
+        backend: 'cloudrun',
+      });
   }
   return `projects/${project}/locations/${region}`;
 }
@@ -248,15 +339,24 @@ async function location(k: CloudRunRuntimeOptions, gcloudConfig: (key: string) =
 function readGcloudConfig(key: string): Promise<string | undefined> {
   if (!onPath('gcloud')) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    execFile('gcloud', ['config', 'get-value', key], { timeout: 20_000 }, (err, stdout) => resolve(err ? undefined : stdout.trim() || undefined));
+    execFile('gcloud', ['config', 'get-value', key], { timeout: 20_000 }, (err, stdout) =>
+      resolve(err ? undefined : stdout.trim() || undefined),
+    );
   });
 }
 
 const isBurstService = (s: CloudRunService): boolean => s.labels?.[CLOUDRUN_MANAGED_LABEL] === 'true';
 const shortName = (name: string): string => name.split('/').pop() ?? name;
 const regionOf = (parent: string): string => parent.split('/')[3] ?? '';
-const STATES = ['STATE_UNSPECIFIED', 'CONDITION_PENDING', 'CONDITION_RECONCILING', 'CONDITION_FAILED', 'CONDITION_SUCCEEDED'];
-const conditionState = (s: string | number | null | undefined): string => (typeof s === 'number' ? (STATES[s] ?? String(s)) : (s ?? 'STATE_UNSPECIFIED'));
+const STATES = [
+  'STATE_UNSPECIFIED',
+  'CONDITION_PENDING',
+  'CONDITION_RECONCILING',
+  'CONDITION_FAILED',
+  'CONDITION_SUCCEEDED',
+];
+const conditionState = (s: string | number | null | undefined): string =>
+  typeof s === 'number' ? (STATES[s] ?? String(s)) : (s ?? 'STATE_UNSPECIFIED');
 
 function info(s: CloudRunService, memoryMB?: number): RuntimeInfo {
   const parts = (s.name ?? '').split('/');
@@ -280,11 +380,12 @@ async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (err instanceof BurstError) throw err;
     const e = err as { code?: number | string; message?: string };
     const message = (e.message ?? String(err)).split('\n')[0] ?? '';
-    const hint = /default credentials/i.test(message) || e.code === 16
-      ? '; log in with "gcloud auth application-default login" or set GOOGLE_APPLICATION_CREDENTIALS'
-      : e.code === 7
-        ? '; deploying needs roles/run.developer on the project and roles/iam.serviceAccountUser on the service account the service runs as'
-        : '';
+    const hint =
+      /default credentials/i.test(message) || e.code === 16
+        ? '; log in with "gcloud auth application-default login" or set GOOGLE_APPLICATION_CREDENTIALS'
+        : e.code === 7
+          ? '; deploying needs roles/run.developer on the project and roles/iam.serviceAccountUser on the service account the service runs as'
+          : '';
     throw new BurstError('RUNTIME_DEPLOY', `${what} failed: ${message}${hint}`, { backend: 'cloudrun', cause: err });
   }
 }
@@ -298,13 +399,24 @@ const NOT_FOUND = 5;
  * which the tests check against a local server, and no gRPC channel for a handful of calls.
  */
 async function servicesClient(clientOptions: Record<string, unknown>): Promise<CloudRunApi> {
-  const { ServicesClient } = await importOptional('@google-cloud/run', () => import('@google-cloud/run'), 'deploying to Cloud Run');
+  const { ServicesClient } = await importOptional(
+    '@google-cloud/run',
+    () => import('@google-cloud/run'),
+    'deploying to Cloud Run',
+  );
   const client = new ServicesClient({ fallback: true, ...clientOptions });
   // Find the credentials first: a failure inside the client's lazy set-up escapes as an unhandled rejection.
   if (!('authClient' in clientOptions)) await client.auth.getClient();
   type Service = protos.google.cloud.run.v2.IService;
   // Poll the operation every few seconds rather than the default backoff that grows to a minute.
-  const polling = { longrunning: { initialRetryDelayMillis: 2000, retryDelayMultiplier: 1.5, maxRetryDelayMillis: 10_000, totalTimeoutMillis: WAIT_MS } };
+  const polling = {
+    longrunning: {
+      initialRetryDelayMillis: 2000,
+      retryDelayMultiplier: 1.5,
+      maxRetryDelayMillis: 10_000,
+      totalTimeoutMillis: WAIT_MS,
+    },
+  };
   return {
     async get(name) {
       try {

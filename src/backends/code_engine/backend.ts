@@ -19,6 +19,11 @@ export function codeEngine(options: CodeEngineOptions, context: BackendContext):
     name: 'code_engine',
     options,
     context,
-    hint: (status) => (status === 401 ? 'set code_engine.token to the application\'s BURST_SERVE_TOKEN' : status === 404 ? 'is code_engine.url the URL of the application (ibmcloud ce application get -n NAME --output url), and does it use this client\'s storage (its BURST_STORAGE_CONFIG)?' : undefined),
+    hint: (status) =>
+      status === 401
+        ? "set code_engine.token to the application's BURST_SERVE_TOKEN"
+        : status === 404
+          ? "is code_engine.url the URL of the application (ibmcloud ce application get -n NAME --output url), and does it use this client's storage (its BURST_STORAGE_CONFIG)?"
+          : undefined,
   });
 }

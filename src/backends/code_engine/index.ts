@@ -23,10 +23,16 @@ export function codeEngineSchema(z: ZodNamespace) {
 }
 
 /** Compile-time tie of {@link CodeEngineSection} to its schema. */
-export type CodeEngineOptionsChecked = OptionsMatch<SameOptions<CodeEngineSection, Zod.input<ReturnType<typeof codeEngineSchema>>>>;
+export type CodeEngineOptionsChecked = OptionsMatch<
+  SameOptions<CodeEngineSection, Zod.input<ReturnType<typeof codeEngineSchema>>>
+>;
 
 /** The `code_engine` backend. */
-export const codeEngineBackend: BackendDefinition<ReturnType<typeof codeEngineSchema>, 'code_engine', CodeEngineSection> = {
+export const codeEngineBackend: BackendDefinition<
+  ReturnType<typeof codeEngineSchema>,
+  'code_engine',
+  CodeEngineSection
+> = {
   name: 'code_engine',
   summary: 'an IBM Cloud Code Engine application running "burst worker serve"',
   options: codeEngineSchema,

@@ -14,7 +14,14 @@
 import { BurstError, ConfigError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { buildAndPush, buildRuntimeImage, type ImageTools } from '../../runtime/image-build.js';
-import { positiveOption, serviceName, workerEnvironment, type ServiceNameRule, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import {
+  positiveOption,
+  serviceName,
+  workerEnvironment,
+  type ServiceNameRule,
+  type ServiceRuntimeOptions,
+  type WorkerDeployContext,
+} from '../../runtime/service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 
 /** Runtime options of the `code_engine` section (beside the backend's `url`, `token`, …). */
@@ -31,7 +38,12 @@ export interface CodeEngineRuntimeOptions extends ServiceRuntimeOptions {
 
 /** An environment variable of an application (`run_env_variables`). */
 export interface CodeEngineEnvVar {
-  type: 'literal' | 'secret_key_reference' | 'secret_full_reference' | 'config_map_key_reference' | 'config_map_full_reference';
+  type:
+    | 'literal'
+    | 'secret_key_reference'
+    | 'secret_full_reference'
+    | 'config_map_key_reference'
+    | 'config_map_full_reference';
   name?: string;
   value?: string;
   reference?: string;
@@ -83,7 +95,11 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
   const client = (k: CodeEngineRuntimeOptions): CodeEngineClient => {
     const { region, projectId } = target(k);
     const apiKey = process.env.IBMCLOUD_API_KEY;
-    if (!apiKey) throw new ConfigError('set IBMCLOUD_API_KEY to an IBM Cloud API key (ibmcloud iam api-key-create burst) to manage Code Engine applications', { keyPath: 'IBMCLOUD_API_KEY', backend: 'code_engine' });
+    if (!apiKey)
+      throw new ConfigError(
+        'set IBMCLOUD_API_KEY to an IBM Cloud API key (ibmcloud iam api-key-create burst) to manage Code Engine applications',
+        { keyPath: 'IBMCLOUD_API_KEY', backend: 'code_engine' },
+      );
     const base = `${(deps.apiUrl ?? ((r: string) => `https://api.${r}.codeengine.cloud.ibm.com/v2`))(region)}/projects/${projectId}/apps`;
     return new CodeEngineClient(base, apiKey, deps.iamUrl ?? 'https://iam.cloud.ibm.com/identity/token');
   };
@@ -97,7 +113,11 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
     async deploy(o) {
       const k = section(o);
       const name = serviceName(o.name, NAME);
-      if (!k.image) throw new ConfigError('code_engine.image must name an image in a registry Code Engine pulls from (e.g. "icr.io/my-namespace/burst-worker:0.1.0")', { keyPath: 'code_engine.image', backend: 'code_engine' });
+      if (!k.image)
+        throw new ConfigError(
+          'code_engine.image must name an image in a registry Code Engine pulls from (e.g. "icr.io/my-namespace/burst-worker:0.1.0")',
+          { keyPath: 'code_engine.image', backend: 'code_engine' },
+        );
       const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
       codeEngineApp(name, k.image, k, o.memoryMB, worker); // checks the options before building
       const api = client(k);
@@ -106,7 +126,10 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
       const existing = await api.get(name);
       if (existing) {
         if (!isBurstApp(existing)) {
-          throw new ConfigError(`the Code Engine application ${name} exists and was not created by Burst (no ${CODE_ENGINE_MARKER}=true environment variable); pick another runtime name`, { keyPath: 'code_engine', backend: 'code_engine' });
+          throw new ConfigError(
+            `the Code Engine application ${name} exists and was not created by Burst (no ${CODE_ENGINE_MARKER}=true environment variable); pick another runtime name`,
+            { keyPath: 'code_engine', backend: 'code_engine' },
+          );
         }
         o.log(`updating Code Engine application ${name}`);
         const { name: _, ...patch } = body; // the name is in the path and cannot change
@@ -134,11 +157,17 @@ export function codeEngineRuntimeManager(deps: CodeEngineRuntimeDeps = {}): Runt
         const existing = await api.get(o.name);
         if (!existing) return [];
         if (!isBurstApp(existing)) {
-          throw new ConfigError(`the Code Engine application ${o.name} was not created by Burst (no ${CODE_ENGINE_MARKER}=true environment variable); not deleting it`, { keyPath: 'code_engine', backend: 'code_engine' });
+          throw new ConfigError(
+            `the Code Engine application ${o.name} was not created by Burst (no ${CODE_ENGINE_MARKER}=true environment variable); not deleting it`,
+            { keyPath: 'code_engine', backend: 'code_engine' },
+          );
         }
         names = [o.name];
       } else {
-        names = (await api.list()).filter(isBurstApp).map((a) => a.name ?? '').filter(Boolean);
+        names = (await api.list())
+          .filter(isBurstApp)
+          .map((a) => a.name ?? '')
+          .filter(Boolean);
       }
       for (const name of names) {
         o.log(`deleting Code Engine application ${name}`);
@@ -154,31 +183,72 @@ export const codeEngineRuntimes: RuntimeManager = codeEngineRuntimeManager();
 
 /** Memory (GB) and vCPU combinations Code Engine accepts, by memory then CPU. */
 const COMBINATIONS: [cpu: number, gb: number][] = [
-  [0.125, 0.25], [0.125, 0.5], [0.25, 0.5], [0.125, 1], [0.25, 1], [0.5, 1], [0.25, 2], [0.5, 2], [1, 2],
-  [0.5, 4], [1, 4], [2, 4], [1, 8], [2, 8], [4, 8], [6, 12], [2, 16], [4, 16], [8, 16],
-  [6, 24], [12, 24], [4, 32], [8, 32], [6, 48], [12, 48],
+  [0.125, 0.25],
+  [0.125, 0.5],
+  [0.25, 0.5],
+  [0.125, 1],
+  [0.25, 1],
+  [0.5, 1],
+  [0.25, 2],
+  [0.5, 2],
+  [1, 2],
+  [0.5, 4],
+  [1, 4],
+  [2, 4],
+  [1, 8],
+  [2, 8],
+  [4, 8],
+  [6, 12],
+  [2, 16],
+  [4, 16],
+  [8, 16],
+  [6, 24],
+  [12, 24],
+  [4, 32],
+  [8, 32],
+  [6, 48],
+  [12, 48],
 ];
 
 /** What Code Engine accepts as an application name. */
 const NAME: ServiceNameRule = { label: 'Code Engine application', maxLength: 63, backend: 'code_engine' };
 
 /** The application Burst deploys: the worker image on port 8080 with `containerConcurrency` slots, marked as Burst's. */
-export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): CodeEngineApp & { name: string } {
+export function codeEngineApp(
+  name: string,
+  image: string,
+  k: CodeEngineRuntimeOptions,
+  memoryMB: number | undefined,
+  worker: WorkerDeployContext,
+): CodeEngineApp & { name: string } {
   const concurrency = positiveOption(k.containerConcurrency ?? 4, 'code_engine.containerConcurrency', 'code_engine');
   const timeout = positiveOption(k.timeoutSeconds ?? 600, 'code_engine.timeoutSeconds', 'code_engine');
-  if (timeout > 600) throw new ConfigError(`code_engine.timeoutSeconds is at most 600 on Code Engine, got ${timeout}`, { keyPath: 'code_engine.timeoutSeconds', backend: 'code_engine' });
+  if (timeout > 600)
+    throw new ConfigError(`code_engine.timeoutSeconds is at most 600 on Code Engine, got ${timeout}`, {
+      keyPath: 'code_engine.timeoutSeconds',
+      backend: 'code_engine',
+    });
   // Each request runs its calls in a worker process of up to memoryMB, so an instance needs that per slot.
   const neededMiB = (memoryMB ?? 512) * concurrency + 256;
   const wantedCpu = k.cpu ?? 1;
   // Code Engine's G is 10^9 bytes; the need is in MiB.
   const combination = COMBINATIONS.find(([cpu, gb]) => cpu >= wantedCpu && gb * 1e9 >= neededMiB * 2 ** 20);
-  if (!combination) throw new ConfigError(`no Code Engine instance size has ${neededMiB} MiB (runtimeMemory × code_engine.containerConcurrency + 256) with ${wantedCpu} vCPU or more: lower one of them`, { keyPath: 'code_engine.containerConcurrency', backend: 'code_engine' });
+  if (!combination)
+    throw new ConfigError(
+      `no Code Engine instance size has ${neededMiB} MiB (runtimeMemory × code_engine.containerConcurrency + 256) with ${wantedCpu} vCPU or more: lower one of them`,
+      { keyPath: 'code_engine.containerConcurrency', backend: 'code_engine' },
+    );
   const env: CodeEngineEnvVar[] = [
     { type: 'literal', name: CODE_ENGINE_MARKER, value: 'true' },
     { type: 'literal', name: 'BURST_VERSION', value: VERSION },
     { type: 'literal', name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([n, value]): CodeEngineEnvVar => ({ type: 'literal', name: n, value })),
-    ...workerEnvironment(k, worker, 'code_engine').map((v): CodeEngineEnvVar => ('secret' in v ? { type: 'secret_key_reference', name: v.name, reference: v.secret, key: v.key } : { type: 'literal', ...v })),
+    ...workerEnvironment(k, worker, 'code_engine').map(
+      (v): CodeEngineEnvVar =>
+        'secret' in v
+          ? { type: 'secret_key_reference', name: v.name, reference: v.secret, key: v.key }
+          : { type: 'literal', ...v },
+    ),
   ];
   return {
     name,
@@ -199,24 +269,53 @@ export function codeEngineApp(name: string, image: string, k: CodeEngineRuntimeO
 
 /** Region and project from the options, checked before any request. */
 function target(k: CodeEngineRuntimeOptions): { region: string; projectId: string } {
-  if (!k.region) throw new ConfigError('set code_engine.region to the IBM Cloud region of the project, e.g. "eu-de" or "us-south"', { keyPath: 'code_engine.region', backend: 'code_engine' });
-  if (!/^[a-z]{2}-[a-z]+$/.test(k.region)) throw new ConfigError(`code_engine.region ${JSON.stringify(k.region)} is not an IBM Cloud region such as "eu-de"`, { keyPath: 'code_engine.region', backend: 'code_engine' });
-  if (!k.projectId) throw new ConfigError('set code_engine.projectId to the Code Engine project\'s ID (ibmcloud ce project get --name NAME shows it)', { keyPath: 'code_engine.projectId', backend: 'code_engine' });
-  if (!/^[0-9a-f-]{8,64}$/i.test(k.projectId)) throw new ConfigError(`code_engine.projectId must be the project's ID (a GUID), not its name; got ${JSON.stringify(k.projectId)}`, { keyPath: 'code_engine.projectId', backend: 'code_engine' });
+  if (!k.region)
+    throw new ConfigError('set code_engine.region to the IBM Cloud region of the project, e.g. "eu-de" or "us-south"', {
+      keyPath: 'code_engine.region',
+      backend: 'code_engine',
+    });
+  if (!/^[a-z]{2}-[a-z]+$/.test(k.region))
+    throw new ConfigError(`code_engine.region ${JSON.stringify(k.region)} is not an IBM Cloud region such as "eu-de"`, {
+      keyPath: 'code_engine.region',
+      backend: 'code_engine',
+    });
+  if (!k.projectId)
+    throw new ConfigError(
+      "set code_engine.projectId to the Code Engine project's ID (ibmcloud ce project get --name NAME shows it)",
+      { keyPath: 'code_engine.projectId', backend: 'code_engine' },
+    );
+  if (!/^[0-9a-f-]{8,64}$/i.test(k.projectId))
+    throw new ConfigError(
+      `code_engine.projectId must be the project's ID (a GUID), not its name; got ${JSON.stringify(k.projectId)}`,
+      { keyPath: 'code_engine.projectId', backend: 'code_engine' },
+    );
   return { region: k.region, projectId: k.projectId };
 }
 
-const isBurstApp = (a: CodeEngineApp): boolean => (a.run_env_variables ?? []).some((v) => v.type === 'literal' && v.name === CODE_ENGINE_MARKER && v.value === 'true');
+const isBurstApp = (a: CodeEngineApp): boolean =>
+  (a.run_env_variables ?? []).some((v) => v.type === 'literal' && v.name === CODE_ENGINE_MARKER && v.value === 'true');
 
 /** Polls the application until it is ready (or failed, or the wait is over). */
-async function waitReady(api: CodeEngineClient, name: string, log: (line: string) => void, sleep: (ms: number) => Promise<void>): Promise<CodeEngineApp> {
+async function waitReady(
+  api: CodeEngineClient,
+  name: string,
+  log: (line: string) => void,
+  sleep: (ms: number) => Promise<void>,
+): Promise<CodeEngineApp> {
   const until = Date.now() + READY_WAIT_MS;
   for (;;) {
     const app = (await api.get(name)) ?? { name };
     if (app.status === 'ready' && app.endpoint) return app;
-    if (app.status === 'failed') throw new BurstError('RUNTIME_DEPLOY', `Code Engine application ${name} is not ready: ${app.status_details?.reason ?? 'no reason given'}`, { backend: 'code_engine' });
+    if (app.status === 'failed')
+      throw new BurstError(
+        'RUNTIME_DEPLOY',
+        `Code Engine application ${name} is not ready: ${app.status_details?.reason ?? 'no reason given'}`,
+        { backend: 'code_engine' },
+      );
     if (Date.now() > until) {
-      log(`Code Engine application ${name} is not ready after ${READY_WAIT_MS / 1000} s (${app.status ?? 'no status yet'}); check "ibmcloud ce application get --name ${name}"`);
+      log(
+        `Code Engine application ${name} is not ready after ${READY_WAIT_MS / 1000} s (${app.status ?? 'no status yet'}); check "ibmcloud ce application get --name ${name}"`,
+      );
       return app;
     }
     await sleep(3000);
@@ -231,7 +330,12 @@ function info(a: CodeEngineApp, k: CodeEngineRuntimeOptions, memoryMB?: number):
     ...(memoryMB ? { memoryMB } : {}),
     ...(version ? { burstVersion: version } : {}),
     location: a.endpoint || '(no URL yet)',
-    details: { region: k.region ?? '?', projectId: k.projectId ?? '?', ...(a.image_reference ? { image: a.image_reference } : {}), ...(a.status ? { status: a.status } : {}) },
+    details: {
+      region: k.region ?? '?',
+      projectId: k.projectId ?? '?',
+      ...(a.image_reference ? { image: a.image_reference } : {}),
+      ...(a.status ? { status: a.status } : {}),
+    },
   };
 }
 
@@ -239,7 +343,11 @@ function info(a: CodeEngineApp, k: CodeEngineRuntimeOptions, memoryMB?: number):
 class CodeEngineClient {
   private token?: Promise<string>;
 
-  constructor(private readonly base: string, private readonly apiKey: string, private readonly iamUrl: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly apiKey: string,
+    private readonly iamUrl: string,
+  ) {}
 
   async get(name: string): Promise<CodeEngineApp | undefined> {
     const r = await this.request('GET', `/${name}`, `reading Code Engine application ${name}`, undefined, [404]);
@@ -250,7 +358,11 @@ class CodeEngineClient {
     const apps: CodeEngineApp[] = [];
     let start: string | undefined;
     do {
-      const r = await this.request('GET', `?limit=100${start ? `&start=${encodeURIComponent(start)}` : ''}`, 'listing Code Engine applications');
+      const r = await this.request(
+        'GET',
+        `?limit=100${start ? `&start=${encodeURIComponent(start)}` : ''}`,
+        'listing Code Engine applications',
+      );
       const page = (await r.json()) as { apps?: CodeEngineApp[]; next?: { start?: string } };
       apps.push(...(page.apps ?? []));
       start = page.next?.start;
@@ -259,19 +371,35 @@ class CodeEngineClient {
   }
 
   async create(app: CodeEngineApp): Promise<void> {
-    await this.request('POST', '', `creating Code Engine application ${app.name}`, { body: JSON.stringify(app), type: 'application/json' });
+    await this.request('POST', '', `creating Code Engine application ${app.name}`, {
+      body: JSON.stringify(app),
+      type: 'application/json',
+    });
   }
 
   async update(name: string, entityTag: string, patch: CodeEngineApp): Promise<void> {
-    await this.request('PATCH', `/${name}`, `updating Code Engine application ${name}`, { body: JSON.stringify(patch), type: 'application/merge-patch+json', ifMatch: entityTag });
+    await this.request('PATCH', `/${name}`, `updating Code Engine application ${name}`, {
+      body: JSON.stringify(patch),
+      type: 'application/merge-patch+json',
+      ifMatch: entityTag,
+    });
   }
 
   async remove(name: string): Promise<void> {
     await this.request('DELETE', `/${name}`, `deleting Code Engine application ${name}`, undefined, [404]);
   }
 
-  private async request(method: string, path: string, what: string, send?: { body: string; type: string; ifMatch?: string }, accepted: number[] = []): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${await this.iamToken()}`, Accept: 'application/json' };
+  private async request(
+    method: string,
+    path: string,
+    what: string,
+    send?: { body: string; type: string; ifMatch?: string },
+    accepted: number[] = [],
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${await this.iamToken()}`,
+      Accept: 'application/json',
+    };
     if (send) headers['Content-Type'] = send.type;
     if (send?.ifMatch) headers['If-Match'] = send.ifMatch;
     const r = await fetchOr(what, `${this.base}${path}`, { method, headers, ...(send ? { body: send.body } : {}) });
@@ -280,12 +408,21 @@ class CodeEngineClient {
     let detail = text.slice(0, 300);
     try {
       const e = JSON.parse(text) as { errors?: { message?: string }[]; message?: string };
-      detail = e.errors?.map((x) => x.message).filter(Boolean).join('; ') || e.message || detail;
+      detail =
+        e.errors
+          ?.map((x) => x.message)
+          .filter(Boolean)
+          .join('; ') ||
+        e.message ||
+        detail;
     } catch {
       // not JSON: keep the text
     }
-    const hint = r.status === 401 || r.status === 403 ? '; the API key needs the Writer role on the Code Engine project' : '';
-    throw new BurstError('RUNTIME_DEPLOY', `${what} failed (HTTP ${r.status}): ${detail}${hint}`, { backend: 'code_engine' });
+    const hint =
+      r.status === 401 || r.status === 403 ? '; the API key needs the Writer role on the Code Engine project' : '';
+    throw new BurstError('RUNTIME_DEPLOY', `${what} failed (HTTP ${r.status}): ${detail}${hint}`, {
+      backend: 'code_engine',
+    });
   }
 
   /** An IAM access token for the API key; the key itself never appears in an error. */
@@ -294,11 +431,18 @@ class CodeEngineClient {
       const r = await fetchOr('getting an IBM Cloud IAM token', this.iamUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: this.apiKey }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'urn:ibm:params:oauth:grant-type:apikey',
+          apikey: this.apiKey,
+        }).toString(),
       });
       const out = (await r.json().catch(() => ({}))) as { access_token?: string; errorMessage?: string };
       if (!r.ok || !out.access_token) {
-        throw new BurstError('RUNTIME_DEPLOY', `IBM Cloud IAM refused IBMCLOUD_API_KEY (HTTP ${r.status}): ${out.errorMessage ?? 'no access token in the answer'}`, { backend: 'code_engine' });
+        throw new BurstError(
+          'RUNTIME_DEPLOY',
+          `IBM Cloud IAM refused IBMCLOUD_API_KEY (HTTP ${r.status}): ${out.errorMessage ?? 'no access token in the answer'}`,
+          { backend: 'code_engine' },
+        );
       }
       return out.access_token;
     })();
@@ -311,6 +455,9 @@ async function fetchOr(what: string, url: string, init: RequestInit): Promise<Re
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
   } catch (err) {
-    throw new BurstError('RUNTIME_DEPLOY', `${what} failed: ${(err as Error).message} (${new URL(url).host})`, { backend: 'code_engine', cause: err });
+    throw new BurstError('RUNTIME_DEPLOY', `${what} failed: ${(err as Error).message} (${new URL(url).host})`, {
+      backend: 'code_engine',
+      cause: err,
+    });
   }
 }

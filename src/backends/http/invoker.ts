@@ -108,12 +108,22 @@ class HttpBackend implements ComputeBackend {
     this.name = s.name;
     const o = s.options;
     this.urls = validate(s.name, o);
-    warnPlainHttpCredentials(this.urls, `${s.name} requests (bearer token)`, o.token !== undefined || s.platformToken !== undefined);
+    warnPlainHttpCredentials(
+      this.urls,
+      `${s.name} requests (bearer token)`,
+      o.token !== undefined || s.platformToken !== undefined,
+    );
     if (!s.context.storageIsRemote) {
-      throw new ConfigError(`the ${s.context.storage.driver} storage is not reachable from ${s.name} instances: use "s3" (or another object store the service can reach)`, { backend: s.name, keyPath: 'storage' });
+      throw new ConfigError(
+        `the ${s.context.storage.driver} storage is not reachable from ${s.name} instances: use "s3" (or another object store the service can reach)`,
+        { backend: s.name, keyPath: 'storage' },
+      );
     }
     if (o.signJobs !== false && !s.context.signingKey) {
-      throw new ConfigError(`the ${s.name} backend sends jobs to workers that listen on a network, so it signs them: set signingKey (or BURST_SIGNING_KEY) to the same secret as the service's BURST_SIGNING_KEY, or set ${s.name}.signJobs to false for a service started with --allow-unsigned-jobs or --insecure`, { backend: s.name, keyPath: 'signingKey' });
+      throw new ConfigError(
+        `the ${s.name} backend sends jobs to workers that listen on a network, so it signs them: set signingKey (or BURST_SIGNING_KEY) to the same secret as the service's BURST_SIGNING_KEY, or set ${s.name}.signJobs to false for a service started with --allow-unsigned-jobs or --insecure`,
+        { backend: s.name, keyPath: 'signingKey' },
+      );
     }
     this.concurrency = o.concurrency ?? DEFAULTS.concurrency;
     const agent = { keepAlive: true, maxSockets: this.concurrency };
@@ -121,11 +131,19 @@ class HttpBackend implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    if (this.closed) throw new CancelledError(`the ${this.name} backend is closed`, { backend: this.name, jobId: job.jobId });
+    if (this.closed)
+      throw new CancelledError(`the ${this.name} backend is closed`, { backend: this.name, jobId: job.jobId });
     const mine: Dispatch[] = [];
     for (const ids of chunkCalls(callIds, job.chunksize)) {
       for (const id of ids) this.latest.set(`${job.jobKey}/${id}`, { attempt });
-      mine.push({ job, callIds: ids, attempt, urlIndex: this.next++ % this.urls.length, controller: new AbortController(), accepted: deferred() });
+      mine.push({
+        job,
+        callIds: ids,
+        attempt,
+        urlIndex: this.next++ % this.urls.length,
+        controller: new AbortController(),
+        accepted: deferred(),
+      });
     }
     if (mine.length === 0) return;
     this.queue.push(...mine);
@@ -183,7 +201,12 @@ class HttpBackend implements ComputeBackend {
   private async run(d: Dispatch): Promise<void> {
     const deadline = Date.now() + (this.s.options.retryDeadlineSeconds ?? DEFAULTS.retryDeadlineSeconds) * 1000;
     // Only the job's name: the service reads it from its own storage (configured at deploy time).
-    const body = JSON.stringify({ bucket: d.job.bucket, jobKey: d.job.jobKey, calls: formatCallSpec(d.callIds), attempt: d.attempt });
+    const body = JSON.stringify({
+      bucket: d.job.bucket,
+      jobKey: d.job.jobKey,
+      calls: formatCallSpec(d.callIds),
+      attempt: d.attempt,
+    });
     for (let tries = 1; ; tries++) {
       if (d.controller.signal.aborted) return;
       const base = this.urls[(d.urlIndex + tries - 1) % this.urls.length] as URL;
@@ -212,17 +235,33 @@ class HttpBackend implements ComputeBackend {
         case 'aborted':
           return settle(d.accepted);
         case 'done':
-          if (outcome.result.error) return this.fail(d, url, 'WORKER_ERROR', `the instance could not run the calls: ${outcome.result.error}`);
+          if (outcome.result.error)
+            return this.fail(d, url, 'WORKER_ERROR', `the instance could not run the calls: ${outcome.result.error}`);
           return settle(d.accepted);
         case 'lost':
           return this.fail(d, url, outcome.state, `POST ${safeUrl(url)}: ${outcome.detail}`);
         case 'refused':
-          return this.fail(d, url, outcome.state, `POST ${safeUrl(url)} ${outcome.status ? `answered ${outcome.detail}` : `failed: ${outcome.detail}`}`, outcome.status);
+          return this.fail(
+            d,
+            url,
+            outcome.state,
+            `POST ${safeUrl(url)} ${outcome.status ? `answered ${outcome.detail}` : `failed: ${outcome.detail}`}`,
+            outcome.status,
+          );
         case 'retry': {
-          const delay = Math.min(BACKOFF_MAX_MS, outcome.retryAfterMs ?? Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** tries));
+          const delay = Math.min(
+            BACKOFF_MAX_MS,
+            outcome.retryAfterMs ?? Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** tries),
+          );
           if (Date.now() + delay > deadline) {
-            const secs = (this.s.options.retryDeadlineSeconds ?? DEFAULTS.retryDeadlineSeconds);
-            return this.fail(d, url, outcome.state, `POST ${safeUrl(url)} gave up after ${tries} tries in ${secs} s (retryDeadlineSeconds); last: ${outcome.detail}`, outcome.status);
+            const secs = this.s.options.retryDeadlineSeconds ?? DEFAULTS.retryDeadlineSeconds;
+            return this.fail(
+              d,
+              url,
+              outcome.state,
+              `POST ${safeUrl(url)} gave up after ${tries} tries in ${secs} s (retryDeadlineSeconds); last: ${outcome.detail}`,
+              outcome.status,
+            );
           }
           this.counters.retries++;
           if (!(await sleep(delay, d.controller.signal))) return settle(d.accepted);
@@ -243,7 +282,18 @@ class HttpBackend implements ComputeBackend {
     }
     if (!d.accepted.settled) {
       d.accepted.settled = true;
-      d.accepted.reject(new InvocationError(`the ${this.name} backend could not invoke calls ${formatCallSpec(d.callIds)} of job ${d.job.jobId}: ${message}`, { url: safeUrl(url), ...(status ? { status } : {}), backend: this.name, jobId: d.job.jobId, executorId: d.job.executorId }));
+      d.accepted.reject(
+        new InvocationError(
+          `the ${this.name} backend could not invoke calls ${formatCallSpec(d.callIds)} of job ${d.job.jobId}: ${message}`,
+          {
+            url: safeUrl(url),
+            ...(status ? { status } : {}),
+            backend: this.name,
+            jobId: d.job.jobId,
+            executorId: d.job.executorId,
+          },
+        ),
+      );
     }
   }
 
@@ -261,12 +311,19 @@ class HttpBackend implements ComputeBackend {
 
 function validate(name: string, o: HttpInvokerOptions): URL[] {
   const fail = (key: string, what: string, got: unknown): never => {
-    throw new ConfigError(`${name}.${key} must be ${what}, got ${JSON.stringify(got)}`, { keyPath: `${name}.${key}`, backend: name });
+    throw new ConfigError(`${name}.${key} must be ${what}, got ${JSON.stringify(got)}`, {
+      keyPath: `${name}.${key}`,
+      backend: name,
+    });
   };
   const list = o.urls ?? (o.url !== undefined ? [o.url] : []);
-  if (o.urls !== undefined && (!Array.isArray(o.urls) || o.urls.length === 0)) fail('urls', 'a non-empty array of http:// or https:// URLs', o.urls);
+  if (o.urls !== undefined && (!Array.isArray(o.urls) || o.urls.length === 0))
+    fail('urls', 'a non-empty array of http:// or https:// URLs', o.urls);
   if (list.length === 0) {
-    throw new ConfigError(`the ${name} backend needs ${name}.url, the URL of a service running "burst worker serve" (see "burst runtime deploy --backend ${name}")`, { keyPath: `${name}.url`, backend: name });
+    throw new ConfigError(
+      `the ${name} backend needs ${name}.url, the URL of a service running "burst worker serve" (see "burst runtime deploy --backend ${name}")`,
+      { keyPath: `${name}.url`, backend: name },
+    );
   }
   const urls = list.map((u) => {
     let parsed: URL | undefined;
@@ -275,21 +332,33 @@ function validate(name: string, o: HttpInvokerOptions): URL[] {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol)) return fail(o.urls ? 'urls' : 'url', 'an http:// or https:// URL', u);
+    if (!parsed || !/^https?:$/.test(parsed.protocol))
+      return fail(o.urls ? 'urls' : 'url', 'an http:// or https:// URL', u);
     // Requests go to <url>/invoke, also when the URL has a path of its own.
     if (!parsed.pathname.endsWith('/')) parsed.pathname += '/';
     return parsed;
   });
   for (const key of ['concurrency', 'retryDeadlineSeconds', 'connectTimeoutSeconds'] as const) {
     const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (key === 'concurrency' && !Number.isInteger(v)))) fail(key, key === 'concurrency' ? 'a positive integer' : 'a positive number of seconds', v);
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || (key === 'concurrency' && !Number.isInteger(v))))
+      fail(key, key === 'concurrency' ? 'a positive integer' : 'a positive number of seconds', v);
   }
-  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) fail('token', 'a non-empty string', '<hidden>');
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === ''))
+    fail('token', 'a non-empty string', '<hidden>');
   if (o.signJobs !== undefined && typeof o.signJobs !== 'boolean') fail('signJobs', 'a boolean', o.signJobs);
   if ('sendStorageConfig' in o) {
-    throw new ConfigError(`${name}.sendStorageConfig is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")`, { keyPath: `${name}.sendStorageConfig`, backend: name });
+    throw new ConfigError(
+      `${name}.sendStorageConfig is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")`,
+      { keyPath: `${name}.sendStorageConfig`, backend: name },
+    );
   }
-  if (o.headers !== undefined && (typeof o.headers !== 'object' || o.headers === null || !Object.values(o.headers).every((h) => typeof h === 'string'))) fail('headers', 'an object of string values', o.headers);
+  if (
+    o.headers !== undefined &&
+    (typeof o.headers !== 'object' ||
+      o.headers === null ||
+      !Object.values(o.headers).every((h) => typeof h === 'string'))
+  )
+    fail('headers', 'an object of string values', o.headers);
   return urls;
 }
 

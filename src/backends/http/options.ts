@@ -9,10 +9,15 @@ import { parts } from '../schema-parts.js';
 /** The keys of {@link import('./invoker.js').HttpInvokerOptions}. */
 export function httpInvokerShape(z: ZodNamespace) {
   const p = parts(z);
-  const url = z.string({ error: 'an http:// or https:// URL' }).regex(/^https?:\/\/[^/]/, { error: 'an http:// or https:// URL' });
+  const url = z
+    .string({ error: 'an http:// or https:// URL' })
+    .regex(/^https?:\/\/[^/]/, { error: 'an http:// or https:// URL' });
   return {
     url: p.url(),
-    urls: z.array(url, { error: 'a non-empty array of http:// or https:// URLs' }).min(1, { error: 'a non-empty array of http:// or https:// URLs' }).optional(),
+    urls: z
+      .array(url, { error: 'a non-empty array of http:// or https:// URLs' })
+      .min(1, { error: 'a non-empty array of http:// or https:// URLs' })
+      .optional(),
     concurrency: p.posInt(),
     token: p.str(),
     headers: p.stringMap(),
@@ -46,5 +51,6 @@ export function serviceRuntimeShape(z: ZodNamespace) {
 
 /** What every HTTP backend says to a user who still sets `sendStorageConfig`. */
 export const HTTP_REMOVED_OPTIONS = {
-  sendStorageConfig: 'is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")',
+  sendStorageConfig:
+    'is gone: requests never carry storage any more; the service uses its own BURST_STORAGE_CONFIG (set by "burst runtime deploy")',
 } as const;

@@ -33,7 +33,17 @@ export interface PostRequest {
 /** Statuses that mean "not now": the platform is scaling, or the instance is full or draining. */
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 /** Connection errors before acceptance that a retry (possibly on another URL) may cure. */
-const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const RETRY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 const SNIPPET = 300;
 
 /** Sends one POST and resolves with its outcome; never rejects. */
@@ -53,19 +63,28 @@ export function postOnce(r: PostRequest): Promise<PostOutcome> {
       method: 'POST',
       agent: r.agent,
       signal: r.signal,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(r.body)), ...r.headers },
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(r.body)),
+        ...r.headers,
+      },
     });
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
       // internal: postOnce never rejects; this error only ends the request and its message becomes the outcome's detail.
-      const t = setTimeout(() => req.destroy(Object.assign(new Error(`no connection within ${r.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), r.connectTimeoutMs);
+      const t = setTimeout(
+        () =>
+          req.destroy(Object.assign(new Error(`no connection within ${r.connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })),
+        r.connectTimeoutMs,
+      );
       socket.once('connect', () => clearTimeout(t));
       socket.once('close', () => clearTimeout(t));
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'ERROR';
       const detail = `${code === 'ERROR' ? '' : `${code}: `}${err.message}`;
-      if (accepted) settle({ kind: 'lost', state: code === 'EBURST_NO_RESPONSE' ? 'NO_RESPONSE' : 'CONNECTION_LOST', detail });
+      if (accepted)
+        settle({ kind: 'lost', state: code === 'EBURST_NO_RESPONSE' ? 'NO_RESPONSE' : 'CONNECTION_LOST', detail });
       else if (RETRY_CODES.has(code)) settle({ kind: 'retry', state: 'UNREACHABLE', detail });
       else settle({ kind: 'refused', state: 'UNREACHABLE', detail });
     });
@@ -75,20 +94,39 @@ export function postOnce(r: PostRequest): Promise<PostOutcome> {
         accepted = true;
         r.onAccepted();
         // internal: as above, only its message reaches the invoker's InvocationError or lost-call reason.
-        responseTimer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${Math.round(r.responseTimeoutMs / 1000)} s of acceptance`), { code: 'EBURST_NO_RESPONSE' })), r.responseTimeoutMs);
+        responseTimer = setTimeout(
+          () =>
+            req.destroy(
+              Object.assign(new Error(`no answer within ${Math.round(r.responseTimeoutMs / 1000)} s of acceptance`), {
+                code: 'EBURST_NO_RESPONSE',
+              }),
+            ),
+          r.responseTimeoutMs,
+        );
         void readAll(res).then(
           (text) => settle(parseResult(text)),
-          (err: Error) => settle({ kind: 'lost', state: 'CONNECTION_LOST', detail: `the connection closed before the calls finished (${err.message})` }),
+          (err: Error) =>
+            settle({
+              kind: 'lost',
+              state: 'CONNECTION_LOST',
+              detail: `the connection closed before the calls finished (${err.message})`,
+            }),
         );
         return;
       }
       void readAll(res, SNIPPET).then(
         (text) => {
           const detail = `${status} ${res.statusMessage ?? ''}`.trim() + (text ? `: ${errorText(text)}` : '');
-          if (RETRY_STATUS.has(status)) settle({ kind: 'retry', state: `HTTP_${status}`, detail, status, ...retryAfter(res) });
+          if (RETRY_STATUS.has(status))
+            settle({ kind: 'retry', state: `HTTP_${status}`, detail, status, ...retryAfter(res) });
           else settle({ kind: 'refused', state: `HTTP_${status}`, detail, status });
         },
-        () => settle(RETRY_STATUS.has(status) ? { kind: 'retry', state: `HTTP_${status}`, detail: String(status), status } : { kind: 'refused', state: `HTTP_${status}`, detail: String(status), status }),
+        () =>
+          settle(
+            RETRY_STATUS.has(status)
+              ? { kind: 'retry', state: `HTTP_${status}`, detail: String(status), status }
+              : { kind: 'refused', state: `HTTP_${status}`, detail: String(status), status },
+          ),
       );
     });
     req.end(r.body);

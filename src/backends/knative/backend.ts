@@ -18,6 +18,11 @@ export function knative(options: KnativeOptions, context: BackendContext): Compu
     name: 'knative',
     options,
     context,
-    hint: (status) => (status === 401 ? 'the service has BURST_SERVE_TOKEN set: pass the same value as knative.token' : status === 404 ? 'is knative.url the URL of a service running "burst worker serve", and does the service use this client\'s storage (its BURST_STORAGE_CONFIG)?' : undefined),
+    hint: (status) =>
+      status === 401
+        ? 'the service has BURST_SERVE_TOKEN set: pass the same value as knative.token'
+        : status === 404
+          ? 'is knative.url the URL of a service running "burst worker serve", and does the service use this client\'s storage (its BURST_STORAGE_CONFIG)?'
+          : undefined,
   });
 }

@@ -12,11 +12,19 @@ export type KnativeSection = KnativeOptions & KnativeRuntimeOptions;
 /** The schema of {@link KnativeSection}. */
 export function knativeSchema(z: ZodNamespace) {
   const p = parts(z);
-  return z.object({ ...httpInvokerShape(z), ...serviceRuntimeShape(z), namespace: p.str(), kubeconfig: p.str(), context: p.str() });
+  return z.object({
+    ...httpInvokerShape(z),
+    ...serviceRuntimeShape(z),
+    namespace: p.str(),
+    kubeconfig: p.str(),
+    context: p.str(),
+  });
 }
 
 /** Compile-time tie of {@link KnativeSection} to its schema. */
-export type KnativeOptionsChecked = OptionsMatch<SameOptions<KnativeSection, Zod.input<ReturnType<typeof knativeSchema>>>>;
+export type KnativeOptionsChecked = OptionsMatch<
+  SameOptions<KnativeSection, Zod.input<ReturnType<typeof knativeSchema>>>
+>;
 
 /** The `knative` backend. */
 export const knativeBackend: BackendDefinition<ReturnType<typeof knativeSchema>, 'knative', KnativeSection> = {

@@ -7,7 +7,12 @@
 import { BurstError, ConfigError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { buildAndPush, buildRuntimeImage, defaultImage, type ImageTools } from '../../runtime/image-build.js';
-import { serviceName as checkedName, workerEnvironment, type ServiceRuntimeOptions, type WorkerDeployContext } from '../../runtime/service-options.js';
+import {
+  serviceName as checkedName,
+  workerEnvironment,
+  type ServiceRuntimeOptions,
+  type WorkerDeployContext,
+} from '../../runtime/service-options.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 import { importOptional } from '../../runtime/optional-package.js';
 
@@ -76,7 +81,11 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
       const k = section(o);
       const name = knativeName(o.name);
       // Checked before building, as on the other platforms: a long build should not end in this error.
-      if (k.push !== false && !k.image) throw new ConfigError('knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false', { keyPath: 'knative.image', backend: 'knative' });
+      if (k.push !== false && !k.image)
+        throw new ConfigError(
+          'knative.image must name an image in a registry the cluster pulls from (e.g. "ghcr.io/me/burst-worker:0.1.0"), or set knative.push to false',
+          { keyPath: 'knative.image', backend: 'knative' },
+        );
       const worker = { ...(o.bucket ? { bucket: o.bucket } : {}), ...(o.storage ? { storage: o.storage } : {}) };
       serviceManifest(name, 'check', k, o.memoryMB, worker); // checks the secrets before building
       const image = await buildAndPush(k.image ?? defaultImage(), k, o, deps);
@@ -85,11 +94,16 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
       const existing = await getService(client, ref(k), name);
       if (existing) {
         if (existing.metadata?.labels?.[MANAGED_LABEL] !== 'true') {
-          throw new ConfigError(`the Knative service ${k.namespace ?? 'default'}/${name} exists and was not created by Burst (no ${MANAGED_LABEL}=true label); pick another runtime name`, { keyPath: 'knative', backend: 'knative' });
+          throw new ConfigError(
+            `the Knative service ${k.namespace ?? 'default'}/${name} exists and was not created by Burst (no ${MANAGED_LABEL}=true label); pick another runtime name`,
+            { keyPath: 'knative', backend: 'knative' },
+          );
         }
         o.log(`updating Knative service ${name}`);
         body.metadata.resourceVersion = existing.metadata?.resourceVersion;
-        await kube(`updating Knative service ${name}`, () => client.replaceNamespacedCustomObject({ ...ref(k), name, body }));
+        await kube(`updating Knative service ${name}`, () =>
+          client.replaceNamespacedCustomObject({ ...ref(k), name, body }),
+        );
       } else {
         o.log(`creating Knative service ${name}`);
         await kube(`creating Knative service ${name}`, () => client.createNamespacedCustomObject({ ...ref(k), body }));
@@ -101,7 +115,9 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
     async list(o) {
       const k = section(o);
       const client = await api(k);
-      const out = (await kube('listing Knative services', () => client.listNamespacedCustomObject({ ...ref(k), labelSelector: `${MANAGED_LABEL}=true` }))) as { items?: KService[] };
+      const out = (await kube('listing Knative services', () =>
+        client.listNamespacedCustomObject({ ...ref(k), labelSelector: `${MANAGED_LABEL}=true` }),
+      )) as { items?: KService[] };
       return (out.items ?? []).map((s) => info(s, k));
     },
 
@@ -113,11 +129,16 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
         const existing = await getService(client, ref(k), o.name);
         if (!existing) return [];
         if (existing.metadata?.labels?.[MANAGED_LABEL] !== 'true') {
-          throw new ConfigError(`the Knative service ${o.name} was not created by Burst (no ${MANAGED_LABEL}=true label); not deleting it`, { keyPath: 'knative', backend: 'knative' });
+          throw new ConfigError(
+            `the Knative service ${o.name} was not created by Burst (no ${MANAGED_LABEL}=true label); not deleting it`,
+            { keyPath: 'knative', backend: 'knative' },
+          );
         }
         names = [o.name];
       } else {
-        const out = (await kube('listing Knative services', () => client.listNamespacedCustomObject({ ...ref(k), labelSelector: `${MANAGED_LABEL}=true` }))) as { items?: KService[] };
+        const out = (await kube('listing Knative services', () =>
+          client.listNamespacedCustomObject({ ...ref(k), labelSelector: `${MANAGED_LABEL}=true` }),
+        )) as { items?: KService[] };
         names = (out.items ?? []).map((s) => s.metadata?.name).filter((n): n is string => !!n);
       }
       for (const name of names) {
@@ -133,7 +154,18 @@ export function knativeRuntimeManager(deps: KnativeRuntimeDeps = {}): RuntimeMan
 export const knativeRuntimes: RuntimeManager = knativeRuntimeManager();
 
 /** The Knative Service Burst deploys: the worker image on port 8080 with `containerConcurrency` slots. */
-export function serviceManifest(name: string, image: string, k: KnativeRuntimeOptions, memoryMB: number | undefined, worker: WorkerDeployContext): { apiVersion: string; kind: string; metadata: { name: string; labels: Record<string, string>; resourceVersion?: string | undefined }; spec: object } {
+export function serviceManifest(
+  name: string,
+  image: string,
+  k: KnativeRuntimeOptions,
+  memoryMB: number | undefined,
+  worker: WorkerDeployContext,
+): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels: Record<string, string>; resourceVersion?: string | undefined };
+  spec: object;
+} {
   const concurrency = k.containerConcurrency ?? 4;
   const labels = { [MANAGED_LABEL]: 'true', 'burst.dev/version': VERSION };
   // Each request runs its calls in a worker process of up to memoryMB, so a pod needs that per slot.
@@ -141,7 +173,9 @@ export function serviceManifest(name: string, image: string, k: KnativeRuntimeOp
   const env = [
     { name: 'BURST_SERVE_CONCURRENCY', value: String(concurrency) },
     ...Object.entries(k.env ?? {}).map(([n, value]) => ({ name: n, value })),
-    ...workerEnvironment(k, worker, 'knative').map((v) => ('secret' in v ? { name: v.name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } } : v)),
+    ...workerEnvironment(k, worker, 'knative').map((v) =>
+      'secret' in v ? { name: v.name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } } : v,
+    ),
   ];
   const annotations: Record<string, string> = {
     'autoscaling.knative.dev/min-scale': String(k.minScale ?? 0),
@@ -160,13 +194,15 @@ export function serviceManifest(name: string, image: string, k: KnativeRuntimeOp
         spec: {
           containerConcurrency: concurrency,
           timeoutSeconds: k.timeoutSeconds ?? 600,
-          containers: [{
-            image,
-            ports: [{ containerPort: 8080 }],
-            env,
-            resources: { requests: { memory }, limits: { memory } },
-            readinessProbe: { httpGet: { path: '/healthz' } },
-          }],
+          containers: [
+            {
+              image,
+              ports: [{ containerPort: 8080 }],
+              env,
+              resources: { requests: { memory }, limits: { memory } },
+              readinessProbe: { httpGet: { path: '/healthz' } },
+            },
+          ],
         },
       },
     },
@@ -183,15 +219,28 @@ async function getService(client: KnativeApi, ref: ObjectRef, name: string): Pro
 }
 
 /** Polls the service until its Ready condition is True (or False, or the wait is over). */
-async function waitReady(client: KnativeApi, ref: ObjectRef, name: string, log: (line: string) => void, sleep: (ms: number) => Promise<void>): Promise<KService | undefined> {
+async function waitReady(
+  client: KnativeApi,
+  ref: ObjectRef,
+  name: string,
+  log: (line: string) => void,
+  sleep: (ms: number) => Promise<void>,
+): Promise<KService | undefined> {
   const until = Date.now() + READY_WAIT_MS;
   for (;;) {
     const s = await getService(client, ref, name);
     const ready = s?.status?.conditions?.find((c) => c.type === 'Ready');
     if (ready?.status === 'True' && s?.status?.url) return s;
-    if (ready?.status === 'False') throw new BurstError('RUNTIME_DEPLOY', `Knative service ${ref.namespace}/${name} is not ready: ${ready.message ?? 'no reason given'}`, { backend: 'knative' });
+    if (ready?.status === 'False')
+      throw new BurstError(
+        'RUNTIME_DEPLOY',
+        `Knative service ${ref.namespace}/${name} is not ready: ${ready.message ?? 'no reason given'}`,
+        { backend: 'knative' },
+      );
     if (Date.now() > until) {
-      log(`Knative service ${name} is not ready after ${READY_WAIT_MS / 1000} s (${ready?.message ?? 'no status yet'}); check "kubectl get ksvc ${name} -n ${ref.namespace}"`);
+      log(
+        `Knative service ${name} is not ready after ${READY_WAIT_MS / 1000} s (${ready?.message ?? 'no status yet'}); check "kubectl get ksvc ${name} -n ${ref.namespace}"`,
+      );
       return s;
     }
     await sleep(2000);
@@ -223,12 +272,20 @@ async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
 function kubeError(err: unknown, what: string): BurstError {
   const e = err as { code?: number; body?: unknown; message?: string };
   const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '');
-  return new BurstError('RUNTIME_DEPLOY', `${what} failed${e.code ? ` (HTTP ${e.code})` : ''}: ${(e.message ?? '').split('\n')[0]} ${body.slice(0, 300)}`.trim(), { backend: 'knative', cause: err });
+  return new BurstError(
+    'RUNTIME_DEPLOY',
+    `${what} failed${e.code ? ` (HTTP ${e.code})` : ''}: ${(e.message ?? '').split('\n')[0]} ${body.slice(0, 300)}`.trim(),
+    { backend: 'knative', cause: err },
+  );
 }
 
 /** The real client: @kubernetes/client-node's CustomObjectsApi, imported only when a Knative runtime command runs. */
 async function kubernetesApi(o: KnativeRuntimeOptions): Promise<KnativeApi> {
-  const k8s = await importOptional('@kubernetes/client-node', () => import('@kubernetes/client-node'), 'deploying to Knative');
+  const k8s = await importOptional(
+    '@kubernetes/client-node',
+    () => import('@kubernetes/client-node'),
+    'deploying to Knative',
+  );
   const kc = new k8s.KubeConfig();
   if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
   else kc.loadFromDefault();

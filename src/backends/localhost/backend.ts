@@ -39,15 +39,26 @@ class IpcLocalhost implements ComputeBackend {
 
   private poolFor(jobId: string, memoryMB: number | undefined): ProcessPool {
     if (!memoryMB || memoryMB === this.context.runtimeMemoryMB) return this.getPool(jobId);
-    if (this.closed) throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
+    if (this.closed)
+      throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     let pool = this.sized.get(memoryMB);
-    if (!pool) this.sized.set(memoryMB, (pool = new ProcessPool({ size: this.context.workers, storage: this.context.storage, bucket: this.context.bucket, runtimeMemoryMB: memoryMB })));
+    if (!pool)
+      this.sized.set(
+        memoryMB,
+        (pool = new ProcessPool({
+          size: this.context.workers,
+          storage: this.context.storage,
+          bucket: this.context.bucket,
+          runtimeMemoryMB: memoryMB,
+        })),
+      );
     return pool;
   }
 
   private getPool(jobId: string): ProcessPool {
     // A submission racing close() must not start a fresh pool that nobody will close.
-    if (this.closed) throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
+    if (this.closed)
+      throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     this.pool ??= new ProcessPool({
       size: this.context.workers,
       storage: this.context.storage,
@@ -68,7 +79,9 @@ class IpcLocalhost implements ComputeBackend {
   }
 
   async invoke(): Promise<void> {
-    throw new BurstError('INTERNAL', 'the IPC localhost backend runs calls through its direct channel', { backend: 'localhost' });
+    throw new BurstError('INTERNAL', 'the IPC localhost backend runs calls through its direct channel', {
+      backend: 'localhost',
+    });
   }
 
   async cancel(): Promise<void> {}
@@ -100,7 +113,10 @@ class StorageLocalhost implements ComputeBackend {
 
   constructor(private readonly context: BackendContext) {
     if (storageCapabilitiesOf(context.storage)?.processes === false) {
-      throw new ConfigError(`the ${context.storage.driver} storage cannot be reached by worker processes; use "fs"`, { keyPath: 'storage', backend: 'localhost' });
+      throw new ConfigError(`the ${context.storage.driver} storage cannot be reached by worker processes; use "fs"`, {
+        keyPath: 'storage',
+        backend: 'localhost',
+      });
     }
   }
 
@@ -124,9 +140,26 @@ class StorageLocalhost implements ComputeBackend {
   }
 
   private start(inv: Invocation): void {
-    const args = [...(cli.ts ? ['--import', 'tsx'] : []), cli.path, 'worker', 'run', '--bucket', inv.job.bucket, '--job', inv.job.jobKey, '--calls', formatCallSpec(inv.callIds), '--attempt', String(inv.attempt)];
+    const args = [
+      ...(cli.ts ? ['--import', 'tsx'] : []),
+      cli.path,
+      'worker',
+      'run',
+      '--bucket',
+      inv.job.bucket,
+      '--job',
+      inv.job.jobKey,
+      '--calls',
+      formatCallSpec(inv.callIds),
+      '--attempt',
+      String(inv.attempt),
+    ];
     const child = spawn(process.execPath, args, {
-      env: { ...process.env, BURST_STORAGE_CONFIG: JSON.stringify(inv.job.storage), ...(inv.job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(inv.job.runtimeMemoryMB) } : {}) },
+      env: {
+        ...process.env,
+        BURST_STORAGE_CONFIG: JSON.stringify(inv.job.storage),
+        ...(inv.job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(inv.job.runtimeMemoryMB) } : {}),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const stderr = new Tail(4096);
@@ -137,7 +170,13 @@ class StorageLocalhost implements ComputeBackend {
       for (const id of inv.callIds) {
         if (this.latest.get(`${inv.job.jobKey}/${id}`) !== inv) continue;
         this.latest.delete(`${inv.job.jobKey}/${id}`);
-        this.ended.set(`${inv.job.jobKey}/${id}`, { at: Date.now(), state: code === 0 ? 'COMPLETED' : 'FAILED', exitCode: code, signal, reason: stderr.text().trim().split('\n').slice(-3).join('\n') });
+        this.ended.set(`${inv.job.jobKey}/${id}`, {
+          at: Date.now(),
+          state: code === 0 ? 'COMPLETED' : 'FAILED',
+          exitCode: code,
+          signal,
+          reason: stderr.text().trim().split('\n').slice(-3).join('\n'),
+        });
       }
       this.startMore();
     });
@@ -156,15 +195,21 @@ class StorageLocalhost implements ComputeBackend {
   }
 
   async cancel(job: JobDescriptor): Promise<void> {
-    for (let i = this.waiting.length - 1; i >= 0; i--) if (this.waiting[i]?.job.jobKey === job.jobKey) this.waiting.splice(i, 1);
+    for (let i = this.waiting.length - 1; i >= 0; i--)
+      if (this.waiting[i]?.job.jobKey === job.jobKey) this.waiting.splice(i, 1);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    await Promise.all([...this.running].map((c) => new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    })));
+    await Promise.all(
+      [...this.running].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.once('exit', () => resolve());
+            c.kill('SIGKILL');
+          }),
+      ),
+    );
   }
 }

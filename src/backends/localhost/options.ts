@@ -19,4 +19,6 @@ export function localhostSchema(z: ZodNamespace) {
 }
 
 /** Compile-time tie of {@link LocalhostOptions} to its schema. */
-export type LocalhostOptionsChecked = OptionsMatch<SameOptions<LocalhostOptions, Zod.input<ReturnType<typeof localhostSchema>>>>;
+export type LocalhostOptionsChecked = OptionsMatch<
+  SameOptions<LocalhostOptions, Zod.input<ReturnType<typeof localhostSchema>>>
+>;

@@ -34,14 +34,19 @@ export function slurm(options: SlurmOptions, context: BackendContext): ComputeBa
   return new SlurmBackend(options, context);
 }
 
-
-
 function defaultBurstPath(): string {
-  const dist = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../../dist/cli/main.js' : '../../cli/main.js', import.meta.url));
+  const dist = fileURLToPath(
+    new URL(import.meta.url.endsWith('.ts') ? '../../../dist/cli/main.js' : '../../cli/main.js', import.meta.url),
+  );
   return dist;
 }
 
-function run(command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  input?: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -50,7 +55,11 @@ function run(command: string, args: string[], input?: string, env?: NodeJS.Proce
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     // internal: sbatch's failure becomes the cause of a SUBMIT_REJECTED BurstError; scancel's is ignored.
-    child.on('close', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(Object.assign(new Error(stderr.trim() || `${command} exited with ${code}`), { stderr, code }))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({ stdout, stderr })
+        : reject(Object.assign(new Error(stderr.trim() || `${command} exited with ${code}`), { stderr, code })),
+    );
     child.stdin.end(input ?? '');
   });
 }
@@ -64,12 +73,21 @@ class SlurmBackend implements ComputeBackend {
   private readonly placements = new Map<string, Placement>();
   private readonly burstPath: string;
 
-  constructor(private readonly o: SlurmOptions, context: BackendContext) {
+  constructor(
+    private readonly o: SlurmOptions,
+    context: BackendContext,
+  ) {
     if (!onPath('sbatch')) {
-      throw new ConfigError('the slurm backend needs the sbatch command, and it is not on PATH: run on a Slurm login node or add Slurm\'s bin folder to PATH', { backend: 'slurm', keyPath: 'backend' });
+      throw new ConfigError(
+        "the slurm backend needs the sbatch command, and it is not on PATH: run on a Slurm login node or add Slurm's bin folder to PATH",
+        { backend: 'slurm', keyPath: 'backend' },
+      );
     }
     if (!context.storageIsRemote) {
-      throw new ConfigError(`the ${context.storage.driver} storage is not reachable from Slurm nodes: use "s3", or "fs" with { shared: true } on a filesystem every node mounts at the same path`, { backend: 'slurm', keyPath: 'storage' });
+      throw new ConfigError(
+        `the ${context.storage.driver} storage is not reachable from Slurm nodes: use "s3", or "fs" with { shared: true } on a filesystem every node mounts at the same path`,
+        { backend: 'slurm', keyPath: 'storage' },
+      );
     }
     this.burstPath = o.burstPath ?? defaultBurstPath();
   }
@@ -82,9 +100,35 @@ class SlurmBackend implements ComputeBackend {
     const tasks = chunkCalls(callIds, chunk);
     const workers = this.o.cpusPerTask ?? 1;
     const spec = formatCallSpec(callIds);
-    const command = [this.o.nodePath ?? process.execPath, this.burstPath, 'worker', 'run', '--bucket', job.bucket, '--job', job.jobKey, '--calls', spec, '--attempt', String(attempt), '--task-index', '$SLURM_ARRAY_TASK_ID', '--chunksize', String(chunk), '--workers', String(workers)];
+    const command = [
+      this.o.nodePath ?? process.execPath,
+      this.burstPath,
+      'worker',
+      'run',
+      '--bucket',
+      job.bucket,
+      '--job',
+      job.jobKey,
+      '--calls',
+      spec,
+      '--attempt',
+      String(attempt),
+      '--task-index',
+      '$SLURM_ARRAY_TASK_ID',
+      '--chunksize',
+      String(chunk),
+      '--workers',
+      String(workers),
+    ];
     const script = `#!/bin/sh\nexport BURST_HOSTNAME="\${SLURMD_NODENAME:-$(hostname)}"\nexec ${command.map((a) => (a.startsWith('$') ? `"${a}"` : shellQuote(a))).join(' ')}\n`;
-    const args = ['--parsable', `--array=0-${tasks.length - 1}${this.o.maxConcurrency ? `%${this.o.maxConcurrency}` : ''}`, `--job-name=burst-${job.executorId}-${job.jobId}`, `--cpus-per-task=${workers}`, `--output=${this.o.output ?? '/dev/null'}`, `--chdir=${this.o.workDir ?? process.cwd()}`];
+    const args = [
+      '--parsable',
+      `--array=0-${tasks.length - 1}${this.o.maxConcurrency ? `%${this.o.maxConcurrency}` : ''}`,
+      `--job-name=burst-${job.executorId}-${job.jobId}`,
+      `--cpus-per-task=${workers}`,
+      `--output=${this.o.output ?? '/dev/null'}`,
+      `--chdir=${this.o.workDir ?? process.cwd()}`,
+    ];
     args.push(`--time=${Math.max(1, Math.ceil((job.timeoutSeconds * chunk) / 60) + 1)}`);
     if (job.runtimeMemoryMB) args.push(`--mem=${job.runtimeMemoryMB * workers + 256}M`);
     if (this.o.partition) args.push(`--partition=${this.o.partition}`);
@@ -92,12 +136,21 @@ class SlurmBackend implements ComputeBackend {
     if (this.o.qos) args.push(`--qos=${this.o.qos}`);
     args.push(...(this.o.sbatchArgs ?? []));
     // The heap of the task's workers follows --mem (an out-of-memory retry asks for more of both).
-    const env = { ...process.env, ...this.o.env, BURST_STORAGE_CONFIG: JSON.stringify(job.storage), ...(job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(job.runtimeMemoryMB) } : {}) };
+    const env = {
+      ...process.env,
+      ...this.o.env,
+      BURST_STORAGE_CONFIG: JSON.stringify(job.storage),
+      ...(job.runtimeMemoryMB ? { BURST_RUNTIME_MEMORY_MB: String(job.runtimeMemoryMB) } : {}),
+    };
     let out: { stdout: string };
     try {
       out = await run('sbatch', args, script, env);
     } catch (err) {
-      throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, { backend: 'slurm', jobId: job.jobId, cause: err });
+      throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, {
+        backend: 'slurm',
+        jobId: job.jobId,
+        cause: err,
+      });
     }
     const slurmJobId = out.stdout.trim().split(';')[0] as string;
     const sub: Submission = { slurmJobId, name: `burst-${job.executorId}-${job.jobId}`, tasks };
@@ -137,7 +190,17 @@ class SlurmBackend implements ComputeBackend {
 }
 
 /** Slurm states in which a task will never write anything more. */
-const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
+const ENDED = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'PREEMPTED',
+]);
 
 /** The state, reason and exit code of each task of an array job, from `scontrol show job`. */
 async function taskStates(slurmJobId: string, name: string): Promise<Map<number, LostCallInfo>> {
@@ -152,7 +215,12 @@ async function taskStates(slurmJobId: string, name: string): Promise<Map<number,
     if (range === undefined || state === undefined || field('JobName') !== name) continue;
     const [exit, signal] = (field('ExitCode') ?? '0:0').split(':');
     const reason = field('Reason');
-    const info: LostCallInfo = { state, exitCode: Number(exit), signal: signal && signal !== '0' ? `signal ${signal}` : null, ...(reason && reason !== 'None' ? { reason } : {}) };
+    const info: LostCallInfo = {
+      state,
+      exitCode: Number(exit),
+      signal: signal && signal !== '0' ? `signal ${signal}` : null,
+      ...(reason && reason !== 'None' ? { reason } : {}),
+    };
     // A line may stand for a range of pending tasks, e.g. "4-9%2".
     const m = /^(\d+)(?:-(\d+))?/.exec(range);
     if (!m) continue;

@@ -15,7 +15,10 @@ import { quoteName } from '../keys.js';
 
 /** The error for a key whose real path leaves the root: the same class as a `..` key. */
 export function escapesRoot(bucket: string, key: string): InvalidKeyError {
-  return new InvalidKeyError(`invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: its real path leaves the storage root (a symbolic link on its path points outside)`, { bucket, key });
+  return new InvalidKeyError(
+    `invalid key ${quoteName(key)} in bucket ${quoteName(bucket)}: its real path leaves the storage root (a symbolic link on its path points outside)`,
+    { bucket, key },
+  );
 }
 
 /** Knows the root's real path and tells whether other paths really lie inside it. */

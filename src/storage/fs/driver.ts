@@ -43,7 +43,11 @@ import { existsByHead } from '../exists.js';
  * objects `a/...` exist (S3 allows both; a folder cannot be a file).
  */
 function conflict(bucket: string, key: string, why: string, cause: unknown): InvalidKeyError {
-  return new InvalidKeyError(`key ${quoteName(key)} cannot be stored in bucket ${quoteName(bucket)}: ${why}`, { bucket, key, cause });
+  return new InvalidKeyError(`key ${quoteName(key)} cannot be stored in bucket ${quoteName(bucket)}: ${why}`, {
+    bucket,
+    key,
+    cause,
+  });
 }
 
 /** Deletes run this many file operations at once. */
@@ -61,7 +65,9 @@ class FsDriver implements StorageDriver {
   constructor(options: FsOptions) {
     const root = options.root ?? process.env.BURST_FS_ROOT ?? join(homedir(), '.burst', 'storage');
     if (typeof root !== 'string' || root === '' || root.includes('\0')) {
-      throw new ConfigError(`fs storage root must be a non-empty path, got ${JSON.stringify(root)}`, { keyPath: 'root' });
+      throw new ConfigError(`fs storage root must be a non-empty path, got ${JSON.stringify(root)}`, {
+        keyPath: 'root',
+      });
     }
     this.root = resolve(root);
     this.guard = new RootGuard(this.root);
@@ -82,7 +88,8 @@ class FsDriver implements StorageDriver {
     assertValidKey(bucket, key);
     assertPathSafeKey(bucket, key);
     const path = join(dir, key);
-    if (!path.startsWith(dir + sep)) throw new ConfigError(`key ${quoteName(key)} resolves outside bucket ${quoteName(bucket)}`);
+    if (!path.startsWith(dir + sep))
+      throw new ConfigError(`key ${quoteName(key)} resolves outside bucket ${quoteName(bucket)}`);
     return path;
   }
 
@@ -106,7 +113,8 @@ class FsDriver implements StorageDriver {
       await this.guard.assertOpenedInside(temp.handle.fd, bucket, key);
       const s = await this.writeTemp(temp, body, options);
       await rename(temp.path, path).catch((err: unknown) => {
-        if (isCode(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR')) throw conflict(bucket, key, 'it is a folder of other objects', err);
+        if (isCode(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR'))
+          throw conflict(bucket, key, 'it is a folder of other objects', err);
         throw err;
       });
       return { etag: fileEtag(s) };
@@ -139,7 +147,11 @@ class FsDriver implements StorageDriver {
   }
 
   /** Writes the body to the temp file and closes it; returns the file's stats (for the etag). */
-  private async writeTemp(temp: { path: string; handle: FileHandle }, body: StorageBody, options: PutOptions): Promise<BigIntStats> {
+  private async writeTemp(
+    temp: { path: string; handle: FileHandle },
+    body: StorageBody,
+    options: PutOptions,
+  ): Promise<BigIntStats> {
     const bytes = knownBytes(body);
     if (bytes) {
       await temp.handle.writeFile(bytes, options.signal ? { signal: options.signal } : {});
@@ -248,13 +260,24 @@ class FsDriver implements StorageDriver {
     };
   }
 
-  private async *listEntries(bucket: string, prefix: string | undefined, options: ListOptions | undefined): AsyncGenerator<ListEntry> {
+  private async *listEntries(
+    bucket: string,
+    prefix: string | undefined,
+    options: ListOptions | undefined,
+  ): AsyncGenerator<ListEntry> {
     const query = listQuery(bucket, prefix, options);
     await this.assertBucket(bucket);
     // Start in the deepest folder the prefix names entirely ("a/b/c" starts in "a/b/").
     const slash = query.prefix.lastIndexOf('/');
     const dirKey = slash < 0 ? '' : query.prefix.slice(0, slash + 1);
-    if (dirKey !== '' && dirKey.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) return;
+    if (
+      dirKey !== '' &&
+      dirKey
+        .split('/')
+        .slice(0, -1)
+        .some((s) => s === '' || s === '.' || s === '..')
+    )
+      return;
     const start = join(this.bucketDir(bucket), dirKey);
     // A prefix through a link to an outside folder lists nothing, as a prefix with `..` does.
     if (!(await this.guard.contains(start))) return;
@@ -288,7 +311,8 @@ class FsDriver implements StorageDriver {
             await unlink(path);
             parents.add(dirname(path));
           } catch (err) {
-            if (!isCode(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'EPERM')) throw fsError(err, 'delete', bucket, path.slice(bucketDir.length + 1));
+            if (!isCode(err, 'ENOENT', 'ENOTDIR', 'EISDIR', 'EPERM'))
+              throw fsError(err, 'delete', bucket, path.slice(bucketDir.length + 1));
           }
         }),
       );
@@ -296,7 +320,13 @@ class FsDriver implements StorageDriver {
     // Deepest first, so a folder's children are pruned before it.
     for (const dir of [...parents].sort((a, b) => b.length - a.length)) {
       for (let d = dir; d.startsWith(bucketDir + sep); d = dirname(d)) {
-        if (!(await rmdir(d).then(() => true, () => false))) break;
+        if (
+          !(await rmdir(d).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       }
     }
   }
@@ -340,7 +370,10 @@ class FsDriver implements StorageDriver {
   async listBuckets(): Promise<string[]> {
     try {
       const entries = await readdir(this.root, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
     } catch (err) {
       if (isCode(err, 'ENOENT')) return []; // the root is made by the first createBucket
       throw fsError(err, 'listBuckets', this.root);

@@ -16,10 +16,13 @@ export function isCode(err: unknown, ...codes: string[]): boolean {
  */
 export function fsError(err: unknown, op: string, bucket: string, key?: string): BurstError {
   if (err instanceof BurstError) return err;
-  const where = key === undefined ? `bucket ${quoteName(bucket)}` : `object ${quoteName(key)} in bucket ${quoteName(bucket)}`;
+  const where =
+    key === undefined ? `bucket ${quoteName(bucket)}` : `object ${quoteName(key)} in bucket ${quoteName(bucket)}`;
   const detail = err instanceof Error ? err.message : String(err);
   const context = { bucket, cause: err, ...(key === undefined ? {} : { key }) };
-  if (isCode(err, 'EACCES', 'EPERM', 'EROFS')) return new StorageAuthError(`${op} of ${where} was refused: ${detail}`, context);
-  if (isCode(err, 'ENOSPC', 'EDQUOT')) return new StorageError('NO_SPACE', `${op} of ${where} failed: ${detail}`, context);
+  if (isCode(err, 'EACCES', 'EPERM', 'EROFS'))
+    return new StorageAuthError(`${op} of ${where} was refused: ${detail}`, context);
+  if (isCode(err, 'ENOSPC', 'EDQUOT'))
+    return new StorageError('NO_SPACE', `${op} of ${where} failed: ${detail}`, context);
   return new StorageError('FS_ERROR', `${op} of ${where} failed: ${detail}`, context);
 }

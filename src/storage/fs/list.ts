@@ -62,7 +62,12 @@ async function readItems(dir: string, dirKey: string, prefix: string): Promise<I
  * keys all roll up into one common prefix are yielded as that prefix (when they hold an object after
  * startAfter); `groupByDelimiter` does the rest.
  */
-export async function* walkFolder(dir: string, dirKey: string, query: ListQuery, inside: Inside = everywhere): AsyncGenerator<ListEntry> {
+export async function* walkFolder(
+  dir: string,
+  dirKey: string,
+  query: ListQuery,
+  inside: Inside = everywhere,
+): AsyncGenerator<ListEntry> {
   const { prefix, startAfter, delimiter } = query;
   for (const item of await readItems(dir, dirKey, prefix)) {
     const path = join(dir, item.name);

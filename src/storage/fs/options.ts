@@ -28,11 +28,18 @@ export interface FsOptions {
 /** The schema of {@link FsOptions}: the one validator for constructor, config-file and environment options. */
 export function fsOptionsSchema(z: ZodNamespace) {
   const { boolean } = optionChecks(z);
-  return z.object({
-    root: z.string({ error: 'a non-empty path' }).min(1, { error: 'a non-empty path' }).refine((r) => !r.includes('\0'), { error: 'a path without NUL characters' }).optional(),
-    shared: boolean(),
-    fsync: boolean(),
-  }, { error: 'an object' });
+  return z.object(
+    {
+      root: z
+        .string({ error: 'a non-empty path' })
+        .min(1, { error: 'a non-empty path' })
+        .refine((r) => !r.includes('\0'), { error: 'a path without NUL characters' })
+        .optional(),
+      shared: boolean(),
+      fsync: boolean(),
+    },
+    { error: 'an object' },
+  );
 }
 
 /** Fails to compile when {@link FsOptions} and its schema disagree on a name or a type. */
@@ -43,4 +50,10 @@ void exact;
 export const fsSpec: StorageOptionsSpec<FsOptions> = { name: 'fs', options: fsOptionsSchema };
 
 /** Where this driver's data lives: workers on other hosts see the files only when the root is on a filesystem they all mount. */
-export const fsCapabilities = (options: FsOptions): StorageDriverCapabilities => ({ presign: false, multipart: false, remote: options.shared ?? false, processes: true, local: true });
+export const fsCapabilities = (options: FsOptions): StorageDriverCapabilities => ({
+  presign: false,
+  multipart: false,
+  remote: options.shared ?? false,
+  processes: true,
+  local: true,
+});

@@ -52,7 +52,9 @@ class MemoryDriver implements StorageDriver {
 
   constructor(options: MemoryOptions) {
     if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
-      throw new ConfigError(`memory storage id must be a non-empty string, got ${JSON.stringify(options.id)}`, { keyPath: 'id' });
+      throw new ConfigError(`memory storage id must be a non-empty string, got ${JSON.stringify(options.id)}`, {
+        keyPath: 'id',
+      });
     }
     if (options.id === undefined) {
       this.store = new Map();
@@ -146,7 +148,8 @@ class MemoryDriver implements StorageDriver {
 
   async deleteBucket(bucket: string): Promise<void> {
     const b = this.bucket(bucket);
-    if (b.objects.size > 0) throw new StorageError('BUCKET_NOT_EMPTY', `bucket ${quoteName(bucket)} is not empty`, { bucket });
+    if (b.objects.size > 0)
+      throw new StorageError('BUCKET_NOT_EMPTY', `bucket ${quoteName(bucket)} is not empty`, { bucket });
     this.store.delete(bucket);
   }
 
@@ -161,7 +164,12 @@ class MemoryDriver implements StorageDriver {
 }
 
 /** Objects of `sorted` under `prefix` after `startAfter`, found by binary search. */
-function* objectsFrom(b: MemoryBucket, sorted: string[], prefix: string, startAfter: string | undefined): Generator<ObjectInfo> {
+function* objectsFrom(
+  b: MemoryBucket,
+  sorted: string[],
+  prefix: string,
+  startAfter: string | undefined,
+): Generator<ObjectInfo> {
   const from = startAfter !== undefined && compareKeys(startAfter, prefix) >= 0 ? startAfter : prefix;
   let lo = 0;
   let hi = sorted.length;

@@ -34,4 +34,10 @@ void exact;
 export const memorySpec: StorageOptionsSpec<MemoryOptions> = { name: 'memory', options: memoryOptionsSchema };
 
 /** Where this driver's data lives. */
-export const memoryCapabilities = (_options: MemoryOptions = {}): StorageDriverCapabilities => ({ presign: false, multipart: false, remote: false, processes: false, local: true });
+export const memoryCapabilities = (_options: MemoryOptions = {}): StorageDriverCapabilities => ({
+  presign: false,
+  multipart: false,
+  remote: false,
+  processes: false,
+  local: true,
+});

@@ -12,7 +12,9 @@ export type { S3Options } from './options.js';
 const MiB = 1024 * 1024;
 
 /** Every option resolved: what the driver runs with. */
-export type S3Settings = Required<Omit<S3Options, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'profile'>> &
+export type S3Settings = Required<
+  Omit<S3Options, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'profile'>
+> &
   Pick<S3Options, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'profile'>;
 
 /**
@@ -22,12 +24,17 @@ export type S3Settings = Required<Omit<S3Options, 'endpoint' | 'accessKeyId' | '
  */
 export function resolveS3Settings(options: S3Options): S3Settings {
   const env = process.env;
-  const endpoint = options.endpoint ?? (env.BURST_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
+  const endpoint =
+    options.endpoint ?? (env.BURST_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
-    throw new ConfigError(`s3 endpoint must be an http:// or https:// URL, got ${JSON.stringify(endpoint)}`, { keyPath: 'endpoint' });
+    throw new ConfigError(`s3 endpoint must be an http:// or https:// URL, got ${JSON.stringify(endpoint)}`, {
+      keyPath: 'endpoint',
+    });
   }
   if ((options.accessKeyId === undefined) !== (options.secretAccessKey === undefined)) {
-    throw new ConfigError('s3 options accessKeyId and secretAccessKey must be given together', { keyPath: 'secretAccessKey' });
+    throw new ConfigError('s3 options accessKeyId and secretAccessKey must be given together', {
+      keyPath: 'secretAccessKey',
+    });
   }
   const partSize = options.partSize ?? 16 * MiB;
   const listPageSize = options.listPageSize ?? 1000;
@@ -76,7 +83,11 @@ export async function createS3Handle(s: S3Settings): Promise<S3Handle> {
   // would print on every CLI run. This is the SDK's documented switch; a user's own setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // node:http/https too load here, not at `import 'burst-compute'`.
-  const [sdk, { Agent: HttpAgent }, { Agent: HttpsAgent }] = await Promise.all([import('@aws-sdk/client-s3'), import('node:http'), import('node:https')]);
+  const [sdk, { Agent: HttpAgent }, { Agent: HttpsAgent }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('node:http'),
+    import('node:https'),
+  ]);
   const agentOptions = { keepAlive: true, maxSockets: s.maxSockets, maxFreeSockets: s.maxSockets };
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);
@@ -85,7 +96,13 @@ export async function createS3Handle(s: S3Settings): Promise<S3Handle> {
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     forcePathStyle: s.forcePathStyle,
     ...(s.accessKeyId && s.secretAccessKey
-      ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}) } }
+      ? {
+          credentials: {
+            accessKeyId: s.accessKeyId,
+            secretAccessKey: s.secretAccessKey,
+            ...(s.sessionToken ? { sessionToken: s.sessionToken } : {}),
+          },
+        }
       : {}),
     ...(s.profile ? { profile: s.profile } : {}),
     maxAttempts: s.maxAttempts,
@@ -103,7 +120,8 @@ export async function createS3Handle(s: S3Settings): Promise<S3Handle> {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const request = args.request as { headers?: Record<string, string> } | undefined;
-        if (request?.headers && UPLOADS.has(context.commandName ?? '')) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        if (request?.headers && UPLOADS.has(context.commandName ?? ''))
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
         return next(args);
       },
       { step: 'build', name: 'burstUnsignedPayload' },

@@ -11,7 +11,8 @@ export const s3Definition: StorageDriverDefinition<S3Options> = {
   ...s3Spec,
   summary: 'AWS S3 or an S3-compatible store (Ceph RGW, MinIO, IBM COS, Cloudflare R2)',
   capabilities: s3Capabilities,
-  describe: (options) => `s3 ${options.endpoint !== undefined ? redactUrl(options.endpoint) : `AWS (${options.region ?? 'us-east-1'})`}`,
+  describe: (options) =>
+    `s3 ${options.endpoint !== undefined ? redactUrl(options.endpoint) : `AWS (${options.region ?? 'us-east-1'})`}`,
   // A profile names a file on the client's disk; with the function's role, its credentials apply instead.
   forCloudFunction: ({ profile: _profile, ...options }, ownIdentity) => {
     if (!ownIdentity) return options;

@@ -33,10 +33,18 @@ async function rangeGet(
 ): Promise<{ bytes: Uint8Array; received: number; contentRange?: string; etag?: string } | undefined> {
   try {
     const out = await c.h.client.send(
-      new c.h.sdk.GetObjectCommand({ Bucket: c.bucket, Key: c.key, Range: range, ...(ifMatch ? { IfMatch: ifMatch } : {}) }),
+      new c.h.sdk.GetObjectCommand({
+        Bucket: c.bucket,
+        Key: c.key,
+        Range: range,
+        ...(ifMatch ? { IfMatch: ifMatch } : {}),
+      }),
       c.signal ? { abortSignal: c.signal } : {},
     );
-    const meta = { ...(out.ContentRange ? { contentRange: out.ContentRange } : {}), ...(out.ETag ? { etag: out.ETag } : {}) };
+    const meta = {
+      ...(out.ContentRange ? { contentRange: out.ContentRange } : {}),
+      ...(out.ETag ? { etag: out.ETag } : {}),
+    };
     const body = out.Body as (AsyncIterable<Buffer> & { destroy?: () => void }) | undefined;
     if (!body) return { bytes: new Uint8Array(0), received: 0, ...meta };
     if (!target) {
@@ -91,10 +99,22 @@ async function firstPart(c: ReadContext, start: number, end: number | undefined)
   const stop = Number.isNaN(total) ? start + first.received : end === undefined ? total : Math.min(end, total);
   let direct: Promise<URL | undefined> | undefined;
   const fetch = async (o: number, e: number, target: Buffer, at: number) => {
-    direct ??= c.s.directReads && c.s.endpoint?.startsWith('http://') ? presignGet(c).then((u) => new URL(u)) : Promise.resolve(undefined);
+    direct ??=
+      c.s.directReads && c.s.endpoint?.startsWith('http://')
+        ? presignGet(c).then((u) => new URL(u))
+        : Promise.resolve(undefined);
     const url = await direct;
     if (url) {
-      const request = { url, start: o, end: e, target, at, etag: first.etag, idleTimeoutMs: c.s.requestTimeoutMs, signal: c.signal };
+      const request = {
+        url,
+        start: o,
+        end: e,
+        target,
+        at,
+        etag: first.etag,
+        idleTimeoutMs: c.s.requestTimeoutMs,
+        signal: c.signal,
+      };
       if (await rawRangeInto(request)) return;
     }
     // Through the SDK: its retries and error mapping (a 412 here means the object changed).

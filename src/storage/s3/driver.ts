@@ -12,7 +12,14 @@ import { NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js
 import { assertValidRange, throwIfAborted } from '../body.js';
 import { assertValidBucket, assertValidKey, compareKeys, quoteName } from '../keys.js';
 import { listQuery } from '../listing.js';
-import { createS3Handle, endpointLabel, resolveS3Settings, type S3Handle, type S3Options, type S3Settings } from './client.js';
+import {
+  createS3Handle,
+  endpointLabel,
+  resolveS3Settings,
+  type S3Handle,
+  type S3Options,
+  type S3Settings,
+} from './client.js';
 import { mapS3Error } from './errors.js';
 import { downloadRange, ObjectChangedError, streamRange } from './download.js';
 import { cleanEtag, uploadObject } from './transfer.js';
@@ -47,10 +54,13 @@ class S3Driver implements StorageDriver {
 
   constructor(options: S3Options) {
     this.settings = resolveS3Settings(options);
-    const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } = this.settings;
+    const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } =
+      this.settings;
     const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
-    for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile })) if (v !== undefined) opts[k] = v;
-    if (endpoint !== undefined && this.settings.plainHttpWarning) warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
+    for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile }))
+      if (v !== undefined) opts[k] = v;
+    if (endpoint !== undefined && this.settings.plainHttpWarning)
+      warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
     opts.plainHttpWarning = false; // workers re-create the driver from this config: the client has warned
     this.config = { driver: 's3', options: opts };
   }
@@ -60,13 +70,35 @@ class S3Driver implements StorageDriver {
     return this.handlePromise;
   }
 
-  private fail(err: unknown, op: string, bucket?: string, key?: string, notFound: 'key' | 'bucket' | 'none' = 'none'): Error {
+  private fail(
+    err: unknown,
+    op: string,
+    bucket?: string,
+    key?: string,
+    notFound: 'key' | 'bucket' | 'none' = 'none',
+  ): Error {
     const secrets = [this.settings.secretAccessKey ?? '', this.settings.sessionToken ?? ''];
-    return mapS3Error(err, { op, endpoint: endpointLabel(this.settings), secrets, ...(bucket === undefined ? {} : { bucket }), ...(key === undefined ? {} : { key }) }, notFound);
+    return mapS3Error(
+      err,
+      {
+        op,
+        endpoint: endpointLabel(this.settings),
+        secrets,
+        ...(bucket === undefined ? {} : { bucket }),
+        ...(key === undefined ? {} : { key }),
+      },
+      notFound,
+    );
   }
 
   /** Runs one SDK command, mapping its errors. */
-  private async send<T>(op: string, bucket: string, key: string | undefined, run: (h: S3Handle) => Promise<T>, notFound: 'key' | 'bucket' | 'none' = 'none'): Promise<T> {
+  private async send<T>(
+    op: string,
+    bucket: string,
+    key: string | undefined,
+    run: (h: S3Handle) => Promise<T>,
+    notFound: 'key' | 'bucket' | 'none' = 'none',
+  ): Promise<T> {
     const h = await this.handle();
     try {
       const out = await run(h);
@@ -80,8 +112,11 @@ class S3Driver implements StorageDriver {
   /** A bare 404 on an object: NoSuchKey when the bucket exists, else NoSuchBucket. */
   private async missing(bucket: string, key: string, err: unknown): Promise<Error> {
     const seen = this.bucketsSeen.get(bucket);
-    if (seen !== undefined && Date.now() - seen < BUCKET_SEEN_MS) return new NoSuchKeyError(bucket, key, { cause: err });
-    return (await this.bucketExists(bucket)) ? new NoSuchKeyError(bucket, key, { cause: err }) : new NoSuchBucketError(bucket, { cause: err });
+    if (seen !== undefined && Date.now() - seen < BUCKET_SEEN_MS)
+      return new NoSuchKeyError(bucket, key, { cause: err });
+    return (await this.bucketExists(bucket))
+      ? new NoSuchKeyError(bucket, key, { cause: err })
+      : new NoSuchBucketError(bucket, { cause: err });
   }
 
   private validate(bucket: string, key: string): void {
@@ -105,14 +140,24 @@ class S3Driver implements StorageDriver {
       await this.head(bucket, key); // S3 cannot express an empty range; the object must still exist
       return new Uint8Array(0);
     }
-    const end = range?.length === undefined ? undefined : (range.offset + range.length);
+    const end = range?.length === undefined ? undefined : range.offset + range.length;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.send('get', bucket, key, (h) => downloadRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal), 'key');
+        return await this.send(
+          'get',
+          bucket,
+          key,
+          (h) => downloadRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal),
+          'key',
+        );
       } catch (err) {
         if ((err as { cause?: unknown }).cause instanceof ObjectChangedError && attempt < 3) continue;
         if ((err as { cause?: unknown }).cause instanceof ObjectChangedError) {
-          throw new StorageError('CHANGED_DURING_READ', `object ${quoteName(key)} in bucket ${quoteName(bucket)} kept changing while it was read`, { bucket, key, cause: err });
+          throw new StorageError(
+            'CHANGED_DURING_READ',
+            `object ${quoteName(key)} in bucket ${quoteName(bucket)} kept changing while it was read`,
+            { bucket, key, cause: err },
+          );
         }
         throw err instanceof NoSuchKeyError ? await this.missing(bucket, key, err) : err;
       }
@@ -130,10 +175,20 @@ class S3Driver implements StorageDriver {
     const end = range?.length === undefined ? undefined : range.offset + range.length;
     const mapError = (err: unknown) =>
       err instanceof ObjectChangedError
-        ? new StorageError('CHANGED_DURING_READ', `object ${quoteName(key)} in bucket ${quoteName(bucket)} changed while it was read`, { bucket, key, cause: err })
+        ? new StorageError(
+            'CHANGED_DURING_READ',
+            `object ${quoteName(key)} in bucket ${quoteName(bucket)} changed while it was read`,
+            { bucket, key, cause: err },
+          )
         : this.fail(err, 'get', bucket, key, 'key');
     try {
-      return await this.send('get', bucket, key, (h) => streamRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal, mapError), 'key');
+      return await this.send(
+        'get',
+        bucket,
+        key,
+        (h) => streamRange(h, this.settings, bucket, key, range?.offset ?? 0, end, signal, mapError),
+        'key',
+      );
     } catch (err) {
       throw err instanceof NoSuchKeyError ? await this.missing(bucket, key, err) : err;
     }
@@ -142,9 +197,20 @@ class S3Driver implements StorageDriver {
   async head(bucket: string, key: string): Promise<ObjectInfo> {
     this.validate(bucket, key);
     try {
-      const out = await this.send('head', bucket, key, (h) => h.client.send(new h.sdk.HeadObjectCommand({ Bucket: bucket, Key: key })), 'key');
+      const out = await this.send(
+        'head',
+        bucket,
+        key,
+        (h) => h.client.send(new h.sdk.HeadObjectCommand({ Bucket: bucket, Key: key })),
+        'key',
+      );
       const etag = cleanEtag(out.ETag);
-      return { key, size: out.ContentLength ?? 0, ...(etag ? { etag } : {}), ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        ...(etag ? { etag } : {}),
+        ...(out.LastModified ? { lastModified: out.LastModified } : {}),
+      };
     } catch (err) {
       throw err instanceof NoSuchKeyError ? await this.missing(bucket, key, err) : err;
     }
@@ -158,30 +224,44 @@ class S3Driver implements StorageDriver {
     return { [Symbol.asyncIterator]: () => this.listPages(bucket, prefix, options) };
   }
 
-  private async *listPages(bucket: string, prefix: string | undefined, options: ListOptions | undefined): AsyncGenerator<ListEntry> {
+  private async *listPages(
+    bucket: string,
+    prefix: string | undefined,
+    options: ListOptions | undefined,
+  ): AsyncGenerator<ListEntry> {
     const q = listQuery(bucket, prefix, options);
     let token: string | undefined;
     do {
-      const page = await this.send('list', bucket, undefined, (h) =>
-        h.client.send(
-          new h.sdk.ListObjectsV2Command({
-            Bucket: bucket,
-            MaxKeys: this.settings.listPageSize,
-            ...(q.prefix ? { Prefix: q.prefix } : {}),
-            ...(q.delimiter ? { Delimiter: q.delimiter } : {}),
-            ...(token ? { ContinuationToken: token } : q.startAfter ? { StartAfter: q.startAfter } : {}),
-          }),
-        ),
+      const page = await this.send(
+        'list',
+        bucket,
+        undefined,
+        (h) =>
+          h.client.send(
+            new h.sdk.ListObjectsV2Command({
+              Bucket: bucket,
+              MaxKeys: this.settings.listPageSize,
+              ...(q.prefix ? { Prefix: q.prefix } : {}),
+              ...(q.delimiter ? { Delimiter: q.delimiter } : {}),
+              ...(token ? { ContinuationToken: token } : q.startAfter ? { StartAfter: q.startAfter } : {}),
+            }),
+          ),
         'bucket',
       );
       const entries: Array<{ sort: string; entry: ListEntry }> = [];
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined) continue;
         const etag = cleanEtag(o.ETag);
-        const info: ObjectInfo = { key: o.Key, size: o.Size ?? 0, ...(etag ? { etag } : {}), ...(o.LastModified ? { lastModified: o.LastModified } : {}) };
+        const info: ObjectInfo = {
+          key: o.Key,
+          size: o.Size ?? 0,
+          ...(etag ? { etag } : {}),
+          ...(o.LastModified ? { lastModified: o.LastModified } : {}),
+        };
         entries.push({ sort: o.Key, entry: info });
       }
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) entries.push({ sort: p.Prefix, entry: { prefix: p.Prefix } });
+      for (const p of page.CommonPrefixes ?? [])
+        if (p.Prefix !== undefined) entries.push({ sort: p.Prefix, entry: { prefix: p.Prefix } });
       entries.sort((a, b) => compareKeys(a.sort, b.sort));
       for (const e of entries) yield e.entry;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -209,15 +289,32 @@ class S3Driver implements StorageDriver {
       if (!(await this.bucketExists(bucket))) throw new NoSuchBucketError(bucket);
       return;
     }
-    const out = await this.send('delete', bucket, undefined, (h) =>
-      h.client.send(new h.sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
+    const out = await this.send(
+      'delete',
+      bucket,
+      undefined,
+      (h) =>
+        h.client.send(
+          new h.sdk.DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+          }),
+        ),
       'bucket',
     );
     const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
     if (failed.length > 0) {
       const first = failed[0];
       // internal: shaped as the SDK's errors so that fail() maps it to a StorageError like theirs.
-      throw this.fail(Object.assign(new Error(first?.Message ?? 'delete failed'), { name: first?.Code ?? 'DeleteFailed', Code: first?.Code }), 'delete', bucket, first?.Key);
+      throw this.fail(
+        Object.assign(new Error(first?.Message ?? 'delete failed'), {
+          name: first?.Code ?? 'DeleteFailed',
+          Code: first?.Code,
+        }),
+        'delete',
+        bucket,
+        first?.Key,
+      );
     }
   }
 
@@ -225,9 +322,14 @@ class S3Driver implements StorageDriver {
     assertValidBucket(bucket);
     const { region, endpoint } = this.settings;
     // Outside us-east-1 AWS needs the region as LocationConstraint; other stores name regions their own way.
-    const constraint = endpoint === undefined && region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {};
+    const constraint =
+      endpoint === undefined && region !== 'us-east-1'
+        ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
+        : {};
     try {
-      await this.send('createBucket', bucket, undefined, (h) => h.client.send(new h.sdk.CreateBucketCommand({ Bucket: bucket, ...constraint })));
+      await this.send('createBucket', bucket, undefined, (h) =>
+        h.client.send(new h.sdk.CreateBucketCommand({ Bucket: bucket, ...constraint })),
+      );
     } catch (err) {
       const code = (err as { cause?: { name?: string; Code?: string } }).cause;
       if (code?.name === 'BucketAlreadyOwnedByYou' || code?.Code === 'BucketAlreadyOwnedByYou') return;
@@ -237,14 +339,26 @@ class S3Driver implements StorageDriver {
 
   async deleteBucket(bucket: string): Promise<void> {
     assertValidBucket(bucket);
-    await this.send('deleteBucket', bucket, undefined, (h) => h.client.send(new h.sdk.DeleteBucketCommand({ Bucket: bucket })), 'bucket');
+    await this.send(
+      'deleteBucket',
+      bucket,
+      undefined,
+      (h) => h.client.send(new h.sdk.DeleteBucketCommand({ Bucket: bucket })),
+      'bucket',
+    );
     this.bucketsSeen.delete(bucket);
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
     assertValidBucket(bucket);
     try {
-      await this.send('bucketExists', bucket, undefined, (h) => h.client.send(new h.sdk.HeadBucketCommand({ Bucket: bucket })), 'bucket');
+      await this.send(
+        'bucketExists',
+        bucket,
+        undefined,
+        (h) => h.client.send(new h.sdk.HeadBucketCommand({ Bucket: bucket })),
+        'bucket',
+      );
       return true;
     } catch (err) {
       if (err instanceof NoSuchBucketError) {
@@ -259,16 +373,31 @@ class S3Driver implements StorageDriver {
     const h = await this.handle();
     try {
       const out = await h.client.send(new h.sdk.ListBucketsCommand({}));
-      return (out.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n !== '').sort();
+      return (out.Buckets ?? [])
+        .map((b) => b.Name ?? '')
+        .filter((n) => n !== '')
+        .sort();
     } catch (err) {
       throw this.fail(err, 'listBuckets');
     }
   }
 
-  async presign(bucket: string, key: string, options: { method: 'GET' | 'PUT'; expiresSeconds: number }): Promise<string> {
+  async presign(
+    bucket: string,
+    key: string,
+    options: { method: 'GET' | 'PUT'; expiresSeconds: number },
+  ): Promise<string> {
     this.validate(bucket, key);
-    if (!Number.isSafeInteger(options.expiresSeconds) || options.expiresSeconds <= 0 || options.expiresSeconds > 604800) {
-      throw new StorageError('INVALID_EXPIRY', `presign expiresSeconds must be an integer from 1 to 604800 (7 days), got ${options.expiresSeconds}`, { bucket, key });
+    if (
+      !Number.isSafeInteger(options.expiresSeconds) ||
+      options.expiresSeconds <= 0 ||
+      options.expiresSeconds > 604800
+    ) {
+      throw new StorageError(
+        'INVALID_EXPIRY',
+        `presign expiresSeconds must be an integer from 1 to 604800 (7 days), got ${options.expiresSeconds}`,
+        { bucket, key },
+      );
     }
     const h = await this.handle();
     const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');

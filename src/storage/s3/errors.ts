@@ -63,7 +63,14 @@ const NETWORK_CODES = new Set([
   'RequestTimeoutException',
 ]);
 
-const THROTTLE_CODES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'ServiceUnavailable']);
+const THROTTLE_CODES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequests',
+  'ServiceUnavailable',
+]);
 
 /** The S3 error code (or the Node error code) of an SDK error. */
 export function errorCode(err: unknown): string {
@@ -85,7 +92,8 @@ export function scrub(text: string, secrets: string[]): string {
 }
 
 function where(ctx: S3ErrorContext): string {
-  if (ctx.key !== undefined && ctx.bucket !== undefined) return `object ${quoteName(ctx.key)} in bucket ${quoteName(ctx.bucket)}`;
+  if (ctx.key !== undefined && ctx.bucket !== undefined)
+    return `object ${quoteName(ctx.key)} in bucket ${quoteName(ctx.bucket)}`;
   if (ctx.bucket !== undefined) return `bucket ${quoteName(ctx.bucket)}`;
   return 'the store';
 }
@@ -94,7 +102,11 @@ function where(ctx: S3ErrorContext): string {
  * A Burst error for a failed S3 request. `notFound` says what a bare 404 means for this operation
  * (HEAD object cannot tell a missing key from a missing bucket; the caller resolves that).
  */
-export function mapS3Error(err: unknown, ctx: S3ErrorContext, notFound: 'key' | 'bucket' | 'none' = 'none'): BurstError {
+export function mapS3Error(
+  err: unknown,
+  ctx: S3ErrorContext,
+  notFound: 'key' | 'bucket' | 'none' = 'none',
+): BurstError {
   if (err instanceof BurstError) return err;
   const code = errorCode(err);
   const status = httpStatus(err);
@@ -105,25 +117,44 @@ export function mapS3Error(err: unknown, ctx: S3ErrorContext, notFound: 'key' | 
     ...(ctx.bucket === undefined ? {} : { bucket: ctx.bucket }),
     ...(ctx.key === undefined ? {} : { key: ctx.key }),
   };
-  if (code === 'NoSuchBucket' || (notFound === 'bucket' && status === 404)) return new NoSuchBucketError(ctx.bucket ?? '?', context);
-  if (code === 'NoSuchKey' || (notFound === 'key' && status === 404)) return new NoSuchKeyError(ctx.bucket ?? '?', ctx.key ?? '?', context);
+  if (code === 'NoSuchBucket' || (notFound === 'bucket' && status === 404))
+    return new NoSuchBucketError(ctx.bucket ?? '?', context);
+  if (code === 'NoSuchKey' || (notFound === 'key' && status === 404))
+    return new NoSuchKeyError(ctx.bucket ?? '?', ctx.key ?? '?', context);
   if (AUTH_CODES.has(code) || status === 403 || status === 401) {
-    const why = code === 'CredentialsProviderError'
-      ? 'no S3 credentials were found (set accessKeyId and secretAccessKey, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile)'
-      : `${code === 'UnknownError' || code === 'Forbidden' ? `HTTP ${status ?? 403}` : code} (check the access key id and secret key, and the bucket's permissions)`;
+    const why =
+      code === 'CredentialsProviderError'
+        ? 'no S3 credentials were found (set accessKeyId and secretAccessKey, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile)'
+        : `${code === 'UnknownError' || code === 'Forbidden' ? `HTTP ${status ?? 403}` : code} (check the access key id and secret key, and the bucket's permissions)`;
     return new StorageAuthError(`${ctx.op} of ${where(ctx)} at ${ctx.endpoint} was refused: ${why}`, context);
   }
   const tries = attempts && attempts > 1 ? ` after ${attempts} attempts` : '';
   if (status === undefined && NETWORK_CODES.has(code)) {
-    return new StorageUnavailableError(`storage endpoint ${ctx.endpoint} is unreachable (${code})${tries}: ${detail}`, context);
+    return new StorageUnavailableError(
+      `storage endpoint ${ctx.endpoint} is unreachable (${code})${tries}: ${detail}`,
+      context,
+    );
   }
   if (THROTTLE_CODES.has(code) || status === 429 || status === 503 || (status !== undefined && status >= 500)) {
-    return new StorageUnavailableError(`storage endpoint ${ctx.endpoint} answered ${code} (HTTP ${status ?? '?'})${tries} to ${ctx.op} of ${where(ctx)}: ${detail}`, context);
+    return new StorageUnavailableError(
+      `storage endpoint ${ctx.endpoint} answered ${code} (HTTP ${status ?? '?'})${tries} to ${ctx.op} of ${where(ctx)}: ${detail}`,
+      context,
+    );
   }
-  if (code === 'BucketNotEmpty') return new StorageError('BUCKET_NOT_EMPTY', `bucket ${quoteName(ctx.bucket ?? '?')} is not empty`, context);
+  if (code === 'BucketNotEmpty')
+    return new StorageError('BUCKET_NOT_EMPTY', `bucket ${quoteName(ctx.bucket ?? '?')} is not empty`, context);
   if (code === 'BucketAlreadyExists') {
-    return new StorageError('BUCKET_TAKEN', `bucket ${quoteName(ctx.bucket ?? '?')} already exists and belongs to another account`, context);
+    return new StorageError(
+      'BUCKET_TAKEN',
+      `bucket ${quoteName(ctx.bucket ?? '?')} already exists and belongs to another account`,
+      context,
+    );
   }
-  if (code === 'InvalidBucketName') return new StorageError('INVALID_BUCKET', `invalid bucket name ${quoteName(ctx.bucket ?? '')}: ${detail}`, context);
-  return new StorageError('S3_ERROR', `${ctx.op} of ${where(ctx)} at ${ctx.endpoint} failed: ${code}${status ? ` (HTTP ${status})` : ''}: ${detail}`, context);
+  if (code === 'InvalidBucketName')
+    return new StorageError('INVALID_BUCKET', `invalid bucket name ${quoteName(ctx.bucket ?? '')}: ${detail}`, context);
+  return new StorageError(
+    'S3_ERROR',
+    `${ctx.op} of ${where(ctx)} at ${ctx.endpoint} failed: ${code}${status ? ` (HTTP ${status})` : ''}: ${detail}`,
+    context,
+  );
 }

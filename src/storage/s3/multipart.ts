@@ -108,7 +108,9 @@ export async function multipartUpload(
   const onAbort = () => cancel.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // Rejects when the upload is cancelled, so an uploader waiting on a stalled body stops too.
-  const cancelled = new Promise<never>((_, reject) => cancel.signal.addEventListener('abort', () => reject(cancel.signal.reason), { once: true }));
+  const cancelled = new Promise<never>((_, reject) =>
+    cancel.signal.addEventListener('abort', () => reject(cancel.signal.reason), { once: true }),
+  );
   cancelled.catch(() => undefined);
   let uploadId: string | undefined;
   const parts: Array<{ PartNumber: number; ETag: string }> = [];
@@ -129,9 +131,21 @@ export async function multipartUpload(
       if (cancel.signal.aborted) return;
       const part = await Promise.race([nextPart(buffer), cancelled]);
       if (!part) return;
-      if (part.number > MAX_PARTS) throw new StorageError('TOO_MANY_PARTS', `object ${JSON.stringify(params.Key)} in bucket ${JSON.stringify(params.Bucket)} needs more than ${MAX_PARTS} parts of ${partSize} bytes: raise s3.partSize`, { bucket: params.Bucket, key: params.Key });
+      if (part.number > MAX_PARTS)
+        throw new StorageError(
+          'TOO_MANY_PARTS',
+          `object ${JSON.stringify(params.Key)} in bucket ${JSON.stringify(params.Bucket)} needs more than ${MAX_PARTS} parts of ${partSize} bytes: raise s3.partSize`,
+          { bucket: params.Bucket, key: params.Key },
+        );
       const out = await h.client.send(
-        new h.sdk.UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, PartNumber: part.number, Body: part.data, ContentLength: part.data.byteLength }),
+        new h.sdk.UploadPartCommand({
+          Bucket: params.Bucket,
+          Key: params.Key,
+          UploadId: uploadId,
+          PartNumber: part.number,
+          Body: part.data,
+          ContentLength: part.data.byteLength,
+        }),
         { abortSignal: cancel.signal },
       );
       parts.push({ PartNumber: part.number, ETag: out.ETag ?? '' });
@@ -154,7 +168,12 @@ export async function multipartUpload(
     if (options.signal?.aborted) throw abortedError(options.signal, where);
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
     const done = await h.client.send(
-      new h.sdk.CompleteMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new h.sdk.CompleteMultipartUploadCommand({
+        Bucket: params.Bucket,
+        Key: params.Key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
     return done.ETag;
   } catch (err) {

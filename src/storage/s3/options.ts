@@ -128,28 +128,34 @@ const MiB = 1024 * 1024;
 export function s3OptionsSchema(z: ZodNamespace) {
   const { string, boolean, positiveInteger } = optionChecks(z);
   const url = 'an http:// or https:// URL';
-  return z.object({
-    endpoint: z.string({ error: url }).regex(/^https?:\/\/[^/]/, { error: url }).optional(),
-    region: string(),
-    forcePathStyle: boolean(),
-    accessKeyId: string(),
-    secretAccessKey: string(),
-    sessionToken: string(),
-    profile: string(),
-    maxSockets: positiveInteger(),
-    multipartThreshold: positiveInteger(),
-    partSize: positiveInteger({ min: 5 * MiB, minWhat: 'at least 5 MiB (5242880)' }),
-    uploadConcurrency: positiveInteger(),
-    downloadPartSize: positiveInteger(),
-    downloadConcurrency: positiveInteger(),
-    maxAttempts: positiveInteger(),
-    connectTimeoutMs: positiveInteger(),
-    requestTimeoutMs: positiveInteger(),
-    signPayload: boolean(),
-    directReads: boolean(),
-    listPageSize: positiveInteger({ max: 1000 }),
-    plainHttpWarning: boolean(),
-  }, { error: 'an object' });
+  return z.object(
+    {
+      endpoint: z
+        .string({ error: url })
+        .regex(/^https?:\/\/[^/]/, { error: url })
+        .optional(),
+      region: string(),
+      forcePathStyle: boolean(),
+      accessKeyId: string(),
+      secretAccessKey: string(),
+      sessionToken: string(),
+      profile: string(),
+      maxSockets: positiveInteger(),
+      multipartThreshold: positiveInteger(),
+      partSize: positiveInteger({ min: 5 * MiB, minWhat: 'at least 5 MiB (5242880)' }),
+      uploadConcurrency: positiveInteger(),
+      downloadPartSize: positiveInteger(),
+      downloadConcurrency: positiveInteger(),
+      maxAttempts: positiveInteger(),
+      connectTimeoutMs: positiveInteger(),
+      requestTimeoutMs: positiveInteger(),
+      signPayload: boolean(),
+      directReads: boolean(),
+      listPageSize: positiveInteger({ max: 1000 }),
+      plainHttpWarning: boolean(),
+    },
+    { error: 'an object' },
+  );
 }
 
 /** Fails to compile when {@link S3Options} and its schema disagree on a name or a type. */
@@ -160,4 +166,10 @@ void exact;
 export const s3Spec: StorageOptionsSpec<S3Options> = { name: 's3', options: s3OptionsSchema };
 
 /** Where this driver's data lives. */
-export const s3Capabilities = (_options: S3Options = {}): StorageDriverCapabilities => ({ presign: true, multipart: true, remote: true, processes: true, local: false });
+export const s3Capabilities = (_options: S3Options = {}): StorageDriverCapabilities => ({
+  presign: true,
+  multipart: true,
+  remote: true,
+  processes: true,
+  local: false,
+});

@@ -23,7 +23,10 @@ export function cleanEtag(etag: string | undefined): string | undefined {
  * Reads the start of a stream, up to `limit` bytes. Returns the chunks read and, when the stream has
  * more, an iterator over the rest.
  */
-async function peek(it: AsyncIterator<Uint8Array>, limit: number): Promise<{ head: Uint8Array[]; size: number; more: boolean }> {
+async function peek(
+  it: AsyncIterator<Uint8Array>,
+  limit: number,
+): Promise<{ head: Uint8Array[]; size: number; more: boolean }> {
   const head: Uint8Array[] = [];
   let size = 0;
   while (size < limit) {
@@ -45,7 +48,9 @@ function prepend(head: Uint8Array[], it: AsyncIterator<Uint8Array>): AsyncIterat
 function wholeFileStream(body: StorageBody): ReadStream | undefined {
   if (!(body instanceof ReadStream) || typeof body.path !== 'string') return undefined;
   const r = body as ReadStream & { start?: number; end?: number };
-  return r.bytesRead === 0 && (r.start === undefined || r.start === 0) && (r.end === undefined || r.end === Infinity) ? body : undefined;
+  return r.bytesRead === 0 && (r.start === undefined || r.start === 0) && (r.end === undefined || r.end === Infinity)
+    ? body
+    : undefined;
 }
 
 /** Uploads a body; returns the ETag (empty when the server gave none, as Ceph after multipart). */
@@ -70,7 +75,14 @@ export async function uploadObject(
   const bytes = knownBytes(body);
   if (bytes) {
     if (bytes.byteLength < s.multipartThreshold) return putObject(bytes);
-    return multipartUpload(h, s, params, bytesSource(bytes, partSizeFor(bytes.byteLength, s.partSize)), partSizeFor(bytes.byteLength, s.partSize), options);
+    return multipartUpload(
+      h,
+      s,
+      params,
+      bytesSource(bytes, partSizeFor(bytes.byteLength, s.partSize)),
+      partSizeFor(bytes.byteLength, s.partSize),
+      options,
+    );
   }
   const file = wholeFileStream(body);
   if (file) {

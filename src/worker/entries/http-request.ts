@@ -46,18 +46,31 @@ export function parseInvokeRequest(body: Buffer, o: { maxCalls: number; buckets?
   } catch {
     throw new BadRequest('the request body is not valid JSON');
   }
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new BadRequest('the request body must be a JSON object');
+  if (typeof r !== 'object' || r === null || Array.isArray(r))
+    throw new BadRequest('the request body must be a JSON object');
   if (r.storage !== undefined) {
-    throw new BadRequest('"storage" is not accepted: this worker uses its own storage (--storage-config or BURST_STORAGE_CONFIG at deploy time); a request names only a job in it');
+    throw new BadRequest(
+      '"storage" is not accepted: this worker uses its own storage (--storage-config or BURST_STORAGE_CONFIG at deploy time); a request names only a job in it',
+    );
   }
   const bucket = r.bucket;
-  if (typeof bucket !== 'string' || !BUCKET.test(bucket) || bucket.includes('..')) throw new BadRequest(`"bucket" must be a bucket name (3-63 lowercase letters, digits, "." and "-"), got ${short(bucket)}`);
-  if (o.buckets && !o.buckets.includes(bucket)) throw new BadRequest(`"bucket" ${JSON.stringify(bucket)} is not served by this worker (it serves ${o.buckets.join(', ')})`);
+  if (typeof bucket !== 'string' || !BUCKET.test(bucket) || bucket.includes('..'))
+    throw new BadRequest(
+      `"bucket" must be a bucket name (3-63 lowercase letters, digits, "." and "-"), got ${short(bucket)}`,
+    );
+  if (o.buckets && !o.buckets.includes(bucket))
+    throw new BadRequest(
+      `"bucket" ${JSON.stringify(bucket)} is not served by this worker (it serves ${o.buckets.join(', ')})`,
+    );
   const jobKey = r.jobKey;
-  if (!isJobKey(jobKey)) throw new BadRequest(`"jobKey" must look like "${keys.job('<executorId>', '<jobId>')}" (letters, digits, "_", "." and "-"; no ".."), got ${short(jobKey)}`);
+  if (!isJobKey(jobKey))
+    throw new BadRequest(
+      `"jobKey" must look like "${keys.job('<executorId>', '<jobId>')}" (letters, digits, "_", "." and "-"; no ".."), got ${short(jobKey)}`,
+    );
   if (typeof r.calls !== 'string') throw new BadRequest('"calls" must be a call list such as "0-9,12"');
   const attempt = r.attempt;
-  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1 || attempt > MAX_ATTEMPT) throw new BadRequest(`"attempt" must be a positive integer up to ${MAX_ATTEMPT}, got ${short(attempt)}`);
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1 || attempt > MAX_ATTEMPT)
+    throw new BadRequest(`"attempt" must be a positive integer up to ${MAX_ATTEMPT}, got ${short(attempt)}`);
   const { ranges, count } = parseCallRanges(r.calls, o.maxCalls);
   return { request: { bucket, jobKey, calls: r.calls, attempt }, ranges, count };
 }
@@ -66,22 +79,31 @@ export function parseInvokeRequest(body: Buffer, o: { maxCalls: number; buckets?
 export function isJobKey(key: unknown): key is string {
   if (typeof key !== 'string') return false;
   const job = parseJobKey(key);
-  return job !== undefined && job.jobKey === key && [job.executorId, job.jobId].every((p) => SEGMENT.test(p) && p !== '.' && p !== '..');
+  return (
+    job !== undefined &&
+    job.jobKey === key &&
+    [job.executorId, job.jobId].every((p) => SEGMENT.test(p) && p !== '.' && p !== '..')
+  );
 }
 
 /** Parses a call spec into ranges, counting (never expanding) them; more than `maxCalls` is refused. */
 export function parseCallRanges(spec: string, maxCalls: number): { ranges: CallRanges; count: number } {
-  if (spec.length === 0 || spec.length > MAX_SPEC_CHARS) throw new BadRequest(`"calls" must be a call list of 1 to ${MAX_SPEC_CHARS} characters`);
+  if (spec.length === 0 || spec.length > MAX_SPEC_CHARS)
+    throw new BadRequest(`"calls" must be a call list of 1 to ${MAX_SPEC_CHARS} characters`);
   const ranges: CallRanges = [];
   let count = 0;
   for (const part of spec.split(',')) {
     const m = RANGE.exec(part.trim());
-    if (!m) throw new BadRequest(`invalid call list: "${part.slice(0, 40)}" is not a call id or a range like 3-7 (ids have at most 9 digits)`);
+    if (!m)
+      throw new BadRequest(
+        `invalid call list: "${part.slice(0, 40)}" is not a call id or a range like 3-7 (ids have at most 9 digits)`,
+      );
     const start = Number(m[1]);
     const end = m[2] === undefined ? start : Number(m[2]);
     if (end < start) throw new BadRequest(`invalid call list: range "${part}" goes backwards`);
     count += end - start + 1;
-    if (count > maxCalls) throw new BadRequest(`"calls" names more than ${maxCalls} calls, the most this worker runs in one request`);
+    if (count > maxCalls)
+      throw new BadRequest(`"calls" names more than ${maxCalls} calls, the most this worker runs in one request`);
     ranges.push([start, end]);
   }
   return { ranges, count };

@@ -30,7 +30,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { CancelledError, ConfigError, MalformedRecordError, NoSuchBucketError, NoSuchKeyError, StorageError } from '../../errors.js';
+import {
+  CancelledError,
+  ConfigError,
+  MalformedRecordError,
+  NoSuchBucketError,
+  NoSuchKeyError,
+  StorageError,
+} from '../../errors.js';
 import type { StorageConfig, StorageDriver } from '../../storage/types.js';
 import { resolveSigningKey } from '../../security/signing.js';
 import { keys } from '../../job/layout.js';
@@ -114,7 +121,11 @@ const DEFAULTS = { maxBody: 64 * 1024, maxCalls: 10_000, headersMs: 5000, bodyMs
 export async function serve(o: ServeOptions = {}): Promise<ServeHandle> {
   const settings = checkSecurity(o);
   const config = o.storage ?? envStorageConfig();
-  if (!config) throw new ConfigError('burst worker serve needs its storage: pass --storage-config or set BURST_STORAGE_CONFIG (requests name only a job in it)', { keyPath: 'storage' });
+  if (!config)
+    throw new ConfigError(
+      'burst worker serve needs its storage: pass --storage-config or set BURST_STORAGE_CONFIG (requests name only a job in it)',
+      { keyPath: 'storage' },
+    );
   const { createStorage } = await import('../../storage/index.js');
   const storage = await createStorage(config);
   const w = new HttpWorker(o, settings, storage);
@@ -137,16 +148,31 @@ interface Security {
 /** Refuses to start open: no token, no signing key, or `insecure` on a non-loopback address. */
 export function checkSecurity(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Security {
   const token = o.token ?? env.BURST_SERVE_TOKEN;
-  if (token === '') throw new ConfigError('BURST_SERVE_TOKEN is set but empty: set it to a secret, or unset it and pass --insecure (loopback only)', { keyPath: 'token' });
+  if (token === '')
+    throw new ConfigError(
+      'BURST_SERVE_TOKEN is set but empty: set it to a secret, or unset it and pass --insecure (loopback only)',
+      { keyPath: 'token' },
+    );
   const signingKey = resolveSigningKey(o.signingKey, env);
   if (o.insecure) {
     const host = o.host ?? '127.0.0.1';
-    if (!isLoopback(host)) throw new ConfigError(`--insecure listens on loopback only (127.0.0.1, ::1 or localhost), got --host ${host}; a worker on a network needs BURST_SERVE_TOKEN and BURST_SIGNING_KEY`, { keyPath: 'host' });
+    if (!isLoopback(host))
+      throw new ConfigError(
+        `--insecure listens on loopback only (127.0.0.1, ::1 or localhost), got --host ${host}; a worker on a network needs BURST_SERVE_TOKEN and BURST_SIGNING_KEY`,
+        { keyPath: 'host' },
+      );
     return { host, token: token ? Buffer.from(token) : undefined, signingKey };
   }
-  if (!token) throw new ConfigError('burst worker serve runs code for whoever can reach it: set BURST_SERVE_TOKEN to a secret (the clients\' <backend>.token), or pass --insecure to listen on 127.0.0.1 without one', { keyPath: 'token' });
+  if (!token)
+    throw new ConfigError(
+      "burst worker serve runs code for whoever can reach it: set BURST_SERVE_TOKEN to a secret (the clients' <backend>.token), or pass --insecure to listen on 127.0.0.1 without one",
+      { keyPath: 'token' },
+    );
   if (!signingKey && !o.allowUnsignedJobs) {
-    throw new ConfigError('burst worker serve runs only signed jobs: set BURST_SIGNING_KEY to the clients\' signingKey, or pass --allow-unsigned-jobs (then whoever can write its storage runs code)', { keyPath: 'signingKey' });
+    throw new ConfigError(
+      "burst worker serve runs only signed jobs: set BURST_SIGNING_KEY to the clients' signingKey, or pass --allow-unsigned-jobs (then whoever can write its storage runs code)",
+      { keyPath: 'signingKey' },
+    );
   }
   return { host: o.host ?? '0.0.0.0', token: Buffer.from(token), signingKey };
 }
@@ -170,13 +196,24 @@ class HttpWorker implements ServeHandle {
   private readonly stats = { served: 0, rejectedBusy: 0, rejectedAuth: 0 };
   port = 0;
 
-  constructor(private readonly o: ServeOptions, private readonly sec: Security, private readonly storage: StorageDriver) {
+  constructor(
+    private readonly o: ServeOptions,
+    private readonly sec: Security,
+    private readonly storage: StorageDriver,
+  ) {
     this.concurrency = o.concurrency ?? availableParallelism();
     this.maxBody = o.maxBodyBytes ?? DEFAULTS.maxBody;
     this.maxPending = 4 * this.concurrency + 16;
     const headersTimeout = o.headersTimeoutMs ?? DEFAULTS.headersMs;
     // requestTimeout covers receiving the request only (not the long answer); checked every second.
-    this.server = createServer({ headersTimeout, requestTimeout: headersTimeout + (o.bodyTimeoutMs ?? DEFAULTS.bodyMs) + 1000, connectionsCheckingInterval: 1000 }, (req, res) => this.route(req, res));
+    this.server = createServer(
+      {
+        headersTimeout,
+        requestTimeout: headersTimeout + (o.bodyTimeoutMs ?? DEFAULTS.bodyMs) + 1000,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => this.route(req, res),
+    );
     // Knative's and Cloud Run's front ends keep connections open; let them, but not forever.
     this.server.keepAliveTimeout = 65_000;
   }
@@ -204,13 +241,24 @@ class HttpWorker implements ServeHandle {
   private route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      return reply(res, this.draining ? 503 : 200, { ok: !this.draining, inFlight: this.running.size, concurrency: this.concurrency, ...this.stats });
+      return reply(res, this.draining ? 503 : 200, {
+        ok: !this.draining,
+        inFlight: this.running.size,
+        concurrency: this.concurrency,
+        ...this.stats,
+      });
     }
-    if (path !== '/invoke') return reply(res, 404, { error: `no such endpoint ${req.method} ${path}; POST /invoke runs calls` });
+    if (path !== '/invoke')
+      return reply(res, 404, { error: `no such endpoint ${req.method} ${path}; POST /invoke runs calls` });
     if (req.method !== 'POST') return reply(res, 405, { error: 'use POST /invoke' }, { Allow: 'POST' });
     if (this.sec.token && !this.authorized(req)) {
       this.stats.rejectedAuth++;
-      return reply(res, 401, { error: 'missing or wrong bearer token (BURST_SERVE_TOKEN)' }, { 'WWW-Authenticate': 'Bearer', Connection: 'close' });
+      return reply(
+        res,
+        401,
+        { error: 'missing or wrong bearer token (BURST_SERVE_TOKEN)' },
+        { 'WWW-Authenticate': 'Bearer', Connection: 'close' },
+      );
     }
     if (this.draining) return reply(res, 503, { error: 'shutting down' }, { 'Retry-After': '1', Connection: 'close' });
     if (this.running.size >= this.concurrency || this.pending >= this.maxPending) return this.busy(res);
@@ -238,9 +286,14 @@ class HttpWorker implements ServeHandle {
     this.pending++;
     try {
       const body = await readBody(req, this.maxBody, this.o.bodyTimeoutMs ?? DEFAULTS.bodyMs);
-      if (body === 'too-large') return reply(res, 413, { error: `request body over ${this.maxBody} bytes` }, { Connection: 'close' });
-      if (body === 'too-slow') return reply(res, 408, { error: 'the request body did not arrive in time' }, { Connection: 'close' });
-      parsed = parseInvokeRequest(body, { maxCalls: this.o.maxCallsPerRequest ?? DEFAULTS.maxCalls, ...(this.o.buckets ? { buckets: this.o.buckets } : {}) });
+      if (body === 'too-large')
+        return reply(res, 413, { error: `request body over ${this.maxBody} bytes` }, { Connection: 'close' });
+      if (body === 'too-slow')
+        return reply(res, 408, { error: 'the request body did not arrive in time' }, { Connection: 'close' });
+      parsed = parseInvokeRequest(body, {
+        maxCalls: this.o.maxCallsPerRequest ?? DEFAULTS.maxCalls,
+        ...(this.o.buckets ? { buckets: this.o.buckets } : {}),
+      });
     } catch (err) {
       if (err instanceof BadRequest) return reply(res, 400, { error: err.message });
       return void res.destroy(); // the client left while sending the body: nothing was accepted
@@ -252,7 +305,8 @@ class HttpWorker implements ServeHandle {
     const controller = new AbortController();
     // 'close' before the response is finished: the client (or the platform's proxy for it) hung up.
     const hangUp = (): void => {
-      if (!res.writableFinished) controller.abort(new CancelledError('cancelled by the client (it closed the connection)'));
+      if (!res.writableFinished)
+        controller.abort(new CancelledError('cancelled by the client (it closed the connection)'));
     };
     res.once('close', hangUp);
     this.aborts.add(controller);
@@ -275,22 +329,43 @@ class HttpWorker implements ServeHandle {
       callIds = await this.checkJob(parsed);
     } catch (err) {
       if (err instanceof BadRequest) return reply(res, 400, { error: err.message });
-      if (err instanceof NoSuchKeyError || err instanceof NoSuchBucketError) return reply(res, 404, { error: `no job ${request.jobKey} in bucket "${request.bucket}" of this worker's storage` });
+      if (err instanceof NoSuchKeyError || err instanceof NoSuchBucketError)
+        return reply(res, 404, {
+          error: `no job ${request.jobKey} in bucket "${request.bucket}" of this worker's storage`,
+        });
       this.o.log?.(`burst worker serve: reading job ${request.jobKey} failed: ${(err as Error).message}`);
-      return reply(res, 503, { error: `this worker could not read job ${request.jobKey}: ${(err as Error).message}` }, { 'Retry-After': '1' });
+      return reply(
+        res,
+        503,
+        { error: `this worker could not read job ${request.jobKey}: ${(err as Error).message}` },
+        { 'Retry-After': '1' },
+      );
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.flushHeaders();
     let result: InvokeResult;
     try {
       const { runCalls } = await import('../handler.js');
-      result = await runCalls({ storage: this.storage, bucket: request.bucket, jobKey: request.jobKey, callIds, attempt: request.attempt, workers: this.o.workers ?? 1, runtimeDir: this.o.runtimeDir ?? process.cwd(), signal, ...(this.sec.signingKey ? { signingKey: this.sec.signingKey } : {}) });
+      result = await runCalls({
+        storage: this.storage,
+        bucket: request.bucket,
+        jobKey: request.jobKey,
+        callIds,
+        attempt: request.attempt,
+        workers: this.o.workers ?? 1,
+        runtimeDir: this.o.runtimeDir ?? process.cwd(),
+        signal,
+        ...(this.sec.signingKey ? { signingKey: this.sec.signingKey } : {}),
+      });
       this.stats.served++;
     } catch (err) {
       result = { error: (err as Error).message || String(err) };
       this.o.log?.(`burst worker serve: calls ${request.calls} of ${request.jobKey} failed: ${result.error}`);
     }
-    if (signal.aborted) this.o.log?.(`burst worker serve: calls ${request.calls} of ${request.jobKey} aborted (${reasonText(signal)}): ${result.cancelled ?? 0} cancelled, ${result.succeeded ?? 0} succeeded, ${result.failed ?? 0} failed`);
+    if (signal.aborted)
+      this.o.log?.(
+        `burst worker serve: calls ${request.calls} of ${request.jobKey} aborted (${reasonText(signal)}): ${result.cancelled ?? 0} cancelled, ${result.succeeded ?? 0} succeeded, ${result.failed ?? 0} failed`,
+      );
     if (!res.destroyed) res.end(JSON.stringify(result));
   }
 
@@ -301,7 +376,11 @@ class HttpWorker implements ServeHandle {
   private async checkJob(parsed: ParsedInvoke): Promise<number[]> {
     const { bucket, jobKey } = parsed.request;
     const ms = this.o.storageTimeoutMs ?? DEFAULTS.storageMs;
-    const bytes = await deadline(this.storage.get(bucket, keys.manifest(jobKey)), ms, `reading ${keys.manifest(jobKey)} took over ${ms} ms`);
+    const bytes = await deadline(
+      this.storage.get(bucket, keys.manifest(jobKey)),
+      ms,
+      `reading ${keys.manifest(jobKey)} took over ${ms} ms`,
+    );
     let callCount: number;
     try {
       callCount = decodeCallCount(bytes, keys.manifest(jobKey));

@@ -46,16 +46,34 @@ const LAYER_MODULES = '/opt/nodejs/node_modules';
 /** Runs the calls of one invocation; see the file header. */
 export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLike): Promise<LambdaWorkerResult> => {
   if (event?.burst !== LAMBDA_EVENT_VERSION) {
-    throw new BurstError('VERSION_MISMATCH', `this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`, { backend: 'aws_lambda' });
+    throw new BurstError(
+      'VERSION_MISMATCH',
+      `this Burst worker function understands events of version ${LAMBDA_EVENT_VERSION}, got ${JSON.stringify(event?.burst)}: redeploy it with "burst runtime deploy" from the client's Burst`,
+      { backend: 'aws_lambda' },
+    );
   }
   // The log stream names the execution environment, the nearest thing Lambda has to a host.
   process.env.BURST_HOSTNAME = context.logStreamName;
-  const location = lambdaLocation({ logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId }, process.env.AWS_REGION);
+  const location = lambdaLocation(
+    { logGroup: context.logGroupName, logStream: context.logStreamName, requestId: context.awsRequestId },
+    process.env.AWS_REGION,
+  );
   const config = event.storage ?? envStorageConfig();
-  if (!config) throw new ConfigError(`no storage configuration for job ${event.jobKey}: the event has none and BURST_STORAGE_CONFIG is not set`, { keyPath: 'BURST_STORAGE_CONFIG', backend: 'aws_lambda' });
+  if (!config)
+    throw new ConfigError(
+      `no storage configuration for job ${event.jobKey}: the event has none and BURST_STORAGE_CONFIG is not set`,
+      { keyPath: 'BURST_STORAGE_CONFIG', backend: 'aws_lambda' },
+    );
   // An event must not choose code for the worker to import: the zip carries the built-in drivers only.
-  if (config.module !== undefined) throw new ConfigError(`the storage configuration of job ${event.jobKey} names a module to import (${JSON.stringify(config.module)}); the Lambda worker runs only its built-in storage drivers`, { keyPath: 'storage.module', backend: 'aws_lambda' });
-  const [{ openStorageConfig }, { runCalls }] = await Promise.all([import('../../../storage/index.js'), import('../../../worker/handler.js')]);
+  if (config.module !== undefined)
+    throw new ConfigError(
+      `the storage configuration of job ${event.jobKey} names a module to import (${JSON.stringify(config.module)}); the Lambda worker runs only its built-in storage drivers`,
+      { keyPath: 'storage.module', backend: 'aws_lambda' },
+    );
+  const [{ openStorageConfig }, { runCalls }] = await Promise.all([
+    import('../../../storage/index.js'),
+    import('../../../worker/handler.js'),
+  ]);
   const storage = await openStorageConfig(config);
   try {
     let callIds = parseCallSpec(event.calls);
@@ -66,10 +84,24 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
       fanning = fanOut(event, event.fanout, chunks.slice(1), storage);
     }
     const [counts, invoked] = await Promise.all([
-      callIds.length ? runCalls({ storage, bucket: event.bucket, jobKey: event.jobKey, callIds, attempt: event.attempt, workers: callIds.length, location, ...memoryBudget(context), ...(await runtimeDir()) }) : { succeeded: 0, failed: 0 },
+      callIds.length
+        ? runCalls({
+            storage,
+            bucket: event.bucket,
+            jobKey: event.jobKey,
+            callIds,
+            attempt: event.attempt,
+            workers: callIds.length,
+            location,
+            ...memoryBudget(context),
+            ...(await runtimeDir()),
+          })
+        : { succeeded: 0, failed: 0 },
       fanning,
     ]);
-    console.log(`burst worker: ${counts.succeeded} succeeded, ${counts.failed} failed, ${invoked} invocations started (job ${event.jobKey}, calls ${event.calls})`);
+    console.log(
+      `burst worker: ${counts.succeeded} succeeded, ${counts.failed} failed, ${invoked} invocations started (job ${event.jobKey}, calls ${event.calls})`,
+    );
     return { ...counts, invoked };
   } finally {
     await storage.close?.();
@@ -77,28 +109,57 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
 };
 
 /** Invokes one copy of this function per chunk; calls whose invocation failed get a failed status. */
-async function fanOut(event: LambdaWorkerEvent, f: LambdaFanout, chunks: number[][], storage: StorageDriver): Promise<number> {
+async function fanOut(
+  event: LambdaWorkerEvent,
+  f: LambdaFanout,
+  chunks: number[][],
+  storage: StorageDriver,
+): Promise<number> {
   if (chunks.length === 0) return 0;
   const [sdk, { invokeAll }] = await Promise.all([import('@aws-sdk/client-lambda'), import('./invoker.js')]);
   const client = new sdk.LambdaClient({ maxAttempts: 1, ...(f.endpoint ? { endpoint: f.endpoint } : {}) });
   try {
     const { fanout: _drop, ...base } = event;
-    const payloads = chunks.map((ids) => JSON.stringify({ ...base, calls: formatCallSpec(ids) } satisfies LambdaWorkerEvent));
-    const failed = await invokeAll(payloads, { client, InvokeCommand: sdk.InvokeCommand, functionName: f.functionName, concurrency: f.concurrency }).catch((err: unknown) => {
+    const payloads = chunks.map((ids) =>
+      JSON.stringify({ ...base, calls: formatCallSpec(ids) } satisfies LambdaWorkerEvent),
+    );
+    const failed = await invokeAll(payloads, {
+      client,
+      InvokeCommand: sdk.InvokeCommand,
+      functionName: f.functionName,
+      concurrency: f.concurrency,
+    }).catch((err: unknown) => {
       const error = (err as { error?: unknown }).error ?? err;
       return chunks.map((_, index) => ({ index, error }));
     });
     const now = Date.now();
-    await Promise.all(failed.flatMap(({ index, error }) => (chunks[index] ?? []).map((callId) => {
-      const status: StoredStatus = {
-        callId,
-        ok: false,
-        attempt: event.attempt,
-        error: { kind: 'crash', name: 'WorkerCrashError', message: `the remote invoker could not invoke Lambda function ${f.functionName} for call ${callId}: ${(error as Error)?.message ?? String(error)}` },
-        stats: { workerStart: now, fnStart: now, fnEnd: now, cold: true, bytesIn: 0, bytesOut: 0, hostname: process.env.BURST_HOSTNAME ?? '', pid: process.pid },
-      };
-      return storage.put(event.bucket, keys.status(event.jobKey, callId, event.attempt), encodeStatus(status));
-    })));
+    await Promise.all(
+      failed.flatMap(({ index, error }) =>
+        (chunks[index] ?? []).map((callId) => {
+          const status: StoredStatus = {
+            callId,
+            ok: false,
+            attempt: event.attempt,
+            error: {
+              kind: 'crash',
+              name: 'WorkerCrashError',
+              message: `the remote invoker could not invoke Lambda function ${f.functionName} for call ${callId}: ${(error as Error)?.message ?? String(error)}`,
+            },
+            stats: {
+              workerStart: now,
+              fnStart: now,
+              fnEnd: now,
+              cold: true,
+              bytesIn: 0,
+              bytesOut: 0,
+              hostname: process.env.BURST_HOSTNAME ?? '',
+              pid: process.pid,
+            },
+          };
+          return storage.put(event.bucket, keys.status(event.jobKey, callId, event.attempt), encodeStatus(status));
+        }),
+      ),
+    );
     return chunks.length - failed.length;
   } finally {
     client.destroy();

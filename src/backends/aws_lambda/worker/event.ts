@@ -45,7 +45,13 @@ export interface LambdaLogLocation {
 
 /** A call's log location as its stats carry it (a {@link CallLocation} of platform `aws_lambda`). */
 export function lambdaLocation(l: LambdaLogLocation, region?: string): CallLocation {
-  return { platform: 'aws_lambda', logGroup: l.logGroup, logStream: l.logStream, requestId: l.requestId, text: describeLogLocation(l, region) };
+  return {
+    platform: 'aws_lambda',
+    logGroup: l.logGroup,
+    logStream: l.logStream,
+    requestId: l.requestId,
+    text: describeLogLocation(l, region),
+  };
 }
 
 /** The CloudWatch location in a call's stats, if it ran on Lambda. */

@@ -76,7 +76,14 @@ export async function invokeAll(payloads: readonly string[], o: InvokeAllOptions
       }
       try {
         if (o.counters) o.counters.invokes++;
-        await o.client.send(new o.InvokeCommand({ FunctionName: o.functionName, InvocationType: 'Event', Payload: Buffer.from(item.payload) }), o.signal ? { abortSignal: o.signal } : {});
+        await o.client.send(
+          new o.InvokeCommand({
+            FunctionName: o.functionName,
+            InvocationType: 'Event',
+            Payload: Buffer.from(item.payload),
+          }),
+          o.signal ? { abortSignal: o.signal } : {},
+        );
       } catch (err) {
         const kind = classify(err);
         if (kind === 'fatal' && !o.signal?.aborted) {
@@ -106,21 +113,41 @@ export async function invokeAll(payloads: readonly string[], o: InvokeAllOptions
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, lane));
   if (fatal) throw fatal;
   // Items still queued when a fatal error stopped the lanes were never sent.
-  for (const item of queue) failed.push({ index: item.index, error: o.signal?.reason ?? new CancelledError(`the invocation of ${o.functionName} was not sent: the invoker stopped first`) });
+  for (const item of queue)
+    failed.push({
+      index: item.index,
+      error:
+        o.signal?.reason ??
+        new CancelledError(`the invocation of ${o.functionName} was not sent: the invoker stopped first`),
+    });
   return failed.sort((a, b) => a.index - b.index);
 }
 
 /** The error names Lambda uses for a refused-because-busy request. */
-const THROTTLES = new Set(['TooManyRequestsException', 'ThrottlingException', 'EC2ThrottledException', 'ResourceConflictException']);
+const THROTTLES = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'EC2ThrottledException',
+  'ResourceConflictException',
+]);
 /** Network errors after which the request surely or probably did not reach Lambda. */
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 /** Whether an Invoke error is throttling, transient, or fatal. */
 export function classify(err: unknown): 'throttle' | 'transient' | 'fatal' {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | null;
   const status = e?.$metadata?.httpStatusCode;
   if (status === 429 || THROTTLES.has(e?.name ?? '')) return 'throttle';
-  if ((status !== undefined && status >= 500) || NETWORK.has(e?.code ?? '') || NETWORK.has(e?.name ?? '')) return 'transient';
+  if ((status !== undefined && status >= 500) || NETWORK.has(e?.code ?? '') || NETWORK.has(e?.name ?? ''))
+    return 'transient';
   if (status === undefined && !e?.name?.endsWith('Exception')) return 'transient';
   return 'fatal';
 }
