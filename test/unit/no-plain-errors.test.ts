@@ -9,12 +9,25 @@ import { join } from 'node:path';
 
 const root = new URL('../../src/', import.meta.url).pathname;
 
+/**
+ * True when an `// internal:` comment opens the statement that line `i` belongs to: a comment line at
+ * most four lines up with no blank line between (a formatter wraps a long statement over lines).
+ */
+function reasonAbove(lines: string[], i: number): boolean {
+  for (let j = i - 1; j >= Math.max(0, i - 4); j--) {
+    const above = lines[j] ?? '';
+    if (/^\s*\/\/ internal: \S/.test(above)) return true;
+    if (above.trim() === '' || /;\s*$/.test(above)) return false;
+  }
+  return false;
+}
+
 /** The findings of one file's text: `line: text` for each plain Error without a reason, and each thrown string. */
 export function plainErrors(text: string): string[] {
   const lines = text.split('\n');
   const found: string[] = [];
   lines.forEach((line, i) => {
-    const internal = /\/\/ internal: \S/.test(line) || /^\s*\/\/ internal: \S/.test(lines[i - 1] ?? '');
+    const internal = /\/\/ internal: \S/.test(line) || reasonAbove(lines, i);
     if (/\bnew Error\(/.test(line) && !internal) found.push(`${i + 1}: ${line.trim()}`);
     if (/\bthrow\s+['"`]/.test(line) || /Promise\.reject\(\s*['"`]/.test(line)) found.push(`${i + 1}: ${line.trim()}`);
   });
@@ -28,6 +41,11 @@ test('the check finds what it looks for', () => {
   assert.deepEqual(plainErrors("throw new Error('ok'); // internal: caught below"), []);
   assert.equal(plainErrors("// internal:\nthrow new Error('a reason is required');").length, 1);
   assert.equal(plainErrors("// internal: too far\n\nthrow new Error('x');").length, 1);
+  assert.deepEqual(
+    plainErrors("// internal: a wrapped statement\nreject(\n  Object.assign(new Error('x'), {}),\n);"),
+    [],
+  );
+  assert.equal(plainErrors("// internal: another statement\nfoo();\nthrow new Error('x');").length, 1);
   assert.deepEqual(plainErrors("throw new ConfigError('typed');\nconst e = new TypeError('x');"), []);
 });
 
