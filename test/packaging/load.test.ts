@@ -237,9 +237,17 @@ describe('loadBundle', () => {
 
   test('the worker side imports no client-only module', () => {
     // self-resolve.ts loads the public API only for bundles that import it, by a computed URL.
-    const allowed = /^(node:[\w/]+|\.\.\/errors\.js|\.\/hash\.js|\.\.\/worker\/self-resolve\.js|\.\/redact\.js)$/;
+    const allowed =
+      /^(node:[\w/]+|\.\.\/errors\.js|\.\/hash\.js|\.\.\/worker\/self-resolve\.js|\.\/redact\.js|\.\/error-codes\.js)$/;
     const here = fileURLToPath(new URL('../../src/packaging/', import.meta.url));
-    for (const file of ['load.ts', 'hash.ts', '../errors.ts', '../worker/self-resolve.ts', '../redact.ts']) {
+    for (const file of [
+      'load.ts',
+      'hash.ts',
+      '../errors.ts',
+      '../error-codes.ts',
+      '../worker/self-resolve.ts',
+      '../redact.ts',
+    ]) {
       const source = readFileSync(join(here, file), 'utf8');
       const statements =
         /^\s*(?:import|export)\b[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
