@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
 import { ConfigError } from '../errors.js';
-import { nearestName } from '../config/nearest.js';
+import { nearestName } from '../nearest.js';
 import type { BackendDefinition, OptionsSchema, ZodNamespace } from './definition.js';
 
 /** The kind of value a config key takes, which says how an environment variable's text is read. */

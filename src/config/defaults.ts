@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';
+import { nearestName } from '../nearest.js';
 import { resolveSigningKey } from '../security/signing.js';
 import type { ComputeBackend } from '../backends/types.js';
 import { backendNames, type BackendOptionsMap } from '../backends/index.js';
@@ -227,29 +228,8 @@ export function checkCallOptions(opts: {
 }
 
 function nearest(key: string, KNOWN: Set<string>): string {
-  let best = '';
-  let bestDistance = Infinity;
-  for (const k of KNOWN) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return bestDistance <= 3 ? `; did you mean "${best}"?` : `; known options: ${[...KNOWN].join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
+  const best = nearestName(key, KNOWN, 3);
+  return best !== undefined ? `; did you mean "${best}"?` : `; known options: ${[...KNOWN].join(', ')}`;
 }
 
 function invalid(key: string, expected: string, got: unknown): ConfigError {

@@ -14,6 +14,7 @@ import { executorStorageDrivers } from '../storage/registry.js';
 import { storageOptionKinds, storageOptionsSchema } from '../storage/options.js';
 import { backendDefinition, backendDefinitions, backendNames, registryVersion } from '../backends/index.js';
 import { optionKinds, optionsSchema, type KeyKind } from '../backends/options-check.js';
+import { nearestName } from '../nearest.js';
 
 /**
  * What a config file may hold: the JSON-representable {@link ExecutorOptions}, with backend and
@@ -113,32 +114,11 @@ export function dropUnknownKeys(
 }
 
 function suggest(key: string, known: string[], section: string): string {
-  let best = '';
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
+  const best = nearestName(key, known);
   const prefix = section ? `${section}.` : '';
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3))
+  return best !== undefined
     ? `; did you mean "${prefix}${best}"?`
     : `; known keys: ${known.map((k) => prefix + k).join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

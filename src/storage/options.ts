@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { z as Zod } from 'zod';
 import { ConfigError } from '../errors.js';
+import { nearestName } from '../nearest.js';
 import type { StorageDriverDefinition, StorageOptionsSchema, StorageOptionsSpec, ZodNamespace } from './definition.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -88,31 +89,8 @@ export function validateStorageOptions<Options extends object>(
 }
 
 function nearest(key: string, known: string[]): string {
-  let best = '';
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3))
-    ? `; did you mean "${best}"?`
-    : `; known: ${known.join(', ')}`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
+  const best = nearestName(key, known);
+  return best !== undefined ? `; did you mean "${best}"?` : `; known: ${known.join(', ')}`;
 }
 
 function describe(v: unknown): string {

@@ -1,14 +1,18 @@
 /** The nearest of a few known names to a mistyped one (for "did you mean …?" messages). */
 
 /** The known name nearest to `key` (case-insensitive edit distance), when it is near enough to be a typo. */
-export function nearestName(key: string, known: Iterable<string>): string | undefined {
+export function nearestName(
+  key: string,
+  known: Iterable<string>,
+  maxDistance = Math.max(2, Math.floor(key.length / 3)),
+): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
     const d = editDistance(key.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return bestDistance <= maxDistance ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
