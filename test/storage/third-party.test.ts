@@ -99,3 +99,16 @@ test('the executor asks capabilities, not names: a driver that lives in one proc
   }
   assert.equal(created, 2, 'the driver was created, then refused for its capabilities');
 });
+
+test('a storage config naming a data: or http: module is refused, and its code never runs', async () => {
+  const { openStorageConfig } = await import('../../src/storage/index.ts');
+  const marker = `__burst_module_${process.pid}`;
+  for (const module of [`data:text/javascript,globalThis.${marker}=1`, 'http://127.0.0.1:9/driver.js']) {
+    await assert.rejects(openStorageConfig({ driver: 'evil', options: {}, module }), (e: unknown) => {
+      assert.equal((e as { name?: string }).name, 'ConfigError');
+      assert.equal((e as { keyPath?: string }).keyPath, 'storage.module');
+      return true;
+    });
+  }
+  assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'code carried in a config ran');
+});

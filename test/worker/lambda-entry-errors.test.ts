@@ -60,3 +60,23 @@ test('no storage configuration in the event or BURST_STORAGE_CONFIG is a ConfigE
     if (saved !== undefined) process.env.BURST_STORAGE_CONFIG = saved;
   }
 });
+
+// The attack: an event (not signed, unlike the job) names code for the worker to import through a
+// third-party storage driver's module. The code would set a global; it must never run.
+test('an event whose storage names a module is refused before anything is imported', async () => {
+  const marker = `__burst_pwned_${process.pid}`;
+  const event = {
+    burst: LAMBDA_EVENT_VERSION,
+    bucket: 'burst',
+    jobKey: 'burst/jobs/e/M002',
+    calls: '0',
+    attempt: 1,
+    storage: { driver: 'evil', options: {}, module: `data:text/javascript,globalThis.${marker}=1` },
+  } as unknown as LambdaWorkerEvent;
+  await assert.rejects(handler(event, context), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `got ${String(e)}`);
+    assert.equal(e.keyPath, 'storage.module');
+    return true;
+  });
+  assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the event chose code that ran');
+});
