@@ -66,7 +66,9 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
     const fexec = new FunctionExecutor({
       backend: 'slurm',
       fs: { root, shared: true },
-      slurm: { partition: cluster.partition, maxConcurrency: 4 },
+      // --exclusive: a node holds one task at a time, so the second running task must go to the
+      // other node. Without it, Slurm may (and once did) place all eight on one 32-CPU node.
+      slurm: { partition: cluster.partition, maxConcurrency: 4, sbatchArgs: ['--exclusive'] },
       progress: false,
     });
     try {
