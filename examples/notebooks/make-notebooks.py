@@ -72,7 +72,7 @@ const tasks: Task[] = Array.from({ length: CALLS }, (_, i) => ({
   paths: per + (i < FORECASTS % CALLS ? 1 : 0),
   days: DAYS,
 }));
-const fexec = new FunctionExecutor({ workers: 2 });
+const fexec = new FunctionExecutor();
 """),
 ("code", """
 const futures = await fexec.map(forecast, tasks);
@@ -188,7 +188,7 @@ function mergeCounts(parts: Map<string, number>[]): Map<string, number> {
 }
 """),
 ("code", """
-const fexec = new FunctionExecutor({ workers: 2 });
+const fexec = new FunctionExecutor();
 // A local folder is a data location: one call per file in it.
 const reduced = await fexec.mapReduce(countWords, `${folder}/`, mergeCounts);
 const [counts] = await fexec.getResult(reduced);

@@ -4,8 +4,14 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { recordNotebookCells } from '../packaging/notebook-cell.js';
 import { tslabApi } from './tslab.js';
+
+// Loaded by `import ... from "burst-compute"` in a cell: from then on the kernel's cells are kept,
+// so that remote stack traces can name the cell and line of a shipped function (nothing outside tslab).
+recordNotebookCells(createRequire(import.meta.url).cache);
 
 /** What `notebook.plot`/`notebook.summary` need of a `FunctionExecutor`. */
 export interface NotebookExecutor {

@@ -14,7 +14,7 @@ import { capturedError } from './entry.js';
 import { sha256Hex } from './hash.js';
 import { locateFunction, type FunctionLocation, type ScriptInfo } from './locate.js';
 import { nearestProjectRoot } from './native.js';
-import { isNotebookCellSource, notebookNamespace } from './notebook-cell.js';
+import { alignLines, cellDefining, isNotebookCellSource, notebookNamespace } from './notebook-cell.js';
 import { DESERIALIZE, dataDeclaration, importOf } from './notebook-values.js';
 
 /** True when `script` is a cell of the tslab notebook this process runs. */
@@ -82,15 +82,64 @@ export async function notebookEntry(fn: Function, location: FunctionLocation, de
     declarations.set(name, `const ${name} = (${functionText(at, description)});`);
     queue(needsOf(at, description));
   }
-  const body = [
-    ...imports.values(),
-    ...(hasData(declarations) ? [`import { deserialize as ${DESERIALIZE} } from "node:v8";`] : []),
-    ...[...declarations.values()].filter((d) => d !== ''),
+  const mainText = main ?? `(${functionText(location, description)})`;
+  const parts: Array<{ text: string; name?: string }> = [
+    ...[...imports.values()].map((text) => ({ text })),
+    ...(hasData(declarations) ? [{ text: `import { deserialize as ${DESERIALIZE} } from "node:v8";` }] : []),
+    ...[...declarations].filter(([, d]) => d !== '').map(([name, text]) => ({ text, name })),
     // Cells read names of earlier cells as exports.<name>: the entry's own namespace.
-    `const exports = { ${[...declarations.keys()].join(', ')} };`,
-    `export default ${main ?? `(${functionText(location, description)})`};`,
+    { text: `const exports = { ${[...declarations.keys()].join(', ')} };` },
+    main === undefined && fn.name
+      ? { text: `export default ${mainText};`, name: fn.name }
+      : { text: `export default ${mainText};` },
   ];
-  return `${body.join('\n')}\n`;
+  return `${parts.map((p) => p.text).join('\n')}\n${cellSourceMap(parts)}\n`;
+}
+
+/**
+ * An inline source map that points each line of a shipped function at its line in the notebook cell
+ * that defined it (`notebook cell [7]`), when that cell was recorded; esbuild chains it into the bundle,
+ * so remote stack traces name the cell and line.
+ */
+function cellSourceMap(parts: ReadonlyArray<{ text: string; name?: string }>): string {
+  const sources: string[] = [];
+  const lines: string[] = [];
+  let previous = { source: 0, line: 0 };
+  for (const part of parts) {
+    const at = part.name ? cellDefining(part.name) : undefined;
+    const count = part.text.split('\n').length;
+    if (!at) {
+      for (let k = 0; k < count; k++) lines.push('');
+      continue;
+    }
+    const name = `notebook cell [${at.count}]`;
+    let source = sources.indexOf(name);
+    if (source < 0) source = sources.push(name) - 1;
+    for (const line of alignLines(part.text, at.code, at.line)) {
+      lines.push(vlq([0, source - previous.source, line - previous.line, 0]));
+      previous = { source, line };
+    }
+  }
+  if (sources.length === 0) return '';
+  const map = { version: 3, sources, names: [], mappings: lines.join(';') };
+  return `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}`;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Base64 VLQ of source map segment fields. */
+function vlq(values: number[]): string {
+  let out = '';
+  for (const value of values) {
+    let v = value < 0 ? (-value << 1) | 1 : value << 1;
+    do {
+      let digit = v & 31;
+      v >>>= 5;
+      if (v > 0) digit |= 32;
+      out += BASE64[digit];
+    } while (v > 0);
+  }
+  return out;
 }
 
 function hasData(declarations: Map<string, string>): boolean {
