@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,11 @@ export async function notebookSkip(): Promise<string | undefined> {
   return reason;
 }
 
-/** A private Jupyter data folder holding the tslab kernel spec; `burst-compute` resolvable from examples/notebooks. */
+/**
+ * A private Jupyter data folder holding the tslab kernel spec, and in it `work/`: a copy of the example
+ * notebooks beside a `node_modules` where `burst-compute` is this checkout (as a user's project has it
+ * installed). Outside the repository, so that no folder of the repository links back to itself.
+ */
 export async function prepareKernel(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'burst-jupyter-'));
   await mkdir(join(dir, 'kernels/tslab'), { recursive: true });
@@ -42,13 +46,11 @@ export async function prepareKernel(): Promise<string> {
     join(dir, 'kernels/tslab/kernel.json'),
     JSON.stringify({ argv, display_name: 'TypeScript', language: 'typescript' }),
   );
-  // A user's notebook finds burst-compute in its project's node_modules; the examples find this checkout.
-  const link = join(repo, 'examples/notebooks/node_modules/burst-compute');
-  if (!existsSync(link)) {
-    await mkdir(join(repo, 'examples/notebooks/node_modules'), { recursive: true });
-    await symlink('../../..', link).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-    });
+  await mkdir(join(dir, 'work/node_modules'), { recursive: true });
+  await symlink(repo, join(dir, 'work/node_modules/burst-compute'));
+  await symlink(join(repo, 'node_modules/@types'), join(dir, 'work/node_modules/@types'));
+  for (const name of await readdir(join(repo, 'examples/notebooks'))) {
+    if (name.endsWith('.ipynb')) await copyFile(join(repo, 'examples/notebooks', name), join(dir, 'work', name));
   }
   return dir;
 }
@@ -61,7 +63,7 @@ export interface CellOutput {
   ename?: string;
 }
 
-/** Executes `notebook` (a path under examples/notebooks) and returns the outputs of its code cells. */
+/** Executes `notebook` (a file name of examples/notebooks, from the copy in `work/`) and returns the outputs of its code cells. */
 export async function executeNotebook(
   jupyterPath: string,
   notebook: string,
@@ -78,7 +80,7 @@ export async function executeNotebook(
       '--ExecutePreprocessor.timeout=300',
       '--output-dir',
       out,
-      join(repo, 'examples/notebooks', notebook),
+      join(jupyterPath, 'work', notebook),
     ],
     { env: { ...process.env, JUPYTER_PATH: jupyterPath, ...env }, maxBuffer: 64 * 2 ** 20 },
   );
@@ -90,6 +92,35 @@ export async function executeNotebook(
 
 /** The text of a stream output or of one MIME type of a display output. */
 export function textOf(output: CellOutput, mime = 'text/plain'): string {
-  const value = output.output_type === 'stream' ? output.text : output.data?.[mime];
+  const value =
+    output.output_type === 'stream' ? (mime === 'text/plain' ? output.text : undefined) : output.data?.[mime];
   return Array.isArray(value) ? value.join('') : (value ?? '');
+}
+
+/** An iopub message of the kernel. */
+export interface IopubMessage {
+  type: string;
+  content: { data?: Record<string, string>; transient?: { display_id?: string }; text?: string; name?: string };
+}
+
+/** Runs `cells` one after the other on a fresh tslab kernel started in `work/`; its iopub messages. */
+export async function iopubOf(jupyterPath: string, cells: string[]): Promise<IopubMessage[]> {
+  // Debian's python3 has jupyter_client; a python3 earlier on PATH (pyenv) may not.
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const child = execFile(python, [join(repo, 'test/notebook/iopub.py'), 'tslab'], {
+    cwd: join(jupyterPath, 'work'),
+    env: { ...process.env, JUPYTER_PATH: jupyterPath },
+    maxBuffer: 64 * 2 ** 20,
+  });
+  child.stdin?.end(JSON.stringify(cells));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`iopub.py exited with ${code}: ${stderr.slice(-2000)}`);
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as IopubMessage);
 }

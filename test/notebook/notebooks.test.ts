@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureSlurm, type SlurmService } from '../services.ts';
-import { executeNotebook, notebookSkip, prepareKernel, repo, textOf, type CellOutput } from './jupyter.ts';
+import { executeNotebook, iopubOf, notebookSkip, prepareKernel, repo, textOf, type CellOutput } from './jupyter.ts';
 
 const run = promisify(execFile);
 const skip = await notebookSkip();
@@ -21,7 +22,7 @@ const all = (cells: CellOutput[][], mime = 'text/plain'): string =>
 
 /** The script's percentile table and loss probability for --small (2,000 forecasts, seed 1). */
 async function monteCarloScript(): Promise<{ rows: Map<string, string[]>; loss: string }> {
-  const dir = await mkdtemp(join(repo, 'test/notebook/run-'));
+  const dir = await mkdtemp(join(tmpdir(), 'burst-monte-carlo-'));
   const { stdout } = await run(
     process.execPath,
     ['--import', 'tsx', 'examples/monte-carlo/main.ts', '--small', '--svg', join(dir, 'h.svg')],
@@ -53,10 +54,42 @@ function checkMonteCarlo(cells: CellOutput[][], script: { rows: Map<string, stri
   assert.match(text, /at checked \(notebook cell \[\d+\]:2:\d+\)/);
 }
 
-describe('example notebooks on tslab', { skip }, () => {
+describe('example notebooks on tslab', { skip, concurrency: true }, () => {
   test('Monte Carlo forecast: the script numbers, progress, histogram, summary, plots and the error (localhost)', async () => {
     const [cells, script] = await Promise.all([executeNotebook(jupyterPath, 'monte-carlo.ipynb'), monteCarloScript()]);
     checkMonteCarlo(cells, script);
+  });
+
+  test('the progress line is one display entry updated in place, ending with the summary', async () => {
+    const messages = await iopubOf(jupyterPath, [
+      'import { FunctionExecutor } from "burst-compute";\nconst fexec = new FunctionExecutor({ workers: 2 });',
+      'async function slow(ms: number) { await new Promise((r) => setTimeout(r, ms)); return ms; }',
+      'const results = await fexec.getResult(await fexec.map(slow, [400, 400, 400, 400, 400, 400]));\nconsole.log(results.length);\nawait fexec.close();',
+    ]);
+    const progress = messages.filter(
+      (m) =>
+        (m.type === 'display_data' || m.type === 'update_display_data') &&
+        m.content.data?.['text/plain']?.startsWith('burst: '),
+    );
+    const first = progress[0];
+    assert.equal(first?.type, 'display_data', 'the line starts as a display entry');
+    const id = first?.content.transient?.display_id;
+    assert.ok(id, 'with a display id');
+    const updates = progress.slice(1);
+    assert.ok(updates.length >= 2, `updated in place while calls run, got ${updates.length} updates`);
+    for (const u of updates) {
+      assert.equal(u.type, 'update_display_data');
+      assert.equal(u.content.transient?.display_id, id);
+    }
+    assert.ok(
+      updates.some((u) => / running \| /.test(u.content.data?.['text/plain'] ?? '')),
+      'live counts while running',
+    );
+    assert.match(
+      updates.at(-1)?.content.data?.['text/plain'] ?? '',
+      /^burst: 6\/6 calls finished in [\d.]+ s: 6 done, all succeeded$/,
+    );
+    assert.ok(messages.some((m) => m.type === 'stream' && m.content.text === '6\n'));
   });
 
   test('word count over a folder: the same counts as the script', async () => {
