@@ -99,6 +99,8 @@ export function textOf(output: CellOutput, mime = 'text/plain'): string {
 
 /** An iopub message of the kernel. */
 export interface IopubMessage {
+  /** Index of the cell (in the list given to {@link iopubOf}) the message belongs to. */
+  cell: number;
   type: string;
   content: { data?: Record<string, string>; transient?: { display_id?: string }; text?: string; name?: string };
 }

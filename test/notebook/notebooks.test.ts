@@ -61,14 +61,22 @@ describe('example notebooks on tslab', { skip, concurrency: true }, () => {
     checkMonteCarlo(cells, script);
   });
 
-  test('the progress line is one display entry updated in place, ending with the summary', async () => {
+  test('one kernel session: the live progress line; cell functions use earlier names, ship redefinitions, refuse captured locals and class instances', async () => {
     const messages = await iopubOf(jupyterPath, [
-      'import { FunctionExecutor } from "burst-compute";\nconst fexec = new FunctionExecutor({ workers: 2 });',
+      'import { FunctionExecutor } from "burst-compute";\nimport * as path from "node:path";\nconst OFFSET = 1;\nconst fexec = new FunctionExecutor({ workers: 2 });',
       'async function slow(ms: number) { await new Promise((r) => setTimeout(r, ms)); return ms; }',
-      'const results = await fexec.getResult(await fexec.map(slow, [400, 400, 400, 400, 400, 400]));\nconsole.log(results.length);\nawait fexec.close();',
+      'const results = await fexec.getResult(await fexec.map(slow, [400, 400, 400, 400, 400, 400]));\nconsole.log(results.length);',
+      'function base(x: number) { return x + OFFSET; }\nconst use = (x: number) => base(x) * 10 + path.basename("/a/bc").length;',
+      'const first = await fexec.map(use, [1, 2]);\nconsole.log("first", JSON.stringify(await fexec.getResult(first)));',
+      'function base(x: number) { return x + 100; }',
+      'const second = await fexec.map(use, [1, 2]);\nconsole.log("second", JSON.stringify(await fexec.getResult(second)));',
+      'function make(k: number) { return (x: number) => x + k; }\ntry { await fexec.map(make(3), [1]); } catch (e) { console.log("closure", (e as Error).name, (e as Error).message); }',
+      'class Point { constructor(public x: number) {} }\nconst origin = new Point(0);\nconst shift = (x: number) => x + origin.x;\ntry { await fexec.map(shift, [1]); } catch (e) { console.log("instance", (e as Error).name, (e as Error).message); }\nawait fexec.close();',
     ]);
+    // The progress of cell 2: one display entry, then updates of that same entry.
     const progress = messages.filter(
       (m) =>
+        m.cell === 2 &&
         (m.type === 'display_data' || m.type === 'update_display_data') &&
         m.content.data?.['text/plain']?.startsWith('burst: '),
     );
@@ -90,23 +98,11 @@ describe('example notebooks on tslab', { skip, concurrency: true }, () => {
       updates.at(-1)?.content.data?.['text/plain'] ?? '',
       /^burst: 6\/6 calls finished in [\d.]+ s: 6 done, all succeeded$/,
     );
-    assert.ok(messages.some((m) => m.type === 'stream' && m.content.text === '6\n'));
-  });
-
-  test('cell functions: earlier names, a redefinition ships the new version, captured locals and class instances are refused', async () => {
-    const messages = await iopubOf(jupyterPath, [
-      'import { FunctionExecutor } from "burst-compute";\nimport * as path from "node:path";\nconst OFFSET = 1;\nconst fexec = new FunctionExecutor({ workers: 1 });',
-      'function base(x: number) { return x + OFFSET; }\nconst use = (x: number) => base(x) * 10 + path.basename("/a/bc").length;',
-      'const first = await fexec.map(use, [1, 2]);\nconsole.log("first", JSON.stringify(await fexec.getResult(first)));',
-      'function base(x: number) { return x + 100; }',
-      'const second = await fexec.map(use, [1, 2]);\nconsole.log("second", JSON.stringify(await fexec.getResult(second)));',
-      'function make(k: number) { return (x: number) => x + k; }\ntry { await fexec.map(make(3), [1]); } catch (e) { console.log("closure", (e as Error).name, (e as Error).message); }',
-      'class Point { constructor(public x: number) {} }\nconst origin = new Point(0);\nconst shift = (x: number) => x + origin.x;\ntry { await fexec.map(shift, [1]); } catch (e) { console.log("instance", (e as Error).name, (e as Error).message); }\nawait fexec.close();',
-    ]);
     const out = messages
       .filter((m) => m.type === 'stream')
       .map((m) => m.content.text ?? '')
       .join('');
+    assert.match(out, /^6$/m);
     assert.match(out, /^first \[22,32\]$/m);
     assert.match(out, /^second \[1012,1022\]$/m, 'the later definition of base ships');
     assert.match(out, /^closure PackagingError .*captures the local variable "k"/m);
