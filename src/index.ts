@@ -148,3 +148,5 @@ export type {
 export { loadConfig } from './config/load.js';
 export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
 export type { BurstConfig } from './config/schema.js';
+export { notebook } from './notebook/display.js';
+export type { NotebookExecutor } from './notebook/display.js';

@@ -3,12 +3,17 @@
  * cli-progress is loaded only when a bar is actually shown.
  */
 import type { Future } from '../executor/future.js';
+import { showNotebookProgress } from '../notebook/progress.js';
+import { tslabApi } from '../notebook/tslab.js';
 
 const DELAY_MS = 1000;
 const REFRESH_MS = 200;
 
 /** Starts watching `futures`; returns a function that removes the bar. */
 export function showProgress(futures: readonly Future<unknown>[]): () => void {
+  // In a tslab notebook the progress line lives in the cell (updated in place), not on stderr.
+  const tslab = futures.length > 0 && !futures.every((f) => f.done) ? tslabApi() : undefined;
+  if (tslab) return showNotebookProgress(futures, tslab.newDisplay());
   if (!process.stderr.isTTY || futures.length === 0 || futures.every((f) => f.done)) return () => {};
   let stopped = false;
   let bar: { update(n: number): void; stop(): void } | undefined;

@@ -9,6 +9,7 @@ import { analyze, type Scope, type ScopeManager, type Variable } from 'eslint-sc
 import { KEYS } from 'eslint-visitor-keys';
 import type * as ESTree from 'estree';
 import { PackagingError } from '../errors.js';
+import { notebookCellWrapper } from './notebook-cell.js';
 
 /** An ESTree node with acorn's source offsets. */
 export type SourceNode = ESTree.Node & { start: number; end: number };
@@ -64,8 +65,8 @@ export function analyzeScript(source: string, isModule: boolean, where: string):
     if (FUNCTION_TYPES.has(node.type)) functions.push(node as FunctionNode);
   });
   // ESM: the module scope; CommonJS: the wrapper function scope (sourceType 'commonjs'), or the
-  // scope of the arrow function tsx wraps CommonJS output in.
-  const wrapper = isModule ? undefined : tsxCommonJsWrapper(program);
+  // scope of the arrow function tsx wraps CommonJS output in, or of the function tslab wraps a cell in.
+  const wrapper = isModule ? undefined : (tsxCommonJsWrapper(program) ?? notebookCellWrapper(program, source));
   const top = wrapper ? manager.acquire(wrapper) : manager.globalScope?.childScopes[0];
   if (!top) throw new PackagingError(`cannot analyse ${where}: no top-level scope`);
   const body = (wrapper ? wrapper.body : program) as SourceNode;

@@ -134,7 +134,7 @@ export function virtualEntry(analysis: ScriptAnalysis, fn: FunctionNode, descrip
 
 const SOURCE_MAP_COMMENT = /\n\/\/# sourceMappingURL=\S+\s*$/;
 
-function capturedError(description: string, names: string[]): PackagingError {
+export function capturedError(description: string, names: string[]): PackagingError {
   const list = names.map((n) => `"${n}"`).join(', ');
   const plural = names.length > 1;
   return new PackagingError(

@@ -42,6 +42,7 @@ import { bundleCacheKey, readCachedBundle, writeCachedBundle } from './bundle-ca
 import { sha256Hex } from './hash.js';
 import { locateFunction, type FunctionLocation } from './locate.js';
 import { nearestProjectRoot } from './native.js';
+import { isNotebookCellSource, notebookNamespace } from './notebook-cell.js';
 
 /** Options of {@link packageFunction}. */
 export interface PackageOptions {
@@ -82,6 +83,23 @@ export function packageFunction(fn: Function, options: PackageOptions = {}): Pro
   if (typeof fn !== 'function') {
     return Promise.reject(new PackagingError(`expected a function to ship, got ${fn === null ? 'null' : typeof fn}`));
   }
+  // In a tslab notebook a cell function's bundle depends on the current values of the names it uses.
+  if (notebookNamespace() !== undefined) return packageInNotebook(fn, options);
+  return packageCached(fn, options);
+}
+
+async function packageInNotebook(fn: Function, options: PackageOptions): Promise<FunctionBundle> {
+  const location = await locateFunction(fn);
+  if (!isNotebookCellSource(location.script.source)) return packageCached(fn, options);
+  const { packageCellFunction } = await import('./notebook.js');
+  return packageCellFunction(fn, location, {
+    external: options.external ?? [],
+    sourceMap: options.sourceMap ?? true,
+    optionsKey: optionsKey(options),
+  });
+}
+
+function packageCached(fn: Function, options: PackageOptions): Promise<FunctionBundle> {
   const key = optionsKey(options);
   let perOptions = byFunction.get(fn);
   if (!perOptions) byFunction.set(fn, (perOptions = new Map()));
