@@ -7,6 +7,7 @@ import { awsLambdaBackend } from './aws_lambda/index.js';
 import { cloudRunBackend } from './cloudrun/index.js';
 import { codeEngineBackend } from './code_engine/index.js';
 import type { BackendOptionsOf } from './definition.js';
+import { k8sBackend } from './k8s/index.js';
 import { knativeBackend } from './knative/index.js';
 import { localhostBackend } from './localhost/index.js';
 import { slurmBackend } from './slurm/index.js';
@@ -19,6 +20,7 @@ export const builtinBackends = [
   cloudRunBackend,
   codeEngineBackend,
   awsLambdaBackend,
+  k8sBackend,
 ] as const;
 
 /** The options of each built-in backend by name (`{ slurm: SlurmOptions, … }`). */
