@@ -10,6 +10,7 @@ import type { BackendOptionsOf } from './definition.js';
 import { k8sBackend } from './k8s/index.js';
 import { knativeBackend } from './knative/index.js';
 import { localhostBackend } from './localhost/index.js';
+import { openWhiskBackend } from './openwhisk/index.js';
 import { slurmBackend } from './slurm/index.js';
 
 /** The definitions of the built-in backends, in the order `burst config init` offers them. */
@@ -21,6 +22,7 @@ export const builtinBackends = [
   codeEngineBackend,
   awsLambdaBackend,
   k8sBackend,
+  openWhiskBackend,
 ] as const;
 
 /** The options of each built-in backend by name (`{ slurm: SlurmOptions, … }`). */
