@@ -1,7 +1,7 @@
 /**
  * The Indexed Job of one map (or of one retry): `completions` chunks, pod `i` runs chunk `i` of the
- * call list (`JOB_COMPLETION_INDEX`), `backoffLimit: 0` because Burst retries calls itself (a pod
- * retried by Kubernetes would rerun calls that already have a status), and `ttlSecondsAfterFinished`
+ * call list (`JOB_COMPLETION_INDEX`), `backoffLimitPerIndex: 0` because Burst retries calls itself (a pod
+ * retried by Kubernetes would rerun calls that already have a status; per index, Kubernetes ≥ 1.29), and `ttlSecondsAfterFinished`
  * so finished Jobs go away on their own. The pods run as a non-root user without privileges, which
  * OpenShift's restricted SCC also asks for (it picks the UID; the image works under any UID).
  */
@@ -82,7 +82,10 @@ export function jobManifest(o: K8sOptions, input: JobSpecInput) {
       completionMode: 'Indexed',
       completions: input.chunks,
       parallelism: Math.min(input.chunks, o.parallelism ?? input.chunks),
-      backoffLimit: 0,
+      // No retries by Kubernetes (Burst retries calls itself), per index: a plain backoffLimit of 0
+      // would fail the whole Job at the first OOMKilled pod and terminate every other chunk's pod.
+      backoffLimitPerIndex: 0,
+      maxFailedIndexes: input.chunks,
       ttlSecondsAfterFinished: o.ttlSecondsAfterFinished ?? 600,
       // Every chunk's calls one after the other, plus a minute to start: then Kubernetes stops the pods.
       activeDeadlineSeconds: Math.ceil(job.timeoutSeconds * job.chunksize) + 60 * Math.ceil(input.chunks / (o.parallelism ?? input.chunks)),
