@@ -84,7 +84,12 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
 const PACKAGE_NAME = (createRequire(import.meta.url)('../../package.json') as { name: string }).name;
 
 /** The Dockerfile of the worker image. */
-export function dockerfileText(o: { baseImage: string; tarball: string; hasLock: boolean; workerCommand?: string }): string {
+export function dockerfileText(o: {
+  baseImage: string;
+  tarball: string;
+  hasLock: boolean;
+  workerCommand?: string;
+}): string {
   return `# Written by "burst runtime build" (Burst ${VERSION}); rewritten on each build.
 FROM ${o.baseImage}
 ENV NODE_ENV=production PORT=8080 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false

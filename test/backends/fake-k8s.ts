@@ -23,7 +23,6 @@ const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.ur
 /** How the fake kubelet runs an image: as this repository's dist (`process`), or under podman. */
 export type FakeImage = 'process' | 'podman';
 
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as JSON
 type Obj = any;
 
 interface FakePod {
@@ -136,10 +135,17 @@ export class FakeKubernetes {
     }
     m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
     if (m && req.method === 'GET') {
-      const items = [...this.jobs.values()].flatMap((j) => j.pods.map((p) => p.obj)).filter((p) => matches(p.metadata.labels));
+      const items = [...this.jobs.values()]
+        .flatMap((j) => j.pods.map((p) => p.obj))
+        .filter((p) => matches(p.metadata.labels));
       return send(200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
     }
-    send(404, { kind: 'Status', reason: 'NotFound', message: `the fake serves no ${req.method} ${url.pathname}`, code: 404 });
+    send(404, {
+      kind: 'Status',
+      reason: 'NotFound',
+      message: `the fake serves no ${req.method} ${url.pathname}`,
+      code: 404,
+    });
   }
 
   /** Starts pods up to the Job's parallelism (the Job controller). */
@@ -187,8 +193,7 @@ export class FakeKubernetes {
     const env: Record<string, string> = { JOB_COMPLETION_INDEX: String(index), HOSTNAME: name };
     for (const e of container.env ?? []) {
       if ('value' in e) env[e.name] = e.value;
-      else if (e.valueFrom?.fieldRef)
-        env[e.name] = e.valueFrom.fieldRef.fieldPath === 'metadata.namespace' ? ns : name;
+      else if (e.valueFrom?.fieldRef) env[e.name] = e.valueFrom.fieldRef.fieldPath === 'metadata.namespace' ? ns : name;
       else if (e.valueFrom?.secretKeyRef) {
         const ref = e.valueFrom.secretKeyRef;
         const v = this.secrets.get(`${ns}/${ref.name}`)?.[ref.key];
@@ -214,17 +219,29 @@ export class FakeKubernetes {
         : spawn(
             'podman',
             [
-              'run', '--rm', '--runtime=runc', '--network=host', '--name', name,
-              '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096',
+              'run',
+              '--rm',
+              '--runtime=runc',
+              '--network=host',
+              '--name',
+              name,
+              '--ulimit',
+              'nofile=20000:20000',
+              '--ulimit',
+              'nproc=4096:4096',
               ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-              container.image, ...(container.command as string[]),
+              container.image,
+              ...(container.command as string[]),
             ],
             { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
           );
     pod.child = child;
     child.stdout?.on('data', (d: Buffer) => (pod.logs += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (pod.logs += d.toString()));
-    pod.obj.status = { phase: 'Running', containerStatuses: [{ state: { running: { startedAt: new Date().toISOString() } } }] };
+    pod.obj.status = {
+      phase: 'Running',
+      containerStatuses: [{ state: { running: { startedAt: new Date().toISOString() } } }],
+    };
     const limit = memoryBytes(container.resources?.limits?.memory);
     const watch = limit && runtime === 'process' ? setInterval(() => this.checkMemory(pod, limit), 100) : undefined;
     child.on('exit', (code, signal) => {

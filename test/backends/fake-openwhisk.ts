@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 
 const DIST_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-// biome-ignore lint/suspicious/noExplicitAny: OpenWhisk objects as JSON
 type Obj = any;
 
 interface Container {
@@ -190,9 +189,9 @@ export class FakeOpenWhisk {
       (action.parameters ?? []).filter((p: Obj) => p.init).map((p: Obj) => [p.key, p.value]),
     );
     for (let i = 0; ; i++) {
-      const r = await post(port, '/init', { value: { name: action.name, main: 'main', code: '', binary: false, env } }).catch(
-        () => undefined,
-      );
+      const r = await post(port, '/init', {
+        value: { name: action.name, main: 'main', code: '', binary: false, env },
+      }).catch(() => undefined);
       if (r) {
         if (r.status !== 200) throw new Error(`init failed: ${JSON.stringify(r.body)}`);
         this.counters.inits++;

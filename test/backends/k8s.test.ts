@@ -131,7 +131,9 @@ test('k8s: an image the node cannot pull is reported with ImagePullBackOff, not 
   }
 });
 
-test('k8s: deleting the Job SIGTERMs its pods: calls get cancelled statuses and the pod exits 143', { skip }, async () => {
+test('k8s: deleting the Job SIGTERMs its pods: calls get cancelled statuses and the pod exits 143', {
+  skip,
+}, async () => {
   const fexec = new FunctionExecutor(options());
   const before = fake.started.length;
   const futures = await fexec.map(sleepMs, [60_000]);
@@ -153,7 +155,11 @@ test('k8s: bad options are ConfigErrors naming the key', async () => {
     [{ nodeSelector: { a: 1 } }, 'k8s.nodeSelector'],
     [{ image: undefined }, 'k8s.image'],
   ] as const) {
-    const fexec = new FunctionExecutor({ backend: 'k8s', k8s: { image: IMAGE, kubeconfig, ...k8s } as never, progress: false });
+    const fexec = new FunctionExecutor({
+      backend: 'k8s',
+      k8s: { image: IMAGE, kubeconfig, ...k8s } as never,
+      progress: false,
+    });
     try {
       await assert.rejects(
         fexec.map(addSeven, [1]),
@@ -180,7 +186,10 @@ test('k8s: burst runtime list shows the Jobs Burst made; delete removes the fini
     const deleted = await manager.delete(o);
     const after = (await manager.list(o)).map((r) => r.name);
     assert.ok(deleted.length > 0 && deleted.every((n) => !after.includes(n)));
-    assert.ok((await manager.list(o)).every((r) => r.details?.state === 'running'), 'the running Job is kept');
+    assert.ok(
+      (await manager.list(o)).every((r) => r.details?.state === 'running'),
+      'the running Job is kept',
+    );
     void running;
   } finally {
     await fexec.close();

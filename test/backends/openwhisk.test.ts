@@ -22,7 +22,13 @@ const throttling = new FakeOpenWhisk(AUTH, { maxInFlight: 1, maxContainers: 1 })
 
 function s3(): Record<string, unknown> {
   const c = ceph as CephService;
-  return { endpoint: c.endpoint, region: c.region, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, forcePathStyle: true };
+  return {
+    endpoint: c.endpoint,
+    region: c.region,
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    forcePathStyle: true,
+  };
 }
 
 function options(w: FakeOpenWhisk, openwhisk: Record<string, unknown> = {}): ExecutorOptions {
@@ -50,7 +56,7 @@ before(async () => {
   await Promise.all([fake.start(), throttling.start()]);
   if (skip) return;
   await deploy(fake);
-  await deploy(fake, { timeoutSeconds: 4 }, 'burst-short');
+  await deploy(fake, { timeoutSeconds: 12 }, 'burst-short');
   await deploy(throttling);
 });
 after(async () => {
@@ -62,7 +68,9 @@ backendSuite('openwhisk (fake controller and invoker, burst worker openwhisk con
   options: async () => options(fake),
 });
 
-test('openwhisk: the action was deployed as a blackbox image with the storage as an init parameter', { skip }, async () => {
+test('openwhisk: the action was deployed as a blackbox image with the storage as an init parameter', {
+  skip,
+}, async () => {
   const manager = openWhiskRuntimeManager();
   const o = { backendOptions: { apiHost: fake.url, auth: AUTH }, log: () => undefined };
   const listed = await manager.list(o);
@@ -71,7 +79,10 @@ test('openwhisk: the action was deployed as a blackbox image with the storage as
   assert.equal(action.exec.kind, 'blackbox');
   assert.equal(action.parameters[0].key, 'BURST_STORAGE_CONFIG');
   assert.equal(action.parameters[0].init, true);
-  assert.ok(fake.counters.inits > 0 && fake.counters.inits === fake.counters.containers, 'each container initialized once');
+  assert.ok(
+    fake.counters.inits > 0 && fake.counters.inits === fake.counters.containers,
+    'each container initialized once',
+  );
 });
 
 test('openwhisk: activation ids are in stats.location, one activation per chunk', { skip }, async () => {
@@ -90,7 +101,9 @@ test('openwhisk: activation ids are in stats.location, one activation per chunk'
   }
 });
 
-test('openwhisk: 429 (too many activations in flight) is retried with back-off until every call ran', { skip }, async () => {
+test('openwhisk: 429 (too many activations in flight) is retried with back-off until every call ran', {
+  skip,
+}, async () => {
   const fexec = new FunctionExecutor(options(throttling, { concurrency: 4 }));
   try {
     const before = throttling.counters.throttled;
@@ -103,7 +116,10 @@ test('openwhisk: 429 (too many activations in flight) is retried with back-off u
   }
 });
 
-test('openwhisk: a call still running near the activation deadline is cancelled with a status, not lost', { skip, timeout: 60_000 }, async () => {
+test('openwhisk: a call still running near the activation deadline is cancelled with a status, not lost', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   const fexec = new FunctionExecutor(options(fake, { action: 'burst-short' }));
   try {
     const futures = await fexec.map(sleepMs, [60_000]);
@@ -115,7 +131,9 @@ test('openwhisk: a call still running near the activation deadline is cancelled 
   }
 });
 
-test('openwhisk: a wrong key is a 401 naming openwhisk.auth; bad options are ConfigErrors naming the key', { skip }, async () => {
+test('openwhisk: a wrong key is a 401 naming openwhisk.auth; bad options are ConfigErrors naming the key', {
+  skip,
+}, async () => {
   const wrong = new FunctionExecutor(options(fake, { auth: 'fake-uuid:wrong' }));
   try {
     await assert.rejects(wrong.map(addSeven, [1]), /HTTP 401: openwhisk\.auth/);
@@ -128,9 +146,16 @@ test('openwhisk: a wrong key is a 401 naming openwhisk.auth; bad options are Con
     [{ concurrency: 0 }, 'openwhisk.concurrency'],
     [{ apiHost: undefined }, 'openwhisk.apiHost'],
   ] as const) {
-    const fexec = new FunctionExecutor({ ...options(fake), openwhisk: { apiHost: fake.url, auth: AUTH, ...openwhisk } as never });
+    const fexec = new FunctionExecutor({
+      ...options(fake),
+      openwhisk: { apiHost: fake.url, auth: AUTH, ...openwhisk } as never,
+    });
     try {
-      await assert.rejects(fexec.map(addSeven, [1]), (e: unknown) => e instanceof ConfigError && e.message.includes(key), key);
+      await assert.rejects(
+        fexec.map(addSeven, [1]),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(key),
+        key,
+      );
     } finally {
       await fexec.close();
     }

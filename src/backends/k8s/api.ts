@@ -71,7 +71,9 @@ export async function kubernetesApi(c: K8sConnection): Promise<K8sApi> {
       await kube(`creating Job in ${namespace}`, () => batch.createNamespacedJob({ namespace, body }));
     },
     async listJobs(namespace, labelSelector) {
-      const out = await kube(`listing Jobs in ${namespace}`, () => batch.listNamespacedJob({ namespace, labelSelector }));
+      const out = await kube(`listing Jobs in ${namespace}`, () =>
+        batch.listNamespacedJob({ namespace, labelSelector }),
+      );
       return out.items as K8sJob[];
     },
     async deleteJob(namespace, name) {
@@ -82,7 +84,9 @@ export async function kubernetesApi(c: K8sConnection): Promise<K8sApi> {
       }
     },
     async listPods(namespace, labelSelector) {
-      const out = await kube(`listing pods in ${namespace}`, () => core.listNamespacedPod({ namespace, labelSelector }));
+      const out = await kube(`listing pods in ${namespace}`, () =>
+        core.listNamespacedPod({ namespace, labelSelector }),
+      );
       return out.items as K8sPod[];
     },
   };

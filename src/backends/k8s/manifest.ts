@@ -88,7 +88,8 @@ export function jobManifest(o: K8sOptions, input: JobSpecInput) {
       maxFailedIndexes: input.chunks,
       ttlSecondsAfterFinished: o.ttlSecondsAfterFinished ?? 600,
       // Every chunk's calls one after the other, plus a minute to start: then Kubernetes stops the pods.
-      activeDeadlineSeconds: Math.ceil(job.timeoutSeconds * job.chunksize) + 60 * Math.ceil(input.chunks / (o.parallelism ?? input.chunks)),
+      activeDeadlineSeconds:
+        Math.ceil(job.timeoutSeconds * job.chunksize) + 60 * Math.ceil(input.chunks / (o.parallelism ?? input.chunks)),
       template: {
         metadata: { labels },
         spec: {

@@ -49,7 +49,7 @@ export function k8sRuntimeManager(deps: K8sRuntimeDeps = {}): RuntimeManager {
       const client = await api(k);
       const jobs = await client.listJobs(ns(k), SELECTOR);
       const names = o.name
-        ? jobs.filter((j) => j.metadata?.name === o.name).map((j) => o.name as string)
+        ? jobs.filter((j) => j.metadata?.name === o.name).map(() => o.name as string)
         : jobs.filter(finished).map((j) => j.metadata?.name ?? '');
       for (const name of names.filter(Boolean)) {
         o.log(`deleting Job ${ns(k)}/${name}`);

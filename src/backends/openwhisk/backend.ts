@@ -25,15 +25,21 @@ interface Activation {
 export function openwhisk(options: OpenWhiskOptions, context: BackendContext): ComputeBackend {
   const auth = options.auth ?? process.env.__OW_API_KEY;
   if (!options.apiHost)
-    throw new ConfigError('openwhisk.apiHost must be the URL of the OpenWhisk API (e.g. "https://openwhisk.example.com")', {
-      keyPath: 'openwhisk.apiHost',
-      backend: 'openwhisk',
-    });
+    throw new ConfigError(
+      'openwhisk.apiHost must be the URL of the OpenWhisk API (e.g. "https://openwhisk.example.com")',
+      {
+        keyPath: 'openwhisk.apiHost',
+        backend: 'openwhisk',
+      },
+    );
   if (!auth || !/^[^:]+:.+$/.test(auth))
-    throw new ConfigError('openwhisk.auth must be the "uuid:key" of your namespace (wsk property get --auth), or set __OW_API_KEY', {
-      keyPath: 'openwhisk.auth',
-      backend: 'openwhisk',
-    });
+    throw new ConfigError(
+      'openwhisk.auth must be the "uuid:key" of your namespace (wsk property get --auth), or set __OW_API_KEY',
+      {
+        keyPath: 'openwhisk.auth',
+        backend: 'openwhisk',
+      },
+    );
   if (!context.storageIsRemote)
     throw new ConfigError(`the ${context.storage.driver} storage is not reachable from OpenWhisk actions: use "s3"`, {
       keyPath: 'storage',
@@ -58,14 +64,20 @@ class OpenWhiskBackend implements ComputeBackend {
   }
 
   async invoke(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
-    if (this.closed) throw new CancelledError('the openwhisk backend is closed', { backend: 'openwhisk', jobId: job.jobId });
+    if (this.closed)
+      throw new CancelledError('the openwhisk backend is closed', { backend: 'openwhisk', jobId: job.jobId });
     for (const id of callIds) this.placements.delete(`${job.jobKey}/${id}`);
     const chunks = chunkCalls(callIds, job.chunksize);
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < chunks.length && !this.closed) {
         const calls = chunks[next++] as number[];
-        const id = await this.activate({ bucket: job.bucket, jobKey: job.jobKey, calls: formatCallSpec(calls), attempt });
+        const id = await this.activate({
+          bucket: job.bucket,
+          jobKey: job.jobKey,
+          calls: formatCallSpec(calls),
+          attempt,
+        });
         const a: Activation = { id };
         for (const c of calls) this.placements.set(`${job.jobKey}/${c}`, a);
       }
@@ -85,7 +97,11 @@ class OpenWhiskBackend implements ComputeBackend {
       }
       const retryable = r.status === 429 || r.status === 503 || r.status === 502;
       if (!retryable || Date.now() + wait > until || this.closed)
-        throw owError(`invoking action ${this.action}${retryable ? ' (throttled until the retry deadline)' : ''}`, this.c, r);
+        throw owError(
+          `invoking action ${this.action}${retryable ? ' (throttled until the retry deadline)' : ''}`,
+          this.c,
+          r,
+        );
       if (r.status === 429) this.counters.throttled++;
       await sleep(Math.max(wait, r.retryAfterMs ?? 0));
       wait = Math.min(wait * 2, 5000);
@@ -112,7 +128,7 @@ class OpenWhiskBackend implements ComputeBackend {
   /** Reads the activation record: 404 while it runs, then its response. */
   private async check(a: Activation): Promise<void> {
     const r = await owRequest(this.c, 'GET', `/activations/${encodeURIComponent(a.id)}`).catch(() => undefined);
-    if (!r || r.status !== 200) return;
+    if (r?.status !== 200) return;
     const response = (r.body.response ?? {}) as { status?: string; success?: boolean; result?: { error?: unknown } };
     if (response.success === true && response.status === 'success') {
       a.ended = 'success';

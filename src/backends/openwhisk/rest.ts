@@ -58,7 +58,10 @@ export async function owRequest(
   const retryAfter = Number(res.headers.get('retry-after'));
   return {
     status: res.status,
-    body: parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { items: parsed },
+    body:
+      parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : { items: parsed },
     ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
   };
 }

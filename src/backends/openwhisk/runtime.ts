@@ -5,7 +5,13 @@
  * and the annotation `burst.dev/managed`, so `list` and `delete` never touch anyone else's actions.
  */
 import { BurstError, ConfigError } from '../../errors.js';
-import { buildAndPush, buildImage, buildRuntimeImage, defaultImage, type ImageTools } from '../../runtime/image-build.js';
+import {
+  buildAndPush,
+  buildImage,
+  buildRuntimeImage,
+  defaultImage,
+  type ImageTools,
+} from '../../runtime/image-build.js';
 import type { RuntimeCommandOptions, RuntimeInfo, RuntimeManager } from '../../runtime/types.js';
 import { VERSION } from '../../version.js';
 import { actionPath, owError, owRequest, type OpenWhiskConnection } from './rest.js';
@@ -33,7 +39,10 @@ export function openWhiskRuntimeManager(deps: ImageTools = {}): RuntimeManager {
   const connect = (k: OpenWhiskOptions): OpenWhiskConnection => {
     const auth = k.auth ?? process.env.__OW_API_KEY;
     if (!k.apiHost)
-      throw new ConfigError('openwhisk.apiHost must be the URL of the OpenWhisk API', { keyPath: 'openwhisk.apiHost', backend: 'openwhisk' });
+      throw new ConfigError('openwhisk.apiHost must be the URL of the OpenWhisk API', {
+        keyPath: 'openwhisk.apiHost',
+        backend: 'openwhisk',
+      });
     if (!auth)
       throw new ConfigError('openwhisk.auth must be the "uuid:key" of your namespace, or set __OW_API_KEY', {
         keyPath: 'openwhisk.auth',
@@ -60,23 +69,32 @@ export function openWhiskRuntimeManager(deps: ImageTools = {}): RuntimeManager {
       const k = section(o);
       const c = connect(k);
       if (k.push !== false && !k.image)
-        throw new ConfigError('openwhisk.image must name an image on Docker Hub or a registry the invokers pull from, or set openwhisk.push to false', {
-          keyPath: 'openwhisk.image',
-          backend: 'openwhisk',
-        });
+        throw new ConfigError(
+          'openwhisk.image must name an image on Docker Hub or a registry the invokers pull from, or set openwhisk.push to false',
+          {
+            keyPath: 'openwhisk.image',
+            backend: 'openwhisk',
+          },
+        );
       if (!o.storage)
-        throw new ConfigError('the action needs its storage: deploy with the client storage configured (storage: "s3")', {
-          keyPath: 'storage',
-          backend: 'openwhisk',
-        });
+        throw new ConfigError(
+          'the action needs its storage: deploy with the client storage configured (storage: "s3")',
+          {
+            keyPath: 'storage',
+            backend: 'openwhisk',
+          },
+        );
       const image = await buildAndPush(k.image ?? defaultImage(), { ...k }, o, tools);
       const name = k.action ?? o.name ?? defaultActionName();
       const existing = await owRequest(c, 'GET', actionPath(name));
       if (existing.status === 200 && !managed(existing.body as OwAction))
-        throw new ConfigError(`the OpenWhisk action ${name} exists and was not deployed by Burst; pick another openwhisk.action`, {
-          keyPath: 'openwhisk.action',
-          backend: 'openwhisk',
-        });
+        throw new ConfigError(
+          `the OpenWhisk action ${name} exists and was not deployed by Burst; pick another openwhisk.action`,
+          {
+            keyPath: 'openwhisk.action',
+            backend: 'openwhisk',
+          },
+        );
       const body = {
         exec: { kind: 'blackbox', image },
         limits: { memory: k.memoryMB ?? o.memoryMB ?? 1024, timeout: (k.timeoutSeconds ?? 600) * 1000, concurrency: 1 },
@@ -110,9 +128,13 @@ export function openWhiskRuntimeManager(deps: ImageTools = {}): RuntimeManager {
         if (r.status === 404) return [];
         if (r.status !== 200) throw owError(`reading action ${o.name}`, c, r);
         if (!managed(r.body as OwAction))
-          throw new BurstError('RUNTIME_DEPLOY', `the OpenWhisk action ${o.name} was not deployed by Burst; not deleting it`, {
-            backend: 'openwhisk',
-          });
+          throw new BurstError(
+            'RUNTIME_DEPLOY',
+            `the OpenWhisk action ${o.name} was not deployed by Burst; not deleting it`,
+            {
+              backend: 'openwhisk',
+            },
+          );
         names = [o.name];
       } else names = (await this.list(o)).map((i) => i.name);
       for (const name of names) {

@@ -9,7 +9,7 @@
  *
  * The storage comes from the container (its environment or the init parameters), never from an
  * activation's parameters, which whoever may invoke the action chooses. Calls still running when the
- * activation's deadline is 2 s away are aborted, so they get `cancelled` statuses before the invoker
+ * activation's deadline is 5 s away are aborted, so they get `cancelled` statuses before the invoker
  * kills the container.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,7 +23,7 @@ import { parseStorageConfig } from '../storage-config.js';
 /** The sentinel the OpenWhisk invoker reads each activation's logs up to. */
 export const OW_LOG_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 /** Margin before an activation's deadline at which running calls are aborted, in ms. */
-const DEADLINE_MARGIN_MS = 2000;
+const DEADLINE_MARGIN_MS = 5000;
 const MAX_BODY = 1024 * 1024;
 
 /** Options of {@link serveOpenWhisk}. */
@@ -64,7 +64,9 @@ export async function serveOpenWhisk(o: OpenWhiskServeOptions = {}): Promise<Ope
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'POST' || (path !== '/init' && path !== '/run'))
-      return reply(res, 404, { error: `no such endpoint ${req.method} ${path}; the invoker calls POST /init and POST /run` });
+      return reply(res, 404, {
+        error: `no such endpoint ${req.method} ${path}; the invoker calls POST /init and POST /run`,
+      });
     const body = await readJson(req);
     if (path === '/init') {
       if (initialized) return reply(res, 403, { error: 'Cannot initialize the action more than once.' });
@@ -124,9 +126,12 @@ async function activation(
     params = runParams(body.value);
     const config = initEnv.BURST_STORAGE_CONFIG ?? process.env.BURST_STORAGE_CONFIG;
     if (!config)
-      throw new ConfigError('the action has no storage: set BURST_STORAGE_CONFIG (an init parameter or the image env)', {
-        keyPath: 'BURST_STORAGE_CONFIG',
-      });
+      throw new ConfigError(
+        'the action has no storage: set BURST_STORAGE_CONFIG (an init parameter or the image env)',
+        {
+          keyPath: 'BURST_STORAGE_CONFIG',
+        },
+      );
     storage = parseStorageConfig(config, 'BURST_STORAGE_CONFIG');
   } catch (err) {
     return { error: (err as Error).message };
@@ -140,12 +145,16 @@ async function activation(
   };
   const controller = new AbortController();
   const deadline = Number(text('deadline'));
-  const timer = Number.isFinite(deadline) && deadline > 0
-    ? setTimeout(
-        () => controller.abort(new CancelledError(`cancelled: the OpenWhisk activation ${activationId} reached its deadline`)),
-        Math.max(0, deadline - Date.now() - DEADLINE_MARGIN_MS),
-      )
-    : undefined;
+  const timer =
+    Number.isFinite(deadline) && deadline > 0
+      ? setTimeout(
+          () =>
+            controller.abort(
+              new CancelledError(`cancelled: the OpenWhisk activation ${activationId} reached its deadline`),
+            ),
+          Math.max(0, deadline - Date.now() - DEADLINE_MARGIN_MS),
+        )
+      : undefined;
   const [{ openStorageConfig }, { runCalls }] = await Promise.all([
     import('../../storage/index.js'),
     import('../handler.js'),
