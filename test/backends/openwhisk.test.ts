@@ -148,7 +148,7 @@ test('openwhisk: a wrong key is a 401 naming openwhisk.auth; bad options are Con
   ] as const) {
     const fexec = new FunctionExecutor({
       ...options(fake),
-      openwhisk: { apiHost: fake.url, auth: AUTH, ...openwhisk } as never,
+      openwhisk: { ...{ apiHost: fake.url, auth: AUTH }, ...openwhisk } as never,
     });
     try {
       await assert.rejects(
