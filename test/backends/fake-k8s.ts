@@ -48,7 +48,11 @@ export class FakeKubernetes {
   readonly started: { name: string; index: number; env: Record<string, string>; exitCode?: number }[] = [];
   url = '';
 
-  constructor(private readonly images: Record<string, FakeImage>) {}
+  constructor(
+    private readonly images: Record<string, FakeImage>,
+    /** Extra `podman run` arguments (e.g. `--user` for OpenShift's arbitrary UID). */
+    private readonly podmanArgs: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.route(req, res));
@@ -222,6 +226,7 @@ export class FakeKubernetes {
               'run',
               '--rm',
               '--runtime=runc',
+              ...this.podmanArgs,
               '--network=host',
               '--name',
               name,
