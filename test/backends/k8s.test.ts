@@ -131,7 +131,7 @@ test('k8s: an image the node cannot pull is reported with ImagePullBackOff, not 
   }
 });
 
-test('k8s: deleting the Job SIGTERMs its pods: calls get cancelled statuses and the pod exits 143', {
+test('k8s: deleting the Job SIGTERMs its pods: the worker cancels its calls and exits 143', {
   skip,
 }, async () => {
   const fexec = new FunctionExecutor(options());
