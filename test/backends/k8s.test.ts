@@ -18,6 +18,9 @@ import {
   type ExecutorOptions,
 } from '../../src/index.ts';
 import { k8sRuntimeManager } from '../../src/backends/k8s/runtime.ts';
+import { openStorageConfig } from '../../src/storage/index.ts';
+import { keys } from '../../src/job/layout.ts';
+import { readJobStatuses } from '../../src/job/reader.ts';
 import { kubernetesApi } from '../../src/backends/k8s/api.ts';
 import { addSeven, misbehave, sleepMs, type Act } from '../fixtures/tasks.ts';
 import { ensureCeph, type CephService } from '../services.ts';
@@ -145,6 +148,16 @@ test('k8s: deleting the Job SIGTERMs its pods: the worker cancels its calls and 
   for (let i = 0; pod?.exitCode === undefined && i < 200; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(pod?.exitCode, 143, 'the worker exited with 143 after SIGTERM, within the grace period');
   assert.equal(futures[0]?.status, 'error');
+  // The status in storage was written by the worker, not invented by the client.
+  const storage = await openStorageConfig({ driver: 's3', options: options().s3 as Record<string, unknown> });
+  try {
+    const jobKey = keys.job(fexec.executorId, futures[0]?.jobId ?? '');
+    const [status] = await readJobStatuses(storage, 'burst-k8s-suite', jobKey);
+    assert.equal(status?.error?.kind, 'cancelled');
+    assert.match(status?.error?.message ?? '', /the pod was stopped \(SIGTERM\)/);
+  } finally {
+    await storage.close?.();
+  }
 });
 
 test('k8s: bad options are ConfigErrors naming the key', async () => {
