@@ -87,6 +87,7 @@ export type {
   OptionsMatch,
 } from './backends/definition.js';
 export { localhost, slurm, awsLambda, knative, cloudrun, codeEngine } from './backends/factories.js';
+export { k8s, openwhisk } from './backends/factories.js';
 export type { BackendChoice } from './backends/factories.js';
 export type { BackendSections } from './config/defaults.js';
 export type { RuntimeManager, RuntimeInfo, RuntimeCommandOptions } from './runtime/types.js';
@@ -96,6 +97,8 @@ export type { AwsLambdaOptions } from './backends/aws_lambda/options.js';
 export type { KnativeSection } from './backends/knative/index.js';
 export type { CloudRunSection } from './backends/cloudrun/index.js';
 export type { CodeEngineSection } from './backends/code_engine/index.js';
+export type { K8sOptions, K8sToleration } from './backends/k8s/options.js';
+export type { OpenWhiskOptions } from './backends/openwhisk/options.js';
 export type { LocalhostOptions } from './backends/localhost/options.js';
 export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
 export { VERSION } from './version.js';

@@ -15,7 +15,7 @@ export const executorFlags = {
 } as const;
 
 /** The usage lines of {@link executorFlags}, for the end of an example's help text. */
-export const executorFlagsHelp = `  --backend NAME   localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine
+export const executorFlagsHelp = `  --backend NAME   localhost (default), slurm, aws_lambda, knative, cloudrun, code_engine, k8s, openwhisk
   --storage NAME   fs (default) or s3
   --workers W      localhost worker processes        (default: one per core)
   --config FILE    a Burst config file (S3 endpoint, Slurm partition, service URL, ...)

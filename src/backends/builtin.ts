@@ -7,8 +7,10 @@ import { awsLambdaBackend } from './aws_lambda/index.js';
 import { cloudRunBackend } from './cloudrun/index.js';
 import { codeEngineBackend } from './code_engine/index.js';
 import type { BackendOptionsOf } from './definition.js';
+import { k8sBackend } from './k8s/index.js';
 import { knativeBackend } from './knative/index.js';
 import { localhostBackend } from './localhost/index.js';
+import { openWhiskBackend } from './openwhisk/index.js';
 import { slurmBackend } from './slurm/index.js';
 
 /** The definitions of the built-in backends, in the order `burst config init` offers them. */
@@ -19,6 +21,8 @@ export const builtinBackends = [
   cloudRunBackend,
   codeEngineBackend,
   awsLambdaBackend,
+  k8sBackend,
+  openWhiskBackend,
 ] as const;
 
 /** The options of each built-in backend by name (`{ slurm: SlurmOptions, … }`). */

@@ -38,3 +38,13 @@ export function cloudrun(options: BackendOptionsMap['cloudrun'] = {}): BackendCh
 export function codeEngine(options: BackendOptionsMap['code_engine'] = {}): BackendChoice<'code_engine'> {
   return selectBackend('code_engine', options);
 }
+
+/** Kubernetes (or OpenShift) Indexed Jobs of the worker image, one per map (see the README's Kubernetes section). */
+export function k8s(options: BackendOptionsMap['k8s'] = {}): BackendChoice<'k8s'> {
+  return selectBackend('k8s', options);
+}
+
+/** Apache OpenWhisk: one non-blocking activation of a blackbox action per chunk of calls. */
+export function openwhisk(options: BackendOptionsMap['openwhisk'] = {}): BackendChoice<'openwhisk'> {
+  return selectBackend('openwhisk', options);
+}

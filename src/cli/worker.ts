@@ -68,6 +68,24 @@ export function register(program: Command): void {
     });
 
   worker
+    .command('job')
+    .description(
+      'Run the chunk of a Kubernetes Indexed Job pod ($JOB_COMPLETION_INDEX), described by the BURST_* variables the k8s backend sets',
+    )
+    .action(async () => {
+      const { runIndexedJob } = await import('../worker/entries/k8s-job.js');
+      process.exitCode = await runIndexedJob();
+    });
+
+  worker
+    .command('openwhisk')
+    .description('Serve the OpenWhisk action protocol (POST /init, POST /run) on $PORT (else 8080): a blackbox action')
+    .action(async () => {
+      const { serveOpenWhisk } = await import('../worker/entries/openwhisk.js');
+      await serveOpenWhisk();
+    });
+
+  worker
     .command('serve')
     .description(
       'Serve POST /invoke on $PORT and run the calls each request names (the Knative / Cloud Run / Code Engine worker). Needs BURST_SERVE_TOKEN, BURST_SIGNING_KEY and its storage, or --insecure (loopback only)',

@@ -22,6 +22,8 @@ export interface BuildContextOptions {
   projectDir: string;
   /** Base image; it must have node and npm. @default 'node:20-slim' */
   baseImage?: string;
+  /** The worker command the image runs (`burst worker <command>`). @default 'serve' (`'openwhisk'` for an OpenWhisk action) */
+  workerCommand?: string;
   /** Writes progress lines. */
   log?: (line: string) => void;
 }
@@ -64,7 +66,12 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const lock = join(o.projectDir, 'package-lock.json');
   if (existsSync(lock)) await copyFile(lock, join(dir, 'package-lock.json'));
   const tarball = await packBurst(dir, o.log);
-  const dockerfile = dockerfileText({ baseImage: o.baseImage ?? 'node:20-slim', tarball, hasLock: existsSync(lock) });
+  const dockerfile = dockerfileText({
+    baseImage: o.baseImage ?? 'node:20-slim',
+    tarball,
+    hasLock: existsSync(lock),
+    ...(o.workerCommand ? { workerCommand: o.workerCommand } : {}),
+  });
   await writeFile(join(dir, 'Dockerfile'), dockerfile);
   await writeFile(
     join(dir, '.dockerignore'),
@@ -77,7 +84,12 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
 const PACKAGE_NAME = (createRequire(import.meta.url)('../../package.json') as { name: string }).name;
 
 /** The Dockerfile of the worker image. */
-export function dockerfileText(o: { baseImage: string; tarball: string; hasLock: boolean }): string {
+export function dockerfileText(o: {
+  baseImage: string;
+  tarball: string;
+  hasLock: boolean;
+  workerCommand?: string;
+}): string {
   return `# Written by "burst runtime build" (Burst ${VERSION}); rewritten on each build.
 FROM ${o.baseImage}
 ENV NODE_ENV=production PORT=8080 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
@@ -86,15 +98,17 @@ ENV NODE_ENV=production PORT=8080 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FU
 WORKDIR /app
 COPY package.json ${o.hasLock ? 'package-lock.json ' : ''}./
 RUN ${o.hasLock ? 'npm ci --omit=dev' : 'npm install --omit=dev'} && npm cache clean --force \\
- && mkdir -p node_modules/.cache/burst && chown -R node:node node_modules/.cache
+ && mkdir -p node_modules/.cache/burst && chown -R node:0 node_modules/.cache && chmod -R g=u node_modules/.cache
 # Burst itself, the client's exact version, apart from the project (which may itself be named burst).
 COPY ${o.tarball} /opt/burst/
 RUN cd /opt/burst && npm init -y >/dev/null && npm install --omit=dev ./${o.tarball} && rm ./${o.tarball} && npm cache clean --force
-USER node
+# The node user by number (Kubernetes' runAsNonRoot checks a number); the cache is group 0 writable
+# for OpenShift, whose restricted SCC runs the image as an arbitrary UID in group 0.
+USER 1000
 EXPOSE 8080
 # Runs the calls each POST /invoke names, in /app (the runtime folder of bundles). It refuses to start
 # without BURST_SERVE_TOKEN, BURST_SIGNING_KEY and BURST_STORAGE_CONFIG, which "burst runtime deploy" sets.
-CMD ["node", "/opt/burst/node_modules/${PACKAGE_NAME}/dist/cli/main.js", "worker", "serve"]
+CMD ["node", "/opt/burst/node_modules/${PACKAGE_NAME}/dist/cli/main.js", "worker", "${o.workerCommand ?? 'serve'}"]
 `;
 }
 

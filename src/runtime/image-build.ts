@@ -83,13 +83,14 @@ export async function pickBuilder(preferred?: ImageBuilder): Promise<ImageBuilde
 
 /** Writes the build context of `projectDir` and builds `image` from it; returns the image reference. */
 export async function buildImage(
-  o: ImageOptions & { projectDir: string; log: (line: string) => void },
+  o: ImageOptions & { projectDir: string; log: (line: string) => void; workerCommand?: string },
 ): Promise<string> {
   const image = o.image ?? defaultImage();
   const context = await writeBuildContext({
     projectDir: o.projectDir,
     log: o.log,
     ...(o.baseImage ? { baseImage: o.baseImage } : {}),
+    ...(o.workerCommand ? { workerCommand: o.workerCommand } : {}),
   });
   o.log(`wrote ${context.dir}/Dockerfile`);
   const builder = await pickBuilder(o.builder);

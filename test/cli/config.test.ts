@@ -305,7 +305,7 @@ describe('burst config', () => {
     }).toString();
     assert.match(
       output,
-      /Where should calls run\? \(localhost, slurm, knative, cloudrun, code_engine, aws_lambda\) \[localhost\]/,
+      /Where should calls run\? \(localhost, slurm, knative, cloudrun, code_engine, aws_lambda, k8s, openwhisk\) \[localhost\]/,
     );
     assert.match(output, /Where should data live\? \(fs, s3\) \[s3\]/);
     const loaded = loadConfigSync({ cwd, env: {} }).options;

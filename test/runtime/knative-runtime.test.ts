@@ -312,7 +312,7 @@ test('the build context holds a Dockerfile, the dependencies without scripts, th
     );
     assert.match(dockerfile, /^FROM node:20-slim$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^USER 1000$/m);
     assert.match(
       dockerfile,
       /CMD \["node", "\/opt\/burst\/node_modules\/burst-compute\/dist\/cli\/main.js", "worker", "serve"\]/,
