@@ -99,6 +99,10 @@ export type { CodeEngineSection } from './backends/code_engine/index.js';
 export type { LocalhostOptions } from './backends/localhost/options.js';
 export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
 export { VERSION } from './version.js';
+export { Pool } from './pool/pool.js';
+export type { PoolOptions, PoolMapOptions, PoolRunOptions } from './pool/pool.js';
+export { pMap } from './pool/p-map.js';
+export type { PMapOptions } from './pool/p-map.js';
 export {
   Storage,
   StorageBucket,
