@@ -2,7 +2,12 @@
  * The executor's options, their defaults, and their validation. One `defaults` object; every option
  * is checked at construction with a message that names it and what it got.
  */
-import { checkPrimitivesMode, checkRedisOptions, type PrimitivesMode, type RedisOptions } from '../primitives/options.js';
+import {
+  checkPrimitivesMode,
+  checkRedisOptions,
+  type PrimitivesMode,
+  type RedisOptions,
+} from '../primitives/options.js';
 import { availableParallelism } from 'node:os';
 import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';

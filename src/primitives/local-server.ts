@@ -98,7 +98,8 @@ function serve(socket: Socket, store: LocalStore, token: Buffer, sockets: Set<So
     } catch {
       return void socket.destroy();
     }
-    if (!OPS.has(req.op) || !Array.isArray(req.a)) return reply({ i: req.i, ok: false, e: `unknown operation ${req.op}` });
+    if (!OPS.has(req.op) || !Array.isArray(req.a))
+      return reply({ i: req.i, ok: false, e: `unknown operation ${req.op}` });
     const args = req.a.map(fromWire);
     if (req.op === 'pop') args[2] = gone.signal;
     const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[req.op] as (
@@ -107,7 +108,8 @@ function serve(socket: Socket, store: LocalStore, token: Buffer, sockets: Set<So
     fn.apply(store, args).then(
       (v) => {
         // A waiter that left while its value was on the way: give the value back to the queue.
-        if (socket.destroyed && req.op === 'pop' && v !== undefined) void store.push(args[0] as string, v as Uint8Array);
+        if (socket.destroyed && req.op === 'pop' && v !== undefined)
+          void store.push(args[0] as string, v as Uint8Array);
         else reply({ i: req.i, ok: true, v: toWire(v) });
       },
       (err: unknown) => reply({ i: req.i, ok: false, e: err instanceof Error ? err.message : String(err) }),

@@ -30,16 +30,22 @@ export function checkRedisOptions(value: unknown): RedisOptions | undefined {
   const o = value as Record<string, unknown>;
   for (const key of Object.keys(o))
     if (!['url', 'workerUrl', 'connectTimeoutMs'].includes(key))
-      throw new ConfigError(`unknown option "redis.${key}"; known: redis.url, redis.workerUrl, redis.connectTimeoutMs`, {
-        keyPath: `redis.${key}`,
-      });
+      throw new ConfigError(
+        `unknown option "redis.${key}"; known: redis.url, redis.workerUrl, redis.connectTimeoutMs`,
+        {
+          keyPath: `redis.${key}`,
+        },
+      );
   for (const key of ['url', 'workerUrl'] as const) {
     const v = o[key];
     if (v === undefined) continue;
     if (typeof v !== 'string' || !/^rediss?:\/\/./.test(v))
-      throw new ConfigError(`redis.${key} must be a redis:// or rediss:// URL, got ${JSON.stringify(typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//…@') : v)}`, {
-        keyPath: `redis.${key}`,
-      });
+      throw new ConfigError(
+        `redis.${key} must be a redis:// or rediss:// URL, got ${JSON.stringify(typeof v === 'string' ? v.replace(/\/\/[^@/]*@/, '//…@') : v)}`,
+        {
+          keyPath: `redis.${key}`,
+        },
+      );
   }
   const t = o.connectTimeoutMs;
   if (t !== undefined && (!Number.isInteger(t) || (t as number) < 1))

@@ -28,7 +28,9 @@ function encode(tag: number, value?: unknown): Uint8Array {
 
 function decode(bytes: Uint8Array): { tag: number; value?: unknown } {
   const tag = bytes[0] ?? VALUE;
-  return tag === VALUE ? { tag, value: deserialize(Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.length - 1)) } : { tag };
+  return tag === VALUE
+    ? { tag, value: deserialize(Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.length - 1)) }
+    : { tag };
 }
 
 function timeoutMs(options: WaitTimeout | undefined, what: string): number | undefined {
@@ -84,7 +86,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const item = await this.next(ms);
     if (!item.done) return item.value;
     throw item.ended
-      ? new PrimitiveError('PRIMITIVE_TIMEOUT', `queue "${this.name}" has ended: no more values`, { primitive: this.name })
+      ? new PrimitiveError('PRIMITIVE_TIMEOUT', `queue "${this.name}" has ended: no more values`, {
+          primitive: this.name,
+        })
       : timedOut(`queue "${this.name}".get`, this.name, options?.timeout);
   }
 
@@ -269,7 +273,8 @@ export class Barrier {
       for (let i = 1; i < this.parties; i++) await store.push(gate, encode(END));
       return generation;
     }
-    if ((await store.pop(gate, ms)) === undefined) throw timedOut(`barrier "${this.name}".wait`, this.name, options?.timeout);
+    if ((await store.pop(gate, ms)) === undefined)
+      throw timedOut(`barrier "${this.name}".wait`, this.name, options?.timeout);
     return generation;
   }
 }

@@ -138,9 +138,13 @@ export class RedisStore implements PrimitiveStore {
   }
 
   private failed(err: unknown): PrimitiveError {
-    return new PrimitiveError('PRIMITIVES_UNREACHABLE', `Redis at ${this.address} failed: ${(err as Error)?.message ?? String(err)}`, {
-      cause: err,
-    });
+    return new PrimitiveError(
+      'PRIMITIVES_UNREACHABLE',
+      `Redis at ${this.address} failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

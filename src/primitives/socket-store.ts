@@ -52,13 +52,13 @@ export class SocketStore implements PrimitiveStore {
     return this.call('push', key, value) as Promise<number>;
   }
   pop(key: string, timeoutMs: number | undefined): Promise<Uint8Array | undefined> {
-    return this.call('pop', key, timeoutMs ?? null).then((v) => v ?? undefined) as Promise<Uint8Array | undefined>;
+    return this.call('pop', key, timeoutMs) as Promise<Uint8Array | undefined>;
   }
   length(key: string): Promise<number> {
     return this.call('length', key) as Promise<number>;
   }
   get(key: string): Promise<Uint8Array | undefined> {
-    return this.call('get', key).then((v) => v ?? undefined) as Promise<Uint8Array | undefined>;
+    return this.call('get', key) as Promise<Uint8Array | undefined>;
   }
   async set(key: string, value: Uint8Array): Promise<void> {
     await this.call('set', key, value);
@@ -91,8 +91,8 @@ export class SocketStore implements PrimitiveStore {
         new PrimitiveError('PRIMITIVES_UNREACHABLE', `${this.address} cannot be reached: the connection is closed`),
       );
     const i = this.seq++;
-    // JSON has no undefined: a missing timeout travels as null and comes back as undefined.
-    const a = args.map((x) => (x === null ? undefined : toWire(x)));
+    // JSON has no undefined: in an array it travels as null, which fromWire turns back.
+    const a = args.map(toWire);
     this.socket.write(`${JSON.stringify({ i, op, a })}\n`);
     if (this.pending.size === 0) this.socket.ref();
     return new Promise((resolve, reject) => this.pending.set(i, { resolve, reject }));
