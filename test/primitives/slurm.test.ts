@@ -15,7 +15,11 @@ import { primitivesError } from './tasks.ts';
 const slurm = await ensureSlurm();
 const redis = await ensureRedis();
 const skip =
-  'skip' in slurm ? `Slurm cluster unavailable: ${slurm.skip}` : 'skip' in redis ? `Redis unavailable: ${redis.skip}` : undefined;
+  'skip' in slurm
+    ? `Slurm cluster unavailable: ${slurm.skip}`
+    : 'skip' in redis
+      ? `Redis unavailable: ${redis.skip}`
+      : undefined;
 // /var/tmp is on the disk every "node" of the test cluster sees at the same path.
 const sharedRoot = (): Promise<string> => mkdtemp(join('/var/tmp', 'burst-slurm-prim-'));
 
@@ -40,7 +44,10 @@ test('a Slurm task of an executor without Redis gets a ConfigError naming redis.
   });
   try {
     const said = await (await fexec.callAsync(primitivesError, 0)).result();
-    assert.match(said, /^CONFIG: ctx\.primitives of call 0 of job \w+ is unavailable.*redis: \{ url \}.*BURST_REDIS_URL/);
+    assert.match(
+      said,
+      /^CONFIG: ctx\.primitives of call 0 of job \w+ is unavailable.*redis: \{ url \}.*BURST_REDIS_URL/,
+    );
   } finally {
     await fexec.close();
   }
