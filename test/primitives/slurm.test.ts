@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { FunctionExecutor } from '../../src/index.ts';
 import { ensureRedis, ensureSlurm, type RedisService, type SlurmService } from '../services.ts';
@@ -51,4 +53,24 @@ test('a Slurm task of an executor without Redis gets a ConfigError naming redis.
   } finally {
     await fexec.close();
   }
+});
+
+test('attack: the test Redis refuses commands without its password, on loopback and from a Slurm node', {
+  skip,
+}, async () => {
+  const url = new URL((redis as RedisService).clusterUrl);
+  const run = promisify(execFile);
+  const ask = async (prefix: string[], host: string, extra: string[] = []): Promise<string> => {
+    const [cmd, ...args] = [...prefix, 'redis-cli', '-h', host, '-p', url.port, ...extra, '--no-auth-warning', 'ping'];
+    const { stdout, stderr } = await run(cmd as string, args).catch((e: { stdout: string; stderr: string }) => e);
+    return stdout + stderr;
+  };
+  const node = (slurm as SlurmService).nodes[0] as string;
+  assert.match(await ask([], '127.0.0.1'), /NOAUTH/);
+  assert.match(await ask(['ip', 'netns', 'exec', node], url.hostname), /NOAUTH/);
+  assert.match(await ask(['ip', 'netns', 'exec', node], url.hostname, ['-a', 'guess']), /WRONGPASS/);
+  assert.match(
+    await ask(['ip', 'netns', 'exec', node], url.hostname, ['-a', decodeURIComponent(url.password)]),
+    /PONG/,
+  );
 });
