@@ -18,7 +18,7 @@ export interface PMapOptions<A = unknown> extends PoolMapOptions<A> {
 /**
  * Runs `fn` over `inputs` on Burst with p-map's semantics and argument order. `fn` runs in a worker:
  * it gets `(input, ctx)` rather than p-map's `(input, index)` (`ctx.callId` is the index when
- * `concurrency` is `Infinity`), and must not use variables of the calling module.
+ * the whole list goes as one job: `concurrency` `Infinity` and a sync iterable), and must not use variables of the calling module.
  *
  * @example
  * ```ts
