@@ -11,7 +11,15 @@ import { getEventListeners } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError, ConfigError, FunctionExecutor, Pool, RemoteError, pMap } from '../../src/index.ts';
+import {
+  CancelledError,
+  ConfigError,
+  FunctionExecutor,
+  Pool,
+  RemoteError,
+  pMap,
+  type CallContext,
+} from '../../src/index.ts';
 
 let root: string;
 let marks: string;
@@ -50,6 +58,13 @@ async function marked(input: { dir: string; tag: string; ms: number; fail?: bool
   await new Promise((r) => setTimeout(r, input.ms));
   if (input.fail) throw new Error(`Oops! ${input.tag}`);
   return input.tag;
+}
+
+/** Waits for the event `gate` when given, counts itself on the counter `mark` when given, returns `value`. */
+async function gated(input: { value: number; gate?: string; mark?: string }, ctx: CallContext): Promise<number> {
+  if (input.gate) await ctx.primitives.event(input.gate).wait({ timeout: 120 });
+  if (input.mark) await ctx.primitives.counter(input.mark).add();
+  return input.value;
 }
 
 const ran = async (dir: string): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).sort();
@@ -243,17 +258,26 @@ test('p-map signal: aborting rejects with a CancelledError whose cause is the re
 });
 
 test('imap yields in input order, imapUnordered in completion order; both honour concurrency and errors', async () => {
-  const input: Array<[number, number]> = [
-    [1, 300],
-    [2, 10],
-    [3, 150],
-  ];
-  const ordered: number[] = [];
-  for await (const v of pool.imap(delayed, input)) ordered.push(v as number);
-  assert.deepEqual(ordered, [1, 2, 3]);
-  const unordered: number[] = [];
-  for await (const v of pool.imapUnordered(delayed, input)) unordered.push(v as number);
-  assert.deepEqual(unordered, [2, 3, 1]);
+  // Call 1 waits on an event the test sets only after the later calls finished: no timing involved.
+  const prims = pool.executor.primitives;
+  const ordered = (async () => {
+    const out: number[] = [];
+    for await (const v of pool.imap(gated, [
+      { value: 1, gate: 'g1' },
+      { value: 2, mark: 'm1' },
+      { value: 3, mark: 'm1' },
+    ]))
+      out.push(v);
+    return out;
+  })();
+  while ((await prims.counter('m1').get()) < 2) await new Promise((r) => setTimeout(r, 20));
+  await prims.event('g1').set();
+  assert.deepEqual(await ordered, [1, 2, 3]);
+  const it = pool.imapUnordered(gated, [{ value: 1, gate: 'g2' }, { value: 2 }])[Symbol.asyncIterator]();
+  assert.deepEqual(await it.next(), { value: 2, done: false });
+  await prims.event('g2').set();
+  assert.deepEqual(await it.next(), { value: 1, done: false });
+  assert.equal((await it.next()).done, true);
   const seen: number[] = [];
   await assert.rejects(async () => {
     for await (const v of pool.imap(
