@@ -151,6 +151,15 @@ export type PartitionErrorCode =
   /** The plan would hold more partitions than the limit. */
   | 'TOO_MANY_PARTITIONS';
 
+/** Codes of `PrimitiveError` (queues, locks, counters, barriers, events). */
+export type PrimitiveErrorCode =
+  /** The primitives' server (Redis, or the client's in-process server) could not be reached in time. */
+  | 'PRIMITIVES_UNREACHABLE'
+  /** A `get`, `acquire` or `wait` with a `timeout` did not succeed within it. */
+  | 'PRIMITIVE_TIMEOUT'
+  /** `release` or `extend` of a lock whose lease had expired (another holder may have it now). */
+  | 'LOCK_NOT_HELD';
+
 /** Every code a Burst error can carry; `switch (err.code)` over it is checked for exhaustiveness. */
 export type BurstErrorCode =
   | GeneralErrorCode
@@ -167,7 +176,8 @@ export type BurstErrorCode =
   | StorageErrorCode
   | InvocationErrorCode
   | RuntimeMissingErrorCode
-  | PartitionErrorCode;
+  | PartitionErrorCode
+  | PrimitiveErrorCode;
 
 type Owned<Codes extends string, Class extends string> = { [C in Codes]: Class };
 /** Which class owns which code; a code in two unions becomes `never` here and the table below fails to compile. */
@@ -193,7 +203,8 @@ type Owners = Owned<GeneralErrorCode, 'BurstError'> &
   Owned<MalformedRecordErrorCode, 'MalformedRecordError'> &
   Owned<InvocationErrorCode, 'InvocationError'> &
   Owned<RuntimeMissingErrorCode, 'RuntimeMissingError'> &
-  Owned<PartitionErrorCode, 'PartitionError'>;
+  Owned<PartitionErrorCode, 'PartitionError'> &
+  Owned<PrimitiveErrorCode, 'PrimitiveError'>;
 
 /** The class whose instances carry each code (by class name): every code, exactly once. */
 export const ERROR_CODE_CLASS: { readonly [C in BurstErrorCode]: Owners[C] } = {
@@ -257,6 +268,9 @@ export const ERROR_CODE_CLASS: { readonly [C in BurstErrorCode]: Owners[C] } = {
   HTTP_REDIRECT: 'PartitionError',
   BAD_RANGES: 'PartitionError',
   TOO_MANY_PARTITIONS: 'PartitionError',
+  PRIMITIVES_UNREACHABLE: 'PrimitiveError',
+  PRIMITIVE_TIMEOUT: 'PrimitiveError',
+  LOCK_NOT_HELD: 'PrimitiveError',
 };
 
 /** True when `code` is one of {@link BurstErrorCode}. */

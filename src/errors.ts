@@ -27,6 +27,7 @@ import type {
   TimeoutErrorCode,
   WaitTimeoutErrorCode,
   WorkerCrashErrorCode,
+  PrimitiveErrorCode,
 } from './error-codes.js';
 
 export type * from './error-codes.js';
@@ -310,6 +311,22 @@ export class MalformedRecordError extends StorageError {
   declare readonly code: MalformedRecordErrorCode;
   constructor(message: string, options: BurstErrorOptions = {}) {
     super('MALFORMED_RECORD', message, options);
+  }
+}
+
+/**
+ * A queue, lock, counter, barrier or event failed: its server could not be reached
+ * (`PRIMITIVES_UNREACHABLE`, the message names the address), a timed wait ran out
+ * (`PRIMITIVE_TIMEOUT`), or a lock's lease had expired (`LOCK_NOT_HELD`).
+ */
+export class PrimitiveError extends BurstError {
+  declare readonly code: PrimitiveErrorCode;
+  /** The primitive's name, when one is at fault. */
+  readonly primitive?: string;
+  constructor(code: PrimitiveErrorCode, message: string, options: BurstErrorOptions & { primitive?: string } = {}) {
+    const { primitive, ...rest } = options;
+    super(code, message, rest);
+    if (primitive !== undefined) this.primitive = primitive;
   }
 }
 

@@ -33,6 +33,7 @@ export {
   InvalidKeyError,
   StorageUnavailableError,
   MalformedRecordError,
+  PrimitiveError,
   isBurstError,
   isBurstErrorCode,
   ERROR_CODE_CLASS,
@@ -64,6 +65,7 @@ export type {
   InvocationErrorCode,
   RuntimeMissingErrorCode,
   PartitionErrorCode,
+  PrimitiveErrorCode,
 } from './errors.js';
 export { InvocationError, RuntimeMissingError } from './backends/invocation-error.js';
 export { registerBackend, backendNames } from './backends/index.js';
@@ -102,6 +104,13 @@ export type { OpenWhiskOptions } from './backends/openwhisk/options.js';
 export type { LocalhostOptions } from './backends/localhost/options.js';
 export type { StorageDriver, StorageConfig, StorageBody, ObjectInfo, ListEntry, ByteRange } from './storage/types.js';
 export { VERSION } from './version.js';
+export { Pool } from './pool/pool.js';
+export type { PoolOptions, PoolMapOptions, PoolRunOptions } from './pool/pool.js';
+export { pMap } from './pool/p-map.js';
+export { Primitives, Queue, Lock, Counter, Value, Barrier, Event } from './primitives/primitives.js';
+export type { WaitTimeout, LockOptions, LockLease } from './primitives/primitives.js';
+export type { RedisOptions, PrimitivesMode } from './primitives/options.js';
+export type { PMapOptions } from './pool/p-map.js';
 export {
   Storage,
   StorageBucket,

@@ -147,3 +147,23 @@ export function ensureSlurm(): Promise<SlurmService | Skipped> {
   );
   return slurm;
 }
+
+/** The test Redis server (scripts/services/redis.sh): password-protected, on 127.0.0.1 and the Slurm bridge. */
+export interface RedisService {
+  /** For the test process on this host, with the password: `redis://:…@127.0.0.1:6390`. */
+  url: string;
+  /** For jobs on the Slurm nodes (the host end of their bridge): `redis://:…@10.77.0.1:6390`. */
+  clusterUrl: string;
+}
+
+let redis: Promise<RedisService | Skipped> | undefined;
+
+/** Starts (if needed) the test Redis server; see the file header. */
+export function ensureRedis(): Promise<RedisService | Skipped> {
+  redis ??= ensure('redis.sh').then((r) =>
+    'skip' in r
+      ? r
+      : { url: need(r.vars, 'BURST_TEST_REDIS_URL'), clusterUrl: need(r.vars, 'BURST_TEST_REDIS_URL_CLUSTER') },
+  );
+  return redis;
+}

@@ -12,8 +12,10 @@
  */
 import { parseArgs } from 'node:util';
 import { FunctionExecutor, type ExecutorOptions } from 'burst-compute';
-import { simulate, rng, straightChain, type ReplicaResult, type ReplicaTask } from './hp.js';
-import { exchange, ladder, type Slot, type SwapCounts } from './exchange.js';
+import { simulate, rng, type ReplicaResult, type ReplicaTask } from './hp.js';
+import { ladder } from './exchange.js';
+import { pad, settleRound, start, type Tally } from './rounds.js';
+import { runQueued } from './queued.js';
 import { drawFold } from './render.js';
 import { BENCHMARKS } from './sequences.js';
 import { executorFlags, executorFlagsHelp, executorOptions, parseFlags } from '../shared/executor-flags.js';
@@ -29,6 +31,9 @@ const HELP = `Usage: npx tsx examples/replica-exchange/main.ts [options]
   --tmax T         hottest temperature                (default 0.6)
   --seed S         seed of the whole run              (default 1)
   --small          hp36, 4 replicas, 10 rounds of 100 sweeps (the test size)
+  --queue          one long-running call per temperature, replicas exchanged through queues
+                   (ctx.primitives) instead of one map per round; the same energies. Needs a
+                   worker per replica (set on localhost), and Redis on other backends
 ${executorFlagsHelp}`;
 
 const flags = parseFlags(HELP, () =>
@@ -43,6 +48,7 @@ const flags = parseFlags(HELP, () =>
       tmax: { type: 'string', default: '0.6' },
       seed: { type: 'string', default: '1' },
       small: { type: 'boolean', default: false },
+      queue: { type: 'boolean', default: false },
       ...executorFlags,
     },
   }),
@@ -71,28 +77,6 @@ interface Settings {
   options: ExecutorOptions;
 }
 
-/** The best conformation seen so far, and where. */
-interface Best {
-  energy: number;
-  coords: Int32Array;
-  round: number;
-  temperature: number;
-}
-
-/** What the rounds add up to. */
-interface Tally {
-  swaps: SwapCounts;
-  /** Monte Carlo moves per temperature. */
-  moves: Array<{ attempted: number; accepted: number }>;
-  /** Energies per temperature over the second half of the rounds. */
-  late: Array<{ sum: number; count: number }>;
-  best: Best;
-  fnSeconds: number;
-  processes: Set<string>;
-}
-
-const pad = (v: string | number, w: number): string => String(v).padStart(w);
-
 /** Indices 0..n-1 to print: all of them up to 12, else 10 evenly spaced ones (first and last included). */
 function shown(n: number): number[] {
   if (n <= 12) return Array.from({ length: n }, (_, i) => i);
@@ -108,6 +92,12 @@ function settings(): Settings {
   }
   const replicas = num('replicas', flags.replicas ?? (flags.small ? '4' : '8'));
   const options = executorOptions(flags, { progress: false });
+  // --queue: every replica call runs for the whole run, so each needs a worker of its own.
+  if (flags.queue && flags.workers === undefined) options.workers = replicas;
+  if (flags.queue && options.workers !== undefined && options.workers < replicas) {
+    console.error(`--queue runs one long call per replica: --workers must be at least --replicas (${replicas})`);
+    process.exit(2);
+  }
   return {
     name,
     sequence: bench.sequence,
@@ -121,39 +111,11 @@ function settings(): Settings {
   };
 }
 
-/** One line of the round table: best so far, energies by temperature (or a summary), swaps. */
-function roundLine(round: number, best: number, energies: readonly number[], swaps: string): string {
-  const n = energies.length;
-  const mean = energies.reduce((a, b) => a + b, 0) / n;
-  const middle =
-    n <= 12
-      ? energies.map((e) => pad(e, 4)).join('')
-      : `${pad(energies[0]!, 7)} ${pad(mean.toFixed(1), 6)} ${pad(energies[n - 1]!, 8)}`;
-  return `${pad(round, 5)} ${pad(best, 5)}  ${middle}    ${swaps}`.trimEnd();
-}
-
 /** Runs the rounds: one `map` over the replicas each, then the swaps; prints a line per round. */
 async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
-  const { sequence, temps, rounds, sweeps, seed, replicas } = s;
-  let slots: Slot[] = temps.map((_, k) => ({ coords: straightChain(sequence.length), energy: 0, replica: k }));
-  const t: Tally = {
-    swaps: { attempted: [], accepted: [] },
-    moves: temps.map(() => ({ attempted: 0, accepted: 0 })),
-    late: temps.map(() => ({ sum: 0, count: 0 })),
-    best: { energy: 0, coords: straightChain(sequence.length), round: 0, temperature: temps[0] as number },
-    fnSeconds: 0,
-    processes: new Set(),
-  };
+  const { sequence, temps, rounds, sweeps, seed } = s;
+  let { slots, tally: t } = start(s);
   const swapRand = rng([seed, 0x5a5a]);
-  // Round 0: every replica starts unfolded, as a straight chain with no contacts.
-  console.log(
-    roundLine(
-      0,
-      0,
-      slots.map(() => 0),
-      '',
-    ),
-  );
   for (let round = 0; round < rounds; round++) {
     const tasks: ReplicaTask[] = slots.map((slot, k) => ({
       sequence,
@@ -169,21 +131,7 @@ async function runRounds(fexec: FunctionExecutor, s: Settings): Promise<Tally> {
         t.fnSeconds += (f.stats.fnEnd - f.stats.fnStart) / 1000;
       t.processes.add(`${f.stats.hostname}:${f.stats.pid}`);
     }
-    slots = results.map((r, k) => {
-      t.moves[k]!.attempted += r.attempted;
-      t.moves[k]!.accepted += r.accepted;
-      if (round >= rounds / 2) {
-        t.late[k]!.sum += r.energy;
-        t.late[k]!.count++;
-      }
-      if (r.bestEnergy < t.best.energy)
-        t.best = { energy: r.bestEnergy, coords: r.bestCoords, round: round + 1, temperature: temps[k] as number };
-      return { coords: r.coords, energy: r.energy, replica: slots[k]!.replica };
-    });
-    const energies = slots.map((slot) => slot.energy);
-    const pairs = Math.floor((replicas - (round % 2)) / 2);
-    const swapped = exchange(slots, temps, round, swapRand, t.swaps);
-    console.log(roundLine(round + 1, t.best.energy, energies, `${swapped}/${pairs}`));
+    slots = settleRound(s, t, slots, results, round, swapRand);
   }
   return t;
 }
@@ -216,7 +164,9 @@ function report(s: Settings, t: Tally, seconds: number): void {
   console.log(drawFold(s.sequence, t.best.coords));
   const procs = t.processes.size;
   console.log(
-    `\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${((replicas * rounds) / seconds).toFixed(1)} calls/s; ` +
+    (flags.queue
+      ? `\ntime ${seconds.toFixed(2)} s: ${replicas} long-running calls of ${rounds} rounds, ${((replicas * rounds) / seconds).toFixed(1)} replica-rounds/s; `
+      : `\ntime ${seconds.toFixed(2)} s: ${rounds} maps of ${replicas} calls, ${((replicas * rounds) / seconds).toFixed(1)} calls/s; `) +
       `the function ran ${t.fnSeconds.toFixed(2)} s in total on ${procs} worker process${procs === 1 ? '' : 'es'}`,
   );
 }
@@ -239,7 +189,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   let tally: Tally;
   try {
-    tally = await runRounds(fexec, s);
+    tally = flags.queue ? await runQueued(fexec, s) : await runRounds(fexec, s);
   } finally {
     await fexec.close();
   }

@@ -2,6 +2,12 @@
  * The executor's options, their defaults, and their validation. One `defaults` object; every option
  * is checked at construction with a message that names it and what it got.
  */
+import {
+  checkPrimitivesMode,
+  checkRedisOptions,
+  type PrimitivesMode,
+  type RedisOptions,
+} from '../primitives/options.js';
 import { availableParallelism } from 'node:os';
 import { insideWorker } from '../worker/self-resolve.js';
 import { ConfigError } from '../errors.js';
@@ -94,6 +100,18 @@ export interface ExecutorOptions extends BackendSections {
   signingKey?: string;
   /** Options of other registered backends, by backend name. */
   backendOptions?: Record<string, Record<string, unknown>>;
+  /**
+   * The Redis server of the distributed primitives (`fexec.primitives`, `ctx.primitives`): queues,
+   * locks, counters, barriers, events. Needed by every backend but localhost.
+   * @default $BURST_REDIS_URL, else none
+   */
+  redis?: RedisOptions;
+  /**
+   * Where the primitives live: `'redis'`, `'local'` (the client's memory, for the localhost backend's
+   * workers) or `'off'`.
+   * @default 'redis' when `redis.url` is set, else 'local' on localhost, else none (a ConfigError on use)
+   */
+  primitives?: PrimitivesMode;
 }
 
 /**
@@ -142,6 +160,8 @@ const KNOWN_BASE = [
   'external',
   'backendOptions',
   'signingKey',
+  'redis',
+  'primitives',
 ];
 const known = (): Set<string> => new Set([...KNOWN_BASE, ...backendNames(), ...storageDrivers()]);
 
@@ -182,6 +202,8 @@ export function resolveOptions(options: ExecutorOptions, fromFile: Record<string
   if (!Array.isArray(external) || !external.every((e) => typeof e === 'string'))
     throw invalid('external', 'an array of package names', external);
   resolveSigningKey(o.signingKey); // a set but empty or short key fails at construction
+  checkRedisOptions(o.redis);
+  checkPrimitivesMode(o.primitives);
   const KNOWN = known();
   for (const key of Object.keys(o)) {
     const storageDriver = storageDefinition(key); // a storage section (fs, s3, a registered driver's)

@@ -64,6 +64,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   BURST_RUNTIME_MEMORY: 'runtimeMemory',
   BURST_PROGRESS: 'progress',
   BURST_LOCALHOST_CHANNEL: 'localhost.channel',
+  BURST_REDIS_URL: 'redis.url',
+  BURST_REDIS_WORKER_URL: 'redis.workerUrl',
+  BURST_PRIMITIVES: 'primitives',
 };
 
 /** File names looked up in the working folder, in order. */

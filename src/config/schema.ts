@@ -54,8 +54,11 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
     external: 'string[]',
     backendOptions: 'object',
     signingKey: 'string',
+    redis: 'object',
+    primitives: 'string',
   },
   backendOptions: undefined,
+  redis: { url: 'string', workerUrl: 'string', connectTimeoutMs: 'number' },
 };
 
 // The storage sections (fs, s3): keys and kinds derived from each driver's schema, on first use (zod loads then).
@@ -183,6 +186,12 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
       .string({ error: 'a secret of at least 16 characters' })
       .min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
+    redis: section({
+      url: z.string({ error: 'a redis:// URL' }).regex(/^rediss?:\/\/./, { error: 'a redis:// URL' }),
+      workerUrl: z.string({ error: 'a redis:// URL' }).regex(/^rediss?:\/\/./, { error: 'a redis:// URL' }),
+      connectTimeoutMs: posInt(),
+    }),
+    primitives: z.enum(['redis', 'local', 'off'], { error: '"redis", "local" or "off"' }),
     ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
     ...backendSections(z),
     backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), {

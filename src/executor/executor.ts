@@ -33,6 +33,9 @@ import {
   type PartitionSpec,
 } from '../partition/index.js';
 import { assertCanPackage } from '../worker/self-resolve.js';
+import { PrimitivesHost } from '../primitives/host.js';
+import type { Primitives } from '../primitives/primitives.js';
+import type { RedisOptions, PrimitivesMode } from '../primitives/options.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
 let attaching: string | undefined;
@@ -140,6 +143,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Failed futures whose calls `retryFailed` ran again. */
   private readonly superseded = new WeakSet<Future<unknown>>();
   private readonly leaseSeconds: number;
+  private primitivesHost: PrimitivesHost | undefined;
 
   constructor(options: ExecutorOptions = {}) {
     // The config file (or BURST_CONFIG) and BURST_* variables, then these options over them.
@@ -433,12 +437,32 @@ export class FunctionExecutor implements AsyncDisposable {
         }),
       );
     this.live.clear();
+    await this.primitivesHost?.close();
     await this.lease?.stop();
     await this.parts.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Queues, locks, counters, values, barriers and events shared by this client and its tasks
+   * (`ctx.primitives`), by name; deleted at `close()`. On Redis when `redis.url` is set, else in this
+   * client's memory on the localhost backend. @throws ConfigError on other backends without Redis.
+   */
+  get primitives(): Primitives {
+    return this.primitives_().primitives;
+  }
+
+  private primitives_(): PrimitivesHost {
+    this.primitivesHost ??= new PrimitivesHost({
+      mode: this.options.raw.primitives as PrimitivesMode | undefined,
+      redis: this.options.raw.redis as RedisOptions | undefined,
+      backend: typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name,
+      executorId: this.executorId,
+    });
+    return this.primitivesHost;
   }
 
   /** A wait that timed out while storage was unreachable fails with the storage error, which names the endpoint. */
@@ -496,10 +520,12 @@ export class FunctionExecutor implements AsyncDisposable {
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
+    // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
+    const primitivesEnv = await this.primitives_().env();
     const opts: SubmitOptions = {
       timeout: options.timeout ?? this.options.timeout,
       retries: options.retries ?? this.options.retries,
-      env: options.env ?? {},
+      env: { ...primitivesEnv, ...options.env },
       hasArgs: 'extraArgs' in options,
       args: options.extraArgs,
       ...(options.chunksize ? { chunksize: options.chunksize } : {}),

@@ -5,6 +5,8 @@
 import type { StorageConfig } from '../storage/types.js';
 import type { Storage } from '../storage/storage.js';
 import { BurstError, ConfigError } from '../errors.js';
+import { taskPrimitives } from '../primitives/endpoint.js';
+import type { Primitives } from '../primitives/primitives.js';
 
 /** The fields of {@link CallContext} that do not need the worker's state. */
 export interface CallContextBase {
@@ -30,6 +32,12 @@ export interface CallContext<A = unknown> {
   readonly signal: AbortSignal;
   /** 1 on the first run of the call, 2 on its first retry, … */
   readonly attempt: number;
+  /**
+   * The executor's queues, locks, counters, values, barriers and events, shared with the client and
+   * the other tasks (`ctx.primitives.forJob(ctx.jobId)` for this job's own).
+   * @throws ConfigError when the executor has none (a remote backend without `redis.url`)
+   */
+  readonly primitives: Primitives;
 }
 
 let storageModule: typeof import('../storage/storage.js') | undefined;
@@ -49,6 +57,11 @@ export function createContext(
   bucket: string | undefined,
 ): CallContext {
   const ctx = { ...base, signal } as CallContext & { storage: Storage };
+  let primitives: Primitives | undefined;
+  Object.defineProperty(ctx, 'primitives', {
+    enumerable: false,
+    get: (): Primitives => (primitives ??= taskPrimitives(base.executorId, base)),
+  });
   Object.defineProperty(ctx, 'storage', {
     enumerable: true,
     get(): Storage {

@@ -60,11 +60,15 @@ const withoutTime = (stdout: string): string =>
     .filter((l) => !l.startsWith('time '))
     .join('\n');
 
-test('replica-exchange --small: the energy falls, the run is the same on 1 and 2 workers', async () => {
+test('replica-exchange --small: the energy falls, the run is the same on 1 and 2 workers and with --queue', async () => {
   await withTempDir(async (dir) => {
     const one = await runExample('replica-exchange', ['--small', '--workers', '1'], join(dir, 'a'));
     const two = await runExample('replica-exchange', ['--small', '--workers', '2'], join(dir, 'b'));
     assert.equal(withoutTime(two.stdout), withoutTime(one.stdout));
+    // The queue version (long-running calls exchanging through ctx.primitives queues): same table.
+    const queued = await runExample('replica-exchange', ['--small', '--queue'], join(dir, 'c'));
+    assert.equal(withoutTime(queued.stdout), withoutTime(one.stdout));
+    assert.match(queued.stdout, /^time [\d.]+ s: 4 long-running calls of 10 rounds/m);
     const out = one.stdout;
     assert.match(out, /hp36 \(36 residues, lowest energy known -14\)/);
     assert.match(out, /^time [\d.]+ s: 10 maps of 4 calls/m);

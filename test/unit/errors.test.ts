@@ -68,6 +68,7 @@ test('every class carries only codes that ERROR_CODE_CLASS gives it', async () =
     new InvocationError('x', { url: 'http://127.0.0.1/' }),
     new RuntimeMissingError('f', 'x'),
     new PartitionError('HTTP', 'x'),
+    new errors.PrimitiveError('LOCK_NOT_HELD', 'x'),
   ];
   for (const e of samples) assert.equal(errors.ERROR_CODE_CLASS[e.code], e.name, `${e.name} carries ${e.code}`);
   const owners = new Set(Object.values(errors.ERROR_CODE_CLASS));
