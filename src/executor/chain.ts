@@ -49,7 +49,8 @@ export function futuresIn(inputs: readonly unknown[]): Future<unknown>[] {
     if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return;
     if (value instanceof Future) out.push(value as Future<unknown>);
     else if (Array.isArray(value)) for (const v of value) visit(v, depth + 1);
-    else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) visit(v, depth + 1);
+    else if (Object.getPrototypeOf(value) === Object.prototype)
+      for (const v of Object.values(value)) visit(v, depth + 1);
   };
   for (const input of inputs) visit(input, 0);
   return out;
@@ -79,7 +80,10 @@ function referenceTo(f: Future<unknown>, link: LinkContext): unknown {
   const at: CallRef = { executorId: f.executorId, jobId: f.jobId, callId: f.callId };
   if (f.status === 'error') {
     const e = f.error;
-    return callRef({ ...at, failed: { name: e?.name ?? 'Error', message: e?.message ?? 'it failed', ...(e ? { code: e.code } : {}) } });
+    return callRef({
+      ...at,
+      failed: { name: e?.name ?? 'Error', message: e?.message ?? 'it failed', ...(e ? { code: e.code } : {}) },
+    });
   }
   if (!link.direct && f.executorId === link.executorId)
     return callRef({ ...at, bucket: link.bucket, attempt: f.stats.attempt });
@@ -104,13 +108,14 @@ export function submitWhenLinked(
 ): void {
   void (async () => {
     try {
-      await Promise.all(futuresIn(inputs).map((f) => f.settled()));
+      const held = futuresIn(inputs);
+      await Promise.all(held.map((f) => f.settled()));
       const { backend } = await parts.ready();
-      const linked = linkInputs(inputs, {
-        executorId: parts.executorId,
-        bucket: parts.options.bucket,
-        direct: backend.direct !== undefined,
-      });
+      const link = { executorId: parts.executorId, bucket: parts.options.bucket, direct: backend.direct !== undefined };
+      // Futures passed by value (IPC channel, another executor's) need their results here.
+      const byValue = held.filter((f) => f.status === 'success' && (link.direct || f.executorId !== link.executorId));
+      await Promise.all(byValue.map((f) => f._load()));
+      const linked = linkInputs(inputs, link);
       await submit(linked);
     } catch (err) {
       const reason =

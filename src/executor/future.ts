@@ -5,6 +5,8 @@
 import type { BurstError } from '../errors.js';
 import { CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { raceSignal } from './abort.js';
+import { LazyResult } from './lazy-result.js';
+import { asBurstError } from './settle.js';
 import type { MapOptions, TaskFunction } from './executor.js';
 import type { CallResult } from './stored-result.js';
 import type { ReduceItem } from '../worker/result-feed.js';
@@ -40,6 +42,8 @@ export interface CallStats {
 }
 
 const FUTURE = Symbol.for('burst.future');
+/** Results stored apart fetched at once by `getResult`. */
+const FETCH_CONCURRENCY = 16;
 
 /** @internal: what a future knows of its job (./job-control.ts), without importing it. */
 export interface FutureControl {
@@ -60,6 +64,7 @@ export class Future<R = unknown> {
   /** Timings and sizes; filled in as the call progresses. */
   readonly stats: CallStats;
   private value?: R;
+  private loading: Promise<R> | undefined;
   private capturedLogs?: string;
   private waiters: Array<() => void> = [];
   /** @internal: told once when the future is done (the executor's bookkeeping; cheaper than a promise). */
@@ -87,8 +92,25 @@ export class Future<R = unknown> {
   result(options: { timeout?: number } = {}): Promise<R> {
     return this.settled(options.timeout).then(() => {
       if (this.status === 'error') throw this.error;
-      return this.value as R;
+      return this.value instanceof LazyResult ? this._load() : (this.value as R);
     });
+  }
+
+  /** @internal: fetches a result stored apart (./lazy-result.ts) once; later reads get the value. */
+  _load(): Promise<R> {
+    const lazy = this.value;
+    if (!(lazy instanceof LazyResult)) return Promise.resolve(this.value as R);
+    this.loading ??= lazy.load().then(
+      (value) => {
+        this.value = value as R;
+        return value as R;
+      },
+      (err: unknown) => {
+        this.loading = undefined; // a storage hiccup: the next read tries again
+        throw asBurstError(err, { jobId: this.jobId, executorId: this.executorId, backend: '', callId: this.callId });
+      },
+    );
+    return this.loading;
   }
 
   /**
@@ -139,9 +161,9 @@ export class Future<R = unknown> {
     });
   }
 
-  /** @internal: the value of a successful call (undefined otherwise), without waiting. */
+  /** @internal: the value of a successful call (undefined otherwise, or while it is not fetched), without waiting. */
   _value(): R | undefined {
-    return this.value;
+    return this.value instanceof LazyResult ? undefined : this.value;
   }
 
   /** @internal */
@@ -345,5 +367,14 @@ export async function collectResults<R>(
     }
     if (throwOnError && f.status === 'error') throw f.error;
   }
+  // Results stored apart are fetched now, a few at a time.
+  const lazy = futures.filter(
+    (f) => f.status === 'success' && (f as unknown as { value: unknown }).value instanceof LazyResult,
+  );
+  let next = 0;
+  const fetcher = async (): Promise<void> => {
+    while (next < lazy.length) await (lazy[next++] as Future<R>)._load();
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, lazy.length) }, fetcher));
   return Array.from(futures, (f) => (f.status === 'error' ? (f.error as Error) : (f as unknown as { value: R }).value));
 }

@@ -77,7 +77,15 @@ function completed(mapped: readonly Future<unknown>[], group: readonly number[])
   for (const { callId, index, f } of order) {
     if (f.status === 'error') {
       const e = f.error;
-      return { values, failed: { callId, name: e?.name ?? 'Error', message: e?.message ?? 'it failed', ...(e ? { code: e.code } : {}) } };
+      return {
+        values,
+        failed: {
+          callId,
+          name: e?.name ?? 'Error',
+          message: e?.message ?? 'it failed',
+          ...(e ? { code: e.code } : {}),
+        },
+      };
     }
     values.push({ index, callId, value: f._value() });
   }

@@ -243,7 +243,9 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   let record: CallRecord;
   try {
     // Inputs naming other calls' results (futures, chained maps) are read from storage here.
-    const input = hasInputRefs(call.input) ? await storageReady.then(() => resolveInput(call.input, { ctx, bucket })) : call.input;
+    const input = hasInputRefs(call.input)
+      ? await storageReady.then(() => resolveInput(call.input, { ctx, bucket }))
+      : call.input;
     let value = await fn(toCallInput(input), ctx);
     let bytesOut = 0;
     if (isStreamedValue(value)) {

@@ -71,8 +71,10 @@ const READ_CONCURRENCY = 16;
 
 async function walk(value: unknown, env: ResolveEnv): Promise<unknown> {
   if (typeof value !== 'object' || value === null) return value;
-  if (Object.hasOwn(value, CALL_REF_MARK)) return readCallResult((value as Record<string, CallRef>)[CALL_REF_MARK] as CallRef, env);
-  if (Object.hasOwn(value, FEED_MARK)) return resultFeed((value as Record<string, FeedSpec>)[FEED_MARK] as FeedSpec, env);
+  if (Object.hasOwn(value, CALL_REF_MARK))
+    return readCallResult((value as Record<string, CallRef>)[CALL_REF_MARK] as CallRef, env);
+  if (Object.hasOwn(value, FEED_MARK))
+    return resultFeed((value as Record<string, FeedSpec>)[FEED_MARK] as FeedSpec, env);
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
     let next = 0;
@@ -127,7 +129,10 @@ async function readStatus(
     if (!newest || (k.attempt ?? 1) > newest.attempt) newest = { key: e.key, attempt: k.attempt ?? 1 };
   }
   if (!newest)
-    throw upstreamError(ref, { name: 'Error', message: 'it has no status in storage (it never ran, or its job was deleted)' }, env);
+    throw upstreamError(
+      ref,
+      { name: 'Error', message: 'it has no status in storage (it never ran, or its job was deleted)' },
+      env,
+    );
   return decodeStatus(await storage.get(bucket, newest.key), { bucket, key: newest.key }, newest.attempt);
 }
-

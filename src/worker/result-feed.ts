@@ -50,7 +50,8 @@ export function resultFeed(spec: FeedSpec, env: ResolveEnv): AsyncIterable<Reduc
 async function* fromValues(spec: FeedSpec, values: ReduceItem[], env: ResolveEnv): AsyncGenerator<ReduceItem> {
   for (const item of values) yield item;
   const failed = spec.failed;
-  if (failed) throw upstreamError({ executorId: spec.executorId, jobId: spec.jobId, callId: failed.callId }, failed, env);
+  if (failed)
+    throw upstreamError({ executorId: spec.executorId, jobId: spec.jobId, callId: failed.callId }, failed, env);
 }
 
 async function* fromStorage(spec: FeedSpec, env: ResolveEnv): AsyncGenerator<ReduceItem> {

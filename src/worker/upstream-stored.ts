@@ -76,11 +76,15 @@ class Check extends Transform {
     if (this.seen !== this.expected.size)
       return callback(this.fail(`${this.seen} bytes arrived, ${this.expected.size} were stored`));
     const got = this.hash.digest('hex');
-    if (got !== this.expected.sha256) return callback(this.fail(`its SHA-256 is ${got}, ${this.expected.sha256} was stored`));
+    if (got !== this.expected.sha256)
+      return callback(this.fail(`its SHA-256 is ${got}, ${this.expected.sha256} was stored`));
     callback();
   }
   private fail(why: string): IntegrityError {
     const { uri, bucket, key } = this.expected;
-    return new IntegrityError(`the stored result ${uri} does not match what its worker stored: ${why}`, { bucket, key });
+    return new IntegrityError(`the stored result ${uri} does not match what its worker stored: ${why}`, {
+      bucket,
+      key,
+    });
   }
 }
