@@ -14,6 +14,7 @@ chainSuite('localhost (IPC channel)', {
 
 chainSuite('localhost (storage channel)', {
   storageChannel: true,
+  lean: true,
   options: async () => ({
     workers: 3,
     storage: 'fs',
