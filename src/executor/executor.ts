@@ -246,13 +246,13 @@ export class FunctionExecutor implements AsyncDisposable {
       );
       all.push(...fresh);
     }
-    return FutureList.from_(all);
+    return FutureList.from_(all, this.asChainHost());
   }
 
   /** Runs `fn(input)` once, asynchronously. */
   async callAsync<I, R, A = unknown>(
     fn: TaskFunction<I, R, A>,
-    input: NoInfer<I>,
+    input: NoInfer<I> | Future<NoInfer<I>>,
     options: MapOptions<A> = {},
   ): Promise<Future<CallResult<R>>> {
     const [future] = await this.submit<CallResult<R>>('A', fn, [input], options);
@@ -274,7 +274,7 @@ export class FunctionExecutor implements AsyncDisposable {
    */
   map<I, R, A = unknown>(
     fn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
     options?: MapOptions<A>,
   ): Promise<FutureList<CallResult<R>>>;
   async map<R>(
@@ -300,7 +300,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** With `streamReduce: true`, the reducer gets the map results as they complete (see {@link MapOptions.streamReduce}). */
   mapReduce<I, R, S, A = unknown>(
     mapFn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
     reduceFn: TaskFunction<AsyncIterable<ReduceItem<Awaited<R>>>, S, A>,
     options: MapOptions<A> & { streamReduce: true },
   ): Promise<FutureList<Awaited<S>>>;
@@ -312,7 +312,7 @@ export class FunctionExecutor implements AsyncDisposable {
   ): Promise<FutureList<Awaited<S>>>;
   mapReduce<I, R, S, A = unknown>(
     mapFn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
     reduceFn: TaskFunction<Awaited<R>[], S, A>,
     options?: MapOptions<A>,
   ): Promise<FutureList<Awaited<S>>>;

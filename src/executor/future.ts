@@ -251,8 +251,16 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
     fn: TaskFunction<Awaited<R>, S, A>,
     options?: MapOptions<A>,
   ): Promise<FutureList<CallResult<S>>>;
-  /** @deprecated `FutureList.map` chains a job; for an array map use `Array.from(futures, fn)`. */
-  override map<U>(callbackfn: (value: Future<R>, index: number, array: Future<R>[]) => U, thisArg?: unknown): U[];
+  /**
+   * Not callable (`this: never`): only here so a FutureList still is a `readonly Future[]`. For an
+   * array map of the futures use `Array.from(futures, fn)`.
+   * @deprecated `FutureList.map` chains a job.
+   */
+  override map<U>(
+    this: never,
+    callbackfn: (value: Future<R>, index: number, array: Future<R>[]) => U,
+    thisArg?: unknown,
+  ): U[];
   override map(fn: (...a: never[]) => unknown, options?: unknown): unknown {
     return chainHost(this, 'map').map(fn, [...this], checkChainOptions(options, 'map'));
   }

@@ -39,7 +39,7 @@ export interface FeedSpec {
 /** Kinds of errors a call is never retried for (as the client's settle.ts decides). */
 const FINAL_KINDS = new Set(['serialization', 'packaging', 'integrity', 'cancelled', 'upstream']);
 const FIRST_POLL_MS = 50;
-const MAX_POLL_MS = 1000;
+const MAX_POLL_MS = 400;
 
 /** The results the spec names as an async iterable, in completion order. */
 export function resultFeed(spec: FeedSpec, env: ResolveEnv): AsyncIterable<ReduceItem> {
