@@ -56,7 +56,7 @@ try {
       await fexec.getResult(futures);
       const s = (performance.now() - t0) / 1000;
       seconds.push(s);
-      const ms = futures.map((f) => (f.stats.fnEnd ?? 0) - (f.stats.fnStart ?? 0));
+      const ms = Array.from(futures, (f) => (f.stats.fnEnd ?? 0) - (f.stats.fnStart ?? 0));
       ratios.push(s / (Math.max(Math.max(...ms), ms.reduce((a, b) => a + b, 0) / workers) / 1000));
     }
     const m = median(seconds);

@@ -42,8 +42,8 @@ async function measure<R>(
     const futures = await run(fexec);
     await fexec.getResult(futures);
     const total = (Date.now() - t0) / 1000;
-    const lastStart = Math.max(...futures.map((f) => f.stats.workerStart ?? 0));
-    const firstStart = Math.min(...futures.map((f) => f.stats.workerStart ?? Infinity));
+    const lastStart = Math.max(...Array.from(futures, (f) => f.stats.workerStart ?? 0));
+    const firstStart = Math.min(...Array.from(futures, (f) => f.stats.workerStart ?? Infinity));
     const work = futures.reduce((s, f) => s + ((f.stats.fnEnd ?? 0) - (f.stats.fnStart ?? 0)), 0) / 1000;
     const row = {
       workload: name,
@@ -54,7 +54,7 @@ async function measure<R>(
       schedulerToFirstWorkerSeconds: (firstStart - t0) / 1000,
       schedulerToLastWorkerSeconds: (lastStart - t0) / 1000,
       sumOfCallSeconds: work,
-      hosts: new Set(futures.map((f) => f.stats.hostname)).size,
+      hosts: new Set(Array.from(futures, (f) => f.stats.hostname)).size,
     };
     console.error(row);
     return row;

@@ -31,7 +31,7 @@ let kills = 0;
 const killed = new Set<number>();
 while (kills < Number(values.kills) && futures.some((f) => !f.done)) {
   await new Promise((r) => setTimeout(r, 100));
-  const pids = [...new Set(futures.map((f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p)))];
+  const pids = [...new Set(Array.from(futures, (f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p)))];
   const pid = pids[Math.floor(Math.random() * pids.length)];
   if (pid === undefined) continue;
   killed.add(pid);

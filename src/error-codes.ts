@@ -57,6 +57,8 @@ export type ConfigErrorCode = 'CONFIG';
 export type WaitTimeoutErrorCode = 'WAIT_TIMEOUT';
 /** Code of `MaxFailuresError`: the job stopped after `maxFailures` failed calls. */
 export type MaxFailuresErrorCode = 'MAX_FAILURES';
+/** Code of `UpstreamError`: a call's input was the result of another call (a future), and that call failed. */
+export type UpstreamErrorCode = 'UPSTREAM_FAILED';
 /** Codes a `CancelledError` carries: its own, and its subclass `MaxFailuresError`'s. */
 export type CancelledErrorCode =
   /** The call was cancelled, its signal aborted, or the executor or backend closed before it finished. */
@@ -177,7 +179,8 @@ export type BurstErrorCode =
   | InvocationErrorCode
   | RuntimeMissingErrorCode
   | PartitionErrorCode
-  | PrimitiveErrorCode;
+  | PrimitiveErrorCode
+  | UpstreamErrorCode;
 
 type Owned<Codes extends string, Class extends string> = { [C in Codes]: Class };
 /** Which class owns which code; a code in two unions becomes `never` here and the table below fails to compile. */
@@ -204,7 +207,8 @@ type Owners = Owned<GeneralErrorCode, 'BurstError'> &
   Owned<InvocationErrorCode, 'InvocationError'> &
   Owned<RuntimeMissingErrorCode, 'RuntimeMissingError'> &
   Owned<PartitionErrorCode, 'PartitionError'> &
-  Owned<PrimitiveErrorCode, 'PrimitiveError'>;
+  Owned<PrimitiveErrorCode, 'PrimitiveError'> &
+  Owned<UpstreamErrorCode, 'UpstreamError'>;
 
 /** The class whose instances carry each code (by class name): every code, exactly once. */
 export const ERROR_CODE_CLASS: { readonly [C in BurstErrorCode]: Owners[C] } = {
@@ -271,6 +275,7 @@ export const ERROR_CODE_CLASS: { readonly [C in BurstErrorCode]: Owners[C] } = {
   PRIMITIVES_UNREACHABLE: 'PrimitiveError',
   PRIMITIVE_TIMEOUT: 'PrimitiveError',
   LOCK_NOT_HELD: 'PrimitiveError',
+  UPSTREAM_FAILED: 'UpstreamError',
 };
 
 /** True when `code` is one of {@link BurstErrorCode}. */

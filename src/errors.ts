@@ -14,6 +14,7 @@ import type {
   InvalidKeyErrorCode,
   JobNotFoundErrorCode,
   MaxFailuresErrorCode,
+  UpstreamErrorCode,
   NoSuchBucketErrorCode,
   NoSuchKeyErrorCode,
   OutOfMemoryErrorCode,
@@ -240,6 +241,32 @@ export class MaxFailuresError extends CancelledError {
     super(message, options, 'MAX_FAILURES');
     this.failures = failures;
     this.maxFailures = maxFailures;
+  }
+}
+
+/**
+ * A call did not run because one of its inputs was the result of another call (a future, or the
+ * previous job of a chain) and that call failed. `jobId`/`callId` name this call; the `upstream*`
+ * fields name the call that failed, and the message has its error.
+ */
+export class UpstreamError extends BurstError {
+  declare readonly code: UpstreamErrorCode;
+  /** The job, executor and call whose failure this is. */
+  readonly upstreamJobId: string;
+  readonly upstreamExecutorId: string;
+  readonly upstreamCallId: number;
+  /** The upstream call's error code (e.g. `'REMOTE_ERROR'`), when it had one. */
+  readonly upstreamCode: string | undefined;
+  constructor(
+    message: string,
+    upstream: { jobId: string; executorId: string; callId: number; code?: string | undefined },
+    options: BurstErrorOptions = {},
+  ) {
+    super('UPSTREAM_FAILED', message, options);
+    this.upstreamJobId = upstream.jobId;
+    this.upstreamExecutorId = upstream.executorId;
+    this.upstreamCallId = upstream.callId;
+    this.upstreamCode = upstream.code;
   }
 }
 

@@ -8,6 +8,8 @@ export type { FutureStatus, CallStats } from './executor/future.js';
 export { StoredResult } from './executor/stored-result.js';
 export type { CallResult } from './executor/stored-result.js';
 export type { StreamedValue } from './worker/stream-result.js';
+export type { ReduceItem } from './worker/result-feed.js';
+export type { UpstreamStoredResult } from './worker/upstream-stored.js';
 export type { WaitOptions, WaitResult, ReturnWhen } from './executor/wait.js';
 export type { CallContext } from './worker/context.js';
 export type { ExecutorOptions } from './config/defaults.js';
@@ -25,6 +27,7 @@ export {
   WaitTimeoutError,
   CancelledError,
   MaxFailuresError,
+  UpstreamError,
   StorageError,
   NoSuchBucketError,
   NoSuchKeyError,

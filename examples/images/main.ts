@@ -150,7 +150,7 @@ function report(
   const checked = faces.filter((f) => f.residualRoll !== null);
   const level = checked.filter((f) => Math.abs(f.residualRoll as number) <= 5).length;
   let fnMs = 0;
-  const procs = new Set(futures.map((f) => `${f.stats.hostname}:${f.stats.pid}`));
+  const procs = new Set(Array.from(futures, (f) => `${f.stats.hostname}:${f.stats.pid}`));
   for (const f of futures)
     if (f.stats.fnStart !== undefined && f.stats.fnEnd !== undefined) fnMs += f.stats.fnEnd - f.stats.fnStart;
   console.log(

@@ -58,7 +58,7 @@ async function hello(flags: HelloFlags): Promise<void> {
         jobId: futures[0]?.jobId,
         seconds,
         results: results.map((r) => r.output),
-        calls: futures.map((f, i) => ({
+        calls: Array.from(futures, (f, i) => ({
           callId: f.callId,
           input: inputs[i],
           output: results[i]?.output,

@@ -8,7 +8,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BurstError } from '../errors.js';
 import type { JobDescriptor } from '../backends/types.js';
-import { decode } from '../serialize/index.js';
 import { toBurstError } from '../serialize/errors.js';
 import { isPrefixEntry } from '../storage/types.js';
 import { readClaims, readJobStatuses } from '../job/reader.js';
@@ -19,7 +18,7 @@ import { Future } from './future.js';
 import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
 import { registerRerun, storageRerunner } from './rerun.js';
 import { settle, type SubmitOptions } from './settle.js';
-import { reviveResult } from './stored-result.js';
+import { recordValue } from './lazy-result.js';
 import type { ExecutorParts } from './parts.js';
 
 /** The futures of one stored job. */
@@ -157,7 +156,7 @@ async function watchStoredJob(
   // Stored failures are final here (no retry on attach): `retryFailed` runs them again on request.
   const onRecord = (record: CallRecord): void => {
     const value = (): unknown =>
-      reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, {
+      recordValue(record, storage, {
         ...context,
         callId: record.callId,
         attempt: record.attempt,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
-import { Future, FutureList, collectResults } from './future.js';
+import { Future, FutureList, collectResults, type ChainHost } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
 import { JobControl, checkControlOptions } from './job-control.js';
 import { abortedError } from './abort.js';
@@ -36,6 +36,9 @@ import { assertCanPackage } from '../worker/self-resolve.js';
 import { PrimitivesHost } from '../primitives/host.js';
 import type { Primitives } from '../primitives/primitives.js';
 import type { RedisOptions, PrimitivesMode } from '../primitives/options.js';
+import { inputsHoldFutures, submitWhenLinked } from './chain.js';
+import { startReducers } from './reduce.js';
+import type { ReduceItem } from '../worker/result-feed.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
 let attaching: string | undefined;
@@ -47,6 +50,13 @@ export type TaskFunction<I, R, A = unknown> = (input: I, ctx: CallContext<A>) =>
 export interface MapOptions<A = unknown> extends PartitionOptions {
   /** With data inputs (URIs), `mapReduce` runs one reducer per object over that object's chunks. @default false */
   reducerOnePerObject?: boolean;
+  /**
+   * `mapReduce` only: start the reducer as soon as the first map result exists and give it an
+   * `AsyncIterable` of `{ index, callId, value }` in the order the map calls complete, instead of an
+   * array once all are done. On the localhost IPC channel the reducer starts when the maps are done.
+   * @default false
+   */
+  streamReduce?: boolean;
   /**
    * Treat a string, or a list of strings, that are storage URIs or existing local paths as data: each
    * call then gets a {@link DataPartition}. `false` passes such strings to the function as they are.
@@ -240,13 +250,13 @@ export class FunctionExecutor implements AsyncDisposable {
       );
       all.push(...fresh);
     }
-    return FutureList.from_(all);
+    return FutureList.from_(all, this.asChainHost());
   }
 
   /** Runs `fn(input)` once, asynchronously. */
   async callAsync<I, R, A = unknown>(
     fn: TaskFunction<I, R, A>,
-    input: NoInfer<I>,
+    input: NoInfer<I> | Future<NoInfer<I>>,
     options: MapOptions<A> = {},
   ): Promise<Future<CallResult<R>>> {
     const [future] = await this.submit<CallResult<R>>('A', fn, [input], options);
@@ -268,7 +278,7 @@ export class FunctionExecutor implements AsyncDisposable {
    */
   map<I, R, A = unknown>(
     fn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
     options?: MapOptions<A>,
   ): Promise<FutureList<CallResult<R>>>;
   async map<R>(
@@ -277,7 +287,7 @@ export class FunctionExecutor implements AsyncDisposable {
     options: MapOptions = {},
   ): Promise<FutureList<CallResult<R>>> {
     const { list } = await this.prepareInputs(inputs, options);
-    return FutureList.from_(await this.submit<CallResult<R>>('M', fn, list, options));
+    return FutureList.from_(await this.submit<CallResult<R>>('M', fn, list, options), this.asChainHost());
   }
 
   /**
@@ -288,19 +298,32 @@ export class FunctionExecutor implements AsyncDisposable {
   mapReduce<R, S, A = unknown>(
     mapFn: TaskFunction<DataPartition, R, A>,
     data: string | readonly string[],
+    reduceFn: TaskFunction<AsyncIterable<ReduceItem<Awaited<R>>>, S, A>,
+    options: MapOptions<A> & { streamReduce: true },
+  ): Promise<FutureList<Awaited<S>>>;
+  /** With `streamReduce: true`, the reducer gets the map results as they complete (see {@link MapOptions.streamReduce}). */
+  mapReduce<I, R, S, A = unknown>(
+    mapFn: TaskFunction<I, R, A>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
+    reduceFn: TaskFunction<AsyncIterable<ReduceItem<Awaited<R>>>, S, A>,
+    options: MapOptions<A> & { streamReduce: true },
+  ): Promise<FutureList<Awaited<S>>>;
+  mapReduce<R, S, A = unknown>(
+    mapFn: TaskFunction<DataPartition, R, A>,
+    data: string | readonly string[],
     reduceFn: TaskFunction<Awaited<R>[], S, A>,
     options?: MapOptions<A>,
   ): Promise<FutureList<Awaited<S>>>;
   mapReduce<I, R, S, A = unknown>(
     mapFn: TaskFunction<I, R, A>,
-    inputs: Inputs<NoInfer<I>>,
+    inputs: Inputs<NoInfer<I> | Future<NoInfer<I>>>,
     reduceFn: TaskFunction<Awaited<R>[], S, A>,
     options?: MapOptions<A>,
   ): Promise<FutureList<Awaited<S>>>;
   async mapReduce<R, S>(
     mapFn: TaskFunction<never, R, unknown>,
     inputs: Inputs<unknown> | string,
-    reduceFn: TaskFunction<Awaited<R>[], S, unknown>,
+    reduceFn: TaskFunction<never, S, unknown>,
     options: MapOptions = {},
   ): Promise<FutureList<Awaited<S>>> {
     const { list, specs } = await this.prepareInputs(inputs, options);
@@ -318,26 +341,18 @@ export class FunctionExecutor implements AsyncDisposable {
     const reduceJob = this.nextJobId('R');
     const reducers = groups.map((_, i) => new Future<Awaited<S>>(this.executorId, reduceJob, i));
     this.track(reducers as Future<unknown>[], true);
-    void (async () => {
-      const results: Awaited<R>[][] = [];
-      try {
-        for (const group of groups)
-          results.push(
-            (await collectResults(
-              group.map((i) => mapped[i] as Future<Awaited<R>>),
-              { throwOnError: true },
-            )) as Awaited<R>[],
-          );
-        await this.submit<Awaited<S>>('R', reduceFn, results, options, {
+    // The reducers' inputs are the map futures: references the workers read from storage.
+    void startReducers(this.parts, mapped as Future<unknown>[], groups, reducers as Future<unknown>[], options, {
+      retries: options.retries ?? this.options.retries,
+      submit: (reduceInputs, linked) =>
+        this.submit<Awaited<S>>('R', reduceFn, reduceInputs, options, {
           futures: reducers,
           jobId: reduceJob,
           trackUnread: false,
-        });
-      } catch (err) {
-        for (const r of reducers) r._reject(err as CancelledError);
-      }
-    })();
-    return FutureList.from_(reducers);
+          linked,
+        }),
+    });
+    return FutureList.from_(reducers, this.asChainHost());
   }
 
   /** Waits for futures (default: every unread future of this executor). */
@@ -499,7 +514,7 @@ export class FunctionExecutor implements AsyncDisposable {
     fn: (...a: never[]) => unknown,
     inputs: readonly unknown[],
     options: MapOptions,
-    extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean } = {},
+    extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean; linked?: boolean } = {},
   ): Promise<Future<R>[]> {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     if (typeof fn !== 'function')
@@ -507,6 +522,8 @@ export class FunctionExecutor implements AsyncDisposable {
     assertCanPackage();
     checkCallOptions(options);
     checkControlOptions(options);
+    // Inputs that are futures: the job goes out once they settle, with references in their place.
+    if (!extra.linked && inputsHoldFutures(inputs)) return this.submitLinked(kind, fn, inputs, options, extra);
     const jobId = extra.jobId ?? this.nextJobId(kind);
     if (options.signal?.aborted)
       throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
@@ -562,6 +579,28 @@ export class FunctionExecutor implements AsyncDisposable {
       throw err;
     }
     return futures;
+  }
+
+  /** Makes the futures now and submits the job once the futures among its inputs have settled (./chain.ts). */
+  private submitLinked<R>(
+    kind: JobKind,
+    fn: (...a: never[]) => unknown,
+    inputs: readonly unknown[],
+    options: MapOptions,
+    extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean },
+  ): Future<R>[] {
+    const jobId = extra.jobId ?? this.nextJobId(kind);
+    const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
+    if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
+    submitWhenLinked(this.parts, inputs, futures as Future<unknown>[], (linked) =>
+      this.submit(kind, fn, linked, options, { ...extra, futures, jobId, linked: true }),
+    );
+    return futures;
+  }
+
+  /** This executor as the host of `futures.map()` / `futures.mapReduce()` chaining. */
+  private asChainHost(): ChainHost {
+    return this as unknown as ChainHost;
   }
 
   /** Takes (once) and keeps renewing the client lease that tells other processes this client lives. */

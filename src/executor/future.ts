@@ -3,8 +3,13 @@
  * stats and logs, and settles exactly once per attempt chain (retries keep the same future).
  */
 import type { BurstError } from '../errors.js';
-import { CancelledError, WaitTimeoutError } from '../errors.js';
+import { CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { raceSignal } from './abort.js';
+import { LazyResult } from './lazy-result.js';
+import { asBurstError } from './settle.js';
+import type { MapOptions, TaskFunction } from './executor.js';
+import type { CallResult } from './stored-result.js';
+import type { ReduceItem } from '../worker/result-feed.js';
 
 /** The state of a call. */
 export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
@@ -37,6 +42,8 @@ export interface CallStats {
 }
 
 const FUTURE = Symbol.for('burst.future');
+/** Results stored apart fetched at once by `getResult`. */
+const FETCH_CONCURRENCY = 16;
 
 /** @internal: what a future knows of its job (./job-control.ts), without importing it. */
 export interface FutureControl {
@@ -57,6 +64,7 @@ export class Future<R = unknown> {
   /** Timings and sizes; filled in as the call progresses. */
   readonly stats: CallStats;
   private value?: R;
+  private loading: Promise<R> | undefined;
   private capturedLogs?: string;
   private waiters: Array<() => void> = [];
   /** @internal: told once when the future is done (the executor's bookkeeping; cheaper than a promise). */
@@ -84,8 +92,25 @@ export class Future<R = unknown> {
   result(options: { timeout?: number } = {}): Promise<R> {
     return this.settled(options.timeout).then(() => {
       if (this.status === 'error') throw this.error;
-      return this.value as R;
+      return this.value instanceof LazyResult ? this._load() : (this.value as R);
     });
+  }
+
+  /** @internal: fetches a result stored apart (./lazy-result.ts) once; later reads get the value. */
+  _load(): Promise<R> {
+    const lazy = this.value;
+    if (!(lazy instanceof LazyResult)) return Promise.resolve(this.value as R);
+    this.loading ??= lazy.load().then(
+      (value) => {
+        this.value = value as R;
+        return value as R;
+      },
+      (err: unknown) => {
+        this.loading = undefined; // a storage hiccup: the next read tries again
+        throw asBurstError(err, { jobId: this.jobId, executorId: this.executorId, backend: '', callId: this.callId });
+      },
+    );
+    return this.loading;
   }
 
   /**
@@ -134,6 +159,11 @@ export class Future<R = unknown> {
         }, timeoutSeconds * 1000);
       }
     });
+  }
+
+  /** @internal: the value of a successful call (undefined otherwise, or while it is not fetched), without waiting. */
+  _value(): R | undefined {
+    return this.value instanceof LazyResult ? undefined : this.value;
   }
 
   /** @internal */
@@ -188,12 +218,69 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
     return Array;
   }
 
+  /** @internal: the executor whose `map`/`mapReduce` chaining runs on. */
+  _host: ChainHost | undefined;
+
   /** @internal */
-  static from_<R>(futures: readonly Future<R>[]): FutureList<R> {
+  static from_<R>(futures: readonly Future<R>[], host?: ChainHost): FutureList<R> {
     const list = new FutureList<R>();
     list.length = futures.length;
     for (let i = 0; i < futures.length; i++) list[i] = futures[i] as Future<R>;
+    Object.defineProperty(list, '_host', { value: host, enumerable: false, writable: true });
     return list;
+  }
+
+  /**
+   * Chains a job: runs `fn` over the results of these calls, one call per future, in order, on the
+   * same executor. Each input is a reference to a call's result that the worker reads from storage,
+   * so the results never pass through the client (on the localhost IPC channel they do). A call whose
+   * upstream failed fails with an {@link UpstreamError} naming both calls. The new job is submitted
+   * once every future here has settled; the returned futures come back at once.
+   *
+   * This replaces `Array.prototype.map` on a FutureList: for a plain array of the futures, use
+   * `Array.from(futures, (f) => …)` or `[...futures].map(…)`.
+   *
+   * @example
+   * ```ts
+   * const squares = await fexec.map(square, [1, 2, 3]);
+   * const plusOne = await squares.map(addOne);      // runs addOne(1), addOne(4), addOne(9) on workers
+   * console.log(await plusOne.getResult());         // [ 2, 5, 10 ]
+   * ```
+   */
+  override map<S, A = unknown>(
+    fn: TaskFunction<Awaited<R>, S, A>,
+    options?: MapOptions<A>,
+  ): Promise<FutureList<CallResult<S>>>;
+  /**
+   * Not callable (`this: never`): only here so a FutureList still is a `readonly Future[]`. For an
+   * array map of the futures use `Array.from(futures, fn)`.
+   * @deprecated `FutureList.map` chains a job.
+   */
+  override map<U>(
+    this: never,
+    callbackfn: (value: Future<R>, index: number, array: Future<R>[]) => U,
+    thisArg?: unknown,
+  ): U[];
+  override map(fn: (...a: never[]) => unknown, options?: unknown): unknown {
+    return chainHost(this, 'map').map(fn, [...this], checkChainOptions(options, 'map'));
+  }
+
+  /**
+   * Chains a map-reduce over the results of these calls (see {@link FutureList.map}): `mapFn` runs
+   * once per future, then `reduceFn` over the map results, with `streamReduce` as they complete.
+   */
+  mapReduce<S, T, A = unknown>(
+    mapFn: TaskFunction<Awaited<R>, S, A>,
+    reduceFn: TaskFunction<AsyncIterable<ReduceItem<Awaited<S>>>, T, A>,
+    options: MapOptions<A> & { streamReduce: true },
+  ): Promise<FutureList<Awaited<T>>>;
+  mapReduce<S, T, A = unknown>(
+    mapFn: TaskFunction<Awaited<R>, S, A>,
+    reduceFn: TaskFunction<Awaited<S>[], T, A>,
+    options?: MapOptions<A>,
+  ): Promise<FutureList<Awaited<T>>>;
+  mapReduce(mapFn: (...a: never[]) => unknown, reduceFn: (...a: never[]) => unknown, options?: unknown): unknown {
+    return chainHost(this, 'mapReduce').mapReduce(mapFn, [...this], reduceFn, checkChainOptions(options, 'mapReduce'));
   }
 
   /**
@@ -228,6 +315,34 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
   }
 }
 
+/** @internal: what chaining needs of the executor (its `map` and `mapReduce`). */
+export interface ChainHost {
+  map(fn: (...a: never[]) => unknown, inputs: readonly unknown[], options?: object): Promise<unknown>;
+  mapReduce(
+    mapFn: (...a: never[]) => unknown,
+    inputs: readonly unknown[],
+    reduceFn: (...a: never[]) => unknown,
+    options?: object,
+  ): Promise<unknown>;
+}
+
+function chainHost(list: FutureList<unknown>, method: string): ChainHost {
+  if (list._host) return list._host;
+  throw new ConfigError(
+    `futures.${method}() chains a job on the executor that made the futures, but this FutureList was not returned by an executor; use fexec.${method}(fn, futures) (for an array map: Array.from(futures, fn))`,
+    { keyPath: 'futures' },
+  );
+}
+
+function checkChainOptions(options: unknown, method: string): object | undefined {
+  if (options === undefined || (typeof options === 'object' && options !== null && !Array.isArray(options)))
+    return options as object | undefined;
+  throw new ConfigError(
+    `futures.${method}(fn, options) chains a job and takes map options as its second argument, got ${typeof options}; for an array map use Array.from(futures, fn)`,
+    { keyPath: 'options' },
+  );
+}
+
 /** Waits for every future and returns the results in order (or the error in its slot). */
 export async function collectResults<R>(
   futures: readonly Future<R>[],
@@ -260,5 +375,14 @@ export async function collectResults<R>(
     }
     if (throwOnError && f.status === 'error') throw f.error;
   }
-  return futures.map((f) => (f.status === 'error' ? (f.error as Error) : (f as unknown as { value: R }).value));
+  // Results stored apart are fetched now, a few at a time.
+  const lazy = futures.filter(
+    (f) => f.status === 'success' && (f as unknown as { value: unknown }).value instanceof LazyResult,
+  );
+  let next = 0;
+  const fetcher = async (): Promise<void> => {
+    while (next < lazy.length) await (lazy[next++] as Future<R>)._load();
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, lazy.length) }, fetcher));
+  return Array.from(futures, (f) => (f.status === 'error' ? (f.error as Error) : (f as unknown as { value: R }).value));
 }

@@ -7,11 +7,10 @@
  */
 import { BurstError } from '../errors.js';
 import type { JobDescriptor } from '../backends/types.js';
-import { decode } from '../serialize/index.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
 import type { ExecutorParts } from './parts.js';
-import { reviveResult } from './stored-result.js';
+import { recordValue } from './lazy-result.js';
 import { settle, type SubmitOptions } from './settle.js';
 
 /** One call to run, and the attempt it runs as. */
@@ -60,7 +59,7 @@ export function storageRerunner(parts: ExecutorParts, job: JobDescriptor, o: Sub
       // Retries are counted from the attempt this re-run started at.
       const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
       const value = (): unknown =>
-        reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, {
+        recordValue(record, storage, {
           ...context,
           callId: record.callId,
           attempt: record.attempt,

@@ -28,7 +28,14 @@ export interface SubmitOptions {
 }
 
 /** Errors that will fail the same way again: never retried. */
-const NOT_RETRIED = new Set(['SERIALIZATION', 'PACKAGING', 'INTEGRITY', 'CANCELLED', 'VERSION_MISMATCH']);
+const NOT_RETRIED = new Set([
+  'SERIALIZATION',
+  'PACKAGING',
+  'INTEGRITY',
+  'CANCELLED',
+  'VERSION_MISMATCH',
+  'UPSTREAM_FAILED',
+]);
 
 /** Applies one record to its future: resolve, reject, or retry. */
 export function settle(

@@ -4,7 +4,7 @@
  * Records from either path settle the futures; failed calls are retried here, by attempt.
  */
 import type { ErrorContext } from '../errors.js';
-import { assertSerializable, decode, encode } from '../serialize/index.js';
+import { assertSerializable, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
 import type { JobControl } from './job-control.js';
@@ -15,6 +15,7 @@ import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manife
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
+import { recordValue } from './lazy-result.js';
 import { resolveSigningKey, signManifest } from '../security/signing.js';
 import { asBurstError, settle, type StampedRecord, type SubmitOptions } from './settle.js';
 import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './rerun.js';
@@ -151,12 +152,7 @@ export async function submitJob(
   registerRerun(parts, jobId, storageRerunner(parts, job, o));
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
-    const value = (): unknown =>
-      reviveResult(
-        decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`),
-        storage,
-        resultContext(context, record),
-      );
+    const value = (): unknown => recordValue(record, storage, resultContext(context, record));
     settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
       void backend

@@ -36,7 +36,7 @@ export async function waitFutures<R>(futures: readonly Future<R>[], options: Wai
   }
   const returnWhen = options.returnWhen ?? 'ALL_COMPLETED';
   if (returnWhen !== 'ALWAYS' && futures.length > 0) {
-    const all = futures.map((f) => f.settled());
+    const all = Array.from(futures, (f) => f.settled());
     const goal = returnWhen === 'ANY_COMPLETED' ? Promise.race(all) : Promise.all(all);
     let timer: NodeJS.Timeout | undefined;
     const limit =

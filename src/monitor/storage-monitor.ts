@@ -146,13 +146,16 @@ export class StorageMonitor {
     const stored = decodeStatus(await this.storage.get(w.job.bucket, key), { bucket: w.job.bucket, key }, keyAttempt);
     const record = toCallRecord(stored);
     if (record.output === undefined && stored.outputStored) {
-      this.requests.get++;
       // A status of the older layout (no attempt in its key) has its output under the older key too.
       const outKey =
         keyAttempt === undefined
           ? keys.legacyOutput(w.job.jobKey, stored.callId)
           : keys.output(w.job.jobKey, stored.callId, stored.attempt);
-      record.output = await this.storage.get(w.job.bucket, outKey);
+      // Fetched when the result is read (executor/lazy-result.ts): results that only feed another job never come here.
+      (record as CallRecord & { loadOutput?: () => Promise<Uint8Array> }).loadOutput = () => {
+        this.requests.get++;
+        return this.storage.get(w.job.bucket, outKey);
+      };
     }
     return record;
   }

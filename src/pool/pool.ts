@@ -235,7 +235,7 @@ export class Pool implements AsyncDisposable {
         list.length === 1
           ? [await this.executor.callAsync(fn, list[0] as I, { ...mapOptions, dataInputs: false })]
           : await this.executor.map(fn, list, { ...mapOptions, dataInputs: false });
-      return futures.map((f) => this.watch(f));
+      return Array.from(futures, (f) => this.watch(f));
     };
     return runWindow(inputs, start, limit, control);
   }

@@ -20,6 +20,7 @@ import {
   StorageError,
   StorageUnavailableError,
   TimeoutError,
+  UpstreamError,
   WorkerCrashError,
   type ErrorContext,
   type StorageOwnErrorCode,
@@ -44,8 +45,9 @@ export function serializeThrown(thrown: unknown): SerializedError {
   }
   if (attempt(() => thrown instanceof Error, false)) {
     const err = thrown as Error;
+    const upstream = attempt(() => thrown instanceof BurstError && thrown.code === 'UPSTREAM_FAILED', false);
     const out: SerializedError = {
-      kind: 'remote',
+      kind: upstream ? 'upstream' : 'remote',
       name: readText(err, 'name') || 'Error',
       message: readText(err, 'message') ?? '',
     };
@@ -127,6 +129,16 @@ function typedError(se: SerializedError, context: ErrorContext): BurstError {
       return storageError(se, context);
     case 'cancelled':
       return new CancelledError(se.message, context);
+    case 'upstream': {
+      const p = se.properties ?? {};
+      const upstream = {
+        jobId: String(p.upstreamJobId ?? ''),
+        executorId: String(p.upstreamExecutorId ?? ''),
+        callId: Number(p.upstreamCallId ?? -1),
+        ...(typeof p.upstreamCode === 'string' ? { code: p.upstreamCode } : {}),
+      };
+      return new UpstreamError(se.message, upstream, context);
+    }
   }
 }
 

@@ -19,6 +19,7 @@ import { createContext, preloadStorage, type CallContext, type CallContextBase }
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
 import { keys } from '../job/layout.js';
+import { hasInputRefs, resolveInput } from './input-refs.js';
 import {
   ResultStorageError,
   STORED_RESULT_MARK,
@@ -241,7 +242,11 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   const fnStart = Date.now();
   let record: CallRecord;
   try {
-    let value = await fn(toCallInput(call.input), ctx);
+    // Inputs naming other calls' results (futures, chained maps) are read from storage here.
+    const input = hasInputRefs(call.input)
+      ? await storageReady.then(() => resolveInput(call.input, { ctx, bucket }))
+      : call.input;
+    let value = await fn(toCallInput(input), ctx);
     let bytesOut = 0;
     if (isStreamedValue(value)) {
       const stored = await storeStream(value, job, call, ctx, controller.signal);

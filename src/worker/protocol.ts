@@ -6,7 +6,17 @@
 /** An error as it crosses the process boundary. */
 export interface SerializedError {
   /** Which Burst error class the client should build. */
-  kind: 'remote' | 'serialization' | 'timeout' | 'crash' | 'oom' | 'integrity' | 'packaging' | 'storage' | 'cancelled';
+  kind:
+    | 'remote'
+    | 'serialization'
+    | 'timeout'
+    | 'crash'
+    | 'oom'
+    | 'integrity'
+    | 'packaging'
+    | 'storage'
+    | 'cancelled'
+    | 'upstream';
   name: string;
   message: string;
   stack?: string;

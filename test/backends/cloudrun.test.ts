@@ -63,7 +63,7 @@ describe('cloudrun authentication through the fake Cloud Run front end', { skip:
     await withExecutor({}, async (fexec) => {
       const futures = await fexec.map(addSeven, [1, 2, 3, 4, 5, 6]);
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11, 12, 13]);
-      const hostnames = new Set(futures.map((x) => x.stats.hostname));
+      const hostnames = new Set(Array.from(futures, (x) => x.stats.hostname));
       assert.ok(hostnames.size > 1, `calls ran on ${[...hostnames].join(', ')}`);
     });
     const mine = f.forwarded.slice(seen);

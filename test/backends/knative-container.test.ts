@@ -144,7 +144,7 @@ test('the runtime image built with podman serves a map as a container (knative b
     try {
       const futures = await fexec.map(addSeven, [1, 2, 3]);
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10]);
-      assert.deepEqual([...new Set(futures.map((f) => f.stats.hostname))], ['burst-container']);
+      assert.deepEqual([...new Set(Array.from(futures, (f) => f.stats.hostname))], ['burst-container']);
     } finally {
       await fexec.close();
     }

@@ -128,7 +128,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
         await fexec.getResult(futures),
         Array.from({ length: 9 }, () => 200),
       );
-      const seen = new Set(futures.map((f) => f.stats.hostname));
+      const seen = new Set(Array.from(futures, (f) => f.stats.hostname));
       assert.ok(seen.size > 1, `calls ran on ${[...seen].join(', ')}`);
       for (const h of seen) assert.ok(hosts.hosts.includes(h as string), `unexpected host ${h}`);
     });
@@ -138,7 +138,7 @@ describe('knative backend over HTTP workers in 3 namespaces', { skip }, () => {
     await withExecutor({ url: s[0]?.url }, async (fexec) => {
       const futures = await fexec.map(addSeven, [1, 2, 3, 4], { chunksize: 4 });
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11]);
-      assert.equal(new Set(futures.map((f) => f.stats.pid)).size, 1, 'one request, one worker process');
+      assert.equal(new Set(Array.from(futures, (f) => f.stats.pid)).size, 1, 'one request, one worker process');
       assert.equal(fexec.counters()['backend.accepted'], 1);
     });
   });

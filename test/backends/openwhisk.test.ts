@@ -90,7 +90,7 @@ test('openwhisk: activation ids are in stats.location, one activation per chunk'
   try {
     const futures = await fexec.map(addSeven, [1, 2, 3], { chunksize: 2 });
     assert.deepEqual(await fexec.getResult(futures), [8, 9, 10]);
-    const ids = futures.map((f) => f.stats.location?.activationId ?? '');
+    const ids = Array.from(futures, (f) => f.stats.location?.activationId ?? '');
     assert.equal(new Set(ids).size, 2, 'two chunks, two activations');
     for (const id of ids) {
       assert.ok(fake.activations.has(id), `activation ${id} is one the controller made`);
@@ -110,7 +110,7 @@ test('openwhisk: 429 (too many activations in flight) is retried with back-off u
     const futures = await fexec.map(sleepMs, [300, 300, 300, 300]);
     assert.deepEqual(await fexec.getResult(futures), [300, 300, 300, 300]);
     assert.ok(throttling.counters.throttled > before, 'the controller answered 429 at least once');
-    assert.equal(new Set(futures.map((f) => f.stats.location?.activationId)).size, 4);
+    assert.equal(new Set(Array.from(futures, (f) => f.stats.location?.activationId)).size, 4);
   } finally {
     await fexec.close();
   }

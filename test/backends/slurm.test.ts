@@ -80,7 +80,7 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
         await fexec.getResult(futures),
         Array.from({ length: 8 }, () => 300),
       );
-      const hosts = new Set(futures.map((f) => f.stats.hostname));
+      const hosts = new Set(Array.from(futures, (f) => f.stats.hostname));
       assert.equal(hosts.size, 2, `calls ran on ${[...hosts].join(', ')}`);
       assert.deepEqual([...hosts].sort(), [...cluster.nodes].sort());
     } finally {
@@ -99,7 +99,7 @@ describe('slurm backend specifics', { skip: skipSlurm }, () => {
       const futures = await fexec.map(addSeven, [1, 2, 3, 4, 5], { chunksize: 5 });
       assert.deepEqual(await fexec.getResult(futures), [8, 9, 10, 11, 12]);
       assert.equal(
-        new Set(futures.map((f) => `${f.stats.hostname}/${f.stats.pid}`)).size,
+        new Set(Array.from(futures, (f) => `${f.stats.hostname}/${f.stats.pid}`)).size,
         1,
         'one task ran all five calls in one worker process',
       );

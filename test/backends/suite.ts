@@ -70,7 +70,7 @@ export function backendSuite(name: string, suite: SuiteOptions): void {
     const open = async (gates: string, ...names: string[]): Promise<void> => {
       for (const name of names) await store.put(fexec.options.bucket, `${gates}/${name}`, 'open');
     };
-    const ids = (futures: readonly Future<unknown>[]): number[] => futures.map((f) => f.callId);
+    const ids = (futures: readonly Future<unknown>[]): number[] => Array.from(futures, (f) => f.callId);
     const it = (title: string, fn: () => Promise<void>): void => {
       // A bound per test: a regression that hangs fails here instead of stalling the whole run.
       test(title, { timeout: 180_000 }, async (t) => {

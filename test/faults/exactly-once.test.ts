@@ -18,7 +18,9 @@ async function killWorkers(futures: readonly Future<unknown>[], count: number, e
   const killed = new Set<number>();
   while (killed.size < count && futures.some((f) => !f.done)) {
     await pause(everyMs);
-    const pids = [...new Set(futures.map((f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p)))];
+    const pids = [
+      ...new Set(Array.from(futures, (f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p))),
+    ];
     const pid = pids[Math.floor(Math.random() * pids.length)];
     if (pid === undefined) continue;
     killed.add(pid);

@@ -21,7 +21,9 @@ test('20 random SIGKILLs during 1,000 calls lose and duplicate nothing', async (
     while (kills < 20 && futures.some((f) => !f.done)) {
       await new Promise((r) => setTimeout(r, 60));
       // The pids of processes that have run calls; kill one we have not killed yet.
-      const live = [...new Set(futures.map((f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p)))];
+      const live = [
+        ...new Set(Array.from(futures, (f) => f.stats.pid).filter((p): p is number => !!p && !killed.has(p))),
+      ];
       const pid = live[Math.floor(Math.random() * live.length)];
       if (pid === undefined) continue;
       try {

@@ -29,12 +29,12 @@ for (const channel of ['ipc', 'storage'] as const) {
       );
       const again = await fexec.retryFailed(futures);
       assert.deepEqual(
-        again.map((f) => f.callId),
+        Array.from(again, (f) => f.callId),
         [1, 3, 5],
       );
       assert.deepEqual(await fexec.getResult(again), [10, 30, 50]);
       assert.deepEqual(
-        again.map((f) => f.stats.attempt),
+        Array.from(again, (f) => f.stats.attempt),
         [2, 2, 2],
         'attempt numbers continue',
       );
@@ -63,7 +63,7 @@ test('retryFailed on a job attached from another process', { timeout: 120_000 },
       const attached = (await fexec.wait(undefined, { timeout: 30 })).done;
       assert.equal(attached.length, 6);
       const again = await fexec.retryFailed();
-      assert.deepEqual(again.map((f) => f.callId).sort(), [1, 3, 5]);
+      assert.deepEqual(Array.from(again, (f) => f.callId).sort(), [1, 3, 5]);
       assert.deepEqual(await fexec.getResult(again), [10, 30, 50]);
       assert.deepEqual(runsOf(root, IDS), [1, 2, 1, 2, 1, 2]);
     } finally {

@@ -38,7 +38,7 @@ test('a registered third-party driver runs a map over the storage channel, worke
     });
     try {
       const futures = await fexec.map((x: number) => x * 3, [1, 2, 3, 4], { chunksize: 1 });
-      assert.deepEqual(await Promise.all(futures.map((f) => f.result({ timeout: 120 }))), [3, 6, 9, 12]);
+      assert.deepEqual(await Promise.all(Array.from(futures, (f) => f.result({ timeout: 120 }))), [3, 6, 9, 12]);
     } finally {
       await fexec.close();
     }

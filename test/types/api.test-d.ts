@@ -9,6 +9,7 @@ import {
   type DataPartition,
   type Future,
   type FutureList,
+  type ReduceItem,
   type StoredResult,
 } from '../../src/index.ts';
 
@@ -82,6 +83,30 @@ export async function checks(): Promise<void> {
   expectType<Equal<typeof readable, Future<StoredResult>>>(true);
   const stored = await fexec.getResult(streamed);
   expectType<Equal<typeof stored, StoredResult[]>>(true);
+
+  // Chaining: futures.map takes a function of the results; futures are inputs too.
+  const chained = await futures.map((x: number) => String(x));
+  expectType<Equal<typeof chained, FutureList<string>>>(true);
+  const fromFuture = await fexec.callAsync(addSeven, one);
+  expectType<Equal<typeof fromFuture, Future<number>>>(true);
+  await fexec.map(addSeven, [1, one, 3]);
+  const streamedReduce = await fexec.mapReduce(
+    addSeven,
+    [1, 2],
+    async (items: AsyncIterable<ReduceItem<number>>) => {
+      let n = 0;
+      for await (const { index, value } of items) n += index + value;
+      return n;
+    },
+    { streamReduce: true },
+  );
+  expectType<Equal<typeof streamedReduce, FutureList<number>>>(true);
+  const chainedReduce = await futures.mapReduce(addSeven, (xs: number[]) => xs.length);
+  expectType<Equal<typeof chainedReduce, FutureList<number>>>(true);
+  // @ts-expect-error the chained function takes the results (numbers), not futures
+  futures.map((f: Future<number>) => f.callId);
+  // @ts-expect-error a future of the wrong type is a compile error
+  await fexec.callAsync(addSeven, await fexec.callAsync(fetchName, 'a'));
 
   // @ts-expect-error an input of the wrong type is a compile error
   await fexec.map(addSeven, ['one', 'two']);

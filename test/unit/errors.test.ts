@@ -69,6 +69,7 @@ test('every class carries only codes that ERROR_CODE_CLASS gives it', async () =
     new RuntimeMissingError('f', 'x'),
     new PartitionError('HTTP', 'x'),
     new errors.PrimitiveError('LOCK_NOT_HELD', 'x'),
+    new errors.UpstreamError('x', { jobId: 'M000', executorId: 'e', callId: 1 }),
   ];
   for (const e of samples) assert.equal(errors.ERROR_CODE_CLASS[e.code], e.name, `${e.name} carries ${e.code}`);
   const owners = new Set(Object.values(errors.ERROR_CODE_CLASS));
@@ -114,4 +115,23 @@ test('the README "Error codes" table lists every code once, with its class', asy
   assert.deepEqual(rows.map(([code]) => code).sort(), Object.keys(errors.ERROR_CODE_CLASS).sort());
   for (const [code, cls] of rows)
     assert.equal(cls, errors.ERROR_CODE_CLASS[code as errors.BurstErrorCode], `README row ${code}`);
+});
+
+test('an UpstreamError raised in a worker comes back as an UpstreamError naming both calls', async () => {
+  const { serializeThrown, toBurstError } = await import('../../src/serialize/errors.ts');
+  const thrown = new errors.UpstreamError(
+    'call 2 of job M001 did not run: its input is the result of call 5 of job M000, which failed with RemoteError: boom',
+    { jobId: 'M000', executorId: 'exec-1', callId: 5, code: 'REMOTE_ERROR' },
+    { jobId: 'M001', callId: 2 },
+  );
+  const se = serializeThrown(thrown);
+  assert.equal(se.kind, 'upstream');
+  const back = toBurstError(JSON.parse(JSON.stringify(se)), { jobId: 'M001', callId: 2, executorId: 'exec-1' });
+  assert.ok(back instanceof errors.UpstreamError);
+  assert.equal(back.code, 'UPSTREAM_FAILED');
+  assert.deepEqual(
+    [back.jobId, back.callId, back.upstreamJobId, back.upstreamCallId, back.upstreamExecutorId, back.upstreamCode],
+    ['M001', 2, 'M000', 5, 'exec-1', 'REMOTE_ERROR'],
+  );
+  assert.match(back.message, /call 5 of job M000/);
 });

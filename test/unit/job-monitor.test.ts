@@ -72,5 +72,12 @@ test('the monitor settles calls from current and older-layout status keys (fake 
   }
   assert.equal(got.get(big)?.attempt, 2, 'the newer attempt wins, whatever the write order');
   assert.deepEqual([...(got.get(big)?.output ?? [])], [2]);
-  assert.deepEqual([...(got.get(3)?.output ?? [])], [3, 3, 3], 'the older layout reads its output from output/<call>');
+  // A result stored apart is fetched when it is read (executor/lazy-result.ts), not by the poll.
+  const lazy = got.get(3) as CallRecord & { loadOutput?: () => Promise<Uint8Array> };
+  assert.equal(lazy.output, undefined);
+  assert.deepEqual(
+    [...((await lazy.loadOutput?.()) ?? [])],
+    [3, 3, 3],
+    'the older layout reads its output from output/<call>',
+  );
 });

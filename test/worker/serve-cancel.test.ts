@@ -136,7 +136,7 @@ describe('burst worker serve: a client closing its connection cancels its calls'
     }
     await settled(server);
     assert.equal(await readFile(file, 'utf8'), '0\n', 'only the first call started');
-    const [first, ...rest] = await Promise.all(futures.map((f) => statusOf(f as Future<unknown>)));
+    const [first, ...rest] = await Promise.all(Array.from(futures, (f) => statusOf(f as Future<unknown>)));
     assert.equal(first?.error?.kind, 'cancelled');
     // It returned on its own (threw its signal's reason), so it is named in the status.
     assert.match(
