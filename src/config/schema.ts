@@ -54,6 +54,8 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
     external: 'string[]',
     backendOptions: 'object',
     signingKey: 'string',
+    cache: 'boolean',
+    speculative: 'object',
   },
   backendOptions: undefined,
 };
@@ -183,6 +185,8 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
       .string({ error: 'a secret of at least 16 characters' })
       .min(16, { error: 'a secret of at least 16 characters' }),
     external: z.array(z.string({ error: 'a package name' }), { error: 'an array of package names' }),
+    cache: bool(),
+    speculative: z.union([bool(), z.looseObject({})], { error: 'true, false or an object of options' }),
     ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
     ...backendSections(z),
     backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), {

@@ -33,6 +33,8 @@ import {
   type PartitionSpec,
 } from '../partition/index.js';
 import { assertCanPackage } from '../worker/self-resolve.js';
+import { cacheEnv, checkCacheOption, flushCacheWrites } from './cache.js';
+import { resolveSpeculative, type SpeculativeOptions } from './speculate.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
 let attaching: string | undefined;
@@ -85,6 +87,18 @@ export interface MapOptions<A = unknown> extends PartitionOptions {
    * @default none
    */
   signal?: AbortSignal;
+  /**
+   * Reuse the stored result of an identical earlier call (same function code, input, `extraArgs` and
+   * environment) instead of running it; successful results are stored for next time. See the
+   * README's "Result cache". @default the executor's `cache` (false)
+   */
+  cache?: boolean;
+  /**
+   * Start a backup copy of a call that takes much longer than the job's finished calls; the first
+   * copy to succeed wins, the other is cancelled. Not for functions with side effects. `true` takes
+   * the defaults. @default the executor's `speculative` (off)
+   */
+  speculative?: boolean | SpeculativeOptions;
 }
 
 /** Options of `getResult`. */
@@ -149,6 +163,8 @@ export class FunctionExecutor implements AsyncDisposable {
     this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.parts = new ExecutorParts(this.options, this.executorId);
     this.leaseSeconds = leaseSecondsOf(this.options.raw.leaseSeconds);
+    checkCacheOption(this.options.raw.cache);
+    resolveSpeculative(this.options.raw.speculative);
   }
 
   /**
@@ -433,6 +449,7 @@ export class FunctionExecutor implements AsyncDisposable {
         }),
       );
     this.live.clear();
+    await flushCacheWrites(this.parts);
     await this.lease?.stop();
     await this.parts.close();
   }
@@ -496,7 +513,12 @@ export class FunctionExecutor implements AsyncDisposable {
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
+    const backendName = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
+    const cacheOn = checkCacheOption(options.cache) ?? checkCacheOption(this.options.raw.cache) ?? false;
+    const speculative = resolveSpeculative(options.speculative ?? this.options.raw.speculative);
     const opts: SubmitOptions = {
+      ...(cacheOn ? { cache: cacheEnv(this.options.raw, backendName, options.env ?? {}) } : {}),
+      ...(speculative ? { speculative } : {}),
       timeout: options.timeout ?? this.options.timeout,
       retries: options.retries ?? this.options.retries,
       env: options.env ?? {},
