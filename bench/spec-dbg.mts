@@ -4,7 +4,7 @@ const root = '/tmp/spec-dbg-root';
 const channel = process.argv[2] ?? 'ipc';
 const fexec = new FunctionExecutor({ workers: 4, fs: { root }, progress: false, ...(channel === 'storage' ? { localhost: { channel: 'storage' } } : {}) });
 const t0 = Date.now();
-const futures = await fexec.map(straggle, [0,1,2,3,4,5,6,7], { extraArgs: { runs: 'dbg-' + Date.now(), slow: [5], slowMs: 6000, ms: 300 }, speculative: { factor: 2, percentile: 0.5, minSeconds: 0.2 } });
+const futures = await fexec.map(straggle, [0,1,2,3,4,5,6,7], { extraArgs: { runs: 'dbg-' + Date.now(), slow: [5], slowMs: 40000, ms: 300 }, speculative: { factor: 2, percentile: 0.5, minSeconds: 0.2 } });
 console.log('submitted', Date.now() - t0);
 const r = await fexec.getResult(futures);
 console.log(r, Date.now() - t0, futures.map(f => [f.stats.invoked! - t0, f.stats.resultReceived! - t0, f.stats.backup]));

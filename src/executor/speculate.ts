@@ -75,6 +75,12 @@ export interface BackupChannel {
   cancel(callId: number, attempt: number): void;
   /** Watches for the record of a copy still running after the other one's record was taken. */
   rewatch?(callId: number, attempt: number): void;
+  /**
+   * When each call started (epoch ms), where the backend tells (a worker's claim in storage). With
+   * it, calls are timed from their start and compared with finished calls' run times, so calls
+   * waiting for a worker are never mistaken for stragglers; without it, both from their invocation.
+   */
+  startedAt?(): Promise<ReadonlyMap<number, number>>;
 }
 
 /** One job's speculation: finds stragglers, starts their backups, picks each call's first success. */
@@ -88,6 +94,7 @@ export class Speculator {
   private readonly limit: number;
   private started = 0;
   private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
 
   constructor(
     private readonly futures: readonly Future<unknown>[],
@@ -105,7 +112,13 @@ export class Speculator {
   /** Starts looking for stragglers; stops by itself once every call is done. */
   start(): void {
     if (this.timer || this.futures.length === 0) return;
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = setInterval(() => {
+      if (this.ticking) return;
+      this.ticking = true;
+      void this.tick()
+        .catch(() => undefined) // storage briefly unreachable: the next tick tries again
+        .finally(() => (this.ticking = false));
+    }, TICK_MS);
     this.timer.unref();
   }
 
@@ -139,27 +152,32 @@ export class Speculator {
     return { ...record, attempt: this.highest.get(record.callId) ?? record.attempt };
   }
 
-  private tick(): void {
+  private async tick(): Promise<void> {
     if (this.futures.every((f) => f.done)) return this.stop();
     if (this.started >= this.limit) return;
     const n = this.futures.length;
+    const fromStart = this.channel.startedAt !== undefined;
     const times: number[] = [];
     let finished = 0;
     for (const f of this.futures) {
       if (!f.done) continue;
       finished++;
-      const { invoked, resultReceived } = f.stats;
-      if (f.status === 'success' && !f.stats.cached && invoked !== undefined && resultReceived !== undefined)
-        times.push(resultReceived - invoked);
+      const { invoked, resultReceived, fnStart, fnEnd } = f.stats;
+      if (f.status !== 'success' || f.stats.cached) continue;
+      if (fromStart && fnStart !== undefined && fnEnd !== undefined) times.push(fnEnd - fnStart);
+      else if (!fromStart && invoked !== undefined && resultReceived !== undefined) times.push(resultReceived - invoked);
     }
     if (finished < Math.ceil(this.spec.percentile * n) || times.length === 0) return;
     times.sort((a, b) => a - b);
     const median = times[Math.floor((times.length - 1) / 2)] as number;
     const threshold = Math.max(this.spec.minSeconds * 1000, this.spec.factor * median);
+    const starts = fromStart ? await this.channel.startedAt?.() : undefined;
     const now = Date.now();
     const slow = this.futures
-      .filter((f) => !f.done && !this.originals.has(f.callId) && f.stats.invoked !== undefined)
-      .map((f) => [f, now - (f.stats.invoked as number)] as const)
+      .filter((f) => !f.done && !this.originals.has(f.callId))
+      .map((f) => [f, starts ? starts.get(f.callId) : f.stats.invoked] as const)
+      .filter((e): e is readonly [Future<unknown>, number] => e[1] !== undefined)
+      .map(([f, since]) => [f, now - since] as const)
       .filter(([, took]) => took > threshold)
       .sort((a, b) => b[1] - a[1]);
     for (const [f] of slow) {

@@ -20,6 +20,7 @@ import { asBurstError, settle, type StampedRecord, type SubmitOptions } from './
 import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './rerun.js';
 import { callKeys, JobCache } from './cache.js';
 import { Speculator } from './speculate.js';
+import { claimStarts } from './speculate-starts.js';
 import type { PoolCancel } from '../worker/pool-types.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
@@ -258,6 +259,8 @@ function storageSpeculator(
       ),
     cancel: (callId, attempt) => void backend.cancelCalls?.(job, [callId], attempt).catch(() => undefined),
     rewatch: (callId, attempt) => monitor.expect(job, [callId], attempt, onRecord),
+    // A worker's claim is written as it starts a call: its time is when the call started.
+    startedAt: claimStarts(ready.storage, job.bucket, job.jobKey),
   });
   spec.start();
   return spec;
