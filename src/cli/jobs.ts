@@ -44,7 +44,9 @@ export function register(program: Command): void {
         );
         return;
       }
-      const table = [['EXECUTOR', 'JOB', 'STATE', 'CALLS', 'DONE', 'CACHED', 'FAILED', 'PENDING', 'CREATED', 'FUNCTION']];
+      const table = [
+        ['EXECUTOR', 'JOB', 'STATE', 'CALLS', 'DONE', 'CACHED', 'FAILED', 'PENDING', 'CREATED', 'FUNCTION'],
+      ];
       for (const r of rows) {
         const c = r.counts;
         table.push([

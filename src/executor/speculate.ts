@@ -165,7 +165,8 @@ export class Speculator {
       const { invoked, resultReceived, fnStart, fnEnd } = f.stats;
       if (f.status !== 'success' || f.stats.cached) continue;
       if (fromStart && fnStart !== undefined && fnEnd !== undefined) times.push(fnEnd - fnStart);
-      else if (!fromStart && invoked !== undefined && resultReceived !== undefined) times.push(resultReceived - invoked);
+      else if (!fromStart && invoked !== undefined && resultReceived !== undefined)
+        times.push(resultReceived - invoked);
     }
     if (finished < Math.ceil(this.spec.percentile * n) || times.length === 0) return;
     times.sort((a, b) => a - b);

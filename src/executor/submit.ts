@@ -84,7 +84,14 @@ export async function submitJob(
   const settleHit = (callId: number): void => {
     const f = futures[callId];
     if (f) f.stats.cached = true;
-    settle(futures, (cache as JobCache).hitRecord(callId), o, context, () => cache?.value(callId), () => undefined);
+    settle(
+      futures,
+      (cache as JobCache).hitRecord(callId),
+      o,
+      context,
+      () => cache?.value(callId),
+      () => undefined,
+    );
   };
 
   if (backend.direct) {

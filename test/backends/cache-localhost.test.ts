@@ -21,7 +21,12 @@ cacheSuite('localhost (IPC channel)', {
 });
 
 cacheSuite('localhost (storage channel)', {
-  options: () => ({ workers: 4, fs: { root: join(root, 'storage') }, localhost: { channel: 'storage' }, progress: false }),
+  options: () => ({
+    workers: 4,
+    fs: { root: join(root, 'storage') },
+    localhost: { channel: 'storage' },
+    progress: false,
+  }),
 });
 
 test('cache hits show in `burst jobs`, and `burst clean --cache` removes the cache', async () => {

@@ -54,7 +54,13 @@ export function cacheSuite(name: string, suite: CacheSuiteOptions): void {
     /** Markers under `runs` as `callId/attempt/what`, sorted. */
     const markers = async (runs: string, what?: string): Promise<string[]> =>
       (await store.listKeys(bucket, `${runs}/`))
-        .map((k) => k.slice(runs.length + 1).split('-').slice(0, 3).join('/'))
+        .map((k) =>
+          k
+            .slice(runs.length + 1)
+            .split('-')
+            .slice(0, 3)
+            .join('/'),
+        )
         .filter((m) => what === undefined || m.endsWith(`/${what}`))
         .sort();
     const withExecutor = async (extra: ExecutorOptions, fn: (f: FunctionExecutor) => Promise<void>) => {

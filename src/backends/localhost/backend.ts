@@ -208,7 +208,8 @@ class StorageLocalhost implements ComputeBackend {
     const ids = new Set(callIds);
     const only = (inv: Invocation): boolean =>
       inv.job.jobKey === job.jobKey && inv.attempt === attempt && inv.callIds.every((id) => ids.has(id));
-    for (let i = this.waiting.length - 1; i >= 0; i--) if (only(this.waiting[i] as Invocation)) this.waiting.splice(i, 1);
+    for (let i = this.waiting.length - 1; i >= 0; i--)
+      if (only(this.waiting[i] as Invocation)) this.waiting.splice(i, 1);
     for (const [child, inv] of this.invocations) if (only(inv)) child.kill('SIGKILL');
   }
 
