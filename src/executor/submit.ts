@@ -46,7 +46,8 @@ export async function submitJob(
   const packaging = import('../packaging/index.js');
   const [bundle, ready] = await Promise.all([
     packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })),
-    parts.ready().then((p) => (p.backend.warm?.(), p)),
+    // With the cache on, workers start only once a call misses (below): a fully cached map starts none.
+    parts.ready().then((p) => (o.cache ? undefined : p.backend.warm?.(), p)),
   ]);
   const { backend, storage, monitor } = ready;
   const job: JobDescriptor = {
@@ -81,6 +82,7 @@ export async function submitJob(
   const cache = o.cache
     ? await JobCache.open(parts, storage, job.bucket, bundle.hash, callKeys(bundle.hash, inputs, o, o.cache))
     : undefined;
+  if (cache && cache.hits.size < inputs.length) backend.warm?.();
   const settleHit = (callId: number): void => {
     const f = futures[callId];
     if (f) f.stats.cached = true;
