@@ -10,7 +10,7 @@ export type { CallResult } from './executor/stored-result.js';
 export type { StreamedValue } from './worker/stream-result.js';
 export type { WaitOptions, WaitResult, ReturnWhen } from './executor/wait.js';
 export type { CallContext } from './worker/context.js';
-export type { ExecutorOptions } from './config/defaults.js';
+export type { ExecutorOptions, SpeculativeOptions } from './config/defaults.js';
 export { defaults } from './config/defaults.js';
 export {
   BurstError,
