@@ -12,7 +12,7 @@ export type { ReduceItem } from './worker/result-feed.js';
 export type { UpstreamStoredResult } from './worker/upstream-stored.js';
 export type { WaitOptions, WaitResult, ReturnWhen } from './executor/wait.js';
 export type { CallContext } from './worker/context.js';
-export type { ExecutorOptions } from './config/defaults.js';
+export type { ExecutorOptions, SpeculativeOptions } from './config/defaults.js';
 export { defaults } from './config/defaults.js';
 export {
   BurstError,

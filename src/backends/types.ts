@@ -78,6 +78,11 @@ export interface ComputeBackend {
   lostCalls?(job: JobDescriptor, callIds: readonly number[]): Promise<Map<number, LostCallInfo>>;
   /** Stops the job's workers (e.g. `scancel`). */
   cancel(job: JobDescriptor): Promise<void>;
+  /**
+   * Stops only the copies of these calls that run as `attempt` (the loser of a speculative backup),
+   * leaving the job's other calls alone. Without it the loser runs to its end and its result is ignored.
+   */
+  cancelCalls?(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void>;
   /** Releases the backend's processes, sockets and timers. */
   close(): Promise<void>;
   /** A faster channel that runs calls without going through storage (localhost). */

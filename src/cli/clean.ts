@@ -1,7 +1,8 @@
 /**
  * `burst clean [target]`: removes job data from storage: every job (`burst/jobs/`) and leftovers of
  * `burst test` (`burst/tmp/`), or only one executor's or one job's. `--all` also removes the cached
- * function bundles (`burst/functions/`), which the next map uploads again. `--runtimes` also deletes
+ * function bundles (`burst/functions/`), which the next map uploads again, and the result cache;
+ * `--cache` also removes the result cache (`burst/cache/`, see executor/cache.ts). `--runtimes` also deletes
  * what `burst runtime deploy` created on the configured serverless backend (functions, layers, roles).
  *
  * Jobs whose calls have not all reported (waiting or running, perhaps in another process) are kept,
@@ -17,6 +18,7 @@ import { busyJobs, describeBusy } from './clean-busy.js';
 interface CleanFlags {
   config?: string;
   all?: boolean;
+  cache?: boolean;
   runtimes?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -29,7 +31,8 @@ export function register(program: Command): void {
     .command('clean')
     .description('Remove job data from storage (with --all also the cached function bundles)')
     .argument('[target]', 'only this executor, or <executor>/<job>')
-    .option('--all', `also remove cached function bundles (${keys.functionsPrefix})`)
+    .option('--all', `also remove cached function bundles (${keys.functionsPrefix}) and the result cache`)
+    .option('--cache', `also remove the result cache of \`cache: true\` (${keys.cachePrefix})`)
     .option(
       '--runtimes',
       'also delete the runtimes Burst deployed on the configured serverless backend (functions, layers, roles it made)',
@@ -45,6 +48,8 @@ export function register(program: Command): void {
       self.error(`error: the target must be an executor id or <executor>/<job>, got ${JSON.stringify(target)}`);
     if (target !== undefined && flags.all)
       self.error('error: --all removes everything; it cannot be combined with a target');
+    if (target !== undefined && flags.cache)
+      self.error('error: --cache removes the whole result cache; it cannot be combined with a target');
     if (target !== undefined && flags.runtimes)
       self.error('error: --runtimes removes every runtime; it cannot be combined with a target');
     const runtimes = flags.runtimes ? await cleanRuntimes(flags) : undefined;
@@ -58,8 +63,9 @@ export function register(program: Command): void {
                 : keys.executor(target),
             ];
       if (flags.all) prefixes.push(keys.functionsPrefix);
+      if (flags.all || flags.cache) prefixes.push(keys.cachePrefix);
       const exists = await storage.bucketExists(bucket);
-      const counts = { objects: 0, jobs: 0, bundles: 0 };
+      const counts = { objects: 0, jobs: 0, bundles: 0, cacheEntries: 0 };
       const busy = flags.force ? [] : await busyJobs(storage, bucket, target);
       // Keep the busy jobs' folders, and with --all the bundles their calls still load.
       const kept = (key: string): boolean =>
@@ -73,6 +79,7 @@ export function register(program: Command): void {
         counts.objects += found.length;
         counts.jobs += new Set(found.map((k) => parseJobKey(k)?.jobKey).filter((k) => k !== undefined)).size;
         counts.bundles += found.filter((k) => k.startsWith(keys.functionsPrefix)).length;
+        counts.cacheEntries += found.filter((k) => k.startsWith(keys.cachePrefix)).length;
         if (!flags.dryRun && found.length > 0) await storage.delete(bucket, found);
       }
       if (busy.length > 0) {
@@ -94,7 +101,11 @@ export function register(program: Command): void {
         return;
       }
       const verb = flags.dryRun ? 'Would remove' : 'Removed';
-      const bundles = flags.all ? ` and ${counts.bundles} function bundle${counts.bundles === 1 ? '' : 's'}` : '';
+      const bundles =
+        (flags.all ? ` and ${counts.bundles} function bundle${counts.bundles === 1 ? '' : 's'}` : '') +
+        (flags.all || flags.cache
+          ? ` and ${counts.cacheEntries} result cache entr${counts.cacheEntries === 1 ? 'y' : 'ies'}`
+          : '');
       out(
         `${verb} ${counts.objects} object${counts.objects === 1 ? '' : 's'}: data of ${counts.jobs} job${counts.jobs === 1 ? '' : 's'}${bundles}, from ${label}, bucket "${bucket}".`,
       );

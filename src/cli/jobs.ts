@@ -44,7 +44,9 @@ export function register(program: Command): void {
         );
         return;
       }
-      const table = [['EXECUTOR', 'JOB', 'STATE', 'CALLS', 'DONE', 'FAILED', 'PENDING', 'CREATED', 'FUNCTION']];
+      const table = [
+        ['EXECUTOR', 'JOB', 'STATE', 'CALLS', 'DONE', 'CACHED', 'FAILED', 'PENDING', 'CREATED', 'FUNCTION'],
+      ];
       for (const r of rows) {
         const c = r.counts;
         table.push([
@@ -53,6 +55,7 @@ export function register(program: Command): void {
           String(r.state),
           String(c.calls),
           String(c.success),
+          String(c.cached),
           String(c.error),
           String(c.pending),
           dateTime((r.createdAt as number | null) ?? undefined) || '-',

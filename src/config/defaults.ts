@@ -112,6 +112,30 @@ export interface ExecutorOptions extends BackendSections {
    * @default 'redis' when `redis.url` is set, else 'local' on localhost, else none (a ConfigError on use)
    */
   primitives?: PrimitivesMode;
+  /**
+   * Reuse stored results of identical calls in every map (see the README's "Result cache"); a map's
+   * own `cache` overrides it.
+   * @default false
+   */
+  cache?: boolean;
+  /**
+   * Speculative backups of slow calls in every map (see the README's "Speculative backups"); a map's
+   * own `speculative` overrides it.
+   * @default false
+   */
+  speculative?: boolean | SpeculativeOptions;
+}
+
+/** Options of `speculative` (map or executor). `true` takes every default. */
+export interface SpeculativeOptions {
+  /** A call gets a backup once it has taken this many times the median time of the job's finished calls. @default 3 */
+  factor?: number;
+  /** Share of the job's calls (0 to 1) that must have finished before any backup starts. @default 0.75 */
+  percentile?: number;
+  /** A call gets no backup before it has taken this many seconds. @default 1 */
+  minSeconds?: number;
+  /** Backups a job may start in all. @default 10% of its calls, at least 1 */
+  maxBackups?: number;
 }
 
 /**
@@ -162,6 +186,8 @@ const KNOWN_BASE = [
   'signingKey',
   'redis',
   'primitives',
+  'cache',
+  'speculative',
 ];
 const known = (): Set<string> => new Set([...KNOWN_BASE, ...backendNames(), ...storageDrivers()]);
 

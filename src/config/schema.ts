@@ -56,6 +56,8 @@ export const KNOWN_KEYS: Record<string, Record<string, KeyKind> | undefined> = {
     signingKey: 'string',
     redis: 'object',
     primitives: 'string',
+    cache: 'boolean',
+    speculative: 'object',
   },
   backendOptions: undefined,
   redis: { url: 'string', workerUrl: 'string', connectTimeoutMs: 'number' },
@@ -192,6 +194,8 @@ function build(z: typeof Zod): Zod.ZodType<BurstConfig> {
       connectTimeoutMs: posInt(),
     }),
     primitives: z.enum(['redis', 'local', 'off'], { error: '"redis", "local" or "off"' }),
+    cache: bool(),
+    speculative: z.union([bool(), z.looseObject({})], { error: 'true, false or an object of options' }),
     ...Object.fromEntries(executorStorageDrivers().map((d) => [d.name, storageOptionsSchema(d).partial()])),
     ...backendSections(z),
     backendOptions: z.record(z.string(), z.looseObject({}, { error: 'an object of options' }), {

@@ -92,6 +92,7 @@ function renderDetail(d) {
   main.appendChild(h('div', { class: 'cards' }, [
     card('wall time', ms(s.wallTime)), card('median run', ms(run.median)), card('p95 run', ms(run.p95)),
     card('max run', ms(run.max)), card('cold starts', s.coldStarts + ' of ' + s.calls),
+    card('cached', s.cachedCalls + ' of ' + s.calls), card('backups', s.backups + ' (' + s.backupsWon + ' won)'),
     card('workers', s.workerProcesses + ' on ' + s.hosts.length + ' host' + (s.hosts.length === 1 ? '' : 's'))
   ]));
   var tl = h('section', {}, [h('h3', { text: 'Timeline' })]);

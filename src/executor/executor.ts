@@ -39,6 +39,8 @@ import type { RedisOptions, PrimitivesMode } from '../primitives/options.js';
 import { inputsHoldFutures, submitWhenLinked } from './chain.js';
 import { startReducers } from './reduce.js';
 import type { ReduceItem } from '../worker/result-feed.js';
+import { cacheEnv, checkCacheOption, flushCacheWrites } from './cache.js';
+import { resolveSpeculative, type SpeculativeOptions } from './speculate.js';
 
 /** Set while `attach` constructs an executor that takes over an existing id. */
 let attaching: string | undefined;
@@ -98,6 +100,18 @@ export interface MapOptions<A = unknown> extends PartitionOptions {
    * @default none
    */
   signal?: AbortSignal;
+  /**
+   * Reuse the stored result of an identical earlier call (same function code, input, `extraArgs` and
+   * environment) instead of running it; successful results are stored for next time. See the
+   * README's "Result cache". @default the executor's `cache` (false)
+   */
+  cache?: boolean;
+  /**
+   * Start a backup copy of a call that takes much longer than the job's finished calls; the first
+   * copy to succeed wins, the other is cancelled. Not for functions with side effects. `true` takes
+   * the defaults. @default the executor's `speculative` (off)
+   */
+  speculative?: boolean | SpeculativeOptions;
 }
 
 /** Options of `getResult`. */
@@ -163,6 +177,8 @@ export class FunctionExecutor implements AsyncDisposable {
     this.executorId = attaching ?? `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.parts = new ExecutorParts(this.options, this.executorId);
     this.leaseSeconds = leaseSecondsOf(this.options.raw.leaseSeconds);
+    checkCacheOption(this.options.raw.cache);
+    resolveSpeculative(this.options.raw.speculative);
   }
 
   /**
@@ -453,6 +469,7 @@ export class FunctionExecutor implements AsyncDisposable {
       );
     this.live.clear();
     await this.primitivesHost?.close();
+    await flushCacheWrites(this.parts);
     await this.lease?.stop();
     await this.parts.close();
   }
@@ -539,7 +556,12 @@ export class FunctionExecutor implements AsyncDisposable {
     );
     // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
     const primitivesEnv = await this.primitives_().env();
+    const backendName = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
+    const cacheOn = checkCacheOption(options.cache) ?? checkCacheOption(this.options.raw.cache) ?? false;
+    const speculative = resolveSpeculative(options.speculative ?? this.options.raw.speculative);
     const opts: SubmitOptions = {
+      ...(cacheOn ? { cache: cacheEnv(this.options.raw, backendName, options.env ?? {}) } : {}),
+      ...(speculative ? { speculative } : {}),
       timeout: options.timeout ?? this.options.timeout,
       retries: options.retries ?? this.options.retries,
       env: { ...primitivesEnv, ...options.env },

@@ -39,6 +39,10 @@ export interface CallStats {
   pid?: number;
   /** Where the platform kept the call's logs (e.g. its CloudWatch stream on AWS Lambda). */
   location?: import('../worker/protocol.js').CallLocation;
+  /** True when the result came from the result cache (`cache: true`): the call did not run. */
+  cached?: boolean;
+  /** Set when a speculative backup of the call was started: `'won'` when the backup's result was kept, `'lost'` when the original's was. */
+  backup?: 'won' | 'lost';
 }
 
 const FUTURE = Symbol.for('burst.future');

@@ -25,6 +25,10 @@ export interface SubmitOptions {
   oomRetry?: Required<OomRetry>;
   /** The memory each call's latest attempt ran with, for `oomRetry`; filled in as calls grow. */
   memoryOf?: Map<number, number>;
+  /** Set with `cache: true`: what the result cache keys calls by besides their inputs (./cache.ts). */
+  cache?: import('./cache.js').CacheScope;
+  /** Set with `speculative`: when to start backup copies of slow calls (./speculate.ts). */
+  speculative?: import('./speculate.js').Speculation;
 }
 
 /** Errors that will fail the same way again: never retried. */

@@ -4,7 +4,7 @@
  * Records from either path settle the futures; failed calls are retried here, by attempt.
  */
 import type { ErrorContext } from '../errors.js';
-import { assertSerializable, encode } from '../serialize/index.js';
+import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
 import type { JobControl } from './job-control.js';
@@ -15,10 +15,14 @@ import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manife
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
-import { recordValue } from './lazy-result.js';
+import { recordValue, type LazyOutputRecord } from './lazy-result.js';
 import { resolveSigningKey, signManifest } from '../security/signing.js';
 import { asBurstError, settle, type StampedRecord, type SubmitOptions } from './settle.js';
 import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './rerun.js';
+import { callKeys, JobCache } from './cache.js';
+import { Speculator } from './speculate.js';
+import { claimStarts } from './speculate-starts.js';
+import type { PoolCancel } from '../worker/pool-types.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
 export type JobKind = 'M' | 'R' | 'A';
@@ -43,7 +47,8 @@ export async function submitJob(
   const packaging = import('../packaging/index.js');
   const [bundle, ready] = await Promise.all([
     packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })),
-    parts.ready().then((p) => (p.backend.warm?.(), p)),
+    // With the cache on, workers start only once a call misses (below): a fully cached map starts none.
+    parts.ready().then((p) => (o.cache ? undefined : p.backend.warm?.(), p)),
   ]);
   const { backend, storage, monitor } = ready;
   const job: JobDescriptor = {
@@ -74,6 +79,23 @@ export async function submitJob(
   };
   for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
   const context = { jobId, executorId: parts.executorId, backend: backend.name };
+  // The result cache: the client looks every call up before anything is sent (./cache.ts).
+  const cache = o.cache
+    ? await JobCache.open(parts, storage, job.bucket, bundle.hash, callKeys(bundle.hash, inputs, o, o.cache))
+    : undefined;
+  if (cache && cache.hits.size < inputs.length) backend.warm?.();
+  const settleHit = (callId: number): void => {
+    const f = futures[callId];
+    if (f) f.stats.cached = true;
+    settle(
+      futures,
+      (cache as JobCache).hitRecord(callId),
+      o,
+      context,
+      () => cache?.value(callId),
+      () => undefined,
+    );
+  };
 
   if (backend.direct) {
     let bundlePath = parts.localBundles.get(bundle.hash);
@@ -93,6 +115,9 @@ export async function submitJob(
     const direct = backend.direct;
     // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
     if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
+    // Each copy of a call has its own cancel, so a speculative backup's loser can be stopped alone.
+    const handles = o.speculative ? new Map<string, PoolCancel>() : undefined;
+    let spec: Speculator | undefined;
     const runIpc = async (
       calls: Parameters<Rerunner>[0],
       target: Parameters<Rerunner>[1],
@@ -109,8 +134,11 @@ export async function submitJob(
           memoryMB ? { runtimeMemoryMB: memoryMB } : {},
         );
         ctl?.attach(cancel);
+        if (handles) for (const c of pc) handles.set(`${c.callId}.${c.attempt}`, cancel);
       };
-      const onRecord = (record: CallRecord): void => {
+      const onRecord = (raw: CallRecord): void => {
+        const record = spec ? spec.filter(raw) : raw;
+        if (!record) return; // a failed copy while the other copy of the call still runs
         // The client is where an IPC record lands: its time is the record's write time.
         (record as StampedRecord).storedAt = Date.now();
         log.add(record);
@@ -125,8 +153,18 @@ export async function submitJob(
           (callId, attempt, memoryMB) =>
             run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
         );
+        if (cache && record.ok && !wasDone && targetList[record.callId]?.status === 'success')
+          cache.storeValue(record.callId, record.value);
         if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
+      if (ctl && o.speculative) {
+        spec = new Speculator(futures, o.speculative, {
+          launch: (callId, attempt) => run([{ callId, attempt, input: inputs[callId] }], o.memoryOf?.get(callId)),
+          cancel: (callId, attempt) =>
+            handles?.get(`${callId}.${attempt}`)?.([callId], 'a speculative copy of the call finished first'),
+        });
+        spec.start();
+      }
       // Cancelled calls settle without a record: release the writer when every future has settled.
       ctl?.onSettled(() => parts.releaseStatusWriter(job.jobKey));
       run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
@@ -135,8 +173,15 @@ export async function submitJob(
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
       await runIpc(calls, target);
     });
+    if (cache) {
+      for (const id of cache.hits.keys()) {
+        parts.statusWriter(job.jobKey).add({ ...cache.hitRecord(id), storedAt: Date.now() } as StampedRecord);
+        settleHit(id);
+      }
+      if (cache.hits.size === inputs.length) return parts.releaseStatusWriter(job.jobKey);
+    }
     await runIpc(
-      futures.map((_, callId) => ({ callId, attempt: 1 })),
+      (cache ? cache.misses(inputs.length) : futures.map((_, i) => i)).map((callId) => ({ callId, attempt: 1 })),
       new Map(futures.map((f, i) => [i, f])),
       control,
     );
@@ -150,17 +195,28 @@ export async function submitJob(
   }
   await writeJob(parts, job, bundle.hash, bundle.description, inputs, o, times);
   registerRerun(parts, jobId, storageRerunner(parts, job, o));
-  const ids = inputs.map((_, i) => i);
-  const onRecord = (record: CallRecord): void => {
+  if (cache) {
+    await cache.writeStatuses(job.jobKey);
+    for (const id of cache.hits.keys()) settleHit(id);
+  }
+  const ids = cache ? cache.misses(inputs.length) : inputs.map((_, i) => i);
+  let spec: Speculator | undefined;
+  const onRecord = (raw: CallRecord): void => {
+    const record: LazyOutputRecord | undefined = spec ? spec.filter(raw) : raw;
+    if (!record) return; // a failed copy while the other copy of the call still runs
     const value = (): unknown => recordValue(record, storage, resultContext(context, record));
+    const wasDone = futures[record.callId]?.done ?? true;
     settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
       void backend
         .invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt)
         .catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
     });
+    if (cache && record.ok && !wasDone && futures[record.callId]?.status === 'success')
+      storeInCache(cache, record, `result of call ${record.callId}`);
   };
-  if (control?.allCancelled) return;
+  if (control?.allCancelled || ids.length === 0) return;
+  if (o.speculative) spec = storageSpeculator(futures, o, job, ready, onRecord);
   monitor.expect(job, ids, 1, onRecord);
   // A cancelled call settles on the client at once (its retries are never invoked); a job cancelled
   // or stopped as a whole is no longer watched, and the backend drops what it has not started.
@@ -175,6 +231,43 @@ export async function submitJob(
     monitor.forget(job.jobKey);
     throw err;
   }
+}
+
+/**
+ * Speculation over storage: a backup is the call's next attempt invoked on the backend; the monitor
+ * keeps watching from the original attempt on, so whichever copy writes first is delivered.
+ */
+function storageSpeculator(
+  futures: Future<unknown>[],
+  o: SubmitOptions,
+  job: JobDescriptor,
+  ready: Awaited<ReturnType<ExecutorParts['ready']>>,
+  onRecord: (record: CallRecord) => void,
+): Speculator {
+  const { backend, monitor } = ready;
+  const spec = new Speculator(futures, o.speculative as NonNullable<SubmitOptions['speculative']>, {
+    launch: (callId, attempt) =>
+      void backend.invoke(job, [callId], attempt).catch((err: unknown) =>
+        // A backup that could not start is a failed copy: the original decides the call.
+        onRecord({
+          callId,
+          ok: false,
+          attempt,
+          error: {
+            kind: 'crash',
+            name: 'WorkerCrashError',
+            message: `the speculative backup of call ${callId} could not be started: ${(err as Error)?.message ?? String(err)}`,
+          },
+          stats: { workerStart: 0, fnStart: 0, fnEnd: 0, cold: false, bytesIn: 0, bytesOut: 0, hostname: '', pid: 0 },
+        }),
+      ),
+    cancel: (callId, attempt) => void backend.cancelCalls?.(job, [callId], attempt).catch(() => undefined),
+    rewatch: (callId, attempt) => monitor.expect(job, [callId], attempt, onRecord),
+    // A worker's claim is written as it starts a call: its time is when the call started.
+    startedAt: claimStarts(ready.storage, job.bucket, job.jobKey),
+  });
+  spec.start();
+  return spec;
 }
 
 /** Writes the manifest and the data object (all inputs, one byte range per call). */
@@ -246,4 +339,23 @@ function resultContext(
   record: CallRecord,
 ): ErrorContext {
   return { ...context, callId: record.callId, attempt: record.attempt };
+}
+
+/**
+ * Keeps a successful result in the cache. A result stored apart from its status record is fetched for
+ * it (only when the map asked for `cache`), so large results are cached too.
+ */
+function storeInCache(cache: JobCache, record: LazyOutputRecord, what: string): void {
+  const keep = (body: Uint8Array): void => {
+    let raw: unknown;
+    try {
+      raw = decode(body, what);
+    } catch {
+      return; // not cacheable; the future reports the decode error itself
+    }
+    cache.store(record.callId, body, raw);
+  };
+  if (record.output !== undefined) keep(record.output);
+  else
+    void record.loadOutput?.().then(keep, () => undefined);
 }

@@ -6,6 +6,9 @@
  * ```
  * burst/functions/<sha256>.mjs                      function bundle, once per content hash
  * burst/tmp/<name>                                  scratch objects of `burst test`
+ * burst/cache/<sha256 of bundle>/<sha256 of call>    result cache entry (executor/cache.ts): a JSON header line
+ *                                                   { format: 1, key, size, sha256 } then the encoded result;
+ *                                                   written and read by the client only (`cache: true`)
  * burst/jobs/<exec>/lease                           client lease (job/lease.ts): LeaseRecord JSON
  *                                                   { holder, renewedAt, expiresAt }, rewritten every third of
  *                                                   its length while the executor has jobs; deleted on close
@@ -46,6 +49,7 @@ export const ROOT = 'burst';
 const JOBS = `${ROOT}/jobs/`;
 const FUNCTIONS = `${ROOT}/functions/`;
 const TMP = `${ROOT}/tmp/`;
+const CACHE = `${ROOT}/cache/`;
 
 /** Call ids are zero-padded to five digits so listings come back in call order. */
 export function pad(callId: number): string {
@@ -66,6 +70,12 @@ export const keys = {
   /** Prefix of the scratch objects of `burst test`. */
   tmpPrefix: TMP,
   tmp: (name: string): string => `${TMP}${name}`,
+  /** Prefix of the result cache (`cache: true`); `burst clean --cache` removes it. */
+  cachePrefix: CACHE,
+  /** Prefix of the cache entries of one function bundle: a code change starts a new one. */
+  cacheFunction: (functionHash: string): string => `${CACHE}${functionHash}/`,
+  /** One cache entry: the result of the call whose key (executor/cache.ts) is `callKey`. */
+  cacheEntry: (functionHash: string, callKey: string): string => `${CACHE}${functionHash}/${callKey}`,
   bundle: (hash: string): string => `${FUNCTIONS}${hash}.mjs`,
   /** Prefix of one executor's jobs (and its lease). */
   executor: (executorId: string): string => `${JOBS}${executorId}/`,

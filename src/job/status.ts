@@ -106,16 +106,25 @@ export function decodeStatusList(input: Uint8Array | string, source: RecordSourc
 export interface AttemptStamp {
   attempt: number;
   storedAt?: number | undefined;
+  /** Whether the attempt succeeded and, when not, its error's kind, when known. */
+  ok?: boolean | undefined;
+  error?: { kind?: string } | undefined;
 }
+
+/** A cancelled attempt: the loser of a speculative backup race (executor/speculate.ts) is one. */
+const cancelledAttempt = (s: AttemptStamp): boolean => s.ok === false && s.error?.kind === 'cancelled';
 
 /**
  * Whether `next` supersedes `prev` as a call's status: the higher attempt wins, whatever the order
  * the writes landed in (a stale attempt's worker may write after the retry's); for the same attempt,
- * the later write. Every reader (monitor, attach, `burst jobs`/`logs`/`plot`, the dashboard) picks
+ * the later write. A success always beats a cancelled attempt (a speculative backup's loser). Every reader (monitor, attach, `burst jobs`/`logs`/`plot`, the dashboard) picks
  * a call's status with this.
  */
 export function newerStatus(prev: AttemptStamp | undefined, next: AttemptStamp): boolean {
   if (!prev) return true;
+  // A success is never hidden by a cancelled copy of the same call (a speculative backup that lost).
+  if (prev.ok === true && cancelledAttempt(next)) return false;
+  if (next.ok === true && cancelledAttempt(prev)) return true;
   if (next.attempt !== prev.attempt) return next.attempt > prev.attempt;
   return (next.storedAt ?? 0) >= (prev.storedAt ?? 0);
 }

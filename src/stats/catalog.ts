@@ -56,6 +56,8 @@ export interface JobCounts {
   error: number;
   /** Calls with no status record yet (waiting or running). */
   pending: number;
+  /** Successful calls whose result came from the result cache (they did not run). */
+  cached: number;
 }
 
 /** Executor ids found in storage, newest first (ids start with their creation time). */
@@ -184,7 +186,8 @@ export function countCalls(job: JobInfo, statuses: readonly StoredCallStatus[]):
   const success = statuses.filter((s) => s.ok).length;
   const error = statuses.length - success;
   const calls = Math.max(job.manifest?.callCount ?? 0, statuses.length);
-  return { calls, success, error, pending: calls - statuses.length };
+  const cached = statuses.filter((s) => s.ok && s.stats.cached === true).length;
+  return { calls, success, error, pending: calls - statuses.length, cached };
 }
 
 /** Reads a job's statuses and rebuilds its calls (calls without a record are `invoked`). */
@@ -238,6 +241,8 @@ export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): Ca
       hostname: hostname || undefined,
       pid,
       ...(location ? { location } : {}),
+      ...(s.stats.cached ? { cached: true } : {}),
+      ...(s.stats.backup ? { backup: s.stats.backup } : {}),
     };
     const call: CallLike = {
       ...base,

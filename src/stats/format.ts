@@ -33,6 +33,10 @@ function formatJob(s: JobSummary): string {
   lines.push(
     `  cold starts ${s.coldStarts} of ${s.calls} · ${plural(s.attempts, 'attempt')}${retried} · in ${formatBytes(s.bytesIn)} · out ${formatBytes(s.bytesOut)}`,
   );
+  if (s.cachedCalls > 0 || s.backups > 0)
+    lines.push(
+      `  ${s.cachedCalls} of ${s.calls} from the result cache · ${plural(s.backups, 'speculative backup')} (${s.backupsWon} won)`,
+    );
   if (s.hosts.length > 0 || s.workerProcesses > 0) {
     const hosts = s.hosts.length <= 3 ? ` (${s.hosts.join(', ')})` : '';
     lines.push(

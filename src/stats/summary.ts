@@ -40,6 +40,9 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
   let coldStarts = 0;
   let attempts = 0;
   let retriedCalls = 0;
+  let cachedCalls = 0;
+  let backups = 0;
+  let backupsWon = 0;
   let bytesIn = 0;
   let bytesOut = 0;
   let start = Infinity;
@@ -57,6 +60,9 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     const ran = s.fnStart !== undefined || c.status === 'success' || c.status === 'error';
     if (ran) attempts += s.attempt ?? 1;
     if ((s.attempt ?? 1) > 1) retriedCalls++;
+    if (s.cached) cachedCalls++;
+    if (s.backup) backups++;
+    if (s.backup === 'won') backupsWon++;
     bytesIn += s.bytesIn ?? 0;
     bytesOut += s.bytesOut ?? 0;
     if (s.hostname) hosts.add(s.hostname);
@@ -73,6 +79,9 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     coldStarts,
     attempts,
     retriedCalls,
+    cachedCalls,
+    backups,
+    backupsWon,
     bytesIn,
     bytesOut,
     hosts: [...hosts].sort(),

@@ -32,6 +32,10 @@ export interface CallTimes {
   hostname?: string;
   pid?: number;
   location?: import('../worker/protocol.js').CallLocation;
+  /** True when the result came from the result cache. */
+  cached?: boolean;
+  /** Set when a speculative backup of the call was started: which copy's result was kept. */
+  backup?: 'won' | 'lost';
 }
 
 /** One call: a `Future` fits this shape. */
@@ -95,6 +99,11 @@ export interface JobSummary {
   attempts: number;
   /** Calls that ran more than once. */
   retriedCalls: number;
+  /** Calls whose result came from the result cache (`cache: true`): they did not run. */
+  cachedCalls: number;
+  /** Calls that got a speculative backup copy, and of those, the calls whose backup's result was kept. */
+  backups: number;
+  backupsWon: number;
   bytesIn: number;
   bytesOut: number;
   /** Distinct hosts and worker processes that ran calls. */

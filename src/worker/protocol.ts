@@ -48,6 +48,10 @@ export interface WorkerCallStats {
   pid: number;
   /** Where the platform keeps the call's logs (see {@link CallLocation}), on platforms that keep them. */
   location?: CallLocation;
+  /** True when the result came from the result cache (`cache: true`): the call did not run. */
+  cached?: boolean;
+  /** Set when a speculative backup of the call was started: which copy's result was kept. */
+  backup?: 'won' | 'lost';
 }
 
 /**

@@ -135,7 +135,7 @@ describe('the catalog of jobs', () => {
     const job = jobs[1];
     assert.ok(job);
     const statuses = await readJobStatuses(storage, 'burst', job.jobKey);
-    assert.deepEqual(countCalls(job, statuses), { calls: 4, success: 1, error: 1, pending: 2 });
+    assert.deepEqual(countCalls(job, statuses), { calls: 4, success: 1, error: 1, pending: 2, cached: 0 });
     const calls = callsOf(job, statuses);
     assert.deepEqual(
       calls.map((c) => c.status),

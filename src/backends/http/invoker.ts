@@ -171,6 +171,13 @@ class HttpBackend implements ComputeBackend {
     for (const key of this.latest.keys()) if (key.startsWith(`${job.jobKey}/`)) this.latest.delete(key);
   }
 
+  /** Aborts the requests that carry only these calls as `attempt`: the instance stops them (a backup race's loser). */
+  async cancelCalls(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    const ids = new Set(callIds);
+    for (const d of [...this.queue, ...this.active])
+      if (d.job.jobKey === job.jobKey && d.attempt === attempt && d.callIds.every((id) => ids.has(id))) this.abort(d);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const d of [...this.queue, ...this.active]) this.abort(d);

@@ -105,6 +105,8 @@ class StorageLocalhost implements ComputeBackend {
   readonly name = 'localhost';
   private readonly waiting: Invocation[] = [];
   private readonly running = new Set<ChildProcess>();
+  /** What each running process runs. */
+  private readonly invocations = new Map<ChildProcess, Invocation>();
   /** Calls whose process ended, with how: the monitor asks through lostCalls. */
   private readonly ended = new Map<string, LostCallInfo & { at: number }>();
   /** The latest invocation of each call, by `<jobKey>/<callId>`. */
@@ -165,8 +167,10 @@ class StorageLocalhost implements ComputeBackend {
     const stderr = new Tail(4096);
     child.stderr?.on('data', (d: Buffer) => stderr.push(d));
     this.running.add(child);
+    this.invocations.set(child, inv);
     child.once('exit', (code, signal) => {
       this.running.delete(child);
+      this.invocations.delete(child);
       for (const id of inv.callIds) {
         if (this.latest.get(`${inv.job.jobKey}/${id}`) !== inv) continue;
         this.latest.delete(`${inv.job.jobKey}/${id}`);
@@ -197,6 +201,16 @@ class StorageLocalhost implements ComputeBackend {
   async cancel(job: JobDescriptor): Promise<void> {
     for (let i = this.waiting.length - 1; i >= 0; i--)
       if (this.waiting[i]?.job.jobKey === job.jobKey) this.waiting.splice(i, 1);
+  }
+
+  /** Drops or kills the `burst worker run` processes that run only these calls as `attempt` (a backup race's loser). */
+  async cancelCalls(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    const ids = new Set(callIds);
+    const only = (inv: Invocation): boolean =>
+      inv.job.jobKey === job.jobKey && inv.attempt === attempt && inv.callIds.every((id) => ids.has(id));
+    for (let i = this.waiting.length - 1; i >= 0; i--)
+      if (only(this.waiting[i] as Invocation)) this.waiting.splice(i, 1);
+    for (const [child, inv] of this.invocations) if (only(inv)) child.kill('SIGKILL');
   }
 
   async close(): Promise<void> {

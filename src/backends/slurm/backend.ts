@@ -71,6 +71,8 @@ class SlurmBackend implements ComputeBackend {
   private readonly submissions = new Map<string, Submission[]>();
   /** The latest placement of each call, by `<jobKey>/<callId>`: a retry replaces the earlier one. */
   private readonly placements = new Map<string, Placement>();
+  /** Where each attempt of each call runs, by `<jobKey>/<callId>.<attempt>`: to cancel one copy. */
+  private readonly byAttempt = new Map<string, Placement>();
   private readonly burstPath: string;
 
   constructor(
@@ -159,6 +161,7 @@ class SlurmBackend implements ComputeBackend {
     this.submissions.set(job.jobKey, list);
     tasks.forEach((calls, task) => {
       for (const id of calls) this.placements.set(`${job.jobKey}/${id}`, { sub, task });
+      for (const id of calls) this.byAttempt.set(`${job.jobKey}/${id}.${attempt}`, { sub, task });
     });
   }
 
@@ -176,6 +179,18 @@ class SlurmBackend implements ComputeBackend {
     return lost;
   }
 
+  /** Cancels the array tasks that run only these calls as `attempt` (a backup race's loser). */
+  async cancelCalls(job: JobDescriptor, callIds: readonly number[], attempt: number): Promise<void> {
+    const ids = new Set(callIds);
+    const tasks = new Set<string>();
+    for (const id of callIds) {
+      const placed = this.byAttempt.get(`${job.jobKey}/${id}.${attempt}`);
+      if (placed && (placed.sub.tasks[placed.task] ?? []).every((c) => ids.has(c)))
+        tasks.add(`${placed.sub.slurmJobId}_${placed.task}`);
+    }
+    if (tasks.size) await run('scancel', [...tasks]).catch(() => undefined);
+  }
+
   async cancel(job: JobDescriptor): Promise<void> {
     const ids = (this.submissions.get(job.jobKey) ?? []).map((s) => s.slurmJobId);
     if (ids.length) await run('scancel', ids).catch(() => undefined);
@@ -185,6 +200,7 @@ class SlurmBackend implements ComputeBackend {
     const ids = [...this.submissions.values()].flat().map((s) => s.slurmJobId);
     this.submissions.clear();
     this.placements.clear();
+    this.byAttempt.clear();
     if (ids.length) await run('scancel', ids).catch(() => undefined);
   }
 }
