@@ -50,6 +50,12 @@ export interface RunCallsOptions {
   signal?: AbortSignal;
   /** Run only jobs signed with this key (see security/signing.ts); unset with no $BURST_SIGNING_KEY: no check. @default $BURST_SIGNING_KEY */
   signingKey?: string;
+  /**
+   * Runs the calls in this process instead of worker processes, for models of the platform
+   * (bench/fanout simulates thousands of invocations in one process); resolves with the ids recorded.
+   * @default undefined (a process pool)
+   */
+  runInProcess?: (job: PoolJob, calls: PoolCall[], onRecord: (record: CallRecord) => void) => Promise<Set<number>>;
 }
 
 /** What {@link runCalls} resolves with. */
@@ -143,7 +149,9 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     o.memoryBudgetMB,
     size,
   );
-  const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
+  const recorded = o.runInProcess
+    ? await o.runInProcess(job, calls, onRecord)
+    : await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
   await Promise.all(writes);
   const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
   if (unfinished.length > 0)

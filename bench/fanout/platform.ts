@@ -1,0 +1,46 @@
+/**
+ * The modelled platform, in a process of its own so the client's CPU and memory are its own: the S3
+ * proxy (s3-server.ts over the fs driver) and the Lambda Invoke API (lambda-model.ts), whose workers
+ * reach the same store through the same model in-process. Driven over IPC by run.ts:
+ * `{ t: 'reset' }` zeroes the counters, `{ t: 'counts' }` answers them, `{ t: 'stop' }` exits.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fs } from '../../src/storage/index.ts';
+import { LambdaModel } from './lambda-model.ts';
+import { startS3Server } from './s3-server.ts';
+import { modelledDriver, StorageModel } from './storage-model.ts';
+
+export interface PlatformReady {
+  t: 'ready';
+  s3: string;
+  lambda: string;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'burst-fanout-store-'));
+const runtimeDir = mkdtempSync(join(tmpdir(), 'burst-fanout-runtime-'));
+const store = fs({ root });
+const model = new StorageModel();
+const lambda = new LambdaModel(modelledDriver(store, model), runtimeDir);
+const s3 = await startS3Server(store, model);
+const api = await lambda.start();
+
+process.on('message', (m: { t: string }) => {
+  if (m.t === 'reset') {
+    model.reset();
+    lambda.reset();
+    process.send?.({ t: 'reset' });
+  } else if (m.t === 'counts') {
+    process.send?.({ t: 'counts', storage: model.counts, lambda: lambda.counts, cpu: process.cpuUsage() });
+  } else if (m.t === 'stop') {
+    s3.server.closeAllConnections();
+    api.server.closeAllConnections();
+    s3.server.close();
+    api.server.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(runtimeDir, { recursive: true, force: true });
+    process.exit(0);
+  }
+});
+process.send?.({ t: 'ready', s3: s3.url, lambda: api.url } satisfies PlatformReady);
