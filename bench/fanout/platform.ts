@@ -18,11 +18,13 @@ export interface PlatformReady {
   lambda: string;
 }
 
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIDFANOUTMODEL';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'fanout-model';
 const root = mkdtempSync(join(tmpdir(), 'burst-fanout-store-'));
 const runtimeDir = mkdtempSync(join(tmpdir(), 'burst-fanout-runtime-'));
 const store = fs({ root });
 const model = new StorageModel();
-const lambda = new LambdaModel(modelledDriver(store, model), runtimeDir);
+const lambda = new LambdaModel((env) => modelledDriver(store, model, env), runtimeDir);
 const s3 = await startS3Server(store, model);
 const api = await lambda.start();
 

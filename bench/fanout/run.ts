@@ -7,6 +7,7 @@
 import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PARAMS } from './params.ts';
@@ -53,6 +54,7 @@ interface ClientOut {
 interface Counts {
   storage: StorageCounts;
   lambda: LambdaCounts;
+  cpu: NodeJS.CpuUsage;
 }
 
 type Platform = ReturnType<typeof fork>;
@@ -94,7 +96,7 @@ function sum(r: Record<string, number>, test: (origin: string, kind: string, cls
   return n;
 }
 
-function summarize(s: Scenario, c: ClientOut, counts: Counts) {
+function summarize(s: Scenario, c: ClientOut, counts: Counts, load: number[], platformCpuS: number) {
   const req = counts.storage.requests;
   const perCall = (test: Parameters<typeof sum>[1]): number => Number((sum(req, test) / s.calls).toFixed(2));
   const kinds = ['PUT', 'GET', 'LIST', 'HEAD', 'DELETE'];
@@ -118,6 +120,8 @@ function summarize(s: Scenario, c: ClientOut, counts: Counts) {
     pollListRequests: sum(req, (o, k) => o === 'client' && k === 'LIST'),
     pollListPerSecond: Number((sum(req, (o, k) => o === 'client' && k === 'LIST') / activeS).toFixed(2)),
     pollListPeakPerSecond: Math.max(0, ...lists),
+    polls: c.counters['storage.list'] ?? 0,
+    listPagesPerPoll: Number((sum(req, (o, k) => o === 'client' && k === 'LIST') / Math.max(1, c.counters['storage.list'] ?? 0)).toFixed(2)),
     statusGets: sum(req, (o, k, cls) => o === 'client' && k === 'GET' && cls === 'status'),
     slowDowns: sum(counts.storage.slowDowns, () => true),
     slowDownsByLabel: counts.storage.slowDowns,
@@ -128,6 +132,9 @@ function summarize(s: Scenario, c: ClientOut, counts: Counts) {
     workerErrors: counts.lambda.workerErrors,
     wrongResults: c.bad,
     clientCounters: c.counters,
+    /** The machine's 1-minute load average before and after (2 cores, shared): time figures stretch with it. */
+    loadAverage: load.map((l) => Number(l.toFixed(1))),
+    platformCpuS: Number(platformCpuS.toFixed(2)),
   };
 }
 
@@ -135,12 +142,12 @@ type Row = ReturnType<typeof summarize>;
 
 function table(rows: Row[]): string {
   const head =
-    '| scenario | invoked (s) | all running (s) | wall (s) | client CPU (s) | peak RSS (MB) | requests/call (PUT/GET/LIST/HEAD/DEL) | client LIST/s (peak) | SlowDown | 429 |';
+    '| scenario | invoked (s) | all running (s) | wall (s) | client CPU (s) | peak RSS (MB) | requests/call (PUT/GET/LIST/HEAD/DEL) | polls | LIST pages/poll | LIST/s (peak) | SlowDown | 429 | load |';
   const lines = rows.map((r) => {
     const k = r.requestsPerCallByKind;
-    return `| ${r.scenario} | ${r.invokedS.toFixed(2)} | ${r.allRunningS.toFixed(2)} | ${r.wallS.toFixed(2)} | ${r.clientCpuS.toFixed(2)} | ${r.clientPeakRssMB} | ${r.requestsPerCall} (${k.PUT}/${k.GET}/${k.LIST}/${k.HEAD}/${k.DELETE}) | ${r.pollListPerSecond} (${r.pollListPeakPerSecond}) | ${r.slowDowns} | ${r.throttled429} |`;
+    return `| ${r.scenario} | ${r.invokedS.toFixed(2)} | ${r.allRunningS.toFixed(2)} | ${r.wallS.toFixed(2)} | ${r.clientCpuS.toFixed(2)} | ${r.clientPeakRssMB} | ${r.requestsPerCall} (${k.PUT}/${k.GET}/${k.LIST}/${k.HEAD}/${k.DELETE}) | ${r.polls} | ${r.listPagesPerPoll} | ${r.pollListPerSecond} (${r.pollListPeakPerSecond}) | ${r.slowDowns} | ${r.throttled429} | ${r.loadAverage.join('→')} |`;
   });
-  return [head, `|${'---|'.repeat(10)}`, ...lines].join('\n');
+  return [head, `|${'---|'.repeat(13)}`, ...lines].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -152,9 +159,12 @@ async function main(): Promise<void> {
   try {
     for (const s of scenarios) {
       await ask(platform, 'reset');
+      const before = await ask<Counts>(platform, 'counts');
+      const load0 = loadavg()[0] ?? 0;
       const c = await runClient({ s3: ready.s3, lambda: ready.lambda, bucket: `fanout-${randomUUID().slice(0, 8)}`, ...s });
       const counts = await ask<Counts>(platform, 'counts');
-      const row = summarize(s, c, counts);
+      const cpuS = (counts.cpu.user + counts.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
+      const row = summarize(s, c, counts, [load0, loadavg()[0] ?? 0], cpuS);
       rows.push(row);
       console.log(table([row]).split('\n').pop());
     }

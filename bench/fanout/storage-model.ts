@@ -105,11 +105,11 @@ const BASE_DELAY_MS = 100;
 const MAX_DELAY_MS = 20_000;
 
 /**
- * A storage driver for the simulated workers: the real fs driver underneath, every request charged
+ * A storage driver for one simulated execution environment: the real fs driver underneath, every request charged
  * to the model, SlowDown retried with the AWS SDK's standard backoff (full jitter, 5 attempts), then
  * a StorageUnavailableError (which the worker's `withPatience` waits out, as on S3).
  */
-export function modelledDriver(inner: StorageDriver, model: StorageModel): StorageDriver {
+export function modelledDriver(inner: StorageDriver, model: StorageModel, env: number): StorageDriver {
   async function charge(kind: Kind, key: string, bytes: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const ms = model.admit('worker', kind, key, bytes);
@@ -124,7 +124,8 @@ export function modelledDriver(inner: StorageDriver, model: StorageModel): Stora
   return {
     name: inner.name,
     capabilities: inner.capabilities,
-    config: inner.config,
+    // Per environment, so what a worker process keeps of a job (src/worker/job-cache.ts) is per environment too.
+    config: { ...inner.config, options: { ...inner.config.options, modelEnvironment: env } },
     async put(bucket: string, key: string, body: StorageBody, options?: PutOptions) {
       const n = size(body);
       await charge('PUT', key, n);

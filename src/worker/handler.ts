@@ -19,6 +19,7 @@ import { encodeClaim } from '../job/claims.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
+import { forgetKept, keptObject, WHOLE_DATA_BYTES } from './job-cache.js';
 import { resolveSigningKey, verifyManifest } from '../security/signing.js';
 import { userFunctionEnv } from '../security/worker-env.js';
 
@@ -89,6 +90,8 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     );
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
+    // A kept copy of a job that failed to load (deleted, tampered with) is not used again.
+    forgetKept(o.storage, o.bucket, [keys.manifest(o.jobKey), keys.data(o.jobKey)]);
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
     const error = serializeThrown(jobDeleted(err, o));
     if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
@@ -264,7 +267,8 @@ export function workerHeapMB(
 
 async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   const key = keys.manifest(o.jobKey);
-  const manifest = decodeManifest(await o.storage.get(o.bucket, key), { bucket: o.bucket, key });
+  const bytes = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
+  const manifest = decodeManifest(bytes, { bucket: o.bucket, key });
   if (!sameMinor(manifest.burstVersion, VERSION)) {
     throw new BurstError(
       'VERSION_MISMATCH',
@@ -308,6 +312,15 @@ function sameMinor(a: string, b: string): boolean {
 /** Reads the inputs of the calls with as few ranged GETs as possible (one per contiguous run). */
 async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
+  const r = manifest.ranges;
+  const total = r.length > 0 ? (r[r.length - 2] as number) + (r[r.length - 1] as number) : 0;
+  if (total > 0 && total <= WHOLE_DATA_BYTES) {
+    // A small data object is read whole, once per warm worker (see job-cache.ts).
+    const key = keys.data(o.jobKey);
+    const all = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
+    for (const id of o.callIds) out.set(id, all.subarray(r[2 * id] as number, (r[2 * id] as number) + (r[2 * id + 1] as number)));
+    return out;
+  }
   const sorted = [...o.callIds].sort((a, b) => a - b);
   const runs: number[][] = [];
   for (const id of sorted) {
