@@ -32,11 +32,18 @@ const cpu0 = process.cpuUsage();
 const t0 = Date.now();
 const futures = await fexec.map(modelTask, inputs);
 const mappedAt = Date.now();
+const mapCpu = process.cpuUsage(cpu0);
 const results = (await fexec.getResult(futures)) as string[];
 const doneAt = Date.now();
 const cpu = process.cpuUsage(cpu0);
 const bad = results.filter((r) => r.length !== a.resultBytes).length;
 const counters = fexec.counters?.() ?? {};
+// How long a written status waited until the client had it: what polling costs in latency.
+const lags = futures
+  .map((f) => (f.stats.resultReceived ?? 0) - (f.stats.stored ?? f.stats.fnEnd ?? 0))
+  .sort((x, y) => x - y);
+const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? 0;
+const lastStored = Math.max(...futures.map((f) => f.stats.stored ?? f.stats.fnEnd ?? 0));
 await fexec.close();
 console.log(
   JSON.stringify({
@@ -44,8 +51,11 @@ console.log(
     mappedAt,
     doneAt,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mapCpuMs: (mapCpu.user + mapCpu.system) / 1000,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     bad,
     counters,
+    collectLagMs: { p50: q(0.5), p90: q(0.9), max: q(1) },
+    lastStoredAt: lastStored,
   }),
 );

@@ -71,13 +71,23 @@ export class LambdaModel {
   private scaleAt = Date.now();
   private readonly waiting: (() => void)[] = [];
 
+  private readonly limit: number;
+
   constructor(
     private readonly storage: (envId: number) => StorageDriver,
     private readonly runtimeDir: string,
-  ) {}
+    overrides: { accountConcurrency?: number } = {},
+  ) {
+    this.limit = overrides.accountConcurrency ?? PARAMS.lambda.accountConcurrency;
+  }
 
   reset(): void {
     this.counts = emptyCounts();
+  }
+
+  /** Execution environments created so far (they stay, idle, between runs). */
+  get environments(): number {
+    return this.envs;
   }
 
   async start(): Promise<{ url: string; server: Server }> {
@@ -104,7 +114,7 @@ export class LambdaModel {
    */
   private async accept(payload: string): Promise<boolean> {
     await sleep(sample(PARAMS.lambda.invokeApi));
-    if (this.inflight >= PARAMS.lambda.accountConcurrency) {
+    if (this.inflight >= this.limit) {
       this.counts.throttled++;
       return false;
     }

@@ -42,20 +42,24 @@ export interface StorageCounts {
   bytesOut: number;
   /** LIST requests (pages) by second since reset, client only: the polling profile. */
   clientListsBySecond: number[];
+  /** The busiest second of each prefix, `w:<prefix>` (writes) or `r:<prefix>` (reads): the headroom to SlowDown. */
+  peakPerPrefix: Record<string, number>;
 }
 
 export class StorageModel {
   private buckets = new Map<string, Bucket>();
+  private seconds = new Map<string, { second: number; n: number }>();
   counts: StorageCounts = StorageModel.empty();
   private t0 = Date.now();
 
   static empty(): StorageCounts {
-    return { requests: {}, slowDowns: {}, bytesIn: 0, bytesOut: 0, clientListsBySecond: [] };
+    return { requests: {}, slowDowns: {}, bytesIn: 0, bytesOut: 0, clientListsBySecond: [], peakPerPrefix: {} };
   }
 
   reset(): void {
     this.counts = StorageModel.empty();
     this.buckets.clear();
+    this.seconds.clear();
     this.t0 = Date.now();
   }
 
@@ -80,6 +84,12 @@ export class StorageModel {
       return undefined;
     }
     b.tokens -= 1;
+    const second = Math.floor(now / 1000);
+    const sec = this.seconds.get(id);
+    if (sec?.second === second) sec.n++;
+    else this.seconds.set(id, { second, n: 1 });
+    const n = this.seconds.get(id)?.n ?? 1;
+    if (n > (this.counts.peakPerPrefix[id] ?? 0)) this.counts.peakPerPrefix[id] = n;
     this.counts.requests[label] = (this.counts.requests[label] ?? 0) + 1;
     if (origin === 'client' && kind === 'LIST') {
       const s = Math.floor((now - this.t0) / 1000);

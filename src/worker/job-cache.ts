@@ -1,7 +1,7 @@
 /**
  * What a warm worker keeps of the jobs it ran: a reused Lambda environment or a long-lived
  * `burst worker serve` runs many invocations of one job, and each read the job's manifest and a
- * byte range of its data object. Kept here for a few seconds, a fan-out of 10,000 one-call
+ * byte range of its data object. Kept here for a minute, a fan-out of 10,000 one-call
  * invocations reads them once per environment instead of once per call (bench/fanout measured 2 of
  * the 5 storage requests per call going to them). Both objects are written once, before the first
  * invocation, and never change; the short life bounds what a worker runs of a job deleted meanwhile.
@@ -9,7 +9,7 @@
 import type { StorageDriver } from '../storage/types.js';
 
 /** How long a job's objects are kept. */
-const KEEP_MS = 10_000;
+const KEEP_MS = 60_000;
 /** Objects kept at most (a worker keeps a handful; a model of many environments in one process, more). */
 const MAX_OBJECTS = 4096;
 /** Data objects up to this size are read whole once, instead of a range per invocation. */
