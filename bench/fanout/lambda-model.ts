@@ -103,7 +103,9 @@ export class LambdaModel {
     for await (const c of req) chunks.push(c as Buffer);
     if (!(await this.accept(Buffer.concat(chunks).toString('utf8')))) {
       res.writeHead(429, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'TooManyRequestsException' });
-      return void res.end(JSON.stringify({ Type: 'User', message: 'Rate Exceeded.', Reason: 'ConcurrentInvocationLimitExceeded' }));
+      return void res.end(
+        JSON.stringify({ Type: 'User', message: 'Rate Exceeded.', Reason: 'ConcurrentInvocationLimitExceeded' }),
+      );
     }
     res.writeHead(202, { 'x-amzn-RequestId': randomUUID() }).end();
   }
@@ -200,7 +202,10 @@ export class LambdaModel {
       send: async (command: { input: { Payload?: Uint8Array } }): Promise<object> => {
         await sleep(PARAMS.lambda.invokerCpuMs);
         if (await this.accept(Buffer.from(command.input.Payload ?? []).toString('utf8'))) return { StatusCode: 202 };
-        throw Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } });
+        throw Object.assign(new Error('Rate Exceeded.'), {
+          name: 'TooManyRequestsException',
+          $metadata: { httpStatusCode: 429 },
+        });
       },
     };
     const failed = await invokeAll(

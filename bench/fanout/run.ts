@@ -76,9 +76,19 @@ function ask<T>(p: Platform, t: string): Promise<T> {
 
 function runClient(args: object): Promise<ClientOut> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...(arg('prof') ? ['--cpu-prof', '--cpu-prof-dir', arg('prof') as string] : []), join(here, 'client.ts'), JSON.stringify(args)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        ...(arg('prof') ? ['--cpu-prof', '--cpu-prof-dir', arg('prof') as string] : []),
+        join(here, 'client.ts'),
+        JSON.stringify(args),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => {
@@ -128,11 +138,23 @@ function summarize(s: Scenario, c: ClientOut, counts: Counts, load: number[], pl
     pollListPerSecond: Number((sum(req, (o, k) => o === 'client' && k === 'LIST') / activeS).toFixed(2)),
     pollListPeakPerSecond: Math.max(0, ...lists),
     polls: c.counters['storage.list'] ?? 0,
-    listPagesPerPoll: Number((sum(req, (o, k) => o === 'client' && k === 'LIST') / Math.max(1, c.counters['storage.list'] ?? 0)).toFixed(2)),
+    listPagesPerPoll: Number(
+      (sum(req, (o, k) => o === 'client' && k === 'LIST') / Math.max(1, c.counters['storage.list'] ?? 0)).toFixed(2),
+    ),
     statusGets: sum(req, (o, k, cls) => o === 'client' && k === 'GET' && cls === 'status'),
     slowDowns: sum(counts.storage.slowDowns, () => true),
-    peakWritesPerPrefixPerS: Math.max(0, ...Object.entries(counts.storage.peakPerPrefix).filter(([k]) => k.startsWith('w:')).map(([, v]) => v)),
-    peakReadsPerPrefixPerS: Math.max(0, ...Object.entries(counts.storage.peakPerPrefix).filter(([k]) => k.startsWith('r:')).map(([, v]) => v)),
+    peakWritesPerPrefixPerS: Math.max(
+      0,
+      ...Object.entries(counts.storage.peakPerPrefix)
+        .filter(([k]) => k.startsWith('w:'))
+        .map(([, v]) => v),
+    ),
+    peakReadsPerPrefixPerS: Math.max(
+      0,
+      ...Object.entries(counts.storage.peakPerPrefix)
+        .filter(([k]) => k.startsWith('r:'))
+        .map(([, v]) => v),
+    ),
     peakPerPrefix: counts.storage.peakPerPrefix,
     slowDownsByLabel: counts.storage.slowDowns,
     throttled429: counts.lambda.throttled,
@@ -187,24 +209,38 @@ function criticalPath(r: Row) {
     ),
   };
   const totalS = Object.values(parts).reduce((a, b) => a + b, 0);
-  return { ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Number(v.toFixed(2))])), totalS: Number(totalS.toFixed(1)) };
+  return {
+    ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, Number(v.toFixed(2))])),
+    totalS: Number(totalS.toFixed(1)),
+  };
 }
 
 async function main(): Promise<void> {
   const only = arg('only')?.split(',');
-  const scenarios = SCENARIOS.filter((s, i) => !only || only.includes(String(i)));
+  const scenarios = SCENARIOS.filter((_s, i) => !only || only.includes(String(i)));
   const platform = fork(join(here, 'platform.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(arg('prof-platform') ? ['--cpu-prof', '--cpu-prof-dir', arg('prof-platform') as string] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(arg('prof-platform') ? ['--cpu-prof', '--cpu-prof-dir', arg('prof-platform') as string] : []),
+    ],
     stdio: 'inherit',
   });
-  const ready = await new Promise<PlatformReady>((resolve) => platform.once('message', (m) => resolve(m as PlatformReady)));
+  const ready = await new Promise<PlatformReady>((resolve) =>
+    platform.once('message', (m) => resolve(m as PlatformReady)),
+  );
   const rows: Row[] = [];
   try {
     for (const s of scenarios) {
       await ask(platform, 'reset');
       const before = await ask<Counts>(platform, 'counts');
       const load0 = loadavg()[0] ?? 0;
-      const c = await runClient({ s3: ready.s3, lambda: ready.lambda, bucket: `fanout-${randomUUID().slice(0, 8)}`, ...s });
+      const c = await runClient({
+        s3: ready.s3,
+        lambda: ready.lambda,
+        bucket: `fanout-${randomUUID().slice(0, 8)}`,
+        ...s,
+      });
       const counts = await ask<Counts>(platform, 'counts');
       const cpuS = (counts.cpu.user + counts.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
       const row = summarize(s, c, counts, [load0, loadavg()[0] ?? 0], cpuS);
@@ -223,7 +259,13 @@ async function main(): Promise<void> {
     params: PARAMS,
     rows,
     ...(mcRow
-      ? { montecarlo: { modelRunWallS: mcRow.wallS, criticalPath: predicted, publishedWallS: PARAMS.montecarlo.publishedWallS } }
+      ? {
+          montecarlo: {
+            modelRunWallS: mcRow.wallS,
+            criticalPath: predicted,
+            publishedWallS: PARAMS.montecarlo.publishedWallS,
+          },
+        }
       : {}),
   };
   mkdirSync(join(here, 'results'), { recursive: true });
@@ -238,8 +280,13 @@ async function main(): Promise<void> {
     ? `\n\nMonte Carlo at PyWren-IBM's size: **${predicted.totalS} s** on the critical path (modelled latencies + this run's client CPU), ${mcRow?.wallS.toFixed(1)} s as run here (load ${mcRow?.loadAverage.join('→')}); PyWren-IBM: ~${PARAMS.montecarlo.publishedWallS} s.`
     : '';
   const block = `${start}\n${table(rows)}${mcLine}\n${end}`;
-  writeFileSync(readme, a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text}\n${block}\n`);
-  console.log(`\n${table(rows)}\nwrote bench/fanout/results/${label}.json and the "${label}" table of bench/fanout/README.md`);
+  writeFileSync(
+    readme,
+    a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text}\n${block}\n`,
+  );
+  console.log(
+    `\n${table(rows)}\nwrote bench/fanout/results/${label}.json and the "${label}" table of bench/fanout/README.md`,
+  );
 }
 
 await main();

@@ -17,7 +17,11 @@ const xml = (s: string): string =>
 
 function sendError(res: ServerResponse, status: number, code: string, message: string, head = false): void {
   res.writeHead(status, { 'Content-Type': 'application/xml' });
-  res.end(head ? undefined : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xml(message)}</Message></Error>`);
+  res.end(
+    head
+      ? undefined
+      : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xml(message)}</Message></Error>`,
+  );
 }
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -27,13 +31,17 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts the proxy on a free loopback port; resolves with its URL and server. */
-export async function startS3Server(store: StorageDriver, model: StorageModel): Promise<{ url: string; server: Server }> {
+export async function startS3Server(
+  store: StorageDriver,
+  model: StorageModel,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     handle(store, model, req, res).catch((err: unknown) => {
       const code = (err as { code?: string }).code;
       if (res.headersSent) return void res.destroy();
       if (code === 'NO_SUCH_KEY') return sendError(res, 404, 'NoSuchKey', 'no such key', req.method === 'HEAD');
-      if (code === 'NO_SUCH_BUCKET') return sendError(res, 404, 'NoSuchBucket', 'no such bucket', req.method === 'HEAD');
+      if (code === 'NO_SUCH_BUCKET')
+        return sendError(res, 404, 'NoSuchBucket', 'no such bucket', req.method === 'HEAD');
       sendError(res, 500, 'InternalError', String((err as Error)?.message ?? err));
     });
   });
@@ -43,7 +51,12 @@ export async function startS3Server(store: StorageDriver, model: StorageModel): 
   return { url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, server };
 }
 
-async function handle(store: StorageDriver, model: StorageModel, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  store: StorageDriver,
+  model: StorageModel,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   const [, bucket = '', ...rest] = url.pathname.split('/');
   const key = decodeURIComponent(rest.join('/'));
@@ -58,7 +71,7 @@ async function handle(store: StorageDriver, model: StorageModel, req: IncomingMe
     await sleep(ms);
     return true;
   };
-  if (!key) return bucketRequest(store, model, req, res, decodeURIComponent(bucket), q, admit);
+  if (!key) return bucketRequest(store, req, res, decodeURIComponent(bucket), q, admit);
   const b = decodeURIComponent(bucket);
   if (method === 'PUT') {
     if (q.has('uploadId') || q.has('partNumber')) return sendError(res, 501, 'NotImplemented', 'multipart');
@@ -74,7 +87,8 @@ async function handle(store: StorageDriver, model: StorageModel, req: IncomingMe
     const info = await store.head(b, key);
     const etag = `"${info.etag ?? ''}"`;
     const ifMatch = req.headers['if-match'];
-    if (ifMatch && ifMatch !== etag) return sendError(res, 412, 'PreconditionFailed', 'etag changed', method === 'HEAD');
+    if (ifMatch && ifMatch !== etag)
+      return sendError(res, 412, 'PreconditionFailed', 'etag changed', method === 'HEAD');
     const headers: Record<string, string | number> = {
       ETag: etag,
       'Last-Modified': (info.lastModified ?? new Date()).toUTCString(),
@@ -93,7 +107,11 @@ async function handle(store: StorageDriver, model: StorageModel, req: IncomingMe
       const bytes = await store.get(b, key, { range: { offset: start, length: end - start + 1 } });
       await sleep((bytes.byteLength / PARAMS.s3.bytesPerSecondPerConnection) * 1000);
       model.traffic('out', bytes.byteLength);
-      res.writeHead(206, { ...headers, 'Content-Length': bytes.byteLength, 'Content-Range': `bytes ${start}-${end}/${info.size}` });
+      res.writeHead(206, {
+        ...headers,
+        'Content-Length': bytes.byteLength,
+        'Content-Range': `bytes ${start}-${end}/${info.size}`,
+      });
       return void res.end(bytes);
     }
     const bytes = await store.get(b, key);
@@ -113,7 +131,6 @@ async function handle(store: StorageDriver, model: StorageModel, req: IncomingMe
 
 async function bucketRequest(
   store: StorageDriver,
-  model: StorageModel,
   req: IncomingMessage,
   res: ServerResponse,
   bucket: string,
@@ -132,12 +149,18 @@ async function bucketRequest(
   }
   if (method === 'POST' && q.has('delete')) {
     const keys = [...(await body(req)).toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) =>
-      (m[1] as string).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+      (m[1] as string)
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
     );
     if (!(await admit('DELETE', keys[0] ?? ''))) return;
     await store.delete(bucket, keys);
     res.writeHead(200, { 'Content-Type': 'application/xml' });
-    return void res.end(`<?xml version="1.0" encoding="UTF-8"?><DeleteResult>${keys.map((k) => `<Deleted><Key>${xml(k)}</Key></Deleted>`).join('')}</DeleteResult>`);
+    return void res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><DeleteResult>${keys.map((k) => `<Deleted><Key>${xml(k)}</Key></Deleted>`).join('')}</DeleteResult>`,
+    );
   }
   if (method === 'GET' && q.get('list-type') === '2') {
     const prefix = q.get('prefix') ?? '';
@@ -147,7 +170,10 @@ async function bucketRequest(
     const delimiter = q.get('delimiter') ?? undefined;
     const page: ListEntry[] = [];
     let truncated = false;
-    for await (const e of store.list(bucket, prefix, { ...(after ? { startAfter: after } : {}), ...(delimiter ? { delimiter } : {}) })) {
+    for await (const e of store.list(bucket, prefix, {
+      ...(after ? { startAfter: after } : {}),
+      ...(delimiter ? { delimiter } : {}),
+    })) {
       if (page.length === max) {
         truncated = true;
         break;

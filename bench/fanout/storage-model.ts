@@ -24,7 +24,11 @@ export function keyClass(key: string): string {
   if (key.startsWith('burst/functions/')) return 'bundle';
   if (/^burst\/jobs\/[^/]+\/lease$/.test(key)) return 'lease';
   const m = /^burst\/jobs\/[^/]+\/[^/]+\/(job\.json|data|status-batches|status|output|claims)(\/|$)/.exec(key);
-  if (m) return ({ 'job.json': 'manifest', 'status-batches': 'status-batch', claims: 'claim' } as const)[m[1] as 'job.json'] ?? (m[1] as string);
+  if (m)
+    return (
+      ({ 'job.json': 'manifest', 'status-batches': 'status-batch', claims: 'claim' } as const)[m[1] as 'job.json'] ??
+      (m[1] as string)
+    );
   return 'other';
 }
 

@@ -116,8 +116,7 @@ export class StorageMonitor {
     }
     // A listing that stopped at a full page goes on at once: only idle polls back off.
     const sweeping = [...this.jobs.values()].some((w) => w.cursor !== undefined);
-    this.delay =
-      found > 0 || sweeping ? this.interval.min : Math.min(this.interval.max, Math.ceil(this.delay * 1.5));
+    this.delay = found > 0 || sweeping ? this.interval.min : Math.min(this.interval.max, Math.ceil(this.delay * 1.5));
     this.schedule();
   }
 

@@ -318,7 +318,8 @@ async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Ma
     // A small data object is read whole, once per warm worker (see job-cache.ts).
     const key = keys.data(o.jobKey);
     const all = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
-    for (const id of o.callIds) out.set(id, all.subarray(r[2 * id] as number, (r[2 * id] as number) + (r[2 * id + 1] as number)));
+    for (const id of o.callIds)
+      out.set(id, all.subarray(r[2 * id] as number, (r[2 * id] as number) + (r[2 * id + 1] as number)));
     return out;
   }
   const sorted = [...o.callIds].sort((a, b) => a - b);

@@ -69,7 +69,12 @@ async function run(calls: number) {
     assert.equal(results.length, calls);
     assert.ok(results.every((r) => r === 'x'.repeat(16)));
     const counters = fexec.counters();
-    return { requests: model.counts.requests, polls: counters['storage.list'] ?? 0, invokes: (counters['backend.invokes'] ?? 0) - (counters['backend.throttled'] ?? 0), lambda: lambda.counts };
+    return {
+      requests: model.counts.requests,
+      polls: counters['storage.list'] ?? 0,
+      invokes: (counters['backend.invokes'] ?? 0) - (counters['backend.throttled'] ?? 0),
+      lambda: lambda.counts,
+    };
   } finally {
     await fexec.close();
   }
@@ -93,7 +98,10 @@ for (const calls of [100, 1100]) {
     for (const cls of ['manifest', 'data', 'bundle']) {
       const got = n(r, `worker GET ${cls}`);
       const most = calls > 100 ? calls / 3 : environments;
-      assert.ok(got >= 1 && got <= most, `worker GET ${cls}: ${got} for ${calls} calls on ${environments} environments`);
+      assert.ok(
+        got >= 1 && got <= most,
+        `worker GET ${cls}: ${got} for ${calls} calls on ${environments} environments`,
+      );
     }
     // Nothing else per call: no output objects, no HEADs, no deletes but the lease's.
     assert.equal(n(r, 'worker PUT output') + n(r, 'client GET output'), 0);

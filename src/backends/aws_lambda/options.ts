@@ -132,8 +132,7 @@ export function resolveLambdaOptions(raw: Record<string, unknown>): ResolvedLamb
     invokeConcurrency: o.invokeConcurrency ?? 64,
     // On by default for large maps: the fan-out model (bench/fanout) measured 8-12 s of client time
     // to invoke 1,000 calls one Invoke request each, against ~1 s through a remote invoker.
-    remoteInvoker:
-      o.remoteInvoker === false ? Infinity : typeof o.remoteInvoker === 'number' ? o.remoteInvoker : 1000,
+    remoteInvoker: o.remoteInvoker === false ? Infinity : typeof o.remoteInvoker === 'number' ? o.remoteInvoker : 1000,
     functionTimeout: o.functionTimeout ?? 900,
     maxEventAge: o.maxEventAge ?? 600,
     dataBuckets: o.dataBuckets ?? [],
