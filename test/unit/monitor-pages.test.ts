@@ -22,9 +22,9 @@ test('a poll reads at most 1,000 status keys, and statuses past the first page s
     list: {
       value: (bucket: string, prefix?: string, options?: ListOptions): AsyncIterable<ListEntry> => ({
         async *[Symbol.asyncIterator]() {
-          read.push(0);
+          const at = read.push(0) - 1;
           for await (const e of inner.list(bucket, prefix, options)) {
-            read[read.length - 1]++;
+            read[at] = (read[at] ?? 0) + 1;
             yield e;
           }
         },
