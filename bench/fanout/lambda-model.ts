@@ -178,6 +178,7 @@ export class LambdaModel {
           callIds,
           attempt: event.attempt,
           runtimeDir: env.runtimeDir,
+          keepJob: true, // as the Lambda entry does
           runInProcess: (_job, calls, onRecord) => this.execute(calls, cold, onRecord),
         }),
         fanning,

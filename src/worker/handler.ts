@@ -57,6 +57,13 @@ export interface RunCallsOptions {
    * @default undefined (a process pool)
    */
   runInProcess?: (job: PoolJob, calls: PoolCall[], onRecord: (record: CallRecord) => void) => Promise<Set<number>>;
+  /**
+   * Keep the job's manifest and small data object in this process for later invocations
+   * (job-cache.ts): for platforms that reuse a worker for many invocations of one job (AWS Lambda).
+   * Off for `burst worker serve`, which re-reads and re-verifies the manifest on every request.
+   * @default false
+   */
+  keepJob?: boolean;
 }
 
 /** What {@link runCalls} resolves with. */
@@ -267,7 +274,8 @@ export function workerHeapMB(
 
 async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   const key = keys.manifest(o.jobKey);
-  const bytes = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
+  const read = (): Promise<Uint8Array> => o.storage.get(o.bucket, key);
+  const bytes = await (o.keepJob ? keptObject(o.storage, o.bucket, key, read) : read());
   const manifest = decodeManifest(bytes, { bucket: o.bucket, key });
   if (!sameMinor(manifest.burstVersion, VERSION)) {
     throw new BurstError(
@@ -314,7 +322,7 @@ async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Ma
   const out = new Map<number, Uint8Array>();
   const r = manifest.ranges;
   const total = r.length > 0 ? (r[r.length - 2] as number) + (r[r.length - 1] as number) : 0;
-  if (total > 0 && total <= WHOLE_DATA_BYTES) {
+  if (o.keepJob && total > 0 && total <= WHOLE_DATA_BYTES) {
     // A small data object is read whole, once per warm worker (see job-cache.ts).
     const key = keys.data(o.jobKey);
     const all = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
