@@ -99,7 +99,7 @@ for (const calls of [100, 1100]) {
       const got = n(r, `worker GET ${cls}`);
       const most = calls > 100 ? calls / 3 : environments;
       assert.ok(
-        got >= 1 && got <= most,
+        got >= (cls === 'bundle' ? 0 : 1) && got <= most, // kept environments may hold the bundle already
         `worker GET ${cls}: ${got} for ${calls} calls on ${environments} environments`,
       );
     }
