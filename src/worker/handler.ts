@@ -19,6 +19,7 @@ import { encodeClaim } from '../job/claims.js';
 import { ProcessPool } from './pool.js';
 import type { CallLocation, CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import { withPatience } from './patience.js';
+import { forgetKept, keptObject, WHOLE_DATA_BYTES } from './job-cache.js';
 import { resolveSigningKey, verifyManifest } from '../security/signing.js';
 import { userFunctionEnv } from '../security/worker-env.js';
 
@@ -50,6 +51,19 @@ export interface RunCallsOptions {
   signal?: AbortSignal;
   /** Run only jobs signed with this key (see security/signing.ts); unset with no $BURST_SIGNING_KEY: no check. @default $BURST_SIGNING_KEY */
   signingKey?: string;
+  /**
+   * Runs the calls in this process instead of worker processes, for models of the platform
+   * (bench/fanout simulates thousands of invocations in one process); resolves with the ids recorded.
+   * @default undefined (a process pool)
+   */
+  runInProcess?: (job: PoolJob, calls: PoolCall[], onRecord: (record: CallRecord) => void) => Promise<Set<number>>;
+  /**
+   * Keep the job's manifest and small data object in this process for later invocations
+   * (job-cache.ts): for platforms that reuse a worker for many invocations of one job (AWS Lambda).
+   * Off for `burst worker serve`, which re-reads and re-verifies the manifest on every request.
+   * @default false
+   */
+  keepJob?: boolean;
 }
 
 /** What {@link runCalls} resolves with. */
@@ -83,6 +97,8 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     );
     inputs = await withPatience(() => readInputs(o, m));
   } catch (err) {
+    // A kept copy of a job that failed to load (deleted, tampered with) is not used again.
+    forgetKept(o.storage, o.bucket, [keys.manifest(o.jobKey), keys.data(o.jobKey)]);
     // Without a job there is nothing to run: say why in every call's status so the client never waits.
     const error = serializeThrown(jobDeleted(err, o));
     if (err instanceof BurstError && err.code === 'INTEGRITY') error.kind = 'integrity';
@@ -143,7 +159,9 @@ export async function runCalls(o: RunCallsOptions): Promise<RunCallsResult> {
     o.memoryBudgetMB,
     size,
   );
-  const recorded = await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
+  const recorded = o.runInProcess
+    ? await o.runInProcess(job, calls, onRecord)
+    : await runInPool(o, { size, ...(heapMB ? { runtimeMemoryMB: heapMB } : {}) }, job, calls, onRecord);
   await Promise.all(writes);
   const unfinished = calls.filter((c) => !recorded.has(c.callId)).map((c) => c.callId);
   if (unfinished.length > 0)
@@ -256,7 +274,9 @@ export function workerHeapMB(
 
 async function readManifest(o: RunCallsOptions): Promise<JobManifest> {
   const key = keys.manifest(o.jobKey);
-  const manifest = decodeManifest(await o.storage.get(o.bucket, key), { bucket: o.bucket, key });
+  const read = (): Promise<Uint8Array> => o.storage.get(o.bucket, key);
+  const bytes = await (o.keepJob ? keptObject(o.storage, o.bucket, key, read) : read());
+  const manifest = decodeManifest(bytes, { bucket: o.bucket, key });
   if (!sameMinor(manifest.burstVersion, VERSION)) {
     throw new BurstError(
       'VERSION_MISMATCH',
@@ -300,6 +320,16 @@ function sameMinor(a: string, b: string): boolean {
 /** Reads the inputs of the calls with as few ranged GETs as possible (one per contiguous run). */
 async function readInputs(o: RunCallsOptions, manifest: JobManifest): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
+  const r = manifest.ranges;
+  const total = r.length > 0 ? (r[r.length - 2] as number) + (r[r.length - 1] as number) : 0;
+  if (o.keepJob && total > 0 && total <= WHOLE_DATA_BYTES) {
+    // A small data object is read whole, once per warm worker (see job-cache.ts).
+    const key = keys.data(o.jobKey);
+    const all = await keptObject(o.storage, o.bucket, key, () => o.storage.get(o.bucket, key));
+    for (const id of o.callIds)
+      out.set(id, all.subarray(r[2 * id] as number, (r[2 * id] as number) + (r[2 * id + 1] as number)));
+    return out;
+  }
   const sorted = [...o.callIds].sort((a, b) => a - b);
   const runs: number[][] = [];
   for (const id of sorted) {

@@ -93,6 +93,7 @@ export const handler = async (event: LambdaWorkerEvent, context: LambdaContextLi
             attempt: event.attempt,
             workers: callIds.length,
             location,
+            keepJob: true, // a warm environment runs many invocations of one job: read it once
             ...memoryBudget(context),
             ...(await runtimeDir()),
           })
