@@ -356,6 +356,5 @@ function storeInCache(cache: JobCache, record: LazyOutputRecord, what: string): 
     cache.store(record.callId, body, raw);
   };
   if (record.output !== undefined) keep(record.output);
-  else
-    void record.loadOutput?.().then(keep, () => undefined);
+  else void record.loadOutput?.().then(keep, () => undefined);
 }

@@ -99,7 +99,11 @@ test('k8s: one Indexed Job per map with the typed options in its spec; one pod p
     assert.deepEqual(pod.imagePullSecrets, [{ name: 'regcred' }]);
     assert.equal(pod.tolerations[0].value, 'burst');
     assert.equal(pod.containers[0].resources.limits.cpu, '0.5');
-    assert.deepEqual([...new Set(Array.from(futures, (f) => f.stats.hostname))].length, 3, 'each chunk ran in its own pod');
+    assert.deepEqual(
+      [...new Set(Array.from(futures, (f) => f.stats.hostname))].length,
+      3,
+      'each chunk ran in its own pod',
+    );
     assert.match(futures[0]?.stats.location?.text ?? '', /^kubectl logs -n burst-test burst-/);
   } finally {
     await fexec.close();
