@@ -93,14 +93,16 @@ export async function submitJob(
     // Runs calls over IPC, settling the futures in `target`; the first run and every re-run alike.
     if (control?.allCancelled) return; // cancelled while it was being packaged: nothing to run
     const runIpc = async (
-      calls: Parameters<Rerunner>[0],
-      target: Parameters<Rerunner>[1],
+      calls: Parameters<Rerunner>[0] | PoolCall[],
+      target: Parameters<Rerunner>[1] | Future<unknown>[],
       ctl?: JobControl,
     ): Promise<void> => {
       const log = parts.statusWriter(job.jobKey);
-      const first = new Map(calls.map((c) => [c.callId, c.attempt]));
-      const targetList: Future<unknown>[] = [];
-      for (const [id, f] of target) targetList[id] = f;
+      // Attempts other than the first (a re-run) count against retries; a first run needs no map.
+      const first = calls.some((c) => c.attempt !== 1) ? new Map(calls.map((c) => [c.callId, c.attempt])) : undefined;
+      // The first run passes the futures and its pool calls as they are: no per-call copies (10^6 calls).
+      const targetList: Future<unknown>[] = Array.isArray(target) ? target : [];
+      if (!Array.isArray(target)) for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
       const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
@@ -114,13 +116,13 @@ export async function submitJob(
         (record as StampedRecord).storedAt = Date.now();
         log.add(record);
         const wasDone = targetList[record.callId]?.done ?? true;
-        const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
+        const retries = o.retries + (first?.get(record.callId) ?? 1) - 1;
         settle(
           targetList,
           record,
-          { ...o, retries },
+          retries === o.retries ? o : { ...o, retries },
           context,
-          () => reviveResult(record.value, storage, resultContext(context, record)),
+          () => reviveResult(record.value, storage, () => resultContext(context, record)),
           (callId, attempt, memoryMB) =>
             run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
         );
@@ -128,15 +130,15 @@ export async function submitJob(
       };
       // Cancelled calls settle without a record: release the writer when every future has settled.
       ctl?.onSettled(() => parts.releaseStatusWriter(job.jobKey));
-      run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
+      run(calls.map((c) => ('input' in c ? c : { callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
     };
     registerRerun(parts, jobId, async (calls, target) => {
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
       await runIpc(calls, target);
     });
     await runIpc(
-      futures.map((_, callId) => ({ callId, attempt: 1 })),
-      new Map(futures.map((f, i) => [i, f])),
+      inputs.map((input, callId) => ({ callId, attempt: 1, input })),
+      futures,
       control,
     );
     return;
@@ -152,9 +154,7 @@ export async function submitJob(
   const ids = inputs.map((_, i) => i);
   const onRecord = (record: CallRecord): void => {
     const value = (): unknown =>
-      reviveResult(
-        decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`),
-        storage,
+      reviveResult(decode(record.output ?? new Uint8Array(0), `result of call ${record.callId}`), storage, () =>
         resultContext(context, record),
       );
     settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
