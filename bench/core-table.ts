@@ -1,6 +1,6 @@
 /** Renders the core benchmark's JSON (bench/results/core.json) as the Markdown tables of README.md. */
 
-/** One command's timings from hyperfine, in seconds. */
+/** One contender's timings of one workload, in seconds (whole processes, spawn to exit). */
 export interface Measure {
   command: string;
   median: number;
@@ -9,61 +9,111 @@ export interface Measure {
   min: number;
   max: number;
   runs: number;
-  /** Peak RSS of the (single) client process, from its check run. */
+  /** Peak RSS of the client process (the largest over the runs; piscina's includes its threads). */
   maxRssMB?: number;
 }
 
 /** One workload: its size and a Measure per contender. */
 export type Row = Record<string, Measure | number | string>;
 
+const isMeasure = (m: unknown): m is Measure => typeof m === 'object' && m !== null && 'median' in m;
+
 /** The Markdown tables of one run (also used by run.ts for results/latest.md). */
 export function renderCore(r: Record<string, unknown>): string {
-  const s = (m: unknown, digits = 2): string =>
-    m && typeof m === 'object' && 'median' in m ? (m as Measure).median.toFixed(digits) : '–';
+  const s = (m: unknown, digits = 2): string => {
+    if (!isMeasure(m)) return '–';
+    return `${m.median.toFixed(digits)}${m.runs !== r.runs ? ` (${m.runs} run${m.runs === 1 ? '' : 's'})` : ''}`;
+  };
   const ratio = (a: unknown, b: unknown): string =>
-    a && b && typeof a === 'object' && typeof b === 'object'
-      ? ((a as Measure).median / (b as Measure).median).toFixed(2)
-      : '–';
+    isMeasure(a) && isMeasure(b) ? (a.median / b.median).toFixed(2) : '–';
   const machine = r.machine as Record<string, unknown>;
   const load = r.loadAverage as { start: number; end: number } | undefined;
   const out: string[] = [
-    `Whole processes (\`node script.mjs\` to exit), median of ${String(r.runs)} runs by hyperfine, every contender running the same kernel file; ${String(machine.cpus)} × ${String(machine.model)}, Node ${String(machine.node)}, ${String(r.date).slice(0, 10)}${load ? `, load average ${load.start.toFixed(1)} → ${load.end.toFixed(1)}` : ''}.`,
+    `Whole processes (\`node script.mjs\` to exit, spawn-and-wait), median of ${String(r.runs)} runs unless marked, contenders taking turns, every one running the same kernel file; ${String(machine.cpus)} × ${String(machine.model)}, Node ${String(machine.node)}, ${String(r.date).slice(0, 10)}${load ? `, load average ${load.start.toFixed(1)} → ${load.end.toFixed(1)}` : ''}${r.seconds ? `; the whole benchmark took ${String(r.seconds)} s` : ''}.`,
     '',
-    '| workload | Burst (s) | piscina, 2 threads (s) | 2 bare processes, half each (s) | plain loop (s) | faast.js local (s) | Burst ÷ piscina | Burst ÷ 2 bare |',
+    '| workload | Burst (s) | piscina, 2 threads (s) | 2 bare processes, half each (s) | sequential loop (s) | faast.js local (s) | Burst ÷ piscina | Burst ÷ 2 bare |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const runsOf = (x: Row): string => {
-    const k = (x.burst as Measure | undefined)?.runs;
-    return k !== undefined && k !== r.runs ? ` (${k} run${k === 1 ? '' : 's'})` : '';
-  };
   const row = (label: string, x: Row): string =>
-    `| ${label}${runsOf(x)} | ${s(x.burst)} | ${s(x.piscina)} | ${s(x.bare)} | ${s(x.loop)} | ${s(x.faast)} | ${ratio(x.burst, x.piscina)} | ${ratio(x.burst, x.bare)} |`;
+    `| ${label} | ${s(x.burst)} | ${s(x.piscina)} | ${s(x.bare)} | ${s(x.loop)} | ${s(x.faast)} | ${ratio(x.burst, x.piscina)} | ${ratio(x.burst, x.bare)} |`;
   const t = r.trivial as Row;
   out.push(row(`${Number(t.n).toLocaleString('en')} trivial calls \`x + 7\``, t));
   const g = r.gbm as Row;
   out.push(row(`GBM ${Number(g.n).toLocaleString('en')} tasks × 100 paths × 1,080 steps`, g));
-  for (const x of (r.gbmSizes ?? []) as Row[]) out.push(row(`GBM ${Number(x.n).toLocaleString('en')} tasks`, x));
+  out.push(
+    '',
+    '| GBM tasks (same kernel) | Burst (s) | piscina (s) | 2 bare processes (s) | sequential loop (s) | Burst ÷ piscina | Burst ÷ 2 bare |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  const sizes = [...((r.gbmSizes ?? []) as Row[]), g].sort((a, b) => Number(a.n) - Number(b.n));
+  for (const x of sizes)
+    out.push(
+      `| ${Number(x.n).toLocaleString('en')} | ${s(x.burst)} | ${s(x.piscina)} | ${s(x.bare)} | ${s(x.loop)} | ${ratio(x.burst, x.piscina)} | ${ratio(x.burst, x.bare)} |`,
+    );
   out.push(
     '',
     '| trivial calls | Burst (s) | Burst calls/s | Burst client peak RSS (MB) | piscina (s) | piscina calls/s |',
     '| --- | --- | --- | --- | --- | --- |',
   );
+  const rate = (x: Row, m: unknown): string =>
+    isMeasure(m) ? Math.round(Number(x.n) / m.median).toLocaleString('en') : '–';
   for (const x of (r.throughput ?? []) as Row[]) {
     const b = x.burst as Measure;
-    const p = x.piscina as Measure | undefined;
-    const rate = (m: Measure | undefined): string =>
-      m ? Math.round(Number(x.n) / m.median).toLocaleString('en') : '–';
     out.push(
-      `| ${Number(x.n).toLocaleString('en')} | ${s(b)} | ${rate(b)} | ${b.maxRssMB ?? '–'} | ${s(p)} | ${rate(p)} |`,
+      `| ${Number(x.n).toLocaleString('en')} | ${s(b)} | ${rate(x, b)} | ${b.maxRssMB ?? '–'} | ${s(x.piscina)} | ${rate(x, x.piscina)} |`,
     );
   }
-  const faastRuns = ((r.trivial as Row).faast as Measure | undefined)?.runs;
-  if (faastRuns !== undefined && faastRuns !== r.runs)
-    out.push('', `faast.js: median of ${faastRuns} runs (it is the slowest by far).`);
   const imp = r.import as { bare: Measure; package: Measure };
+  const importMs = 1000 * (imp.package.median - imp.bare.median);
   out.push(
     '',
-    `\`import 'burst-compute'\` alone: ${(1000 * (imp.package.median - imp.bare.median)).toFixed(0)} ms over \`node -e 0\` (${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms).`,
+    `\`import 'burst-compute'\` alone: ${importMs.toFixed(0)} ms over \`node -e 0\` (${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms, medians of ${imp.bare.runs} runs each).`,
   );
+  out.push('', ...targets(r, importMs));
   return out.join('\n');
+}
+
+/** The issue-16 targets against this run's figures. */
+function targets(r: Record<string, unknown>, importMs: number): string[] {
+  const lines = ['| target | this run | met |', '| --- | --- | --- |'];
+  const add = (target: string, got: string, ok: boolean | undefined): void => {
+    lines.push(`| ${target} | ${got} | ${ok === undefined ? '–' : ok ? 'yes' : 'no'} |`);
+  };
+  const med = (m: unknown): number | undefined => (isMeasure(m) ? m.median : undefined);
+  const t = r.trivial as Row;
+  const tb = med(t.burst);
+  const tp = med(t.piscina);
+  add(
+    '1,000 trivial calls ≤ 1.0× piscina',
+    tb && tp ? `${(tb / tp).toFixed(2)}×` : '–',
+    tb && tp ? tb <= tp : undefined,
+  );
+  const g = r.gbm as Row;
+  const gb = med(g.burst);
+  const gp = med(g.piscina);
+  const g2 = med(g.bare);
+  add('GBM 1,000 ≤ 1.0× piscina', gb && gp ? `${(gb / gp).toFixed(2)}×` : '–', gb && gp ? gb <= gp : undefined);
+  add(
+    'GBM 1,000 ≤ 1.05× two bare processes',
+    gb && g2 ? `${(gb / g2).toFixed(2)}×` : '–',
+    gb && g2 ? gb <= 1.05 * g2 : undefined,
+  );
+  add('`import` ≤ 60 ms over `node -e 0`', `${importMs.toFixed(0)} ms`, importMs <= 60);
+  for (const x of (r.throughput ?? []) as Row[]) {
+    const b = med(x.burst);
+    if (b === undefined) continue;
+    const n = Number(x.n);
+    if (n === 100_000)
+      add(
+        '100,000 trivial calls ≥ 150,000 calls/s',
+        `${Math.round(n / b).toLocaleString('en')} calls/s`,
+        n / b >= 150_000,
+      );
+    if (n === 1_000_000) {
+      const rss = (x.burst as Measure).maxRssMB ?? Infinity;
+      add('10⁶ trivial inputs ≤ 8 s', `${b.toFixed(1)} s`, b <= 8);
+      add('10⁶ trivial inputs: client peak RSS ≤ 500 MB', `${rss} MB`, rss <= 500);
+    }
+  }
+  return lines;
 }

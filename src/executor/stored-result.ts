@@ -132,7 +132,12 @@ class IntegrityCheck extends Transform {
 }
 
 /** A call's result as the future yields it: a descriptor of a stored stream becomes a {@link StoredResult}. */
-export function reviveResult(value: unknown, driver: StorageDriver, context: ErrorContext): unknown {
+export function reviveResult(
+  value: unknown,
+  driver: StorageDriver,
+  context: ErrorContext | (() => ErrorContext),
+): unknown {
   const info = storedResultInfo(value);
-  return info ? new StoredResult(info, driver, context) : value;
+  // The context is built only for a stored result: a plain value (nearly every call) costs nothing.
+  return info ? new StoredResult(info, driver, typeof context === 'function' ? context() : context) : value;
 }

@@ -119,14 +119,16 @@ export async function submitJob(
     const handles = o.speculative ? new Map<string, PoolCancel>() : undefined;
     let spec: Speculator | undefined;
     const runIpc = async (
-      calls: Parameters<Rerunner>[0],
-      target: Parameters<Rerunner>[1],
+      calls: Parameters<Rerunner>[0] | PoolCall[],
+      target: Parameters<Rerunner>[1] | Future<unknown>[],
       ctl?: JobControl,
     ): Promise<void> => {
       const log = parts.statusWriter(job.jobKey);
-      const first = new Map(calls.map((c) => [c.callId, c.attempt]));
-      const targetList: Future<unknown>[] = [];
-      for (const [id, f] of target) targetList[id] = f;
+      // Attempts other than the first (a re-run) count against retries; a first run needs no map.
+      const first = calls.some((c) => c.attempt !== 1) ? new Map(calls.map((c) => [c.callId, c.attempt])) : undefined;
+      // The first run passes the futures and its pool calls as they are: no per-call copies (10^6 calls).
+      const targetList: Future<unknown>[] = Array.isArray(target) ? target : [];
+      if (!Array.isArray(target)) for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
       const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
@@ -143,13 +145,13 @@ export async function submitJob(
         (record as StampedRecord).storedAt = Date.now();
         log.add(record);
         const wasDone = targetList[record.callId]?.done ?? true;
-        const retries = o.retries + (first.get(record.callId) ?? 1) - 1;
+        const retries = o.retries + (first?.get(record.callId) ?? 1) - 1;
         settle(
           targetList,
           record,
-          { ...o, retries },
+          retries === o.retries ? o : { ...o, retries },
           context,
-          () => reviveResult(record.value, storage, resultContext(context, record)),
+          () => reviveResult(record.value, storage, () => resultContext(context, record)),
           (callId, attempt, memoryMB) =>
             run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
         );
@@ -167,7 +169,7 @@ export async function submitJob(
       }
       // Cancelled calls settle without a record: release the writer when every future has settled.
       ctl?.onSettled(() => parts.releaseStatusWriter(job.jobKey));
-      run(calls.map((c) => ({ callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
+      run(calls.map((c) => ('input' in c ? c : { callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
     };
     registerRerun(parts, jobId, async (calls, target) => {
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
@@ -181,8 +183,10 @@ export async function submitJob(
       if (cache.hits.size === inputs.length) return parts.releaseStatusWriter(job.jobKey);
     }
     await runIpc(
-      (cache ? cache.misses(inputs.length) : futures.map((_, i) => i)).map((callId) => ({ callId, attempt: 1 })),
-      new Map(futures.map((f, i) => [i, f])),
+      cache
+        ? cache.misses(inputs.length).map((callId) => ({ callId, attempt: 1, input: inputs[callId] }))
+        : inputs.map((input, callId) => ({ callId, attempt: 1, input })),
+      futures,
       control,
     );
     return;

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { overlapsItself } from './align.js';
 import { PartitionError, shownUri } from './errors.js';
 import type { ByteSpan, ObjectRef, PartitionOptions } from './types.js';
-import { HTTP_DEFAULTS, type HttpLimits } from './http-request.js';
+import { HTTP_DEFAULTS, type HttpLimits } from './http-limits.js';
 
 /** The most partitions one plan may hold (a plan is held in memory, one call each). */
 export const MAX_PARTITIONS = 1_000_000;

@@ -9,25 +9,11 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { PartitionError, shownUri } from './errors.js';
 
-/** Limits of HTTP(S) requests, as planned (they travel to workers in each spec). */
-export interface HttpLimits {
-  /** Milliseconds to open the connection (TCP and TLS). */
-  connectTimeout: number;
-  /** Milliseconds from sending a request to its response headers. */
-  headTimeout: number;
-  /** Milliseconds a response body may pause without a byte. */
-  readTimeout: number;
-  /** Hosts (`name` or `name:port`) redirects may lead to besides the URL's own host. */
-  redirectHosts: string[];
-}
+// The limits live apart (./http-limits.ts) so that planning, which the package loads at import, does
+// not load node:http and node:https with them.
+import type { HttpLimits } from './http-limits.js';
 
-/** Defaults of {@link HttpLimits}. */
-export const HTTP_DEFAULTS: Readonly<HttpLimits> = Object.freeze({
-  connectTimeout: 10_000,
-  headTimeout: 30_000,
-  readTimeout: 60_000,
-  redirectHosts: [],
-});
+export { HTTP_DEFAULTS, type HttpLimits } from './http-limits.js';
 
 /** A response: status, headers and the body stream (to read, or to cancel with `body.destroy()`). */
 export interface HttpReply {

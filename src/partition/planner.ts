@@ -9,7 +9,6 @@ import type { StorageConfig, StorageDriver } from '../storage/types.js';
 import { driverForScheme, formatStorageUri, type UriDefaults } from '../storage/uri.js';
 import { builtinSpans, chunkCount, userSpans, validatePartitionOptions, type ChunkPlan } from './chunking.js';
 import { PartitionError } from './errors.js';
-import { probeHttp } from './http.js';
 import { parseInput, picomatch, type ParsedInput } from './inputs.js';
 import type { ByteSpan, ObjectRef, PartitionOptions, PartitionSpec } from './types.js';
 
@@ -158,6 +157,8 @@ function emptyPrefix(input: string, bucket: string, prefix: string): PartitionEr
 
 async function expand(input: ParsedInput, drivers: Drivers, plan: ChunkPlan): Promise<Found[]> {
   if (input.kind === 'storage') return expandStorage(input, drivers, plan.maxCalls);
+  // node:http/https load only for an http(s) input, not when the package is imported.
+  const { probeHttp } = await import('./http.js');
   const { size, ranges, etag } = await probeHttp(input.url, plan.http);
   return [{ uri: input.input, bucket: '', key: '', size, ...(etag === undefined ? {} : { etag }), splittable: ranges }];
 }

@@ -415,8 +415,15 @@ export class ProcessPool {
 
   private requeue(q: QueuedTask, calls: PoolCall[]): void {
     if (q.cancelled || calls.length === 0 || this.closed) return;
-    q.pending = calls.concat(q.pending.slice(q.next));
-    q.next = 0;
+    // The slots before q.next were handed out: put the calls back there, in O(calls) rather than a
+    // copy of everything still pending (a 10^6-call job gives calls back many times).
+    if (q.next >= calls.length) {
+      q.next -= calls.length;
+      for (let i = 0; i < calls.length; i++) q.pending[q.next + i] = calls[i] as PoolCall;
+    } else {
+      q.pending = calls.concat(q.pending.slice(q.next));
+      q.next = 0;
+    }
     // The task may have left the queue when its last calls were handed out: put it back in front.
     if (!this.queue.includes(q)) this.queue.unshift(q);
   }

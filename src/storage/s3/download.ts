@@ -7,7 +7,6 @@
 import { Readable } from 'node:stream';
 import type { S3Handle, S3Settings } from './client.js';
 import { errorCode, httpStatus } from './errors.js';
-import { rawRangeInto } from './rawget.js';
 
 /** Thrown internally when the object changed between the ranged reads of one read. */
 export class ObjectChangedError extends Error {}
@@ -115,6 +114,8 @@ async function firstPart(c: ReadContext, start: number, end: number | undefined)
         idleTimeoutMs: c.s.requestTimeoutMs,
         signal: c.signal,
       };
+      // node:net loads with the first raw ranged read, not when the package is imported.
+      const { rawRangeInto } = await import('./rawget.js');
       if (await rawRangeInto(request)) return;
     }
     // Through the SDK: its retries and error mapping (a 412 here means the object changed).
