@@ -178,12 +178,12 @@ describe('jobs, logs, plot and clean on jobs in storage', () => {
 
   it('jobs: every executor and job with counts of calls by state', async () => {
     const r = ok(await burst(['jobs'], box));
-    assert.match(r.stdout, /^EXECUTOR +JOB +STATE +CALLS +DONE +FAILED +PENDING +CREATED +FUNCTION/);
+    assert.match(r.stdout, /^EXECUTOR +JOB +STATE +CALLS +DONE +CACHED +FAILED +PENDING +CREATED +FUNCTION/);
     assert.match(
       r.stdout,
-      new RegExp(`\\n${executorId} +M000 +done +6 +5 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`),
+      new RegExp(`\\n${executorId} +M000 +done +6 +5 +0 +1 +0 +\\d{4}-\\d\\d-\\d\\d [\\d:]+ +noisy \\(`),
     );
-    assert.match(r.stdout, new RegExp(`\\n${ipcExecutor} +M000 +done +2 +2 +0 +0 +- +-`));
+    assert.match(r.stdout, new RegExp(`\\n${ipcExecutor} +M000 +done +2 +2 +0 +0 +0 +- +-`));
     const json = JSON.parse(ok(await burst(['jobs', executorId, '--json'], box)).stdout) as Array<
       Record<string, unknown>
     >;
