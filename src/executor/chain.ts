@@ -36,9 +36,18 @@ export function holdsFuture(value: unknown, depth = 0): boolean {
   return false;
 }
 
-/** True when any of the inputs holds a future. */
+/**
+ * True when any of the inputs holds a future. An input whose inspection throws (a hostile Proxy) holds
+ * none: the serializer then refuses it with a `SerializationError` naming its path.
+ */
 export function inputsHoldFutures(inputs: readonly unknown[]): boolean {
-  for (const input of inputs) if (holdsFuture(input)) return true;
+  for (const input of inputs) {
+    try {
+      if (holdsFuture(input)) return true;
+    } catch {
+      // internal: left to the serializer, which names the input
+    }
+  }
   return false;
 }
 

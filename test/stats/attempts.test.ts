@@ -56,6 +56,7 @@ test("a stale attempt that writes its status after the retry does not replace th
       success: 1,
       error: 0,
       pending: 0,
+      cached: 0,
     });
     const detail = await new DashboardData(storage, 'burst').job(`${executorId}/M000`);
     assert.equal(detail.calls[0]?.state, 'success');
