@@ -39,11 +39,11 @@ const cpu = process.cpuUsage(cpu0);
 const bad = results.filter((r) => r.length !== a.resultBytes).length;
 const counters = fexec.counters?.() ?? {};
 // How long a written status waited until the client had it: what polling costs in latency.
-const lags = futures
-  .map((f) => (f.stats.resultReceived ?? 0) - (f.stats.stored ?? f.stats.fnEnd ?? 0))
-  .sort((x, y) => x - y);
+const lags = Array.from(futures, (f) => (f.stats.resultReceived ?? 0) - (f.stats.stored ?? f.stats.fnEnd ?? 0)).sort(
+  (x, y) => x - y,
+);
 const q = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? 0;
-const lastStored = Math.max(...futures.map((f) => f.stats.stored ?? f.stats.fnEnd ?? 0));
+const lastStored = Math.max(...Array.from(futures, (f) => f.stats.stored ?? f.stats.fnEnd ?? 0));
 await fexec.close();
 console.log(
   JSON.stringify({
