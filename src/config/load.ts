@@ -64,6 +64,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   BURST_RUNTIME_MEMORY: 'runtimeMemory',
   BURST_PROGRESS: 'progress',
   BURST_LOCALHOST_CHANNEL: 'localhost.channel',
+  BURST_LOCALHOST_ISOLATION: 'localhost.isolation',
   BURST_REDIS_URL: 'redis.url',
   BURST_REDIS_WORKER_URL: 'redis.workerUrl',
   BURST_PRIMITIVES: 'primitives',

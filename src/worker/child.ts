@@ -7,7 +7,9 @@
  * finished (it has their results), which one was running, and which never started.
  */
 import { writeSync } from 'node:fs';
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { RingWriter } from './frame-ring.js';
 import { releasedFrame, resultsFrame, startFrame } from './frames.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
@@ -15,7 +17,7 @@ import type { StorageConfig } from '../storage/types.js';
 import { serializeThrown } from '../serialize/errors.js';
 import { CancelledError } from '../errors.js';
 import { loadBundleFile } from '../packaging/load.js';
-import { createContext, preloadStorage, type CallContext, type CallContextBase } from './context.js';
+import { createContext, LazyAbort, preloadStorage, type CallContext, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
 import { keys } from '../job/layout.js';
@@ -34,19 +36,26 @@ import {
 process.setSourceMapsEnabled(true);
 
 const MARKER_FD = 4;
+/** In a worker thread (isolation: 'thread') frames go to a shared-memory ring instead of fd 4. */
+const port = isMainThread ? null : parentPort;
+const ring = port ? new RingWriter((workerData as { ring: SharedArrayBuffer }).ring, () => port.postMessage(0)) : null;
 const YIELD_MS = 2;
 let lastBreath = 0;
-const workerStart = Math.round(performance.timeOrigin);
+const workerStart = isMainThread ? Math.round(performance.timeOrigin) : Date.now();
 // On a cluster the scheduler's node name is the useful one (nodes may share a UTS hostname).
 const host = process.env.BURST_HOSTNAME || hostname();
-const logs = new LogCapture();
+// A thread's output between calls goes to its pool as messages: stdout is dropped there (it is not the
+// user's), stderr kept for crash reports.
+const logs = new LogCapture(
+  port ? (stream, text) => (stream === 'stderr' ? port.postMessage({ t: 'stderr', text }) : undefined) : undefined,
+);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let outgoing: Buffer[] = [];
 let markerBroken = false;
 let callsRun = 0;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
-const running = new Map<string, AbortController>();
+const running = new Map<string, LazyAbort>();
 /** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
 interface Held {
   msg: Extract<ToChild, { t: 'run' }>;
@@ -94,6 +103,7 @@ function cloneableRecord(record: CallRecord): CallRecord {
 
 /** Writes all of `buf` to the side pipe, synchronously: once this returns, a SIGKILL cannot lose it. */
 function writeAll(buf: Buffer): void {
+  if (ring) return ring.write(buf);
   let offset = 0;
   while (offset < buf.length) {
     try {
@@ -227,7 +237,7 @@ function failedLoad(err: Error, call: PoolCall): CallRecord {
 }
 
 async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: PoolCall): Promise<CallRecord> {
-  const controller = new AbortController();
+  const controller = new LazyAbort();
   const key = `${job.jobId}/${call.callId}`;
   running.set(key, controller);
   const base: CallContextBase = {
@@ -237,7 +247,7 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
     attempt: call.attempt,
     args: job.args,
   };
-  const ctx = createContext(base, controller.signal, storageConfig, bucket);
+  const ctx = createContext(base, controller, storageConfig, bucket);
   logs.start();
   const fnStart = Date.now();
   let record: CallRecord;
@@ -345,7 +355,7 @@ async function drain(): Promise<void> {
   }
 }
 
-process.on('message', (msg: ToChild) => {
+function onMessage(msg: ToChild): void {
   if (msg.t === 'run') {
     queue.push({ msg, next: 0, stopAt: msg.calls.length });
     void drain();
@@ -362,6 +372,8 @@ process.on('message', (msg: ToChild) => {
     bucket = msg.bucket;
     if (storageConfig) storageReady = preloadStorage().catch(() => undefined);
   }
-});
+}
+if (port) port.on('message', (bytes: Uint8Array) => onMessage(deserialize(bytes) as ToChild));
+else process.on('message', onMessage);
 // The pool closed the channel: nothing more will come, leave at once.
 process.on('disconnect', () => process.exit(0));

@@ -49,41 +49,94 @@ export async function preloadStorage(): Promise<void> {
 
 const storages = new Map<string, Storage>();
 
+/**
+ * A call's abort signal, made only when the function reads `ctx.signal`: most calls never do, and an
+ * AbortController per call costs more than a trivial call itself.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  private fired = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.fired) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** The context of one call: its storage handle and primitives are made on first use. */
+class Context implements CallContext {
+  readonly callId: number;
+  readonly jobId: string;
+  readonly executorId: string;
+  readonly attempt: number;
+  readonly args: unknown;
+  // Private (#) so that logging or serializing a ctx shows neither the storage configuration nor internals.
+  readonly #abort: LazyAbort;
+  readonly #config: StorageConfig | undefined;
+  readonly #bucket: string | undefined;
+  #primitives: Primitives | undefined;
+
+  constructor(base: CallContextBase, abort: LazyAbort, config: StorageConfig | undefined, bucket: string | undefined) {
+    this.#abort = abort;
+    this.#config = config;
+    this.#bucket = bucket;
+    this.callId = base.callId;
+    this.jobId = base.jobId;
+    this.executorId = base.executorId;
+    this.attempt = base.attempt;
+    this.args = base.args;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get primitives(): Primitives {
+    this.#primitives ??= taskPrimitives(this.executorId, { callId: this.callId, jobId: this.jobId });
+    return this.#primitives;
+  }
+
+  get storage(): Storage {
+    const config = this.#config;
+    const { callId, jobId } = this;
+    if (!config)
+      throw new ConfigError(
+        `ctx.storage of call ${callId} of job ${jobId} is unavailable: this worker was started without a storage configuration (--storage-config or BURST_STORAGE_CONFIG)`,
+        { keyPath: 'BURST_STORAGE_CONFIG', callId, jobId },
+      );
+    if (!storageModule)
+      throw new BurstError(
+        'INTERNAL',
+        `ctx.storage of call ${callId} of job ${jobId} was read before the worker loaded its storage module`,
+        { callId, jobId },
+      );
+    const id = JSON.stringify(config);
+    let s = storages.get(id);
+    if (!s) {
+      s = new storageModule.Storage(config, this.#bucket ? { defaultBucket: this.#bucket } : {});
+      storages.set(id, s);
+    }
+    return s;
+  }
+}
+
 /** Builds the context of one call; the storage handle is created on first use and shared by calls. */
 export function createContext(
   base: CallContextBase,
-  signal: AbortSignal,
+  abort: LazyAbort,
   config: StorageConfig | undefined,
   bucket: string | undefined,
 ): CallContext {
-  const ctx = { ...base, signal } as CallContext & { storage: Storage };
-  let primitives: Primitives | undefined;
-  Object.defineProperty(ctx, 'primitives', {
-    enumerable: false,
-    get: (): Primitives => (primitives ??= taskPrimitives(base.executorId, base)),
-  });
-  Object.defineProperty(ctx, 'storage', {
-    enumerable: true,
-    get(): Storage {
-      if (!config)
-        throw new ConfigError(
-          `ctx.storage of call ${base.callId} of job ${base.jobId} is unavailable: this worker was started without a storage configuration (--storage-config or BURST_STORAGE_CONFIG)`,
-          { keyPath: 'BURST_STORAGE_CONFIG', callId: base.callId, jobId: base.jobId },
-        );
-      if (!storageModule)
-        throw new BurstError(
-          'INTERNAL',
-          `ctx.storage of call ${base.callId} of job ${base.jobId} was read before the worker loaded its storage module`,
-          { callId: base.callId, jobId: base.jobId },
-        );
-      const id = JSON.stringify(config);
-      let s = storages.get(id);
-      if (!s) {
-        s = new storageModule.Storage(config, bucket ? { defaultBucket: bucket } : {});
-        storages.set(id, s);
-      }
-      return s;
-    },
-  });
-  return ctx;
+  return new Context(base, abort, config, bucket);
 }

@@ -13,16 +13,23 @@ export class LogCapture {
   private active = false;
   private truncated = false;
 
-  constructor() {
-    this.hook(process.stdout);
-    this.hook(process.stderr);
+  /**
+   * @param outside where writes between calls go instead of the stream itself (a worker thread sends
+   *   them to its pool: its own stdio streams would keep the client's process alive)
+   */
+  constructor(outside?: (stream: 'stdout' | 'stderr', text: string) => void) {
+    this.hook(process.stdout, outside && ((text) => outside('stdout', text)));
+    this.hook(process.stderr, outside && ((text) => outside('stderr', text)));
   }
 
-  private hook(stream: NodeJS.WriteStream): void {
+  private hook(stream: NodeJS.WriteStream, outside: ((text: string) => void) | undefined): void {
     const original = stream.write.bind(stream) as Write;
     const capture = ((chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
-      if (!this.active) return (original as (...a: unknown[]) => boolean)(chunk, encodingOrCb, cb);
-      this.append(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const text = (): string =>
+        typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (!this.active && !outside) return (original as (...a: unknown[]) => boolean)(chunk, encodingOrCb, cb);
+      if (this.active) this.append(text());
+      else outside?.(text());
       const done = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
       if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
       return true;

@@ -1,15 +1,20 @@
 /** The process pool's options, its task contract, and its bookkeeping of batches and processes (./pool.ts). */
-import type { ChildProcess } from 'node:child_process';
 import type { CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import type { FrameReader } from './frames.js';
 import type { Tail } from './tail.js';
+import type { Isolation, WorkerHandle } from './worker-handle.js';
 
 /** Options of {@link ProcessPool}. */
 export interface PoolOptions {
   /** Number of worker processes. */
   size: number;
-  /** Heap limit of each worker process in MB (`--max-old-space-size`). */
+  /**
+   * Workers are child processes, or threads of this process (cheaper to start; see the README for
+   * what each isolates). @default 'process'
+   */
+  isolation?: Isolation;
+  /** Heap limit of each worker in MB (`--max-old-space-size`, or a thread's `resourceLimits`). */
   runtimeMemoryMB?: number;
   /** Storage the workers' `ctx.storage` uses. */
   storage?: StorageConfig;
@@ -70,7 +75,7 @@ export interface Batch {
 }
 
 export interface Slot {
-  child: ChildProcess;
+  child: WorkerHandle;
   inflight: Batch[];
   current?: { batch: Batch; index: number; startedAt: number };
   frames: FrameReader;
@@ -92,6 +97,7 @@ export function crashError(
   code: number | null,
   signal: NodeJS.Signals | null,
   stderr: string,
+  isolation: Isolation = 'process',
 ): SerializedError {
   const where = `call ${call.callId} of job ${job.jobId}`;
   if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
@@ -108,7 +114,7 @@ export function crashError(
   return {
     kind: 'crash',
     name: 'WorkerCrashError',
-    message: `the worker process running ${where} ${how}${detail}`,
+    message: `the worker ${isolation} running ${where} ${how}${detail}`,
     exitCode: code,
     signal,
   };

@@ -13,14 +13,11 @@
  * process takes back the unstarted calls of the busiest one. So no process idles while a call waits
  * in another's queue.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
-import type { CallRecord, FromChild, PoolCall, SerializedError, ToChild } from './protocol.js';
+import type { CallRecord, PoolCall, SerializedError, ToChild } from './protocol.js';
 import { FRAME_RELEASED, FRAME_RESULTS, FRAME_RESULTS_JSON, FRAME_START, FrameReader, type Frame } from './frames.js';
 import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
-import { holdChild } from './hold.js';
+import { spawnWorker } from './worker-handle.js';
 import {
   crashError,
   type Batch,
@@ -44,11 +41,6 @@ const BATCH_MS = 5;
 const SLOW_MS = 50;
 const CHECK_MS = 50;
 const MAX_STARTUP_FAILURES = 3;
-
-const childEntry = (() => {
-  const url = new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url);
-  return { path: fileURLToPath(url), ts: import.meta.url.endsWith('.ts') };
-})();
 
 /** A pool of reusable worker processes, started on first use. */
 export class ProcessPool {
@@ -102,9 +94,9 @@ export class ProcessPool {
     const exits = [...this.slots].map(
       (slot) =>
         new Promise<void>((resolve) => {
-          if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
-          slot.child.once('exit', () => resolve());
-          slot.child.kill('SIGKILL');
+          if (slot.child.exited) return resolve();
+          slot.child.onExit(() => resolve());
+          slot.child.kill();
         }),
     );
     await Promise.all(exits);
@@ -128,10 +120,10 @@ export class ProcessPool {
         const ids = batch.calls.filter((_, i) => !batch.done[i]).map((c) => c.callId);
         if (ids.length) this.sendTo(slot, { t: 'cancel', jobId: batch.q.task.job.jobId, callIds: ids, reason });
       }
-      if (slot.inflight.length === 0) slot.child.kill('SIGKILL');
+      if (slot.inflight.length === 0) slot.child.kill();
     }
     const grace = setTimeout(() => {
-      for (const slot of this.slots) slot.child.kill('SIGKILL');
+      for (const slot of this.slots) slot.child.kill();
     }, graceMs);
     await Promise.all(exits);
     clearTimeout(grace);
@@ -146,8 +138,8 @@ export class ProcessPool {
   /** Resolves once the slot's process has exited. */
   private exited(slot: Slot): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (slot.child.exitCode !== null || slot.child.signalCode !== null) return resolve();
-      slot.child.once('exit', () => resolve());
+      if (slot.child.exited) return resolve();
+      slot.child.onExit(() => resolve());
     });
   }
 
@@ -157,16 +149,24 @@ export class ProcessPool {
   }
 
   private spawn(): void {
-    const execArgv = childEntry.ts ? ['--import', 'tsx'] : [];
-    if (this.options.runtimeMemoryMB) execArgv.push(`--max-old-space-size=${this.options.runtimeMemoryMB}`);
-    const child = fork(childEntry.path, [], {
-      execArgv,
-      env: this.options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-      serialization: 'advanced',
-    });
-    this.counters.spawned++;
-    const slot: Slot = {
+    const slot = {} as Slot;
+    const child = spawnWorker(
+      {
+        isolation: this.options.isolation ?? 'process',
+        ...(this.options.runtimeMemoryMB ? { runtimeMemoryMB: this.options.runtimeMemoryMB } : {}),
+        ...(this.options.env ? { env: this.options.env } : {}),
+      },
+      {
+        frames: (d) => {
+          for (const frame of slot.frames.push(d)) this.onFrame(slot, frame);
+        },
+        message: (msg) => {
+          if (msg.t === 'results') this.onResults(slot, msg.batch, msg.records);
+        },
+        stderr: (d) => slot.stderr.push(d),
+      },
+    );
+    Object.assign(slot, {
       child,
       inflight: [],
       frames: new FrameReader(),
@@ -175,30 +175,10 @@ export class ProcessPool {
       stderr: new Tail(8192),
       releasing: false,
       slow: false,
-    };
+    } satisfies Slot);
+    this.counters.spawned++;
     this.slots.add(slot);
-    child.stdout?.on('data', () => {}); // output outside calls is not the user's; drain it
-    child.stderr?.on('data', (d: Buffer) => slot.stderr.push(d));
-    (child.stdio[4] as Readable | null)?.on('data', (d: Buffer) => {
-      for (const frame of slot.frames.push(d)) this.onFrame(slot, frame);
-    });
-    child.on('message', (msg: FromChild) => {
-      if (msg.t === 'results') this.onResults(slot, msg.batch, msg.records);
-    });
-    child.on('error', () => {}); // 'exit' follows and carries what we need
-    // Wait for 'close' (stdio drained), not just 'exit': the last frames may still be in the pipe, and
-    // they say which calls finished and which was running. A grandchild holding the pipes open must
-    // not delay us long.
-    child.once('exit', (code, signal) => {
-      let handled = false;
-      const handle = (): void => {
-        if (handled) return;
-        handled = true;
-        this.onExit(slot, code, signal);
-      };
-      child.once('close', handle);
-      setTimeout(handle, 500).unref();
-    });
+    child.onExit((code, signal) => this.onExit(slot, code, signal));
     this.sendTo(slot, {
       t: 'init',
       ...(this.options.storage ? { storage: this.options.storage } : {}),
@@ -208,10 +188,7 @@ export class ProcessPool {
   }
 
   private sendTo(slot: Slot, msg: ToChild): void {
-    if (slot.child.connected)
-      slot.child.send(msg, (err) => {
-        if (err) slot.child.kill('SIGKILL');
-      });
+    slot.child.send(msg);
   }
 
   /** Hands out work, then holds the processes alive only while there is work (see hold.ts). */
@@ -226,7 +203,7 @@ export class ProcessPool {
       this.closed ||
       this.queue.some((q) => !q.cancelled && q.next < q.pending.length) ||
       [...this.slots].some((s) => s.inflight.length > 0 || s.stopping.size > 0);
-    for (const slot of this.slots) holdChild(slot.child, busy);
+    for (const slot of this.slots) slot.child.hold(busy);
   }
 
   /** Hands out batches, least-loaded process first; then lets idle processes take unstarted calls. */
@@ -390,7 +367,7 @@ export class ProcessPool {
   private dropBatch(slot: Slot, batch: Batch): void {
     const at = slot.inflight.indexOf(batch);
     if (at >= 0) slot.inflight.splice(at, 1);
-    if (this.aborting && slot.inflight.length === 0) slot.child.kill('SIGKILL');
+    if (this.aborting && slot.inflight.length === 0) slot.child.kill();
   }
 
   /** The process gave calls back unstarted: they go to the front of their task's queue. */
@@ -465,7 +442,7 @@ export class ProcessPool {
     for (const slot of this.slots) {
       if (slot.killAt !== undefined && now >= slot.killAt) {
         if (slot.stopping.size > 0 && [...slot.stopping].some((c) => !this.isTimedOut(c))) this.counters.cancelKills++;
-        slot.child.kill('SIGKILL');
+        slot.child.kill();
         continue;
       }
       const cur = slot.current;
@@ -550,7 +527,12 @@ export class ProcessPool {
           crashed = true;
           const startedAt =
             slot.current?.batch === batch && slot.current.index === i ? slot.current.startedAt : Date.now();
-          this.report(batch, call, crashError(call, q.task.job, code, signal, slot.stderr.text()), startedAt);
+          this.report(
+            batch,
+            call,
+            crashError(call, q.task.job, code, signal, slot.stderr.text(), slot.child.isolation),
+            startedAt,
+          );
           continue;
         }
         const list = requeue.get(q) ?? [];

@@ -11,8 +11,18 @@ import { backendSuite } from './suite.ts';
 let root: string | undefined;
 const fsRoot = async (): Promise<string> => (root ??= await mkdtemp(join(tmpdir(), 'burst-localhost-')));
 
-backendSuite('localhost (IPC channel)', {
+backendSuite('localhost (IPC channel, worker threads: the default)', {
   options: async () => ({ workers: 2, fs: { root: await fsRoot() }, progress: false }),
+  sameProcess: true,
+});
+
+backendSuite('localhost (IPC channel, worker processes)', {
+  options: async () => ({
+    workers: 2,
+    fs: { root: await fsRoot() },
+    localhost: { isolation: 'process' },
+    progress: false,
+  }),
 });
 
 backendSuite('localhost (storage channel, as remote backends)', {

@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, FunctionExecutor } from '../../src/index.ts';
 import { awaitAbort, markedSleep } from './fixtures/exec-tasks.ts';
-import { alive, executions, pause } from './helpers.ts';
+import { alive, cpuOver, executions, ISOLATIONS, pause } from './helpers.ts';
 
-async function withExecutor(fn: (fexec: FunctionExecutor, marker: string) => Promise<void>): Promise<void> {
+async function withExecutor(
+  fn: (fexec: FunctionExecutor, marker: string) => Promise<void>,
+  isolation: (typeof ISOLATIONS)[number] = 'thread',
+): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'burst-cancel-'));
-  const fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false });
+  const fexec = new FunctionExecutor({ workers: 2, fs: { root }, localhost: { isolation }, progress: false });
   try {
     await fn(fexec, join(root, 'marker'));
   } finally {
@@ -28,33 +31,38 @@ async function until(check: () => boolean, what: string): Promise<void> {
   assert.ok(check(), `timed out waiting until ${what}`);
 }
 
-test('future.cancel(): ctx.signal fires in the worker; a call that ignores it has its process killed and replaced', async () => {
-  await withExecutor(async (fexec, marker) => {
-    const obeying = await fexec.callAsync(awaitAbort, 'obey', { extraArgs: { marker } });
-    const ignoring = await fexec.callAsync(awaitAbort, 'ignore', { extraArgs: { marker } });
-    await until(() => executions(marker).filter((e) => e.what === 'run').length === 2, 'both calls started');
-    assert.equal(obeying.cancel('no longer needed'), true);
-    assert.equal(ignoring.cancel(), true);
-    await assert.rejects(
-      obeying.result(),
-      (err: unknown) => err instanceof CancelledError && /no longer needed/.test(err.message),
-    );
-    await assert.rejects(ignoring.result(), CancelledError);
-    assert.equal(obeying.cancel(), false, 'a settled future cannot be cancelled again');
-    await until(
-      () => executions(marker).filter((e) => e.what === 'aborted').length === 2,
-      'both calls saw ctx.signal abort',
-    );
-    const ignorer = executions(marker).filter((e) => e.what === 'aborted');
-    // Both calls are call 0 of their job; the one that ignores the signal is the busy one: its process dies.
-    await until(() => ignorer.some((e) => !alive(e.pid)), 'the process ignoring its abort signal was killed');
-    await until(() => (fexec.counters()['backend.cancelKills'] ?? 0) >= 1, 'the kill was counted');
-    // The pool replaced it: new calls run on two processes again.
-    const after = await fexec.map(markedSleep, [50, 50, 50, 50], { extraArgs: { marker } });
-    assert.deepEqual(await after.getResult(), [50, 50, 50, 50]);
-    assert.ok((fexec.counters()['backend.spawned'] ?? 0) >= 3, 'a process was started to replace the killed one');
+for (const isolation of ISOLATIONS)
+  test(`future.cancel(): ctx.signal fires in the worker; a call that ignores it has its worker ${isolation} stopped and replaced`, async () => {
+    await withExecutor(async (fexec, marker) => {
+      const obeying = await fexec.callAsync(awaitAbort, 'obey', { extraArgs: { marker } });
+      const ignoring = await fexec.callAsync(awaitAbort, 'ignore', { extraArgs: { marker } });
+      await until(() => executions(marker).filter((e) => e.what === 'run').length === 2, 'both calls started');
+      assert.equal(obeying.cancel('no longer needed'), true);
+      assert.equal(ignoring.cancel(), true);
+      await assert.rejects(
+        obeying.result(),
+        (err: unknown) => err instanceof CancelledError && /no longer needed/.test(err.message),
+      );
+      await assert.rejects(ignoring.result(), CancelledError);
+      assert.equal(obeying.cancel(), false, 'a settled future cannot be cancelled again');
+      await until(
+        () => executions(marker).filter((e) => e.what === 'aborted').length === 2,
+        'both calls saw ctx.signal abort',
+      );
+      const ignorer = executions(marker).filter((e) => e.what === 'aborted');
+      // Both calls are call 0 of their job; the one that ignores the signal is the busy one: its process dies.
+      if (isolation === 'process')
+        await until(() => ignorer.some((e) => !alive(e.pid)), 'the process ignoring its abort signal was killed');
+      await until(() => (fexec.counters()['backend.cancelKills'] ?? 0) >= 1, 'the kill was counted');
+      // A thread still spinning in the ignored loop would use about all of the time measured.
+      if (isolation === 'thread')
+        assert.ok((await cpuOver(1000)) < 500, 'the thread ignoring its abort signal was stopped');
+      // The pool replaced it: new calls run on two processes again.
+      const after = await fexec.map(markedSleep, [50, 50, 50, 50], { extraArgs: { marker } });
+      assert.deepEqual(await after.getResult(), [50, 50, 50, 50]);
+      assert.ok((fexec.counters()['backend.spawned'] ?? 0) >= 3, 'a worker was started to replace the killed one');
+    }, isolation);
   });
-});
 
 test('futures.cancel() cancels a whole job: running calls are aborted, queued calls never start', async () => {
   await withExecutor(async (fexec, marker) => {

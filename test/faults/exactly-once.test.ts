@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionExecutor, WorkerCrashError, type Future } from '../../src/index.ts';
-import { markedChaos, markedSleep } from './fixtures/exec-tasks.ts';
+import { FunctionExecutor, TimeoutError, WorkerCrashError, type Future } from '../../src/index.ts';
+import { markedChaos, markedMayhem, markedSleep } from './fixtures/exec-tasks.ts';
 import { executions, pause } from './helpers.ts';
 
 /** Kills `count` worker processes that have run calls of `futures`, one every `everyMs`. */
@@ -62,7 +62,13 @@ function checkExactlyOnce(futures: readonly Future<unknown>[], marker: string): 
 test('SIGKILLs during a map with retries: 0: no finished call runs again, only the running call is blamed', async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-once-'));
   const marker = join(root, 'marker');
-  const fexec = new FunctionExecutor({ workers: 2, retries: 0, fs: { root }, progress: false });
+  const fexec = new FunctionExecutor({
+    workers: 2,
+    localhost: { isolation: 'process' },
+    retries: 0,
+    fs: { root },
+    progress: false,
+  });
   try {
     const inputs = Array.from({ length: 600 }, (_, i) => 1 + (i % 4));
     const futures = await fexec.map(markedSleep, inputs, { extraArgs: { marker } });
@@ -85,7 +91,13 @@ test('SIGKILLs during a map with retries: 0: no finished call runs again, only t
 test('2,000 calls with random exits, exceptions and SIGKILLs, retries: 2: nothing lost, no successful call ran twice', async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-once-'));
   const marker = join(root, 'marker');
-  const fexec = new FunctionExecutor({ workers: 2, retries: 2, fs: { root }, progress: false });
+  const fexec = new FunctionExecutor({
+    workers: 2,
+    localhost: { isolation: 'process' },
+    retries: 2,
+    fs: { root },
+    progress: false,
+  });
   try {
     const inputs = Array.from({ length: 2000 }, (_, i) => i);
     const futures = await fexec.map(markedChaos, inputs, { extraArgs: { marker } });
@@ -100,6 +112,39 @@ test('2,000 calls with random exits, exceptions and SIGKILLs, retries: 2: nothin
       futures.some((f) => f.stats.attempt > 1),
       'some calls were retried',
     );
+  } finally {
+    await fexec.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('worker threads (the default): 2,000 calls with random exits, exceptions, uncaught errors and runaway loops, retries: 2: nothing lost, no successful call ran twice', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'burst-once-'));
+  const marker = join(root, 'marker');
+  // A runaway loop is stopped by its timeout: the thread is terminated, the call blamed and retried.
+  const fexec = new FunctionExecutor({ workers: 2, retries: 2, timeout: 2, fs: { root }, progress: false });
+  try {
+    const inputs = Array.from({ length: 2000 }, (_, i) => i);
+    const futures = await fexec.map(markedMayhem, inputs, { extraArgs: { marker } });
+    const results = await fexec.getResult(futures, { throwOnError: false, timeout: 300 });
+    checkExactlyOnce(futures, marker);
+    results.forEach((r, i) => {
+      if (!(r instanceof Error)) assert.equal(r, i, "every result is its own call's");
+    });
+    const errors = futures.flatMap((f) => f.attempts);
+    assert.ok(
+      errors.some((e) => e instanceof WorkerCrashError && /uncaught error of call/.test(e.message)),
+      'an uncaught error ended a thread',
+    );
+    assert.ok(
+      errors.some((e) => e instanceof WorkerCrashError && e.exitCode === 7),
+      'process.exit(7) ended a thread',
+    );
+    assert.ok(
+      errors.some((e) => e instanceof TimeoutError),
+      'a runaway loop was stopped by its timeout',
+    );
+    assert.ok((fexec.counters()['backend.spawned'] ?? 0) > 2, 'dead threads were replaced');
   } finally {
     await fexec.close();
     await rm(root, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 /** Helpers of the fault tests: execution markers and the worker processes of this test process. */
 import { readFileSync, readdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 /** One execution as a marked task wrote it. */
 export interface Execution {
@@ -52,3 +53,32 @@ export function alive(pid: number): boolean {
 }
 
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The two kinds of localhost workers: every fault test that looks at workers runs with both. */
+export const ISOLATIONS = ['thread', 'process'] as const;
+
+// libuv starts its thread pool at the first asynchronous fs call: start it now, so that the thread
+// count below moves only with worker threads.
+await stat('/');
+
+/** Live OS threads of this process: worker threads add one each and give it back when they end. */
+export function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/**
+ * A count that is 0 exactly when no worker of `isolation` started by this process is alive: worker
+ * processes from /proc, or OS threads above `baseThreads` (the count with no worker thread running; a
+ * worker thread can bring more than one OS thread, e.g. tsx's loader-hooks thread under the tests).
+ */
+export function liveWorkers(isolation: (typeof ISOLATIONS)[number], baseThreads: number): number {
+  return isolation === 'process' ? workerPids().length : Math.max(0, threadCount() - baseThreads);
+}
+
+/** CPU milliseconds this process uses over `ms`: a worker thread stuck in a loop shows as ~`ms`. */
+export async function cpuOver(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await pause(ms);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}

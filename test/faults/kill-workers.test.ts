@@ -12,7 +12,13 @@ import { sleepMs } from '../fixtures/tasks.ts';
 
 test('20 random SIGKILLs during 1,000 calls lose and duplicate nothing', async () => {
   const root = await mkdtemp(join(tmpdir(), 'burst-kill-'));
-  const fexec = new FunctionExecutor({ workers: 2, retries: 2, fs: { root }, progress: false });
+  const fexec = new FunctionExecutor({
+    workers: 2,
+    localhost: { isolation: 'process' },
+    retries: 2,
+    fs: { root },
+    progress: false,
+  });
   try {
     const inputs = Array.from({ length: 1000 }, (_, i) => (i % 7) + 1);
     const futures = await fexec.map(sleepMs, inputs);

@@ -1,6 +1,6 @@
 /**
- * The localhost backend (the zero-config default): a pool of worker processes on this machine, started
- * on first use and reused across jobs. By default calls travel over IPC (the direct channel); with
+ * The localhost backend (the zero-config default): a pool of workers on this machine (worker threads,
+ * or child processes with `isolation: 'process'`), started on first use and reused across jobs. By default calls travel over IPC (the direct channel); with
  * `channel: 'storage'` each invocation is a `burst worker run` process that reads the job from storage
  * and writes results back, exactly as on a cluster.
  */
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { BurstError, CancelledError, ConfigError } from '../../errors.js';
 import { storageCapabilitiesOf } from '../../storage/registry.js';
 import { ProcessPool } from '../../worker/pool.js';
+import type { Isolation } from '../../worker/worker-handle.js';
 import type { BackendContext, ComputeBackend, DirectRunner, JobDescriptor, LostCallInfo } from '../types.js';
 import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
 import { Tail } from '../../worker/tail.js';
@@ -22,7 +23,7 @@ const cli = (() => {
 /** Creates the localhost backend (options already checked against its schema). */
 export function localhost(options: LocalhostOptions, context: BackendContext): ComputeBackend {
   const channel = options.channel ?? 'ipc';
-  return channel === 'ipc' ? new IpcLocalhost(context) : new StorageLocalhost(context);
+  return channel === 'ipc' ? new IpcLocalhost(context, options.isolation ?? 'thread') : new StorageLocalhost(context);
 }
 
 class IpcLocalhost implements ComputeBackend {
@@ -33,7 +34,10 @@ class IpcLocalhost implements ComputeBackend {
   private readonly sized = new Map<number, ProcessPool>();
   private closed = false;
 
-  constructor(private readonly context: BackendContext) {
+  constructor(
+    private readonly context: BackendContext,
+    private readonly isolation: Isolation,
+  ) {
     this.direct = { submit: (task, options) => this.poolFor(task.job.jobId, options?.runtimeMemoryMB).submit(task) };
   }
 
@@ -46,6 +50,7 @@ class IpcLocalhost implements ComputeBackend {
       this.sized.set(
         memoryMB,
         (pool = new ProcessPool({
+          isolation: this.isolation,
           size: this.context.workers,
           storage: this.context.storage,
           bucket: this.context.bucket,
@@ -60,6 +65,7 @@ class IpcLocalhost implements ComputeBackend {
     if (this.closed)
       throw new CancelledError(`the executor was closed before job ${jobId} started`, { jobId, backend: 'localhost' });
     this.pool ??= new ProcessPool({
+      isolation: this.isolation,
       size: this.context.workers,
       storage: this.context.storage,
       bucket: this.context.bucket,

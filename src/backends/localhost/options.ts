@@ -11,11 +11,23 @@ export interface LocalhostOptions {
    * @default 'ipc'
    */
   channel?: 'ipc' | 'storage';
+  /**
+   * What a worker of the IPC channel is: `'thread'`, a worker thread of this process (starts in tens
+   * of milliseconds), or `'process'`, a child process (also survives native crashes, `process.abort()`
+   * and signals, and may call `process.chdir()`). Either way `process.exit()`, an uncaught error, a
+   * runaway loop past its timeout or the heap limit fails only the call that caused it. The storage
+   * channel always uses processes.
+   * @default 'thread'
+   */
+  isolation?: 'thread' | 'process';
 }
 
 /** The schema of {@link LocalhostOptions}. */
 export function localhostSchema(z: ZodNamespace) {
-  return z.object({ channel: parts(z).oneOf(['ipc', 'storage']) });
+  return z.object({
+    channel: parts(z).oneOf(['ipc', 'storage']),
+    isolation: parts(z).oneOf(['thread', 'process']),
+  });
 }
 
 /** Compile-time tie of {@link LocalhostOptions} to its schema. */

@@ -1,0 +1,207 @@
+/**
+ * One worker of the pool (./pool.ts), as a child process or as a worker thread: the pool sends it
+ * messages, reads its frames (./frames.ts) and its stderr, and is told once when it is gone.
+ *
+ * A process writes its frames synchronously to a side pipe (fd 4); a thread writes them synchronously
+ * to a ring in shared memory (./frame-ring.ts), which the pool still holds after the thread is gone.
+ */
+import { fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { serialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import type { FromChild, ToChild } from './protocol.js';
+import { holdChild } from './hold.js';
+import { createRing, RingReader } from './frame-ring.js';
+
+/** How calls are isolated from each other and from the client. */
+export type Isolation = 'process' | 'thread';
+
+/** What the pool does with a worker. */
+export interface WorkerHandle {
+  readonly isolation: Isolation;
+  /** False once the worker is gone or going: it gets no more work. */
+  readonly connected: boolean;
+  readonly exited: boolean;
+  send(msg: ToChild): void;
+  /** Stops the worker at once (SIGKILL for a process, `terminate()` for a thread). */
+  kill(): void;
+  /** Whether the worker keeps the client's event loop alive. */
+  hold(held: boolean): void;
+  /** Resolves when the worker has exited and everything it sent has been delivered. */
+  onExit(cb: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+}
+
+/** Where the worker's output goes. */
+export interface WorkerSinks {
+  frames(data: Buffer): void;
+  message(msg: FromChild): void;
+  stderr(data: Buffer): void;
+}
+
+export interface SpawnOptions {
+  isolation: Isolation;
+  runtimeMemoryMB?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const entry = (() => {
+  const ts = import.meta.url.endsWith('.ts');
+  const url = new URL(ts ? './child.ts' : './child.js', import.meta.url);
+  // Running from src/ under tsx (tests): a thread does not inherit tsx's hooks; it registers them.
+  return { url: url.href, path: fileURLToPath(url), ts, tsx: ts ? import.meta.resolve('tsx/esm/api') : undefined };
+})();
+
+/** Starts one worker running src/worker/child.ts. */
+export function spawnWorker(options: SpawnOptions, sinks: WorkerSinks): WorkerHandle {
+  return options.isolation === 'thread' ? new ThreadWorker(options, sinks) : new ProcessWorker(options, sinks);
+}
+
+class ProcessWorker implements WorkerHandle {
+  readonly isolation = 'process';
+  private readonly child;
+
+  constructor(options: SpawnOptions, sinks: WorkerSinks) {
+    const execArgv = entry.ts ? ['--import', 'tsx'] : [];
+    if (options.runtimeMemoryMB) execArgv.push(`--max-old-space-size=${options.runtimeMemoryMB}`);
+    this.child = fork(entry.path, [], {
+      execArgv,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
+      serialization: 'advanced',
+    });
+    const child = this.child;
+    child.stdout?.on('data', () => {}); // output outside calls is not the user's; drain it
+    child.stderr?.on('data', sinks.stderr);
+    (child.stdio[4] as Readable | null)?.on('data', sinks.frames);
+    child.on('message', sinks.message);
+    child.on('error', () => {}); // 'exit' follows and carries what we need
+  }
+
+  get connected(): boolean {
+    return this.child.connected;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  send(msg: ToChild): void {
+    if (this.child.connected)
+      this.child.send(msg, (err) => {
+        if (err) this.child.kill('SIGKILL');
+      });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  hold(held: boolean): void {
+    holdChild(this.child, held);
+  }
+
+  onExit(cb: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    // Wait for 'close' (stdio drained), not just 'exit': the last frames may still be in the pipe, and
+    // they say which calls finished and which was running. A grandchild holding the pipes open must
+    // not delay us long.
+    this.child.once('exit', (code, signal) => {
+      let handled = false;
+      const handle = (): void => {
+        if (handled) return;
+        handled = true;
+        cb(code, signal);
+      };
+      this.child.once('close', handle);
+      setTimeout(handle, 500).unref();
+    });
+  }
+}
+
+/** The message a thread posts when its frame ring (./frame-ring.ts) has something to read. */
+export const WAKE = 0;
+
+/** A thread whose first act is importing the worker entry (a file URL, so tsx's hooks apply too). */
+const BOOT = [
+  'const data = require("node:worker_threads").workerData;',
+  '(data.tsx ? import(data.tsx).then((api) => api.register()) : Promise.resolve()).then(() => import(data.entry));',
+].join('\n');
+
+class ThreadWorker implements WorkerHandle {
+  readonly isolation = 'thread';
+  private readonly worker: Worker;
+  private gone = false;
+  private ended = false;
+  private readonly drain: () => void;
+
+  constructor(options: SpawnOptions, sinks: WorkerSinks) {
+    const ring = createRing();
+    const reader = new RingReader(ring);
+    this.drain = () => reader.drain(sinks.frames);
+    this.worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { entry: entry.url, tsx: entry.tsx, ring },
+      env: options.env ?? process.env,
+      // No stdout/stderr streams: reading them keeps this process alive even when the worker is
+      // unreferenced. The thread sends its stderr as messages instead (child.ts), drops its stdout.
+      ...(options.runtimeMemoryMB ? { resourceLimits: { maxOldGenerationSizeMb: options.runtimeMemoryMB } } : {}),
+    });
+    const w = this.worker;
+    w.on('message', (m: unknown) => {
+      if (m === WAKE) this.drain();
+      else if ((m as { t?: string }).t === 'stderr') sinks.stderr(Buffer.from((m as { text: string }).text));
+      else sinks.message(m as FromChild);
+    });
+    // An uncaught error or the heap limit ends the thread; its text is the thread's "stderr", so a
+    // crash report shows it and an out-of-memory is told apart as for a process.
+    w.on('error', (err: Error & { code?: string }) => {
+      this.gone = true;
+      sinks.stderr(Buffer.from(`${err.code ? `${err.code}: ` : ''}${err.stack ?? err.message}\n`));
+    });
+    w.once('exit', () => {
+      this.gone = true;
+      this.ended = true;
+    });
+  }
+
+  get connected(): boolean {
+    return !this.gone;
+  }
+
+  get exited(): boolean {
+    return this.ended;
+  }
+
+  send(msg: ToChild): void {
+    if (this.gone) return;
+    try {
+      // V8's format, as a process's 'advanced' IPC uses: a Buffer input arrives as a Buffer, where
+      // postMessage's own structured clone would make it a plain Uint8Array.
+      const bytes = serialize(msg);
+      this.worker.postMessage(
+        bytes,
+        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : [],
+      );
+    } catch {
+      this.kill();
+    }
+  }
+
+  kill(): void {
+    this.gone = true;
+    void this.worker.terminate();
+  }
+
+  hold(held: boolean): void {
+    if (held) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  onExit(cb: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    // Messages the thread posted before it ended (its stderr) are delivered before 'exit'.
+    this.worker.once('exit', (code) => {
+      this.drain(); // what the thread wrote to its ring before it ended
+      cb(code, null);
+    });
+  }
+}
