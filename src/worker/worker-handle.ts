@@ -6,6 +6,7 @@
  * to a ring in shared memory (./frame-ring.ts), which the pool still holds after the thread is gone.
  */
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
@@ -47,7 +48,13 @@ export interface SpawnOptions {
 
 const entry = (() => {
   const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(ts ? './child.ts' : './child.js', import.meta.url);
+  // The built package ships the entry bundled (scripts/build-worker-bundle.mjs): a few files to load.
+  const bundled = new URL('../bundle-worker/child.js', import.meta.url);
+  const url = ts
+    ? new URL('./child.ts', import.meta.url)
+    : existsSync(bundled)
+      ? bundled
+      : new URL('./child.js', import.meta.url);
   // Running from src/ under tsx (tests): a thread does not inherit tsx's hooks; it registers them.
   return { url: url.href, path: fileURLToPath(url), ts, tsx: ts ? import.meta.resolve('tsx/esm/api') : undefined };
 })();

@@ -136,9 +136,10 @@ describe('a module that imports burst-compute ships, on the IPC and the storage 
 test('a nested executor runs its own map in a task, one inner worker per outer call (IPC and storage channel)', async () => {
   await esm.write({
     'nested.mts': `import { FunctionExecutor } from 'burst-compute';
+import { threadId } from 'node:worker_threads';
 
-export function inner(x: number): { y: number; pid: number; ppid: number } {
-  return { y: x * 10, pid: process.pid, ppid: process.ppid };
+export function inner(x: number): { y: number; pid: number; thread: number } {
+  return { y: x * 10, pid: process.pid, thread: threadId };
 }
 
 export async function outer(n: number): Promise<{ pid: number; inner: ReturnType<typeof inner>[] }> {
@@ -163,7 +164,7 @@ console.log(JSON.stringify(out));
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<
     string,
-    Array<{ pid: number; inner: Array<{ y: number; pid: number; ppid: number }> }>
+    Array<{ pid: number; inner: Array<{ y: number; pid: number; thread: number }> }>
   >;
   for (const channel of ['ipc', 'storage']) {
     const results = out[channel] ?? [];
@@ -176,15 +177,20 @@ console.log(JSON.stringify(out));
       channel,
     );
     for (const o of results) {
+      // Inner workers are threads (the default) of the process running the outer task.
       assert.deepEqual(
-        new Set(o.inner.map((i) => i.ppid)),
+        new Set(o.inner.map((i) => i.pid)),
         new Set([o.pid]),
-        `${channel}: inner workers are children of the outer task's process`,
+        `${channel}: inner workers run in the outer task's process`,
       );
       assert.equal(
-        new Set(o.inner.map((i) => i.pid)).size,
+        new Set(o.inner.map((i) => i.thread)).size,
         1,
-        `${channel}: an executor inside a task starts one worker process`,
+        `${channel}: an executor inside a task starts one worker`,
+      );
+      assert.ok(
+        o.inner.every((i) => i.thread > 0),
+        `${channel}: the inner calls ran in a worker thread, not in the outer task's own thread`,
       );
     }
   }

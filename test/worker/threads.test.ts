@@ -1,0 +1,101 @@
+/**
+ * Worker threads (the localhost default, `isolation: 'thread'`): their frames travel through a 1 MiB
+ * ring in shared memory (src/worker/frame-ring.ts). Results larger than the ring, and many results
+ * wrapping around it, arrive whole and in order; a Buffer input stays a Buffer; an uncaught error
+ * from a timer fails the call running when it fires, and its report says why; the result written
+ * before the thread died is kept. The data tests run on worker processes too.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FunctionExecutor, WorkerCrashError, type CallContext } from '../../src/index.ts';
+import { RING_BYTES } from '../../src/worker/frame-ring.ts';
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function executor(isolation: 'thread' | 'process', workers = 2): Promise<FunctionExecutor> {
+  const root = await mkdtemp(join(tmpdir(), 'burst-threads-'));
+  roots.push(root);
+  return new FunctionExecutor({ workers, fs: { root }, localhost: { isolation }, progress: false });
+}
+
+/** A deterministic buffer of `n` bytes seeded by `seed`. */
+function bytes(input: { n: number; seed: number }): Buffer {
+  const b = Buffer.allocUnsafe(input.n);
+  let x = input.seed >>> 0 || 1;
+  for (let i = 0; i < b.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+for (const isolation of ['thread', 'process'] as const) {
+  test(`${isolation}: results 3× the ring, and 2,000 results wrapping around it, arrive whole and in order`, async () => {
+    const fexec = await executor(isolation);
+    try {
+      const big = [3 * RING_BYTES + 17, RING_BYTES - 1, 5].map((n, seed) => ({ n, seed: seed + 1 }));
+      const got = await fexec.getResult(await fexec.map(bytes, big));
+      got.forEach((b, i) => {
+        assert.ok(Buffer.isBuffer(b), `result ${i} is a Buffer`);
+        assert.equal(sha(b), sha(bytes(big[i] as { n: number; seed: number })), `result ${i} intact`);
+      });
+      // ~2 KiB each: 2,000 of them go around the ring several times.
+      const many = Array.from({ length: 2000 }, (_, i) => ({ n: 2048 + (i % 7), seed: i + 10 }));
+      const hashes = await fexec.getResult(await fexec.map((x: { n: number; seed: number }) => bytes(x), many));
+      hashes.forEach((b, i) => assert.equal(sha(b), sha(bytes(many[i] as { n: number; seed: number })), `call ${i}`));
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test(`${isolation}: a Buffer input arrives as a Buffer`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const [kind] = await fexec.getResult(
+        await fexec.map((b: Buffer) => `${Buffer.isBuffer(b)}:${b.toString()}`, [Buffer.from('xyz')]),
+      );
+      assert.equal(kind, 'true:xyz');
+    } finally {
+      await fexec.close();
+    }
+  });
+}
+
+/** Call 0 leaves a timer that throws after it returned; call 1 is running when it fires. */
+async function lateThrow(x: number, ctx: CallContext): Promise<number> {
+  if (ctx.callId === 0) {
+    setTimeout(() => {
+      throw new Error('late failure from a timer');
+    }, 50);
+    return x;
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  return x;
+}
+
+test('thread: an uncaught error fails the running call, named in its report; the result before it is kept', async () => {
+  const fexec = await executor('thread', 1);
+  try {
+    const futures = await fexec.map(lateThrow, [1, 2]);
+    const [first, second] = await fexec.getResult(futures, { throwOnError: false });
+    assert.equal(first, 1, 'the call that returned before the thread died keeps its result');
+    assert.ok(second instanceof WorkerCrashError, String(second));
+    assert.match(second.message, /worker thread running call 1/);
+    assert.match(second.message, /late failure from a timer/);
+    assert.equal(futures[0]?.stats.attempt, 1);
+    assert.equal(fexec.counters()['backend.crashed'] ?? 0, 1);
+  } finally {
+    await fexec.close();
+  }
+});
