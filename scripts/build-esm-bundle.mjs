@@ -1,22 +1,38 @@
 #!/usr/bin/env node
-// Builds dist/bundle/index.js, the ESM entry of the package (`import 'burst-compute'`), from tsc's
-// output: a few files instead of ~70, because Node's loader pays a file open, stat and parse per
-// module, and that was most of the cost of importing Burst (issue 16).
-// - Dependencies stay external; code splitting keeps each dynamic import() (packaging, drivers…) in
-//   its own chunk, so what a path loads lazily (and the packages it imports) still loads lazily.
-// - Each source file keeps its own import.meta.url (the file of dist/ it came from), so the worker
-//   entry, the CLI and package.json are found exactly as from the unbundled files.
+// Builds dist/bundle/, the ESM entry of the package (`import 'burst-compute'`), from tsc's output.
+// Node's loader pays a resolve, file read, parse and link per module, and that was most of the cost of
+// importing Burst (issue 16), so the import is two files:
+// - core.js: every module the entry reaches by static imports, in one file, exporting each module's
+//   exports under a private name (`__b<module>_<name>`);
+// - index.js: the public names, re-exported from core.js;
+// - everything reached only through a dynamic import() (packaging, drivers, backends…) is a second,
+//   code-split build whose modules import the core modules' bindings from core.js, so each module
+//   still exists once (registries, caches) and what loads lazily still loads lazily.
+// Dependencies stay external. Each source file keeps its own import.meta.url (the file of dist/ it
+// came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle');
+const shared = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  sourcesContent: false,
+  keepNames: true,
+  logLevel: 'warning',
+  absWorkingDir: dist,
+};
 
 const metaUrlPlugin = {
   name: 'import-meta-url',
   setup(build) {
-    build.onLoad({ filter: /\.js$/ }, async (args) => {
+    build.onLoad({ filter: /\.js$/, namespace: 'file' }, async (args) => {
       const code = await readFile(args.path, 'utf8');
       if (!/\bimport\.meta\b/.test(code)) return undefined;
       const rel = relative(outdir, args.path);
@@ -33,20 +49,126 @@ const metaUrlPlugin = {
   },
 };
 
-const result = await esbuild.build({
-  entryPoints: [join(dist, 'index.js')],
-  outdir,
-  bundle: true,
+// 1. The module graph (metafile keys are paths relative to dist/).
+const probe = await esbuild.build({
+  ...shared,
+  entryPoints: ['index.js'],
+  write: false,
+  metafile: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  chunkNames: '[name]-[hash]',
-  sourcemap: true,
-  sourcesContent: false,
-  keepNames: true,
-  logLevel: 'warning',
-  plugins: [metaUrlPlugin],
+  outdir,
+  sourcemap: false,
+  logLevel: 'silent',
 });
-if (result.errors.length > 0) process.exit(1);
+const inputs = probe.metafile.inputs;
+const core = new Set();
+const stack = ['index.js'];
+while (stack.length > 0) {
+  const key = stack.pop();
+  if (core.has(key)) continue;
+  core.add(key);
+  for (const i of inputs[key].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path);
+}
+const lazy = new Set();
+for (const key of core) {
+  for (const i of inputs[key].imports)
+    if (i.kind === 'dynamic-import' && !i.external && !core.has(i.path)) lazy.add(i.path);
+}
+const coreList = [...core].sort();
+const coreIndex = new Map(coreList.map((k, n) => [k, n]));
+const privateName = (key, name) => `__b${coreIndex.get(key)}_${name}`;
+
+// 2. Each core module's export names.
+const scan = await esbuild.build({
+  entryPoints: coreList,
+  absWorkingDir: dist,
+  outdir: '/nonexistent',
+  outbase: dist,
+  bundle: false,
+  format: 'esm',
+  write: false,
+  metafile: true,
+  logLevel: 'silent',
+});
+const exportsOf = new Map();
+for (const out of Object.values(scan.metafile.outputs)) if (out.entryPoint) exportsOf.set(out.entryPoint, out.exports);
+for (const key of coreList) if (!exportsOf.has(key)) throw new Error(`build-esm-bundle: no exports found for ${key}`);
+
+const keyOf = (args) => relative(dist, join(args.resolveDir, args.path));
+const isRelative = (path) => path.startsWith('./') || path.startsWith('../');
+
+// 3. The lazy part: code-split, with imports of core modules turned into imports from core.js.
+const lazyOutput = new Map();
+if (lazy.size > 0) {
+  const coreRefs = {
+    name: 'core-refs',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.namespace === 'burst-core') return { path: args.path, external: true };
+        if (!isRelative(args.path) || args.kind === 'entry-point') return undefined;
+        const key = keyOf(args);
+        return core.has(key) ? { path: key, namespace: 'burst-core' } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'burst-core' }, (args) => {
+        const names = exportsOf.get(args.path).map((n) => `${privateName(args.path, n)} as ${n}`);
+        return { contents: `export { ${names.join(', ')} } from "./core.js";\n`, loader: 'js' };
+      });
+    },
+  };
+  const built = await esbuild.build({
+    ...shared,
+    entryPoints: [...lazy],
+    outdir,
+    outbase: dist,
+    splitting: true,
+    metafile: true,
+    entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
+    plugins: [coreRefs, metaUrlPlugin],
+  });
+  if (built.errors.length > 0) process.exit(1);
+  for (const [file, out] of Object.entries(built.metafile.outputs)) {
+    if (out.entryPoint !== undefined && file.endsWith('.js'))
+      lazyOutput.set(out.entryPoint, `./${relative(outdir, join(dist, file))}`);
+  }
+}
+
+// 4. The core: one file holding every statically imported module; dynamic imports point at step 3's files.
+const lazyRefs = {
+  name: 'lazy-refs',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || !isRelative(args.path)) return undefined;
+      const target = lazyOutput.get(keyOf(args));
+      return target === undefined ? undefined : { path: target, external: true };
+    });
+  },
+};
+const coreEntry = coreList
+  .map(
+    (key) =>
+      `export { ${exportsOf
+        .get(key)
+        .map((n) => `${n} as ${privateName(key, n)}`)
+        .join(', ')} } from ${JSON.stringify(`./${key}`)};`,
+  )
+  .join('\n');
+const builtCore = await esbuild.build({
+  ...shared,
+  stdin: { contents: coreEntry, resolveDir: dist, sourcefile: 'burst-core.js', loader: 'js' },
+  outfile: join(outdir, 'core.js'),
+  plugins: [lazyRefs, metaUrlPlugin],
+});
+if (builtCore.errors.length > 0) process.exit(1);
+
+// 5. The entry: the public names of dist/index.js.
+const publicNames = exportsOf.get('index.js').map((n) => `${privateName('index.js', n)} as ${n}`);
+const builtIndex = await esbuild.build({
+  stdin: { contents: `export { ${publicNames.join(', ')} } from "./core.js";\n`, sourcefile: 'index.js', loader: 'js' },
+  outfile: join(outdir, 'index.js'),
+  format: 'esm',
+  bundle: true,
+  external: ['./core.js'],
+  logLevel: 'warning',
+});
+if (builtIndex.errors.length > 0) process.exit(1);
