@@ -25,6 +25,7 @@ const shared = {
   sourcemap: true,
   sourcesContent: false,
   keepNames: true,
+  minifyWhitespace: true,
   logLevel: 'warning',
   absWorkingDir: dist,
 };
