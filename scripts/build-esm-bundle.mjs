@@ -158,9 +158,16 @@ const builtCore = await esbuild.build({
   ...shared,
   stdin: { contents: coreEntry, resolveDir: dist, sourcefile: 'burst-core.js', loader: 'js' },
   outfile: join(outdir, 'core.js'),
+  metafile: true,
   plugins: [lazyRefs, metaUrlPlugin],
 });
 if (builtCore.errors.length > 0) process.exit(1);
+// BURST_BUNDLE_REPORT=1: what core.js holds, largest first (the cost of `import 'burst-compute'`).
+if (process.env.BURST_BUNDLE_REPORT) {
+  const held = Object.entries(builtCore.metafile.outputs[relative(dist, join(outdir, 'core.js'))].inputs);
+  for (const [file, { bytesInOutput }] of held.sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput))
+    console.log(bytesInOutput, file);
+}
 
 // 5. The entry: the public names of dist/index.js.
 const publicNames = exportsOf.get('index.js').map((n) => `${privateName('index.js', n)} as ${n}`);
