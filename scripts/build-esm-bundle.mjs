@@ -10,7 +10,7 @@
 //   still exists once (registries, caches) and what loads lazily still loads lazily.
 // Dependencies stay external. Each source file keeps its own import.meta.url (the file of dist/ it
 // came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -29,6 +29,9 @@ const shared = {
   logLevel: 'warning',
   absWorkingDir: dist,
 };
+
+// Stale chunks of an earlier build would be shipped (and found by tests) though nothing imports them.
+await rm(outdir, { recursive: true, force: true });
 
 const metaUrlPlugin = {
   name: 'import-meta-url',
