@@ -138,6 +138,32 @@ if (lazy.size > 0) {
 }
 
 // 4. The core: one file holding every statically imported module; dynamic imports point at step 3's files.
+// Two things the import would otherwise pay for on every run, replaced by what they evaluate to:
+// - version.js reads package.json (a require, a file read, a JSON parse): its version is inlined;
+// - node:crypto (~5 ms to load) is used by functions only: they load it on their first call. A name
+//   not listed here fails the build ("No matching export"), so add it to the list.
+const version = JSON.parse(await readFile(join(dist, '../package.json'), 'utf8')).version;
+const LAZY_CRYPTO = ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'];
+const coreShortcuts = {
+  name: 'core-shortcuts',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({
+      contents: `export const VERSION = ${JSON.stringify(version)};\n`,
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^node:crypto$/ }, () => ({ path: 'node:crypto', namespace: 'lazy-builtin' }));
+    build.onResolve({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: [
+        'import { createRequire } from "node:module";',
+        'let crypto;',
+        'const load = () => (crypto ??= createRequire(import.meta.url)("node:crypto"));',
+        ...LAZY_CRYPTO.map((n) => `export function ${n}(...args) { return load().${n}(...args); }`),
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
 const lazyRefs = {
   name: 'lazy-refs',
   setup(build) {
@@ -162,7 +188,7 @@ const builtCore = await esbuild.build({
   stdin: { contents: coreEntry, resolveDir: dist, sourcefile: 'burst-core.js', loader: 'js' },
   outfile: join(outdir, 'core.js'),
   metafile: true,
-  plugins: [lazyRefs, metaUrlPlugin],
+  plugins: [lazyRefs, coreShortcuts, metaUrlPlugin],
 });
 if (builtCore.errors.length > 0) process.exit(1);
 // BURST_BUNDLE_REPORT=1: what core.js holds, largest first (the cost of `import 'burst-compute'`).
