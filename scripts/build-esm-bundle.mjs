@@ -140,10 +140,23 @@ if (lazy.size > 0) {
 // 4. The core: one file holding every statically imported module; dynamic imports point at step 3's files.
 // Two things the import would otherwise pay for on every run, replaced by what they evaluate to:
 // - version.js reads package.json (a require, a file read, a JSON parse): its version is inlined;
-// - node:crypto (~5 ms to load) is used by functions only: they load it on their first call. A name
-//   not listed here fails the build ("No matching export"), so add it to the list.
+// - node:crypto and node:v8 (a few ms each to load, and their ESM facades touch every export) are
+//   used through functions only: those load the module on their first call, and a default import is
+//   a proxy that loads it on first property access. A named import not listed here fails the build
+//   ("No matching export"): add it to the list if it is a function, or leave the module out.
 const version = JSON.parse(await readFile(join(dist, '../package.json'), 'utf8')).version;
-const LAZY_CRYPTO = ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'];
+const LAZY_BUILTINS = {
+  'node:crypto': ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'],
+  'node:v8': ['serialize', 'deserialize'],
+};
+const lazyBuiltin = (name) =>
+  [
+    'import { createRequire } from "node:module";',
+    'let loaded;',
+    `const load = () => (loaded ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`,
+    ...LAZY_BUILTINS[name].map((n) => `export function ${n}(...args) { return load().${n}(...args); }`),
+    'export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
+  ].join('\n');
 const coreShortcuts = {
   name: 'core-shortcuts',
   setup(build) {
@@ -151,15 +164,14 @@ const coreShortcuts = {
       contents: `export const VERSION = ${JSON.stringify(version)};\n`,
       loader: 'js',
     }));
-    build.onResolve({ filter: /^node:crypto$/ }, () => ({ path: 'node:crypto', namespace: 'lazy-builtin' }));
+    build.onResolve({ filter: /^node:(crypto|v8)$/ }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'lazy-builtin' },
+    );
     build.onResolve({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
-      contents: [
-        'import { createRequire } from "node:module";',
-        'let crypto;',
-        'const load = () => (crypto ??= createRequire(import.meta.url)("node:crypto"));',
-        ...LAZY_CRYPTO.map((n) => `export function ${n}(...args) { return load().${n}(...args); }`),
-      ].join('\n'),
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: lazyBuiltin(args.path),
       loader: 'js',
     }));
   },

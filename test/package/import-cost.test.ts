@@ -124,6 +124,7 @@ const LAZY_MODULES = [
 /** Built-in modules the bare import must not load (each a few ms, used on some paths only). */
 const LAZY_BUILTINS = [
   'node:crypto',
+  'node:v8',
   'node:child_process',
   'node:worker_threads',
   'node:http',
