@@ -12,6 +12,7 @@
 // came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
 import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
@@ -103,6 +104,24 @@ const isRelative = (path) => path.startsWith('./') || path.startsWith('../');
 
 // 3. The lazy part: code-split, with imports of core modules turned into imports from core.js.
 const lazyOutput = new Map();
+/** The private names the lazy files import from core.js: core.js exports those and the public ones only. */
+const fromCore = new Set();
+/** The names a built file imports or re-exports from core.js (parsed, so none is missed). */
+async function namesFromCore(file) {
+  const program = acorn.parse(await readFile(file, 'utf8'), { ecmaVersion: 'latest', sourceType: 'module' });
+  const names = [];
+  for (const node of program.body) {
+    if (node.source?.value !== './core.js') continue;
+    if (node.type === 'ExportAllDeclaration') throw new Error(`build-esm-bundle: ${file} re-exports all of core.js`);
+    for (const spec of node.specifiers ?? []) {
+      if (spec.type === 'ImportNamespaceSpecifier') throw new Error(`build-esm-bundle: ${file} imports all of core.js`);
+      const name = spec.type === 'ImportSpecifier' ? spec.imported : spec.local;
+      if (spec.type === 'ImportDefaultSpecifier') names.push('default');
+      else names.push(name.type === 'Identifier' ? name.name : name.value);
+    }
+  }
+  return names;
+}
 if (lazy.size > 0) {
   const coreRefs = {
     name: 'core-refs',
@@ -134,6 +153,7 @@ if (lazy.size > 0) {
   for (const [file, out] of Object.entries(built.metafile.outputs)) {
     if (out.entryPoint !== undefined && file.endsWith('.js'))
       lazyOutput.set(out.entryPoint, `./${relative(outdir, join(dist, file))}`);
+    if (file.endsWith('.js')) for (const name of await namesFromCore(join(dist, file))) fromCore.add(name);
   }
 }
 
@@ -186,13 +206,14 @@ const lazyRefs = {
     });
   },
 };
+// Only what index.js and the lazy files use is exported, so esbuild drops the rest (as a split build does).
+const needed = (key, n) => key === 'index.js' || fromCore.has(privateName(key, n));
 const coreEntry = coreList
+  .map((key) => [key, exportsOf.get(key).filter((n) => needed(key, n))])
+  .filter(([, names]) => names.length > 0)
   .map(
-    (key) =>
-      `export { ${exportsOf
-        .get(key)
-        .map((n) => `${n} as ${privateName(key, n)}`)
-        .join(', ')} } from ${JSON.stringify(`./${key}`)};`,
+    ([key, names]) =>
+      `export { ${names.map((n) => `${n} as ${privateName(key, n)}`).join(', ')} } from ${JSON.stringify(`./${key}`)};`,
   )
   .join('\n');
 const builtCore = await esbuild.build({
@@ -203,6 +224,12 @@ const builtCore = await esbuild.build({
   plugins: [lazyRefs, coreShortcuts, metaUrlPlugin],
 });
 if (builtCore.errors.length > 0) process.exit(1);
+{
+  // Every name a lazy file imports must be exported by core.js, or that file fails when first loaded.
+  const exported = new Set(builtCore.metafile.outputs[relative(dist, join(outdir, 'core.js'))].exports);
+  const missing = [...fromCore].filter((n) => !exported.has(n));
+  if (missing.length > 0) throw new Error(`build-esm-bundle: core.js lacks ${missing.join(', ')}`);
+}
 // BURST_BUNDLE_REPORT=1: what core.js holds, largest first (the cost of `import 'burst-compute'`).
 if (process.env.BURST_BUNDLE_REPORT) {
   const held = Object.entries(builtCore.metafile.outputs[relative(dist, join(outdir, 'core.js'))].inputs);
