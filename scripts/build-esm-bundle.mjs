@@ -1,22 +1,43 @@
 #!/usr/bin/env node
-// Builds dist/bundle/index.js, the ESM entry of the package (`import 'burst-compute'`), from tsc's
-// output: a few files instead of ~70, because Node's loader pays a file open, stat and parse per
-// module, and that was most of the cost of importing Burst (issue 16).
-// - Dependencies stay external; code splitting keeps each dynamic import() (packaging, drivers…) in
-//   its own chunk, so what a path loads lazily (and the packages it imports) still loads lazily.
-// - Each source file keeps its own import.meta.url (the file of dist/ it came from), so the worker
-//   entry, the CLI and package.json are found exactly as from the unbundled files.
-import { readFile } from 'node:fs/promises';
+// Builds dist/bundle/, the ESM entry of the package (`import 'burst-compute'`), from tsc's output.
+// Node's loader pays a resolve, file read, parse and link per module, and that was most of the cost of
+// importing Burst (issue 16), so the import is two files:
+// - core.js: every module the entry reaches by static imports, in one file, exporting each module's
+//   exports under a private name (`__b<module>_<name>`);
+// - index.js: the public names, re-exported from core.js;
+// - everything reached only through a dynamic import() (packaging, drivers, backends…) is a second,
+//   code-split build whose modules import the core modules' bindings from core.js, so each module
+//   still exists once (registries, caches) and what loads lazily still loads lazily.
+// Dependencies stay external. Each source file keeps its own import.meta.url (the file of dist/ it
+// came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
+import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle');
+const shared = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  sourcesContent: false,
+  keepNames: true,
+  minifyWhitespace: true,
+  logLevel: 'warning',
+  absWorkingDir: dist,
+};
+
+// Stale chunks of an earlier build would be shipped (and found by tests) though nothing imports them.
+await rm(outdir, { recursive: true, force: true });
 
 const metaUrlPlugin = {
   name: 'import-meta-url',
   setup(build) {
-    build.onLoad({ filter: /\.js$/ }, async (args) => {
+    build.onLoad({ filter: /\.js$/, namespace: 'file' }, async (args) => {
       const code = await readFile(args.path, 'utf8');
       if (!/\bimport\.meta\b/.test(code)) return undefined;
       const rel = relative(outdir, args.path);
@@ -33,20 +54,197 @@ const metaUrlPlugin = {
   },
 };
 
-const result = await esbuild.build({
-  entryPoints: [join(dist, 'index.js')],
-  outdir,
-  bundle: true,
+// 1. The module graph (metafile keys are paths relative to dist/).
+const probe = await esbuild.build({
+  ...shared,
+  entryPoints: ['index.js'],
+  write: false,
+  metafile: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  chunkNames: '[name]-[hash]',
-  sourcemap: true,
-  sourcesContent: false,
-  keepNames: true,
-  logLevel: 'warning',
-  plugins: [metaUrlPlugin],
+  outdir,
+  sourcemap: false,
+  logLevel: 'silent',
 });
-if (result.errors.length > 0) process.exit(1);
+const inputs = probe.metafile.inputs;
+const core = new Set();
+const stack = ['index.js'];
+while (stack.length > 0) {
+  const key = stack.pop();
+  if (core.has(key)) continue;
+  core.add(key);
+  for (const i of inputs[key].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path);
+}
+const lazy = new Set();
+for (const key of core) {
+  for (const i of inputs[key].imports)
+    if (i.kind === 'dynamic-import' && !i.external && !core.has(i.path)) lazy.add(i.path);
+}
+const coreList = [...core].sort();
+const coreIndex = new Map(coreList.map((k, n) => [k, n]));
+const privateName = (key, name) => `__b${coreIndex.get(key)}_${name}`;
+
+// 2. Each core module's export names.
+const scan = await esbuild.build({
+  entryPoints: coreList,
+  absWorkingDir: dist,
+  outdir: '/nonexistent',
+  outbase: dist,
+  bundle: false,
+  format: 'esm',
+  write: false,
+  metafile: true,
+  logLevel: 'silent',
+});
+const exportsOf = new Map();
+for (const out of Object.values(scan.metafile.outputs)) if (out.entryPoint) exportsOf.set(out.entryPoint, out.exports);
+for (const key of coreList) if (!exportsOf.has(key)) throw new Error(`build-esm-bundle: no exports found for ${key}`);
+
+const keyOf = (args) => relative(dist, join(args.resolveDir, args.path));
+const isRelative = (path) => path.startsWith('./') || path.startsWith('../');
+
+// 3. The lazy part: code-split, with imports of core modules turned into imports from core.js.
+const lazyOutput = new Map();
+/** The private names the lazy files import from core.js: core.js exports those and the public ones only. */
+const fromCore = new Set();
+/** The names a built file imports or re-exports from core.js (parsed, so none is missed). */
+async function namesFromCore(file) {
+  const program = acorn.parse(await readFile(file, 'utf8'), { ecmaVersion: 'latest', sourceType: 'module' });
+  const names = [];
+  for (const node of program.body) {
+    if (node.source?.value !== './core.js') continue;
+    if (node.type === 'ExportAllDeclaration') throw new Error(`build-esm-bundle: ${file} re-exports all of core.js`);
+    for (const spec of node.specifiers ?? []) {
+      if (spec.type === 'ImportNamespaceSpecifier') throw new Error(`build-esm-bundle: ${file} imports all of core.js`);
+      const name = spec.type === 'ImportSpecifier' ? spec.imported : spec.local;
+      if (spec.type === 'ImportDefaultSpecifier') names.push('default');
+      else names.push(name.type === 'Identifier' ? name.name : name.value);
+    }
+  }
+  return names;
+}
+if (lazy.size > 0) {
+  const coreRefs = {
+    name: 'core-refs',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.namespace === 'burst-core') return { path: args.path, external: true };
+        if (!isRelative(args.path) || args.kind === 'entry-point') return undefined;
+        const key = keyOf(args);
+        return core.has(key) ? { path: key, namespace: 'burst-core' } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'burst-core' }, (args) => {
+        const names = exportsOf.get(args.path).map((n) => `${privateName(args.path, n)} as ${n}`);
+        return { contents: `export { ${names.join(', ')} } from "./core.js";\n`, loader: 'js' };
+      });
+    },
+  };
+  const built = await esbuild.build({
+    ...shared,
+    entryPoints: [...lazy],
+    outdir,
+    outbase: dist,
+    splitting: true,
+    metafile: true,
+    entryNames: '[name]-[hash]',
+    chunkNames: '[name]-[hash]',
+    plugins: [coreRefs, metaUrlPlugin],
+  });
+  if (built.errors.length > 0) process.exit(1);
+  for (const [file, out] of Object.entries(built.metafile.outputs)) {
+    if (out.entryPoint !== undefined && file.endsWith('.js'))
+      lazyOutput.set(out.entryPoint, `./${relative(outdir, join(dist, file))}`);
+    if (file.endsWith('.js')) for (const name of await namesFromCore(join(dist, file))) fromCore.add(name);
+  }
+}
+
+// 4. The core: one file holding every statically imported module; dynamic imports point at step 3's files.
+// Two things the import would otherwise pay for on every run, replaced by what they evaluate to:
+// - version.js reads package.json (a require, a file read, a JSON parse): its version is inlined;
+// - node:crypto and node:v8 (a few ms each to load, and their ESM facades touch every export) are
+//   used through functions only: those load the module on their first call, and a default import is
+//   a proxy that loads it on first property access. A named import not listed here fails the build
+//   ("No matching export"): add it to the list if it is a function, or leave the module out.
+const version = JSON.parse(await readFile(join(dist, '../package.json'), 'utf8')).version;
+const LAZY_BUILTINS = {
+  'node:crypto': ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'],
+  'node:v8': ['serialize', 'deserialize'],
+};
+const lazyBuiltin = (name) =>
+  [
+    'import { createRequire } from "node:module";',
+    'let loaded;',
+    `const load = () => (loaded ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`,
+    ...LAZY_BUILTINS[name].map((n) => `export function ${n}(...args) { return load().${n}(...args); }`),
+    'export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
+  ].join('\n');
+const coreShortcuts = {
+  name: 'core-shortcuts',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({
+      contents: `export const VERSION = ${JSON.stringify(version)};\n`,
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^node:(crypto|v8)$/ }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'lazy-builtin' },
+    );
+    build.onResolve({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: lazyBuiltin(args.path),
+      loader: 'js',
+    }));
+  },
+};
+const lazyRefs = {
+  name: 'lazy-refs',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || !isRelative(args.path)) return undefined;
+      const target = lazyOutput.get(keyOf(args));
+      return target === undefined ? undefined : { path: target, external: true };
+    });
+  },
+};
+// Only what index.js and the lazy files use is exported, so esbuild drops the rest (as a split build does).
+const needed = (key, n) => key === 'index.js' || fromCore.has(privateName(key, n));
+const coreEntry = coreList
+  .map((key) => [key, exportsOf.get(key).filter((n) => needed(key, n))])
+  .filter(([, names]) => names.length > 0)
+  .map(
+    ([key, names]) =>
+      `export { ${names.map((n) => `${n} as ${privateName(key, n)}`).join(', ')} } from ${JSON.stringify(`./${key}`)};`,
+  )
+  .join('\n');
+const builtCore = await esbuild.build({
+  ...shared,
+  stdin: { contents: coreEntry, resolveDir: dist, sourcefile: 'burst-core.js', loader: 'js' },
+  outfile: join(outdir, 'core.js'),
+  metafile: true,
+  plugins: [lazyRefs, coreShortcuts, metaUrlPlugin],
+});
+if (builtCore.errors.length > 0) process.exit(1);
+{
+  // Every name a lazy file imports must be exported by core.js, or that file fails when first loaded.
+  const exported = new Set(builtCore.metafile.outputs[relative(dist, join(outdir, 'core.js'))].exports);
+  const missing = [...fromCore].filter((n) => !exported.has(n));
+  if (missing.length > 0) throw new Error(`build-esm-bundle: core.js lacks ${missing.join(', ')}`);
+}
+// BURST_BUNDLE_REPORT=1: what core.js holds, largest first (the cost of `import 'burst-compute'`).
+if (process.env.BURST_BUNDLE_REPORT) {
+  const held = Object.entries(builtCore.metafile.outputs[relative(dist, join(outdir, 'core.js'))].inputs);
+  for (const [file, { bytesInOutput }] of held.sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput))
+    console.log(bytesInOutput, file);
+}
+
+// 5. The entry: the public names of dist/index.js.
+const publicNames = exportsOf.get('index.js').map((n) => `${privateName('index.js', n)} as ${n}`);
+const builtIndex = await esbuild.build({
+  stdin: { contents: `export { ${publicNames.join(', ')} } from "./core.js";\n`, sourcefile: 'index.js', loader: 'js' },
+  outfile: join(outdir, 'index.js'),
+  format: 'esm',
+  bundle: true,
+  external: ['./core.js'],
+  logLevel: 'warning',
+});
+if (builtIndex.errors.length > 0) process.exit(1);

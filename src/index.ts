@@ -139,16 +139,15 @@ export type {
   ListOptions,
 } from './storage/index.js';
 export type { SlurmOptions } from './backends/slurm/options.js';
-export { DataPartition, PartitionError } from './partition/index.js';
+export { DataPartition } from './partition/reader.js';
+export { PartitionError } from './partition/errors.js';
 export type { PartitionOptions, PartitionSpec } from './partition/index.js';
-export {
-  summarize,
-  formatSummary,
-  plotTimeline,
-  estimateCost,
-  registerPrices,
-  readJobStatuses,
-} from './stats/index.js';
+// From their own files, not stats/index.js: the job catalogue and the plotting code load on use.
+export { summarize } from './stats/summary.js';
+export { formatSummary } from './stats/format.js';
+export { estimateCost, registerPrices } from './stats/cost.js';
+export { plotTimeline } from './stats/plot-lazy.js';
+export { readJobStatuses } from './job/reader.js';
 export type {
   JobSummary,
   Distribution,

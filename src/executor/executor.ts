@@ -15,7 +15,6 @@ import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
 import { keys } from '../job/layout.js';
 import { showProgress } from '../monitor/progress.js';
-import { attachJobs } from './attach.js';
 import { ClientLease, leaseSecondsOf } from '../job/lease.js';
 import { checkResources, type OomRetry } from './resources.js';
 import { rerunnerOf, type Rerunner } from './rerun.js';
@@ -23,15 +22,12 @@ import { loadConfigSync, mergeConfig, reportConfigWarnings } from '../config/loa
 import { summarize } from '../stats/summary.js';
 import { formatSummary } from '../stats/format.js';
 import type { JobSummary } from '../stats/types.js';
-import {
-  isPartitionInput,
-  markPartition,
-  planPartitions,
-  validatePartitionOptions,
-  type DataPartition,
-  type PartitionOptions,
-  type PartitionSpec,
-} from '../partition/index.js';
+// The partition planner (data inputs only) and attach's reader load on use (issue 16).
+import { isPartitionInput } from '../partition/inputs.js';
+import { validatePartitionOptions } from '../partition/chunking.js';
+import { markPartition, type DataPartition } from '../partition/reader.js';
+import type { PartitionOptions, PartitionSpec } from '../partition/types.js';
+import type { planPartitions } from '../partition/planner.js';
 import { assertCanPackage } from '../worker/self-resolve.js';
 import { PrimitivesHost } from '../primitives/host.js';
 import type { Primitives } from '../primitives/primitives.js';
@@ -210,6 +206,7 @@ export class FunctionExecutor implements AsyncDisposable {
     } finally {
       attaching = undefined;
     }
+    const { attachJobs } = await import('./attach.js');
     const jobs = await attachJobs(fexec.parts, executorId, { resubmit, beforeResubmit: () => fexec.holdLease() });
     if (jobs.length === 0) {
       await fexec.close();
@@ -515,6 +512,7 @@ export class FunctionExecutor implements AsyncDisposable {
     validatePartitionOptions(options);
     const { storage } = await this.parts.ready();
     const raw = this.options.raw;
+    const { planPartitions } = await import('../partition/planner.js');
     const specs = await planPartitions(inputs, options, {
       storage,
       uriDefaults: { ...(raw.s3 ? { s3: raw.s3 } : {}), ...(raw.fs ? { fs: raw.fs } : {}) } as PlanContextDefaults,

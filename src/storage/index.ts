@@ -31,7 +31,8 @@ export {
 export { validateStorageOptions } from './options.js';
 export { memory, type MemoryOptions } from './memory/driver.js';
 export { fs, type FsOptions } from './fs/driver.js';
-export { s3, type S3Options } from './s3/driver.js';
+export { s3 } from './s3/factory.js';
+export type { S3Options } from './s3/options.js';
 export {
   formatStorageUri,
   isStorageUri,

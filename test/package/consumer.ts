@@ -75,12 +75,13 @@ export async function pack(dir: string): Promise<string> {
 
 /** True when dist/ holds a complete build newer than every file it is built from. */
 async function distIsFresh(): Promise<boolean> {
-  const built = await stat(join(repo, 'dist', 'index.cjs')).then(
+  const built = await stat(join(repo, 'dist', 'bundle', 'index.js')).then(
     (s) => s.mtimeMs,
     () => 0,
   ); // written last
   if (built === 0) return false;
-  const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json'), join(repo, 'scripts', 'build-cjs.mjs')];
+  const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json')];
+  sources.push(join(repo, 'scripts', 'build-cjs.mjs'), join(repo, 'scripts', 'build-esm-bundle.mjs'));
   for (const f of await readdir(join(repo, 'src'), { recursive: true }))
     if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
   for (const f of sources) if ((await stat(f)).mtimeMs > built) return false;

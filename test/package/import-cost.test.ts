@@ -9,8 +9,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { linkedConsumer, repo } from '../fixtures/linked-consumer.ts';
 
@@ -99,4 +100,110 @@ test('storage options load zod only when there is something to check (issue 20)'
     `import { createStorage } from 'burst-compute';\nconst d = await createStorage('memory', ${options});\nawait d.createBucket('b');\nawait d.put('b', 'k', 'v');\nif (new TextDecoder().decode(await d.get('b', 'k')) !== 'v') process.exit(1);\n`;
   assert.deepEqual(heavyIn(await loaded(use('{}'))), [], 'a driver with nothing set loads no schema library');
   assert.deepEqual(heavyIn(await loaded(use("{ id: 'x' }"))), ['zod'], 'options are checked by the schema (zod)');
+});
+
+/**
+ * Modules (src/ paths without extension) that the bare import must not parse: each loads on the path
+ * that needs it. The bundle (scripts/build-esm-bundle.mjs) keeps them out of dist/bundle/core.js.
+ */
+const LAZY_MODULES = [
+  'storage/s3/driver',
+  'storage/s3/download',
+  'storage/s3/multipart',
+  'stats/plot',
+  'primitives/local-server',
+  'primitives/redis-store',
+  'partition/planner',
+  'executor/attach',
+  'packaging/index',
+  'packaging/analyze',
+  'packaging/bundle',
+  'worker/pool',
+  'backends/localhost/backend',
+];
+/** Built-in modules the bare import must not load (each a few ms, used on some paths only). */
+const LAZY_BUILTINS = [
+  'node:crypto',
+  'node:v8',
+  'node:child_process',
+  'node:worker_threads',
+  'node:http',
+  'node:https',
+  'node:net',
+  'node:zlib',
+  'node:readline',
+];
+/** Files of the package the bare import may load: dist/bundle/index.js and core.js. */
+const MAX_FILES = 2;
+/** Bytes of those files (about 270 KB now): a bound that catches a heavy module creeping back. */
+const MAX_BYTES = 320 * 1024;
+
+/** The src/ modules a bundle file was built from, from its source map ("../../src/x/y.ts" → "x/y"). */
+async function sourcesOf(file: string): Promise<string[]> {
+  if (file.endsWith('/bundle/index.js')) return []; // only re-exports core.js
+  const map = JSON.parse(await readFile(`${file}.map`, 'utf8')) as { sources: string[] };
+  return map.sources.map((s) => s.replace(/^(\.\.\/)+(src\/)?/, '').replace(/\.[cm]?[jt]s$/, ''));
+}
+
+test("import 'burst-compute' parses two files and none of the code of paths not taken", async () => {
+  const urls = await loaded(
+    "import { FunctionExecutor, s3 } from 'burst-compute';\nif (typeof FunctionExecutor !== 'function' || typeof s3 !== 'function') process.exit(1);\n",
+  );
+  const dist = join(repo, 'dist');
+  const ours = urls
+    .filter((u) => u.startsWith('file:'))
+    .map((u) => fileURLToPath(u))
+    .filter((f) => f.startsWith(`${dist}/`));
+  assert.deepEqual(ours.map((f) => f.slice(dist.length + 1)).sort(), ['bundle/core.js', 'bundle/index.js']);
+  assert.ok(ours.length <= MAX_FILES);
+  let bytes = 0;
+  for (const f of ours) bytes += (await stat(f)).size;
+  assert.ok(bytes <= MAX_BYTES, `the import parses ${bytes} bytes of Burst (bound ${MAX_BYTES})`);
+  const parsed = new Set((await Promise.all(ours.map(sourcesOf))).flat());
+  assert.ok(parsed.has('executor/executor') && parsed.has('errors'), 'the source maps name what was loaded');
+  assert.deepEqual(
+    LAZY_MODULES.filter((m) => parsed.has(m)),
+    [],
+    'modules that must load on use only',
+  );
+  // Built-ins from the process's own list: it sees those loaded by require() too, not just by import.
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', "import 'burst-compute'; console.log(JSON.stringify(process.moduleLoadList))"],
+    { cwd: dir },
+  );
+  const builtins = new Set(
+    (JSON.parse(stdout) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => `node:${m.slice(13)}`),
+  );
+  assert.ok(builtins.has('node:path'), 'the list names built-ins as the test expects');
+  assert.deepEqual(
+    LAZY_BUILTINS.filter((b) => builtins.has(b)),
+    [],
+    'built-in modules that must load on use only',
+  );
+  // Control: every module named above is in the package, in a file that loads when it is needed.
+  const bundle = join(dist, 'bundle');
+  const all = new Set<string>();
+  for (const f of await readdir(bundle))
+    if (f.endsWith('.js')) for (const s of await sourcesOf(join(bundle, f))) all.add(s);
+  assert.deepEqual(
+    LAZY_MODULES.filter((m) => !all.has(m)),
+    [],
+    'modules the bundle should hold',
+  );
+});
+
+test('a module loaded on use shares the core modules (errors made there are the exported classes)', async () => {
+  // The s3 driver loads on its first request, from a file of its own, and maps the failure to
+  // StorageUnavailableError there: were errors.js copied into that file, instanceof would fail.
+  const code = `import { s3, StorageUnavailableError, StorageError } from 'burst-compute';
+const d = s3({ endpoint: 'http://127.0.0.1:1', accessKeyId: 'k', secretAccessKey: 's', maxAttempts: 1, plainHttpWarning: false });
+let err;
+try { await d.get('b', 'k'); } catch (e) { err = e; }
+if (!(err instanceof StorageUnavailableError) || !(err instanceof StorageError)) process.exit(2);
+`;
+  const urls = await loaded(code);
+  const files = urls.filter((u) => u.includes('/dist/bundle/')).map((u) => fileURLToPath(u));
+  const sources = new Set((await Promise.all(files.map(sourcesOf))).flat());
+  assert.ok(sources.has('storage/s3/driver') && sources.has('storage/s3/errors'), 'the s3 driver was loaded');
 });

@@ -5,6 +5,8 @@
 import { redactUrl } from '../../redact.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../../errors.js';
+import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
+import type { StorageConfig } from '../types.js';
 import type { S3Options } from './options.js';
 
 export type { S3Options } from './options.js';
@@ -60,6 +62,21 @@ export function resolveS3Settings(options: S3Options): S3Settings {
     directReads: options.directReads ?? true,
     plainHttpWarning: options.plainHttpWarning ?? true,
   };
+}
+
+/**
+ * The driver's config, from which workers re-create it. Warns (once per process) when credentials
+ * would travel over plain http; the config turns the warning off, since the client has warned.
+ */
+export function s3DriverConfig(settings: S3Settings): StorageConfig {
+  const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } = settings;
+  const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
+  for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile }))
+    if (v !== undefined) opts[k] = v;
+  if (endpoint !== undefined && settings.plainHttpWarning)
+    warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
+  opts.plainHttpWarning = false;
+  return { driver: 's3', options: opts };
 }
 
 /** The endpoint as shown in messages. */

@@ -16,6 +16,7 @@ import {
   createS3Handle,
   endpointLabel,
   resolveS3Settings,
+  s3DriverConfig,
   type S3Handle,
   type S3Options,
   type S3Settings,
@@ -35,7 +36,7 @@ import type {
   StorageDriver,
 } from '../types.js';
 import { existsByHead } from '../exists.js';
-import { warnPlainHttpCredentials } from '../../plain-http-warning.js';
+import type { CompleteDriver } from '../lazy-driver.js';
 import { validateStorageOptions } from '../options.js';
 import { s3Capabilities, s3Spec } from './options.js';
 
@@ -54,15 +55,7 @@ class S3Driver implements StorageDriver {
 
   constructor(options: S3Options) {
     this.settings = resolveS3Settings(options);
-    const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey, sessionToken, profile, ...tuning } =
-      this.settings;
-    const opts: Record<string, unknown> = { region, forcePathStyle, ...tuning };
-    for (const [k, v] of Object.entries({ endpoint, accessKeyId, secretAccessKey, sessionToken, profile }))
-      if (v !== undefined) opts[k] = v;
-    if (endpoint !== undefined && this.settings.plainHttpWarning)
-      warnPlainHttpCredentials(endpoint, 'S3 requests signed with your access key (and the data they carry)');
-    opts.plainHttpWarning = false; // workers re-create the driver from this config: the client has warned
-    this.config = { driver: 's3', options: opts };
+    this.config = s3DriverConfig(this.settings);
   }
 
   private handle(): Promise<S3Handle> {
@@ -431,6 +424,6 @@ export function s3(options: S3Options = {}): StorageDriver {
 }
 
 /** Creates the driver from options already checked (by the registry, or where a worker's config was made). */
-export function createS3Driver(options: S3Options): StorageDriver {
+export function createS3Driver(options: S3Options): CompleteDriver {
   return new S3Driver(options);
 }
