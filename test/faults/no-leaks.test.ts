@@ -49,6 +49,7 @@ for (const isolation of ISOLATIONS)
 
       const fexec = new FunctionExecutor({ workers: 2, fs: { root }, localhost: { isolation }, progress: false });
       await fexec.getResult(await fexec.map(addSeven, [0]));
+      const withPool = children();
       global.gc?.();
       const heapBefore = process.memoryUsage().heapUsed;
       const handlesDuring = handles();
