@@ -3,7 +3,8 @@
  * Every contender (bench/core/*.mjs) loads the same kernel file bench/core/kernels.cjs: a plain loop,
  * piscina (one thread per core, plain .mjs, no tsx), faast.js local mode, two bare node processes each
  * running half of the inputs (the limit for two cores) and Burst imported as a consumer would
- * (`import 'burst-compute'`, i.e. the built dist/ through package.json's exports).
+ * (`import 'burst-compute'`, i.e. the built dist/ through package.json's exports), with its default
+ * worker threads and again with `isolation: 'process'`.
  *
  * Each workload runs its contenders round-robin, `--runs` rounds, so load from other processes falls
  * on all of them alike; the tables show medians. Every timed run prints a checksum, checked against
@@ -79,6 +80,7 @@ const contenders: Record<string, (kernel: string, n: number) => Argv[]> = {
   piscina: (k, n) => [['piscina.mjs', k, String(n)]],
   faast: (k, n) => [['faast.mjs', k, String(n)]],
   burst: (k, n) => [['burst.mjs', k, String(n)]],
+  burstProcess: (k, n) => [['burst-process.mjs', k, String(n)]],
 };
 
 interface RunOut {
@@ -220,10 +222,10 @@ const report: Record<string, unknown> = {
 report.import = await importCost();
 const f = withFaast ? ['faast'] : [];
 // faast.js takes seconds where the others take tenths: one run of it per workload, 1,000 tasks only.
-report.trivial = await workload('addSeven', 1000, ['loop', 'piscina', 'burst', ...f], runs, f);
-report.gbm = await workload('gbm', 1000, ['loop', 'bare', 'piscina', 'burst', ...f], runs, f);
+report.trivial = await workload('addSeven', 1000, ['loop', 'piscina', 'burst', 'burstProcess', ...f], runs, f);
+report.gbm = await workload('gbm', 1000, ['loop', 'bare', 'piscina', 'burst', 'burstProcess', ...f], runs, f);
 report.gbmSizes = [
-  await workload('gbm', 200, ['loop', 'bare', 'piscina', 'burst'], runs),
+  await workload('gbm', 200, ['loop', 'bare', 'piscina', 'burst', 'burstProcess'], runs),
   // 10× the 1,000-task work: one round (the sequential loop, ~15 s per 1,000 tasks' twice, is left out).
   ...(quick ? [] : [await workload('gbm', 10_000, ['bare', 'piscina', 'burst'], 1)]),
 ];

@@ -9,6 +9,7 @@
  */
 import type { Session } from 'node:inspector';
 import { SourceMap } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PackagingError } from '../errors.js';
 
@@ -63,7 +64,10 @@ export async function locateFunction(fn: Function): Promise<FunctionLocation> {
       `cannot ship ${label}: it is a built-in function with no source; wrap it, e.g. (x) => ${fn.name || 'f'}(x)`,
     );
   }
-  const script = scriptSource(s, raw.scriptId);
+  const script =
+    scripts.get(raw.scriptId) ??
+    fromDisk(s, raw.scriptId, fn, raw.lineNumber, raw.columnNumber) ??
+    scriptSource(s, raw.scriptId);
   if (script.url.startsWith('node:')) {
     throw new PackagingError(
       `cannot ship ${label}: it is part of Node.js itself (${script.url}); wrap it, e.g. (x) => ${fn.name || 'f'}(x)`,
@@ -133,6 +137,39 @@ function internalProperties(s: Session, fn: Function): RemoteProperty[] {
     delete holder[TARGET];
     post(s, 'Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
   }
+}
+
+/**
+ * The script of a plain `.js`/`.mjs` ES module, read from disk, when V8 compiled it unchanged: the
+ * function's own text (`fn.toString()`, an exact slice of V8's source) must be in the file, spanning
+ * the position V8 reports. Costs a best-effort coverage snapshot (script ids and URLs, no Debugger
+ * domain: enabling that one makes V8 report every script compiled so far, ~40 ms). Anything else (a
+ * file a loader such as tsx transformed, eval code, a mismatch) gets undefined and the Debugger path.
+ */
+function fromDisk(s: Session, scriptId: string, fn: Function, line: number, column: number): ScriptInfo | undefined {
+  if (process.env.BURST_LOCATE_DEBUGGER === '1') return undefined;
+  let url: string | undefined;
+  try {
+    const coverage = post<{ result: Array<{ scriptId: string; url: string }> }>(s, 'Profiler.getBestEffortCoverage');
+    url = coverage.result.find((r) => r.scriptId === scriptId)?.url;
+  } catch {
+    return undefined;
+  }
+  const file = url ? fileOf(url) : undefined;
+  // ES modules only: V8 compiles a CommonJS module inside Node's wrapper function, whose parameters
+  // (exports, module, require…) the analysis must see as the function's enclosing scope.
+  if (!url?.startsWith('file:') || file === undefined || !/\.(m)?js$/.test(file)) return undefined;
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const offset = offsetOf(source, line, column);
+  const text = Function.prototype.toString.call(fn);
+  const at = text.length > 0 ? source.lastIndexOf(text, offset) : -1;
+  if (at < 0 || at + text.length <= offset) return undefined;
+  return { scriptId, url, file, isModule: true, source };
 }
 
 function scriptSource(s: Session, scriptId: string): ScriptInfo {

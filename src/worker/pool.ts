@@ -36,7 +36,7 @@ const MAX_BATCH = 256;
  * A batch holds about this much measured work, and a process holds no more than this unstarted: work
  * queued in a process cannot be taken back while a synchronous call runs there.
  */
-const BATCH_MS = 5;
+const BATCH_MS = 20;
 /** A call running this long (or twice the job's mean) gives back what waits behind it. */
 const SLOW_MS = 50;
 const CHECK_MS = 50;

@@ -25,31 +25,37 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('workers are forked before packaging ends; the idle pool does not hold the script', async () => {
-  await writeFile(
-    join(dir, 'main.mjs'),
-    [
-      "import { readFileSync } from 'node:fs';",
-      "import { FunctionExecutor } from 'burst-compute';",
-      'const fexec = new FunctionExecutor({ progress: false, workers: 2 });',
-      'function make() { const local = 5; return (x) => x + local; }',
-      'try { await fexec.map(make(), [1, 2]); } catch (e) { console.log(JSON.stringify(e.code)); }',
-      'const kids = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\\s+/).filter(Boolean).map(Number);',
-      'for (let i = 0; i < 100 && kids().length === 0; i++) await new Promise((r) => setTimeout(r, 50));',
-      'console.log(JSON.stringify(kids()));',
-      '// no close(): an idle pool must let this process end',
-      '',
-    ].join('\n'),
-  );
-  const r = await exec(process.execPath, ['main.mjs'], { cwd: dir, timeout: 60_000 });
-  const [code, kids] = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as unknown);
-  assert.equal(code, 'PACKAGING');
-  assert.ok(
-    Array.isArray(kids) && kids.length >= 1,
-    `worker processes were started despite the packaging failure, got ${JSON.stringify(kids)}`,
-  );
-  assert.deepEqual(await survivors(kids as number[]), [], 'the workers exit with the script');
-});
+for (const isolation of ['thread', 'process'] as const)
+  test(`workers (${isolation}s) start before packaging ends; the idle pool does not hold the script`, async () => {
+    await writeFile(
+      join(dir, `main-${isolation}.mjs`),
+      [
+        "import { readFileSync, readdirSync } from 'node:fs';",
+        "import { stat } from 'node:fs/promises';",
+        "import { FunctionExecutor } from 'burst-compute';",
+        'await stat("/"); // libuv starts its thread pool now, not during the count below',
+        'const threads = () => readdirSync("/proc/self/task").length;',
+        'const base = threads();',
+        `const fexec = new FunctionExecutor({ progress: false, workers: 2, localhost: { isolation: '${isolation}' } });`,
+        'function make() { const local = 5; return (x) => x + local; }',
+        'try { await fexec.map(make(), [1, 2]); } catch (e) { console.log(JSON.stringify(e.code)); }',
+        'const kids = () => readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\\s+/).filter(Boolean).map(Number);',
+        `const started = () => ${isolation === 'process' ? 'kids().length' : 'threads() - base'};`,
+        'for (let i = 0; i < 100 && started() === 0; i++) await new Promise((r) => setTimeout(r, 50));',
+        'console.log(JSON.stringify({ started: started(), kids: kids() }));',
+        '// no close(): an idle pool must let this process end',
+        '',
+      ].join('\n'),
+    );
+    const r = await exec(process.execPath, [`main-${isolation}.mjs`], { cwd: dir, timeout: 60_000 });
+    const [code, seen] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown) as [unknown, { started: number; kids: number[] }];
+    assert.equal(code, 'PACKAGING');
+    assert.ok(
+      seen.started >= 1,
+      `no worker ${isolation} was started while the function was packaged: ${JSON.stringify(seen)}`,
+    );
+    assert.deepEqual(await survivors(seen.kids), [], 'the workers end with the script');
+  });
