@@ -3,13 +3,15 @@
  * (./frames.ts) into it synchronously, so what was written survives the thread's death as a process's
  * pipe does, and the pool reads many frames per wake-up instead of one message per call.
  *
- * Header (Int32): the bytes written and read so far (mod 2^32), and a flag the pool sets when it has
- * read everything and wants a wake-up message for what comes next. Only the writer clears the flag,
- * so at most one wake-up is in flight.
+ * Header (Int32): the bytes written and read so far (mod 2^32), a flag the pool sets when it has
+ * read everything and wants a wake-up message for what comes next (only the writer clears it, so at
+ * most one wake-up is in flight), and a count of the messages the pool has posted to the thread.
  */
 const WRITE = 0;
 const READ = 1;
 const WANT_WAKE = 2;
+/** Messages the pool has posted to the thread so far: the thread turns its event loop only for mail. */
+const MAIL = 3;
 const HEADER_BYTES = 16;
 /** Bytes of the ring: a power of two, so positions stay right when the counters wrap. */
 export const RING_BYTES = 1 << 20;
@@ -60,6 +62,11 @@ export class RingWriter {
   private wakeIfWanted(): void {
     if (Atomics.exchange(this.head, WANT_WAKE, 0) === 1) this.wake();
   }
+
+  /** How many messages the pool has posted to this thread so far. */
+  mail(): number {
+    return Atomics.load(this.head, MAIL);
+  }
 }
 
 /** The pool's end. */
@@ -70,6 +77,11 @@ export class RingReader {
   constructor(sab: SharedArrayBuffer) {
     this.head = new Int32Array(sab, 0, 4);
     this.data = new Uint8Array(sab, HEADER_BYTES, RING_BYTES);
+  }
+
+  /** Counts a message posted to the thread (call after posting it). */
+  posted(): void {
+    Atomics.add(this.head, MAIL, 1);
   }
 
   /** Reads what is in the ring, and again while more arrives, then asks for a wake-up. */

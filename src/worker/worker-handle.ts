@@ -140,10 +140,12 @@ class ThreadWorker implements WorkerHandle {
   private gone = false;
   private ended = false;
   private readonly drain: () => void;
+  private readonly reader: RingReader;
 
   constructor(options: SpawnOptions, sinks: WorkerSinks) {
     const ring = createRing();
     const reader = new RingReader(ring);
+    this.reader = reader;
     this.drain = () => reader.drain(sinks.frames);
     this.worker = new Worker(BOOT, {
       eval: true,
@@ -189,6 +191,7 @@ class ThreadWorker implements WorkerHandle {
         bytes,
         bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : [],
       );
+      this.reader.posted(); // the thread checks this count between calls to know it has mail
     } catch {
       this.kill();
     }
