@@ -8,6 +8,8 @@ export interface Execution {
   attempt: number;
   pid: number;
   what: string;
+  /** The worker that ran it: its pid and thread id (threads of one process share the pid). */
+  worker: string;
 }
 
 export function executions(marker: string): Execution[] {
@@ -21,8 +23,14 @@ export function executions(marker: string): Execution[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [callId, attempt, pid, what] = line.split(' ');
-      return { callId: Number(callId), attempt: Number(attempt), pid: Number(pid), what: what ?? '' };
+      const [callId, attempt, pid, what, thread] = line.split(' ');
+      return {
+        callId: Number(callId),
+        attempt: Number(attempt),
+        pid: Number(pid),
+        what: what ?? '',
+        worker: `${pid}/${thread ?? 0}`,
+      };
     });
 }
 

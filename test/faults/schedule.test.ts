@@ -1,6 +1,6 @@
 /**
  * Issue 15, finding 6: one long call must not hold back short calls while another worker idles. The
- * tests check the schedule itself (which process ran which call, in which order), never durations:
+ * tests check the schedule itself (which worker ran which call, in which order), never durations:
  * the long call runs far longer than all the short calls together, so in a good schedule the other
  * worker runs every short call, and none waits behind the long one.
  */
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FunctionExecutor } from '../../src/index.ts';
 import { markedBusy, markedSleep } from './fixtures/exec-tasks.ts';
-import { executions } from './helpers.ts';
+import { executions, ISOLATIONS } from './helpers.ts';
 
 const cases = [
   { name: 'async long call (sleep)', fn: markedSleep, chunksize: undefined },
@@ -19,38 +19,38 @@ const cases = [
   { name: 'chunksize: 1', fn: markedSleep, chunksize: 1 },
 ];
 
-for (const c of cases) {
-  test(`no short call waits behind a long one while the other worker idles: ${c.name}`, async () => {
-    const root = await mkdtemp(join(tmpdir(), 'burst-sched-'));
-    const marker = join(root, 'marker');
-    const fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false });
-    try {
-      await fexec.getResult(await fexec.map(markedSleep, [1, 1], { extraArgs: { marker: join(root, 'warm') } })); // both processes up
-      const inputs = [3000, ...Array.from({ length: 24 }, () => 5)];
-      const futures = await fexec.map(c.fn, inputs, {
-        extraArgs: { marker },
-        ...(c.chunksize ? { chunksize: c.chunksize } : {}),
-      });
-      await futures.getResult();
-      // The marker file lists executions in the order they started.
-      const order = executions(marker);
-      assert.equal(order.length, inputs.length, 'each call ran once');
-      const long = order.find((e) => e.callId === 0);
-      assert.ok(long);
-      const afterLong = order.slice(order.indexOf(long) + 1).filter((e) => e.pid === long.pid);
-      assert.deepEqual(
-        afterLong.map((e) => e.callId),
-        [],
-        "short calls started on the long call's process after it, while the other process was free",
-      );
-      assert.equal(
-        new Set(order.filter((e) => e.callId !== 0).map((e) => e.pid)).size,
-        1,
-        'the other process ran every short call',
-      );
-    } finally {
-      await fexec.close();
-      await rm(root, { recursive: true, force: true });
-    }
-  });
-}
+for (const c of cases)
+  for (const isolation of ISOLATIONS)
+    test(`no short call waits behind a long one while the other worker idles: ${c.name} (isolation: ${isolation})`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'burst-sched-'));
+      const marker = join(root, 'marker');
+      const fexec = new FunctionExecutor({ workers: 2, fs: { root }, localhost: { isolation }, progress: false });
+      try {
+        await fexec.getResult(await fexec.map(markedSleep, [1, 1], { extraArgs: { marker: join(root, 'warm') } })); // both processes up
+        const inputs = [3000, ...Array.from({ length: 24 }, () => 5)];
+        const futures = await fexec.map(c.fn, inputs, {
+          extraArgs: { marker },
+          ...(c.chunksize ? { chunksize: c.chunksize } : {}),
+        });
+        await futures.getResult();
+        // The marker file lists executions in the order they started.
+        const order = executions(marker);
+        assert.equal(order.length, inputs.length, 'each call ran once');
+        const long = order.find((e) => e.callId === 0);
+        assert.ok(long);
+        const afterLong = order.slice(order.indexOf(long) + 1).filter((e) => e.worker === long.worker);
+        assert.deepEqual(
+          afterLong.map((e) => e.callId),
+          [],
+          "short calls started on the long call's worker after it, while the other worker was free",
+        );
+        assert.equal(
+          new Set(order.filter((e) => e.callId !== 0).map((e) => e.worker)).size,
+          1,
+          'the other worker ran every short call',
+        );
+      } finally {
+        await fexec.close();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
