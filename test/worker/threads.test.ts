@@ -7,6 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,4 +99,48 @@ test('thread: an uncaught error fails the running call, named in its report; the
   } finally {
     await fexec.close();
   }
+});
+
+/** Changes the working folder: process-wide state, which a worker thread may not touch. */
+function chdirRoot(): string {
+  process.chdir('/');
+  return process.cwd();
+}
+
+test('what each isolation allows (README, "Threads or processes"): process.chdir() and process.abort() fail a thread\'s call, chdir works in a process', async () => {
+  const threads = await executor('thread', 1);
+  const processes = await executor('process', 1);
+  try {
+    const [inThread] = await threads.getResult(await threads.map(chdirRoot, [0]), { throwOnError: false });
+    assert.ok(inThread instanceof Error, `a thread cannot chdir: got ${String(inThread)}`);
+    assert.match(inThread.message, /chdir|not supported in workers/i);
+    assert.notEqual(process.cwd(), '/', "the client's own folder did not change");
+    const [aborted] = await threads.getResult(await threads.map((_: number) => process.abort(), [0]), {
+      throwOnError: false,
+    });
+    assert.ok(aborted instanceof Error && /abort|not supported in workers/i.test(aborted.message), String(aborted));
+    assert.deepEqual(await processes.getResult(await processes.map(chdirRoot, [0])), ['/']);
+  } finally {
+    await threads.close();
+    await processes.close();
+  }
+});
+
+test("what each isolation allows: a call that SIGKILLs its own process takes a thread's whole script down, fails only the call in a process", async () => {
+  const fixture = new URL('./fixtures/kill-call.ts', import.meta.url).pathname;
+  const run = (isolation: string) =>
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, isolation], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, BURST_FS_ROOT: roots[0] ?? tmpdir() },
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.on('close', (code, signal) => resolve({ code, signal, out }));
+    });
+  const thread = await run('thread');
+  assert.equal(thread.signal, 'SIGKILL', `the script died with the thread: ${JSON.stringify(thread)}`);
+  const proc = await run('process');
+  assert.equal(proc.code, 0);
+  assert.deepEqual(JSON.parse(proc.out), { survived: true, error: 'WorkerCrashError' });
 });
