@@ -42,6 +42,8 @@ export function leaseSecondsOf(value: unknown): number {
 export class ClientLease {
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
+  /** The write in flight, if any: stop() waits for it, so a late renewal cannot bring the lease back. */
+  private writing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
@@ -68,6 +70,7 @@ export class ClientLease {
     this.timer = undefined;
     if (!this.started) return;
     await this.started;
+    await this.writing;
     await this.storage.delete(this.bucket, [leaseKey(this.executorId)]).catch(() => undefined);
   }
 
@@ -81,7 +84,13 @@ export class ClientLease {
     };
     // A failed renewal (storage briefly out) is retried at the next tick; a lease that runs out
     // while storage is down only makes readers call the job abandoned until the next write.
-    await this.storage.put(this.bucket, leaseKey(this.executorId), encodeLease(record)).catch(() => undefined);
+    const write = this.storage.put(this.bucket, leaseKey(this.executorId), encodeLease(record)).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing = write;
+    await write;
+    if (this.writing === write) this.writing = undefined;
   }
 }
 
