@@ -14,6 +14,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
+import { esmDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle');
@@ -34,25 +35,7 @@ const shared = {
 // Stale chunks of an earlier build would be shipped (and found by tests) though nothing imports them.
 await rm(outdir, { recursive: true, force: true });
 
-const metaUrlPlugin = {
-  name: 'import-meta-url',
-  setup(build) {
-    build.onLoad({ filter: /\.js$/, namespace: 'file' }, async (args) => {
-      const code = await readFile(args.path, 'utf8');
-      if (!/\bimport\.meta\b/.test(code)) return undefined;
-      const rel = relative(outdir, args.path);
-      const out = await esbuild.transform(code, {
-        loader: 'js',
-        format: 'esm',
-        define: { 'import.meta.url': '__burstMetaUrl' },
-        sourcefile: args.path,
-        target: 'node20',
-      });
-      const decl = `const __burstMetaUrl = new URL(${JSON.stringify(rel)}, import.meta.url).href;\n`;
-      return { contents: decl + out.code, loader: 'js' };
-    });
-  },
-};
+const metaUrlPlugin = metaUrlPluginFor(esmDeclaration(outdir));
 
 // 1. The module graph (metafile keys are paths relative to dist/).
 const probe = await esbuild.build({

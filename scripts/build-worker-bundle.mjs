@@ -4,34 +4,12 @@
 // pays Node's loader a file open, stat and parse per module before it can run its first call (issue 16).
 // Dependencies stay external, dynamic imports keep their own chunks, and each source file keeps its own
 // import.meta.url (the file of dist/ it came from), as in build-esm-bundle.mjs.
-import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { esmDeclaration, metaUrlPlugin } from './meta-url-plugin.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle-worker');
-
-const metaUrlPlugin = {
-  name: 'import-meta-url',
-  setup(build) {
-    build.onLoad({ filter: /\.js$/ }, async (args) => {
-      const code = await readFile(args.path, 'utf8');
-      if (!/\bimport\.meta\b/.test(code)) return undefined;
-      const out = await esbuild.transform(code, {
-        loader: 'js',
-        format: 'esm',
-        define: { 'import.meta.url': '__burstMetaUrl' },
-        sourcefile: args.path,
-        target: 'node20',
-      });
-      const rel = relative(outdir, args.path);
-      return {
-        contents: `const __burstMetaUrl = new URL(${JSON.stringify(rel)}, import.meta.url).href;\n${out.code}`,
-        loader: 'js',
-      };
-    });
-  },
-};
 
 const result = await esbuild.build({
   entryPoints: [join(dist, 'worker', 'child.js')],
@@ -47,6 +25,6 @@ const result = await esbuild.build({
   sourcesContent: false,
   keepNames: true,
   logLevel: 'warning',
-  plugins: [metaUrlPlugin],
+  plugins: [metaUrlPlugin(esmDeclaration(outdir))],
 });
 if (result.errors.length > 0) process.exit(1);
