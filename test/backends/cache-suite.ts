@@ -206,7 +206,15 @@ export function cacheSuite(name: string, suite: CacheSuiteOptions): void {
         assert.ok((summary?.backups ?? 0) >= 1 && (summary?.backupsWon ?? 0) >= 1);
         const starts = await markers(runs, 'start');
         assert.ok(starts.includes('5/1/start') && starts.includes('5/2/start'), 'both copies of call 5 ran');
-        assert.equal(starts.filter((m) => !m.startsWith('5/')).length, n - 1, 'other calls ran once');
+        // Under load a call that is only slow to report can get a backup too (maxBackups: 3): each other
+        // call ran once, or at most twice when its future says it had a backup (a copy cancelled before
+        // it started never runs).
+        for (const f of futures) {
+          if (f.callId === 5) continue;
+          const ran = starts.filter((m) => m.startsWith(`${f.callId}/`)).length;
+          const most = f.stats.backup ? 2 : 1;
+          assert.ok(ran >= 1 && ran <= most, `call ${f.callId} ran ${ran} times (backup: ${f.stats.backup})`);
+        }
         // The loser sleeps slowMs (far longer than this test waits): it must have been stopped, either
         // told (its abort signal fired: an `aborted` marker) or killed (its process is gone).
         const [loser] = await store.listKeys(bucket, `${runs}/5-1-start-`);
