@@ -147,7 +147,6 @@ function internalProperties(s: Session, fn: Function): RemoteProperty[] {
  * file a loader such as tsx transformed, eval code, a mismatch) gets undefined and the Debugger path.
  */
 function fromDisk(s: Session, scriptId: string, fn: Function, line: number, column: number): ScriptInfo | undefined {
-  if (process.env.BURST_LOCATE_DEBUGGER === '1') return undefined;
   let url: string | undefined;
   try {
     const coverage = post<{ result: Array<{ scriptId: string; url: string }> }>(s, 'Profiler.getBestEffortCoverage');

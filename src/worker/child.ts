@@ -9,7 +9,7 @@
 import { writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { RingWriter } from './frame-ring.js';
+import { RingWriter, WAKE } from './frame-ring.js';
 import { releasedFrame, resultsFrame, startFrame } from './frames.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
@@ -38,7 +38,9 @@ process.setSourceMapsEnabled(true);
 const MARKER_FD = 4;
 /** In a worker thread (isolation: 'thread') frames go to a shared-memory ring instead of fd 4. */
 const port = isMainThread ? null : parentPort;
-const ring = port ? new RingWriter((workerData as { ring: SharedArrayBuffer }).ring, () => port.postMessage(0)) : null;
+const ring = port
+  ? new RingWriter((workerData as { ring: SharedArrayBuffer }).ring, () => port.postMessage(WAKE))
+  : null;
 const YIELD_MS = 2;
 const THREAD_YIELD_MS = 50;
 let seenMail = 0;
@@ -49,7 +51,9 @@ const host = process.env.BURST_HOSTNAME || hostname();
 // A thread's output between calls goes to its pool as messages: stdout is dropped there (it is not the
 // user's), stderr kept for crash reports.
 const logs = new LogCapture(
-  port ? (stream, text) => (stream === 'stderr' ? port.postMessage({ t: 'stderr', text }) : undefined) : undefined,
+  port
+    ? (stream, text) => (stream === 'stderr' ? port.postMessage({ t: 'stderr', text } satisfies FromChild) : undefined)
+    : undefined,
 );
 const pause = new Int32Array(new SharedArrayBuffer(4));
 let outgoing: Buffer[] = [];

@@ -13,6 +13,8 @@ const WANT_WAKE = 2;
 /** Messages the pool has posted to the thread so far: the thread turns its event loop only for mail. */
 const MAIL = 3;
 const HEADER_BYTES = 16;
+/** The message a thread posts when its ring has something for the pool to read. */
+export const WAKE = 0;
 /** Bytes of the ring: a power of two, so positions stay right when the counters wrap. */
 export const RING_BYTES = 1 << 20;
 

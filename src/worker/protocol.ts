@@ -110,5 +110,8 @@ export type ToChild =
   /** Give back every call not started yet (answered with a RELEASED frame, see ./frames.ts). */
   | { t: 'release' };
 
-/** Messages from a child process to the pool over IPC, used only when it has no side pipe (see ./frames.ts). */
-export type FromChild = { t: 'results'; batch: number; records: CallRecord[] };
+/** Messages from a worker to the pool besides its frames (./frames.ts): results when it has no side pipe, a thread's stderr. */
+export type FromChild =
+  | { t: 'results'; batch: number; records: CallRecord[] }
+  /** A worker thread's stderr between calls (a process's goes to its stderr pipe). */
+  | { t: 'stderr'; text: string };

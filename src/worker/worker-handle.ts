@@ -13,7 +13,7 @@ import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromChild, ToChild } from './protocol.js';
 import { holdChild } from './hold.js';
-import { createRing, RingReader } from './frame-ring.js';
+import { createRing, RingReader, WAKE } from './frame-ring.js';
 
 /** How calls are isolated from each other and from the client. */
 export type Isolation = 'process' | 'thread';
@@ -125,9 +125,6 @@ class ProcessWorker implements WorkerHandle {
   }
 }
 
-/** The message a thread posts when its frame ring (./frame-ring.ts) has something to read. */
-export const WAKE = 0;
-
 /** A thread whose first act is importing the worker entry (a file URL, so tsx's hooks apply too). */
 const BOOT = [
   'const data = require("node:worker_threads").workerData;',
@@ -139,14 +136,14 @@ class ThreadWorker implements WorkerHandle {
   private readonly worker: Worker;
   private gone = false;
   private ended = false;
-  private readonly drain: () => void;
   private readonly reader: RingReader;
 
-  constructor(options: SpawnOptions, sinks: WorkerSinks) {
+  constructor(
+    options: SpawnOptions,
+    private readonly sinks: WorkerSinks,
+  ) {
     const ring = createRing();
-    const reader = new RingReader(ring);
-    this.reader = reader;
-    this.drain = () => reader.drain(sinks.frames);
+    this.reader = new RingReader(ring);
     this.worker = new Worker(BOOT, {
       eval: true,
       workerData: { entry: entry.url, tsx: entry.tsx, ring },
@@ -156,10 +153,10 @@ class ThreadWorker implements WorkerHandle {
       ...(options.runtimeMemoryMB ? { resourceLimits: { maxOldGenerationSizeMb: options.runtimeMemoryMB } } : {}),
     });
     const w = this.worker;
-    w.on('message', (m: unknown) => {
+    w.on('message', (m: typeof WAKE | FromChild) => {
       if (m === WAKE) this.drain();
-      else if ((m as { t?: string }).t === 'stderr') sinks.stderr(Buffer.from((m as { text: string }).text));
-      else sinks.message(m as FromChild);
+      else if (m.t === 'stderr') sinks.stderr(Buffer.from(m.text));
+      else sinks.message(m);
     });
     // An uncaught error or the heap limit ends the thread; its text is the thread's "stderr", so a
     // crash report shows it and an out-of-memory is told apart as for a process.
@@ -200,6 +197,10 @@ class ThreadWorker implements WorkerHandle {
   kill(): void {
     this.gone = true;
     void this.worker.terminate();
+  }
+
+  private drain(): void {
+    this.reader.drain(this.sinks.frames);
   }
 
   hold(held: boolean): void {
