@@ -163,7 +163,7 @@ async function watchStoredJob(
       });
     settle(futures, record, { ...o, retries: 0 }, context, value, () => {});
     const f = futures[record.callId];
-    if (f) f.stats.attempt = record.attempt;
+    if (f) f._stat('attempt', record.attempt);
   };
   const byAttempt = new Map<number, number[]>();
   for (let id = 0; id < futures.length; id++) {
@@ -227,7 +227,7 @@ async function attachIpcJob(
     for (const s of statuses) {
       const f = futures[s.callId];
       if (!f) continue;
-      f.stats.attempt = s.attempt;
+      f._stat('attempt', s.attempt);
       f._reject(
         s.ok
           ? new BurstError(

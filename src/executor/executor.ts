@@ -2,6 +2,7 @@
  * FunctionExecutor: the public entry point. It packages the function, submits jobs to a compute
  * backend, and hands back futures. The work of one submission lives in ./submit.ts.
  */
+import { StatsColumns } from './stats-columns.js';
 import { randomBytes } from 'node:crypto';
 import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
@@ -154,7 +155,8 @@ export class FunctionExecutor implements AsyncDisposable {
   private readonly parts: ExecutorParts;
   private jobSeq = 0;
   private unread: Future<unknown>[] = [];
-  private readonly live = new Set<Future<unknown>>();
+  /** Futures not done yet, by job (a Set of 10^6 futures costs more than the calls): close() fails them. */
+  private readonly live = new Set<{ futures: readonly Future<unknown>[]; left: number }>();
   /** Every future of this executor, for stats and plots; `clean()` empties it. */
   private history: Future<unknown>[] = [];
   private closed = false;
@@ -456,14 +458,15 @@ export class FunctionExecutor implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.live)
-      f._reject(
-        new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, {
-          callId: f.callId,
-          jobId: f.jobId,
-          executorId: this.executorId,
-        }),
-      );
+    for (const job of [...this.live])
+      for (const f of job.futures)
+        f._reject(
+          new CancelledError(`the executor was closed before call ${f.callId} of job ${f.jobId} finished`, {
+            callId: f.callId,
+            jobId: f.jobId,
+            executorId: this.executorId,
+          }),
+        );
     this.live.clear();
     await this.primitivesHost?.close();
     await flushCacheWrites(this.parts);
@@ -542,7 +545,7 @@ export class FunctionExecutor implements AsyncDisposable {
     const jobId = extra.jobId ?? this.nextJobId(kind);
     if (options.signal?.aborted)
       throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
-    const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
+    const futures = extra.futures ?? newFutures<R>(this.executorId, jobId, inputs.length);
     if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
     const control = new JobControl(
       futures as Future<unknown>[],
@@ -593,9 +596,9 @@ export class FunctionExecutor implements AsyncDisposable {
               executorId: this.executorId,
               cause: err,
             });
-      for (const f of futures) f._reject(reason);
-      for (const f of futures) this.live.delete(f as Future<unknown>);
-      this.unread = this.unread.filter((f) => !futures.includes(f as Future<R>));
+      for (const f of futures) f._reject(reason); // each leaves `live` as it settles
+      const failed = new Set<unknown>(futures);
+      this.unread = this.unread.filter((f) => !failed.has(f));
       throw err;
     }
     return futures;
@@ -610,7 +613,7 @@ export class FunctionExecutor implements AsyncDisposable {
     extra: { futures?: Future<R>[]; jobId?: string; trackUnread?: boolean },
   ): Future<R>[] {
     const jobId = extra.jobId ?? this.nextJobId(kind);
-    const futures = extra.futures ?? inputs.map((_, i) => new Future<R>(this.executorId, jobId, i));
+    const futures = extra.futures ?? newFutures<R>(this.executorId, jobId, inputs.length);
     if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
     submitWhenLinked(this.parts, inputs, futures as Future<unknown>[], (linked) =>
       this.submit(kind, fn, linked, options, { ...extra, futures, jobId, linked: true }),
@@ -632,17 +635,18 @@ export class FunctionExecutor implements AsyncDisposable {
     await this.lease.start();
   }
 
-  private readonly forget = (f: unknown): void => {
-    this.live.delete(f as Future<unknown>);
-  };
-
   private track(futures: Future<unknown>[], unread: boolean): void {
+    const job = { futures, left: 0 };
+    const settled = (): void => {
+      if (--job.left === 0) this.live.delete(job);
+    };
     for (const f of futures) {
       this.history.push(f);
       if (f.done) continue;
-      this.live.add(f);
-      f._onDone = this.forget;
+      job.left++;
+      f._onDone = settled;
     }
+    if (job.left > 0) this.live.add(job);
     if (unread) for (const f of futures) this.unread.push(f);
   }
 
@@ -676,4 +680,12 @@ async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
   throw new ConfigError('inputs must be an array, an iterable or an async iterable, got an object', {
     keyPath: 'inputs',
   });
+}
+
+/** One future per call, all with the same submit time. */
+function newFutures<R>(executorId: string, jobId: string, n: number): Future<R>[] {
+  const columns = new StatsColumns(n, Date.now());
+  const out = new Array<Future<R>>(n);
+  for (let i = 0; i < n; i++) out[i] = new Future<R>(executorId, jobId, i, columns);
+  return out;
 }

@@ -10,6 +10,8 @@ import { asBurstError } from './settle.js';
 import type { MapOptions, TaskFunction } from './executor.js';
 import type { CallResult } from './stored-result.js';
 import type { ReduceItem } from '../worker/result-feed.js';
+import type { WorkerCallStats } from '../worker/protocol.js';
+import type { StatsColumns } from './stats-columns.js';
 
 /** The state of a call. */
 export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
@@ -37,6 +39,8 @@ export interface CallStats {
   bytesOut?: number;
   hostname?: string;
   pid?: number;
+  /** The worker thread that ran the call, when the worker was a thread of `pid`. */
+  threadId?: number;
   /** Where the platform kept the call's logs (e.g. its CloudWatch stream on AWS Lambda). */
   location?: import('../worker/protocol.js').CallLocation;
   /** True when the result came from the result cache (`cache: true`): the call did not run. */
@@ -65,26 +69,66 @@ export class Future<R = unknown> {
   status: FutureStatus = 'new';
   /** The error, once the call has failed. */
   error?: BurstError;
-  /** Timings and sizes; filled in as the call progresses. */
-  readonly stats: CallStats;
+  /** The job's stats columns (row `callId`), or this future's own object when it was made alone. */
+  private readonly cols: StatsColumns | undefined;
+  private readonly own: CallStats | undefined;
   private value?: R;
   private loading: Promise<R> | undefined;
   private capturedLogs?: string;
-  private waiters: Array<() => void> = [];
+  // Made on first use: a map of 10^6 calls makes 10^6 futures, and most never wait or retry.
+  private waiters: Array<() => void> | undefined;
+  private failedAttempts: BurstError[] | undefined;
   /** @internal: told once when the future is done (the executor's bookkeeping; cheaper than a promise). */
   _onDone: ((future: unknown) => void) | undefined;
-  /** Errors of the attempts that failed before the last one. */
-  readonly attempts: BurstError[] = [];
   /** @internal: the job's control, for cancel and maxFailures. */
   _control: FutureControl | undefined;
 
   /** @internal */
-  constructor(executorId: string, jobId: string, callId: number) {
+  constructor(executorId: string, jobId: string, callId: number, columns?: StatsColumns) {
     this.executorId = executorId;
     this.jobId = jobId;
     this.callId = callId;
-    this.stats = { submitted: Date.now(), attempt: 1 };
-    Object.defineProperty(this, FUTURE, { value: true });
+    this.cols = columns;
+    this.own = columns ? undefined : { submitted: Date.now(), attempt: 1 };
+  }
+
+  /** Timings and sizes of the call so far, as a new object each time it is read. */
+  get stats(): CallStats {
+    return this.own ?? (this.cols as StatsColumns).read(this.callId);
+  }
+
+  /** @internal: sets one field of the stats. */
+  _stat<K extends keyof CallStats>(key: K, value: CallStats[K]): void {
+    if (this.own) this.own[key] = value;
+    else (this.cols as StatsColumns).set(this.callId, key, value);
+  }
+
+  /** @internal: one field of the stats, without making the whole object. */
+  _statOf<K extends keyof CallStats>(key: K): CallStats[K] {
+    return this.own ? this.own[key] : (this.cols as StatsColumns).get(this.callId, key);
+  }
+
+  /** @internal: what the worker measured for the call, and when its status was written. */
+  _workerStats(s: WorkerCallStats, stored: number | undefined): void {
+    if (this.cols) return this.cols.setWorkerStats(this.callId, s, stored);
+    const fs = this.own as CallStats;
+    fs.workerStart = s.workerStart;
+    fs.fnStart = s.fnStart;
+    fs.fnEnd = s.fnEnd;
+    fs.cold = s.cold;
+    fs.bytesIn = s.bytesIn;
+    fs.bytesOut = s.bytesOut;
+    fs.hostname = s.hostname;
+    fs.pid = s.pid;
+    if (s.threadId !== undefined) fs.threadId = s.threadId;
+    if (stored !== undefined) fs.stored = stored;
+    if (s.location) fs.location = s.location;
+  }
+
+  /** Errors of the attempts that failed before the last one. */
+  get attempts(): BurstError[] {
+    this.failedAttempts ??= [];
+    return this.failedAttempts;
   }
 
   /** True once the call has succeeded or failed for good. */
@@ -150,10 +194,10 @@ export class Future<R = unknown> {
         if (timer) clearTimeout(timer);
         resolve();
       };
-      this.waiters.push(waiter);
+      (this.waiters ??= []).push(waiter);
       if (timeoutSeconds !== undefined) {
         timer = setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
+          this.waiters = this.waiters?.filter((w) => w !== waiter);
           reject(
             new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, {
               callId: this.callId,
@@ -181,7 +225,7 @@ export class Future<R = unknown> {
     this.value = value;
     if (logs) this.capturedLogs = logs;
     this.status = 'success';
-    this.stats.resultReceived = Date.now();
+    this._stat('resultReceived', Date.now());
     this.wake();
   }
 
@@ -191,14 +235,14 @@ export class Future<R = unknown> {
     this.error = error;
     if (logs) this.capturedLogs = logs;
     this.status = 'error';
-    this.stats.resultReceived = Date.now();
+    this._stat('resultReceived', Date.now());
     this.wake();
   }
 
   /** @internal: the attempt failed but will be retried. */
   _retry(error: BurstError): void {
     this.attempts.push(error);
-    this.stats.attempt++;
+    this._stat('attempt', (this._statOf('attempt') ?? 1) + 1);
     this.status = 'invoked';
   }
 
@@ -207,7 +251,8 @@ export class Future<R = unknown> {
     this._onDone = undefined;
     this._control?.settled(this as Future<unknown>);
     const waiters = this.waiters;
-    this.waiters = [];
+    if (!waiters) return;
+    this.waiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -215,6 +260,9 @@ export class Future<R = unknown> {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE] === true;
   }
 }
+
+// On the prototype, not each instance: another copy of this module (CommonJS and ESM) knows it too.
+Object.defineProperty(Future.prototype, FUTURE, { value: true });
 
 /** An array of futures, in input order, with the list's results a call away. */
 export class FutureList<R = unknown> extends Array<Future<R>> {

@@ -42,8 +42,8 @@ export function rerunnerOf(parts: ExecutorParts, jobId: string): Rerunner | unde
 /** Marks a re-run call's future as handed to the backend, as the given attempt. */
 export function markInvoked(f: Future<unknown> | undefined, attempt: number): void {
   if (!f) return;
-  f.stats.attempt = attempt;
-  f.stats.invoked = Date.now();
+  f._stat('attempt', attempt);
+  f._stat('invoked', Date.now());
   f._setStatus('invoked');
 }
 

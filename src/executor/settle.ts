@@ -54,18 +54,7 @@ export function settle(
   if (!f || f.done) return;
   const s = record.stats;
   const stored = (record as StampedRecord).storedAt;
-  Object.assign(f.stats, {
-    workerStart: s.workerStart,
-    fnStart: s.fnStart,
-    fnEnd: s.fnEnd,
-    cold: s.cold,
-    bytesIn: s.bytesIn,
-    bytesOut: s.bytesOut,
-    hostname: s.hostname,
-    pid: s.pid,
-    ...(stored !== undefined ? { stored } : {}),
-    ...(s.location ? { location: s.location } : {}),
-  });
+  f._workerStats(s, stored);
   if (record.ok) {
     try {
       f._resolve(value(), record.logs);

@@ -140,7 +140,7 @@ export class Speculator {
     if (record.ok) {
       for (const attempt of running) this.channel.cancel(record.callId, attempt);
       this.copies.delete(record.callId);
-      if (f) f.stats.backup = record.attempt === this.originals.get(record.callId) ? 'lost' : 'won';
+      if (f) f._stat('backup', record.attempt === this.originals.get(record.callId) ? 'lost' : 'won');
       return record;
     }
     if (running.size > 0) {
@@ -148,7 +148,7 @@ export class Speculator {
       return undefined;
     }
     this.copies.delete(record.callId);
-    if (f) f.stats.backup = 'lost';
+    if (f) f._stat('backup', 'lost');
     return { ...record, attempt: this.highest.get(record.callId) ?? record.attempt };
   }
 

@@ -67,17 +67,16 @@ export async function submitJob(
   };
   if (o.oomRetry) o.memoryOf ??= new Map();
   const now = Date.now();
-  for (const f of futures) {
-    f.stats.invoked = now;
-    f._setStatus('invoked');
-  }
   // The manifest carries the futures' own times, so calls read back from storage have the same.
   // A loop, not Math.min(...spread): a spread of a million futures overflows the call stack.
-  const times = {
-    createdAt: now,
-    submittedAt: futures.reduce((min, f) => Math.min(min, f.stats.submitted ?? now), now),
-  };
-  for (const f of futures) f.stats.submitted = times.submittedAt; // one `map` call: one submit time
+  let submittedAt = now;
+  for (const f of futures) submittedAt = Math.min(submittedAt, f._statOf('submitted') ?? now);
+  const times = { createdAt: now, submittedAt };
+  for (const f of futures) {
+    f._stat('invoked', now);
+    f._stat('submitted', submittedAt); // one `map` call: one submit time
+    f._setStatus('invoked');
+  }
   const context = { jobId, executorId: parts.executorId, backend: backend.name };
   // The result cache: the client looks every call up before anything is sent (./cache.ts).
   const cache = o.cache
@@ -86,7 +85,7 @@ export async function submitJob(
   if (cache && cache.hits.size < inputs.length) backend.warm?.();
   const settleHit = (callId: number): void => {
     const f = futures[callId];
-    if (f) f.stats.cached = true;
+    if (f) f._stat('cached', true);
     settle(
       futures,
       (cache as JobCache).hitRecord(callId),

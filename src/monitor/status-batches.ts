@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from '../storage/types.js';
 import type { CallRecord } from '../worker/protocol.js';
 import { keys } from '../job/layout.js';
-import { encodeStatusBatch, toBatchedStatus, type BatchedStatus } from '../job/status.js';
+import { StatusColumnsBuilder } from '../job/status.js';
 
 const MAX_RECORDS = 2000;
 const MAX_DELAY_MS = 1000;
@@ -17,7 +17,7 @@ export const statusBatchKey = keys.statusBatch;
 
 /** Collects a job's call records and writes them in batches. */
 export class StatusBatchWriter {
-  private pending: BatchedStatus[] = [];
+  private readonly pending = new StatusColumnsBuilder();
   private seq = 0;
   private readonly nonce = randomBytes(3).toString('hex');
   private timer: NodeJS.Timeout | undefined;
@@ -32,9 +32,9 @@ export class StatusBatchWriter {
   ) {}
 
   add(record: CallRecord): void {
-    this.pending.push(toBatchedStatus(record));
+    this.pending.add(record);
     // flush() never rejects (a failed write is kept in this.error): nothing to await here.
-    if (this.pending.length >= MAX_RECORDS) void this.flush();
+    if (this.pending.size >= MAX_RECORDS) void this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();
   }
 
@@ -42,12 +42,11 @@ export class StatusBatchWriter {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
+    if (this.pending.size > 0) {
+      const body = this.pending.encode();
       const key = statusBatchKey(this.jobKey, this.seq++, this.nonce);
       this.writing = this.writing.then(() =>
-        this.storage.put(this.bucket, key, encodeStatusBatch(batch)).then(
+        this.storage.put(this.bucket, key, body).then(
           () => undefined,
           (err: unknown) => {
             this.error ??= err;

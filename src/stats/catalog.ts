@@ -225,7 +225,7 @@ export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): Ca
       continue;
     }
     const status: CallState = s.ok ? 'success' : 'error';
-    const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid, location } = s.stats;
+    const { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname, pid, threadId, location } = s.stats;
     const stats = {
       submitted: job.manifest?.submittedAt ?? created,
       invoked: created,
@@ -240,6 +240,7 @@ export function callsOf(job: JobInfo, statuses: readonly StoredCallStatus[]): Ca
       bytesOut,
       hostname: hostname || undefined,
       pid,
+      ...(threadId !== undefined ? { threadId } : {}),
       ...(location ? { location } : {}),
       ...(s.stats.cached ? { cached: true } : {}),
       ...(s.stats.backup ? { backup: s.stats.backup } : {}),

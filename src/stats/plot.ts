@@ -112,7 +112,7 @@ export function timelineSpec(calls: readonly CallLike[], options: PlotOptions = 
       call: c.callId,
       bottom: c.callId - 0.42,
       top: c.callId + 0.42,
-      host: s.hostname ? `${s.hostname}:${s.pid ?? ''}` : '',
+      host: s.hostname ? `${s.hostname}:${s.pid ?? ''}${s.threadId !== undefined ? `:${s.threadId}` : ''}` : '',
       state: c.status,
     };
     const from = s.submitted ?? s.invoked;

@@ -66,7 +66,7 @@ export function summarizeJob(calls: readonly CallLike[], options: SummaryOptions
     bytesIn += s.bytesIn ?? 0;
     bytesOut += s.bytesOut ?? 0;
     if (s.hostname) hosts.add(s.hostname);
-    if (s.pid !== undefined) processes.add(`${s.hostname ?? ''}:${s.pid}`);
+    if (s.pid !== undefined) processes.add(`${s.hostname ?? ''}:${s.pid}:${s.threadId ?? 0}`);
     if (s.submitted !== undefined) start = Math.min(start, s.submitted);
     const last = landed ?? s.fnEnd;
     if (last !== undefined) end = Math.max(end, last);

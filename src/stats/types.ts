@@ -31,6 +31,8 @@ export interface CallTimes {
   bytesOut?: number;
   hostname?: string;
   pid?: number;
+  /** The worker thread that ran the call, when the worker was a thread of `pid`. */
+  threadId?: number;
   location?: import('../worker/protocol.js').CallLocation;
   /** True when the result came from the result cache. */
   cached?: boolean;
@@ -106,7 +108,7 @@ export interface JobSummary {
   backupsWon: number;
   bytesIn: number;
   bytesOut: number;
-  /** Distinct hosts and worker processes that ran calls. */
+  /** Distinct hosts and workers (processes, or threads of one) that ran calls. */
   hosts: string[];
   workerProcesses: number;
   /** Undefined when the backend has no price table. */

@@ -8,9 +8,9 @@
  */
 import { writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { RingWriter, WAKE } from './frame-ring.js';
-import { releasedFrame, resultsFrame, startFrame } from './frames.js';
+import { isPlainSuccess, okFrame, releasedFrame, resultsFrame, startFrame } from './frames.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
@@ -59,6 +59,8 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 let outgoing: Buffer[] = [];
 let markerBroken = false;
 let callsRun = 0;
+/** Set once a whole record went out: the pool knows this worker's host, pid and start from it. */
+let identified = false;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
 const running = new Map<string, LazyAbort>();
@@ -141,10 +143,11 @@ function flush(extra?: Buffer): void {
 function finished(batch: number, record: CallRecord): void {
   if (markerBroken) return send({ t: 'results', batch, records: [record] });
   try {
-    outgoing.push(resultsFrame(batch, [record]));
+    outgoing.push(identified && isPlainSuccess(record) ? okFrame(batch, record) : resultsFrame(batch, [record]));
   } catch {
     outgoing.push(resultsFrame(batch, [cloneableRecord(record)]));
   }
+  identified = true;
 }
 
 /** Marks call `index` of the batch as started (with the results before it), synchronously. */
@@ -338,7 +341,10 @@ function errorRecord(err: unknown): SerializedError {
 }
 
 function stats(fnStart: number, fnEnd: number, bytesIn: number, bytesOut: number): CallRecord['stats'] {
-  return { workerStart, fnStart, fnEnd, cold: callsRun === 0, bytesIn, bytesOut, hostname: host, pid: process.pid };
+  const cold = callsRun === 0;
+  return port
+    ? { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname: host, pid: process.pid, threadId }
+    : { workerStart, fnStart, fnEnd, cold, bytesIn, bytesOut, hostname: host, pid: process.pid };
 }
 
 function applyEnv(env: Record<string, string>): () => void {

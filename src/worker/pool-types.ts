@@ -88,6 +88,8 @@ export interface Slot {
   releasing: boolean;
   /** Its running call runs long: it gets nothing more until that call returns. */
   slow: boolean;
+  /** What every record of this worker shares, from its first (whole) record: plain results (frames.ts) leave it out. */
+  identity?: Pick<CallRecord['stats'], 'workerStart' | 'hostname' | 'pid' | 'threadId'>;
 }
 
 /** The error of the call that was running when its process died. */

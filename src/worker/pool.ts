@@ -14,7 +14,16 @@
  * in another's queue.
  */
 import type { CallRecord, PoolCall, SerializedError, ToChild } from './protocol.js';
-import { FRAME_RELEASED, FRAME_RESULTS, FRAME_RESULTS_JSON, FRAME_START, FrameReader, type Frame } from './frames.js';
+import {
+  FRAME_RELEASED,
+  FRAME_RESULT_OK,
+  FRAME_RESULTS,
+  FRAME_RESULTS_JSON,
+  FRAME_START,
+  FrameReader,
+  type Frame,
+  type PlainResult,
+} from './frames.js';
 import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
 import { spawnWorker } from './worker-handle.js';
@@ -327,7 +336,17 @@ export class ProcessPool {
         slot.slow = false;
         this.pump();
       }
+    } else if (frame.type === FRAME_RESULT_OK) {
+      this.onResults(slot, frame.batch, [plainRecord(slot, frame.result)]);
     } else if (frame.type === FRAME_RESULTS || frame.type === FRAME_RESULTS_JSON) {
+      const s = frame.records[0]?.stats;
+      if (s && !slot.identity)
+        slot.identity = {
+          workerStart: s.workerStart,
+          hostname: s.hostname,
+          pid: s.pid,
+          ...(s.threadId !== undefined ? { threadId: s.threadId } : {}),
+        };
       this.onResults(slot, frame.batch, frame.records);
     } else if (frame.type === FRAME_RELEASED) {
       this.onReleased(slot, frame.ranges);
@@ -574,4 +593,21 @@ export class ProcessPool {
     }
     this.startupFailures = 0;
   }
+}
+
+/** The whole record of a plain success: its worker's shared stats come from the slot. */
+function plainRecord(slot: Slot, r: PlainResult): CallRecord {
+  const id = slot.identity;
+  const stats: CallRecord['stats'] = {
+    workerStart: id?.workerStart ?? 0,
+    fnStart: r.fnStart,
+    fnEnd: r.fnEnd,
+    cold: false,
+    bytesIn: 0,
+    bytesOut: r.bytesOut,
+    hostname: id?.hostname ?? '',
+    pid: id?.pid ?? 0,
+  };
+  if (id?.threadId !== undefined) stats.threadId = id.threadId;
+  return { callId: r.callId, ok: true, value: r.value, attempt: r.attempt, stats };
 }

@@ -46,6 +46,8 @@ export interface WorkerCallStats {
   bytesOut: number;
   hostname: string;
   pid: number;
+  /** The worker thread that ran the call, when the worker is a thread (localhost `isolation: 'thread'`). */
+  threadId?: number;
   /** Where the platform keeps the call's logs (see {@link CallLocation}), on platforms that keep them. */
   location?: CallLocation;
   /** True when the result came from the result cache (`cache: true`): the call did not run. */

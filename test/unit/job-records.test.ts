@@ -17,7 +17,7 @@ import {
   decodeStatus,
   decodeStatusList,
   encodeStatus,
-  encodeStatusBatch,
+  StatusColumnsBuilder,
   toBatchedStatus,
   toCallRecord,
 } from '../../src/job/status.ts';
@@ -147,13 +147,51 @@ test('a malformed status record names its key and the field at fault', () => {
   assertMalformed(() => decodeStatusList('{', key), key, 'not JSON');
 });
 
-test('status batches carry records without results, and decode to a list', () => {
+test('status batches carry records without results, in columns or whole, and decode to a list', () => {
   const record: CallRecord = { callId: 3, ok: true, attempt: 1, output: new Uint8Array([1]), value: 42, stats };
   const batched = toBatchedStatus(record);
   assert.equal('output' in batched || 'value' in batched, false);
   const key = keys.statusBatch(job, 0, 'ab');
-  assert.deepEqual(decodeStatusList(encodeStatusBatch([batched, batched]), key), [batched, batched]);
+  // An older batch: a JSON array of records.
+  assert.deepEqual(decodeStatusList(JSON.stringify([batched, batched]), key), [batched, batched]);
   assert.deepEqual(decodeStatusList(encodeStatus(record), key).length, 1);
+  // Plain successes go in columns (two workers, one a thread); the others whole, redacted.
+  const plain = (callId: number, extra: Partial<CallRecord['stats']> = {}) => ({
+    callId,
+    ok: true,
+    value: callId,
+    attempt: 1,
+    storedAt: 1000 + callId,
+    stats: { ...stats, fnStart: callId, fnEnd: callId + 1, cold: callId === 0, ...extra },
+  });
+  const failed = {
+    callId: 9,
+    ok: false,
+    attempt: 2,
+    storedAt: 2000,
+    error: { kind: 'remote' as const, name: 'Error', message: 'GET https://user:hunter2secret@example.com failed' },
+    stats,
+  };
+  const withLogs = { ...plain(7), logs: 'hello' };
+  const located = plain(8, { location: { platform: 'x', text: 'there' } });
+  const b = new StatusColumnsBuilder();
+  for (const r of [plain(0), plain(1, { threadId: 3 }), plain(2), failed, withLogs, located]) b.add(r);
+  assert.equal(b.size, 6);
+  const text = b.encode();
+  assert.equal(b.size, 0);
+  assert.equal(text.includes('hunter2secret'), false, 'secrets in an error are redacted');
+  const list = decodeStatusList(text, key) as Array<CallRecord & { storedAt: number }>;
+  const byId = new Map(list.map((r) => [r.callId, r]));
+  assert.deepEqual([...byId.keys()].sort((x, y) => x - y), [0, 1, 2, 7, 8, 9]);
+  for (const id of [0, 1, 2]) {
+    const { value: _v, ...want } = plain(id, id === 1 ? { threadId: 3 } : {});
+    assert.deepEqual(byId.get(id), want);
+  }
+  assert.equal(byId.get(7)?.logs, 'hello');
+  assert.equal(byId.get(8)?.stats.location?.text, 'there');
+  assert.equal(byId.get(9)?.attempt, 2);
+  assert.equal(byId.get(9)?.ok, false);
+  assert.equal('value' in (byId.get(8) ?? {}), false);
 });
 
 test('claims and leases round-trip; malformed ones name their key', () => {
