@@ -69,8 +69,9 @@ export class Future<R = unknown> {
   status: FutureStatus = 'new';
   /** The error, once the call has failed. */
   error?: BurstError;
-  /** The job's stats columns (row `callId`), or this future's own object when it was made alone. */
-  private readonly cols: StatsColumns | undefined;
+  /** @internal: the job's stats columns (row `callId`), unless this future was made alone. */
+  readonly _cols: StatsColumns | undefined;
+  /** The stats of a future made alone. */
   private readonly own: CallStats | undefined;
   private value?: R;
   private loading: Promise<R> | undefined;
@@ -88,29 +89,29 @@ export class Future<R = unknown> {
     this.executorId = executorId;
     this.jobId = jobId;
     this.callId = callId;
-    this.cols = columns;
+    this._cols = columns;
     this.own = columns ? undefined : { submitted: Date.now(), attempt: 1 };
   }
 
   /** Timings and sizes of the call so far, as a new object each time it is read. */
   get stats(): CallStats {
-    return this.own ?? (this.cols as StatsColumns).read(this.callId);
+    return this.own ?? (this._cols as StatsColumns).read(this.callId);
   }
 
   /** @internal: sets one field of the stats. */
   _stat<K extends keyof CallStats>(key: K, value: CallStats[K]): void {
     if (this.own) this.own[key] = value;
-    else (this.cols as StatsColumns).set(this.callId, key, value);
+    else (this._cols as StatsColumns).set(this.callId, key, value);
   }
 
   /** @internal: one field of the stats, without making the whole object. */
   _statOf<K extends keyof CallStats>(key: K): CallStats[K] {
-    return this.own ? this.own[key] : (this.cols as StatsColumns).get(this.callId, key);
+    return this.own ? this.own[key] : (this._cols as StatsColumns).get(this.callId, key);
   }
 
   /** @internal: what the worker measured for the call, and when its status was written. */
   _workerStats(s: WorkerCallStats, stored: number | undefined): void {
-    if (this.cols) return this.cols.setWorkerStats(this.callId, s, stored);
+    if (this._cols) return this._cols.setWorkerStats(this.callId, s, stored);
     const fs = this.own as CallStats;
     fs.workerStart = s.workerStart;
     fs.fnStart = s.fnStart;
@@ -259,6 +260,24 @@ export class Future<R = unknown> {
   static [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE] === true;
   }
+}
+
+/**
+ * @internal: marks every future invoked at `invoked`, submitted at `submitted`. When they are all
+ * the rows of one job's columns, that is one number each, not a write per call.
+ */
+export function markAllInvoked(futures: readonly Future<unknown>[], invoked: number, submitted: number): void {
+  const cols = futures[0]?._cols;
+  if (cols && cols.size === futures.length && futures.every((f, i) => f._cols === cols && f.callId === i)) {
+    cols.invoked.setAll(invoked);
+    cols.submitted.setAll(submitted);
+  } else {
+    for (const f of futures) {
+      f._stat('invoked', invoked);
+      f._stat('submitted', submitted);
+    }
+  }
+  for (const f of futures) f._setStatus('invoked');
 }
 
 // On the prototype, not each instance: another copy of this module (CommonJS and ESM) knows it too.

@@ -1,15 +1,18 @@
 /**
  * The stats of a job's futures, one typed array per field instead of an object per call: a map of
- * 10^6 calls keeps ~90 bytes per call here where objects took ~260 (the object, its property store
+ * 10^6 calls keeps ~55 bytes per call here where objects took ~260 (the object, its property store
  * and a boxed number per time), and the garbage collector has 10^6 fewer objects to trace.
- * A future reads its row as a plain {@link CallStats} object (./future.ts).
+ * Zero means "not set" in every column, so a column costs memory only where it is written (fresh
+ * pages are zero). A future reads its row as a plain {@link CallStats} object (./future.ts).
  */
 import type { CallLocation, WorkerCallStats } from '../worker/protocol.js';
 import type { CallStats } from './future.js';
 
-/** The fields kept as numbers, NaN when unset. */
-const TIMES = ['invoked', 'workerStart', 'fnStart', 'fnEnd', 'resultReceived', 'stored', 'bytesIn', 'bytesOut'] as const;
+/** Per-call times and sizes; 0 is "not set" (no epoch time is 0; a size of 0 is told apart by `cold`). */
+const TIMES = ['fnStart', 'fnEnd', 'resultReceived', 'stored'] as const;
+const SIZES = ['bytesIn', 'bytesOut'] as const;
 type TimeField = (typeof TIMES)[number];
+type SizeField = (typeof SIZES)[number];
 
 /** What is rare or not a number: kept per row only when set. */
 interface Extra {
@@ -18,40 +21,84 @@ interface Extra {
   backup?: 'won' | 'lost';
 }
 
+/** A worker as the stats name it. */
+interface WorkerId {
+  hostname: string;
+  pid: number;
+  threadId: number | undefined;
+  workerStart: number;
+}
+
+/** A time most rows share (submitted, invoked): one number, and a row only where it differs. */
+class SharedTime {
+  private all: number | undefined;
+  private readonly rows = new Map<number, number | undefined>();
+
+  get(i: number): number | undefined {
+    return this.rows.has(i) ? this.rows.get(i) : this.all;
+  }
+
+  set(i: number, v: number | undefined): void {
+    if (v === this.all) this.rows.delete(i);
+    else this.rows.set(i, v);
+  }
+
+  /** Sets every row. */
+  setAll(v: number | undefined): void {
+    this.all = v;
+    this.rows.clear();
+  }
+}
+
 /** The columns of one job's stats; row i is call i. */
 export class StatsColumns {
-  readonly submitted: Float64Array;
-  readonly attempt: Uint32Array;
-  /** 1 cold, 0 warm, -1 unknown. */
-  readonly cold: Int8Array;
-  /** Index into {@link workers}, -1 when unknown. */
-  readonly worker: Int32Array;
-  readonly times: Record<TimeField, Float64Array>;
-  /** Each worker (host, pid, thread) once. */
-  private readonly workers: Array<{ hostname: string; pid: number; threadId: number | undefined }> = [];
+  readonly submitted = new SharedTime();
+  readonly invoked = new SharedTime();
+  /** The attempt minus one. */
+  private readonly attempt: Uint16Array;
+  /** 0 unknown, 1 warm, 2 cold: known once a worker reported the call. */
+  private readonly cold: Uint8Array;
+  /** 1 + index into {@link workers}, 0 when unknown. */
+  private readonly worker: Uint32Array;
+  private readonly times: Record<TimeField | SizeField, Float64Array>;
+  private readonly workers: WorkerId[] = [];
   private readonly workerIndex = new Map<string, number>();
   private readonly extras = new Map<number, Extra>();
+  /** Attempts above what the 16-bit column holds (a call retried 65,536 times). */
+  private readonly bigAttempts = new Map<number, number>();
 
-  constructor(n: number, submitted: number) {
-    this.submitted = new Float64Array(n).fill(submitted);
-    this.attempt = new Uint32Array(n).fill(1);
-    this.cold = new Int8Array(n).fill(-1);
-    this.worker = new Int32Array(n).fill(-1);
-    const times = {} as Record<TimeField, Float64Array>;
-    for (const k of TIMES) times[k] = new Float64Array(n).fill(Number.NaN);
+  constructor(
+    /** The number of rows. */
+    readonly size: number,
+    submitted: number,
+  ) {
+    const n = size;
+    this.submitted.setAll(submitted);
+    this.attempt = new Uint16Array(n);
+    this.cold = new Uint8Array(n);
+    this.worker = new Uint32Array(n);
+    const times = {} as Record<TimeField | SizeField, Float64Array>;
+    for (const k of [...TIMES, ...SIZES]) times[k] = new Float64Array(n);
     this.times = times;
   }
 
   /** Row i as a plain object: the fields that are set, as a CallStats object always had them. */
   read(i: number): CallStats {
-    const out: CallStats = { submitted: this.submitted[i] as number, attempt: this.attempt[i] as number };
+    const out: CallStats = { submitted: this.submitted.get(i) as number, attempt: this.attemptOf(i) };
+    const invoked = this.invoked.get(i);
+    if (invoked !== undefined) out.invoked = invoked;
+    const w = this.workers[(this.worker[i] as number) - 1];
+    if (w) out.workerStart = w.workerStart;
     for (const k of TIMES) {
       const v = (this.times[k] as Float64Array)[i] as number;
-      if (!Number.isNaN(v)) out[k] = v;
+      if (v !== 0) out[k] = v;
     }
     const cold = this.cold[i] as number;
-    if (cold >= 0) out.cold = cold === 1;
-    const w = this.workers[this.worker[i] as number];
+    if (cold !== 0) out.cold = cold === 2;
+    for (const k of SIZES) {
+      const v = (this.times[k] as Float64Array)[i] as number;
+      if (v !== 0 || cold !== 0) out[k] = v;
+    }
     if (w) {
       out.hostname = w.hostname;
       out.pid = w.pid;
@@ -64,59 +111,91 @@ export class StatsColumns {
 
   /** One field of row i. */
   get<K extends keyof CallStats>(i: number, key: K): CallStats[K] {
-    if (key === 'submitted') return this.submitted[i] as CallStats[K];
-    if (key === 'attempt') return this.attempt[i] as CallStats[K];
-    if ((TIMES as readonly string[]).includes(key)) {
-      const v = (this.times[key as TimeField] as Float64Array)[i] as number;
-      return (Number.isNaN(v) ? undefined : v) as CallStats[K];
-    }
+    if (key === 'submitted') return this.submitted.get(i) as CallStats[K];
+    if (key === 'invoked') return this.invoked.get(i) as CallStats[K];
+    if (key === 'attempt') return this.attemptOf(i) as CallStats[K];
     return this.read(i)[key];
   }
 
   /** Sets one field of row i; `undefined` clears it. */
   set<K extends keyof CallStats>(i: number, key: K, value: CallStats[K]): void {
-    if (key === 'submitted') this.submitted[i] = value as number;
-    else if (key === 'attempt') this.attempt[i] = value as number;
-    else if (key === 'cold') this.cold[i] = value === undefined ? -1 : value ? 1 : 0;
-    else if ((TIMES as readonly string[]).includes(key))
-      (this.times[key as TimeField] as Float64Array)[i] = value === undefined ? Number.NaN : (value as number);
-    else if (key === 'hostname' || key === 'pid' || key === 'threadId') {
-      const s = this.read(i);
-      this.setWorker(i, { ...s, [key]: value } as WorkerCallStats);
-    } else {
-      const extra = this.extras.get(i) ?? {};
-      if (value === undefined) delete extra[key as keyof Extra];
-      else (extra as Record<string, unknown>)[key] = value;
-      this.extras.set(i, extra);
+    switch (key) {
+      case 'submitted':
+        return this.submitted.set(i, value as number | undefined);
+      case 'invoked':
+        return this.invoked.set(i, value as number | undefined);
+      case 'attempt':
+        return this.setAttempt(i, (value as number | undefined) ?? 1);
+      case 'cold':
+        this.cold[i] = value === undefined ? 0 : value ? 2 : 1;
+        return;
+      case 'fnStart':
+      case 'fnEnd':
+      case 'resultReceived':
+      case 'stored':
+      case 'bytesIn':
+      case 'bytesOut':
+        (this.times[key as TimeField | SizeField] as Float64Array)[i] = (value as number | undefined) ?? 0;
+        return;
+      case 'hostname':
+      case 'pid':
+      case 'threadId':
+      case 'workerStart': {
+        const s = this.read(i);
+        this.setWorker(i, { ...s, [key]: value } as WorkerCallStats);
+        return;
+      }
+      default: {
+        const extra = this.extras.get(i) ?? {};
+        if (value === undefined) delete extra[key as keyof Extra];
+        else (extra as Record<string, unknown>)[key] = value;
+        this.extras.set(i, extra);
+      }
     }
   }
 
   /** Row i takes what a worker measured for the call (a settled record's stats). */
   setWorkerStats(i: number, s: WorkerCallStats, stored: number | undefined): void {
     const t = this.times;
-    (t.workerStart as Float64Array)[i] = s.workerStart;
     (t.fnStart as Float64Array)[i] = s.fnStart;
     (t.fnEnd as Float64Array)[i] = s.fnEnd;
     (t.bytesIn as Float64Array)[i] = s.bytesIn;
     (t.bytesOut as Float64Array)[i] = s.bytesOut;
     if (stored !== undefined) (t.stored as Float64Array)[i] = stored;
-    this.cold[i] = s.cold ? 1 : 0;
+    this.cold[i] = s.cold ? 2 : 1;
     this.setWorker(i, s);
     if (s.location) this.set(i, 'location', s.location);
   }
 
-  private setWorker(i: number, s: Pick<WorkerCallStats, 'hostname' | 'pid' | 'threadId'>): void {
-    if (s.hostname === undefined && s.pid === undefined) {
-      this.worker[i] = -1;
+  private attemptOf(i: number): number {
+    return this.bigAttempts.get(i) ?? (this.attempt[i] as number) + 1;
+  }
+
+  private setAttempt(i: number, attempt: number): void {
+    if (attempt - 1 <= 0xffff) {
+      this.attempt[i] = attempt - 1;
+      this.bigAttempts.delete(i);
+    } else this.bigAttempts.set(i, attempt);
+  }
+
+  private setWorker(i: number, s: Partial<Pick<WorkerCallStats, 'hostname' | 'pid' | 'threadId' | 'workerStart'>>): void {
+    if (s.hostname === undefined && s.pid === undefined && s.workerStart === undefined) {
+      this.worker[i] = 0;
       return;
     }
-    const key = `${s.hostname}\0${s.pid}\0${s.threadId ?? ''}`;
+    const id: WorkerId = {
+      hostname: s.hostname ?? '',
+      pid: s.pid ?? 0,
+      threadId: s.threadId,
+      workerStart: s.workerStart ?? 0,
+    };
+    const key = `${id.hostname}\0${id.pid}\0${id.threadId ?? ''}\0${id.workerStart}`;
     let w = this.workerIndex.get(key);
     if (w === undefined) {
       w = this.workers.length;
-      this.workers.push({ hostname: s.hostname, pid: s.pid, threadId: s.threadId });
+      this.workers.push(id);
       this.workerIndex.set(key, w);
     }
-    this.worker[i] = w;
+    this.worker[i] = w + 1;
   }
 }

@@ -6,7 +6,7 @@
 import type { ErrorContext } from '../errors.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
-import type { Future } from './future.js';
+import { markAllInvoked, type Future } from './future.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
 import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
@@ -23,6 +23,7 @@ import { callKeys, JobCache } from './cache.js';
 import { Speculator } from './speculate.js';
 import { claimStarts } from './speculate-starts.js';
 import type { PoolCancel } from '../worker/pool-types.js';
+import { firstAttempts, type CallList } from '../worker/call-queue.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
 export type JobKind = 'M' | 'R' | 'A';
@@ -72,11 +73,7 @@ export async function submitJob(
   let submittedAt = now;
   for (const f of futures) submittedAt = Math.min(submittedAt, f._statOf('submitted') ?? now);
   const times = { createdAt: now, submittedAt };
-  for (const f of futures) {
-    f._stat('invoked', now);
-    f._stat('submitted', submittedAt); // one `map` call: one submit time
-    f._setStatus('invoked');
-  }
+  markAllInvoked(futures, now, submittedAt); // one `map` call: one submit time
   const context = { jobId, executorId: parts.executorId, backend: backend.name };
   // The result cache: the client looks every call up before anything is sent (./cache.ts).
   const cache = o.cache
@@ -118,24 +115,31 @@ export async function submitJob(
     const handles = o.speculative ? new Map<string, PoolCancel>() : undefined;
     let spec: Speculator | undefined;
     const runIpc = async (
-      calls: Parameters<Rerunner>[0] | PoolCall[],
+      calls: Parameters<Rerunner>[0] | PoolCall[] | CallList,
       target: Parameters<Rerunner>[1] | Future<unknown>[],
       ctl?: JobControl,
     ): Promise<void> => {
       const log = parts.statusWriter(job.jobKey);
       // Attempts other than the first (a re-run) count against retries; a first run needs no map.
-      const first = calls.some((c) => c.attempt !== 1) ? new Map(calls.map((c) => [c.callId, c.attempt])) : undefined;
+      const first =
+        !('call' in calls) && calls.some((c) => c.attempt !== 1)
+          ? new Map(calls.map((c) => [c.callId, c.attempt]))
+          : undefined;
       // The first run passes the futures and its pool calls as they are: no per-call copies (10^6 calls).
       const targetList: Future<unknown>[] = Array.isArray(target) ? target : [];
       if (!Array.isArray(target)) for (const [id, f] of target) targetList[id] = f;
       let left = calls.length;
-      const run = (pc: PoolCall[], memoryMB = job.runtimeMemoryMB): void => {
+      const run = (pc: PoolCall[] | CallList, memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
           { job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord },
           memoryMB ? { runtimeMemoryMB: memoryMB } : {},
         );
         ctl?.attach(cancel);
-        if (handles) for (const c of pc) handles.set(`${c.callId}.${c.attempt}`, cancel);
+        if (handles)
+          for (let i = 0; i < pc.length; i++) {
+            const c = Array.isArray(pc) ? (pc[i] as PoolCall) : (pc as CallList).call(i);
+            handles.set(`${c.callId}.${c.attempt}`, cancel);
+          }
       };
       const onRecord = (raw: CallRecord): void => {
         const record = spec ? spec.filter(raw) : raw;
@@ -168,7 +172,11 @@ export async function submitJob(
       }
       // Cancelled calls settle without a record: release the writer when every future has settled.
       ctl?.onSettled(() => parts.releaseStatusWriter(job.jobKey));
-      run(calls.map((c) => ('input' in c ? c : { callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })));
+      run(
+        'call' in calls
+          ? calls
+          : calls.map((c) => ('input' in c ? c : { callId: c.callId, attempt: c.attempt, input: inputs[c.callId] })),
+      );
     };
     registerRerun(parts, jobId, async (calls, target) => {
       for (const c of calls) markInvoked(target.get(c.callId), c.attempt);
@@ -184,7 +192,7 @@ export async function submitJob(
     await runIpc(
       cache
         ? cache.misses(inputs.length).map((callId) => ({ callId, attempt: 1, input: inputs[callId] }))
-        : inputs.map((input, callId) => ({ callId, attempt: 1, input })),
+        : firstAttempts(inputs),
       futures,
       control,
     );

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import { serializeThrown } from '../serialize/errors.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, PackagingError } from '../errors.js';
 import { loadBundleFile } from '../packaging/load.js';
 import { createContext, LazyAbort, preloadStorage, type CallContext, type CallContextBase } from './context.js';
 import { LogCapture } from './log-capture.js';
@@ -67,9 +67,13 @@ const running = new Map<string, LazyAbort>();
 /** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
 interface Held {
   msg: Extract<ToChild, { t: 'run' }>;
+  /** The batch's job, or why it is not known. */
+  job: PoolJob | Error;
   next: number;
   stopAt: number;
 }
+/** The job of the last batch: a batch of the same job names it by id only. */
+let lastJob: PoolJob | undefined;
 const queue: Held[] = [];
 let active: Held | undefined;
 /** Calls cancelled by the pool, by job: the reason, for one call or for all of the job's. */
@@ -157,16 +161,22 @@ function started(held: Held, index: number): void {
 }
 
 async function runBatch(held: Held): Promise<void> {
-  const { job, calls, batch } = held.msg;
+  const { callIds, attempts, inputs, batch } = held.msg;
+  const known = held.job;
   await storageReady;
   if (held.stopAt === 0) return;
   active = held;
   started(held, 0); // a bundle whose top level crashes the process is blamed on the first call
-  const fn = await loadBundleFile(job.bundlePath).catch((err: unknown) => err as Error);
+  const job: PoolJob = known instanceof Error ? unknownJob(held.msg) : known;
+  const fn = known instanceof Error ? known : await loadBundleFile(job.bundlePath).catch((err: unknown) => err as Error);
   const restoreEnv = applyEnv(job.env);
   try {
-    for (let i = 0; i < calls.length && i < held.stopAt; i++) {
-      const call = calls[i] as PoolCall;
+    for (let i = 0; i < callIds.length && i < held.stopAt; i++) {
+      const call: PoolCall = {
+        callId: callIds[i] as number,
+        attempt: typeof attempts === 'number' ? attempts : (attempts[i] as number),
+        input: inputs[i],
+      };
       if (i > 0) {
         await breathe();
         if (i >= held.stopAt) break; // given back while we let messages in
@@ -373,9 +383,22 @@ async function drain(): Promise<void> {
   }
 }
 
+/** A stand-in for a job the pool named by an id this worker does not know (never expected: the pool sends a job before naming it). */
+function unknownJob(msg: Extract<ToChild, { t: 'run' }>): PoolJob {
+  const jobId = typeof msg.job === 'string' ? msg.job : msg.job.jobId;
+  return { executorId: '', jobId, bundlePath: '', env: {}, timeoutMs: 0 };
+}
+
 function onMessage(msg: ToChild): void {
   if (msg.t === 'run') {
-    queue.push({ msg, next: 0, stopAt: msg.calls.length });
+    if (typeof msg.job === 'object') lastJob = msg.job;
+    const job =
+      lastJob && (typeof msg.job === 'object' || lastJob.jobId === msg.job)
+        ? lastJob
+        : new PackagingError(`the pool named job ${String(msg.job)} by id, but this worker was never sent that job`, {
+            jobId: String(msg.job),
+          });
+    queue.push({ msg, job, next: 0, stopAt: msg.callIds.length });
     void drain();
   } else if (msg.t === 'release') {
     release();

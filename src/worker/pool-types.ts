@@ -4,6 +4,7 @@ import type { StorageConfig } from '../storage/types.js';
 import type { FrameReader } from './frames.js';
 import type { Tail } from './tail.js';
 import type { Isolation, WorkerHandle } from './worker-handle.js';
+import type { CallList, CallQueue } from './call-queue.js';
 
 /** Options of {@link ProcessPool}. */
 export interface PoolOptions {
@@ -34,7 +35,8 @@ export interface PoolOptions {
 /** A set of calls submitted to the pool, with where each record goes. */
 export interface PoolTask {
   job: PoolJob;
-  calls: PoolCall[];
+  /** The calls, or a list that makes each when it is handed out (./call-queue.ts). */
+  calls: readonly PoolCall[] | CallList;
   /** Calls per message to a worker; undefined chooses by guided self-scheduling. */
   chunksize?: number;
   onRecord(record: CallRecord): void;
@@ -49,9 +51,8 @@ export type PoolCancel = (callIds?: readonly number[], reason?: string) => void;
 
 export interface QueuedTask {
   task: PoolTask;
-  /** Calls not handed out yet: `pending[next]` onwards (a cursor, so taking a batch is O(batch)). */
-  pending: PoolCall[];
-  next: number;
+  /** Calls not handed out yet. */
+  pending: CallQueue;
   cancelled: boolean;
   cancelledCalls: Set<number>;
   /** Run time of the calls that finished so far: sizes batches and tells a long call. */
@@ -88,6 +89,8 @@ export interface Slot {
   releasing: boolean;
   /** Its running call runs long: it gets nothing more until that call returns. */
   slow: boolean;
+  /** The job of the last batch sent: the next batch of the same job names it by id only. */
+  lastJob?: PoolJob;
   /** What every record of this worker shares, from its first (whole) record: plain results (frames.ts) leave it out. */
   identity?: Pick<CallRecord['stats'], 'workerStart' | 'hostname' | 'pid' | 'threadId'>;
 }

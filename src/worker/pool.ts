@@ -27,6 +27,7 @@ import {
 import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
 import { spawnWorker } from './worker-handle.js';
+import { CallQueue } from './call-queue.js';
 import {
   crashError,
   type Batch,
@@ -75,8 +76,7 @@ export class ProcessPool {
       });
     const q: QueuedTask = {
       task,
-      pending: task.calls.slice(),
-      next: 0,
+      pending: new CallQueue(task.calls),
       cancelled: false,
       cancelledCalls: new Set(),
       runMs: 0,
@@ -210,7 +210,7 @@ export class ProcessPool {
   private holdWhileBusy(): void {
     const busy =
       this.closed ||
-      this.queue.some((q) => !q.cancelled && q.next < q.pending.length) ||
+      this.queue.some((q) => !q.cancelled && q.pending.size > 0) ||
       [...this.slots].some((s) => s.inflight.length > 0 || s.stopping.size > 0);
     for (const slot of this.slots) slot.child.hold(busy);
   }
@@ -235,7 +235,7 @@ export class ProcessPool {
       const batch = this.nextBatch();
       if (!batch) break;
       best.inflight.push(batch);
-      this.sendTo(best, { t: 'run', batch: batch.id, job: batch.q.task.job, calls: batch.calls });
+      this.sendTo(best, runMessage(best, batch));
     }
     this.feedIdle();
   }
@@ -243,14 +243,15 @@ export class ProcessPool {
   private nextBatch(): Batch | undefined {
     while (this.queue.length > 0) {
       const q = this.queue[0] as QueuedTask;
-      if (q.cancelled || q.next >= q.pending.length) {
+      if (q.cancelled || q.pending.size === 0) {
         this.queue.shift();
         continue;
       }
       const calls: PoolCall[] = [];
       const size = q.task.chunksize ?? this.batchSize(q);
-      while (calls.length < size && q.next < q.pending.length) {
-        const call = q.pending[q.next++] as PoolCall;
+      while (calls.length < size) {
+        const call = q.pending.take();
+        if (!call) break;
         if (!q.cancelledCalls.has(call.callId)) calls.push(call);
       }
       if (calls.length === 0) continue;
@@ -270,7 +271,7 @@ export class ProcessPool {
 
   /** Guided self-scheduling, capped so a batch holds about {@link BATCH_MS} of measured work. */
   private batchSize(q: QueuedTask): number {
-    const remaining = this.queue.reduce((n, t) => n + t.pending.length - t.next, 0);
+    const remaining = this.queue.reduce((n, t) => n + t.pending.size, 0);
     const guided = Math.ceil(remaining / (this.options.size * 4));
     // Until a call of the job has returned, its length is unknown: one call per process.
     const byTime = q.runs > 0 ? Math.floor(BATCH_MS / Math.max(q.runMs / q.runs, 0.001)) : 1;
@@ -304,7 +305,7 @@ export class ProcessPool {
 
   /** With nothing left in the queue, each idle process takes back the unstarted calls of the busiest. */
   private feedIdle(): void {
-    if (this.aborting || this.queue.some((q) => !q.cancelled && q.next < q.pending.length)) return;
+    if (this.aborting || this.queue.some((q) => !q.cancelled && q.pending.size > 0)) return;
     for (const idle of this.slots) {
       if (idle.inflight.length > 0 || !idle.child.connected || idle.killAt !== undefined) continue;
       let victim: Slot | undefined;
@@ -411,15 +412,7 @@ export class ProcessPool {
 
   private requeue(q: QueuedTask, calls: PoolCall[]): void {
     if (q.cancelled || calls.length === 0 || this.closed) return;
-    // The slots before q.next were handed out: put the calls back there, in O(calls) rather than a
-    // copy of everything still pending (a 10^6-call job gives calls back many times).
-    if (q.next >= calls.length) {
-      q.next -= calls.length;
-      for (let i = 0; i < calls.length; i++) q.pending[q.next + i] = calls[i] as PoolCall;
-    } else {
-      q.pending = calls.concat(q.pending.slice(q.next));
-      q.next = 0;
-    }
+    q.pending.putBack(calls);
     // The task may have left the queue when its last calls were handed out: put it back in front.
     if (!this.queue.includes(q)) this.queue.unshift(q);
   }
@@ -428,8 +421,7 @@ export class ProcessPool {
     if (q.cancelled) return;
     if (callIds === undefined) {
       q.cancelled = true;
-      q.pending = [];
-      q.next = 0;
+      q.pending.clear();
     } else {
       for (const id of callIds) q.cancelledCalls.add(id);
     }
@@ -563,7 +555,7 @@ export class ProcessPool {
     for (const [q, calls] of requeue) this.requeue(q, calls);
     if (!slot.everStarted && slot.inflight.length > 0) this.startupFailures++;
     if (this.startupFailures >= MAX_STARTUP_FAILURES) return this.failEverything(code, signal, slot.stderr.text());
-    if (this.queue.some((q) => q.next < q.pending.length) || this.slots.size < this.options.size) {
+    if (this.queue.some((q) => q.pending.size > 0) || this.slots.size < this.options.size) {
       this.spawn();
       this.timer ??= setInterval(() => this.checkSlots(), CHECK_MS).unref();
     }
@@ -573,7 +565,7 @@ export class ProcessPool {
   /** Worker processes die before running anything: fail queued calls instead of respawning forever. */
   private failEverything(code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
     for (const q of this.queue.splice(0)) {
-      for (const call of q.pending.splice(q.next)) {
+      for (const call of q.pending.takeAll()) {
         if (q.cancelled || q.cancelledCalls.has(call.callId)) continue;
         const error: SerializedError = {
           kind: 'crash',
@@ -610,4 +602,29 @@ function plainRecord(slot: Slot, r: PlainResult): CallRecord {
   };
   if (id?.threadId !== undefined) stats.threadId = id.threadId;
   return { callId: r.callId, ok: true, value: r.value, attempt: r.attempt, stats };
+}
+
+/** A batch as its worker gets it: the job named by id when the worker has it already, the calls in columns. */
+function runMessage(slot: Slot, batch: Batch): ToChild {
+  const job = batch.q.task.job;
+  const n = batch.calls.length;
+  const callIds = new Array<number>(n);
+  const inputs = new Array<unknown>(n);
+  let attempts: number | number[] = batch.calls[0]?.attempt ?? 1;
+  for (let i = 0; i < n; i++) {
+    const c = batch.calls[i] as PoolCall;
+    callIds[i] = c.callId;
+    inputs[i] = c.input;
+    if (typeof attempts === 'number' && c.attempt !== attempts) attempts = batch.calls.map((x) => x.attempt);
+  }
+  const msg: ToChild = {
+    t: 'run',
+    batch: batch.id,
+    job: slot.lastJob === job ? job.jobId : job,
+    callIds,
+    attempts,
+    inputs,
+  };
+  slot.lastJob = job;
+  return msg;
 }

@@ -105,7 +105,18 @@ export interface PoolCall {
 /** Messages from the pool to a child process. */
 export type ToChild =
   | { t: 'init'; storage?: import('../storage/types.js').StorageConfig; bucket?: string }
-  | { t: 'run'; batch: number; job: PoolJob; calls: PoolCall[] }
+  /**
+   * Run these calls (call i: `callIds[i]`, `inputs[i]`, its attempt or the one all share). `job` is
+   * the job's id when the batch before was of the same job.
+   */
+  | {
+      t: 'run';
+      batch: number;
+      job: PoolJob | string;
+      callIds: number[];
+      attempts: number | number[];
+      inputs: unknown[];
+    }
   | { t: 'abort'; callId: number; jobId: string; reason: string }
   /** Abort these calls (all of the job's with `null`) if running; never start them otherwise. */
   | { t: 'cancel'; jobId: string; callIds: number[] | null; reason: string }

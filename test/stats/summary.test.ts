@@ -76,7 +76,7 @@ describe('summarize', () => {
       text,
     );
     assert.match(text, /cold starts 2 of 7 · 7 attempts \(1 call retried\) · in 60 B · out 100 B\n/);
-    assert.match(text, /ran on 2 hosts \(node-a, node-b\), 6 worker processes\n/);
+    assert.match(text, /ran on 2 hosts \(node-a, node-b\), 6 workers\n/);
     assert.match(text, /estimated cost \$0\.0000\d+ \(AWS Lambda/);
     assert.equal(formatSummary([]), 'no calls yet\n');
     assert.equal(formatDuration(0.25), '0.3 ms');
