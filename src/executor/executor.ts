@@ -154,11 +154,12 @@ export class FunctionExecutor implements AsyncDisposable {
   readonly options: ResolvedOptions;
   private readonly parts: ExecutorParts;
   private jobSeq = 0;
-  private unread: Future<unknown>[] = [];
+  /** Futures by job; a future `getResult` returned is marked `_read` and skipped. */
+  private unread: Future<unknown>[][] = [];
   /** Futures not done yet, by job (a Set of 10^6 futures costs more than the calls): close() fails them. */
   private readonly live = new Set<{ futures: readonly Future<unknown>[]; left: number }>();
   /** Every future of this executor, for stats and plots; `clean()` empties it. */
-  private history: Future<unknown>[] = [];
+  private history: Future<unknown>[][] = [];
   private closed = false;
   /** The client lease, taken at the first submission (see lease.ts). */
   private lease: ClientLease | undefined;
@@ -234,7 +235,7 @@ export class FunctionExecutor implements AsyncDisposable {
   async retryFailed<R>(futures?: readonly Future<R>[]): Promise<FutureList<R>> {
     if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     // A failed future already re-run is skipped: its call must not run twice for one request.
-    const failed = (futures ?? (this.history as Future<R>[])).filter(
+    const failed = (futures ?? (this.history.flat() as Future<R>[])).filter(
       (f) => f.status === 'error' && !this.superseded.has(f as Future<unknown>),
     );
     const byJob = new Map<string, Future<R>[]>();
@@ -372,7 +373,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** Waits for futures (default: every unread future of this executor). */
   async wait<R>(futures?: readonly Future<R>[], options: WaitOptions = {}): Promise<WaitResult<R>> {
-    const list = futures ?? (this.unread as Future<R>[]);
+    const list = futures ?? (this.unreadFutures() as Future<R>[]);
     const stop = this.progress(list);
     try {
       return await waitFutures(list, options);
@@ -396,14 +397,13 @@ export class FunctionExecutor implements AsyncDisposable {
     options: GetResultOptions = {},
   ): Promise<R | Array<R | Error>> {
     const single = futures instanceof Future;
-    const list: readonly Future<R>[] = single ? [futures] : (futures ?? (this.unread as Future<R>[]));
+    const list: readonly Future<R>[] = single ? [futures] : (futures ?? (this.unreadFutures() as Future<R>[]));
     const stop = this.progress(list);
     try {
       const results = await collectResults(list, options).catch((err: unknown) => {
         throw this.explainTimeout(err);
       });
-      const read = new Set<Future<unknown>>(list as readonly Future<unknown>[]);
-      this.unread = this.unread.filter((f) => !read.has(f));
+      for (const f of list) f._read = true;
       return single ? (results[0] as R) : results;
     } finally {
       stop();
@@ -418,7 +418,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Per-job aggregates of this executor's calls: states, queue/run/result times (min, median, p95, max), cold starts, attempts, bytes, hosts, estimated cost. */
   stats(): JobSummary[] {
     const backend = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
-    return summarize(this.history, { backend, memoryMB: this.options.runtimeMemory });
+    return summarize(this.history.flat(), { backend, memoryMB: this.options.runtimeMemory });
   }
 
   /** The stats as a text table, one block per job (`console.log(fexec.summary())`). */
@@ -429,7 +429,7 @@ export class FunctionExecutor implements AsyncDisposable {
   /** Writes the timeline, concurrency and run-time histogram of every job as SVG files into `dir`; resolves with their paths. */
   async plot(options: { dir: string }): Promise<string[]> {
     const { plotTimeline } = await import('../stats/plot.js');
-    return plotTimeline(this.history, options.dir);
+    return plotTimeline(this.history.flat(), options.dir);
   }
 
   /** Counters of what the executor and its backend did (processes spawned, crashed, storage requests). */
@@ -439,7 +439,7 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** Deletes this executor's job data from storage (bundles stay: they are shared by content). */
   async clean(): Promise<void> {
-    this.history = this.history.filter((f) => !f.done);
+    this.history = [this.history.flat().filter((f) => !f.done)];
     const { storage } = await this.parts.ready();
     const prefix = keys.executor(this.executorId);
     const list = storage.list(this.options.bucket, prefix);
@@ -597,8 +597,7 @@ export class FunctionExecutor implements AsyncDisposable {
               cause: err,
             });
       for (const f of futures) f._reject(reason); // each leaves `live` as it settles
-      const failed = new Set<unknown>(futures);
-      this.unread = this.unread.filter((f) => !failed.has(f));
+      for (const f of futures) f._read = true; // not submitted: not among the unread
       throw err;
     }
     return futures;
@@ -641,13 +640,20 @@ export class FunctionExecutor implements AsyncDisposable {
       if (--job.left === 0) this.live.delete(job);
     };
     for (const f of futures) {
-      this.history.push(f);
       if (f.done) continue;
       job.left++;
       f._onDone = settled;
     }
     if (job.left > 0) this.live.add(job);
-    if (unread) for (const f of futures) this.unread.push(f);
+    this.history.push(futures);
+    if (unread) this.unread.push(futures);
+  }
+
+  /** The futures `getResult` has not returned yet, in submission order (the list is compacted to them). */
+  private unreadFutures(): Future<unknown>[] {
+    const left = this.unread.flat().filter((f) => !f._read);
+    this.unread = [left];
+    return left;
   }
 
   private progress(futures: readonly Future<unknown>[]): () => void {

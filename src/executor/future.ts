@@ -83,6 +83,8 @@ export class Future<R = unknown> {
   _onDone: ((future: unknown) => void) | undefined;
   /** @internal: the job's control, for cancel and maxFailures. */
   _control: FutureControl | undefined;
+  /** @internal: returned by the executor's `getResult` (no longer among its unread futures). */
+  _read = false;
 
   /** @internal */
   constructor(executorId: string, jobId: string, callId: number, columns?: StatsColumns) {

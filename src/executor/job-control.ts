@@ -60,8 +60,12 @@ export class JobControl {
   ) {
     const m = options.maxFailures;
     this.limit = m === undefined ? undefined : m >= 1 ? m : Math.max(1, Math.ceil(m * futures.length));
-    this.left = futures.filter((f) => !f.done).length;
-    for (const f of futures) f._control = this;
+    let left = 0;
+    for (const f of futures) {
+      f._control = this;
+      if (!f.done) left++;
+    }
+    this.left = left;
     const signal = options.signal;
     if (signal && this.left > 0) {
       const onAbort = (): void => this.cancelAll(signal);

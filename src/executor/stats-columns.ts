@@ -63,6 +63,7 @@ export class StatsColumns {
   private readonly times: Record<TimeField | SizeField, Float64Array>;
   private readonly workers: WorkerId[] = [];
   private readonly workerIndex = new Map<string, number>();
+  private lastWorker = -1;
   private readonly extras = new Map<number, Extra>();
   /** Attempts above what the 16-bit column holds (a call retried 65,536 times). */
   private readonly bigAttempts = new Map<number, number>();
@@ -183,6 +184,18 @@ export class StatsColumns {
       this.worker[i] = 0;
       return;
     }
+    // Records come in runs from one worker: check the last one before building a key.
+    const last = this.workers[this.lastWorker];
+    if (
+      last &&
+      last.pid === (s.pid ?? 0) &&
+      last.threadId === s.threadId &&
+      last.workerStart === (s.workerStart ?? 0) &&
+      last.hostname === (s.hostname ?? '')
+    ) {
+      this.worker[i] = this.lastWorker + 1;
+      return;
+    }
     const id: WorkerId = {
       hostname: s.hostname ?? '',
       pid: s.pid ?? 0,
@@ -197,5 +210,6 @@ export class StatsColumns {
       this.workerIndex.set(key, w);
     }
     this.worker[i] = w + 1;
+    this.lastWorker = w;
   }
 }

@@ -174,18 +174,25 @@ test('status batches carry records without results, in columns or whole, and dec
   };
   const withLogs = { ...plain(7), logs: 'hello' };
   const located = plain(8, { location: { platform: 'x', text: 'there' } });
+  const retried = { ...plain(4, { bytesIn: 10, bytesOut: 20 }), attempt: 3 };
+  const fractional = plain(5, { fnStart: 4.5 }); // not whole milliseconds: kept whole, exactly
   const b = new StatusColumnsBuilder();
-  for (const r of [plain(0), plain(1, { threadId: 3 }), plain(2), failed, withLogs, located]) b.add(r);
-  assert.equal(b.size, 6);
+  for (const r of [plain(0), plain(1, { threadId: 3 }), plain(2), failed, withLogs, located, retried, fractional])
+    b.add(r);
+  assert.equal(b.size, 8);
   const text = b.encode();
   assert.equal(b.size, 0);
   assert.equal(text.includes('hunter2secret'), false, 'secrets in an error are redacted');
   const list = decodeStatusList(text, key) as Array<CallRecord & { storedAt: number }>;
   const byId = new Map(list.map((r) => [r.callId, r]));
-  assert.deepEqual([...byId.keys()].sort((x, y) => x - y), [0, 1, 2, 7, 8, 9]);
+  assert.deepEqual([...byId.keys()].sort((x, y) => x - y), [0, 1, 2, 4, 5, 7, 8, 9]);
   for (const id of [0, 1, 2]) {
     const { value: _v, ...want } = plain(id, id === 1 ? { threadId: 3 } : {});
     assert.deepEqual(byId.get(id), want);
+  }
+  for (const r of [retried, fractional]) {
+    const { value: _v, ...want } = r;
+    assert.deepEqual(byId.get(r.callId), want);
   }
   assert.equal(byId.get(7)?.logs, 'hello');
   assert.equal(byId.get(8)?.stats.location?.text, 'there');

@@ -71,6 +71,49 @@ for (const isolation of ['thread', 'process'] as const) {
       await fexec.close();
     }
   });
+
+  test(`${isolation}: every kind of result survives the compact frame of a warm worker, and each call names its worker`, async () => {
+    const fexec = await executor(isolation, 2);
+    try {
+      // Call i returns kinds[i % kinds.length]; after its first call a worker sends plain results in
+      // fixed fields (src/worker/frames.ts), so most of these take that path.
+      const kinds = (i: number): unknown => {
+        const all = [undefined, null, true, false, -0, Number.NaN, 1e300, 7, 'ünïcode ✓', '', { a: [1, 'b'] }, new Map([[1, 2]]), 12n, new Date(5), Buffer.from('buf')];
+        // A busy millisecond, so both workers get calls.
+        const until = Date.now() + 1;
+        while (Date.now() < until);
+        return all[i % all.length];
+      };
+      const n = 150;
+      const futures = await fexec.map(kinds, Array.from({ length: n }, (_, i) => i));
+      const got = await fexec.getResult(futures);
+      got.forEach((v, i) => {
+        const want = kinds(i);
+        if (Buffer.isBuffer(want)) assert.ok(Buffer.isBuffer(v) && v.equals(want), `call ${i}: a Buffer`);
+        else if (typeof want === 'number') assert.ok(Object.is(v, want), `call ${i}: ${String(v)} is ${String(want)}`);
+        else assert.deepEqual(v, want, `call ${i}`);
+      });
+      const workers = new Set(Array.from(futures, (f) => `${f.stats.hostname}:${f.stats.pid}:${f.stats.threadId}`));
+      assert.equal(workers.size, 2, `two workers ran the calls: ${[...workers].join(', ')}`);
+      for (const f of futures) {
+        const s = f.stats;
+        assert.ok(s.fnStart !== undefined && s.fnEnd !== undefined && s.fnEnd >= s.fnStart, `call ${f.callId} times`);
+        assert.equal(typeof s.workerStart, 'number');
+        if (isolation === 'thread') {
+          assert.equal(s.pid, process.pid);
+          assert.equal(typeof s.threadId, 'number', `call ${f.callId} names its thread`);
+        } else {
+          assert.notEqual(s.pid, process.pid);
+          assert.equal(s.threadId, undefined);
+        }
+      }
+      assert.equal(futures.filter((f) => f.stats.cold).length, 2, 'one cold call per worker');
+      assert.equal(fexec.stats()[0]?.workerProcesses, 2);
+      assert.match(fexec.summary(), /, 2 workers\n/);
+    } finally {
+      await fexec.close();
+    }
+  });
 }
 
 /** Call 0 leaves a timer that throws after it returned; call 1 is running when it fires. */
