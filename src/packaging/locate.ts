@@ -10,7 +10,9 @@
 import type { Session } from 'node:inspector';
 import { SourceMap } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { PackagingError } from '../errors.js';
 
 /** A script V8 has compiled. */
@@ -140,35 +142,97 @@ function internalProperties(s: Session, fn: Function): RemoteProperty[] {
 }
 
 /**
- * The script of a plain `.js`/`.mjs` ES module, read from disk, when V8 compiled it unchanged: the
+ * The script of a plain `.js`/`.mjs`/`.cjs` file, read from disk, when V8 compiled it unchanged: the
  * function's own text (`fn.toString()`, an exact slice of V8's source) must be in the file, spanning
- * the position V8 reports. Costs a best-effort coverage snapshot (script ids and URLs, no Debugger
- * domain: enabling that one makes V8 report every script compiled so far, ~40 ms). Anything else (a
- * file a loader such as tsx transformed, eval code, a mismatch) gets undefined and the Debugger path.
+ * the position V8 reports. The file is found without the Debugger domain (enabling it makes V8
+ * report every script compiled so far, ~40 ms): as the CommonJS module that exports the function, or
+ * from a best-effort coverage snapshot (also ~40 ms), which lists scripts with a function that ran.
+ * Anything else (a file a loader such as tsx transformed, eval code, a mismatch) gets undefined and
+ * the Debugger path.
  */
 function fromDisk(s: Session, scriptId: string, fn: Function, line: number, column: number): ScriptInfo | undefined {
+  // The module exporting the function is found at once; a snapshot costs ~40 ms.
+  let file = commonJsFileExporting(fn);
   let url: string | undefined;
-  try {
-    const coverage = post<{ result: Array<{ scriptId: string; url: string }> }>(s, 'Profiler.getBestEffortCoverage');
-    url = coverage.result.find((r) => r.scriptId === scriptId)?.url;
-  } catch {
-    return undefined;
+  if (file === undefined) {
+    try {
+      const coverage = post<{ result: Array<{ scriptId: string; url: string }> }>(s, 'Profiler.getBestEffortCoverage');
+      url = coverage.result.find((r) => r.scriptId === scriptId)?.url;
+    } catch {
+      return undefined;
+    }
+    if (!url?.startsWith('file:')) return undefined;
+    file = fileOf(url);
   }
-  const file = url ? fileOf(url) : undefined;
-  // ES modules only: V8 compiles a CommonJS module inside Node's wrapper function, whose parameters
-  // (exports, module, require…) the analysis must see as the function's enclosing scope.
-  if (!url?.startsWith('file:') || file === undefined || !/\.(m)?js$/.test(file)) return undefined;
+  if (file === undefined || !/\.[mc]?js$/.test(file)) return undefined;
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  const isModule = moduleKind(file, source);
+  if (isModule === undefined) return undefined;
   const offset = offsetOf(source, line, column);
   const text = Function.prototype.toString.call(fn);
   const at = text.length > 0 ? source.lastIndexOf(text, offset) : -1;
   if (at < 0 || at + text.length <= offset) return undefined;
-  return { scriptId, url, file, isModule: true, source };
+  return { scriptId, url: url ?? pathToFileURL(file).href, file, isModule, source };
+}
+
+/**
+ * True for an ES module, false for CommonJS, undefined when unsure. It matters: V8 compiles a
+ * CommonJS module as the body of Node's wrapper function, whose parameters (exports, module,
+ * require…) the analysis must see. A `.mjs`, or a `.js` under `"type": "module"`, is a module; a file
+ * Node's CommonJS loader holds, with no import/export statement, while no loader flag could have
+ * transformed it, is CommonJS; a `.js` that loader does not hold and that has import/export
+ * statements is a module Node detected.
+ */
+function moduleKind(file: string, source: string): boolean | undefined {
+  const type = file.endsWith('.mjs') ? 'module' : file.endsWith('.cjs') ? 'commonjs' : packageType(file);
+  if (type === 'module') return file.endsWith('.cjs') ? undefined : true;
+  const esmSyntax = /^\s*(import|export)\b/m.test(source);
+  if (!Object.hasOwn(cjsRequire().cache, file)) return esmSyntax && file.endsWith('.js') ? true : undefined;
+  return !esmSyntax && !loaderFlags() ? false : undefined;
+}
+
+/** The file of the CommonJS module whose exports hold `fn` (as `module.exports` or a data property of it). */
+function commonJsFileExporting(fn: Function): string | undefined {
+  if (loaderFlags()) return undefined;
+  for (const [file, mod] of Object.entries(cjsRequire().cache)) {
+    const exported = mod?.exports as unknown;
+    if (exported === fn) return file;
+    if (typeof exported !== 'object' || exported === null) continue;
+    // Data properties only: a getter could run code.
+    for (const d of Object.values(Object.getOwnPropertyDescriptors(exported)))
+      if ('value' in d && d.value === fn) return file;
+  }
+  return undefined;
+}
+
+/** True when Node was started with a flag that can load a loader (tsx…) that transforms CommonJS files. */
+function loaderFlags(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return flags.some((f) => /^(--(import|require|loader|experimental-loader)\b|-r$)/.test(f));
+}
+
+let requireFn: NodeJS.Require | undefined;
+function cjsRequire(): NodeJS.Require {
+  requireFn ??= createRequire(import.meta.url);
+  return requireFn;
+}
+
+/** The `type` of the package.json nearest to `file` ('commonjs' when none says 'module'). */
+function packageType(file: string): 'module' | 'commonjs' {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+      return pkg.type === 'module' ? 'module' : 'commonjs';
+    } catch {
+      // no readable package.json here: look further up
+    }
+    if (dirname(dir) === dir) return 'commonjs';
+  }
 }
 
 function scriptSource(s: Session, scriptId: string): ScriptInfo {

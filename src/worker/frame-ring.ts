@@ -86,6 +86,13 @@ export class RingReader {
     Atomics.add(this.head, MAIL, 1);
   }
 
+  /** Reads what is in the ring without asking for a wake-up; false when it was empty. */
+  read(sink: (bytes: Buffer) => void): boolean {
+    const chunk = this.take();
+    if (chunk) sink(chunk);
+    return chunk !== undefined;
+  }
+
   /** Reads what is in the ring, and again while more arrives, then asks for a wake-up. */
   drain(sink: (bytes: Buffer) => void): void {
     for (;;) {

@@ -131,12 +131,17 @@ const BOOT = [
   '(data.tsx ? import(data.tsx).then((api) => api.register()) : Promise.resolve()).then(() => import(data.entry));',
 ].join('\n');
 
+/** How often a busy ring is read when its frames come faster than one wake-up per this long. */
+const POLL_MS = 1;
+
 class ThreadWorker implements WorkerHandle {
   readonly isolation = 'thread';
   private readonly worker: Worker;
   private gone = false;
   private ended = false;
   private readonly reader: RingReader;
+  private lastWake = -Infinity;
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(
     options: SpawnOptions,
@@ -154,7 +159,7 @@ class ThreadWorker implements WorkerHandle {
     });
     const w = this.worker;
     w.on('message', (m: typeof WAKE | FromChild) => {
-      if (m === WAKE) this.drain();
+      if (m === WAKE) this.woken();
       else if (m.t === 'stderr') sinks.stderr(Buffer.from(m.text));
       else sinks.message(m);
     });
@@ -200,8 +205,30 @@ class ThreadWorker implements WorkerHandle {
   }
 
   private drain(): void {
+    if (this.poll) clearTimeout(this.poll);
+    this.poll = undefined;
     this.reader.drain(this.sinks.frames);
   }
+
+  /**
+   * A wake-up costs this process an event per frame. When they come faster than {@link POLL_MS}
+   * (short calls), the ring is read on a timer instead, many frames at a time, until a look finds it
+   * empty; then wake-ups are asked for again.
+   */
+  private woken(): void {
+    const now = performance.now();
+    const fast = now - this.lastWake < POLL_MS;
+    this.lastWake = now;
+    if (!fast) return this.drain();
+    this.reader.read(this.sinks.frames);
+    this.poll ??= setTimeout(this.look, POLL_MS).unref();
+  }
+
+  private readonly look = (): void => {
+    this.poll = undefined;
+    if (this.reader.read(this.sinks.frames)) this.poll = setTimeout(this.look, POLL_MS).unref();
+    else this.drain();
+  };
 
   hold(held: boolean): void {
     if (held) this.worker.ref();
