@@ -179,7 +179,10 @@ export class StatsColumns {
     } else this.bigAttempts.set(i, attempt);
   }
 
-  private setWorker(i: number, s: Partial<Pick<WorkerCallStats, 'hostname' | 'pid' | 'threadId' | 'workerStart'>>): void {
+  private setWorker(
+    i: number,
+    s: Partial<Pick<WorkerCallStats, 'hostname' | 'pid' | 'threadId' | 'workerStart'>>,
+  ): void {
     if (s.hostname === undefined && s.pid === undefined && s.workerStart === undefined) {
       this.worker[i] = 0;
       return;

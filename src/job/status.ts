@@ -114,7 +114,17 @@ export interface StatusColumns {
   records: BatchedStatus[];
 }
 
-const PLAIN_STATS = new Set(['workerStart', 'fnStart', 'fnEnd', 'cold', 'bytesIn', 'bytesOut', 'hostname', 'pid', 'threadId']);
+const PLAIN_STATS = new Set([
+  'workerStart',
+  'fnStart',
+  'fnEnd',
+  'cold',
+  'bytesIn',
+  'bytesOut',
+  'hostname',
+  'pid',
+  'threadId',
+]);
 
 /** Collects one status batch; {@link encode} writes it. */
 export class StatusColumnsBuilder {

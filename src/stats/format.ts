@@ -39,9 +39,7 @@ function formatJob(s: JobSummary): string {
     );
   if (s.hosts.length > 0 || s.workerProcesses > 0) {
     const hosts = s.hosts.length <= 3 ? ` (${s.hosts.join(', ')})` : '';
-    lines.push(
-      `  ran on ${plural(s.hosts.length, 'host')}${hosts}, ${plural(s.workerProcesses, 'worker')}`,
-    );
+    lines.push(`  ran on ${plural(s.hosts.length, 'host')}${hosts}, ${plural(s.workerProcesses, 'worker')}`);
   }
   if (s.cost) lines.push(`  estimated cost ${formatCost(s.cost)} (${s.cost.note})`);
   return `${lines.join('\n')}\n`;

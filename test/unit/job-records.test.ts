@@ -185,7 +185,10 @@ test('status batches carry records without results, in columns or whole, and dec
   assert.equal(text.includes('hunter2secret'), false, 'secrets in an error are redacted');
   const list = decodeStatusList(text, key) as Array<CallRecord & { storedAt: number }>;
   const byId = new Map(list.map((r) => [r.callId, r]));
-  assert.deepEqual([...byId.keys()].sort((x, y) => x - y), [0, 1, 2, 4, 5, 7, 8, 9]);
+  assert.deepEqual(
+    [...byId.keys()].sort((x, y) => x - y),
+    [0, 1, 2, 4, 5, 7, 8, 9],
+  );
   for (const id of [0, 1, 2]) {
     const { value: _v, ...want } = plain(id, id === 1 ? { threadId: 3 } : {});
     assert.deepEqual(byId.get(id), want);

@@ -78,14 +78,33 @@ for (const isolation of ['thread', 'process'] as const) {
       // Call i returns kinds[i % kinds.length]; after its first call a worker sends plain results in
       // fixed fields (src/worker/frames.ts), so most of these take that path.
       const kinds = (i: number): unknown => {
-        const all = [undefined, null, true, false, -0, Number.NaN, 1e300, 7, 'ünïcode ✓', '', { a: [1, 'b'] }, new Map([[1, 2]]), 12n, new Date(5), Buffer.from('buf')];
+        const all = [
+          undefined,
+          null,
+          true,
+          false,
+          -0,
+          Number.NaN,
+          1e300,
+          7,
+          'ünïcode ✓',
+          '',
+          { a: [1, 'b'] },
+          new Map([[1, 2]]),
+          12n,
+          new Date(5),
+          Buffer.from('buf'),
+        ];
         // A busy millisecond, so both workers get calls.
         const until = Date.now() + 1;
         while (Date.now() < until);
         return all[i % all.length];
       };
       const n = 150;
-      const futures = await fexec.map(kinds, Array.from({ length: n }, (_, i) => i));
+      const futures = await fexec.map(
+        kinds,
+        Array.from({ length: n }, (_, i) => i),
+      );
       const got = await fexec.getResult(futures);
       got.forEach((v, i) => {
         const want = kinds(i);

@@ -1,0 +1,123 @@
+/**
+ * A job's futures keep their stats in typed columns (src/executor/stats-columns.ts) and read them
+ * back as plain objects: a field is there once it is set and absent before (0 is "not set" in the
+ * columns, so a real 0 must still read as 0), every worker field survives, and a future made alone
+ * behaves the same. The pool's call queue (src/worker/call-queue.ts) hands calls out in order, those
+ * given back first.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Future } from '../../src/executor/future.ts';
+import { StatsColumns } from '../../src/executor/stats-columns.ts';
+import { CallQueue, firstAttempts } from '../../src/worker/call-queue.ts';
+import type { WorkerCallStats } from '../../src/worker/protocol.ts';
+
+const worker = (over: Partial<WorkerCallStats> = {}): WorkerCallStats => ({
+  workerStart: 1_700_000_000_000,
+  fnStart: 1_700_000_000_100,
+  fnEnd: 1_700_000_000_107,
+  cold: false,
+  bytesIn: 0,
+  bytesOut: 0,
+  hostname: 'h1',
+  pid: 42,
+  ...over,
+});
+
+for (const made of ['in columns', 'alone'] as const) {
+  test(`a future's stats (${made}) read as a plain object with the fields set so far`, () => {
+    const cols = new StatsColumns(3, 1000);
+    const f = made === 'alone' ? new Future('E', 'J', 1) : new Future('E', 'J', 1, cols);
+    const before = f.stats;
+    assert.equal(before.attempt, 1);
+    assert.equal(typeof before.submitted, 'number');
+    for (const k of ['invoked', 'fnStart', 'fnEnd', 'cold', 'bytesIn', 'bytesOut', 'hostname', 'pid', 'threadId'])
+      assert.equal(k in before, false, `${k} is not set before the call ran`);
+
+    f._stat('invoked', 2000);
+    f._workerStats(worker({ cold: true, threadId: 3 }), 1_700_000_000_110);
+    f._resolve(5);
+    const s = f.stats;
+    assert.equal(s.invoked, 2000);
+    assert.equal(s.workerStart, 1_700_000_000_000);
+    assert.equal(s.fnStart, 1_700_000_000_100);
+    assert.equal(s.fnEnd, 1_700_000_000_107);
+    assert.equal(s.stored, 1_700_000_000_110);
+    assert.equal(s.cold, true);
+    assert.equal(s.bytesIn, 0, 'a size of 0 reads as 0 once the worker reported it');
+    assert.equal(s.bytesOut, 0);
+    assert.equal(s.hostname, 'h1');
+    assert.equal(s.pid, 42);
+    assert.equal(s.threadId, 3);
+    assert.equal(typeof s.resultReceived, 'number');
+    assert.deepEqual(JSON.parse(JSON.stringify(s)), s, 'no undefined fields: it serializes as it reads');
+
+    f._stat('backup', 'won');
+    f._stat('cached', true);
+    f._stat('location', { platform: 'p', text: 'there' });
+    assert.equal(f.stats.backup, 'won');
+    assert.equal(f.stats.cached, true);
+    assert.equal(f.stats.location?.text, 'there');
+  });
+}
+
+test('stats columns: rows are independent, attempts past 16 bits, workers told apart, retries counted', () => {
+  const cols = new StatsColumns(4, 1000);
+  const futures = [0, 1, 2, 3].map((i) => new Future('E', 'J', i, cols));
+  futures[0]?._workerStats(worker({ pid: 1 }), undefined);
+  futures[1]?._workerStats(worker({ pid: 2, bytesIn: 9, bytesOut: 11 }), undefined);
+  futures[2]?._workerStats(worker({ pid: 1, threadId: 7 }), undefined);
+  assert.deepEqual(
+    futures.map((f) => [f.stats.pid, f.stats.threadId, f.stats.bytesIn]),
+    [
+      [1, undefined, 0],
+      [2, undefined, 9],
+      [1, 7, 0],
+      [undefined, undefined, undefined],
+    ],
+  );
+  assert.equal('stored' in (futures[0]?.stats ?? {}), false);
+  futures[3]?._stat('attempt', 70_000);
+  assert.equal(futures[3]?.stats.attempt, 70_000);
+  const f = futures[0] as Future<unknown>;
+  f._retry(new Error('x') as never);
+  f._retry(new Error('y') as never);
+  assert.equal(f.stats.attempt, 3);
+  assert.equal(f.attempts.length, 2);
+  assert.equal(futures[1]?.stats.attempt, 1);
+  // A shared time set for the whole job, then one row apart.
+  cols.invoked.setAll(5000);
+  futures[2]?._stat('invoked', 6000);
+  assert.deepEqual(
+    futures.map((x) => x.stats.invoked),
+    [5000, 5000, 6000, 5000],
+  );
+});
+
+test('call queue: calls in order, those given back first and in their order, made only when taken', () => {
+  const made: number[] = [];
+  const inputs = ['a', 'b', 'c', 'd', 'e'];
+  const list = firstAttempts(inputs);
+  const q = new CallQueue({ length: list.length, call: (i) => (made.push(i), list.call(i)) });
+  assert.equal(q.size, 5);
+  const first = [q.take(), q.take(), q.take()];
+  assert.deepEqual(made, [0, 1, 2], 'three calls made, the rest not yet');
+  assert.deepEqual(
+    first.map((c) => [c?.callId, c?.attempt, c?.input]),
+    [
+      [0, 1, 'a'],
+      [1, 1, 'b'],
+      [2, 1, 'c'],
+    ],
+  );
+  q.putBack([first[1], first[2]].filter((c) => c !== undefined));
+  assert.equal(q.size, 4);
+  assert.deepEqual(
+    q.takeAll().map((c) => c.callId),
+    [1, 2, 3, 4],
+  );
+  assert.equal(q.take(), undefined);
+  const arrayQueue = new CallQueue([{ callId: 9, attempt: 2, input: null }]);
+  arrayQueue.clear();
+  assert.equal(arrayQueue.size, 0);
+});
