@@ -5,6 +5,7 @@
  * at most once a second.
  */
 import { decodeClaim } from '../job/claims.js';
+import { MalformedRecordError } from '../errors.js';
 import { keys, parseClaimKey } from '../job/layout.js';
 import type { StorageDriver } from '../storage/types.js';
 
@@ -28,13 +29,17 @@ export function claimStarts(
       const at = e.lastModified?.getTime();
       const attempt = parseClaimKey(e.key)?.attempt;
       if (at === undefined || attempt === undefined) continue;
-      seen.add(e.key);
       let ids: number[];
       try {
         ids = decodeClaim(await storage.get(bucket, e.key), { bucket, key: e.key });
-      } catch {
-        continue; // deleted since the listing, or not a claim of ours
+      } catch (err) {
+        // Not a claim of ours: never read again. Anything else (a slow or failed read under load) is
+        // read at the next look: a claim skipped for good would hide its calls' starts, and a
+        // straggler among them would never get its backup.
+        if (err instanceof MalformedRecordError) seen.add(e.key);
+        continue;
       }
+      seen.add(e.key);
       for (const id of ids) {
         const prev = starts.get(id);
         if (!prev || attempt >= prev.attempt) starts.set(id, { attempt, at });
