@@ -5,7 +5,7 @@
  * streams, are the separate `output/<call>.<attempt>` object and the record says `outputStored`.
  */
 import { redactRecord } from '../redact.js';
-import type { CallRecord } from '../worker/protocol.js';
+import { onlyPlainStats, type CallRecord } from '../worker/protocol.js';
 import {
   field,
   isBoolean,
@@ -114,18 +114,6 @@ export interface StatusColumns {
   records: BatchedStatus[];
 }
 
-const PLAIN_STATS = new Set([
-  'workerStart',
-  'fnStart',
-  'fnEnd',
-  'cold',
-  'bytesIn',
-  'bytesOut',
-  'hostname',
-  'pid',
-  'threadId',
-]);
-
 /** Collects one status batch; {@link encode} writes it. */
 export class StatusColumnsBuilder {
   private cols: StatusColumns = emptyColumns();
@@ -216,8 +204,8 @@ function emptyColumns(): StatusColumns {
 }
 
 function plain(s: CallRecord['stats']): boolean {
-  for (const k in s) if (!PLAIN_STATS.has(k)) return false;
   return (
+    onlyPlainStats(s) &&
     typeof s.hostname === 'string' &&
     Number.isFinite(s.pid) &&
     Number.isInteger(s.fnStart) &&

@@ -11,7 +11,7 @@
  * A frame is `type (u8) | payload length (u32 LE) | payload`. Kept free of client-side imports.
  */
 import { DefaultSerializer, deserialize } from 'node:v8';
-import type { CallRecord } from './protocol.js';
+import { onlyPlainStats, type CallRecord } from './protocol.js';
 
 export const FRAME_START = 1;
 export const FRAME_RESULTS = 2;
@@ -52,9 +52,6 @@ const VALUE_STRING = 5;
 const VALUE_V8 = 6;
 const OK_HEAD = 38;
 
-/** The stats keys a plain result may have; any other (location, cached, backup…) needs the whole record. */
-const PLAIN_STATS = 9;
-
 /** True when {@link okFrame} can carry the record. */
 export function isPlainSuccess(record: CallRecord): boolean {
   const s = record.stats;
@@ -65,10 +62,7 @@ export function isPlainSuccess(record: CallRecord): boolean {
     record.outputStored === undefined &&
     !s.cold &&
     s.bytesIn === 0 &&
-    s.location === undefined &&
-    s.cached === undefined &&
-    s.backup === undefined &&
-    Object.keys(s).length <= PLAIN_STATS
+    onlyPlainStats(s)
   );
 }
 

@@ -56,6 +56,25 @@ export interface WorkerCallStats {
   backup?: 'won' | 'lost';
 }
 
+/** The stats every call has (a thread's also `threadId`): a record with only these is a plain one. */
+const PLAIN_STATS = new Set([
+  'workerStart',
+  'fnStart',
+  'fnEnd',
+  'cold',
+  'bytesIn',
+  'bytesOut',
+  'hostname',
+  'pid',
+  'threadId',
+]);
+
+/** True when the stats hold nothing beyond {@link PLAIN_STATS} (no location, cache or backup mark). */
+export function onlyPlainStats(s: WorkerCallStats): boolean {
+  for (const k in s) if (!PLAIN_STATS.has(k)) return false;
+  return true;
+}
+
 /**
  * Where a platform kept a call's logs, e.g. `{ platform: 'aws_lambda', logGroup, logStream, requestId,
  * text }`; `text` is one line for people, the other fields are the platform's own.
