@@ -7,6 +7,7 @@
  */
 import type { CallLocation, WorkerCallStats } from '../worker/protocol.js';
 import type { CallStats } from './future.js';
+import { WorkerIndex } from '../job/worker-index.js';
 
 /** Per-call times and sizes; 0 is "not set" (no epoch time is 0; a size of 0 is told apart by `cold`). */
 const TIMES = ['fnStart', 'fnEnd', 'resultReceived', 'stored'] as const;
@@ -19,14 +20,6 @@ interface Extra {
   location?: CallLocation;
   cached?: boolean;
   backup?: 'won' | 'lost';
-}
-
-/** A worker as the stats name it. */
-interface WorkerId {
-  hostname: string;
-  pid: number;
-  threadId: number | undefined;
-  workerStart: number;
 }
 
 /** A time most rows share (submitted, invoked): one number, and a row only where it differs. */
@@ -58,12 +51,10 @@ export class StatsColumns {
   private readonly attempt: Uint16Array;
   /** 0 unknown, 1 warm, 2 cold: known once a worker reported the call. */
   private readonly cold: Uint8Array;
-  /** 1 + index into {@link workers}, 0 when unknown. */
+  /** 1 + the worker's number in {@link workers}, 0 when unknown. */
   private readonly worker: Uint32Array;
   private readonly times: Record<TimeField | SizeField, Float64Array>;
-  private readonly workers: WorkerId[] = [];
-  private readonly workerIndex = new Map<string, number>();
-  private lastWorker = -1;
+  private readonly workers = new WorkerIndex();
   private readonly extras = new Map<number, Extra>();
   /** Attempts above what the 16-bit column holds (a call retried 65,536 times). */
   private readonly bigAttempts = new Map<number, number>();
@@ -88,7 +79,7 @@ export class StatsColumns {
     const out: CallStats = { submitted: this.submitted.get(i) as number, attempt: this.attemptOf(i) };
     const invoked = this.invoked.get(i);
     if (invoked !== undefined) out.invoked = invoked;
-    const w = this.workers[(this.worker[i] as number) - 1];
+    const w = this.workers.list[(this.worker[i] as number) - 1];
     if (w) out.workerStart = w.workerStart;
     for (const k of TIMES) {
       const v = (this.times[k] as Float64Array)[i] as number;
@@ -187,32 +178,6 @@ export class StatsColumns {
       this.worker[i] = 0;
       return;
     }
-    // Records come in runs from one worker: check the last one before building a key.
-    const last = this.workers[this.lastWorker];
-    if (
-      last &&
-      last.pid === (s.pid ?? 0) &&
-      last.threadId === s.threadId &&
-      last.workerStart === (s.workerStart ?? 0) &&
-      last.hostname === (s.hostname ?? '')
-    ) {
-      this.worker[i] = this.lastWorker + 1;
-      return;
-    }
-    const id: WorkerId = {
-      hostname: s.hostname ?? '',
-      pid: s.pid ?? 0,
-      threadId: s.threadId,
-      workerStart: s.workerStart ?? 0,
-    };
-    const key = `${id.hostname}\0${id.pid}\0${id.threadId ?? ''}\0${id.workerStart}`;
-    let w = this.workerIndex.get(key);
-    if (w === undefined) {
-      w = this.workers.length;
-      this.workers.push(id);
-      this.workerIndex.set(key, w);
-    }
-    this.worker[i] = w + 1;
-    this.lastWorker = w;
+    this.worker[i] = this.workers.indexOf(s) + 1;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { redactRecord } from '../redact.js';
 import { onlyPlainStats, type CallRecord } from '../worker/protocol.js';
+import { WorkerIndex } from './worker-index.js';
 import {
   field,
   isBoolean,
@@ -117,8 +118,7 @@ export interface StatusColumns {
 /** Collects one status batch; {@link encode} writes it. */
 export class StatusColumnsBuilder {
   private cols: StatusColumns = emptyColumns();
-  private readonly workerIndex = new Map<string, number>();
-  private lastWorker = -1;
+  private workers = new WorkerIndex();
   private lastCall = 0;
   private rows = 0;
   /** Records added so far. */
@@ -145,7 +145,7 @@ export class StatusColumnsBuilder {
     if (row === 0) c.base = s.fnStart;
     c.callStep.push(record.callId - this.lastCall);
     this.lastCall = record.callId;
-    c.worker.push(this.workerOf(s));
+    c.worker.push(this.workers.indexOf(s));
     c.start.push(s.fnStart - c.base);
     c.run.push(s.fnEnd - s.fnStart);
     c.wait.push(storedAt - s.fnEnd);
@@ -157,31 +157,14 @@ export class StatusColumnsBuilder {
 
   /** The batch's bytes; the builder starts over empty. */
   encode(): string {
+    this.cols.workers = this.workers.list.map((w) => [w.hostname, w.pid, w.workerStart, w.threadId ?? null]);
     const text = JSON.stringify(this.cols);
     this.cols = emptyColumns();
-    this.workerIndex.clear();
-    this.lastWorker = -1;
+    this.workers = new WorkerIndex();
     this.lastCall = 0;
     this.rows = 0;
     this.size = 0;
     return text;
-  }
-
-  private workerOf(s: CallRecord['stats']): number {
-    const threadId = s.threadId ?? null;
-    const last = this.cols.workers[this.lastWorker];
-    // Records come in runs from one worker: check the last one before building a key.
-    if (last && last[1] === s.pid && last[3] === threadId && last[2] === s.workerStart && last[0] === s.hostname)
-      return this.lastWorker;
-    const key = `${s.hostname}\0${s.pid}\0${s.workerStart}\0${threadId ?? ''}`;
-    let w = this.workerIndex.get(key);
-    if (w === undefined) {
-      w = this.cols.workers.length;
-      this.cols.workers.push([s.hostname, s.pid, s.workerStart, threadId]);
-      this.workerIndex.set(key, w);
-    }
-    this.lastWorker = w;
-    return w;
   }
 }
 
