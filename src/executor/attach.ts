@@ -63,7 +63,7 @@ export async function attachJobs(
     }
     const futures = Array.from(
       { length: manifest.callCount },
-      (_, i) => new Future<unknown>(executorId, manifest.jobId, i),
+      (_, i) => new Future<unknown>({ executorId, jobId: manifest.jobId }, i),
     );
     const context = { jobId: manifest.jobId, executorId, backend: backend.name };
     let resubmitted: number[] = [];

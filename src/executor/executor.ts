@@ -6,7 +6,7 @@ import { StatsColumns } from './stats-columns.js';
 import { randomBytes } from 'node:crypto';
 import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
-import { Future, FutureList, collectResults, type ChainHost } from './future.js';
+import { Future, FutureJob, FutureList, collectResults, type ChainHost } from './future.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
 import { JobControl, checkControlOptions } from './job-control.js';
 import { abortedError } from './abort.js';
@@ -252,7 +252,7 @@ export class FunctionExecutor implements AsyncDisposable {
           `job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`,
           { keyPath: 'futures', jobId },
         );
-      const fresh = list.map((f) => new Future<R>(f.executorId, jobId, f.callId));
+      const fresh = list.map((f) => new Future<R>({ executorId: f.executorId, jobId }, f.callId));
       for (const f of list) this.superseded.add(f as Future<unknown>);
       reruns.push([rerun, list, fresh]);
     }
@@ -355,7 +355,7 @@ export class FunctionExecutor implements AsyncDisposable {
     if (options.reducerOnePerObject && specs) specs.forEach((spec, i) => (groups[spec.objectIndex] ??= []).push(i));
     else groups.push(mapped.map((_, i) => i));
     const reduceJob = this.nextJobId('R');
-    const reducers = groups.map((_, i) => new Future<Awaited<S>>(this.executorId, reduceJob, i));
+    const reducers = groups.map((_, i) => new Future<Awaited<S>>({ executorId: this.executorId, jobId: reduceJob }, i));
     this.track(reducers as Future<unknown>[], true);
     // The reducers' inputs are the map futures: references the workers read from storage.
     void startReducers(this.parts, mapped as Future<unknown>[], groups, reducers as Future<unknown>[], options, {
@@ -543,6 +543,12 @@ export class FunctionExecutor implements AsyncDisposable {
     // Inputs that are futures: the job goes out once they settle, with references in their place.
     if (!extra.linked && inputsHoldFutures(inputs)) return this.submitLinked(kind, fn, inputs, options, extra);
     const jobId = extra.jobId ?? this.nextJobId(kind);
+    // The workers boot while the futures are made and the function is packaged, not after. A cached
+    // map starts them only once a call misses (submit.ts); a failure to start surfaces in submitJob.
+    if (!(options.cache ?? this.options.raw.cache)) {
+      (await this.parts.ready().catch(() => undefined))?.backend.warm?.();
+      if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
+    }
     if (options.signal?.aborted)
       throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     const futures = extra.futures ?? newFutures<R>(this.executorId, jobId, inputs.length);
@@ -642,7 +648,7 @@ export class FunctionExecutor implements AsyncDisposable {
     for (const f of futures) {
       if (f.done) continue;
       job.left++;
-      f._onDone = settled;
+      f._job.onDone = settled; // one write per job when its futures share one FutureJob
     }
     if (job.left > 0) this.live.add(job);
     this.history.push(futures);
@@ -690,8 +696,8 @@ async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
 
 /** One future per call, all with the same submit time. */
 function newFutures<R>(executorId: string, jobId: string, n: number): Future<R>[] {
-  const columns = new StatsColumns(n, Date.now());
+  const job = new FutureJob(executorId, jobId, new StatsColumns(n, Date.now()));
   const out = new Array<Future<R>>(n);
-  for (let i = 0; i < n; i++) out[i] = new Future<R>(executorId, jobId, i, columns);
+  for (let i = 0; i < n; i++) out[i] = new Future<R>(job, i);
   return out;
 }

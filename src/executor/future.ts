@@ -10,7 +10,7 @@ import { asBurstError } from './settle.js';
 import type { MapOptions, TaskFunction } from './executor.js';
 import type { CallResult } from './stored-result.js';
 import type { ReduceItem } from '../worker/result-feed.js';
-import type { WorkerCallStats } from '../worker/protocol.js';
+import type { WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 import type { StatsColumns } from './stats-columns.js';
 
 /** The state of a call. */
@@ -59,62 +59,98 @@ export interface FutureControl {
   settled(future: Future<unknown>): void;
 }
 
+/**
+ * @internal: what every future of one job shares, held once per job rather than in each future: a
+ * map of 10^6 calls makes 10^6 futures, and on a VM each MB of fresh heap costs milliseconds.
+ */
+export class FutureJob {
+  /** Told once per future when it is done (the executor's bookkeeping; cheaper than a promise). */
+  onDone: ((future: unknown) => void) | undefined;
+  /** The job's control, for cancel and maxFailures. */
+  control: FutureControl | undefined;
+  constructor(
+    readonly executorId: string,
+    readonly jobId: string,
+    /** The job's stats columns (row `callId`); undefined for a future made alone. */
+    readonly cols: StatsColumns | undefined,
+    /** The stats of a future made alone (its FutureJob is its own). */
+    readonly own?: CallStats,
+  ) {}
+}
+
+/** What few futures need (a failure, logs, waiters, retries, a stored result being fetched), made on first use. */
+interface FutureExtra<R> {
+  error?: BurstError;
+  logs?: string;
+  waiters?: Array<() => void>;
+  attempts?: BurstError[];
+  loading?: Promise<R>;
+}
+
 /** The pending result of one call. */
 export class Future<R = unknown> {
+  /** @internal: what this future shares with the rest of its job. */
+  readonly _job: FutureJob;
   /** The call's index in its job. */
   readonly callId: number;
-  readonly jobId: string;
-  readonly executorId: string;
   /** Current state of the call. */
   status: FutureStatus = 'new';
-  /** The error, once the call has failed. */
-  error?: BurstError;
-  /** @internal: the job's stats columns (row `callId`), unless this future was made alone. */
-  readonly _cols: StatsColumns | undefined;
-  /** The stats of a future made alone. */
-  private readonly own: CallStats | undefined;
-  private value?: R;
-  private loading: Promise<R> | undefined;
-  private capturedLogs?: string;
-  // Made on first use: a map of 10^6 calls makes 10^6 futures, and most never wait or retry.
-  private waiters: Array<() => void> | undefined;
-  private failedAttempts: BurstError[] | undefined;
-  /** @internal: told once when the future is done (the executor's bookkeeping; cheaper than a promise). */
-  _onDone: ((future: unknown) => void) | undefined;
-  /** @internal: the job's control, for cancel and maxFailures. */
-  _control: FutureControl | undefined;
   /** @internal: returned by the executor's `getResult` (no longer among its unread futures). */
   _read = false;
+  private value: R | undefined = undefined;
+  private extra: FutureExtra<R> | undefined = undefined;
 
-  /** @internal */
-  constructor(executorId: string, jobId: string, callId: number, columns?: StatsColumns) {
-    this.executorId = executorId;
-    this.jobId = jobId;
+  /** @internal: a future of a job's columns (`newFutures`), or one made alone. */
+  constructor(job: FutureJob | { executorId: string; jobId: string }, callId: number) {
+    this._job =
+      job instanceof FutureJob
+        ? job
+        : new FutureJob(job.executorId, job.jobId, undefined, { submitted: Date.now(), attempt: 1 });
     this.callId = callId;
-    this._cols = columns;
-    this.own = columns ? undefined : { submitted: Date.now(), attempt: 1 };
+  }
+
+  get executorId(): string {
+    return this._job.executorId;
+  }
+
+  get jobId(): string {
+    return this._job.jobId;
+  }
+
+  /** The error, once the call has failed. */
+  get error(): BurstError | undefined {
+    return this.extra?.error;
+  }
+
+  /** @internal: the job's stats columns (row `callId`), unless this future was made alone. */
+  get _cols(): StatsColumns | undefined {
+    return this._job.cols;
   }
 
   /** Timings and sizes of the call so far, as a new object each time it is read. */
   get stats(): CallStats {
-    return this.own ?? (this._cols as StatsColumns).read(this.callId);
+    const job = this._job;
+    return job.own ?? (job.cols as StatsColumns).read(this.callId);
   }
 
   /** @internal: sets one field of the stats. */
   _stat<K extends keyof CallStats>(key: K, value: CallStats[K]): void {
-    if (this.own) this.own[key] = value;
-    else (this._cols as StatsColumns).set(this.callId, key, value);
+    const job = this._job;
+    if (job.own) job.own[key] = value;
+    else (job.cols as StatsColumns).set(this.callId, key, value);
   }
 
   /** @internal: one field of the stats, without making the whole object. */
   _statOf<K extends keyof CallStats>(key: K): CallStats[K] {
-    return this.own ? this.own[key] : (this._cols as StatsColumns).get(this.callId, key);
+    const job = this._job;
+    return job.own ? job.own[key] : (job.cols as StatsColumns).get(this.callId, key);
   }
 
   /** @internal: what the worker measured for the call, and when its status was written. */
   _workerStats(s: WorkerCallStats, stored: number | undefined): void {
-    if (this._cols) return this._cols.setWorkerStats(this.callId, s, stored);
-    const fs = this.own as CallStats;
+    const job = this._job;
+    if (job.cols) return job.cols.setWorkerStats(this.callId, s, stored);
+    const fs = job.own as CallStats;
     fs.workerStart = s.workerStart;
     fs.fnStart = s.fnStart;
     fs.fnEnd = s.fnEnd;
@@ -128,10 +164,16 @@ export class Future<R = unknown> {
     if (s.location) fs.location = s.location;
   }
 
+  private more(): FutureExtra<R> {
+    this.extra ??= {};
+    return this.extra;
+  }
+
   /** Errors of the attempts that failed before the last one. */
   get attempts(): BurstError[] {
-    this.failedAttempts ??= [];
-    return this.failedAttempts;
+    const x = this.more();
+    x.attempts ??= [];
+    return x.attempts;
   }
 
   /** True once the call has succeeded or failed for good. */
@@ -151,17 +193,18 @@ export class Future<R = unknown> {
   _load(): Promise<R> {
     const lazy = this.value;
     if (!(lazy instanceof LazyResult)) return Promise.resolve(this.value as R);
-    this.loading ??= lazy.load().then(
+    const x = this.more();
+    x.loading ??= lazy.load().then(
       (value) => {
         this.value = value as R;
         return value as R;
       },
       (err: unknown) => {
-        this.loading = undefined; // a storage hiccup: the next read tries again
+        x.loading = undefined; // a storage hiccup: the next read tries again
         throw asBurstError(err, { jobId: this.jobId, executorId: this.executorId, backend: '', callId: this.callId });
       },
     );
-    return this.loading;
+    return x.loading;
   }
 
   /**
@@ -171,7 +214,8 @@ export class Future<R = unknown> {
    */
   cancel(reason = 'cancelled by the caller'): boolean {
     if (this.done) return false;
-    if (this._control) this._control.cancel([this.callId], reason);
+    const control = this._job.control;
+    if (control) control.cancel([this.callId], reason);
     else
       this._reject(
         new CancelledError(`call ${this.callId} of job ${this.jobId} was cancelled: ${reason}`, {
@@ -185,7 +229,7 @@ export class Future<R = unknown> {
 
   /** What the call printed to stdout and stderr (the last 64 KiB), or '' when nothing. */
   logs(): string {
-    return this.capturedLogs ?? '';
+    return this.extra?.logs ?? '';
   }
 
   /** Resolves when the future is done (never rejects, except on timeout). */
@@ -197,10 +241,11 @@ export class Future<R = unknown> {
         if (timer) clearTimeout(timer);
         resolve();
       };
-      (this.waiters ??= []).push(waiter);
+      const x = this.more();
+      (x.waiters ??= []).push(waiter);
       if (timeoutSeconds !== undefined) {
         timer = setTimeout(() => {
-          this.waiters = this.waiters?.filter((w) => w !== waiter);
+          x.waiters = x.waiters?.filter((w) => w !== waiter);
           reject(
             new WaitTimeoutError(`call ${this.callId} of job ${this.jobId} did not finish within ${timeoutSeconds} s`, {
               callId: this.callId,
@@ -226,7 +271,7 @@ export class Future<R = unknown> {
   _resolve(value: R, logs?: string): void {
     if (this.done) return;
     this.value = value;
-    if (logs) this.capturedLogs = logs;
+    if (logs) this.more().logs = logs;
     this.status = 'success';
     this._stat('resultReceived', Date.now());
     this.wake();
@@ -235,10 +280,32 @@ export class Future<R = unknown> {
   /** @internal */
   _reject(error: BurstError, logs?: string): void {
     if (this.done) return;
-    this.error = error;
-    if (logs) this.capturedLogs = logs;
+    const x = this.more();
+    x.error = error;
+    if (logs) x.logs = logs;
     this.status = 'error';
     this._stat('resultReceived', Date.now());
+    this.wake();
+  }
+
+  /**
+   * @internal: a plain success over IPC (see FRAME_RESULT_OK): the worker's few stats and the value,
+   * received (and its status stored) at `now`, without a record object.
+   */
+  _plainSuccess(value: R, worker: WorkerIdentity, fnStart: number, fnEnd: number, bytesOut: number, now: number): void {
+    if (this.done) return;
+    const cols = this._job.cols;
+    if (cols) cols.setPlain(this.callId, worker, fnStart, fnEnd, bytesOut, now);
+    else {
+      const { threadId, ...rest } = worker;
+      this._workerStats(
+        { ...rest, ...(threadId !== undefined ? { threadId } : {}), fnStart, fnEnd, cold: false, bytesIn: 0, bytesOut },
+        now,
+      );
+      this._stat('resultReceived', now);
+    }
+    this.value = value;
+    this.status = 'success';
     this.wake();
   }
 
@@ -250,12 +317,12 @@ export class Future<R = unknown> {
   }
 
   private wake(): void {
-    this._onDone?.(this);
-    this._onDone = undefined;
-    this._control?.settled(this as Future<unknown>);
-    const waiters = this.waiters;
+    const job = this._job;
+    job.onDone?.(this); // once per future: a done future never wakes again
+    job.control?.settled(this as Future<unknown>);
+    const waiters = this.extra?.waiters;
     if (!waiters) return;
-    this.waiters = undefined;
+    (this.extra as FutureExtra<R>).waiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -365,13 +432,14 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
     let n = 0;
     for (const f of this) {
       if (f.done) continue;
-      if (!f._control) {
+      const control = f._job.control;
+      if (!control) {
         if (f.cancel(reason)) n++;
         continue;
       }
-      const ids = byJob.get(f._control) ?? [];
+      const ids = byJob.get(control) ?? [];
       ids.push(f.callId);
-      byJob.set(f._control, ids);
+      byJob.set(control, ids);
     }
     for (const [control, ids] of byJob) n += (control as FutureControl).cancel(ids, reason);
     return n;

@@ -62,7 +62,7 @@ export class JobControl {
     this.limit = m === undefined ? undefined : m >= 1 ? m : Math.max(1, Math.ceil(m * futures.length));
     let left = 0;
     for (const f of futures) {
-      f._control = this;
+      f._job.control = this;
       if (!f.done) left++;
     }
     this.left = left;

@@ -5,7 +5,7 @@
  * Zero means "not set" in every column, so a column costs memory only where it is written (fresh
  * pages are zero). A future reads its row as a plain {@link CallStats} object (./future.ts).
  */
-import type { CallLocation, WorkerCallStats } from '../worker/protocol.js';
+import type { CallLocation, WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 import type { CallStats } from './future.js';
 import { WorkerIndex } from '../job/worker-index.js';
 
@@ -157,6 +157,26 @@ export class StatsColumns {
     this.cold[i] = s.cold ? 2 : 1;
     this.setWorker(i, s);
     if (s.location) this.set(i, 'location', s.location);
+  }
+
+  /** Row i takes a plain success's stats (warm, nothing read: see FRAME_RESULT_OK), and when it was received. */
+  setPlain(
+    i: number,
+    worker: WorkerIdentity,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    received: number,
+  ): void {
+    const t = this.times;
+    (t.fnStart as Float64Array)[i] = fnStart;
+    (t.fnEnd as Float64Array)[i] = fnEnd;
+    (t.bytesIn as Float64Array)[i] = 0;
+    (t.bytesOut as Float64Array)[i] = bytesOut;
+    (t.stored as Float64Array)[i] = received;
+    (t.resultReceived as Float64Array)[i] = received;
+    this.cold[i] = 1;
+    this.setWorker(i, worker);
   }
 
   private attemptOf(i: number): number {

@@ -9,7 +9,7 @@ import type { JobDescriptor } from '../backends/types.js';
 import { markAllInvoked, type Future } from './future.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
-import type { CallRecord, PoolCall, PoolJob } from '../worker/protocol.js';
+import { plainCallRecord, type CallRecord, type PoolCall, type PoolJob } from '../worker/protocol.js';
 import { keys } from '../job/layout.js';
 import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manifest.js';
 import { writeBundle } from '../packaging/load.js';
@@ -22,7 +22,7 @@ import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './re
 import { callKeys, JobCache } from './cache.js';
 import { Speculator } from './speculate.js';
 import { claimStarts } from './speculate-starts.js';
-import type { PoolCancel } from '../worker/pool-types.js';
+import type { PlainSink, PoolCancel } from '../worker/pool-types.js';
 import { firstAttempts, type CallList } from '../worker/call-queue.js';
 
 /** Prefix of a job id: M for map, R for reduce, A for callAsync. */
@@ -131,7 +131,7 @@ export async function submitJob(
       let left = calls.length;
       const run = (pc: PoolCall[] | CallList, memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
-          { job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord },
+          { job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord, onPlain },
           memoryMB ? { runtimeMemoryMB: memoryMB } : {},
         );
         ctl?.attach(cancel);
@@ -161,6 +161,18 @@ export async function submitJob(
         if (cache && record.ok && !wasDone && targetList[record.callId]?.status === 'success')
           cache.storeValue(record.callId, record.value);
         if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
+      };
+      // A plain success (most calls of a large map) settles without a record object, unless copies
+      // are filtered (speculation), results are cached, or the value is an object (a stored result?).
+      const onPlain: PlainSink = (callId, attempt, fnStart, fnEnd, bytesOut, value, worker) => {
+        if (spec || cache || (typeof value === 'object' && value !== null))
+          return onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
+        const now = Date.now(); // the client is where an IPC record lands: received and stored at once
+        log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, now);
+        const f = targetList[callId];
+        if (!f || f.done) return;
+        f._plainSuccess(value, worker, fnStart, fnEnd, bytesOut, now);
+        if (!ctl && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       if (ctl && o.speculative) {
         spec = new Speculator(futures, o.speculative, {

@@ -5,7 +5,7 @@
  * streams, are the separate `output/<call>.<attempt>` object and the record says `outputStored`.
  */
 import { redactRecord } from '../redact.js';
-import { onlyPlainStats, type CallRecord } from '../worker/protocol.js';
+import { onlyPlainStats, plainCallRecord, type CallRecord, type WorkerIdentity } from '../worker/protocol.js';
 import { WorkerIndex } from './worker-index.js';
 import {
   field,
@@ -153,6 +153,33 @@ export class StatusColumnsBuilder {
     if (record.attempt !== 1) c.attempt.push([row, record.attempt]);
     if (s.bytesIn !== 0) c.bytesIn.push([row, s.bytesIn]);
     if (s.bytesOut !== 0) c.bytesOut.push([row, s.bytesOut]);
+  }
+
+  /** A plain success (see FRAME_RESULT_OK) from its fields, without a record object; stored at `storedAt`. */
+  addPlain(
+    callId: number,
+    attempt: number,
+    worker: WorkerIdentity,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    storedAt: number,
+  ): void {
+    // The columns hold whole milliseconds: a time that is not one goes as a whole record.
+    if (!Number.isInteger(fnStart) || !Number.isInteger(fnEnd) || !Number.isInteger(storedAt))
+      return this.add({ ...plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, undefined), storedAt });
+    this.size++;
+    const c = this.cols;
+    const row = this.rows++;
+    if (row === 0) c.base = fnStart;
+    c.callStep.push(callId - this.lastCall);
+    this.lastCall = callId;
+    c.worker.push(this.workers.indexOf(worker));
+    c.start.push(fnStart - c.base);
+    c.run.push(fnEnd - fnStart);
+    c.wait.push(storedAt - fnEnd);
+    if (attempt !== 1) c.attempt.push([row, attempt]);
+    if (bytesOut !== 0) c.bytesOut.push([row, bytesOut]);
   }
 
   /** The batch's bytes; the builder starts over empty. */

@@ -1,11 +1,11 @@
 /**
  * Keeps a record in storage of jobs that ran through the localhost IPC channel, so `burst jobs`,
  * `burst logs` and plots see them like any other job. Status records (stats, errors, logs; not
- * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~100 writes.
+ * results) are written in batches, `status-batches/<n>`, so a 100,000-call job costs ~50 writes.
  */
 import { randomBytes } from 'node:crypto';
 import type { StorageDriver } from '../storage/types.js';
-import type { CallRecord } from '../worker/protocol.js';
+import type { CallRecord, WorkerIdentity } from '../worker/protocol.js';
 import { keys } from '../job/layout.js';
 import { StatusColumnsBuilder } from '../job/status.js';
 
@@ -33,6 +33,24 @@ export class StatusBatchWriter {
 
   add(record: CallRecord): void {
     this.pending.add(record);
+    this.added();
+  }
+
+  /** A plain success from its fields (see {@link StatusColumnsBuilder.addPlain}). */
+  addPlain(
+    callId: number,
+    attempt: number,
+    worker: WorkerIdentity,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    storedAt: number,
+  ): void {
+    this.pending.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, storedAt);
+    this.added();
+  }
+
+  private added(): void {
     // flush() never rejects (a failed write is kept in this.error): nothing to await here.
     if (this.pending.size >= MAX_RECORDS) void this.flush();
     else this.timer ??= setTimeout(() => this.flush(), MAX_DELAY_MS).unref();

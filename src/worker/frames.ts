@@ -10,7 +10,7 @@
  *
  * A frame is `type (u8) | payload length (u32 LE) | payload`. Kept free of client-side imports.
  */
-import { DefaultSerializer, deserialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { onlyPlainStats, type CallRecord } from './protocol.js';
 
 export const FRAME_START = 1;
@@ -25,21 +25,9 @@ export const FRAME_RESULTS_JSON = 4;
  */
 export const FRAME_RESULT_OK = 5;
 
-/** A plain success as {@link FRAME_RESULT_OK} carries it. */
-export interface PlainResult {
-  callId: number;
-  attempt: number;
-  fnStart: number;
-  fnEnd: number;
-  bytesOut: number;
-  value: unknown;
-}
-
-/** One decoded frame. */
+/** A decoded frame other than a start marker or a plain success (see {@link FrameSink}). */
 export type Frame =
-  | { type: typeof FRAME_START; batch: number; index: number }
   | { type: typeof FRAME_RESULTS | typeof FRAME_RESULTS_JSON; batch: number; records: CallRecord[] }
-  | { type: typeof FRAME_RESULT_OK; batch: number; result: PlainResult }
   | { type: typeof FRAME_RELEASED; ranges: Array<{ batch: number; from: number }> };
 
 /** How a plain result's value is written: the common kinds without any encoder, the rest in V8's format. */
@@ -100,8 +88,9 @@ export function okFrame(batch: number, record: CallRecord): Buffer {
   return b;
 }
 
-function okValue(b: Buffer): unknown {
-  switch (b[37]) {
+function okValue(b: Buffer, at: number, end: number): unknown {
+  const body = at + OK_HEAD;
+  switch (b[at + 37]) {
     case VALUE_UNDEFINED:
       return undefined;
     case VALUE_NULL:
@@ -111,11 +100,28 @@ function okValue(b: Buffer): unknown {
     case VALUE_FALSE:
       return false;
     case VALUE_NUMBER:
-      return b.readDoubleLE(OK_HEAD);
+      return b.readDoubleLE(body);
     case VALUE_STRING:
-      return b.toString('utf8', OK_HEAD);
+      return b.toString('utf8', body, end);
     default:
-      return deserialize(b.subarray(OK_HEAD));
+      try {
+        return deserialize(b.subarray(body, end));
+      } catch (err) {
+        throw new FrameDecodeError('a result', err);
+      }
+  }
+}
+
+/**
+ * internal: a frame whose payload could not be decoded. It never reaches a user: the pool stops that
+ * worker, and the call it ran fails as a crash whose report carries this message.
+ */
+export class FrameDecodeError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`the pool could not decode ${what} from this worker: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
+    this.name = 'FrameDecodeError';
   }
 }
 
@@ -140,18 +146,13 @@ export function resultsFrame(batch: number, records: CallRecord[]): Buffer {
   return b;
 }
 
-/** One serializer, reused: creating one per record costs more than the record. */
-let serializer = new DefaultSerializer();
-
+/**
+ * A fresh serializer for every value: a serializer remembers each object it wrote and writes it
+ * again as a back-reference, which a reader of the later frame cannot resolve (a function returning
+ * the same object twice made the pool fail with "Unable to deserialize cloned data").
+ */
 function v8Body(value: unknown): Buffer {
-  try {
-    serializer.writeHeader();
-    serializer.writeValue(value);
-    return serializer.releaseBuffer();
-  } catch (err) {
-    serializer = new DefaultSerializer(); // its state is unknown after a failure
-    throw err;
-  }
+  return serialize(value);
 }
 
 /** A record whose value survives JSON unchanged (the common small result). */
@@ -181,66 +182,86 @@ export function releasedFrame(ranges: ReadonlyArray<{ batch: number; from: numbe
   return b;
 }
 
-/** Reassembles frames from pipe chunks without copying large payloads more than once. */
+/**
+ * Where decoded frames go. A start marker and a plain success (one each per call of a large map)
+ * arrive as arguments, not objects: no allocation for the two frames every call sends.
+ */
+export interface FrameSink {
+  start(batch: number, index: number): void;
+  ok(
+    batch: number,
+    callId: number,
+    attempt: number,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    value: unknown,
+  ): void;
+  /** RESULTS, RESULTS_JSON and RELEASED. */
+  frame(frame: Frame): void;
+}
+
+/**
+ * Reassembles frames from chunks (a pipe's, or a ring's reads) and decodes them in place. A frame
+ * split across chunks waits, its pieces copied once, when the whole frame is there.
+ */
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
 
-  /** Adds a chunk; returns the frames it completed. */
-  push(chunk: Buffer): Frame[] {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
-    const out: Frame[] = [];
-    for (;;) {
-      if (this.length < 5) break;
-      const head = this.peek(5);
-      const size = head.readUInt32LE(1);
-      if (this.length < 5 + size) break;
-      const frame = this.take(5 + size);
-      out.push(decodeFrame(frame));
+  /** Adds a chunk; hands the frames it completed to `sink`, in order. */
+  push(chunk: Buffer, sink: FrameSink): void {
+    let buf = chunk;
+    if (this.pendingLength > 0) {
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
+      const first = this.pending[0] as Buffer;
+      const need = first.length >= 5 ? 5 + first.readUInt32LE(1) : 5;
+      if (this.pendingLength < need) return;
+      buf = Buffer.concat(this.pending, this.pendingLength);
+      this.pending = [];
+      this.pendingLength = 0;
     }
-    return out;
-  }
-
-  private peek(n: number): Buffer {
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= n) return first;
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0] as Buffer;
-  }
-
-  private take(n: number): Buffer {
-    const all = this.peek(n);
-    const frame = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks[0] = rest;
-    if (rest.length === 0) this.chunks.shift();
-    this.length -= n;
-    return frame;
+    let at = 0;
+    while (buf.length - at >= 5) {
+      const end = at + 5 + buf.readUInt32LE(at + 1);
+      if (end > buf.length) break;
+      decodeFrame(buf, at, end, sink);
+      at = end;
+    }
+    if (at < buf.length) {
+      const rest = buf.subarray(at);
+      this.pending = [rest];
+      this.pendingLength = rest.length;
+    }
   }
 }
 
-function decodeFrame(b: Buffer): Frame {
-  const type = b.readUInt8(0);
-  if (type === FRAME_START) return { type, batch: b.readUInt32LE(5), index: b.readUInt32LE(9) };
+function decodeFrame(b: Buffer, at: number, end: number, sink: FrameSink): void {
+  const type = b[at];
+  if (type === FRAME_START) return sink.start(b.readUInt32LE(at + 5), b.readUInt32LE(at + 9));
   if (type === FRAME_RESULT_OK)
-    return {
-      type,
-      batch: b.readUInt32LE(5),
-      result: {
-        callId: b.readUInt32LE(9),
-        attempt: b.readUInt32LE(13),
-        fnStart: b.readDoubleLE(17),
-        fnEnd: b.readDoubleLE(25),
-        bytesOut: b.readUInt32LE(33),
-        value: okValue(b),
-      },
-    };
-  if (type === FRAME_RESULTS)
-    return { type, batch: b.readUInt32LE(5), records: deserialize(b.subarray(9)) as CallRecord[] };
-  if (type === FRAME_RESULTS_JSON)
-    return { type, batch: b.readUInt32LE(5), records: JSON.parse(b.toString('utf8', 9)) as CallRecord[] };
+    return sink.ok(
+      b.readUInt32LE(at + 5),
+      b.readUInt32LE(at + 9),
+      b.readUInt32LE(at + 13),
+      b.readDoubleLE(at + 17),
+      b.readDoubleLE(at + 25),
+      b.readUInt32LE(at + 33),
+      okValue(b, at, end),
+    );
+  if (type === FRAME_RESULTS || type === FRAME_RESULTS_JSON) {
+    let records: CallRecord[];
+    try {
+      records = (
+        type === FRAME_RESULTS ? deserialize(b.subarray(at + 9, end)) : JSON.parse(b.toString('utf8', at + 9, end))
+      ) as CallRecord[];
+    } catch (err) {
+      throw new FrameDecodeError('records', err);
+    }
+    return sink.frame({ type, batch: b.readUInt32LE(at + 5), records });
+  }
   const ranges: Array<{ batch: number; from: number }> = [];
-  for (let o = 5; o + 8 <= b.length; o += 8) ranges.push({ batch: b.readUInt32LE(o), from: b.readUInt32LE(o + 4) });
-  return { type: FRAME_RELEASED, ranges };
+  for (let o = at + 5; o + 8 <= end; o += 8) ranges.push({ batch: b.readUInt32LE(o), from: b.readUInt32LE(o + 4) });
+  sink.frame({ type: FRAME_RELEASED, ranges });
 }

@@ -1,5 +1,5 @@
 /** The process pool's options, its task contract, and its bookkeeping of batches and processes (./pool.ts). */
-import type { CallRecord, PoolCall, PoolJob, SerializedError } from './protocol.js';
+import type { CallRecord, PoolCall, PoolJob, SerializedError, WorkerIdentity } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import type { FrameReader } from './frames.js';
 import type { Tail } from './tail.js';
@@ -40,7 +40,23 @@ export interface PoolTask {
   /** Calls per message to a worker; undefined chooses by guided self-scheduling. */
   chunksize?: number;
   onRecord(record: CallRecord): void;
+  /**
+   * A plain success (see FRAME_RESULT_OK in ./frames.ts) without a record object: what a large map's
+   * calls mostly are. Without it, the pool makes the record and calls `onRecord`.
+   */
+  onPlain?: PlainSink;
 }
+
+/** Receives a plain success as arguments: the fields of its record, and its worker. */
+export type PlainSink = (
+  callId: number,
+  attempt: number,
+  fnStart: number,
+  fnEnd: number,
+  bytesOut: number,
+  value: unknown,
+  worker: WorkerIdentity,
+) => void;
 
 /**
  * Cancels calls of a submitted task: those given (all of them without `callIds`). A cancelled call
@@ -87,12 +103,14 @@ export interface Slot {
   stderr: Tail;
   /** A `release` was sent and its answer has not come back. */
   releasing: boolean;
+  /** A frame from it could not be decoded: it is being stopped, and nothing more it wrote is read. */
+  undecodable?: boolean;
   /** Its running call runs long: it gets nothing more until that call returns. */
   slow: boolean;
   /** The job of the last batch sent: the next batch of the same job names it by id only. */
   lastJob?: PoolJob;
   /** What every record of this worker shares, from its first (whole) record: plain results (frames.ts) leave it out. */
-  identity?: Pick<CallRecord['stats'], 'workerStart' | 'hostname' | 'pid' | 'threadId'>;
+  identity?: WorkerIdentity;
 }
 
 /** The error of the call that was running when its process died. */

@@ -13,16 +13,15 @@
  * process takes back the unstarted calls of the busiest one. So no process idles while a call waits
  * in another's queue.
  */
-import type { CallRecord, PoolCall, SerializedError, ToChild } from './protocol.js';
+import { plainCallRecord, type CallRecord, type PoolCall, type SerializedError, type ToChild } from './protocol.js';
 import {
   FRAME_RELEASED,
-  FRAME_RESULT_OK,
   FRAME_RESULTS,
   FRAME_RESULTS_JSON,
-  FRAME_START,
+  FrameDecodeError,
   FrameReader,
   type Frame,
-  type PlainResult,
+  type FrameSink,
 } from './frames.js';
 import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
@@ -159,6 +158,12 @@ export class ProcessPool {
 
   private spawn(): void {
     const slot = {} as Slot;
+    const sink: FrameSink = {
+      start: (batch, index) => this.onStart(slot, batch, index),
+      ok: (batch, callId, attempt, fnStart, fnEnd, bytesOut, value) =>
+        this.onOk(slot, batch, callId, attempt, fnStart, fnEnd, bytesOut, value),
+      frame: (frame) => this.onFrame(slot, frame),
+    };
     const child = spawnWorker(
       {
         isolation: this.options.isolation ?? 'process',
@@ -167,7 +172,17 @@ export class ProcessPool {
       },
       {
         frames: (d) => {
-          for (const frame of slot.frames.push(d)) this.onFrame(slot, frame);
+          if (slot.undecodable) return;
+          try {
+            slot.frames.push(d, sink);
+          } catch (err) {
+            if (!(err instanceof FrameDecodeError)) throw err;
+            // Never an uncaught error in the client: the worker is stopped, and the call it ran
+            // (its result is what could not be read) fails as a crash whose report says why.
+            slot.undecodable = true;
+            slot.stderr.push(Buffer.from(`${err.message}\n`));
+            slot.child.kill();
+          }
         },
         message: (msg) => {
           if (msg.t === 'results') this.onResults(slot, msg.batch, msg.records);
@@ -324,22 +339,29 @@ export class ProcessPool {
     this.sendTo(slot, { t: 'release' });
   }
 
+  private onStart(slot: Slot, batchId: number, index: number): void {
+    const batch = batchOf(slot, batchId);
+    if (batch) {
+      batch.started = Math.max(batch.started, index + 1);
+      const now = Date.now();
+      // One object per worker, rewritten per call: it is only ever read at once, never kept.
+      const cur = slot.current;
+      if (cur) {
+        cur.batch = batch;
+        cur.index = index;
+        cur.startedAt = now;
+      } else slot.current = { batch, index, startedAt: now };
+    }
+    slot.everStarted = true;
+    this.startupFailures = 0;
+    if (slot.slow) {
+      slot.slow = false;
+      this.pump();
+    }
+  }
+
   private onFrame(slot: Slot, frame: Frame): void {
-    if (frame.type === FRAME_START) {
-      const batch = slot.inflight.find((b) => b.id === frame.batch);
-      if (batch) {
-        batch.started = Math.max(batch.started, frame.index + 1);
-        slot.current = { batch, index: frame.index, startedAt: Date.now() };
-      }
-      slot.everStarted = true;
-      this.startupFailures = 0;
-      if (slot.slow) {
-        slot.slow = false;
-        this.pump();
-      }
-    } else if (frame.type === FRAME_RESULT_OK) {
-      this.onResults(slot, frame.batch, [plainRecord(slot, frame.result)]);
-    } else if (frame.type === FRAME_RESULTS || frame.type === FRAME_RESULTS_JSON) {
+    if (frame.type === FRAME_RESULTS || frame.type === FRAME_RESULTS_JSON) {
       const s = frame.records[0]?.stats;
       if (s && !slot.identity)
         slot.identity = {
@@ -357,27 +379,60 @@ export class ProcessPool {
   private onResults(slot: Slot, batchId: number, records: CallRecord[]): void {
     const wasSlow = slot.slow;
     slot.slow = false; // records come in order: the long call has returned
-    const batch = slot.inflight.find((b) => b.id === batchId);
+    const batch = batchOf(slot, batchId);
     if (!batch) return;
-    const q = batch.q;
-    for (const record of records) {
-      let i = batch.cursor;
-      if (batch.calls[i]?.callId !== record.callId || batch.done[i])
-        i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === record.callId);
-      if (i < 0) continue;
-      batch.cursor = i + 1;
-      batch.done[i] = true;
-      batch.left--;
-      const call = batch.calls[i] as PoolCall;
-      q.runMs += Math.max(0, record.stats.fnEnd - record.stats.fnStart);
-      q.runs++;
-      if (slot.stopping.delete(call)) {
-        // Already settled (timed out or cancelled); the process reacted to the abort, so it lives on.
-        if (slot.stopping.size === 0) slot.killAt = undefined;
-        continue;
-      }
-      if (!q.cancelled && !q.cancelledCalls.has(call.callId)) q.task.onRecord(record);
+    for (const record of records)
+      if (this.accept(slot, batch, record.callId, record.stats.fnEnd - record.stats.fnStart))
+        batch.q.task.onRecord(record);
+    this.afterResults(slot, batch, wasSlow);
+  }
+
+  /** A plain success: to the task as arguments when it takes them, else as a record. */
+  private onOk(
+    slot: Slot,
+    batchId: number,
+    callId: number,
+    attempt: number,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    value: unknown,
+  ): void {
+    const wasSlow = slot.slow;
+    slot.slow = false;
+    const batch = batchOf(slot, batchId);
+    if (!batch) return;
+    if (this.accept(slot, batch, callId, fnEnd - fnStart)) {
+      const task = batch.q.task;
+      const worker = slot.identity;
+      if (task.onPlain && worker) task.onPlain(callId, attempt, fnStart, fnEnd, bytesOut, value, worker);
+      else task.onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
     }
+    this.afterResults(slot, batch, wasSlow);
+  }
+
+  /** Marks a call of the batch done; true when its record goes to the task (not cancelled or stopped). */
+  private accept(slot: Slot, batch: Batch, callId: number, runMs: number): boolean {
+    let i = batch.cursor;
+    if (batch.calls[i]?.callId !== callId || batch.done[i])
+      i = batch.calls.findIndex((c, j) => !batch.done[j] && c.callId === callId);
+    if (i < 0) return false;
+    batch.cursor = i + 1;
+    batch.done[i] = true;
+    batch.left--;
+    const call = batch.calls[i] as PoolCall;
+    const q = batch.q;
+    q.runMs += Math.max(0, runMs);
+    q.runs++;
+    if (slot.stopping.size > 0 && slot.stopping.delete(call)) {
+      // Already settled (timed out or cancelled); the process reacted to the abort, so it lives on.
+      if (slot.stopping.size === 0) slot.killAt = undefined;
+      return false;
+    }
+    return !q.cancelled && !q.cancelledCalls.has(callId);
+  }
+
+  private afterResults(slot: Slot, batch: Batch, wasSlow: boolean): void {
     if (batch.left <= 0) {
       this.dropBatch(slot, batch);
       this.pump();
@@ -588,20 +643,10 @@ export class ProcessPool {
 }
 
 /** The whole record of a plain success: its worker's shared stats come from the slot. */
-function plainRecord(slot: Slot, r: PlainResult): CallRecord {
-  const id = slot.identity;
-  const stats: CallRecord['stats'] = {
-    workerStart: id?.workerStart ?? 0,
-    fnStart: r.fnStart,
-    fnEnd: r.fnEnd,
-    cold: false,
-    bytesIn: 0,
-    bytesOut: r.bytesOut,
-    hostname: id?.hostname ?? '',
-    pid: id?.pid ?? 0,
-  };
-  if (id?.threadId !== undefined) stats.threadId = id.threadId;
-  return { callId: r.callId, ok: true, value: r.value, attempt: r.attempt, stats };
+/** The batch of the worker with this id: nearly always its oldest. */
+function batchOf(slot: Slot, id: number): Batch | undefined {
+  for (const b of slot.inflight) if (b.id === id) return b;
+  return undefined;
 }
 
 /** A batch as its worker gets it: the job named by id when the worker has it already, the calls in columns. */

@@ -147,3 +147,30 @@ export type FromChild =
   | { t: 'results'; batch: number; records: CallRecord[] }
   /** A worker thread's stderr between calls (a process's goes to its stderr pipe). */
   | { t: 'stderr'; text: string };
+
+/** What every record of one worker shares (host, pid, thread, start). */
+export type WorkerIdentity = Pick<WorkerCallStats, 'workerStart' | 'hostname' | 'pid' | 'threadId'>;
+
+/** The record of a plain success, for whoever needs one whole. */
+export function plainCallRecord(
+  worker: WorkerIdentity | undefined,
+  callId: number,
+  attempt: number,
+  fnStart: number,
+  fnEnd: number,
+  bytesOut: number,
+  value: unknown,
+): CallRecord {
+  const stats: CallRecord['stats'] = {
+    workerStart: worker?.workerStart ?? 0,
+    fnStart,
+    fnEnd,
+    cold: false,
+    bytesIn: 0,
+    bytesOut,
+    hostname: worker?.hostname ?? '',
+    pid: worker?.pid ?? 0,
+  };
+  if (worker?.threadId !== undefined) stats.threadId = worker.threadId;
+  return { callId, ok: true, value, attempt, stats };
+}

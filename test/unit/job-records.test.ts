@@ -23,7 +23,7 @@ import {
 } from '../../src/job/status.ts';
 import { decodeClaim, encodeClaim } from '../../src/job/claims.ts';
 import { decodeLease, encodeLease } from '../../src/job/lease.ts';
-import type { CallRecord } from '../../src/worker/protocol.ts';
+import { plainCallRecord, type CallRecord } from '../../src/worker/protocol.ts';
 import { VERSION } from '../../src/version.ts';
 
 const job = jobKey('E1', 'M000');
@@ -202,6 +202,39 @@ test('status batches carry records without results, in columns or whole, and dec
   assert.equal(byId.get(9)?.attempt, 2);
   assert.equal(byId.get(9)?.ok, false);
   assert.equal('value' in (byId.get(8) ?? {}), false);
+});
+
+test('a plain success added from its fields (the IPC fast path) decodes as the same record added whole', () => {
+  const key = keys.statusBatch(job, 1, 'cd');
+  const thread = { workerStart: 100, hostname: 'h', pid: 9, threadId: 2 };
+  const proc = { workerStart: 50, hostname: 'g', pid: 8 };
+  const rows: Array<[number, number, typeof thread | typeof proc, number, number, number, number]> = [
+    [10, 1, thread, 200, 203, 0, 210],
+    [11, 2, proc, 204, 204, 77, 211], // a retry that wrote bytes
+    [13, 1, thread, 205.25, 206, 0, 212], // not whole milliseconds: must go whole, exactly
+    [12, 70_000, proc, 207, 209, 0, 213], // out of order, a large attempt
+  ];
+  const fast = new StatusColumnsBuilder();
+  const whole = new StatusColumnsBuilder();
+  for (const [callId, attempt, worker, fnStart, fnEnd, bytesOut, storedAt] of rows) {
+    fast.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, storedAt);
+    whole.add({ ...plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, 'v'), storedAt });
+  }
+  assert.equal(fast.size, 4);
+  const got = decodeStatusList(fast.encode(), key) as Array<CallRecord & { storedAt: number }>;
+  const want = decodeStatusList(whole.encode(), key) as Array<CallRecord & { storedAt: number }>;
+  const byId = (list: typeof got) => new Map(list.map((r) => [r.callId, r]));
+  assert.deepEqual(byId(got), byId(want));
+  assert.deepEqual(byId(got).get(11), {
+    callId: 11,
+    ok: true,
+    attempt: 2,
+    storedAt: 211,
+    stats: { workerStart: 50, fnStart: 204, fnEnd: 204, cold: false, bytesIn: 0, bytesOut: 77, hostname: 'g', pid: 8 },
+  });
+  assert.equal(byId(got).get(13)?.stats.fnStart, 205.25);
+  assert.equal(byId(got).get(10)?.stats.threadId, 2);
+  assert.equal(byId(got).get(12)?.attempt, 70_000);
 });
 
 test('claims and leases round-trip; malformed ones name their key', () => {

@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Future } from '../../src/executor/future.ts';
+import { CancelledError } from '../../src/errors.ts';
+import { Future, FutureJob } from '../../src/executor/future.ts';
 import { StatsColumns } from '../../src/executor/stats-columns.ts';
 import { CallQueue, firstAttempts } from '../../src/worker/call-queue.ts';
 import type { WorkerCallStats } from '../../src/worker/protocol.ts';
@@ -27,7 +28,8 @@ const worker = (over: Partial<WorkerCallStats> = {}): WorkerCallStats => ({
 for (const made of ['in columns', 'alone'] as const) {
   test(`a future's stats (${made}) read as a plain object with the fields set so far`, () => {
     const cols = new StatsColumns(3, 1000);
-    const f = made === 'alone' ? new Future('E', 'J', 1) : new Future('E', 'J', 1, cols);
+    const f =
+      made === 'alone' ? new Future({ executorId: 'E', jobId: 'J' }, 1) : new Future(new FutureJob('E', 'J', cols), 1);
     const before = f.stats;
     assert.equal(before.attempt, 1);
     assert.equal(typeof before.submitted, 'number');
@@ -63,7 +65,8 @@ for (const made of ['in columns', 'alone'] as const) {
 
 test('stats columns: rows are independent, attempts past 16 bits, workers told apart, retries counted', () => {
   const cols = new StatsColumns(4, 1000);
-  const futures = [0, 1, 2, 3].map((i) => new Future('E', 'J', i, cols));
+  const job = new FutureJob('E', 'J', cols);
+  const futures = [0, 1, 2, 3].map((i) => new Future(job, i));
   futures[0]?._workerStats(worker({ pid: 1 }), undefined);
   futures[1]?._workerStats(worker({ pid: 2, bytesIn: 9, bytesOut: 11 }), undefined);
   futures[2]?._workerStats(worker({ pid: 1, threadId: 7 }), undefined);
@@ -120,4 +123,47 @@ test('call queue: calls in order, those given back first and in their order, mad
   const arrayQueue = new CallQueue([{ callId: 9, attempt: 2, input: null }]);
   arrayQueue.clear();
   assert.equal(arrayQueue.size, 0);
+});
+
+for (const made of ['in columns', 'alone'] as const) {
+  test(`a plain success settled from its fields (${made}) reads as the same success settled from a whole record`, () => {
+    const identity = { workerStart: 1_700_000_000_000, hostname: 'h1', pid: 42, threadId: 3 };
+    const make = (i: number) =>
+      made === 'alone'
+        ? new Future<number>({ executorId: 'E', jobId: 'J' }, i)
+        : new Future<number>(new FutureJob('E', 'J', new StatsColumns(2, 1000)), i);
+    const fast = make(1);
+    const slow = make(1);
+    fast._plainSuccess(7, identity, 1_700_000_000_100, 1_700_000_000_107, 12, 1_700_000_000_110);
+    slow._workerStats(
+      { ...identity, fnStart: 1_700_000_000_100, fnEnd: 1_700_000_000_107, cold: false, bytesIn: 0, bytesOut: 12 },
+      1_700_000_000_110,
+    );
+    slow._resolve(7);
+    const { resultReceived, ...rest } = fast.stats;
+    const { resultReceived: _r, ...want } = slow.stats;
+    assert.deepEqual(rest, want);
+    assert.equal(resultReceived, 1_700_000_000_110, 'received when its status was stored');
+    assert.equal(fast.status, 'success');
+    assert.equal(fast.done, true);
+    assert.equal(fast.error, undefined);
+    assert.deepEqual([fast.jobId, fast.executorId, fast.callId], ['J', 'E', 1]);
+    fast._plainSuccess(8, identity, 1, 2, 3, 4);
+    assert.equal(fast._value(), 7, 'settles once');
+  });
+}
+
+test('the futures of one job share what they have in common; each keeps its own state', async () => {
+  const job = new FutureJob('E', 'J', new StatsColumns(3, 1000));
+  const [a, b] = [new Future<number>(job, 0), new Future<number>(job, 1)];
+  assert.equal(a._job, b._job);
+  b._reject(new CancelledError('no', { callId: 1, jobId: 'J' }), 'its logs');
+  a._resolve(5, 'a logs');
+  assert.equal(await a.result(), 5);
+  assert.equal(a.error, undefined);
+  assert.equal(a.logs(), 'a logs');
+  assert.ok(b.error instanceof CancelledError);
+  assert.equal(b.logs(), 'its logs');
+  await assert.rejects(b.result(), CancelledError);
+  assert.deepEqual(Object.keys(a).sort(), ['_job', '_read', 'callId', 'extra', 'status', 'value']);
 });

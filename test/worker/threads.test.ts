@@ -41,6 +41,13 @@ function bytes(input: { n: number; seed: number }): Buffer {
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
+/** One object every call returns: each result frame must carry it whole, not as a reference to an earlier frame. */
+const SHARED = { list: [1, 2], map: new Map([['k', 1n]]) };
+function shared(i: number): typeof SHARED {
+  if (i % 2) console.log(`call ${i}`); // odd calls have logs: their records travel whole, not as compact frames
+  return SHARED;
+}
+
 for (const isolation of ['thread', 'process'] as const) {
   test(`${isolation}: results 3× the ring, and 2,000 results wrapping around it, arrive whole and in order`, async () => {
     const fexec = await executor(isolation);
@@ -67,6 +74,16 @@ for (const isolation of ['thread', 'process'] as const) {
         await fexec.map((b: Buffer) => `${Buffer.isBuffer(b)}:${b.toString()}`, [Buffer.from('xyz')]),
       );
       assert.equal(kind, 'true:xyz');
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test(`${isolation}: a function that returns the same object every call: every result arrives whole`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const got = await fexec.getResult(await fexec.map(shared, [0, 1, 2, 3, 4, 5]));
+      assert.deepEqual(got, Array(6).fill(SHARED));
     } finally {
       await fexec.close();
     }
@@ -205,4 +222,33 @@ test("what each isolation allows: a call that SIGKILLs its own process takes a t
   const proc = await run('process');
   assert.equal(proc.code, 0);
   assert.deepEqual(JSON.parse(proc.out), { survived: true, error: 'WorkerCrashError' });
+});
+
+/** Writes a plain-success frame whose value is not V8's format to the side pipe (fd 4), then returns. */
+function forgeFrame(): string {
+  const { writeSync } = require('node:fs') as typeof import('node:fs');
+  const b = Buffer.alloc(38 + 3);
+  b[0] = 5; // FRAME_RESULT_OK
+  b.writeUInt32LE(b.length - 5, 1);
+  b[37] = 6; // a value in V8's format…
+  b.set([0xff, 0x00, 0x7f], 38); // …that is not
+  writeSync(4, b);
+  return 'returned';
+}
+
+test('process: a frame the pool cannot decode stops that worker and fails its call as a crash that says why; the client lives on', async () => {
+  const fexec = await executor('process', 1);
+  try {
+    const [forged] = await fexec.map(forgeFrame, [0], { retries: 0 });
+    const err = await forged?.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkerCrashError, `a crash, not ${String(err)}`);
+    assert.match(err.message, /could not decode a result from this worker/);
+    // The next call gets a fresh worker and its result.
+    assert.deepEqual(await fexec.getResult(await fexec.map((x: number) => x + 1, [1, 2])), [2, 3]);
+  } finally {
+    await fexec.close();
+  }
 });
