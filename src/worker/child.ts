@@ -10,7 +10,7 @@ import { writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { RingWriter, WAKE } from './frame-ring.js';
-import { isPlainSuccess, okFrame, releasedFrame, resultsFrame, startFrame } from './frames.js';
+import { isPlainSuccess, Outbox, pushOkFrame, pushStartFrame, releasedFrame, resultsFrame } from './frames.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
@@ -56,7 +56,7 @@ const logs = new LogCapture(
     : undefined,
 );
 const pause = new Int32Array(new SharedArrayBuffer(4));
-let outgoing: Buffer[] = [];
+const outbox = new Outbox();
 let markerBroken = false;
 let callsRun = 0;
 /** Set once a whole record went out: the pool knows this worker's host, pid and start from it. */
@@ -127,15 +127,11 @@ function writeAll(buf: Buffer): void {
   }
 }
 
-/** Sends what is pending (results, then `extra`) in one write. */
-function flush(extra?: Buffer): void {
-  if (extra) outgoing.push(extra);
-  if (outgoing.length === 0 || markerBroken) {
-    outgoing = [];
-    return;
-  }
-  const buf = outgoing.length === 1 ? (outgoing[0] as Buffer) : Buffer.concat(outgoing);
-  outgoing = [];
+/** Sends what is pending (results, then whatever the caller just added) in one write. */
+function flush(): void {
+  if (outbox.length === 0) return;
+  const buf = outbox.take();
+  if (markerBroken) return;
   try {
     writeAll(buf);
   } catch {
@@ -147,9 +143,10 @@ function flush(extra?: Buffer): void {
 function finished(batch: number, record: CallRecord): void {
   if (markerBroken) return send({ t: 'results', batch, records: [record] });
   try {
-    outgoing.push(identified && isPlainSuccess(record) ? okFrame(batch, record) : resultsFrame(batch, [record]));
+    if (identified && isPlainSuccess(record)) pushOkFrame(outbox, batch, record);
+    else outbox.push(resultsFrame(batch, [record]));
   } catch {
-    outgoing.push(resultsFrame(batch, [cloneableRecord(record)]));
+    outbox.push(resultsFrame(batch, [cloneableRecord(record)]));
   }
   identified = true;
 }
@@ -157,7 +154,8 @@ function finished(batch: number, record: CallRecord): void {
 /** Marks call `index` of the batch as started (with the results before it), synchronously. */
 function started(held: Held, index: number): void {
   held.next = index + 1;
-  flush(startFrame(held.msg.batch, index));
+  pushStartFrame(outbox, held.msg.batch, index);
+  flush();
 }
 
 async function runBatch(held: Held): Promise<void> {
@@ -239,7 +237,8 @@ function release(): void {
     held.stopAt = 0;
     ranges.push({ batch: held.msg.batch, from: 0 });
   }
-  flush(releasedFrame(ranges));
+  outbox.push(releasedFrame(ranges));
+  flush();
 }
 
 /** Aborts the running calls that are cancelled and keeps the others from starting. */

@@ -54,38 +54,97 @@ export function isPlainSuccess(record: CallRecord): boolean {
   );
 }
 
-/** A {@link FRAME_RESULT_OK} frame. Throws when the value cannot be serialized. */
-export function okFrame(batch: number, record: CallRecord): Buffer {
+/**
+ * Frames waiting for the worker's next write, in one buffer reused from write to write: the two
+ * frames of every call (its result, the next call's start) cost no allocation of their own.
+ */
+export class Outbox {
+  private buf: Buffer;
+  /** Bytes waiting. */
+  length = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for `n` more bytes; returns the buffer to write them into at `length`. */
+  room(n: number): Buffer {
+    if (this.length + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.length + n));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    return this.buf;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.room(bytes.length).set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** What is waiting, emptied: valid until the next push (write it at once). */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
+}
+
+/** Adds a {@link FRAME_RESULT_OK} frame to `out`. Throws (adding nothing) when the value cannot be serialized. */
+export function pushOkFrame(out: Outbox, batch: number, record: CallRecord): void {
   const v = record.value;
   let kind: number;
+  let size = OK_HEAD;
   let body: Buffer | undefined;
   if (v === undefined) kind = VALUE_UNDEFINED;
   else if (v === null) kind = VALUE_NULL;
   else if (v === true) kind = VALUE_TRUE;
   else if (v === false) kind = VALUE_FALSE;
-  else if (typeof v === 'number') kind = VALUE_NUMBER;
-  else if (typeof v === 'string') {
+  else if (typeof v === 'number') {
+    kind = VALUE_NUMBER;
+    size += 8;
+  } else if (typeof v === 'string') {
     kind = VALUE_STRING;
-    body = Buffer.from(v, 'utf8');
+    size += Buffer.byteLength(v, 'utf8');
   } else {
     kind = VALUE_V8;
     body = v8Body(v);
+    size += body.length;
   }
-  const size = OK_HEAD + (kind === VALUE_NUMBER ? 8 : (body?.length ?? 0));
-  const b = Buffer.allocUnsafe(size);
+  const b = out.room(size);
+  const at = out.length;
   const s = record.stats;
-  b[0] = FRAME_RESULT_OK;
-  b.writeUInt32LE(size - 5, 1);
-  b.writeUInt32LE(batch >>> 0, 5);
-  b.writeUInt32LE(record.callId >>> 0, 9);
-  b.writeUInt32LE(record.attempt >>> 0, 13);
-  b.writeDoubleLE(s.fnStart, 17);
-  b.writeDoubleLE(s.fnEnd, 25);
-  b.writeUInt32LE(s.bytesOut >>> 0, 33);
-  b[37] = kind;
-  if (kind === VALUE_NUMBER) b.writeDoubleLE(v as number, OK_HEAD);
-  else if (body) body.copy(b, OK_HEAD);
-  return b;
+  b[at] = FRAME_RESULT_OK;
+  b.writeUInt32LE(size - 5, at + 1);
+  b.writeUInt32LE(batch >>> 0, at + 5);
+  b.writeUInt32LE(record.callId >>> 0, at + 9);
+  b.writeUInt32LE(record.attempt >>> 0, at + 13);
+  b.writeDoubleLE(s.fnStart, at + 17);
+  b.writeDoubleLE(s.fnEnd, at + 25);
+  b.writeUInt32LE(s.bytesOut >>> 0, at + 33);
+  b[at + 37] = kind;
+  if (kind === VALUE_NUMBER) b.writeDoubleLE(v as number, at + OK_HEAD);
+  else if (kind === VALUE_STRING) b.write(v as string, at + OK_HEAD, 'utf8');
+  else if (body) body.copy(b, at + OK_HEAD);
+  out.length += size;
+}
+
+/** Adds a {@link FRAME_START} frame to `out`. */
+export function pushStartFrame(out: Outbox, batch: number, index: number): void {
+  const b = out.room(13);
+  const at = out.length;
+  b[at] = FRAME_START;
+  b.writeUInt32LE(8, at + 1);
+  b.writeUInt32LE(batch >>> 0, at + 5);
+  b.writeUInt32LE(index >>> 0, at + 9);
+  out.length += 13;
+}
+
+/** A {@link FRAME_RESULT_OK} frame on its own. */
+export function okFrame(batch: number, record: CallRecord): Buffer {
+  const out = new Outbox(64);
+  pushOkFrame(out, batch, record);
+  return Buffer.from(out.take());
 }
 
 function okValue(b: Buffer, at: number, end: number): unknown {
@@ -126,12 +185,9 @@ export class FrameDecodeError extends Error {
 }
 
 export function startFrame(batch: number, index: number): Buffer {
-  const b = Buffer.allocUnsafe(13);
-  b.writeUInt8(FRAME_START, 0);
-  b.writeUInt32LE(8, 1);
-  b.writeUInt32LE(batch >>> 0, 5);
-  b.writeUInt32LE(index >>> 0, 9);
-  return b;
+  const out = new Outbox(13);
+  pushStartFrame(out, batch, index);
+  return Buffer.from(out.take());
 }
 
 /** Throws when a record cannot be serialized (the caller replaces it with a serialization error). */
