@@ -543,9 +543,10 @@ export class FunctionExecutor implements AsyncDisposable {
     // Inputs that are futures: the job goes out once they settle, with references in their place.
     if (!extra.linked && inputsHoldFutures(inputs)) return this.submitLinked(kind, fn, inputs, options, extra);
     const jobId = extra.jobId ?? this.nextJobId(kind);
-    // The workers boot while the futures are made and the function is packaged, not after. A cached
-    // map starts them only once a call misses (submit.ts); a failure to start surfaces in submitJob.
-    if (!(options.cache ?? this.options.raw.cache)) {
+    // The workers boot while the futures are made and the function is packaged, not after. An empty
+    // map starts nothing, a cached one only once a call misses (submit.ts); a failure to start
+    // surfaces in submitJob.
+    if (inputs.length > 0 && !(options.cache ?? this.options.raw.cache)) {
       (await this.parts.ready().catch(() => undefined))?.backend.warm?.();
       if (this.closed) throw new CancelledError('the executor is closed', { executorId: this.executorId });
     }

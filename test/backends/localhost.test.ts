@@ -65,3 +65,15 @@ test('storage channel: futures.cancel() settles every call and queued invocation
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('workers start as a map is called, before its futures are made; an empty map starts none', async () => {
+  const fexec = new FunctionExecutor({ workers: 2, fs: { root: await fsRoot() }, progress: false });
+  try {
+    assert.deepEqual(await fexec.getResult(await fexec.map((x: number) => x, [])), []);
+    assert.equal(fexec.counters()['backend.spawned'] ?? 0, 0, 'an empty map starts no worker');
+    assert.deepEqual(await fexec.getResult(await fexec.map((x: number) => x * 2, [1, 2, 3])), [2, 4, 6]);
+    assert.equal(fexec.counters()['backend.spawned'], 2);
+  } finally {
+    await fexec.close();
+  }
+});
