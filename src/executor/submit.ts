@@ -15,6 +15,7 @@ import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manife
 import { writeBundle } from '../packaging/load.js';
 import { VERSION } from '../version.js';
 import { reviveResult } from './stored-result.js';
+import { STORED_RESULT_MARK } from '../worker/stream-result.js';
 import { recordValue, type LazyOutputRecord } from './lazy-result.js';
 import { resolveSigningKey, signManifest } from '../security/signing.js';
 import { asBurstError, settle, type StampedRecord, type SubmitOptions } from './settle.js';
@@ -163,9 +164,9 @@ export async function submitJob(
         if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       // A plain success (most calls of a large map) settles without a record object, unless copies
-      // are filtered (speculation), results are cached, or the value is an object (a stored result?).
+      // are filtered (speculation), results are cached, or the value may be a stored result's marker.
       const onPlain: PlainSink = (callId, attempt, fnStart, fnEnd, bytesOut, value, worker) => {
-        if (spec || cache || (typeof value === 'object' && value !== null))
+        if (spec || cache || (typeof value === 'object' && value !== null && STORED_RESULT_MARK in value))
           return onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
         const now = Date.now(); // the client is where an IPC record lands: received and stored at once
         log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, now);

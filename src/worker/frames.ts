@@ -38,7 +38,11 @@ const VALUE_FALSE = 3;
 const VALUE_NUMBER = 4;
 const VALUE_STRING = 5;
 const VALUE_V8 = 6;
+/** A flat plain object that JSON carries exactly (see {@link flatJson}): cheaper both ways than V8's format. */
+const VALUE_JSON = 7;
 const OK_HEAD = 38;
+/** The most properties a {@link VALUE_JSON} object may have. */
+const FLAT_JSON_KEYS = 64;
 
 /** True when {@link okFrame} can carry the record. */
 export function isPlainSuccess(record: CallRecord): boolean {
@@ -107,8 +111,14 @@ export function pushOkFrame(out: Outbox, batch: number, record: CallRecord): voi
     kind = VALUE_STRING;
     size += Buffer.byteLength(v, 'utf8');
   } else {
-    kind = VALUE_V8;
-    body = v8Body(v);
+    const json = flatJson(v);
+    if (json !== undefined) {
+      kind = VALUE_JSON;
+      body = Buffer.from(json, 'utf8');
+    } else {
+      kind = VALUE_V8;
+      body = v8Body(v);
+    }
     size += body.length;
   }
   const b = out.room(size);
@@ -162,6 +172,12 @@ function okValue(b: Buffer, at: number, end: number): unknown {
       return b.readDoubleLE(body);
     case VALUE_STRING:
       return b.toString('utf8', body, end);
+    case VALUE_JSON:
+      try {
+        return JSON.parse(b.toString('utf8', body, end));
+      } catch (err) {
+        throw new FrameDecodeError('a result', err);
+      }
     default:
       try {
         return deserialize(b.subarray(body, end));
@@ -209,6 +225,31 @@ export function resultsFrame(batch: number, records: CallRecord[]): Buffer {
  */
 function v8Body(value: unknown): Buffer {
   return serialize(value);
+}
+
+/**
+ * The JSON text of `v` when JSON gives back exactly what V8's format would: a plain object (its
+ * prototype Object.prototype) of at most {@link FLAT_JSON_KEYS} own enumerable properties, each a
+ * string, a boolean, null or a finite number other than -0. Each property is read once, as V8's
+ * serializer reads it. Anything else (nesting, undefined, an inherited enumerable key…) is undefined.
+ */
+export function flatJson(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  let text = '{';
+  let n = 0;
+  for (const key in v) {
+    if (++n > FLAT_JSON_KEYS || !Object.hasOwn(v, key)) return undefined;
+    const x = (v as Record<string, unknown>)[key];
+    let enc: string;
+    if (typeof x === 'string') enc = JSON.stringify(x);
+    else if (typeof x === 'number') {
+      if (!Number.isFinite(x) || Object.is(x, -0)) return undefined;
+      enc = String(x);
+    } else if (x === true || x === false || x === null) enc = String(x);
+    else return undefined;
+    text += `${n > 1 ? ',' : ''}${JSON.stringify(key)}:${enc}`;
+  }
+  return `${text}}`;
 }
 
 /** A record whose value survives JSON unchanged (the common small result). */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   FrameDecodeError,
   FrameReader,
+  flatJson,
   okFrame,
   releasedFrame,
   resultsFrame,
@@ -101,4 +102,45 @@ test('a frame that cannot be decoded throws a FrameDecodeError naming it, after 
     (err: unknown) => err instanceof FrameDecodeError && /could not decode a result/.test(err.message),
   );
   assert.deepEqual(got, [['start', 7, 0]]);
+});
+
+test('a flat plain object travels as JSON only when JSON gives it back exactly; anything else in V8 format, also exact', () => {
+  class Point {
+    x = 1;
+  }
+  const asJson: Array<Record<string, unknown>> = [
+    { mean: 1.5, above: 3, tag: 'é ✓ \ud800', ok: true, none: null, big: 1e300, tiny: 5e-324 },
+    { b: 1, 2: 'x', a: 3 }, // integer keys first, then insertion order: the same after JSON.parse
+    JSON.parse('{"__proto__": 1}') as Record<string, unknown>, // an own key named __proto__
+    {},
+  ];
+  const notJson: unknown[] = [
+    { a: undefined },
+    { z: -0 },
+    { n: Number.NaN },
+    { i: Number.POSITIVE_INFINITY },
+    { a: { b: 1 } },
+    { a: [1] },
+    { d: new Date(0) },
+    { b: 1n },
+    Object.assign(Object.create(null) as object, { a: 1 }),
+    new Point(),
+    [1, 2],
+    Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])),
+  ];
+  for (const v of asJson) assert.equal(typeof flatJson(v), 'string', JSON.stringify(v));
+  notJson.forEach((v, i) => assert.equal(flatJson(v), undefined, `not JSON: ${i}`));
+  const { sink, got } = collector();
+  const all = [...asJson, ...notJson];
+  new FrameReader().push(Buffer.concat(all.map((v, i) => okFrame(1, plainCallRecord(worker, i, 1, 0, 0, 0, v)))), sink);
+  all.forEach((v, i) => {
+    const back = (got[i] as unknown[])[7];
+    // V8's format, as structured clone, gives back a class instance or a null-prototype object as a plain object.
+    const plain = v instanceof Point || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === null);
+    assert.deepEqual(back, plain ? { ...(v as object) } : v, `value ${i}`);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v))
+      assert.deepEqual(Object.keys(back as object), Object.keys(v), `value ${i}: keys in the same order`);
+  });
+  assert.ok(Object.is(((got[5] as unknown[])[7] as { z: number }).z, -0), '-0 stays -0');
+  assert.equal(Object.hasOwn((got[4] as unknown[])[7] as object, 'a'), true, 'an undefined property is kept');
 });
