@@ -67,12 +67,14 @@ export class Outbox {
   /** Bytes waiting. */
   length = 0;
 
-  constructor(size = 64 * 1024) {
+  constructor(private readonly size = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
   /** Makes room for `n` more bytes; returns the buffer to write them into at `length`. */
   room(n: number): Buffer {
+    // Grown for one large result: let it go once written, so a worker does not keep it for life.
+    if (this.length === 0 && this.buf.length > this.size && n <= this.size) this.buf = Buffer.allocUnsafe(this.size);
     if (this.length + n > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.length + n));
       this.buf.copy(next, 0, 0, this.length);
