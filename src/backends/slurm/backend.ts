@@ -7,12 +7,13 @@
  * What it leaves out: job arrays larger than the cluster's MaxArraySize are split into several
  * submissions; heterogeneous jobs and job steps are not used.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BurstError, ConfigError } from '../../errors.js';
 import type { BackendContext, ComputeBackend, JobDescriptor, LostCallInfo } from '../types.js';
 import { chunkCalls, formatCallSpec } from '../../worker/call-spec.js';
 import { onPath } from '../on-path.js';
+import { runCommand } from './command.js';
 import type { SlurmOptions } from './options.js';
 
 interface Submission {
@@ -39,29 +40,6 @@ function defaultBurstPath(): string {
     new URL(import.meta.url.endsWith('.ts') ? '../../../dist/cli/main.js' : '../../cli/main.js', import.meta.url),
   );
   return dist;
-}
-
-function run(
-  command: string,
-  args: string[],
-  input?: string,
-  env?: NodeJS.ProcessEnv,
-): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    // internal: sbatch's failure becomes the cause of a SUBMIT_REJECTED BurstError; scancel's is ignored.
-    child.on('close', (code) =>
-      code === 0
-        ? resolve({ stdout, stderr })
-        : reject(Object.assign(new Error(stderr.trim() || `${command} exited with ${code}`), { stderr, code })),
-    );
-    child.stdin.end(input ?? '');
-  });
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -146,7 +124,7 @@ class SlurmBackend implements ComputeBackend {
     };
     let out: { stdout: string };
     try {
-      out = await run('sbatch', args, script, env);
+      out = await runCommand('sbatch', args, script, env);
     } catch (err) {
       throw new BurstError('SUBMIT_REJECTED', `Slurm rejected job ${job.jobId}: ${(err as Error).message}`, {
         backend: 'slurm',
@@ -188,12 +166,12 @@ class SlurmBackend implements ComputeBackend {
       if (placed && (placed.sub.tasks[placed.task] ?? []).every((c) => ids.has(c)))
         tasks.add(`${placed.sub.slurmJobId}_${placed.task}`);
     }
-    if (tasks.size) await run('scancel', [...tasks]).catch(() => undefined);
+    if (tasks.size) await runCommand('scancel', [...tasks]).catch(() => undefined);
   }
 
   async cancel(job: JobDescriptor): Promise<void> {
     const ids = (this.submissions.get(job.jobKey) ?? []).map((s) => s.slurmJobId);
-    if (ids.length) await run('scancel', ids).catch(() => undefined);
+    if (ids.length) await runCommand('scancel', ids).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -201,7 +179,7 @@ class SlurmBackend implements ComputeBackend {
     this.submissions.clear();
     this.placements.clear();
     this.byAttempt.clear();
-    if (ids.length) await run('scancel', ids).catch(() => undefined);
+    if (ids.length) await runCommand('scancel', ids).catch(() => undefined);
   }
 }
 
