@@ -63,7 +63,15 @@ let callsRun = 0;
 let identified = false;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
-const running = new Map<string, LazyAbort>();
+/**
+ * The call running now, rewritten in place (a worker runs one call at a time: drain() is sequential).
+ * A Map entry under a fresh key per call cost a string and a hash-table write for every call.
+ */
+const running: { jobId: string; callId: number; controller: LazyAbort | undefined } = {
+  jobId: '',
+  callId: -1,
+  controller: undefined,
+};
 /** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
 interface Held {
   msg: Extract<ToChild, { t: 'run' }>;
@@ -113,13 +121,13 @@ function cloneableRecord(record: CallRecord): CallRecord {
   }
 }
 
-/** Writes all of `buf` to the side pipe, synchronously: once this returns, a SIGKILL cannot lose it. */
-function writeAll(buf: Buffer): void {
-  if (ring) return ring.write(buf);
+/** Writes the first `length` bytes of `buf` to the side pipe, synchronously: once this returns, a SIGKILL cannot lose them. */
+function writeAll(buf: Buffer, length: number): void {
+  if (ring) return ring.write(buf, length);
   let offset = 0;
-  while (offset < buf.length) {
+  while (offset < length) {
     try {
-      offset += writeSync(MARKER_FD, buf, offset);
+      offset += writeSync(MARKER_FD, buf, offset, length - offset);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       Atomics.wait(pause, 0, 0, 1); // the pool is reading: wait a moment
@@ -129,11 +137,12 @@ function writeAll(buf: Buffer): void {
 
 /** Sends what is pending (results, then whatever the caller just added) in one write. */
 function flush(): void {
-  if (outbox.length === 0) return;
-  const buf = outbox.take();
+  const length = outbox.length;
+  if (length === 0) return;
+  outbox.clear();
   if (markerBroken) return;
   try {
-    writeAll(buf);
+    writeAll(outbox.bytes, length); // read before the next push can reuse the bytes
   } catch {
     markerBroken = true; // started without the side pipe (e.g. by hand): run anyway
   }
@@ -177,7 +186,7 @@ async function runBatch(held: Held): Promise<void> {
         input: inputs[i],
       };
       if (i > 0) {
-        await breathe();
+        if (dueForBreath()) await letMessagesIn();
         if (i >= held.stopAt) break; // given back while we let messages in
         started(held, i);
       }
@@ -197,14 +206,24 @@ async function runBatch(held: Held): Promise<void> {
  * synchronous calls would otherwise run back to back without the event loop ever turning.
  */
 async function breathe(): Promise<void> {
+  if (dueForBreath()) await letMessagesIn();
+}
+
+/** Whether to turn the event loop now; checked without a promise, as most calls between two calls do not. */
+function dueForBreath(): boolean {
   const now = performance.now();
   if (ring) {
     // A thread knows when the pool has written to it (a count in shared memory): it turns its event
     // loop for that, or every THREAD_YIELD_MS for timers and I/O, instead of every YIELD_MS.
     const mail = ring.mail();
-    if (mail === seenMail && now - lastBreath < THREAD_YIELD_MS) return;
+    if (mail === seenMail && now - lastBreath < THREAD_YIELD_MS) return false;
     seenMail = mail;
-  } else if (now - lastBreath < YIELD_MS) return;
+    return true;
+  }
+  return now - lastBreath >= YIELD_MS;
+}
+
+async function letMessagesIn(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   lastBreath = performance.now();
 }
@@ -247,11 +266,9 @@ function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
   if (!c) cancelled.set(msg.jobId, (c = { calls: new Map() }));
   if (msg.callIds === null) c.all = msg.reason;
   else for (const id of msg.callIds) c.calls.set(id, msg.reason);
-  for (const [key, controller] of running) {
-    const [jobId, callId] = key.split('/');
-    if (jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(Number(callId))))
-      controller.abort(new CancelledError(msg.reason, { jobId, callId: Number(callId) }));
-  }
+  const { jobId, callId, controller } = running;
+  if (controller && jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(callId)))
+    controller.abort(new CancelledError(msg.reason, { jobId, callId }));
 }
 
 function failedLoad(err: Error, call: PoolCall): CallRecord {
@@ -263,8 +280,9 @@ function failedLoad(err: Error, call: PoolCall): CallRecord {
 
 async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: PoolCall): Promise<CallRecord> {
   const controller = new LazyAbort();
-  const key = `${job.jobId}/${call.callId}`;
-  running.set(key, controller);
+  running.jobId = job.jobId;
+  running.callId = call.callId;
+  running.controller = controller;
   const base: CallContextBase = {
     callId: call.callId,
     jobId: job.jobId,
@@ -304,7 +322,7 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
       stats: stats(fnStart, Date.now(), 0, 0),
     };
   } finally {
-    running.delete(key);
+    running.controller = undefined;
   }
   const captured = logs.stop();
   if (captured) record.logs = captured;
@@ -405,9 +423,8 @@ function onMessage(msg: ToChild): void {
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {
-    running
-      .get(`${msg.jobId}/${msg.callId}`)
-      ?.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
+    if (running.controller && running.jobId === msg.jobId && running.callId === msg.callId)
+      running.controller.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
   } else if (msg.t === 'init') {
     storageConfig = msg.storage;
     bucket = msg.bucket;

@@ -94,6 +94,15 @@ export class Outbox {
     this.length = 0;
     return out;
   }
+
+  /** The buffer holding what is waiting (its first `length` bytes); {@link clear} once written. */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
 }
 
 /** Adds a {@link FRAME_RESULT_OK} frame to `out`. Throws (adding nothing) when the value cannot be serialized. */
