@@ -48,6 +48,13 @@ function shared(i: number): typeof SHARED {
   return SHARED;
 }
 
+/** Returns at once, leaving a promise whose callback logs after the return. */
+function floating(x: number): number {
+  void Promise.resolve().then(() => console.log(`after ${x}`));
+  console.log(`in ${x}`);
+  return x;
+}
+
 for (const isolation of ['thread', 'process'] as const) {
   test(`${isolation}: results 3× the ring, and 2,000 results wrapping around it, arrive whole and in order`, async () => {
     const fexec = await executor(isolation);
@@ -84,6 +91,21 @@ for (const isolation of ['thread', 'process'] as const) {
     try {
       const got = await fexec.getResult(await fexec.map(shared, [0, 1, 2, 3, 4, 5]));
       assert.deepEqual(got, Array(6).fill(SHARED));
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test(`${isolation}: what a synchronous function logs from a promise it left floating is in that call's own logs`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const futures = await fexec.map(floating, [1, 2, 3, 4]);
+      assert.deepEqual(await fexec.getResult(futures), [1, 2, 3, 4]);
+      // One call at a time on one worker: a call's microtasks must not spill into the next call's logs.
+      assert.deepEqual(
+        Array.from(futures, (f) => f.logs()),
+        [1, 2, 3, 4].map((x) => `in ${x}\nafter ${x}\n`),
+      );
     } finally {
       await fexec.close();
     }
