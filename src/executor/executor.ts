@@ -553,7 +553,9 @@ export class FunctionExecutor implements AsyncDisposable {
     if (options.signal?.aborted)
       throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     const futures = extra.futures ?? newFutures<R>(this.executorId, jobId, inputs.length);
-    if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true);
+    // Futures made here are all pending and share one FutureJob: track and control them through it.
+    const fresh = extra.futures ? undefined : futures[0]?._job;
+    if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true, fresh);
     const control = new JobControl(
       futures as Future<unknown>[],
       { jobId, executorId: this.executorId },
@@ -561,6 +563,7 @@ export class FunctionExecutor implements AsyncDisposable {
         ...(options.maxFailures !== undefined ? { maxFailures: options.maxFailures } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       },
+      fresh,
     );
     // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
     const primitivesEnv = await this.primitives_().env();
@@ -641,15 +644,20 @@ export class FunctionExecutor implements AsyncDisposable {
     await this.lease.start();
   }
 
-  private track(futures: Future<unknown>[], unread: boolean): void {
+  private track(futures: Future<unknown>[], unread: boolean, fresh?: FutureJob): void {
     const job = { futures, left: 0 };
     const settled = (): void => {
       if (--job.left === 0) this.live.delete(job);
     };
-    for (const f of futures) {
-      if (f.done) continue;
-      job.left++;
-      f._job.onDone = settled; // one write per job when its futures share one FutureJob
+    if (fresh) {
+      job.left = futures.length;
+      fresh.onDone = settled;
+    } else {
+      for (const f of futures) {
+        if (f.done) continue;
+        job.left++;
+        f._job.onDone = settled; // one write per job when its futures share one FutureJob
+      }
     }
     if (job.left > 0) this.live.add(job);
     this.history.push(futures);

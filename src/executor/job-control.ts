@@ -6,7 +6,7 @@
  * dropped). A cancel that comes while the job is still being submitted is applied once it is.
  */
 import { CancelledError, ConfigError, MaxFailuresError } from '../errors.js';
-import type { Future } from './future.js';
+import type { Future, FutureJob } from './future.js';
 import { abortedError } from './abort.js';
 
 /** Tells the backend to stop calls (all of the job's with `undefined`). */
@@ -57,13 +57,20 @@ export class JobControl {
     private readonly futures: readonly Future<unknown>[],
     private readonly context: { jobId: string; executorId: string },
     private readonly options: ControlOptions,
+    /** Set when the futures were just made and all share this job: no need to visit each of them. */
+    fresh?: FutureJob,
   ) {
     const m = options.maxFailures;
     this.limit = m === undefined ? undefined : m >= 1 ? m : Math.max(1, Math.ceil(m * futures.length));
     let left = 0;
-    for (const f of futures) {
-      f._job.control = this;
-      if (!f.done) left++;
+    if (fresh) {
+      fresh.control = this;
+      left = futures.length;
+    } else {
+      for (const f of futures) {
+        f._job.control = this;
+        if (!f.done) left++;
+      }
     }
     this.left = left;
     const signal = options.signal;
