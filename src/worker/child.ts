@@ -209,7 +209,7 @@ async function breathe(): Promise<void> {
   if (dueForBreath()) await letMessagesIn();
 }
 
-/** Whether to turn the event loop now; checked without a promise, as most calls between two calls do not. */
+/** Whether to turn the event loop before the next call, decided without making a promise (mostly it is not). */
 function dueForBreath(): boolean {
   const now = performance.now();
   if (ring) {
