@@ -27,6 +27,7 @@ import { CancelledError } from '../errors.js';
 import { Tail } from './tail.js';
 import { spawnWorker } from './worker-handle.js';
 import { CallQueue } from './call-queue.js';
+import { fillsCores, holdSerialScavenges } from './scavenges.js';
 import {
   crashError,
   type Batch,
@@ -61,6 +62,8 @@ export class ProcessPool {
   /** Set by {@link abort}: a process is stopped as soon as it holds no more calls. */
   private aborting = false;
   private startupFailures = 0;
+  /** Releases this process's serial scavenges: set while a thread pool that fills every core runs. */
+  private releaseScavenges: (() => void) | undefined;
   /** Processes started, crashed, timed out, killed after a cancel, and calls given back unstarted. */
   readonly counters = { spawned: 0, crashed: 0, timedOut: 0, cancelKills: 0, released: 0 };
 
@@ -109,6 +112,8 @@ export class ProcessPool {
     );
     await Promise.all(exits);
     this.slots.clear();
+    this.releaseScavenges?.();
+    this.releaseScavenges = undefined;
   }
 
   /**
@@ -152,6 +157,9 @@ export class ProcessPool {
   }
 
   private ensureWorkers(): void {
+    // Threads share this process's V8: its helper threads would preempt them (./scavenges.ts).
+    if (this.options.isolation === 'thread' && !this.closed && fillsCores(this.options.size))
+      this.releaseScavenges ??= holdSerialScavenges();
     while (this.slots.size < this.options.size) this.spawn();
     this.timer ??= setInterval(() => this.checkSlots(), CHECK_MS).unref();
   }
@@ -169,6 +177,7 @@ export class ProcessPool {
         isolation: this.options.isolation ?? 'process',
         ...(this.options.runtimeMemoryMB ? { runtimeMemoryMB: this.options.runtimeMemoryMB } : {}),
         ...(this.options.env ? { env: this.options.env } : {}),
+        ...(fillsCores(this.options.size) ? { serialScavenges: true } : {}),
       },
       {
         frames: (d) => {

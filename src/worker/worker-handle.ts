@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromChild, ToChild } from './protocol.js';
 import { holdChild } from './hold.js';
 import { createRing, RingReader, WAKE } from './frame-ring.js';
+import { SERIAL_SCAVENGES } from './scavenges.js';
 
 /** How calls are isolated from each other and from the client. */
 export type Isolation = 'process' | 'thread';
@@ -44,6 +45,8 @@ export interface SpawnOptions {
   isolation: Isolation;
   runtimeMemoryMB?: number;
   env?: NodeJS.ProcessEnv;
+  /** A process runs its young-generation collections on one thread (./scavenges.ts). */
+  serialScavenges?: boolean;
 }
 
 const entry = (() => {
@@ -71,6 +74,7 @@ class ProcessWorker implements WorkerHandle {
   constructor(options: SpawnOptions, sinks: WorkerSinks) {
     const execArgv = entry.ts ? ['--import', 'tsx'] : [];
     if (options.runtimeMemoryMB) execArgv.push(`--max-old-space-size=${options.runtimeMemoryMB}`);
+    if (options.serialScavenges) execArgv.push(SERIAL_SCAVENGES);
     this.child = fork(entry.path, [], {
       execArgv,
       env: options.env ?? process.env,
