@@ -2,15 +2,16 @@
  * Where Burst's time over piscina goes (issue 16), measured on whole processes like bench/core.ts
  * and with the same contender scripts and kernel file (bench/core/). Three parts:
  *
- * 1. Phases. Each run is preloaded with bench/core/timeline.mjs, which records (from the process's
- *    start) when the first worker thread was created and came online, when the results were
+ * 1. Phases. Each run is preloaded with bench/core/timeline.cjs, which records (from the process's
+ *    start) when the worker threads were constructed and when they had booted, when the results were
  *    reported and when the process exited, and the CPU time of the main thread, of the pool's
  *    workers and of the other threads (V8's GC and compiler helpers, libuv). Workloads: 2 GBM calls
  *    (start-up), 1,000 trivial calls, 1,000 GBM calls. Contenders take turns, `--runs` rounds; medians.
  * 2. Scavenges. One run of 1,000 GBM calls per contender with V8's --trace-gc and
  *    --trace-parallel-scavenge: how many scavenger tasks each young-generation collection used.
- * 3. The same Burst run with and without --no-parallel-scavenge, taking turns: what those parallel
- *    scavenges cost.
+ * 3. The same Burst run as it is (a pool that fills the cores turns V8's parallel scavenges off,
+ *    src/worker/scavenges.ts) and with `node --parallel-scavenge`, which keeps them on, taking turns:
+ *    what those parallel scavenges cost.
  *
  * Writes bench/results/overhead.json and prints the tables. Never asserts a time.
  *
@@ -18,8 +19,8 @@
  *   node --import tsx overhead.ts [--runs 7]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -31,9 +32,10 @@ if (!existsSync(`${dir}node_modules/burst-compute`) || !existsSync(`${here}../di
     'bench/overhead.ts: run `npm run bench:core -- --quick` first (it builds dist/ and links the package)',
   );
 
+/** From bench/core/timeline.cjs, as times since the process started. */
 interface Timeline {
   spawn: number[];
-  online: number[];
+  booted: number[];
   results: number;
   exit: number;
   cpuMs: { main: number; workers: number; helpers: number };
@@ -46,22 +48,44 @@ interface Run {
   timeline: Timeline | undefined;
 }
 
+const timelineFile = `${tmpdir()}/burst-bench-timeline-${process.pid}.jsonl`;
+
+/** The timeline file's lines as one Timeline, times made relative to the process's start. */
+function readTimeline(): Timeline | undefined {
+  if (!existsSync(timelineFile)) return undefined;
+  const lines = readFileSync(timelineFile, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  rmSync(timelineFile);
+  const main = lines.find((l) => 'origin' in l) as (Omit<Timeline, 'booted'> & { origin: number }) | undefined;
+  if (!main) return undefined;
+  const at = (t: number): number => t - main.origin;
+  return {
+    ...main,
+    spawn: main.spawn.map(at),
+    booted: lines.filter((l) => 'booted' in l).map((l) => at(l.booted as number)),
+    results: at(main.results),
+    exit: at(main.exit),
+  };
+}
+
 function run(args: string[]): Promise<Run> {
   const t0 = performance.now();
+  rmSync(timelineFile, { force: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BENCH_TIMELINE_FILE: timelineFile },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`node ${args.join(' ')}: exited ${code}\n${stderr.slice(-2000)}`));
-      const line = stderr.split('\n').find((l) => l.startsWith('timeline '));
-      resolve({
-        wallMs: performance.now() - t0,
-        stdout,
-        timeline: line ? (JSON.parse(line.slice('timeline '.length)) as Timeline) : undefined,
-      });
+      resolve({ wallMs: performance.now() - t0, stdout, timeline: readTimeline() });
     });
   });
 }
@@ -79,7 +103,7 @@ function phasesOf(timelines: Timeline[]): Phases {
   const pick = (f: (t: Timeline) => number): number => Math.round(median(timelines.map(f)));
   return {
     firstSpawnMs: pick((t) => Math.min(...t.spawn)),
-    lastOnlineMs: pick((t) => Math.max(...t.online)),
+    lastBootedMs: pick((t) => Math.max(...t.booted)),
     resultsMs: pick((t) => t.results),
     exitMs: pick((t) => t.exit),
     mainCpuMs: pick((t) => t.cpuMs.main),
@@ -106,10 +130,10 @@ for (const [kernel, n] of workloads) {
   const name = `${kernel} ${n}`;
   const timelines: Record<string, Timeline[]> = {};
   const walls: Record<string, number[]> = {};
-  for (const c of contenders) await run(['--import', './timeline.mjs', `${c}.mjs`, kernel, String(n)]);
+  for (const c of contenders) await run(['--require', './timeline.cjs', `${c}.mjs`, kernel, String(n)]);
   for (let r = 0; r < runs; r++)
     for (const c of contenders) {
-      const out = await run(['--import', './timeline.mjs', `${c}.mjs`, kernel, String(n)]);
+      const out = await run(['--require', './timeline.cjs', `${c}.mjs`, kernel, String(n)]);
       if (!out.timeline) throw new Error(`${c} ${name}: no timeline`);
       (timelines[c] ??= []).push(out.timeline);
       (walls[c] ??= []).push(out.wallMs);
@@ -126,8 +150,14 @@ for (const c of contenders) {
   const out = await run(['--trace-gc', '--trace-parallel-scavenge', `${c}.mjs`, 'gbm', '1000']);
   const tasks = new Map<string, number>();
   const histogram: Record<string, number> = {};
+  // V8 prints an isolate's "[pid:isolate] " prefix and its message in two writes: two threads can
+  // interleave as "[A] [B] message of B", with A's message on the next line, unprefixed.
+  const orphans: string[] = [];
   for (const line of out.stdout.split('\n')) {
-    const isolate = /^\[\d+:(0x[0-9a-f]+)\]/.exec(line)?.[1];
+    const prefixes = /^(?:\[\d+:0x[0-9a-f]+\] )+/.exec(line)?.[0] ?? '';
+    const isolates = [...prefixes.matchAll(/0x[0-9a-f]+/g)].map((m) => m[0]);
+    const isolate = isolates.pop() ?? (/^ *(scavenge\[|\d+ ms: )/.test(line) ? orphans.shift() : undefined);
+    orphans.push(...isolates);
     if (!isolate) continue;
     if (line.includes('scavenge[')) tasks.set(isolate, (tasks.get(isolate) ?? 0) + 1);
     else if (line.includes(' Scavenge ')) {
@@ -140,10 +170,10 @@ for (const c of contenders) {
   console.error(`scavenger tasks per scavenge, ${c} gbm 1000: ${JSON.stringify(histogram)}`);
 }
 
-// Part 3: Burst with and without parallel scavenges, taking turns.
+// Part 3: Burst as it is (serial scavenges) and with parallel scavenges kept on, taking turns.
 const variants: Record<string, string[]> = {
-  default: ['--import', './timeline.mjs', 'burst.mjs', 'gbm', '1000'],
-  noParallelScavenge: ['--no-parallel-scavenge', '--import', './timeline.mjs', 'burst.mjs', 'gbm', '1000'],
+  serialScavenges: ['--require', './timeline.cjs', 'burst.mjs', 'gbm', '1000'],
+  parallelScavenges: ['--parallel-scavenge', '--require', './timeline.cjs', 'burst.mjs', 'gbm', '1000'],
 };
 const ab: Record<string, { wallMs: number; cpuMs: number; helperWakeups: number }> = {};
 const abRuns: Record<string, Run[]> = {};
@@ -157,7 +187,7 @@ for (const [v, list] of Object.entries(abRuns)) {
     helperWakeups: Math.round(median(tl.map((t) => t.switches.helpersVoluntary))),
   };
 }
-console.error(`burst gbm 1000, parallel scavenges on/off: ${JSON.stringify(ab)}`);
+console.error(`burst gbm 1000, serial / parallel scavenges: ${JSON.stringify(ab)}`);
 
 const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgBefore: load };
 mkdirSync(`${here}results`, { recursive: true });
@@ -170,7 +200,7 @@ writeFileSync(
 const cols = [
   'wallMs',
   'firstSpawnMs',
-  'lastOnlineMs',
+  'lastBootedMs',
   'resultsMs',
   'exitMs',
   'mainCpuMs',
@@ -184,7 +214,7 @@ console.log(`|---|---|${cols.map(() => '---:').join('|')}|`);
 for (const [name, byC] of Object.entries(phases))
   for (const [c, p] of Object.entries(byC)) console.log(`| ${name} | ${c} | ${cols.map((k) => p[k]).join(' | ')} |`);
 console.log(`\nscavenger tasks per scavenge (gbm 1000): ${JSON.stringify(scavenges)}`);
-console.log(`burst gbm 1000 with/without parallel scavenges: ${JSON.stringify(ab)}`);
+console.log(`burst gbm 1000, serial / parallel scavenges: ${JSON.stringify(ab)}`);
 console.log(
   `\n(${runs} rounds, ${Math.round((Date.now() - started) / 1000)} s, load average before ${load.toFixed(2)})`,
 );
