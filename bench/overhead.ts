@@ -15,11 +15,11 @@
  *
  * Writes bench/results/overhead.json and prints the tables. Never asserts a time.
  *
- *   npm run bench:overhead                 (from the repository root; run bench:core once first)
+ *   npm run bench:overhead                 (from the repository root; builds dist/ if it is missing)
  *   node --import tsx overhead.ts [--runs 7]
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -27,10 +27,13 @@ const here = new URL('.', import.meta.url).pathname;
 const dir = `${here}core/`;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Number(values.runs);
-if (!existsSync(`${dir}node_modules/burst-compute`) || !existsSync(`${here}../dist/bundle/index.js`))
-  throw new Error(
-    'bench/overhead.ts: run `npm run bench:core -- --quick` first (it builds dist/ and links the package)',
-  );
+// The package as users get it, linked in as bench/core.ts does (which also rebuilds dist/ when stale).
+if (!existsSync(`${here}../dist/bundle/index.js`)) {
+  const b = spawnSync('npm', ['run', 'build'], { cwd: `${here}..`, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (b.status !== 0) throw new Error('bench/overhead.ts: npm run build failed');
+}
+mkdirSync(`${dir}node_modules`, { recursive: true });
+if (!existsSync(`${dir}node_modules/burst-compute`)) symlinkSync('../../..', `${dir}node_modules/burst-compute`);
 
 /** From bench/core/timeline.cjs, as times since the process started. */
 interface Timeline {

@@ -2,10 +2,10 @@
  * V8 collects each isolate's young generation with helper threads when it finds enough work to share
  * ("parallel scavenges"). While a pool's workers fill every core there is no idle core for a helper:
  * it can only run by preempting a worker, and on 2 cores handing the work over costs more than it
- * saves. Measured with `npm run bench:overhead` (1,000 GBM calls on 2 threads): Burst's worker
+ * saves. Measured on 1,000 GBM calls on 2 threads (README, "Where the time goes"): Burst's worker
  * isolates used 2–3 scavenger tasks in ~85 % of their scavenges (piscina's: 1 in ~98 %), V8's helper
- * threads woke ~4,500 times instead of ~300, and turning parallel scavenges off cut the run by
- * ~70 ms of wall time and ~125 ms of CPU. So while such a pool runs, young-generation collections
+ * threads woke ~4,900 times instead of ~250, and serial scavenges cut the run by 65–85 ms of wall
+ * time and 120–145 ms of CPU. So while such a pool runs, young-generation collections
  * run on the collecting thread alone: a thread pool turns the flag off in this process (and back on
  * once the last such pool has closed), a process pool starts its workers with it.
  *
