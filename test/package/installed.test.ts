@@ -211,6 +211,30 @@ console.log(JSON.stringify([...new Set(pids)]));
   assert.deepEqual(await survivors(pids), [], 'the worker processes exit with the script');
 });
 
+test('a process pool that fills the cores starts its workers with serial scavenges; a smaller one does not', async () => {
+  await cjs.write({
+    'scavenges.mts': `import { availableParallelism } from 'node:os';
+import { FunctionExecutor } from 'burst-compute';
+async function workerArgv(workers: number): Promise<string[]> {
+  const fexec = new FunctionExecutor({ workers, progress: false, localhost: { isolation: 'process' } });
+  try {
+    const [argv] = await fexec.getResult(await fexec.map((_: number) => process.execArgv, [0]));
+    return argv as string[];
+  } finally {
+    await fexec.close();
+  }
+}
+const cores = availableParallelism();
+console.log(JSON.stringify({ full: await workerArgv(cores), fewer: cores > 1 ? await workerArgv(1) : null }));
+`,
+  });
+  const r = await cjs.npx(['tsx', 'scavenges.mts']);
+  assert.equal(r.code, 0, r.stderr);
+  const { full, fewer } = JSON.parse(r.stdout) as { full: string[]; fewer: string[] | null };
+  assert.ok(full.includes('--no-parallel-scavenge'), `a full pool's worker: ${JSON.stringify(full)}`);
+  if (fewer) assert.ok(!fewer.includes('--no-parallel-scavenge'), `a smaller pool's worker: ${JSON.stringify(fewer)}`);
+});
+
 describe('TypeScript compiled with tsc', () => {
   const tsc = createRequire(join(repo, 'package.json')).resolve('typescript/bin/tsc');
 
