@@ -22,6 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
+import { tracedGcs } from '../test/v8-gc-trace.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const dir = `${here}core/`;
@@ -151,24 +152,9 @@ for (const [kernel, n] of workloads) {
 const scavenges: Record<string, Record<string, number>> = {};
 for (const c of contenders) {
   const out = await run(['--trace-gc', '--trace-parallel-scavenge', `${c}.mjs`, 'gbm', '1000']);
-  const tasks = new Map<string, number>();
   const histogram: Record<string, number> = {};
-  // V8 prints an isolate's "[pid:isolate] " prefix and its message in two writes: two threads can
-  // interleave as "[A] [B] message of B", with A's message on the next line, unprefixed.
-  const orphans: string[] = [];
-  for (const line of out.stdout.split('\n')) {
-    const prefixes = /^(?:\[\d+:0x[0-9a-f]+\] )+/.exec(line)?.[0] ?? '';
-    const isolates = [...prefixes.matchAll(/0x[0-9a-f]+/g)].map((m) => m[0]);
-    const isolate = isolates.pop() ?? (/^ *(scavenge\[|\d+ ms: )/.test(line) ? orphans.shift() : undefined);
-    orphans.push(...isolates);
-    if (!isolate) continue;
-    if (line.includes('scavenge[')) tasks.set(isolate, (tasks.get(isolate) ?? 0) + 1);
-    else if (line.includes(' Scavenge ')) {
-      const k = String(tasks.get(isolate) ?? 0);
-      histogram[k] = (histogram[k] ?? 0) + 1;
-      tasks.set(isolate, 0);
-    }
-  }
+  for (const gc of tracedGcs(out.stdout))
+    if (gc.kind === 'scavenge') histogram[gc.tasks] = (histogram[gc.tasks] ?? 0) + 1;
   scavenges[c] = histogram;
   console.error(`scavenger tasks per scavenge, ${c} gbm 1000: ${JSON.stringify(histogram)}`);
 }

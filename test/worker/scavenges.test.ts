@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { FunctionExecutor } from '../../src/index.ts';
 import { scavengingChosen } from '../../src/worker/scavenges.ts';
+import { tracedGcs } from '../v8-gc-trace.ts';
 
 const fixture = new URL('./fixtures/scavenge-phases.ts', import.meta.url).pathname;
 
@@ -42,32 +43,19 @@ function runPhases(isolation: 'thread' | 'process', extra: string[] = []): Promi
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`fixture exited ${code}: ${err.slice(-2000)}`));
-      let mainIsolate: string | undefined;
-      const tasks = new Map<string, number>();
       const main: number[][] = [[]];
       const others: number[][] = [[]];
-      let result: Phases['result'] | undefined;
-      // V8 prints an isolate's "[pid:isolate] " prefix and its message in two writes, so two threads
-      // can interleave as "[A] [B] message of B", with A's message on the next line, unprefixed.
-      const orphans: string[] = [];
-      for (const line of out.split('\n')) {
-        if (line.startsWith('{')) result = JSON.parse(line) as Phases['result'];
-        const prefixes = /^(?:\[\d+:0x[0-9a-f]+\] )+/.exec(line)?.[0] ?? '';
-        const isolates = [...prefixes.matchAll(/0x[0-9a-f]+/g)].map((m) => m[0]);
-        const isolate = isolates.pop() ?? (/^ *(scavenge\[|\d+ ms: )/.test(line) ? orphans.shift() : undefined);
-        orphans.push(...isolates);
-        if (!isolate) continue;
-        mainIsolate ??= isolate; // the process boots (and collects) before any other thread exists
-        if (line.includes('scavenge[')) tasks.set(isolate, (tasks.get(isolate) ?? 0) + 1);
-        else if (line.includes(' Scavenge ')) {
-          const n = tasks.get(isolate) ?? 0;
-          tasks.set(isolate, 0);
-          (isolate === mainIsolate ? main : others).at(-1)?.push(n);
-        } else if (isolate === mainIsolate && line.includes(' Mark-Compact ') && line.includes('testing')) {
+      const gcs = tracedGcs(out);
+      const mainIsolate = gcs[0]?.isolate; // the process boots (and collects) before any other thread exists
+      for (const gc of gcs) {
+        if (gc.kind === 'scavenge') (gc.isolate === mainIsolate ? main : others).at(-1)?.push(gc.tasks);
+        else if (gc.isolate === mainIsolate && gc.line.includes('testing')) {
           main.push([]);
           others.push([]);
         }
       }
+      const last = out.split('\n').findLast((l) => l.startsWith('{'));
+      const result = last ? (JSON.parse(last) as Phases['result']) : undefined;
       if (!result) return reject(new Error(`no result line from the fixture: ${err.slice(-2000)}`));
       resolve({ main, others, result });
     });
