@@ -68,6 +68,8 @@ export class FutureJob {
   onDone: ((future: unknown) => void) | undefined;
   /** The job's control, for cancel and maxFailures. */
   control: FutureControl | undefined;
+  /** Which futures `getResult` returned: a flag per row of the columns (made at the first), or one for a future made alone. */
+  private reads: Uint8Array | boolean = false;
   constructor(
     readonly executorId: string,
     readonly jobId: string,
@@ -76,15 +78,39 @@ export class FutureJob {
     /** The stats of a future made alone (its FutureJob is its own). */
     readonly own?: CallStats,
   ) {}
+
+  /** Whether `getResult` returned future `callId`. */
+  isRead(callId: number): boolean {
+    const r = this.reads;
+    return typeof r === 'boolean' ? r : r[callId] === 1;
+  }
+
+  markRead(callId: number, read: boolean): void {
+    if (!this.cols) this.reads = read;
+    else {
+      if (typeof this.reads === 'boolean') {
+        if (!read) return;
+        this.reads = new Uint8Array(this.cols.size);
+      }
+      this.reads[callId] = read ? 1 : 0;
+    }
+  }
 }
 
-/** What few futures need (a failure, logs, waiters, retries, a stored result being fetched), made on first use. */
-interface FutureExtra<R> {
+/**
+ * What few futures need (a failure, logs, waiters, retries, a stored result being fetched), made on
+ * first use. It then holds the value too: a future has one slot for both (see {@link Future}).
+ */
+class FutureExtra<R> {
+  value: R | undefined;
   error?: BurstError;
   logs?: string;
   waiters?: Array<() => void>;
   attempts?: BurstError[];
   loading?: Promise<R>;
+  constructor(value: R | undefined) {
+    this.value = value;
+  }
 }
 
 /** The pending result of one call. */
@@ -95,10 +121,11 @@ export class Future<R = unknown> {
   readonly callId: number;
   /** Current state of the call. */
   status: FutureStatus = 'new';
-  /** @internal: returned by the executor's `getResult` (no longer among its unread futures). */
-  _read = false;
-  private value: R | undefined = undefined;
-  private extra: FutureExtra<R> | undefined = undefined;
+  /**
+   * The value, or a {@link FutureExtra} holding it once the future needs more. Four fields in all: a
+   * map of 10^6 calls makes 10^6 futures, and the garbage collector copies each young one.
+   */
+  private slot: R | FutureExtra<R> | undefined = undefined;
 
   /** @internal: a future of a job's columns (`newFutures`), or one made alone. */
   constructor(job: FutureJob | { executorId: string; jobId: string }, callId: number) {
@@ -111,6 +138,31 @@ export class Future<R = unknown> {
 
   get executorId(): string {
     return this._job.executorId;
+  }
+
+  /** @internal: returned by the executor's `getResult` (no longer among its unread futures). */
+  get _read(): boolean {
+    return this._job.isRead(this.callId);
+  }
+
+  set _read(read: boolean) {
+    this._job.markRead(this.callId, read);
+  }
+
+  private get value(): R | undefined {
+    const s = this.slot;
+    return s instanceof FutureExtra ? (s.value as R | undefined) : s;
+  }
+
+  private set value(value: R | undefined) {
+    const s = this.slot;
+    if (s instanceof FutureExtra) s.value = value;
+    else this.slot = value;
+  }
+
+  private get extra(): FutureExtra<R> | undefined {
+    const s = this.slot;
+    return s instanceof FutureExtra ? (s as FutureExtra<R>) : undefined;
   }
 
   get jobId(): string {
@@ -165,8 +217,11 @@ export class Future<R = unknown> {
   }
 
   private more(): FutureExtra<R> {
-    this.extra ??= {};
-    return this.extra;
+    const s = this.slot;
+    if (s instanceof FutureExtra) return s as FutureExtra<R>;
+    const x = new FutureExtra<R>(s);
+    this.slot = x;
+    return x;
   }
 
   /** Errors of the attempts that failed before the last one. */
@@ -332,12 +387,30 @@ export class Future<R = unknown> {
 }
 
 /**
+ * @internal: the stats columns `futures` are the rows of, in order, when they are exactly one job's (as `map`
+ * makes them): their shared times are then read and written once, not once per future.
+ */
+export function jobColumns(futures: readonly Future<unknown>[]): StatsColumns | undefined {
+  const cols = futures[0]?._cols;
+  if (!cols || cols.size !== futures.length) return undefined;
+  for (let i = 0; i < futures.length; i++) {
+    const f = futures[i] as Future<unknown>;
+    if (f._job.cols !== cols || f.callId !== i) return undefined;
+  }
+  return cols;
+}
+
+/**
  * @internal: marks every future invoked at `invoked`, submitted at `submitted`. When they are all
  * the rows of one job's columns, that is one number each, not a write per call.
  */
-export function markAllInvoked(futures: readonly Future<unknown>[], invoked: number, submitted: number): void {
-  const cols = futures[0]?._cols;
-  if (cols && cols.size === futures.length && futures.every((f, i) => f._cols === cols && f.callId === i)) {
+export function markAllInvoked(
+  futures: readonly Future<unknown>[],
+  invoked: number,
+  submitted: number,
+  cols = jobColumns(futures),
+): void {
+  if (cols) {
     cols.invoked.setAll(invoked);
     cols.submitted.setAll(submitted);
   } else {

@@ -36,6 +36,13 @@ class SharedTime {
     else this.rows.set(i, v);
   }
 
+  /** The earliest time any row has, or undefined when none has one. */
+  earliest(): number | undefined {
+    let min = this.all;
+    for (const v of this.rows.values()) if (v !== undefined && (min === undefined || v < min)) min = v;
+    return min;
+  }
+
   /** Sets every row. */
   setAll(v: number | undefined): void {
     this.all = v;

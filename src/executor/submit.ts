@@ -6,7 +6,7 @@
 import type { ErrorContext } from '../errors.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
-import { markAllInvoked, type Future } from './future.js';
+import { jobColumns, markAllInvoked, type Future } from './future.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
 import { plainCallRecord, type CallRecord, type PoolCall, type PoolJob } from '../worker/protocol.js';
@@ -72,9 +72,11 @@ export async function submitJob(
   // The manifest carries the futures' own times, so calls read back from storage have the same.
   // A loop, not Math.min(...spread): a spread of a million futures overflows the call stack.
   let submittedAt = now;
-  for (const f of futures) submittedAt = Math.min(submittedAt, f._statOf('submitted') ?? now);
+  const cols = jobColumns(futures);
+  if (cols) submittedAt = Math.min(now, cols.submitted.earliest() ?? now);
+  else for (const f of futures) submittedAt = Math.min(submittedAt, f._statOf('submitted') ?? now);
   const times = { createdAt: now, submittedAt };
-  markAllInvoked(futures, now, submittedAt); // one `map` call: one submit time
+  markAllInvoked(futures, now, submittedAt, cols); // one `map` call: one submit time
   const context = { jobId, executorId: parts.executorId, backend: backend.name };
   // The result cache: the client looks every call up before anything is sent (./cache.ts).
   const cache = o.cache

@@ -32,6 +32,9 @@ export function decode(bytes: Uint8Array, what = 'value'): unknown {
  * the error names the first element at fault and the path inside it.
  */
 export function assertSerializable(values: readonly unknown[], name: string): void {
+  // Numbers, strings, booleans, bigints, null and undefined always encode: a list of only those (a
+  // large map's usual inputs) needs no encoding pass, which costs ~70 ns an element.
+  if (allPlainPrimitives(values)) return;
   try {
     v8.serialize(values);
   } catch (err) {
@@ -53,6 +56,15 @@ export function assertSerializable(values: readonly unknown[], name: string): vo
     }
     throw new SerializationError(`cannot serialize ${name}: ${describeError(err)}`, { path: name, cause: err });
   }
+}
+
+/** True when every element is a primitive V8's format always encodes (anything but a symbol). */
+function allPlainPrimitives(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) return false;
+  }
+  return true;
 }
 
 /** Builds the SerializationError for `value`, naming the path of the first thing at fault. */

@@ -132,9 +132,9 @@ export type ToChild =
       t: 'run';
       batch: number;
       job: PoolJob | string;
-      callIds: number[];
+      callIds: number[] | Uint32Array;
       attempts: number | number[];
-      inputs: unknown[];
+      inputs: unknown[] | Float64Array;
     }
   | { t: 'abort'; callId: number; jobId: string; reason: string }
   /** Abort these calls (all of the job's with `null`) if running; never start them otherwise. */

@@ -57,6 +57,14 @@ test('a function inside an input is named by its path', () => {
   );
 });
 
+test('a list of primitives passes without an encoding pass, and a symbol among them is still named', () => {
+  assertSerializable([1, -0, Number.NaN, 'a', true, null, undefined, 10n, 'z'], 'input');
+  assert.throws(
+    () => assertSerializable([1, 'a', Symbol('s'), 4], 'input'),
+    (err: unknown) => err instanceof SerializationError && err.path === 'input[2]' && /symbol/.test(err.message),
+  );
+});
+
 test('paths go through Maps, Sets, arrays and odd keys', () => {
   assert.equal(findUnserializable(new Map([['k', [0, Symbol('s')]]]), 'v')?.path, 'v.get("k")[1]');
   assert.equal(findUnserializable({ 'a-b': new Set([() => 0]) }, 'v')?.path, 'v["a-b"].<item 0>');

@@ -165,5 +165,17 @@ test('the futures of one job share what they have in common; each keeps its own 
   assert.ok(b.error instanceof CancelledError);
   assert.equal(b.logs(), 'its logs');
   await assert.rejects(b.result(), CancelledError);
-  assert.deepEqual(Object.keys(a).sort(), ['_job', '_read', 'callId', 'extra', 'status', 'value']);
+  // Four fields: the value and what few futures need more share one slot, and getResult's "read"
+  // marks live in the job.
+  assert.deepEqual(Object.keys(a).sort(), ['_job', 'callId', 'slot', 'status']);
+  assert.equal(a._read, false);
+  a._read = true;
+  assert.equal(a._read, true);
+  assert.equal(b._read, false, 'marking one future read leaves the others of its job');
+  a._read = false;
+  assert.equal(a._read, false);
+  const alone = new Future<number>({ executorId: 'E', jobId: 'K' }, 0);
+  alone._read = true;
+  assert.equal(alone._read, true);
+  assert.equal(new Future<number>({ executorId: 'E', jobId: 'K' }, 0)._read, false);
 });

@@ -86,6 +86,33 @@ for (const isolation of ['thread', 'process'] as const) {
     }
   });
 
+  test(`${isolation}: numeric inputs (sent as one Float64Array a batch) arrive exactly; a batch that mixes in other values too`, async () => {
+    const fexec = await executor(isolation, 1);
+    const shown = (x: unknown): string =>
+      `${typeof x}:${Object.is(x, -0) ? '-0' : typeof x === 'object' ? JSON.stringify(x) : String(x)}`;
+    try {
+      const odd = [
+        -0,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        0.1,
+        2 ** 53 + 2,
+        -1e308,
+        5e-324,
+      ];
+      const numbers = Array.from({ length: 300 }, (_, i) => odd[i % odd.length] as number);
+      assert.deepEqual(await fexec.getResult(await fexec.map(shown, numbers)), numbers.map(shown));
+      // Numbers first, then other kinds, in the same batches.
+      const mixed = Array.from({ length: 300 }, (_, i) =>
+        i % 50 === 49 ? (i % 100 === 99 ? { i } : `s${i}`) : i - 0.5,
+      );
+      assert.deepEqual(await fexec.getResult(await fexec.map(shown, mixed)), mixed.map(shown));
+    } finally {
+      await fexec.close();
+    }
+  });
+
   test(`${isolation}: a function that returns the same object every call: every result arrives whole`, async () => {
     const fexec = await executor(isolation, 1);
     try {
