@@ -34,9 +34,15 @@ interface Entry {
 
 const enabled = (): boolean => process.env.BURST_BUNDLE_CACHE !== '0';
 
+/**
+ * Changes when bundle() writes something else for the same files and options, so that a cached
+ * bundle from before is not reused (2: redundant keepNames calls removed, ./names.ts).
+ */
+const BUNDLER_REVISION = 2;
+
 /** The cache key of one packaging: every argument that can change the bundle other than file contents. */
 export function bundleCacheKey(parts: readonly unknown[]): string {
-  return sha256Hex(JSON.stringify([VERSION, ...parts]));
+  return sha256Hex(JSON.stringify([VERSION, BUNDLER_REVISION, ...parts]));
 }
 
 async function entryPath(key: string): Promise<string> {

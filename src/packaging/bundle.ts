@@ -78,6 +78,8 @@ const MAX_NATIVE_RETRIES = 3;
 /** Bundles `request.entry`. @throws PackagingError when esbuild fails (unresolvable import, syntax error...). */
 export async function bundle(request: BundleRequest): Promise<BundleOutput> {
   const esbuild = await import('esbuild');
+  // acorn (which names.ts parses with) loads only when something is bundled: a cached bundle needs neither.
+  const { dropRedundantNames } = await import('./names.js');
   const discoveredNative = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     const externals = new Map<string, string | undefined>();
@@ -110,7 +112,7 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
         metafile: true,
         plugins: [externalsPlugin(request.external, discoveredNative, externals), pinnedPathsPlugin()],
       });
-      const code = result.outputFiles[0]?.text ?? '';
+      const code = dropRedundantNames(result.outputFiles[0]?.text ?? '');
       const names = [...externals.keys()].sort();
       const roots = [...new Set([...externals.values()].filter((r): r is string => r !== undefined))];
       roots.sort((a, b) => b.length - a.length);
