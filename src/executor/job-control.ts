@@ -6,7 +6,8 @@
  * dropped). A cancel that comes while the job is still being submitted is applied once it is.
  */
 import { CancelledError, ConfigError, MaxFailuresError } from '../errors.js';
-import type { Future, FutureJob } from './future.js';
+import type { Future } from './future.js';
+import type { FutureJob } from './future-job.js';
 import { abortedError } from './abort.js';
 
 /** Tells the backend to stop calls (all of the job's with `undefined`). */

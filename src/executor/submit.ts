@@ -6,7 +6,8 @@
 import type { ErrorContext } from '../errors.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
-import { jobColumns, markAllInvoked, type Future } from './future.js';
+import type { Future } from './future.js';
+import { jobColumns, markAllInvoked } from './future-job.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
 import { plainCallRecord, type CallRecord, type PoolCall, type PoolJob } from '../worker/protocol.js';

@@ -3,8 +3,8 @@
  * (a default `npm init -y` one, which is CommonJS, and a `"type": "module"` one, installed
  * concurrently), then run programs in them as separate processes: the README quick start taken from
  * README.md itself, CommonJS `require`, TypeScript through tsx and compiled with tsc, a helper module
- * that imports Burst, a nested executor, a script without `close()`, the `burst` command and an
- * example. Nothing here imports Burst's sources.
+ * that imports Burst, a nested executor, a script without `close()`, names inside a bundled task,
+ * the `burst` command and an example. Nothing here imports Burst's sources.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -233,6 +233,30 @@ console.log(JSON.stringify({ full: await workerArgv(cores), fewer: cores > 1 ? a
   const { full, fewer } = JSON.parse(r.stdout) as { full: string[]; fewer: string[] | null };
   assert.ok(full.includes('--no-parallel-scavenge'), `a full pool's worker: ${JSON.stringify(full)}`);
   if (fewer) assert.ok(!fewer.includes('--no-parallel-scavenge'), `a smaller pool's worker: ${JSON.stringify(fewer)}`);
+});
+
+test('names inside a task are those of the source, where bundling renamed a symbol and where it removed a wrapper', async () => {
+  await esm.write({
+    'names/other.mjs': 'export function helper() { return "other"; }\n',
+    'names/kernel.mjs': `import { helper as otherHelper } from './other.mjs';
+function helper() { return 'main'; }
+export function names(seed) {
+  let a = seed;
+  const rand = () => (a = (a * 31 + 7) % 1000) / 1000;
+  const ops = { twice: (x) => 2 * x };
+  return [rand.name, ops.twice.name, helper.name, otherHelper.name, helper(), otherHelper(), ops.twice(rand()) >= 0];
+}
+`,
+    'names/main.mjs': `import { FunctionExecutor } from 'burst-compute';
+import { names } from './kernel.mjs';
+const fexec = new FunctionExecutor({ progress: false, workers: 1 });
+console.log(JSON.stringify(await fexec.getResult(await fexec.map(names, [3]))));
+await fexec.close();
+`,
+  });
+  const r = await esm.node(['names/main.mjs']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [['rand', 'twice', 'helper', 'helper', 'main', 'other', true]]);
 });
 
 describe('TypeScript compiled with tsc', () => {

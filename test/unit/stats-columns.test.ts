@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledError } from '../../src/errors.ts';
-import { Future, FutureJob } from '../../src/executor/future.ts';
+import { Future } from '../../src/executor/future.ts';
+import { FutureJob } from '../../src/executor/future-job.ts';
 import { StatsColumns } from '../../src/executor/stats-columns.ts';
 import { CallQueue, firstAttempts } from '../../src/worker/call-queue.ts';
 import type { WorkerCallStats } from '../../src/worker/protocol.ts';

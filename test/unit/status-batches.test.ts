@@ -19,9 +19,9 @@ test('120,000 plain records added at once: every one stored once and read back a
   for (let i = 0; i < n; i++) writer.addPlain(i, 1, worker, t0 + i, t0 + i + 2, 8, t0 + i + 3);
   await writer.flush();
   assert.equal(writer.error, undefined);
-  const batches: Array<{ key: string }> = [];
-  for await (const o of storage.list('burst', batchPrefix(jobKey))) batches.push(o);
-  assert.ok(batches.length >= 3, `at least three batches (${batches.length})`);
+  let batches = 0;
+  for await (const o of storage.list('burst', batchPrefix(jobKey))) if ('key' in o) batches++;
+  assert.ok(batches >= 3, `at least three batches (${batches})`);
   const statuses = await readJobStatuses(storage, 'burst', jobKey);
   assert.equal(statuses.length, n);
   statuses.forEach((s, i) => {
