@@ -10,14 +10,8 @@
  * the bundle's source map stays exact.
  */
 import { parse } from 'acorn';
-
-/** An ESTree node with acorn's offsets; children are read generically. */
-interface Node {
-  type: string;
-  start: number;
-  end: number;
-  [key: string]: unknown;
-}
+import type * as ESTree from 'estree';
+import { walk, type SourceNode } from './analyze.js';
 
 /** The helper esbuild's keepNames calls (its runtime renames a user symbol of the same name). */
 const HELPER = '__name';
@@ -25,15 +19,15 @@ const HELPER = '__name';
 /** `code` without the name-setting calls JavaScript's own name inference makes redundant. */
 export function dropRedundantNames(code: string): string {
   if (!code.includes(`${HELPER}(`)) return code;
-  let program: Node;
+  let program: ESTree.Program;
   try {
-    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as Node;
+    program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as ESTree.Program;
   } catch {
     return code; // not ours to judge: the bundle runs as esbuild wrote it
   }
   const spans: Array<[number, number]> = [];
   let declared = 0;
-  visit(program, (node) => {
+  walk(program, (node) => {
     declared += declaresHelper(node);
     const named = namedValue(node);
     if (!named) return;
@@ -53,60 +47,42 @@ export function dropRedundantNames(code: string): string {
   return out + code.slice(at);
 }
 
+const nameOf = (n: ESTree.Node | null | undefined): string | undefined =>
+  n?.type === 'Identifier' ? n.name : undefined;
+
 /** The name a value is given by where it stands (`const x = v`, `{ x: v }`, `x = v`), and the value. */
-function namedValue(node: Node): [string, Node] | undefined {
-  const id = (n: unknown): string | undefined =>
-    (n as Node | undefined)?.type === 'Identifier' ? ((n as Node).name as string) : undefined;
-  if (node.type === 'VariableDeclarator') {
-    const name = id(node.id);
-    return name !== undefined && node.init ? [name, node.init as Node] : undefined;
-  }
-  if (node.type === 'Property' && node.kind === 'init' && !node.computed && !node.method && !node.shorthand) {
-    const name = id(node.key);
-    return name !== undefined ? [name, node.value as Node] : undefined;
-  }
-  if (node.type === 'AssignmentExpression' && node.operator === '=') {
-    const name = id(node.left);
-    return name !== undefined ? [name, node.right as Node] : undefined;
-  }
-  return undefined;
+function namedValue(node: SourceNode): [string, SourceNode] | undefined {
+  let name: string | undefined;
+  let value: ESTree.Node | null | undefined;
+  if (node.type === 'VariableDeclarator') [name, value] = [nameOf(node.id), node.init];
+  else if (node.type === 'Property' && node.kind === 'init' && !node.computed && !node.method && !node.shorthand)
+    [name, value] = [nameOf(node.key), node.value];
+  else if (node.type === 'AssignmentExpression' && node.operator === '=')
+    [name, value] = [nameOf(node.left), node.right];
+  return name !== undefined && value ? [name, value as SourceNode] : undefined;
 }
 
 /** The function inside `__name(fn, "name")` when, unwrapped, it would be given that same name. */
-function redundantWrapper(value: Node, name: string): Node | undefined {
-  if (value.type !== 'CallExpression' || (value.callee as Node).type !== 'Identifier') return undefined;
-  if ((value.callee as Node).name !== HELPER) return undefined;
-  const [fn, label] = value.arguments as Node[];
-  if (!fn || !label || (value.arguments as Node[]).length !== 2) return undefined;
+function redundantWrapper(value: SourceNode, name: string): SourceNode | undefined {
+  if (value.type !== 'CallExpression' || nameOf(value.callee) !== HELPER || value.arguments.length !== 2)
+    return undefined;
+  const [fn, label] = value.arguments as [SourceNode, SourceNode];
   if (label.type !== 'Literal' || label.value !== name) return undefined;
-  const anonymous = fn.type === 'ArrowFunctionExpression' || (fn.type === 'FunctionExpression' && fn.id === null);
+  const anonymous = fn.type === 'ArrowFunctionExpression' || (fn.type === 'FunctionExpression' && !fn.id);
   return anonymous ? fn : undefined;
 }
 
 /** How many bindings of the helper's name `node` declares (a variable, a function, a parameter). */
-function declaresHelper(node: Node): number {
-  const isHelper = (n: unknown): boolean =>
-    (n as Node | undefined)?.type === 'Identifier' && (n as Node).name === HELPER;
-  let n = 0;
-  if ((node.type === 'VariableDeclarator' || node.type === 'FunctionDeclaration') && isHelper(node.id)) n++;
-  if (Array.isArray(node.params)) for (const p of node.params) if (isHelper(p)) n++;
-  if (node.type === 'CatchClause' && isHelper(node.param)) n++;
+function declaresHelper(node: SourceNode): number {
+  const bindings: Array<ESTree.Node | null | undefined> = [];
+  if (node.type === 'VariableDeclarator' || node.type === 'FunctionDeclaration') bindings.push(node.id);
+  if ('params' in node) bindings.push(...node.params);
+  if (node.type === 'CatchClause') bindings.push(node.param);
   if (
     node.type === 'ImportSpecifier' ||
     node.type === 'ImportDefaultSpecifier' ||
     node.type === 'ImportNamespaceSpecifier'
   )
-    if (isHelper(node.local)) n++;
-  return n;
-}
-
-function visit(node: Node, seen: (node: Node) => void): void {
-  seen(node);
-  for (const key in node) {
-    const child = node[key];
-    if (Array.isArray(child)) {
-      for (const c of child) if (c && typeof (c as Node).type === 'string') visit(c as Node, seen);
-    } else if (child && typeof child === 'object' && typeof (child as Node).type === 'string')
-      visit(child as Node, seen);
-  }
+    bindings.push(node.local);
+  return bindings.filter((b) => nameOf(b) === HELPER).length;
 }

@@ -665,14 +665,12 @@ function runMessage(slot: Slot, batch: Batch): ToChild {
   // Typed arrays travel as one copy of their bytes, where V8's format encodes an array element by
   // element: call ids always fit, inputs when all are numbers (a Float64Array keeps each exactly).
   const callIds = new Uint32Array(n);
-  let inputs: unknown[] | Float64Array = new Float64Array(n);
+  const inputs = batch.calls.every((c) => typeof c.input === 'number') ? new Float64Array(n) : new Array<unknown>(n);
   let attempts: number | number[] = batch.calls[0]?.attempt ?? 1;
   for (let i = 0; i < n; i++) {
     const c = batch.calls[i] as PoolCall;
     callIds[i] = c.callId;
-    if (inputs instanceof Float64Array && typeof c.input !== 'number') inputs = Array.from(inputs.subarray(0, i));
-    if (inputs instanceof Float64Array) inputs[i] = c.input as number;
-    else inputs.push(c.input);
+    inputs[i] = c.input;
     if (typeof attempts === 'number' && c.attempt !== attempts) attempts = batch.calls.map((x) => x.attempt);
   }
   const msg: ToChild = {
