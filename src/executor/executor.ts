@@ -13,7 +13,7 @@ import { JobControl, checkControlOptions } from './job-control.js';
 import { abortedError } from './abort.js';
 import { ExecutorParts } from './parts.js';
 import type { CallResult, StoredResult } from './stored-result.js';
-import { submitJob, type JobKind, type SubmitOptions } from './submit.js';
+import { startPackaging, submitJob, type JobKind, type SubmitOptions } from './submit.js';
 import type { CallContext } from '../worker/context.js';
 import { keys } from '../job/layout.js';
 import { showProgress } from '../monitor/progress.js';
@@ -544,6 +544,20 @@ export class FunctionExecutor implements AsyncDisposable {
     // Inputs that are futures: the job goes out once they settle, with references in their place.
     if (!extra.linked && inputsHoldFutures(inputs)) return this.submitLinked(kind, fn, inputs, options, extra);
     const jobId = extra.jobId ?? this.nextJobId(kind);
+    // The options are checked before any worker starts or future exists: a bad one leaves nothing behind.
+    const backendName = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
+    const cacheOn = checkCacheOption(options.cache) ?? checkCacheOption(this.options.raw.cache) ?? false;
+    const speculative = resolveSpeculative(options.speculative ?? this.options.raw.speculative);
+    const settled: Omit<SubmitOptions, 'env'> = {
+      ...(cacheOn ? { cache: cacheEnv(this.options.raw, backendName, options.env ?? {}) } : {}),
+      ...(speculative ? { speculative } : {}),
+      timeout: options.timeout ?? this.options.timeout,
+      retries: options.retries ?? this.options.retries,
+      hasArgs: 'extraArgs' in options,
+      args: options.extraArgs,
+      ...(options.chunksize ? { chunksize: options.chunksize } : {}),
+      ...checkResources(options, backendName, this.options.runtimeMemory),
+    };
     // The workers boot while the futures are made and the function is packaged, not after. An empty
     // map starts nothing, a cached one only once a call misses (submit.ts); a failure to start
     // surfaces in submitJob.
@@ -566,29 +580,15 @@ export class FunctionExecutor implements AsyncDisposable {
       },
       fresh,
     );
-    // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
-    const primitivesEnv = await this.primitives_().env();
-    const backendName = typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name;
-    const cacheOn = checkCacheOption(options.cache) ?? checkCacheOption(this.options.raw.cache) ?? false;
-    const speculative = resolveSpeculative(options.speculative ?? this.options.raw.speculative);
-    const opts: SubmitOptions = {
-      ...(cacheOn ? { cache: cacheEnv(this.options.raw, backendName, options.env ?? {}) } : {}),
-      ...(speculative ? { speculative } : {}),
-      timeout: options.timeout ?? this.options.timeout,
-      retries: options.retries ?? this.options.retries,
-      env: { ...primitivesEnv, ...options.env },
-      hasArgs: 'extraArgs' in options,
-      args: options.extraArgs,
-      ...(options.chunksize ? { chunksize: options.chunksize } : {}),
-      ...checkResources(
-        options,
-        typeof this.options.backend === 'string' ? this.options.backend : this.options.backend.name,
-        this.options.runtimeMemory,
-      ),
-    };
+    // Packaging starts first: it overlaps the primitives server and the lease below, as the workers'
+    // boot (warm, above) overlaps all three. Awaited in submitJob, after the inputs are checked.
+    const packaged = inputs.length > 0 ? startPackaging(this.parts, fn) : undefined;
+    packaged?.catch(() => undefined); // a failure surfaces in submitJob; none goes unhandled before
     try {
-      await this.holdLease();
-      await submitJob(this.parts, fn, jobId, inputs, futures as Future<unknown>[], opts, control);
+      // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
+      const [primitivesEnv] = await Promise.all([this.primitives_().env(), this.holdLease()]);
+      const opts: SubmitOptions = { ...settled, env: { ...primitivesEnv, ...options.env } };
+      await submitJob(this.parts, fn, jobId, inputs, futures as Future<unknown>[], opts, control, packaged);
       // close() or the signal came while the job was being submitted: the calls are cancelled already.
       if (this.closed)
         throw new CancelledError(`the executor was closed while job ${jobId} was being submitted`, {
@@ -598,20 +598,24 @@ export class FunctionExecutor implements AsyncDisposable {
       if (options.signal?.aborted)
         throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     } catch (err) {
-      // Nothing may wait forever on a job that was not submitted.
-      const reason =
-        err instanceof BurstError
-          ? err
-          : new CancelledError(`job ${jobId} could not be submitted: ${(err as Error)?.message ?? String(err)}`, {
-              jobId,
-              executorId: this.executorId,
-              cause: err,
-            });
-      for (const f of futures) f._reject(reason); // each leaves `live` as it settles
-      for (const f of futures) f._read = true; // not submitted: not among the unread
+      this.abandon(futures, jobId, err);
       throw err;
     }
     return futures;
+  }
+
+  /** Nothing may wait forever on a job that was not submitted: its futures fail with why. */
+  private abandon<R>(futures: Future<R>[], jobId: string, err: unknown): void {
+    const reason =
+      err instanceof BurstError
+        ? err
+        : new CancelledError(`job ${jobId} could not be submitted: ${(err as Error)?.message ?? String(err)}`, {
+            jobId,
+            executorId: this.executorId,
+            cause: err,
+          });
+    for (const f of futures) f._reject(reason); // each leaves `live` as it settles
+    for (const f of futures) f._read = true; // not submitted: not among the unread
   }
 
   /** Makes the futures now and submits the job once the futures among its inputs have settled (./chain.ts). */

@@ -10,6 +10,7 @@ import type { Future } from './future.js';
 import { jobColumns, markAllInvoked } from './future-job.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
+import type { FunctionBundle } from '../packaging/index.js';
 import { plainCallRecord, type CallRecord, type PoolCall, type PoolJob } from '../worker/protocol.js';
 import { keys } from '../job/layout.js';
 import { encodeManifest, MANIFEST_FORMAT, type JobManifest } from '../job/manifest.js';
@@ -33,6 +34,16 @@ export type JobKind = 'M' | 'R' | 'A';
 export type { SubmitOptions } from './settle.js';
 
 /** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
+/**
+ * Packages `fn` for `parts`' backend. Packaging (acorn, eslint-scope, esbuild) loads on first use, so
+ * `import 'burst-compute'` stays cheap; the backend's workers start meanwhile (warm), so their boot
+ * overlaps packaging. A caller with set-up of its own starts this first and hands the promise to
+ * {@link submitJob}, so that packaging overlaps that set-up too.
+ */
+export function startPackaging(parts: ExecutorParts, fn: (...a: never[]) => unknown): Promise<FunctionBundle> {
+  return import('../packaging/index.js').then((p) => p.packageFunction(fn, { external: parts.options.external }));
+}
+
 export async function submitJob(
   parts: ExecutorParts,
   fn: (...a: never[]) => unknown,
@@ -41,15 +52,13 @@ export async function submitJob(
   futures: Future<unknown>[],
   o: SubmitOptions,
   control?: JobControl,
+  packaged?: Promise<FunctionBundle>,
 ): Promise<void> {
   assertSerializable(inputs, 'input');
   if (inputs.length === 0) return; // nothing to run: no bundle, no job, no workers
   if (o.hasArgs) assertSerializable([o.args], 'extraArgs');
-  // Packaging (acorn, eslint-scope, esbuild) loads on first use, so `import 'burst-compute'` stays
-  // cheap; the backend's workers start meanwhile (warm), so their boot overlaps packaging.
-  const packaging = import('../packaging/index.js');
   const [bundle, ready] = await Promise.all([
-    packaging.then((p) => p.packageFunction(fn, { external: parts.options.external })),
+    packaged ?? startPackaging(parts, fn),
     // With the cache on, workers start only once a call misses (below): a fully cached map starts none.
     parts.ready().then((p) => (o.cache ? undefined : p.backend.warm?.(), p)),
   ]);

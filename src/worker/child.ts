@@ -152,7 +152,8 @@ function flush(): void {
 function finished(batch: number, record: CallRecord): void {
   if (markerBroken) return send({ t: 'results', batch, records: [record] });
   try {
-    if (identified && isPlainSuccess(record)) pushOkFrame(outbox, batch, record);
+    // Every record here has stats made by stats(): plain fields only.
+    if (identified && isPlainSuccess(record, true)) pushOkFrame(outbox, batch, record);
     else outbox.push(resultsFrame(batch, [record]));
   } catch {
     outbox.push(resultsFrame(batch, [cloneableRecord(record)]));
@@ -192,7 +193,17 @@ async function runBatch(held: Held): Promise<void> {
       }
       const skipped = cancelledBy(job.jobId, call.callId);
       if (skipped !== undefined) finished(batch, cancelledRecord(job, call, skipped));
-      else finished(batch, typeof fn === 'function' ? await runCall(fn, job, call) : failedLoad(fn, call));
+      else if (typeof fn !== 'function') finished(batch, failedLoad(fn, call));
+      else {
+        const ran = runCall(fn, job, call);
+        if (ran instanceof Promise) finished(batch, await ran);
+        else {
+          // One microtask turn, as an `await` of the value would give: what the function left
+          // floating for it (a log in a promise's then) still lands in this call's logs.
+          await undefined;
+          finished(batch, recorded(ran));
+        }
+      }
     }
   } finally {
     active = undefined;
@@ -278,7 +289,14 @@ function failedLoad(err: Error, call: PoolCall): CallRecord {
   return { callId: call.callId, ok: false, error, attempt: call.attempt, stats: stats(now, now, 0, 0) };
 }
 
-async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: PoolCall): Promise<CallRecord> {
+/**
+ * Runs one call. A function that returns a plain value (or throws) without a promise gets its record
+ * at once, without its captured output, which the caller adds ({@link recorded}) after one microtask
+ * turn: the promises of an async runner cost a trivial call more than the call itself (issue 16).
+ * Anything else (a promise, a stream to store, an input naming other calls' results) continues in
+ * {@link settleCall}, whose record is complete.
+ */
+function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: PoolCall): CallRecord | Promise<CallRecord> {
   const controller = new LazyAbort();
   running.jobId = job.jobId;
   running.callId = call.callId;
@@ -293,13 +311,89 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
   const ctx = createContext(base, controller, storageConfig, bucket);
   logs.start();
   const fnStart = Date.now();
+  // Inputs naming other calls' results (futures, chained maps) are read from storage first.
+  if (hasInputRefs(call.input)) return settleCall({ readInput: fn }, job, call, ctx, controller, fnStart);
+  let value: unknown;
+  let rest: Unfinished | undefined;
+  try {
+    value = fn(toCallInput(call.input), ctx);
+    // Inside the try: a hostile value's `then` or iterator getter throws as an `await` would have.
+    const promise = promised(value);
+    rest = promise ? { promise } : isStreamedValue(value) ? { stream: value } : undefined;
+  } catch (err) {
+    running.controller = undefined;
+    return failure(call, err, fnStart);
+  }
+  if (rest) return settleCall(rest, job, call, ctx, controller, fnStart);
+  running.controller = undefined;
+  return {
+    callId: call.callId,
+    ok: true,
+    value,
+    attempt: call.attempt,
+    stats: stats(fnStart, Date.now(), 0, 0),
+  };
+}
+
+/** `value` as a promise when it is a thenable (its `then` read once, as `await` reads it), else undefined. */
+function promised(value: unknown): PromiseLike<unknown> | undefined {
+  if (value instanceof Promise) return value;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const then: unknown = (value as { then?: unknown }).then;
+  if (typeof then !== 'function') return undefined;
+  return new Promise((resolve, reject) => {
+    (then as (this: unknown, ok: (v: unknown) => void, fail: (e: unknown) => void) => void).call(
+      value,
+      resolve,
+      reject,
+    );
+  });
+}
+
+function failure(call: PoolCall, err: unknown, fnStart: number): CallRecord {
+  return {
+    callId: call.callId,
+    ok: false,
+    error: errorRecord(err),
+    attempt: call.attempt,
+    stats: stats(fnStart, Date.now(), 0, 0),
+  };
+}
+
+/** The call's captured output joins its record, and the call counts as run. */
+function recorded(record: CallRecord): CallRecord {
+  const captured = logs.stop();
+  if (captured) record.logs = captured;
+  callsRun++;
+  return record;
+}
+
+/**
+ * What is left of a call that did not finish synchronously: a promise the function returned, a stream
+ * it returned (to store), or the whole call when its input must first be read from storage.
+ */
+type Unfinished =
+  | { promise: PromiseLike<unknown> }
+  | { stream: StreamedValue }
+  | { readInput: (...a: unknown[]) => unknown };
+
+async function settleCall(
+  rest: Unfinished,
+  job: PoolJob,
+  call: PoolCall,
+  ctx: CallContext,
+  controller: LazyAbort,
+  fnStart: number,
+): Promise<CallRecord> {
   let record: CallRecord;
   try {
-    // Inputs naming other calls' results (futures, chained maps) are read from storage here.
-    const input = hasInputRefs(call.input)
-      ? await storageReady.then(() => resolveInput(call.input, { ctx, bucket }))
-      : call.input;
-    let value = await fn(toCallInput(input), ctx);
+    let value: unknown;
+    if ('promise' in rest) value = await rest.promise;
+    else if ('stream' in rest) value = rest.stream;
+    else {
+      const input = await storageReady.then(() => resolveInput(call.input, { ctx, bucket }));
+      value = await rest.readInput(toCallInput(input), ctx);
+    }
     let bytesOut = 0;
     if (isStreamedValue(value)) {
       const stored = await storeStream(value, job, call, ctx, controller.signal);
@@ -314,20 +408,11 @@ async function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: Poo
       stats: stats(fnStart, Date.now(), 0, bytesOut),
     };
   } catch (err) {
-    record = {
-      callId: call.callId,
-      ok: false,
-      error: errorRecord(err),
-      attempt: call.attempt,
-      stats: stats(fnStart, Date.now(), 0, 0),
-    };
+    record = failure(call, err, fnStart);
   } finally {
     running.controller = undefined;
   }
-  const captured = logs.stop();
-  if (captured) record.logs = captured;
-  callsRun++;
-  return record;
+  return recorded(record);
 }
 
 /** Streams a returned stream into storage under the call's output key; resolves with its descriptor. */

@@ -44,8 +44,12 @@ const OK_HEAD = 38;
 /** The most properties a {@link VALUE_JSON} object may have. */
 const FLAT_JSON_KEYS = 64;
 
-/** True when {@link okFrame} can carry the record. */
-export function isPlainSuccess(record: CallRecord): boolean {
+/**
+ * True when {@link okFrame} can carry the record.
+ * @param plainStats whether the stats hold only the plain fields; a worker that made them itself
+ *   knows, and spares a look at every key of every call's stats
+ */
+export function isPlainSuccess(record: CallRecord, plainStats?: boolean): boolean {
   const s = record.stats;
   return (
     record.ok &&
@@ -54,7 +58,7 @@ export function isPlainSuccess(record: CallRecord): boolean {
     record.outputStored === undefined &&
     !s.cold &&
     s.bytesIn === 0 &&
-    onlyPlainStats(s)
+    (plainStats ?? onlyPlainStats(s))
   );
 }
 

@@ -47,7 +47,7 @@ export class LogCapture {
   }
 
   start(): void {
-    this.chunks = [];
+    if (this.chunks.length !== 0) this.chunks = []; // stop() leaves it empty: no array per call
     this.size = 0;
     this.truncated = false;
     this.active = true;

@@ -51,8 +51,8 @@ export interface SpawnOptions {
 
 const entry = (() => {
   const ts = import.meta.url.endsWith('.ts');
-  // The built package ships the entry bundled (scripts/build-worker-bundle.mjs): a few files to load.
-  const bundled = new URL('../bundle-worker/child.js', import.meta.url);
+  // The built package ships the entry bundled (scripts/build-worker-bundle.mjs): one CommonJS file.
+  const bundled = new URL('../bundle-worker/child.cjs', import.meta.url);
   const url = ts
     ? new URL('./child.ts', import.meta.url)
     : existsSync(bundled)
@@ -129,10 +129,14 @@ class ProcessWorker implements WorkerHandle {
   }
 }
 
-/** A thread whose first act is importing the worker entry (a file URL, so tsx's hooks apply too). */
+/**
+ * A thread whose first act is loading the worker entry: the bundled CommonJS file by `require`, or
+ * (from src/ under tsx) the module by its file URL, once tsx's hooks are registered.
+ */
 const BOOT = [
   'const data = require("node:worker_threads").workerData;',
-  '(data.tsx ? import(data.tsx).then((api) => api.register()) : Promise.resolve()).then(() => import(data.entry));',
+  'if (data.entry.endsWith(".cjs")) require(require("node:url").fileURLToPath(data.entry));',
+  'else (data.tsx ? import(data.tsx).then((api) => api.register()) : Promise.resolve()).then(() => import(data.entry));',
 ].join('\n');
 
 /** How often a busy ring is read when its frames come faster than one wake-up per this long. */

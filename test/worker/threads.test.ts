@@ -55,6 +55,35 @@ function floating(x: number): number {
   return x;
 }
 
+/**
+ * Returns a value the worker finishes without a promise (even x), a thenable that is not a Promise
+ * (x % 4 === 1) or one whose `then` getter throws (x % 4 === 3). Each `then` read is logged, so the
+ * test sees it read once, as an `await` reads it; the thenable's value arrives one turn later.
+ */
+function thenables(x: number): unknown {
+  if (x % 2 === 0) return x * 10;
+  if (x % 4 === 1)
+    return {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what this test ships
+      get then() {
+        console.log('then read');
+        return (resolve: (v: number) => void) => setTimeout(() => resolve(x * 10), 1);
+      },
+    };
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable whose then getter throws is what this test ships
+    get then(): never {
+      throw new RangeError(`then of ${x} refused`);
+    },
+  };
+}
+
+/** Throws at once, leaving a promise whose callback logs after the throw. */
+function floatingThrow(x: number): never {
+  void Promise.resolve().then(() => console.log(`after ${x}`));
+  throw new TypeError(`no ${x}`);
+}
+
 for (const isolation of ['thread', 'process'] as const) {
   test(`${isolation}: results 3× the ring, and 2,000 results wrapping around it, arrive whole and in order`, async () => {
     const fexec = await executor(isolation);
@@ -118,6 +147,38 @@ for (const isolation of ['thread', 'process'] as const) {
     try {
       const got = await fexec.getResult(await fexec.map(shared, [0, 1, 2, 3, 4, 5]));
       assert.deepEqual(got, Array(6).fill(SHARED));
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test(`${isolation}: a thenable that is not a Promise is awaited (its then read once); a then that throws fails its call`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const futures = await fexec.map(thenables, [0, 1, 2, 3, 4, 5]);
+      const got = await fexec.getResult(futures, { throwOnError: false });
+      assert.deepEqual(got.slice(0, 3), [0, 10, 20]);
+      assert.deepEqual([got[4], got[5]], [40, 50]);
+      assert.ok(got[3] instanceof Error && /then of 3 refused/.test(got[3].message), String(got[3]));
+      assert.deepEqual(
+        Array.from(futures, (f) => f.logs() ?? ''),
+        ['', 'then read\n', '', '', '', 'then read\n'],
+      );
+    } finally {
+      await fexec.close();
+    }
+  });
+
+  test(`${isolation}: what a synchronous function that throws leaves floating is in that call's own logs`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const futures = await fexec.map(floatingThrow, [1, 2, 3]);
+      const got = await fexec.getResult(futures, { throwOnError: false });
+      got.forEach((e, i) => assert.ok(e instanceof Error && e.message.includes(`no ${i + 1} in call ${i}`), String(e)));
+      assert.deepEqual(
+        Array.from(futures, (f) => f.logs()),
+        [1, 2, 3].map((x) => `after ${x}\n`),
+      );
     } finally {
       await fexec.close();
     }
