@@ -2,7 +2,7 @@
  * Where Burst's time over piscina goes (issue 16), measured on whole processes like bench/core.ts
  * and with the same contender scripts and kernel file (bench/core/). Three parts:
  *
- * 1. Phases. Each run is preloaded with bench/core/timeline.cjs, which records (from the process's
+ * 1. Phases. Each run loads bench/core/timeline.cjs (BENCH_TIMELINE_FILE), which records (from the process's
  *    start) when the worker threads were constructed and when they had booted, when the results were
  *    reported and when the process exited, and the CPU time of the main thread, of the pool's
  *    workers and of the other threads (V8's GC and compiler helpers, libuv). Workloads: 2 GBM calls
@@ -134,10 +134,10 @@ for (const [kernel, n] of workloads) {
   const name = `${kernel} ${n}`;
   const timelines: Record<string, Timeline[]> = {};
   const walls: Record<string, number[]> = {};
-  for (const c of contenders) await run(['--require', './timeline.cjs', `${c}.mjs`, kernel, String(n)]);
+  for (const c of contenders) await run([`${c}.mjs`, kernel, String(n)]);
   for (let r = 0; r < runs; r++)
     for (const c of contenders) {
-      const out = await run(['--require', './timeline.cjs', `${c}.mjs`, kernel, String(n)]);
+      const out = await run([`${c}.mjs`, kernel, String(n)]);
       if (!out.timeline) throw new Error(`${c} ${name}: no timeline`);
       (timelines[c] ??= []).push(out.timeline);
       (walls[c] ??= []).push(out.wallMs);
@@ -161,8 +161,8 @@ for (const c of contenders) {
 
 // Part 3: Burst as it is (serial scavenges) and with parallel scavenges kept on, taking turns.
 const variants: Record<string, string[]> = {
-  serialScavenges: ['--require', './timeline.cjs', 'burst.mjs', 'gbm', '1000'],
-  parallelScavenges: ['--parallel-scavenge', '--require', './timeline.cjs', 'burst.mjs', 'gbm', '1000'],
+  serialScavenges: ['burst.mjs', 'gbm', '1000'],
+  parallelScavenges: ['--parallel-scavenge', 'burst.mjs', 'gbm', '1000'],
 };
 const ab: Record<string, { wallMs: number; cpuMs: number; helperWakeups: number }> = {};
 const abRuns: Record<string, Run[]> = {};

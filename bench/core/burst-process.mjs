@@ -1,4 +1,5 @@
 // Burst with worker processes instead of the default worker threads (localhost isolation: 'process').
+import './timeline-hook.mjs';
 import { FunctionExecutor } from 'burst-compute';
 import { inputs, kernel, report } from './common.mjs';
 

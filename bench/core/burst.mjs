@@ -1,4 +1,5 @@
 // Burst, as a user runs it: import the built package, map the kernel over the inputs, exit.
+import './timeline-hook.mjs';
 import { FunctionExecutor } from 'burst-compute';
 import { inputs, kernel, report } from './common.mjs';
 

@@ -1,4 +1,5 @@
 // Baseline: a bare worker-thread pool, one thread per core, loading the plain kernel file (no tsx).
+import './timeline-hook.mjs';
 import { Piscina } from 'piscina';
 import { inputs, kernelFile, kernelName, report, threads } from './common.mjs';
 

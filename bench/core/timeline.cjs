@@ -1,12 +1,16 @@
 /**
- * Preloaded (`node --require ./timeline.cjs <contender>.mjs …`) by bench/overhead.ts, which names the
- * file to append to in BENCH_TIMELINE_FILE. CommonJS so that it costs every contender's worker
- * threads the same: they inherit the preload, a require each, and append when they finished booting
- * (Node's own bootstrap, before the pool's code loads). The main thread records when each Worker was
- * constructed, when the results were reported (the contender's stdout line) and when the process
- * exited, plus the CPU time and context switches of each of its threads (sampled from /proc, since
- * threads end before the process), and appends them at exit. All times are wall-clock ms (Date.now),
- * from each thread's own clock, not from events a busy main thread may handle late.
+ * Loaded by the contender scripts (their first import, ./timeline-hook.mjs) when bench/overhead.ts
+ * names the file to append to in BENCH_TIMELINE_FILE. Not a `--require` preload of the main process:
+ * with a loader flag on its command line Burst cannot trust a CommonJS file on disk to be what V8
+ * ran, and finds a function's source through the inspector's slower path, which would have charged
+ * Burst ~50–80 ms of client CPU that users without the flag never pay. CommonJS so that it costs
+ * every contender's worker threads the same: each Worker is constructed with it as a `--require` of
+ * its own, and the thread appends when it finished booting (Node's own bootstrap, before the pool's
+ * code loads). The main thread records when each Worker was constructed, when the results were
+ * reported (the contender's stdout line) and when the process exited, plus the CPU time and context
+ * switches of each of its threads (sampled from /proc, since threads end before the process), and
+ * appends them at exit. All times are wall-clock ms (Date.now), from each thread's own clock, not
+ * from events a busy main thread may handle late.
  */
 'use strict';
 const { appendFileSync, readdirSync, readFileSync } = require('node:fs');
@@ -19,12 +23,14 @@ const append = (record) => file && appendFileSync(file, `${JSON.stringify(record
 if (!threads.isMainThread) append({ booted: Date.now() });
 else {
   const marks = { origin: performance.timeOrigin, spawn: [], results: undefined, exit: undefined };
-  // Contenders import Worker after this preload: they get this subclass (ESM through the synced facade).
+  // Contenders construct their Workers after this runs: they get this subclass (ESM through the synced
+  // facade). Neither contender passes execArgv (a thread would inherit the process's); V8 flags such
+  // as --parallel-scavenge are process-wide and not allowed in a Worker's own execArgv.
   const Worker = threads.Worker;
   threads.Worker = class extends Worker {
-    constructor(...args) {
+    constructor(filename, options = {}) {
       marks.spawn.push(Date.now());
-      super(...args);
+      super(filename, { ...options, execArgv: [...(options.execArgv ?? []), '--require', __filename] });
     }
   };
   syncBuiltinESMExports();
