@@ -2,15 +2,15 @@
  * The process that runs user functions. A pool (the localhost backend in the client, or `burst worker
  * run` on a remote node) forks it and sends batches of calls over IPC; it runs them one at a time.
  *
- * Everything it reports goes to fd 4 as frames (./frames.ts), written synchronously: a call's result
- * before the next call's start marker. So if the process dies the pool knows exactly which calls
- * finished (it has their results), which one was running, and which never started.
+ * Everything it reports goes to fd 4 (a thread's to a ring in shared memory) as frames written
+ * synchronously (./child-report.ts): a call's result before the next call's start marker. So if the
+ * worker dies the pool knows exactly which calls finished (it has their results), which one was
+ * running, and which never started.
  */
-import { writeSync } from 'node:fs';
-import { deserialize, serialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { RingWriter, WAKE } from './frame-ring.js';
-import { isPlainSuccess, Outbox, pushOkFrame, pushStartFrame, releasedFrame, resultsFrame } from './frames.js';
+import { FrameReport } from './child-report.js';
 import { hostname } from 'node:os';
 import type { CallRecord, FromChild, PoolCall, PoolJob, SerializedError, ToChild } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
@@ -35,7 +35,6 @@ import {
 // Stacks of user errors point at the original .ts lines (bundles carry inline source maps).
 process.setSourceMapsEnabled(true);
 
-const MARKER_FD = 4;
 /** In a worker thread (isolation: 'thread') frames go to a shared-memory ring instead of fd 4. */
 const port = isMainThread ? null : parentPort;
 const ring = port
@@ -55,12 +54,8 @@ const logs = new LogCapture(
     ? (stream, text) => (stream === 'stderr' ? port.postMessage({ t: 'stderr', text } satisfies FromChild) : undefined)
     : undefined,
 );
-const pause = new Int32Array(new SharedArrayBuffer(4));
-const outbox = new Outbox();
-let markerBroken = false;
+const report = new FrameReport(ring);
 let callsRun = 0;
-/** Set once a whole record went out: the pool knows this worker's host, pid and start from it. */
-let identified = false;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
 /**
@@ -89,83 +84,10 @@ const cancelled = new Map<string, { all?: string; calls: Map<number, string> }>(
 let draining = false;
 let storageReady: Promise<void> = Promise.resolve();
 
-/** Results go over IPC only when the side pipe is missing (a child started by hand). */
-function send(msg: FromChild): void {
-  try {
-    process.send?.(msg);
-  } catch (err) {
-    // A result V8 cannot clone: send the others and turn the offenders into serialization errors.
-    if (msg.t === 'results') process.send?.({ ...msg, records: msg.records.map(cloneableRecord) });
-    else throw err;
-  }
-}
-
-function cloneableRecord(record: CallRecord): CallRecord {
-  if (!record.ok) return record;
-  try {
-    serialize(record.value);
-    return record;
-  } catch (err) {
-    const { value: _dropped, ...rest } = record;
-    const error = serializeThrown(err);
-    return {
-      ...rest,
-      ok: false,
-      error: {
-        kind: 'serialization',
-        name: 'SerializationError',
-        message: `cannot serialize the result of call ${record.callId}: ${error.message}`,
-        path: 'result',
-      },
-    };
-  }
-}
-
-/** Writes the first `length` bytes of `buf` to the side pipe, synchronously: once this returns, a SIGKILL cannot lose them. */
-function writeAll(buf: Buffer, length: number): void {
-  if (ring) return ring.write(buf, length);
-  let offset = 0;
-  while (offset < length) {
-    try {
-      offset += writeSync(MARKER_FD, buf, offset, length - offset);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      Atomics.wait(pause, 0, 0, 1); // the pool is reading: wait a moment
-    }
-  }
-}
-
-/** Sends what is pending (results, then whatever the caller just added) in one write. */
-function flush(): void {
-  const length = outbox.length;
-  if (length === 0) return;
-  outbox.clear();
-  if (markerBroken) return;
-  try {
-    writeAll(outbox.bytes, length); // read before the next push can reuse the bytes
-  } catch {
-    markerBroken = true; // started without the side pipe (e.g. by hand): run anyway
-  }
-}
-
-/** Queues a finished call's record; it is written before anything else starts. */
-function finished(batch: number, record: CallRecord): void {
-  if (markerBroken) return send({ t: 'results', batch, records: [record] });
-  try {
-    // Every record here has stats made by stats(): plain fields only.
-    if (identified && isPlainSuccess(record, true)) pushOkFrame(outbox, batch, record);
-    else outbox.push(resultsFrame(batch, [record]));
-  } catch {
-    outbox.push(resultsFrame(batch, [cloneableRecord(record)]));
-  }
-  identified = true;
-}
-
 /** Marks call `index` of the batch as started (with the results before it), synchronously. */
 function started(held: Held, index: number): void {
   held.next = index + 1;
-  pushStartFrame(outbox, held.msg.batch, index);
-  flush();
+  report.started(held.msg.batch, index);
 }
 
 async function runBatch(held: Held): Promise<void> {
@@ -192,23 +114,23 @@ async function runBatch(held: Held): Promise<void> {
         started(held, i);
       }
       const skipped = cancelledBy(job.jobId, call.callId);
-      if (skipped !== undefined) finished(batch, cancelledRecord(job, call, skipped));
-      else if (typeof fn !== 'function') finished(batch, failedLoad(fn, call));
+      if (skipped !== undefined) report.finished(batch, cancelledRecord(job, call, skipped));
+      else if (typeof fn !== 'function') report.finished(batch, failedLoad(fn, call));
       else {
         const ran = runCall(fn, job, call);
-        if (ran instanceof Promise) finished(batch, await ran);
+        if (ran instanceof Promise) report.finished(batch, await ran);
         else {
           // One microtask turn, as an `await` of the value would give: what the function left
           // floating for it (a log in a promise's then) still lands in this call's logs.
           await undefined;
-          finished(batch, recorded(ran));
+          report.finished(batch, recorded(ran));
         }
       }
     }
   } finally {
     active = undefined;
     restoreEnv();
-    flush();
+    report.flush();
   }
 }
 
@@ -267,8 +189,7 @@ function release(): void {
     held.stopAt = 0;
     ranges.push({ batch: held.msg.batch, from: 0 });
   }
-  outbox.push(releasedFrame(ranges));
-  flush();
+  report.released(ranges);
 }
 
 /** Aborts the running calls that are cancelled and keeps the others from starting. */
