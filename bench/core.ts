@@ -49,8 +49,9 @@ function newest(path: string): number {
   return t;
 }
 
-// The package as users get it: rebuild dist/ only when src/ or the build scripts changed since.
-const entry = `${repo}dist/bundle/index.js`;
+// The package as users get it: rebuild dist/ only when src/ or the build scripts changed since
+// (the build writes the worker entry last).
+const entry = `${repo}dist/bundle-worker/child.cjs`;
 if (
   !existsSync(entry) ||
   newest(`${repo}src`) > statSync(entry).mtimeMs ||

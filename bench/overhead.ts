@@ -29,7 +29,7 @@ const dir = `${here}core/`;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Number(values.runs);
 // The package as users get it, linked in as bench/core.ts does (which also rebuilds dist/ when stale).
-if (!existsSync(`${here}../dist/bundle/index.js`)) {
+if (!existsSync(`${here}../dist/bundle-worker/child.cjs`)) {
   const b = spawnSync('npm', ['run', 'build'], { cwd: `${here}..`, stdio: ['ignore', 'ignore', 'inherit'] });
   if (b.status !== 0) throw new Error('bench/overhead.ts: npm run build failed');
 }

@@ -5,16 +5,13 @@
 // - Each file keeps its own import.meta.url (the ESM file beside it in dist/), so the worker entry,
 //   the CLI and package.json are found exactly as the ESM build finds them.
 import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
+import { cjsDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 
-const metaUrlPlugin = metaUrlPluginFor(
-  (path) =>
-    `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(relative(dist, path))})).href;`,
-);
+const metaUrlPlugin = metaUrlPluginFor(cjsDeclaration(dist));
 
 const result = await esbuild.build({
   entryPoints: [join(dist, 'index.js')],

@@ -8,9 +8,9 @@
 // Dependencies stay external (a dynamic import() of one stays an import()), and each source file
 // keeps its own import.meta.url (the file of dist/ it came from), as in build-cjs.mjs.
 import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { metaUrlPlugin } from './meta-url-plugin.mjs';
+import { cjsDeclaration, metaUrlPlugin } from './meta-url-plugin.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle-worker');
@@ -28,11 +28,6 @@ const result = await esbuild.build({
   sourcesContent: false,
   keepNames: true,
   logLevel: 'warning',
-  plugins: [
-    metaUrlPlugin(
-      (path) =>
-        `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(relative(outdir, path))})).href;`,
-    ),
-  ],
+  plugins: [metaUrlPlugin(cjsDeclaration(outdir))],
 });
 if (result.errors.length > 0) process.exit(1);

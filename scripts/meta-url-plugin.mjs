@@ -30,3 +30,9 @@ export function metaUrlPlugin(declaration) {
 export function esmDeclaration(outdir) {
   return (path) => `const __burstMetaUrl = new URL(${JSON.stringify(relative(outdir, path))}, import.meta.url).href;`;
 }
+
+/** For CommonJS output in `outdir`: the source file's URL, from the output file's own folder. */
+export function cjsDeclaration(outdir) {
+  return (path) =>
+    `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(relative(outdir, path))})).href;`;
+}

@@ -33,7 +33,6 @@ export type JobKind = 'M' | 'R' | 'A';
 
 export type { SubmitOptions } from './settle.js';
 
-/** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
 /**
  * Packages `fn` for `parts`' backend. Packaging (acorn, eslint-scope, esbuild) loads on first use, so
  * `import 'burst-compute'` stays cheap; the backend's workers start meanwhile (warm), so their boot
@@ -44,6 +43,7 @@ export function startPackaging(parts: ExecutorParts, fn: (...a: never[]) => unkn
   return import('../packaging/index.js').then((p) => p.packageFunction(fn, { external: parts.options.external }));
 }
 
+/** Submits one job whose futures are already made; resolves once the calls are handed to the backend. */
 export async function submitJob(
   parts: ExecutorParts,
   fn: (...a: never[]) => unknown,

@@ -75,13 +75,15 @@ export async function pack(dir: string): Promise<string> {
 
 /** True when dist/ holds a complete build newer than every file it is built from. */
 async function distIsFresh(): Promise<boolean> {
-  const built = await stat(join(repo, 'dist', 'bundle', 'index.js')).then(
+  // `npm run build` writes the worker entry last (scripts/build-worker-bundle.mjs).
+  const built = await stat(join(repo, 'dist', 'bundle-worker', 'child.cjs')).then(
     (s) => s.mtimeMs,
     () => 0,
-  ); // written last
+  );
   if (built === 0) return false;
   const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json')];
-  sources.push(join(repo, 'scripts', 'build-cjs.mjs'), join(repo, 'scripts', 'build-esm-bundle.mjs'));
+  for (const f of await readdir(join(repo, 'scripts')))
+    if (f.startsWith('build-') || f === 'meta-url-plugin.mjs') sources.push(join(repo, 'scripts', f));
   for (const f of await readdir(join(repo, 'src'), { recursive: true }))
     if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
   for (const f of sources) if ((await stat(f)).mtimeMs > built) return false;
