@@ -14,6 +14,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
+import { lazyBuiltinsPlugin } from './lazy-builtins.mjs';
 import { esmDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
@@ -85,6 +86,10 @@ for (const key of coreList) if (!exportsOf.has(key)) throw new Error(`build-esm-
 const keyOf = (args) => relative(dist, join(args.resolveDir, args.path));
 const isRelative = (path) => path.startsWith('./') || path.startsWith('../');
 
+// Deferred built-ins (lazy-builtins.mjs), in core.js and the lazy files alike. node:fs/promises is
+// not among them: an ES module's import of node:fs loads it anyway (its facade reads fs.promises).
+const lazyBuiltins = lazyBuiltinsPlugin(['node:crypto', 'node:v8', 'node:child_process'], 'esm');
+
 // 3. The lazy part: code-split, with imports of core modules turned into imports from core.js.
 const lazyOutput = new Map();
 /** The private names the lazy files import from core.js: core.js exports those and the public ones only. */
@@ -130,7 +135,7 @@ if (lazy.size > 0) {
     metafile: true,
     entryNames: '[name]-[hash]',
     chunkNames: '[name]-[hash]',
-    plugins: [coreRefs, metaUrlPlugin],
+    plugins: [coreRefs, lazyBuiltins, metaUrlPlugin],
   });
   if (built.errors.length > 0) process.exit(1);
   for (const [file, out] of Object.entries(built.metafile.outputs)) {
@@ -141,40 +146,14 @@ if (lazy.size > 0) {
 }
 
 // 4. The core: one file holding every statically imported module; dynamic imports point at step 3's files.
-// Two things the import would otherwise pay for on every run, replaced by what they evaluate to:
-// - version.js reads package.json (a require, a file read, a JSON parse): its version is inlined;
-// - node:crypto and node:v8 (a few ms each to load, and their ESM facades touch every export) are
-//   used through functions only: those load the module on their first call, and a default import is
-//   a proxy that loads it on first property access. A named import not listed here fails the build
-//   ("No matching export"): add it to the list if it is a function, or leave the module out.
+// What the import would otherwise pay for on every run: version.js reads package.json (a require, a
+// file read, a JSON parse), so its version is inlined; and the lazy built-ins above.
 const version = JSON.parse(await readFile(join(dist, '../package.json'), 'utf8')).version;
-const LAZY_BUILTINS = {
-  'node:crypto': ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'],
-  'node:v8': ['serialize', 'deserialize'],
-};
-const lazyBuiltin = (name) =>
-  [
-    'import { createRequire } from "node:module";',
-    'let loaded;',
-    `const load = () => (loaded ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`,
-    ...LAZY_BUILTINS[name].map((n) => `export function ${n}(...args) { return load().${n}(...args); }`),
-    'export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
-  ].join('\n');
-const coreShortcuts = {
-  name: 'core-shortcuts',
+const inlineVersion = {
+  name: 'inline-version',
   setup(build) {
     build.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({
       contents: `export const VERSION = ${JSON.stringify(version)};\n`,
-      loader: 'js',
-    }));
-    build.onResolve({ filter: /^node:(crypto|v8)$/ }, (args) =>
-      args.namespace === 'lazy-builtin'
-        ? { path: args.path, external: true }
-        : { path: args.path, namespace: 'lazy-builtin' },
-    );
-    build.onResolve({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ path: args.path, external: true }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: lazyBuiltin(args.path),
       loader: 'js',
     }));
   },
@@ -204,7 +183,7 @@ const builtCore = await esbuild.build({
   stdin: { contents: coreEntry, resolveDir: dist, sourcefile: 'burst-core.js', loader: 'js' },
   outfile: join(outdir, 'core.js'),
   metafile: true,
-  plugins: [lazyRefs, coreShortcuts, metaUrlPlugin],
+  plugins: [lazyRefs, inlineVersion, lazyBuiltins, metaUrlPlugin],
 });
 if (builtCore.errors.length > 0) process.exit(1);
 {

@@ -34,6 +34,12 @@ export type JobKind = 'M' | 'R' | 'A';
 export type { SubmitOptions } from './settle.js';
 
 /**
+ * Local workers get a bundle up to this size (UTF-16 code units) with its job and compare the file
+ * with it instead of hashing it; a larger one is hashed, rather than copied to every worker.
+ */
+const INLINE_BUNDLE_MAX = 1 << 20;
+
+/**
  * Packages `fn` for `parts`' backend. Packaging (acorn, eslint-scope, esbuild) loads on first use, so
  * `import 'burst-compute'` stays cheap; the backend's workers start meanwhile (warm), so their boot
  * overlaps packaging. A caller with set-up of its own starts this first and hands the promise to
@@ -117,6 +123,7 @@ export async function submitJob(
       executorId: parts.executorId,
       jobId,
       bundlePath,
+      ...(bundle.code.length <= INLINE_BUNDLE_MAX ? { bundleCode: bundle.code } : {}),
       args: o.args,
       env: o.env,
       timeoutMs: o.timeout * 1000,

@@ -9,7 +9,7 @@
  * `import 'sharp'` of a package left external resolves from the runtime's own `node_modules`, because
  * Node looks for packages in every `node_modules` folder above the importing file.
  */
-import { existsSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -111,31 +111,44 @@ export async function cachedBundle(hash: string, runtimeDir?: string): Promise<s
 /**
  * Imports an already-written bundle file `<hash>.mjs` and returns its default export (the localhost
  * fast path and the worker processes of `burst worker run`). Before the import, the file's folder must
- * be private to this user and the content must hash to the name: a file altered since it was written
- * is refused, never run. Cached in-process by path.
+ * be private to this user and the content must be `expected` (the code the pool sent), or without it
+ * hash to the name: a file altered since it was written is refused, never run. Cached in-process by path.
  * @throws IntegrityError when the file is not named by a hash, its folder is not private, or its content was altered.
  * @throws PackagingError when the file's default export is not a function.
  */
-export function loadBundleFile(path: string): Promise<LoadedFunction> {
+export function loadBundleFile(path: string, expected?: string): Promise<LoadedFunction> {
   const cached = loadedByPath.get(path);
   if (cached) return cached;
-  const loading = verifyFile(path).then(() => importDefaultFunction(path, `function bundle ${path}`));
+  // Synchronous reads: a worker does nothing else until its function is loaded, and node:fs/promises
+  // (like node:crypto, which `expected` spares) costs a fresh thread milliseconds to load.
+  const loading = new Promise<Buffer>((resolve) => resolve(verifyFile(path, expected))).then((bytes) =>
+    importDefaultFunction(path, `function bundle ${path}`, bytes),
+  );
   remember(loadedByPath, path, loading);
   return loading;
 }
 
-async function verifyFile(path: string): Promise<void> {
+/** The file's bytes, once its folder and content are checked. */
+function verifyFile(path: string, expected: string | undefined): Buffer {
   const name = basename(path);
   const hash = name.endsWith('.mjs') ? name.slice(0, -4) : name;
   assertBundleHash(hash);
-  const problem = await folderProblem(dirname(path));
+  let folder: Stats | Error;
+  try {
+    folder = lstatSync(dirname(path));
+  } catch (err) {
+    folder = err as Error;
+  }
+  const problem = problemOf(folder);
   if (problem) throw new IntegrityError(`refusing to import function bundle ${path}: its folder ${problem}`);
-  const actual = sha256Hex(await readFile(path));
-  if (actual !== hash) {
+  const bytes = readFileSync(path);
+  if (expected !== undefined ? !bytes.equals(Buffer.from(expected)) : sha256Hex(bytes) !== hash) {
+    const found = expected !== undefined ? 'is not the code the pool sent' : `hashes to ${sha256Hex(bytes)}`;
     throw new IntegrityError(
-      `refusing to import function bundle ${path}: it was altered after it was written (its content hashes to ${actual})`,
+      `refusing to import function bundle ${path}: it was altered after it was written (its content ${found})`,
     );
   }
+  return bytes;
 }
 
 /** Throws unless `hash` is 64 lowercase hex digits: checked before the hash is used in any path or key. */
@@ -188,12 +201,12 @@ async function choosePrivateDir(intended: string): Promise<string> {
 
 /** Why `dir` is not a private folder of this user, or undefined when it is one. */
 async function folderProblem(dir: string): Promise<string | undefined> {
-  let s: Stats;
-  try {
-    s = await lstat(dir);
-  } catch (err) {
-    return `cannot be checked (${(err as Error).message})`;
-  }
+  return problemOf(await lstat(dir).catch((err: Error) => err));
+}
+
+/** Why a folder with these stats (or whose lstat failed so) is not private to this user, if it is not. */
+function problemOf(s: Stats | Error): string | undefined {
+  if (s instanceof Error) return `cannot be checked (${s.message})`;
   if (s.isSymbolicLink()) return 'is a symbolic link';
   if (!s.isDirectory()) return 'is not a folder';
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
@@ -242,8 +255,8 @@ async function isIntact(file: string, hash: string): Promise<boolean> {
   }
 }
 
-async function importDefaultFunction(file: string, what: string): Promise<LoadedFunction> {
-  await provideSelf(file);
+async function importDefaultFunction(file: string, what: string, code?: Uint8Array): Promise<LoadedFunction> {
+  await provideSelf(file, code);
   const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   const value = module.default;
   if (typeof value !== 'function') {

@@ -99,7 +99,9 @@ async function runBatch(held: Held): Promise<void> {
   started(held, 0); // a bundle whose top level crashes the process is blamed on the first call
   const job: PoolJob = known instanceof Error ? unknownJob(held.msg) : known;
   const fn =
-    known instanceof Error ? known : await loadBundleFile(job.bundlePath).catch((err: unknown) => err as Error);
+    known instanceof Error
+      ? known
+      : await loadBundleFile(job.bundlePath, job.bundleCode).catch((err: unknown) => err as Error);
   const restoreEnv = applyEnv(job.env);
   try {
     for (let i = 0; i < callIds.length && i < held.stopAt; i++) {

@@ -108,6 +108,11 @@ export interface PoolJob {
   jobId: string;
   /** Absolute path of the function bundle on this host. */
   bundlePath: string;
+  /**
+   * The bundle's code as the client packaged it (small bundles): the worker imports the file only if
+   * it holds exactly this, which spares it hashing the file (and loading node:crypto) to check it.
+   */
+  bundleCode?: string;
   /** The `extraArgs` value, handed to the function as `ctx.args`. */
   args?: unknown;
   env: Record<string, string>;

@@ -27,11 +27,14 @@ declare const __BURST_SELF_API__: string | undefined;
 declare const __BURST_NO_PACKAGING__: string | undefined;
 let providing: Promise<void> | undefined;
 
-/** Publishes this copy of Burst's public API for the bundle at `file` when the bundle reads it. */
-export async function provideSelf(file: string): Promise<void> {
+/**
+ * Publishes this copy of Burst's public API for the bundle at `file` when the bundle reads it;
+ * `code` is the file's content when the caller has read it already.
+ */
+export async function provideSelf(file: string, code?: Uint8Array): Promise<void> {
   if (providing !== undefined || SELF in globalThis) return providing;
-  const code = await readFile(file, 'utf8').catch(() => '');
-  if (!code.includes(SELF_MARKER)) return;
+  const text = code ?? (await readFile(file).catch(() => Buffer.alloc(0)));
+  if (!Buffer.from(text.buffer, text.byteOffset, text.byteLength).includes(SELF_MARKER)) return;
   providing ??= loadSelf();
   return providing;
 }

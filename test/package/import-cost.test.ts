@@ -207,3 +207,35 @@ if (!(err instanceof StorageUnavailableError) || !(err instanceof StorageError))
   const sources = new Set((await Promise.all(files.map(sourcesOf))).flat());
   assert.ok(sources.has('storage/s3/driver') && sources.has('storage/s3/errors'), 'the s3 driver was loaded');
 });
+
+test('a localhost thread runs its first call without loading node:crypto; the client loads it without its ES module facade', async () => {
+  // The thread checks the bundle file against the code its pool sent (packaging/load.ts) instead of
+  // hashing it, and the worker entry loads node:crypto and node:fs/promises on first use only
+  // (scripts/lazy-builtins.mjs): node:crypto alone costs a fresh thread ~4 ms before its first call.
+  await writeFile(
+    join(dir, 'builtins.mjs'),
+    "export const builtins = () => process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));\n",
+  );
+  const main = join(dir, `map-${Math.random().toString(36).slice(2)}.mjs`);
+  await writeFile(
+    main,
+    `import { FunctionExecutor } from 'burst-compute';
+import { builtins } from './builtins.mjs';
+const fexec = new FunctionExecutor({ progress: false, workers: 1 });
+const [inThread] = await fexec.getResult(await fexec.map(builtins, [0]));
+await fexec.close();
+const inClient = builtins();
+console.log(JSON.stringify({ inThread, inClient }));
+`,
+  );
+  const { stdout } = await run(process.execPath, [main], { cwd: dir });
+  const { inThread, inClient } = JSON.parse(stdout) as { inThread: string[]; inClient: string[] };
+  assert.ok(inThread.includes('v8') && inThread.includes('worker_threads'), 'the list names what the thread loaded');
+  assert.equal(inThread.includes('crypto'), false, 'the thread loaded node:crypto');
+  assert.ok(inClient.includes('crypto'), 'the client hashes the bundle (control)');
+  assert.equal(
+    inClient.includes('internal/crypto/webcrypto'),
+    false,
+    "the client went through node:crypto's ES module facade",
+  );
+});

@@ -146,6 +146,33 @@ describe('loadBundle', () => {
     assert.equal(existsSync(marker), false);
   });
 
+  test('loadBundleFile with the code the pool sent: imports the file only when it holds exactly that code', async () => {
+    const dir = tempDir();
+    const marker = join(tempDir(), 'pwned');
+    const { hash, code } = bundleSource('() => "intact"');
+    const path = join(dir, `${hash}.mjs`);
+    // Altered after it was written: refused without a hash, as with one.
+    writeFileSync(path, evil(marker));
+    await assert.rejects(
+      loadBundleFile(path, code),
+      (e: unknown) =>
+        e instanceof IntegrityError && /altered after it was written.*not the code the pool sent/.test(e.message),
+    );
+    // A file that hashes to its name is still refused when it is not the code sent.
+    const other = bundleSource('() => "other"');
+    const otherPath = join(dir, `${other.hash}.mjs`);
+    writeFileSync(otherPath, other.code);
+    await assert.rejects(loadBundleFile(otherPath, code), IntegrityError);
+    assert.equal(existsSync(marker), false, 'no refused file was imported');
+    // The folder is checked first, code or not.
+    chmodSync(dir, 0o755);
+    const fresh = bundleSource('() => "fresh"');
+    writeFileSync(join(dir, `${fresh.hash}.mjs`), fresh.code);
+    await assert.rejects(loadBundleFile(join(dir, `${fresh.hash}.mjs`), fresh.code), /its folder has mode 0755/);
+    chmodSync(dir, 0o700);
+    assert.equal((await loadBundleFile(join(dir, `${fresh.hash}.mjs`), fresh.code))(), 'fresh');
+  });
+
   test('issue 14 finding 6: a functionHash that is not a hex digest is never used as a path', async () => {
     const runtime = makeRuntime([]);
     const marker = join(tempDir(), 'pwned');
