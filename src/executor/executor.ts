@@ -469,10 +469,10 @@ export class FunctionExecutor implements AsyncDisposable {
           }),
         );
     this.live.clear();
-    await this.primitivesHost?.close();
-    await flushCacheWrites(this.parts);
-    await this.lease?.stop();
-    await this.parts.close();
+    // The workers' exit takes longest: the primitives and the cache's writes close meanwhile. The lease
+    // goes only once no worker of ours can run a call, so nobody resubmits one that still runs.
+    const closing = [this.primitivesHost?.close(), flushCacheWrites(this.parts)];
+    await this.parts.close({ beforeLease: closing, releaseLease: () => this.lease?.stop() });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

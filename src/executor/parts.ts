@@ -116,16 +116,27 @@ export class ExecutorParts {
     return out;
   }
 
-  /** Stops the monitor, the backend's workers and the storage's sockets. */
-  async close(): Promise<void> {
+  /**
+   * Stops the monitor and the backend's workers while the status writers flush and `beforeLease`
+   * settles; then `releaseLease`; the storage's sockets close last, after every write. Everything is
+   * closed even when a step fails; the first failure is thrown at the end.
+   */
+  async close(
+    steps: { beforeLease?: Array<Promise<unknown> | undefined>; releaseLease?: () => unknown } = {},
+  ): Promise<void> {
     this.closed = true;
     const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
-    if (!parts) return;
-    await Promise.all([...this.writers.values()].map((w) => w.flush()).concat([...this.flushing]));
+    const flushes = [...this.writers.values()].map((w) => w.flush()).concat([...this.flushing]);
+    const stopped = parts ? (parts.monitor.stop(), parts.backend.close()) : undefined;
+    const failures: unknown[] = [];
+    const settle = async (work: Array<Promise<unknown> | undefined>): Promise<void> => {
+      for (const r of await Promise.allSettled(work)) if (r.status === 'rejected') failures.push(r.reason);
+    };
+    await settle([...(steps.beforeLease ?? []), ...flushes, stopped]);
     this.writers.clear();
-    parts.monitor.stop();
-    await parts.backend.close();
-    await parts.storage.close?.();
+    await settle([Promise.resolve().then(steps.releaseLease)]);
+    if (parts) await settle([parts.storage.close?.()]);
+    if (failures.length > 0) throw failures[0];
   }
 }
 
