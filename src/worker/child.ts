@@ -439,7 +439,9 @@ function onMessage(msg: ToChild): void {
     if (storageConfig) storageReady = preloadStorage().catch(() => undefined);
   }
 }
-if (port) port.on('message', (bytes: Uint8Array) => onMessage(deserialize(bytes) as ToChild));
+// A thread's pool posts a message as it is when the clone keeps it exact, else in V8's format (worker-handle.ts).
+if (port)
+  port.on('message', (m: Uint8Array | ToChild) => onMessage(m instanceof Uint8Array ? (deserialize(m) as ToChild) : m));
 else process.on('message', onMessage);
 // The pool closed the channel: nothing more will come, leave at once.
 process.on('disconnect', () => process.exit(0));

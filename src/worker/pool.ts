@@ -42,6 +42,8 @@ export type { PoolOptions, PoolTask, PoolCancel } from './pool-types.js';
 
 const MAX_INFLIGHT = 2;
 const MAX_BATCH = 256;
+/** Batches of at least this many calls send their ids and numeric inputs as typed arrays. */
+const TYPED_BATCH = 32;
 /**
  * A batch holds about this much measured work, and a process holds no more than this unstarted: work
  * queued in a process cannot be taken back while a synchronous call runs there.
@@ -664,8 +666,12 @@ function runMessage(slot: Slot, batch: Batch): ToChild {
   const n = batch.calls.length;
   // Typed arrays travel as one copy of their bytes, where V8's format encodes an array element by
   // element: call ids always fit, inputs when all are numbers (a Float64Array keeps each exactly).
-  const callIds = new Uint32Array(n);
-  const inputs = batch.calls.every((c) => typeof c.input === 'number') ? new Float64Array(n) : new Array<unknown>(n);
+  // Not for a few calls of long work: each typed array is a fresh ArrayBuffer in the worker, which
+  // every young-generation GC there then sweeps while a call waits (issue 16).
+  const typed = n >= TYPED_BATCH;
+  const callIds = typed ? new Uint32Array(n) : new Array<number>(n);
+  const inputs =
+    typed && batch.calls.every((c) => typeof c.input === 'number') ? new Float64Array(n) : new Array<unknown>(n);
   let attempts: number | number[] = batch.calls[0]?.attempt ?? 1;
   for (let i = 0; i < n; i++) {
     const c = batch.calls[i] as PoolCall;

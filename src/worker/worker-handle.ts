@@ -139,6 +139,25 @@ const BOOT = [
   'else (data.tsx ? import(data.tsx).then((api) => api.register()) : Promise.resolve()).then(() => import(data.entry));',
 ].join('\n');
 
+/**
+ * True when postMessage's structured clone gives the thread exactly `msg`: no user value in it could
+ * be a Buffer (the clone makes it a plain Uint8Array) or another object whose class the clone drops.
+ * Such a message goes as it is: V8's format in a transferred buffer is one more ArrayBuffer per batch
+ * in the thread, which its every young-generation GC then sweeps while a call waits.
+ */
+function clonesExactly(msg: ToChild): boolean {
+  if (msg.t !== 'run') return true;
+  if (typeof msg.job === 'object' && !primitive(msg.job.args)) return false;
+  const inputs = msg.inputs;
+  if (!Array.isArray(inputs)) return true; // a Float64Array
+  for (let i = 0; i < inputs.length; i++) if (!primitive(inputs[i])) return false;
+  return true;
+}
+
+function primitive(v: unknown): boolean {
+  return v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
+}
+
 /** How often a busy ring is read when its frames come faster than one wake-up per this long. */
 const POLL_MS = 1;
 
@@ -194,13 +213,16 @@ class ThreadWorker implements WorkerHandle {
   send(msg: ToChild): void {
     if (this.gone) return;
     try {
-      // V8's format, as a process's 'advanced' IPC uses: a Buffer input arrives as a Buffer, where
-      // postMessage's own structured clone would make it a plain Uint8Array.
-      const bytes = serialize(msg);
-      this.worker.postMessage(
-        bytes,
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : [],
-      );
+      if (clonesExactly(msg)) this.worker.postMessage(msg);
+      else {
+        // V8's format, as a process's 'advanced' IPC uses: a Buffer input arrives as a Buffer, where
+        // postMessage's own structured clone would make it a plain Uint8Array.
+        const bytes = serialize(msg);
+        this.worker.postMessage(
+          bytes,
+          bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer] : [],
+        );
+      }
       this.reader.posted(); // the thread checks this count between calls to know it has mail
     } catch {
       this.kill();

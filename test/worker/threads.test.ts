@@ -115,6 +115,20 @@ for (const isolation of ['thread', 'process'] as const) {
     }
   });
 
+  test(`${isolation}: a Buffer in extraArgs reaches every call as a Buffer, beside numeric inputs`, async () => {
+    const fexec = await executor(isolation, 1);
+    try {
+      const seen = await fexec.getResult(
+        await fexec.map((x: number, ctx: { args: unknown }) => `${x}:${Buffer.isBuffer(ctx.args)}`, [1, 2, 3], {
+          extraArgs: Buffer.from('key'),
+        }),
+      );
+      assert.deepEqual(seen, ['1:true', '2:true', '3:true']);
+    } finally {
+      await fexec.close();
+    }
+  });
+
   test(`${isolation}: numeric inputs (sent as one Float64Array a batch) arrive exactly; a batch that mixes in other values too`, async () => {
     const fexec = await executor(isolation, 1);
     const shown = (x: unknown): string =>
@@ -132,6 +146,8 @@ for (const isolation of ['thread', 'process'] as const) {
       ];
       const numbers = Array.from({ length: 300 }, (_, i) => odd[i % odd.length] as number);
       assert.deepEqual(await fexec.getResult(await fexec.map(shown, numbers)), numbers.map(shown));
+      // A few calls: batches too small for typed arrays (a thread gets them as postMessage clones).
+      assert.deepEqual(await fexec.getResult(await fexec.map(shown, odd)), odd.map(shown));
       // Numbers first, then other kinds, in the same batches.
       const mixed = Array.from({ length: 300 }, (_, i) =>
         i % 50 === 49 ? (i % 100 === 99 ? { i } : `s${i}`) : i - 0.5,
