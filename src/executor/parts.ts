@@ -125,17 +125,22 @@ export class ExecutorParts {
     steps: { beforeLease?: Array<Promise<unknown> | undefined>; releaseLease?: () => unknown } = {},
   ): Promise<void> {
     this.closed = true;
+    const failures: unknown[] = [];
+    const settled = (work: Array<Promise<unknown> | undefined>): Promise<void> =>
+      Promise.allSettled(work).then((results) => {
+        for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
+      });
+    // Handled at once: a step may fail while this waits for parts still starting.
+    const before = settled(steps.beforeLease ?? []);
     const parts = this.parts ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     const flushes = [...this.writers.values()].map((w) => w.flush()).concat([...this.flushing]);
-    const stopped = parts ? (parts.monitor.stop(), parts.backend.close()) : undefined;
-    const failures: unknown[] = [];
-    const settle = async (work: Array<Promise<unknown> | undefined>): Promise<void> => {
-      for (const r of await Promise.allSettled(work)) if (r.status === 'rejected') failures.push(r.reason);
-    };
-    await settle([...(steps.beforeLease ?? []), ...flushes, stopped]);
+    await Promise.all([
+      before,
+      settled([...flushes, parts ? (parts.monitor.stop(), parts.backend.close()) : undefined]),
+    ]);
     this.writers.clear();
-    await settle([Promise.resolve().then(steps.releaseLease)]);
-    if (parts) await settle([parts.storage.close?.()]);
+    await settled([Promise.resolve().then(steps.releaseLease)]);
+    if (parts) await settled([parts.storage.close?.()]);
     if (failures.length > 0) throw failures[0];
   }
 }
