@@ -7,7 +7,7 @@
 // export"): add it if it is a function, or leave the module out.
 
 /** Per module, the functions the sources import from it by name. */
-export const LAZY_BUILTINS = {
+const LAZY_BUILTINS = {
   'node:crypto': ['createHash', 'createHmac', 'randomBytes', 'timingSafeEqual'],
   'node:v8': ['serialize', 'deserialize', 'setFlagsFromString'],
   'node:child_process': ['spawn', 'fork', 'execFile'],

@@ -58,8 +58,8 @@ export function assertSerializable(values: readonly unknown[], name: string): vo
   }
 }
 
-/** True when every element is a primitive V8's format always encodes (anything but a symbol). */
-function allPlainPrimitives(values: readonly unknown[]): boolean {
+/** True when every element is a primitive V8's format (and a structured clone) always encodes: anything but a symbol. */
+export function allPlainPrimitives(values: readonly unknown[]): boolean {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) return false;

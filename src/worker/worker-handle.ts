@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromChild, ToChild } from './protocol.js';
+import { allPlainPrimitives } from '../serialize/index.js';
 import { holdChild } from './hold.js';
 import { createRing, RingReader, WAKE } from './frame-ring.js';
 import { SERIAL_SCAVENGES } from './scavenges.js';
@@ -147,15 +148,8 @@ const BOOT = [
  */
 function clonesExactly(msg: ToChild): boolean {
   if (msg.t !== 'run') return true;
-  if (typeof msg.job === 'object' && !primitive(msg.job.args)) return false;
-  const inputs = msg.inputs;
-  if (!Array.isArray(inputs)) return true; // a Float64Array
-  for (let i = 0; i < inputs.length; i++) if (!primitive(inputs[i])) return false;
-  return true;
-}
-
-function primitive(v: unknown): boolean {
-  return v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
+  if (typeof msg.job === 'object' && !allPlainPrimitives([msg.job.args])) return false;
+  return !Array.isArray(msg.inputs) || allPlainPrimitives(msg.inputs); // not an array: a Float64Array
 }
 
 /** How often a busy ring is read when its frames come faster than one wake-up per this long. */

@@ -82,9 +82,8 @@ async function distIsFresh(): Promise<boolean> {
   );
   if (built === 0) return false;
   const sources = [join(repo, 'package.json'), join(repo, 'tsconfig.json')];
-  for (const f of await readdir(join(repo, 'scripts')))
-    if (f.startsWith('build-') || f === 'meta-url-plugin.mjs' || f === 'lazy-builtins.mjs')
-      sources.push(join(repo, 'scripts', f));
+  // Every script, not a list of the build's: a helper added to the build must not be missed.
+  for (const f of await readdir(join(repo, 'scripts'))) if (f.endsWith('.mjs')) sources.push(join(repo, 'scripts', f));
   for (const f of await readdir(join(repo, 'src'), { recursive: true }))
     if (f.endsWith('.ts')) sources.push(join(repo, 'src', f));
   for (const f of sources) if ((await stat(f)).mtimeMs > built) return false;
