@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { BurstError, CancelledError, ConfigError, WaitTimeoutError } from '../errors.js';
 import { checkCallOptions, resolveOptions, type ExecutorOptions, type ResolvedOptions } from '../config/defaults.js';
 import { Future, FutureList, collectResults, type ChainHost } from './future.js';
-import { FutureJob } from './future-job.js';
+import { countDone, FutureJob, listJob } from './future-job.js';
 import { asCompleted, waitFutures, type WaitOptions, type WaitResult } from './wait.js';
 import { JobControl, checkControlOptions } from './job-control.js';
 import { abortedError } from './abort.js';
@@ -404,7 +404,7 @@ export class FunctionExecutor implements AsyncDisposable {
       const results = await collectResults(list, options).catch((err: unknown) => {
         throw this.explainTimeout(err);
       });
-      for (const f of list) f._read = true;
+      markRead(list);
       return single ? (results[0] as R) : results;
     } finally {
       stop();
@@ -569,7 +569,7 @@ export class FunctionExecutor implements AsyncDisposable {
       throw abortedError(`job ${jobId}`, options.signal, { jobId, executorId: this.executorId });
     const futures = extra.futures ?? newFutures<R>(this.executorId, jobId, inputs.length);
     // Futures made here are all pending and share one FutureJob: track and control them through it.
-    const fresh = extra.futures ? undefined : futures[0]?._job;
+    const fresh = extra.futures ? undefined : listJob(futures);
     if (!extra.futures) this.track(futures as Future<unknown>[], extra.trackUnread ?? true, fresh);
     const control = new JobControl(
       futures as Future<unknown>[],
@@ -615,7 +615,7 @@ export class FunctionExecutor implements AsyncDisposable {
             cause: err,
           });
     for (const f of futures) f._reject(reason); // each leaves `live` as it settles
-    for (const f of futures) f._read = true; // not submitted: not among the unread
+    markRead(futures); // not submitted: not among the unread
   }
 
   /** Makes the futures now and submits the job once the futures among its inputs have settled (./chain.ts). */
@@ -671,13 +671,17 @@ export class FunctionExecutor implements AsyncDisposable {
 
   /** The futures `getResult` has not returned yet, in submission order (the list is compacted to them). */
   private unreadFutures(): Future<unknown>[] {
-    const left = this.unread.flat().filter((f) => !f._read);
+    const left: Future<unknown>[] = [];
+    for (const list of this.unread) {
+      if (listJob(list)?.allRead) continue; // read whole: its futures need not be made
+      for (const f of list) if (!f._read) left.push(f);
+    }
     this.unread = [left];
     return left;
   }
 
   private progress(futures: readonly Future<unknown>[]): () => void {
-    return this.options.progress ? showProgress(futures) : () => {};
+    return this.options.progress ? showProgress(futures, () => countDone(futures)) : () => {};
   }
 }
 
@@ -708,10 +712,14 @@ async function collectInputs<I>(inputs: Inputs<I>): Promise<I[]> {
   });
 }
 
-/** One future per call, all with the same submit time. */
+/** One future per call, all with the same submit time; made when the list is first read (./future.ts). */
 function newFutures<R>(executorId: string, jobId: string, n: number): Future<R>[] {
-  const job = new FutureJob(executorId, jobId, new StatsColumns(n, Date.now()));
-  const out = new Array<Future<R>>(n);
-  for (let i = 0; i < n; i++) out[i] = new Future<R>(job, i);
-  return out;
+  return FutureList.lazy_<R>(new FutureJob(executorId, jobId, new StatsColumns(n, Date.now())));
+}
+
+/** Marks the futures returned by `getResult`: a whole job at once when its list's futures are not made. */
+function markRead(futures: readonly Future<unknown>[]): void {
+  const job = listJob(futures);
+  if (job && job.size === futures.length) job.markAllRead();
+  else for (const f of futures) f._read = true;
 }

@@ -1,28 +1,57 @@
 /**
  * What the futures of one job share (./future.ts): the job's ids, stats columns, control and
- * bookkeeping, held once per job rather than in each of its (up to 10^6) futures; and the work
- * done on all of a job's futures at once.
+ * bookkeeping, and every call's state (status, value, error, waiters), held once per job in columns
+ * rather than in each of its (up to 10^6) futures. A future is a handle on one row: the job can
+ * settle a call, and a map can hand out its futures, without making an object per call.
  */
-import type { CallStats, Future } from './future.js';
+import { CancelledError, type BurstError } from '../errors.js';
+import type { CallStats, Future, FutureStatus } from './future.js';
 import type { StatsColumns } from './stats-columns.js';
+import type { WorkerIdentity } from '../worker/protocol.js';
 
 /** @internal: what a future knows of its job (./job-control.ts), without importing it. */
 export interface FutureControl {
   cancel(callIds: readonly number[] | undefined, why: string): number;
-  settled(future: Future<unknown>): void;
+  /** A call of the job settled; `failed` when it failed other than by being cancelled. */
+  settled(failed: boolean): void;
+}
+
+/** Status codes of the `codes` column (0 is 'new': a fresh column); a call is done from SUCCESS on. */
+const INVOKED = 1;
+const RUNNING = 2;
+const SUCCESS = 3;
+const ERROR = 4;
+const NAMES: readonly FutureStatus[] = ['new', 'invoked', 'running', 'success', 'error'];
+const CODES: Readonly<Record<'invoked' | 'running', number>> = { invoked: INVOKED, running: RUNNING };
+
+/** What few calls need (a failure, logs, waiters, earlier attempts, a stored result being fetched). */
+export interface CallExtra {
+  error?: BurstError;
+  logs?: string;
+  waiters?: Array<() => void>;
+  attempts?: BurstError[];
+  loading?: Promise<unknown>;
 }
 
 /**
- * @internal: what every future of one job shares, held once per job rather than in each future: a
- * map of 10^6 calls makes 10^6 futures, and on a VM each MB of fresh heap costs milliseconds.
+ * @internal: what every future of one job shares: a map of 10^6 calls makes 10^6 futures, and on a
+ * VM the garbage collector's copying of each fresh one costs more than the call itself.
  */
 export class FutureJob {
-  /** Told once per future when it is done (the executor's bookkeeping; cheaper than a promise). */
-  onDone: ((future: unknown) => void) | undefined;
+  /** Told once per call when it is done (the executor's bookkeeping; cheaper than a promise). */
+  onDone: (() => void) | undefined;
   /** The job's control, for cancel and maxFailures. */
   control: FutureControl | undefined;
-  /** Which futures `getResult` returned: a flag per row of the columns (made at the first), or one for a future made alone. */
+  /** Rows; call id of row 0 (a future made alone is a job of one row, its own call id). */
+  readonly size: number;
+  readonly offset: number;
+  /** Which futures `getResult` returned: a flag per row (made at the first), or one for a job of one row. */
   private reads: Uint8Array | boolean = false;
+  private readonly codes: Uint8Array;
+  /** Each call's value (a LazyResult while a result stored apart is not fetched). */
+  private readonly values: unknown[];
+  private extras: Map<number, CallExtra> | undefined;
+
   constructor(
     readonly executorId: string,
     readonly jobId: string,
@@ -30,24 +59,195 @@ export class FutureJob {
     readonly cols: StatsColumns | undefined,
     /** The stats of a future made alone (its FutureJob is its own). */
     readonly own?: CallStats,
-  ) {}
+    callId = 0,
+  ) {
+    this.size = cols ? cols.size : 1;
+    this.offset = cols ? 0 : callId;
+    this.codes = new Uint8Array(this.size);
+    this.values = new Array(this.size);
+  }
+
+  /** A new handle on call `callId` (equal in all but identity to any other handle on it). */
+  handle<R>(callId: number): Future<R> {
+    return new (futureClass as new (job: FutureJob, callId: number) => Future<R>)(this, callId);
+  }
+
+  status(callId: number): FutureStatus {
+    return NAMES[this.codes[callId - this.offset] as number] as FutureStatus;
+  }
+
+  isDone(callId: number): boolean {
+    return (this.codes[callId - this.offset] as number) >= SUCCESS;
+  }
+
+  isError(callId: number): boolean {
+    return this.codes[callId - this.offset] === ERROR;
+  }
+
+  /** The call's value as held (a LazyResult until fetched), or undefined. */
+  valueOf(callId: number): unknown {
+    return this.values[callId - this.offset];
+  }
+
+  setValue(callId: number, value: unknown): void {
+    this.values[callId - this.offset] = value;
+  }
+
+  extra(callId: number): CallExtra | undefined {
+    return this.extras?.get(callId - this.offset);
+  }
+
+  /** The call's extra state, made on first use. */
+  more(callId: number): CallExtra {
+    const row = callId - this.offset;
+    this.extras ??= new Map();
+    let x = this.extras.get(row);
+    if (!x) this.extras.set(row, (x = {}));
+    return x;
+  }
+
+  /** Marks a call invoked or running, unless it is done. */
+  setStatus(callId: number, status: 'invoked' | 'running'): void {
+    const row = callId - this.offset;
+    if ((this.codes[row] as number) < SUCCESS) this.codes[row] = CODES[status];
+  }
+
+  /** Every call not done is invoked (the first submission of a job made by `map`). */
+  setAllInvoked(): void {
+    const c = this.codes;
+    for (let i = 0; i < c.length; i++) if ((c[i] as number) < SUCCESS) c[i] = INVOKED;
+  }
+
+  /** An attempt failed and will be retried. */
+  retry(callId: number, error: BurstError): void {
+    const x = this.more(callId);
+    (x.attempts ??= []).push(error);
+    this.codes[callId - this.offset] = INVOKED;
+  }
+
+  /** Settles a call with `value`; false when it was done. */
+  resolve(callId: number, value: unknown, logs?: string): boolean {
+    const row = callId - this.offset;
+    if ((this.codes[row] as number) >= SUCCESS) return false;
+    this.values[row] = value;
+    if (logs) this.more(callId).logs = logs;
+    this.codes[row] = SUCCESS;
+    this.setStat(callId, 'resultReceived', Date.now());
+    this.wake(callId, false);
+    return true;
+  }
+
+  /** Fails a call with `error`; false when it was done. */
+  reject(callId: number, error: BurstError, logs?: string): boolean {
+    const row = callId - this.offset;
+    if ((this.codes[row] as number) >= SUCCESS) return false;
+    const x = this.more(callId);
+    x.error = error;
+    if (logs) x.logs = logs;
+    this.codes[row] = ERROR;
+    this.setStat(callId, 'resultReceived', Date.now());
+    this.wake(callId, !(error instanceof CancelledError));
+    return true;
+  }
+
+  /**
+   * A plain success over IPC (see FRAME_RESULT_OK): the worker's few stats and the value, received
+   * (and its status stored) at `now`, without a record object or a future.
+   */
+  plainSuccess(
+    callId: number,
+    value: unknown,
+    worker: WorkerIdentity,
+    fnStart: number,
+    fnEnd: number,
+    bytesOut: number,
+    now: number,
+  ): void {
+    const row = callId - this.offset;
+    if ((this.codes[row] as number) >= SUCCESS) return;
+    const cols = this.cols;
+    if (cols) cols.setPlain(callId, worker, fnStart, fnEnd, bytesOut, now);
+    else {
+      const fs = this.own as CallStats;
+      fs.workerStart = worker.workerStart;
+      fs.hostname = worker.hostname;
+      fs.pid = worker.pid;
+      if (worker.threadId !== undefined) fs.threadId = worker.threadId;
+      fs.fnStart = fnStart;
+      fs.fnEnd = fnEnd;
+      fs.cold = false;
+      fs.bytesIn = 0;
+      fs.bytesOut = bytesOut;
+      fs.stored = now;
+      fs.resultReceived = now;
+    }
+    this.values[row] = value;
+    this.codes[row] = SUCCESS;
+    this.wake(callId, false);
+  }
+
+  /** Resolves once call `callId` is done. */
+  waitFor(callId: number): Promise<void> {
+    if (this.isDone(callId)) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.more(callId).waiters ??= []).push(resolve));
+  }
 
   /** Whether `getResult` returned future `callId`. */
   isRead(callId: number): boolean {
     const r = this.reads;
-    return typeof r === 'boolean' ? r : r[callId] === 1;
+    return typeof r === 'boolean' ? r : r[callId - this.offset] === 1;
   }
 
   markRead(callId: number, read: boolean): void {
-    if (!this.cols) this.reads = read;
-    else {
-      if (typeof this.reads === 'boolean') {
-        if (!read) return;
-        this.reads = new Uint8Array(this.cols.size);
-      }
-      this.reads[callId] = read ? 1 : 0;
+    if (!this.cols) {
+      this.reads = read;
+      return;
     }
+    if (typeof this.reads === 'boolean') {
+      if (this.reads === read) return;
+      this.reads = new Uint8Array(this.size).fill(this.reads ? 1 : 0);
+    }
+    this.reads[callId - this.offset] = read ? 1 : 0;
   }
+
+  /** Marks every call read. */
+  markAllRead(): void {
+    this.reads = true;
+  }
+
+  /** True once every call was marked read at once. */
+  get allRead(): boolean {
+    return this.reads === true;
+  }
+
+  /** Sets one field of a call's stats. */
+  setStat<K extends keyof CallStats>(callId: number, key: K, value: CallStats[K]): void {
+    if (this.own) this.own[key] = value;
+    else (this.cols as StatsColumns).set(callId, key, value);
+  }
+
+  /** One field of a call's stats, without making the whole object. */
+  statOf<K extends keyof CallStats>(callId: number, key: K): CallStats[K] {
+    return this.own ? this.own[key] : (this.cols as StatsColumns).get(callId, key);
+  }
+
+  private wake(callId: number, failed: boolean): void {
+    this.onDone?.(); // once per call: a done call never wakes again
+    this.control?.settled(failed);
+    const x = this.extras?.get(callId - this.offset);
+    const waiters = x?.waiters;
+    if (!waiters) return;
+    (x as CallExtra).waiters = undefined;
+    for (const w of waiters) w();
+  }
+}
+
+/** The Future class, set by ./future.ts (which imports this module): handles without an import cycle. */
+let futureClass: unknown;
+
+/** @internal */
+export function setFutureClass(cls: unknown): void {
+  futureClass = cls;
 }
 
 /**
@@ -55,6 +255,8 @@ export class FutureJob {
  * makes them): their shared times are then read and written once, not once per future.
  */
 export function jobColumns(futures: readonly Future<unknown>[]): StatsColumns | undefined {
+  const lazy = listJob(futures);
+  if (lazy) return lazy.cols;
   const cols = futures[0]?._cols;
   if (!cols || cols.size !== futures.length) return undefined;
   for (let i = 0; i < futures.length; i++) {
@@ -83,5 +285,35 @@ export function markAllInvoked(
       f._stat('submitted', submitted);
     }
   }
-  for (const f of futures) f._setStatus('invoked');
+  const lazy = listJob(futures);
+  if (lazy) lazy.setAllInvoked();
+  else for (const f of futures) f._setStatus('invoked');
+}
+
+/** Where a FutureList whose futures are not made yet keeps its job (./future.ts). */
+export const LIST_JOB = Symbol('burst.listJob');
+
+/**
+ * @internal: the job of a list of one job's futures, in order, whose future objects are not made yet
+ * (a map's FutureList until its elements are first read); undefined for any other list.
+ */
+export function listJob(futures: readonly unknown[]): FutureJob | undefined {
+  return (futures as { [LIST_JOB]?: FutureJob })[LIST_JOB];
+}
+
+/** @internal: future `i` of a list, as a fresh handle when the list's futures are not made yet. */
+export function futureAt<R>(futures: readonly Future<R>[], i: number): Future<R> | undefined {
+  const job = listJob(futures);
+  if (job) return i >= 0 && i < job.size ? job.handle<R>(i) : undefined;
+  return futures[i];
+}
+
+/** @internal: how many of the futures are done, without making a list's futures. */
+export function countDone(futures: readonly Future<unknown>[]): number {
+  const job = listJob(futures);
+  let n = 0;
+  if (job) {
+    for (let i = 0; i < job.size; i++) if (job.isDone(i)) n++;
+  } else for (const f of futures) if (f.done) n++;
+  return n;
 }

@@ -12,7 +12,7 @@ import type { CallResult } from './stored-result.js';
 import type { ReduceItem } from '../worker/result-feed.js';
 import type { WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 import type { StatsColumns } from './stats-columns.js';
-import { FutureJob, type FutureControl } from './future-job.js';
+import { countDone, futureAt, FutureJob, LIST_JOB, listJob, setFutureClass, type FutureControl } from './future-job.js';
 
 /** The state of a call. */
 export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
@@ -55,42 +55,27 @@ const FUTURE = Symbol.for('burst.future');
 const FETCH_CONCURRENCY = 16;
 
 /**
- * What few futures need (a failure, logs, waiters, retries, a stored result being fetched), made on
- * first use. It then holds the value too: a future has one slot for both (see {@link Future}).
+ * The pending result of one call: a handle on its row of the job's columns (./future-job.ts), where
+ * the call's state lives. A map's futures are made when its list is first read (see {@link FutureList}).
  */
-class FutureExtra<R> {
-  value: R | undefined;
-  error?: BurstError;
-  logs?: string;
-  waiters?: Array<() => void>;
-  attempts?: BurstError[];
-  loading?: Promise<R>;
-  constructor(value: R | undefined) {
-    this.value = value;
-  }
-}
-
-/** The pending result of one call. */
 export class Future<R = unknown> {
-  /** @internal: what this future shares with the rest of its job. */
+  /** @internal: what this future shares with the rest of its job, its state included. */
   readonly _job: FutureJob;
   /** The call's index in its job. */
   readonly callId: number;
-  /** Current state of the call. */
-  status: FutureStatus = 'new';
-  /**
-   * The value, or a {@link FutureExtra} holding it once the future needs more. Four fields in all: a
-   * map of 10^6 calls makes 10^6 futures, and the garbage collector copies each young one.
-   */
-  private slot: R | FutureExtra<R> | undefined = undefined;
 
   /** @internal: a future of a job's columns (`newFutures`), or one made alone. */
   constructor(job: FutureJob | { executorId: string; jobId: string }, callId: number) {
     this._job =
       job instanceof FutureJob
         ? job
-        : new FutureJob(job.executorId, job.jobId, undefined, { submitted: Date.now(), attempt: 1 });
+        : new FutureJob(job.executorId, job.jobId, undefined, { submitted: Date.now(), attempt: 1 }, callId);
     this.callId = callId;
+  }
+
+  /** Current state of the call. */
+  get status(): FutureStatus {
+    return this._job.status(this.callId);
   }
 
   get executorId(): string {
@@ -106,29 +91,13 @@ export class Future<R = unknown> {
     this._job.markRead(this.callId, read);
   }
 
-  private get value(): R | undefined {
-    const s = this.slot;
-    return s instanceof FutureExtra ? (s.value as R | undefined) : s;
-  }
-
-  private set value(value: R | undefined) {
-    const s = this.slot;
-    if (s instanceof FutureExtra) s.value = value;
-    else this.slot = value;
-  }
-
-  private get extra(): FutureExtra<R> | undefined {
-    const s = this.slot;
-    return s instanceof FutureExtra ? (s as FutureExtra<R>) : undefined;
-  }
-
   get jobId(): string {
     return this._job.jobId;
   }
 
   /** The error, once the call has failed. */
   get error(): BurstError | undefined {
-    return this.extra?.error;
+    return this._job.extra(this.callId)?.error;
   }
 
   /** @internal: the job's stats columns (row `callId`), unless this future was made alone. */
@@ -144,15 +113,12 @@ export class Future<R = unknown> {
 
   /** @internal: sets one field of the stats. */
   _stat<K extends keyof CallStats>(key: K, value: CallStats[K]): void {
-    const job = this._job;
-    if (job.own) job.own[key] = value;
-    else (job.cols as StatsColumns).set(this.callId, key, value);
+    this._job.setStat(this.callId, key, value);
   }
 
   /** @internal: one field of the stats, without making the whole object. */
   _statOf<K extends keyof CallStats>(key: K): CallStats[K] {
-    const job = this._job;
-    return job.own ? job.own[key] : (job.cols as StatsColumns).get(this.callId, key);
+    return this._job.statOf(this.callId, key);
   }
 
   /** @internal: what the worker measured for the call, and when its status was written. */
@@ -173,50 +139,44 @@ export class Future<R = unknown> {
     if (s.location) fs.location = s.location;
   }
 
-  private more(): FutureExtra<R> {
-    const s = this.slot;
-    if (s instanceof FutureExtra) return s as FutureExtra<R>;
-    const x = new FutureExtra<R>(s);
-    this.slot = x;
-    return x;
-  }
-
   /** Errors of the attempts that failed before the last one. */
   get attempts(): BurstError[] {
-    const x = this.more();
+    const x = this._job.more(this.callId);
     x.attempts ??= [];
     return x.attempts;
   }
 
   /** True once the call has succeeded or failed for good. */
   get done(): boolean {
-    return this.status === 'success' || this.status === 'error';
+    return this._job.isDone(this.callId);
   }
 
   /** The call's result; rejects with its error. */
   result(options: { timeout?: number } = {}): Promise<R> {
     return this.settled(options.timeout).then(() => {
       if (this.status === 'error') throw this.error;
-      return this.value instanceof LazyResult ? this._load() : (this.value as R);
+      return this._load();
     });
   }
 
   /** @internal: fetches a result stored apart (./lazy-result.ts) once; later reads get the value. */
   _load(): Promise<R> {
-    const lazy = this.value;
-    if (!(lazy instanceof LazyResult)) return Promise.resolve(this.value as R);
-    const x = this.more();
+    const job = this._job;
+    const id = this.callId;
+    const lazy = job.valueOf(id);
+    if (!(lazy instanceof LazyResult)) return Promise.resolve(lazy as R);
+    const x = job.more(id);
     x.loading ??= lazy.load().then(
       (value) => {
-        this.value = value as R;
-        return value as R;
+        job.setValue(id, value);
+        return value;
       },
       (err: unknown) => {
         x.loading = undefined; // a storage hiccup: the next read tries again
-        throw asBurstError(err, { jobId: this.jobId, executorId: this.executorId, backend: '', callId: this.callId });
+        throw asBurstError(err, { jobId: this.jobId, executorId: this.executorId, backend: '', callId: id });
       },
     );
-    return x.loading;
+    return x.loading as Promise<R>;
   }
 
   /**
@@ -241,7 +201,7 @@ export class Future<R = unknown> {
 
   /** What the call printed to stdout and stderr (the last 64 KiB), or '' when nothing. */
   logs(): string {
-    return this.extra?.logs ?? '';
+    return this._job.extra(this.callId)?.logs ?? '';
   }
 
   /** Resolves when the future is done (never rejects, except on timeout). */
@@ -253,7 +213,7 @@ export class Future<R = unknown> {
         if (timer) clearTimeout(timer);
         resolve();
       };
-      const x = this.more();
+      const x = this._job.more(this.callId);
       (x.waiters ??= []).push(waiter);
       if (timeoutSeconds !== undefined) {
         timer = setTimeout(() => {
@@ -271,33 +231,23 @@ export class Future<R = unknown> {
 
   /** @internal: the value of a successful call (undefined otherwise, or while it is not fetched), without waiting. */
   _value(): R | undefined {
-    return this.value instanceof LazyResult ? undefined : this.value;
+    const v = this._job.valueOf(this.callId);
+    return v instanceof LazyResult ? undefined : (v as R | undefined);
   }
 
   /** @internal */
   _setStatus(status: 'invoked' | 'running'): void {
-    if (!this.done) this.status = status;
+    this._job.setStatus(this.callId, status);
   }
 
   /** @internal */
   _resolve(value: R, logs?: string): void {
-    if (this.done) return;
-    this.value = value;
-    if (logs) this.more().logs = logs;
-    this.status = 'success';
-    this._stat('resultReceived', Date.now());
-    this.wake();
+    this._job.resolve(this.callId, value, logs);
   }
 
   /** @internal */
   _reject(error: BurstError, logs?: string): void {
-    if (this.done) return;
-    const x = this.more();
-    x.error = error;
-    if (logs) x.logs = logs;
-    this.status = 'error';
-    this._stat('resultReceived', Date.now());
-    this.wake();
+    this._job.reject(this.callId, error, logs);
   }
 
   /**
@@ -305,37 +255,13 @@ export class Future<R = unknown> {
    * received (and its status stored) at `now`, without a record object.
    */
   _plainSuccess(value: R, worker: WorkerIdentity, fnStart: number, fnEnd: number, bytesOut: number, now: number): void {
-    if (this.done) return;
-    const cols = this._job.cols;
-    if (cols) cols.setPlain(this.callId, worker, fnStart, fnEnd, bytesOut, now);
-    else {
-      const { threadId, ...rest } = worker;
-      this._workerStats(
-        { ...rest, ...(threadId !== undefined ? { threadId } : {}), fnStart, fnEnd, cold: false, bytesIn: 0, bytesOut },
-        now,
-      );
-      this._stat('resultReceived', now);
-    }
-    this.value = value;
-    this.status = 'success';
-    this.wake();
+    this._job.plainSuccess(this.callId, value, worker, fnStart, fnEnd, bytesOut, now);
   }
 
   /** @internal: the attempt failed but will be retried. */
   _retry(error: BurstError): void {
-    this.attempts.push(error);
+    this._job.retry(this.callId, error);
     this._stat('attempt', (this._statOf('attempt') ?? 1) + 1);
-    this.status = 'invoked';
-  }
-
-  private wake(): void {
-    const job = this._job;
-    job.onDone?.(this); // once per future: a done future never wakes again
-    job.control?.settled(this as Future<unknown>);
-    const waiters = this.extra?.waiters;
-    if (!waiters) return;
-    (this.extra as FutureExtra<R>).waiters = undefined;
-    for (const w of waiters) w();
   }
 
   static [Symbol.hasInstance](value: unknown): boolean {
@@ -343,10 +269,18 @@ export class Future<R = unknown> {
   }
 }
 
+setFutureClass(Future);
+
 // On the prototype, not each instance: another copy of this module (CommonJS and ESM) knows it too.
 Object.defineProperty(Future.prototype, FUTURE, { value: true });
 
-/** An array of futures, in input order, with the list's results a call away. */
+/**
+ * An array of futures, in input order, with the list's results a call away.
+ *
+ * The list a map returns makes its future objects when one of its elements is first read (by index,
+ * iteration or any array method): `getResult` and the executor never need them, and for a large map
+ * making them cost more than the calls. Until then `Object.keys` and `structuredClone` see holes.
+ */
 export class FutureList<R = unknown> extends Array<Future<R>> {
   static override get [Symbol.species](): ArrayConstructor {
     return Array;
@@ -357,10 +291,24 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
 
   /** @internal */
   static from_<R>(futures: readonly Future<R>[], host?: ChainHost): FutureList<R> {
+    if (futures instanceof FutureList && listJob(futures)) {
+      (futures as FutureList<R>)._host = host;
+      return futures as FutureList<R>;
+    }
     const list = new FutureList<R>();
     list.length = futures.length;
     for (let i = 0; i < futures.length; i++) list[i] = futures[i] as Future<R>;
     Object.defineProperty(list, '_host', { value: host, enumerable: false, writable: true });
+    return list;
+  }
+
+  /** @internal: every future of `job`, in order, made when an element is first read. */
+  static lazy_<R>(job: FutureJob): FutureList<R> {
+    const list = new FutureList<R>();
+    list.length = job.size;
+    Object.defineProperty(list, '_host', { value: undefined, enumerable: false, writable: true });
+    Object.defineProperty(list, LIST_JOB, { value: job, configurable: true });
+    Object.setPrototypeOf(list, lazyPrototype(list));
     return list;
   }
 
@@ -422,6 +370,8 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
    * {@link Future.cancel} does for one. Returns how many were cancelled.
    */
   cancel(reason = 'cancelled by the caller'): number {
+    const control = listJob(this)?.control;
+    if (control) return control.cancel(undefined, reason);
     const byJob = new Map<FutureControl | undefined, number[]>();
     let n = 0;
     for (const f of this) {
@@ -448,6 +398,42 @@ export class FutureList<R = unknown> extends Array<Future<R>> {
   ): Promise<Array<R | Error>> {
     return collectResults(this, options);
   }
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * The prototype of a list whose futures are not made yet: an element missing from the list is looked
+ * up here, which makes them all (so the list is a plain FutureList again) and answers from the list.
+ */
+function lazyPrototype(list: FutureList<unknown>): object {
+  const isElement = (key: string | symbol): boolean =>
+    typeof key === 'string' && /^(?:0|[1-9]\d{0,15})$/.test(key) && Number(key) < list.length;
+  return new Proxy(FutureList.prototype, {
+    get(target, key, receiver) {
+      if (receiver === list && (key === INSPECT || isElement(key))) {
+        makeAll(list);
+        return key === INSPECT ? undefined : list[Number(key)];
+      }
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      if (!isElement(key)) return Reflect.has(target, key);
+      makeAll(list);
+      return key in list;
+    },
+    getPrototypeOf: () => FutureList.prototype,
+  });
+}
+
+/** Makes the futures of a lazy list (./future-job.ts `listJob`) where it has none of its own. */
+function makeAll(list: FutureList<unknown>): void {
+  const job = listJob(list);
+  if (!job) return;
+  delete (list as unknown as Record<symbol, unknown>)[LIST_JOB];
+  Object.setPrototypeOf(list, FutureList.prototype);
+  const n = Math.min(job.size, list.length);
+  for (let i = 0; i < n; i++) if (!Object.hasOwn(list, i)) list[i] = job.handle(i);
 }
 
 /** @internal: what chaining needs of the executor (its `map` and `mapReduce`). */
@@ -485,39 +471,60 @@ export async function collectResults<R>(
 ): Promise<Array<R | Error>> {
   if (options.signal) {
     const { signal, ...rest } = options;
+    const first = futureAt(futures, 0);
     return raceSignal(
       collectResults(futures, rest),
       signal,
       `getResult of ${futures.length} calls`,
-      futures[0] ? { jobId: futures[0].jobId, executorId: futures[0].executorId } : {},
+      first ? { jobId: first.jobId, executorId: first.executorId } : {},
     );
   }
   const throwOnError = options.throwOnError ?? true;
   const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout * 1000;
-  for (const f of futures) {
-    if (f.done) {
-      if (throwOnError && f.status === 'error') throw f.error;
+  // A map's list whose futures are not made: its calls are read from the job's columns, row by row
+  // (an element the caller set in the list is used as it is).
+  const job = listJob(futures);
+  const row = (i: number): boolean => job !== undefined && !Object.hasOwn(futures, i);
+  const n = futures.length;
+  for (let i = 0; i < n; i++) {
+    const virtual = row(i);
+    const f = virtual ? undefined : (futures[i] as Future<R>);
+    if (f ? f.done : (job as FutureJob).isDone(i)) {
+      if (throwOnError && (f ? f.status === 'error' : (job as FutureJob).isError(i)))
+        throw f ? f.error : (job as FutureJob).extra(i)?.error;
       continue;
     }
+    const waited = f ?? (job as FutureJob).handle<R>(i);
     const left = deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000);
     try {
-      await f.settled(left);
+      await waited.settled(left);
     } catch {
-      const pending = futures.filter((x) => !x.done).length;
-      throw new WaitTimeoutError(`${pending} of ${futures.length} calls did not finish within ${options.timeout} s`, {
-        jobId: f.jobId,
+      const pending = n - countDone(futures as readonly Future<unknown>[]);
+      throw new WaitTimeoutError(`${pending} of ${n} calls did not finish within ${options.timeout} s`, {
+        jobId: waited.jobId,
       });
     }
-    if (throwOnError && f.status === 'error') throw f.error;
+    if (throwOnError && waited.status === 'error') throw waited.error;
   }
   // Results stored apart are fetched now, a few at a time.
-  const lazy = futures.filter(
-    (f) => f.status === 'success' && (f as unknown as { value: unknown }).value instanceof LazyResult,
-  );
+  const lazy: Future<R>[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = row(i) ? undefined : (futures[i] as Future<R>);
+    const value = f ? f._job.valueOf(f.callId) : (job as FutureJob).valueOf(i);
+    if (value instanceof LazyResult && (f ? f.status : (job as FutureJob).status(i)) === 'success')
+      lazy.push(f ?? (job as FutureJob).handle<R>(i));
+  }
   let next = 0;
   const fetcher = async (): Promise<void> => {
     while (next < lazy.length) await (lazy[next++] as Future<R>)._load();
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, lazy.length) }, fetcher));
-  return Array.from(futures, (f) => (f.status === 'error' ? (f.error as Error) : (f as unknown as { value: R }).value));
+  const out = new Array<R | Error>(n);
+  for (let i = 0; i < n; i++) {
+    const f = row(i) ? undefined : (futures[i] as Future<R>);
+    const j = f ? f._job : (job as FutureJob);
+    const id = f ? f.callId : i;
+    out[i] = j.isError(id) ? (j.extra(id)?.error as Error) : (j.valueOf(id) as R);
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
  */
 import { CancelledError, ConfigError, MaxFailuresError } from '../errors.js';
 import type { Future } from './future.js';
-import type { FutureJob } from './future-job.js';
+import { countDone, futureAt, listJob, type FutureJob } from './future-job.js';
 import { abortedError } from './abort.js';
 
 /** Tells the backend to stop calls (all of the job's with `undefined`). */
@@ -103,8 +103,8 @@ export class JobControl {
   cancel(callIds: readonly number[] | undefined, why: string, cause?: unknown): number {
     const targets =
       callIds === undefined
-        ? this.futures
-        : callIds.map((i) => this.futures[i]).filter((f): f is Future<unknown> => f !== undefined);
+        ? this.all()
+        : callIds.map((i) => futureAt(this.futures, i)).filter((f): f is Future<unknown> => f !== undefined);
     const ids: number[] = [];
     for (const f of targets) {
       if (f.done) continue;
@@ -118,13 +118,14 @@ export class JobControl {
       );
     }
     // Every call of the job is settled now: stop the job as a whole (cheaper than a list of ids).
-    if (ids.length > 0) this.stop(callIds === undefined || this.futures.every((f) => f.done) ? undefined : ids, why);
+    if (ids.length > 0)
+      this.stop(callIds === undefined || countDone(this.futures) === this.futures.length ? undefined : ids, why);
     return ids.length;
   }
 
   /** The job's signal fired. */
   private cancelAll(signal: AbortSignal): void {
-    for (const f of this.futures) {
+    for (const f of this.all()) {
       if (f.done) continue;
       f._reject(
         abortedError(`call ${f.callId} of job ${this.context.jobId}`, signal, { ...this.context, callId: f.callId }),
@@ -134,8 +135,8 @@ export class JobControl {
   }
 
   /** A future of the job settled (called by the future). */
-  settled(future: Future<unknown>): void {
-    if (future.status === 'error' && !(future.error instanceof CancelledError)) this.failed();
+  settled(failed: boolean): void {
+    if (failed) this.failed();
     if (--this.left > 0) return;
     this.detach?.();
     this.detach = undefined;
@@ -148,7 +149,7 @@ export class JobControl {
     if (this.limit === undefined || ++this.failures !== this.limit) return;
     const m = this.options.maxFailures as number;
     const rule = m >= 1 ? `maxFailures: ${m}` : `maxFailures: ${m} of ${this.futures.length} calls`;
-    for (const f of this.futures) {
+    for (const f of this.all()) {
       if (f.done) continue;
       f._reject(
         new MaxFailuresError(
@@ -160,6 +161,16 @@ export class JobControl {
       );
     }
     this.stop(undefined, `the job stopped after ${this.failures} failed calls`);
+  }
+
+  /** The job's futures not done, as handles when its list's futures are not made (./future-job.ts). */
+  private *all(): Generator<Future<unknown>> {
+    const job = listJob(this.futures);
+    if (!job) {
+      yield* this.futures;
+      return;
+    }
+    for (let i = 0; i < job.size; i++) if (!job.isDone(i)) yield job.handle(i);
   }
 
   private stop(ids: readonly number[] | undefined, reason: string): void {

@@ -6,6 +6,7 @@ import { BurstError, SerializationError } from '../errors.js';
 import { toBurstError } from '../serialize/errors.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
+import { futureAt } from './future-job.js';
 import { grownMemory, type OomRetry } from './resources.js';
 
 /** A call record with the time its status was written, when known. */
@@ -50,7 +51,7 @@ export function settle(
   value: () => unknown,
   retry: (callId: number, attempt: number, memoryMB?: number) => void,
 ): void {
-  const f = futures[record.callId];
+  const f = futureAt(futures, record.callId);
   if (!f || f.done) return;
   const s = record.stats;
   const stored = (record as StampedRecord).storedAt;

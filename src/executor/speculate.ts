@@ -17,6 +17,7 @@ import { ConfigError } from '../errors.js';
 import type { SpeculativeOptions } from '../config/defaults.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
+import { futureAt } from './future-job.js';
 
 export type { SpeculativeOptions } from '../config/defaults.js';
 
@@ -135,7 +136,7 @@ export class Speculator {
   filter(record: CallRecord): CallRecord | undefined {
     const running = this.copies.get(record.callId);
     if (!running) return record;
-    const f = this.futures[record.callId];
+    const f = futureAt(this.futures, record.callId);
     running.delete(record.attempt);
     if (record.ok) {
       for (const attempt of running) this.channel.cancel(record.callId, attempt);

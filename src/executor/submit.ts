@@ -7,7 +7,7 @@ import type { ErrorContext } from '../errors.js';
 import { assertSerializable, decode, encode } from '../serialize/index.js';
 import type { JobDescriptor } from '../backends/types.js';
 import type { Future } from './future.js';
-import { jobColumns, markAllInvoked } from './future-job.js';
+import { futureAt, jobColumns, listJob, markAllInvoked } from './future-job.js';
 import type { JobControl } from './job-control.js';
 import type { ExecutorParts } from './parts.js';
 import type { FunctionBundle } from '../packaging/index.js';
@@ -100,7 +100,7 @@ export async function submitJob(
     : undefined;
   if (cache && cache.hits.size < inputs.length) backend.warm?.();
   const settleHit = (callId: number): void => {
-    const f = futures[callId];
+    const f = futureAt(futures, callId);
     if (f) f._stat('cached', true);
     settle(
       futures,
@@ -148,6 +148,8 @@ export async function submitJob(
       // The first run passes the futures and its pool calls as they are: no per-call copies (10^6 calls).
       const targetList: Future<unknown>[] = Array.isArray(target) ? target : [];
       if (!Array.isArray(target)) for (const [id, f] of target) targetList[id] = f;
+      // A map's own list whose futures are not made: plain successes go straight to the job's columns.
+      const rows = listJob(targetList);
       let left = calls.length;
       const run = (pc: PoolCall[] | CallList, memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
@@ -167,7 +169,7 @@ export async function submitJob(
         // The client is where an IPC record lands: its time is the record's write time.
         (record as StampedRecord).storedAt = Date.now();
         log.add(record);
-        const wasDone = targetList[record.callId]?.done ?? true;
+        const wasDone = futureAt(targetList, record.callId)?.done ?? true;
         const retries = o.retries + (first?.get(record.callId) ?? 1) - 1;
         settle(
           targetList,
@@ -178,9 +180,9 @@ export async function submitJob(
           (callId, attempt, memoryMB) =>
             run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
         );
-        if (cache && record.ok && !wasDone && targetList[record.callId]?.status === 'success')
-          cache.storeValue(record.callId, record.value);
-        if (!ctl && !wasDone && targetList[record.callId]?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
+        const now = futureAt(targetList, record.callId);
+        if (cache && record.ok && !wasDone && now?.status === 'success') cache.storeValue(record.callId, record.value);
+        if (!ctl && !wasDone && now?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       // A plain success (most calls of a large map) settles without a record object, unless copies
       // are filtered (speculation), results are cached, or the value may be a stored result's marker.
@@ -189,9 +191,14 @@ export async function submitJob(
           return onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
         const now = Date.now(); // the client is where an IPC record lands: received and stored at once
         log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, now);
-        const f = targetList[callId];
-        if (!f || f.done) return;
-        f._plainSuccess(value, worker, fnStart, fnEnd, bytesOut, now);
+        if (rows) {
+          if (callId >= rows.size || rows.isDone(callId)) return;
+          rows.plainSuccess(callId, value, worker, fnStart, fnEnd, bytesOut, now);
+        } else {
+          const f = targetList[callId];
+          if (!f || f.done) return;
+          f._plainSuccess(value, worker, fnStart, fnEnd, bytesOut, now);
+        }
         if (!ctl && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       if (ctl && o.speculative) {
@@ -248,14 +255,14 @@ export async function submitJob(
     const record: LazyOutputRecord | undefined = spec ? spec.filter(raw) : raw;
     if (!record) return; // a failed copy while the other copy of the call still runs
     const value = (): unknown => recordValue(record, storage, resultContext(context, record));
-    const wasDone = futures[record.callId]?.done ?? true;
+    const wasDone = futureAt(futures, record.callId)?.done ?? true;
     settle(futures, record, o, context, value, (callId, attempt, memoryMB) => {
       monitor.expect(job, [callId], attempt, onRecord);
       void backend
         .invoke(memoryMB ? { ...job, runtimeMemoryMB: memoryMB } : job, [callId], attempt)
-        .catch((err: unknown) => futures[callId]?._reject(asBurstError(err, context)));
+        .catch((err: unknown) => futureAt(futures, callId)?._reject(asBurstError(err, context)));
     });
-    if (cache && record.ok && !wasDone && futures[record.callId]?.status === 'success')
+    if (cache && record.ok && !wasDone && futureAt(futures, record.callId)?.status === 'success')
       storeInCache(cache, record, `result of call ${record.callId}`);
   };
   if (control?.allCancelled || ids.length === 0) return;

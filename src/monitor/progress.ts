@@ -9,16 +9,20 @@ import { tslabApi } from '../notebook/tslab.js';
 const DELAY_MS = 1000;
 const REFRESH_MS = 200;
 
-/** Starts watching `futures`; returns a function that removes the bar. */
-export function showProgress(futures: readonly Future<unknown>[]): () => void {
+/**
+ * Starts watching `futures`; `countDone` counts those done (the executor's, which needs no future
+ * object of a map's list). Returns a function that removes the bar.
+ */
+export function showProgress(futures: readonly Future<unknown>[], countDone: () => number): () => void {
   // In a tslab notebook the progress line lives in the cell (updated in place), not on stderr.
-  const tslab = futures.length > 0 && !futures.every((f) => f.done) ? tslabApi() : undefined;
+  const allDone = (): boolean => countDone() === futures.length;
+  const tslab = futures.length > 0 && !allDone() ? tslabApi() : undefined;
   if (tslab) return showNotebookProgress(futures, tslab.newDisplay());
-  if (!process.stderr.isTTY || futures.length === 0 || futures.every((f) => f.done)) return () => {};
+  if (!process.stderr.isTTY || futures.length === 0 || allDone()) return () => {};
   let stopped = false;
   let bar: { update(n: number): void; stop(): void } | undefined;
   let refresh: NodeJS.Timeout | undefined;
-  const count = (): number => futures.reduce((n, f) => n + (f.done ? 1 : 0), 0);
+  const count = countDone;
   const delay = setTimeout(() => {
     void import('cli-progress').then((mod) => {
       if (stopped) return;

@@ -166,9 +166,13 @@ test('the futures of one job share what they have in common; each keeps its own 
   assert.ok(b.error instanceof CancelledError);
   assert.equal(b.logs(), 'its logs');
   await assert.rejects(b.result(), CancelledError);
-  // Four fields: the value and what few futures need more share one slot, and getResult's "read"
-  // marks live in the job.
-  assert.deepEqual(Object.keys(a).sort(), ['_job', 'callId', 'slot', 'status']);
+  // Two fields: a future is a handle on its row; the status, value, error and getResult's "read"
+  // marks live in the job, so another handle on the row sees the same call.
+  assert.deepEqual(Object.keys(a).sort(), ['_job', 'callId']);
+  const again = job.handle<number>(1);
+  assert.equal(again.status, 'error');
+  assert.equal(again.error, b.error);
+  assert.equal(again.logs(), 'its logs');
   assert.equal(a._read, false);
   a._read = true;
   assert.equal(a._read, true);
@@ -178,5 +182,10 @@ test('the futures of one job share what they have in common; each keeps its own 
   const alone = new Future<number>({ executorId: 'E', jobId: 'K' }, 0);
   alone._read = true;
   assert.equal(alone._read, true);
+  // A future made alone is a job of one row, whatever its call id.
+  const seventh = new Future<number>({ executorId: 'E', jobId: 'K' }, 7);
+  seventh._resolve(49);
+  assert.equal(await seventh.result(), 49);
+  assert.equal(seventh.status, 'success');
   assert.equal(new Future<number>({ executorId: 'E', jobId: 'K' }, 0)._read, false);
 });
