@@ -71,13 +71,13 @@ export function futuresIn(inputs: readonly unknown[]): Future<unknown>[] {
  * unchanged; those with one are wrapped for the worker to resolve.
  */
 export function linkInputs(inputs: readonly unknown[], link: LinkContext): unknown[] {
-  return inputs.map((input) => (holdsFuture(input) ? carryRefs(replace(input, link, 0)) : input));
+  return Array.from(inputs, (input) => (holdsFuture(input) ? carryRefs(replace(input, link, 0)) : input));
 }
 
 function replace(value: unknown, link: LinkContext, depth: number): unknown {
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
   if (value instanceof Future) return referenceTo(value as Future<unknown>, link);
-  if (Array.isArray(value)) return value.map((v) => replace(v, link, depth + 1));
+  if (Array.isArray(value)) return Array.from(value, (v) => replace(v, link, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = replace(v, link, depth + 1);

@@ -354,7 +354,7 @@ export class FunctionExecutor implements AsyncDisposable {
     // Which map calls feed which reducer: all of them, or those of each object.
     const groups: number[][] = [];
     if (options.reducerOnePerObject && specs) specs.forEach((spec, i) => (groups[spec.objectIndex] ??= []).push(i));
-    else groups.push(mapped.map((_, i) => i));
+    else groups.push(Array.from({ length: mapped.length }, (_, i) => i));
     const reduceJob = this.nextJobId('R');
     const reducers = groups.map((_, i) => new Future<Awaited<S>>({ executorId: this.executorId, jobId: reduceJob }, i));
     this.track(reducers as Future<unknown>[], true);

@@ -40,14 +40,14 @@ export async function startReducers(
     const first = mapped[0];
     const at = { executorId: first?.executorId ?? parts.executorId, jobId: first?.jobId ?? '' };
     if (backend.direct) {
-      await Promise.all(mapped.map((f) => f.settled()));
+      await Promise.all(Array.from(mapped, (f) => f.settled()));
       await run.submit(
         groups.map((g) => carryRefs(feedRef({ ...at, callIds: g, retries: run.retries, ...completed(mapped, g) }))),
         true,
       );
       return;
     }
-    if (mapped.length > 0) await Promise.race(mapped.map((f) => f.settled()));
+    if (mapped.length > 0) await Promise.race(Array.from(mapped, (f) => f.settled()));
     const spec = (g: number[]): FeedSpec => ({
       ...at,
       bucket: parts.options.bucket,
