@@ -41,7 +41,9 @@ export function holdsFuture(value: unknown, depth = 0): boolean {
  * none: the serializer then refuses it with a `SerializationError` naming its path.
  */
 export function inputsHoldFutures(inputs: readonly unknown[]): boolean {
-  for (const input of inputs) {
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    if (typeof input !== 'object' || input === null) continue; // most inputs: no call, no try
     try {
       if (holdsFuture(input)) return true;
     } catch {
