@@ -7,7 +7,7 @@
 import { CancelledError, type BurstError } from '../errors.js';
 import type { CallStats, Future, FutureStatus } from './future.js';
 import type { StatsColumns } from './stats-columns.js';
-import type { WorkerIdentity } from '../worker/protocol.js';
+import type { WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 
 /** @internal: what a future knows of its job (./job-control.ts), without importing it. */
 export interface FutureControl {
@@ -125,29 +125,27 @@ export class FutureJob {
     this.codes[callId - this.offset] = INVOKED;
   }
 
-  /** Settles a call with `value`; false when it was done. */
-  resolve(callId: number, value: unknown, logs?: string): boolean {
+  /** Settles a call with `value`, unless it is done. */
+  resolve(callId: number, value: unknown, logs?: string): void {
     const row = callId - this.offset;
-    if ((this.codes[row] as number) >= SUCCESS) return false;
+    if ((this.codes[row] as number) >= SUCCESS) return;
     this.values[row] = value;
     if (logs) this.more(callId).logs = logs;
     this.codes[row] = SUCCESS;
     this.setStat(callId, 'resultReceived', Date.now());
     this.wake(callId, false);
-    return true;
   }
 
-  /** Fails a call with `error`; false when it was done. */
-  reject(callId: number, error: BurstError, logs?: string): boolean {
+  /** Fails a call with `error`, unless it is done. */
+  reject(callId: number, error: BurstError, logs?: string): void {
     const row = callId - this.offset;
-    if ((this.codes[row] as number) >= SUCCESS) return false;
+    if ((this.codes[row] as number) >= SUCCESS) return;
     const x = this.more(callId);
     x.error = error;
     if (logs) x.logs = logs;
     this.codes[row] = ERROR;
     this.setStat(callId, 'resultReceived', Date.now());
     this.wake(callId, !(error instanceof CancelledError));
-    return true;
   }
 
   /**
@@ -168,28 +166,12 @@ export class FutureJob {
     const cols = this.cols;
     if (cols) cols.setPlain(callId, worker, fnStart, fnEnd, bytesOut, now);
     else {
-      const fs = this.own as CallStats;
-      fs.workerStart = worker.workerStart;
-      fs.hostname = worker.hostname;
-      fs.pid = worker.pid;
-      if (worker.threadId !== undefined) fs.threadId = worker.threadId;
-      fs.fnStart = fnStart;
-      fs.fnEnd = fnEnd;
-      fs.cold = false;
-      fs.bytesIn = 0;
-      fs.bytesOut = bytesOut;
-      fs.stored = now;
-      fs.resultReceived = now;
+      this.workerStats(callId, { ...worker, fnStart, fnEnd, cold: false, bytesIn: 0, bytesOut }, now);
+      this.setStat(callId, 'resultReceived', now);
     }
     this.values[row] = value;
     this.codes[row] = SUCCESS;
     this.wake(callId, false);
-  }
-
-  /** Resolves once call `callId` is done. */
-  waitFor(callId: number): Promise<void> {
-    if (this.isDone(callId)) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.more(callId).waiters ??= []).push(resolve));
   }
 
   /** Whether `getResult` returned future `callId`. */
@@ -218,6 +200,23 @@ export class FutureJob {
   /** True once every call was marked read at once. */
   get allRead(): boolean {
     return this.reads === true;
+  }
+
+  /** What the worker measured for a call, and when its status was written. */
+  workerStats(callId: number, s: WorkerCallStats, stored: number | undefined): void {
+    if (this.cols) return this.cols.setWorkerStats(callId, s, stored);
+    const fs = this.own as CallStats;
+    fs.workerStart = s.workerStart;
+    fs.fnStart = s.fnStart;
+    fs.fnEnd = s.fnEnd;
+    fs.cold = s.cold;
+    fs.bytesIn = s.bytesIn;
+    fs.bytesOut = s.bytesOut;
+    fs.hostname = s.hostname;
+    fs.pid = s.pid;
+    if (s.threadId !== undefined) fs.threadId = s.threadId;
+    if (stored !== undefined) fs.stored = stored;
+    if (s.location) fs.location = s.location;
   }
 
   /** Sets one field of a call's stats. */

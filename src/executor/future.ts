@@ -123,20 +123,7 @@ export class Future<R = unknown> {
 
   /** @internal: what the worker measured for the call, and when its status was written. */
   _workerStats(s: WorkerCallStats, stored: number | undefined): void {
-    const job = this._job;
-    if (job.cols) return job.cols.setWorkerStats(this.callId, s, stored);
-    const fs = job.own as CallStats;
-    fs.workerStart = s.workerStart;
-    fs.fnStart = s.fnStart;
-    fs.fnEnd = s.fnEnd;
-    fs.cold = s.cold;
-    fs.bytesIn = s.bytesIn;
-    fs.bytesOut = s.bytesOut;
-    fs.hostname = s.hostname;
-    fs.pid = s.pid;
-    if (s.threadId !== undefined) fs.threadId = s.threadId;
-    if (stored !== undefined) fs.stored = stored;
-    if (s.location) fs.location = s.location;
+    this._job.workerStats(this.callId, s, stored);
   }
 
   /** Errors of the attempts that failed before the last one. */

@@ -180,9 +180,10 @@ export async function submitJob(
           (callId, attempt, memoryMB) =>
             run([{ callId, attempt, input: inputs[callId] }], memoryMB ?? o.memoryOf?.get(callId)),
         );
-        const now = futureAt(targetList, record.callId);
-        if (cache && record.ok && !wasDone && now?.status === 'success') cache.storeValue(record.callId, record.value);
-        if (!ctl && !wasDone && now?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
+        const settled = futureAt(targetList, record.callId);
+        if (cache && record.ok && !wasDone && settled?.status === 'success')
+          cache.storeValue(record.callId, record.value);
+        if (!ctl && !wasDone && settled?.done && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };
       // A plain success (most calls of a large map) settles without a record object, unless copies
       // are filtered (speculation), results are cached, or the value may be a stored result's marker.
