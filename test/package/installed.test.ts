@@ -274,7 +274,10 @@ async function main(): Promise<void> {
   const fexec = new FunctionExecutor();
   const futures: FutureList<number> = await fexec.map(cube, [1, 2, 3]);
   const results: number[] = await fexec.getResult(futures);
-  console.log(JSON.stringify(results));
+  const made = Object.keys(futures).length; // the list makes its futures when first read
+  const third = futures[2];
+  const ids = [...futures].map((f) => f.callId);
+  console.log(JSON.stringify([results, made, third?.status, third === futures[2], ids, Array.isArray(futures)]));
   await fexec.close();
 }
 void main();
@@ -284,7 +287,7 @@ void main();
     await runOk(process.execPath, [tsc, '-p', 'tsc-cjs'], { cwd: cjs.dir });
     const r = await cjs.node(['tsc-cjs/out/main.js']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '[1,8,27]\n');
+    assert.equal(r.stdout, '[[1,8,27],0,"success",true,[0,1,2],true]\n');
   });
 
   test('to ES modules in a "type": "module" project', async () => {
