@@ -3,7 +3,8 @@
  */
 export { FunctionExecutor } from './executor/executor.js';
 export type { TaskFunction, MapOptions, GetResultOptions, Inputs, AttachOptions } from './executor/executor.js';
-export { Future, FutureList } from './executor/future.js';
+export { Future } from './executor/future.js';
+export { FutureList } from './executor/future-list.js';
 export type { FutureStatus, CallStats } from './executor/future.js';
 export { StoredResult } from './executor/stored-result.js';
 export type { CallResult } from './executor/stored-result.js';
