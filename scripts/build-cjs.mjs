@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { cjsDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
+import { stripNamesInFiles } from './strip-names.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 
@@ -28,5 +29,6 @@ const result = await esbuild.build({
   plugins: [metaUrlPlugin],
 });
 if (result.errors.length > 0) process.exit(1);
+await stripNamesInFiles([join(dist, 'index.cjs')], 'script');
 // Types: the same declarations, seen from a CommonJS importer.
 await writeFile(join(dist, 'index.d.cts'), "export * from './index.js';\n");

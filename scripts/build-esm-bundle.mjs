@@ -10,12 +10,13 @@
 //   still exists once (registries, caches) and what loads lazily still loads lazily.
 // Dependencies stay external. Each source file keeps its own import.meta.url (the file of dist/ it
 // came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
 import { lazyBuiltinsPlugin } from './lazy-builtins.mjs';
 import { esmDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
+import { stripNamesInFiles } from './strip-names.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle');
@@ -210,3 +211,7 @@ const builtIndex = await esbuild.build({
   logLevel: 'warning',
 });
 if (builtIndex.errors.length > 0) process.exit(1);
+
+// 6. The `__name` calls that name a declaration what it is called already (./strip-names.mjs).
+const built = (await readdir(outdir)).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f));
+await stripNamesInFiles(built, 'module');

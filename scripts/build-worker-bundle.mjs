@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { lazyBuiltinsPlugin } from './lazy-builtins.mjs';
 import { cjsDeclaration, metaUrlPlugin } from './meta-url-plugin.mjs';
+import { stripNamesInFiles } from './strip-names.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle-worker');
@@ -35,3 +36,4 @@ const result = await esbuild.build({
   plugins: [lazyBuiltinsPlugin(['node:crypto', 'node:fs/promises'], 'cjs'), metaUrlPlugin(cjsDeclaration(outdir))],
 });
 if (result.errors.length > 0) process.exit(1);
+await stripNamesInFiles([join(outdir, 'child.cjs')], 'script');
