@@ -8,7 +8,15 @@
 import { writeSync } from 'node:fs';
 import { serialize } from 'node:v8';
 import type { RingWriter } from './frame-ring.js';
-import { isPlainSuccess, Outbox, pushOkFrame, pushStartFrame, releasedFrame, resultsFrame } from './frames.js';
+import {
+  isPlainSuccess,
+  Outbox,
+  pushOkFields,
+  pushOkFrame,
+  pushStartFrame,
+  releasedFrame,
+  resultsFrame,
+} from './frames.js';
 import type { CallRecord, FromChild } from './protocol.js';
 import { serializeThrown } from '../serialize/errors.js';
 
@@ -37,6 +45,21 @@ export class FrameReport {
       this.outbox.push(resultsFrame(batch, [cloneableRecord(record)]));
     }
     this.identified = true;
+  }
+
+  /**
+   * Queues a plain success from its fields (warm, nothing logged, nothing read or stored apart);
+   * false when it must go as a whole record instead ({@link finished}): before the worker's first
+   * whole record, without the side pipe, or with a value the frame cannot carry.
+   */
+  finishedOk(batch: number, callId: number, attempt: number, fnStart: number, fnEnd: number, value: unknown): boolean {
+    if (this.broken || !this.identified) return false;
+    try {
+      pushOkFields(this.outbox, batch, callId, attempt, fnStart, fnEnd, 0, value);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Marks call `index` of batch `batch` as started (with the results before it), synchronously. */

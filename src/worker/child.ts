@@ -17,7 +17,7 @@ import type { StorageConfig } from '../storage/types.js';
 import { serializeThrown } from '../serialize/errors.js';
 import { CancelledError, PackagingError } from '../errors.js';
 import { loadBundleFile } from '../packaging/load.js';
-import { createContext, LazyAbort, preloadStorage, type CallContext, type CallContextBase } from './context.js';
+import { abortCall, createContext, preloadStorage, type CallContext } from './context.js';
 import { LogCapture } from './log-capture.js';
 import { toCallInput } from '../partition/reader.js';
 import { keys } from '../job/layout.js';
@@ -62,11 +62,18 @@ let bucket: string | undefined;
  * The call running now, rewritten in place (a worker runs one call at a time: drain() is sequential).
  * A Map entry under a fresh key per call cost a string and a hash-table write for every call.
  */
-const running: { jobId: string; callId: number; controller: LazyAbort | undefined } = {
+const running: { jobId: string; callId: number; ctx: CallContext | undefined } = {
   jobId: '',
   callId: -1,
-  controller: undefined,
+  ctx: undefined,
 };
+/**
+ * The last call that returned a plain value synchronously, kept in fields until its record is sent
+ * after one microtask turn ({@link runBatch}): no record or stats object for most calls of a large map.
+ */
+const plain = { callId: 0, attempt: 0, value: undefined as unknown, fnStart: 0, fnEnd: 0, cold: false };
+/** What {@link runCall} returns when the call's outcome is in {@link plain}. */
+const PLAIN = Symbol('plain');
 /** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
 interface Held {
   msg: Extract<ToChild, { t: 'run' }>;
@@ -105,26 +112,26 @@ async function runBatch(held: Held): Promise<void> {
   const restoreEnv = applyEnv(job.env);
   try {
     for (let i = 0; i < callIds.length && i < held.stopAt; i++) {
-      const call: PoolCall = {
-        callId: callIds[i] as number,
-        attempt: typeof attempts === 'number' ? attempts : (attempts[i] as number),
-        input: inputs[i],
-      };
+      const callId = callIds[i] as number;
+      const attempt = typeof attempts === 'number' ? attempts : (attempts[i] as number);
       if (i > 0) {
         if (dueForBreath()) await letMessagesIn();
         if (i >= held.stopAt) break; // given back while we let messages in
         started(held, i);
       }
-      const skipped = cancelledBy(job.jobId, call.callId);
-      if (skipped !== undefined) report.finished(batch, cancelledRecord(job, call, skipped));
-      else if (typeof fn !== 'function') report.finished(batch, failedLoad(fn, call));
+      const skipped = cancelled.size === 0 ? undefined : cancelledBy(job.jobId, callId);
+      if (skipped !== undefined) report.finished(batch, cancelledRecord(job, callId, attempt, skipped));
+      else if (typeof fn !== 'function') report.finished(batch, failedLoad(fn, { callId, attempt, input: inputs[i] }));
       else {
-        const ran = runCall(fn, job, call);
-        if (ran instanceof Promise) report.finished(batch, await ran);
-        else {
+        const ran = runCall(fn, job, callId, attempt, inputs[i]);
+        if (ran === PLAIN) {
           // One microtask turn, as an `await` of the value would give: what the function left
           // floating for it (a log in a promise's then) still lands in this call's logs.
           await undefined;
+          finishPlain(batch);
+        } else if (ran instanceof Promise) report.finished(batch, await ran);
+        else {
+          await undefined; // as above, for a call that threw
           report.finished(batch, recorded(ran));
         }
       }
@@ -170,14 +177,14 @@ function cancelledBy(jobId: string, callId: number): string | undefined {
   return c.all ?? c.calls.get(callId);
 }
 
-function cancelledRecord(job: PoolJob, call: PoolCall, reason: string): CallRecord {
+function cancelledRecord(job: PoolJob, callId: number, attempt: number, reason: string): CallRecord {
   const now = Date.now();
   const error: SerializedError = {
     kind: 'cancelled',
     name: 'CancelledError',
-    message: `call ${call.callId} of job ${job.jobId} was cancelled before it started: ${reason}`,
+    message: `call ${callId} of job ${job.jobId} was cancelled before it started: ${reason}`,
   };
-  return { callId: call.callId, ok: false, error, attempt: call.attempt, stats: stats(now, now, 0, 0) };
+  return { callId, ok: false, error, attempt, stats: stats(now, now, 0, 0) };
 }
 
 /** Gives back every call not started yet; the pool re-queues them. */
@@ -200,9 +207,9 @@ function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
   if (!c) cancelled.set(msg.jobId, (c = { calls: new Map() }));
   if (msg.callIds === null) c.all = msg.reason;
   else for (const id of msg.callIds) c.calls.set(id, msg.reason);
-  const { jobId, callId, controller } = running;
-  if (controller && jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(callId)))
-    controller.abort(new CancelledError(msg.reason, { jobId, callId }));
+  const { jobId, callId, ctx } = running;
+  if (ctx && jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(callId)))
+    abortCall(ctx, new CancelledError(msg.reason, { jobId, callId }));
 }
 
 function failedLoad(err: Error, call: PoolCall): CallRecord {
@@ -215,47 +222,59 @@ function failedLoad(err: Error, call: PoolCall): CallRecord {
 /**
  * Runs one call. A function that returns a plain value (or throws) without a promise gets its record
  * at once, without its captured output, which the caller adds ({@link recorded}) after one microtask
- * turn: the promises of an async runner cost a trivial call more than the call itself (issue 16).
- * Anything else (a promise, a stream to store, an input naming other calls' results) continues in
+ * turn: the promises of an async runner cost a trivial call more than the call itself (issue 16). A
+ * plain value is not even put in a record: it waits in {@link plain} ({@link PLAIN}). Anything else
+ * (a promise, a stream to store, an input naming other calls' results) continues in
  * {@link settleCall}, whose record is complete.
  */
-function runCall(fn: (...a: unknown[]) => unknown, job: PoolJob, call: PoolCall): CallRecord | Promise<CallRecord> {
-  const controller = new LazyAbort();
+function runCall(
+  fn: (...a: unknown[]) => unknown,
+  job: PoolJob,
+  callId: number,
+  attempt: number,
+  input: unknown,
+): typeof PLAIN | CallRecord | Promise<CallRecord> {
+  const ctx = createContext(callId, job.jobId, job.executorId, attempt, job.args, storageConfig, bucket);
   running.jobId = job.jobId;
-  running.callId = call.callId;
-  running.controller = controller;
-  const base: CallContextBase = {
-    callId: call.callId,
-    jobId: job.jobId,
-    executorId: job.executorId,
-    attempt: call.attempt,
-    args: job.args,
-  };
-  const ctx = createContext(base, controller, storageConfig, bucket);
+  running.callId = callId;
+  running.ctx = ctx;
   logs.start();
   const fnStart = Date.now();
   // Inputs naming other calls' results (futures, chained maps) are read from storage first.
-  if (hasInputRefs(call.input)) return settleCall({ readInput: fn }, job, call, ctx, controller, fnStart);
+  if (hasInputRefs(input)) return settleCall({ readInput: fn }, job, { callId, attempt, input }, ctx, fnStart);
   let value: unknown;
   let rest: Unfinished | undefined;
   try {
-    value = fn(toCallInput(call.input), ctx);
+    value = fn(toCallInput(input), ctx);
     // Inside the try: a hostile value's `then` or iterator getter throws as an `await` would have.
     const promise = promised(value);
     rest = promise ? { promise } : isStreamedValue(value) ? { stream: value } : undefined;
   } catch (err) {
-    running.controller = undefined;
-    return failure(call, err, fnStart);
+    running.ctx = undefined;
+    return failure({ callId, attempt, input }, err, fnStart);
   }
-  if (rest) return settleCall(rest, job, call, ctx, controller, fnStart);
-  running.controller = undefined;
-  return {
-    callId: call.callId,
-    ok: true,
-    value,
-    attempt: call.attempt,
-    stats: stats(fnStart, Date.now(), 0, 0),
-  };
+  if (rest) return settleCall(rest, job, { callId, attempt, input }, ctx, fnStart);
+  running.ctx = undefined;
+  plain.callId = callId;
+  plain.attempt = attempt;
+  plain.value = value;
+  plain.fnStart = fnStart;
+  plain.fnEnd = Date.now();
+  plain.cold = callsRun === 0;
+  return PLAIN;
+}
+
+/** Sends the call waiting in {@link plain}, with what it logged: in a few fixed fields when it can. */
+function finishPlain(batch: number): void {
+  const { callId, attempt, value, fnStart, fnEnd, cold } = plain;
+  plain.value = undefined; // not kept alive until the next call
+  const captured = logs.stop();
+  callsRun++;
+  if (!captured && !cold && report.finishedOk(batch, callId, attempt, fnStart, fnEnd, value)) return;
+  const record: CallRecord = { callId, ok: true, value, attempt, stats: stats(fnStart, fnEnd, 0, 0) };
+  if (cold) record.stats.cold = true;
+  if (captured) record.logs = captured;
+  report.finished(batch, record);
 }
 
 /** `value` as a promise when it is a thenable (its `then` read once, as `await` reads it), else undefined. */
@@ -305,7 +324,6 @@ async function settleCall(
   job: PoolJob,
   call: PoolCall,
   ctx: CallContext,
-  controller: LazyAbort,
   fnStart: number,
 ): Promise<CallRecord> {
   let record: CallRecord;
@@ -319,7 +337,7 @@ async function settleCall(
     }
     let bytesOut = 0;
     if (isStreamedValue(value)) {
-      const stored = await storeStream(value, job, call, ctx, controller.signal);
+      const stored = await storeStream(value, job, call, ctx, ctx.signal);
       bytesOut = stored[STORED_RESULT_MARK].size;
       value = stored;
     }
@@ -333,7 +351,7 @@ async function settleCall(
   } catch (err) {
     record = failure(call, err, fnStart);
   } finally {
-    running.controller = undefined;
+    running.ctx = undefined;
   }
   return recorded(record);
 }
@@ -431,8 +449,8 @@ function onMessage(msg: ToChild): void {
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {
-    if (running.controller && running.jobId === msg.jobId && running.callId === msg.callId)
-      running.controller.abort(new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
+    if (running.ctx && running.jobId === msg.jobId && running.callId === msg.callId)
+      abortCall(running.ctx, new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
   } else if (msg.t === 'init') {
     storageConfig = msg.storage;
     bucket = msg.bucket;

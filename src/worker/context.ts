@@ -8,16 +8,6 @@ import { BurstError, ConfigError } from '../errors.js';
 import { taskPrimitives } from '../primitives/endpoint.js';
 import type { Primitives } from '../primitives/primitives.js';
 
-/** The fields of {@link CallContext} that do not need the worker's state. */
-export interface CallContextBase {
-  callId: number;
-  jobId: string;
-  executorId: string;
-  /** 1 on the first run of the call, 2 on its first retry, … */
-  attempt: number;
-  args: unknown;
-}
-
 /** What the user's function receives as its second argument. */
 export interface CallContext<A = unknown> {
   /** The call's index in its job (its position among the inputs). */
@@ -49,32 +39,14 @@ export async function preloadStorage(): Promise<void> {
 
 const storages = new Map<string, Storage>();
 
+/** Fires a call's abort signal (set by {@link Context}: the ctx itself has no public method for it). */
+let fire: (ctx: Context, reason: unknown) => void;
+
 /**
- * A call's abort signal, made only when the function reads `ctx.signal`: most calls never do, and an
- * AbortController per call costs more than a trivial call itself.
+ * The context of one call: its storage handle and primitives are made on first use, and so is its
+ * abort signal: most calls never read it, and an AbortController per call costs more than a trivial
+ * call itself. One object per call, which a large map of short calls makes 10^5 times (issue 16).
  */
-export class LazyAbort {
-  private controller: AbortController | undefined;
-  private reason: unknown;
-  private fired = false;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.fired) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.fired) return;
-    this.fired = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
-
-/** The context of one call: its storage handle and primitives are made on first use. */
 class Context implements CallContext {
   readonly callId: number;
   readonly jobId: string;
@@ -82,24 +54,46 @@ class Context implements CallContext {
   readonly attempt: number;
   readonly args: unknown;
   // Private (#) so that logging or serializing a ctx shows neither the storage configuration nor internals.
-  readonly #abort: LazyAbort;
   readonly #config: StorageConfig | undefined;
   readonly #bucket: string | undefined;
   #primitives: Primitives | undefined;
+  #controller: AbortController | undefined;
+  #fired = false;
+  #reason: unknown;
 
-  constructor(base: CallContextBase, abort: LazyAbort, config: StorageConfig | undefined, bucket: string | undefined) {
-    this.#abort = abort;
+  static {
+    fire = (ctx, reason) => {
+      if (ctx.#fired) return;
+      ctx.#fired = true;
+      ctx.#reason = reason;
+      ctx.#controller?.abort(reason);
+    };
+  }
+
+  constructor(
+    callId: number,
+    jobId: string,
+    executorId: string,
+    attempt: number,
+    args: unknown,
+    config: StorageConfig | undefined,
+    bucket: string | undefined,
+  ) {
     this.#config = config;
     this.#bucket = bucket;
-    this.callId = base.callId;
-    this.jobId = base.jobId;
-    this.executorId = base.executorId;
-    this.attempt = base.attempt;
-    this.args = base.args;
+    this.callId = callId;
+    this.jobId = jobId;
+    this.executorId = executorId;
+    this.attempt = attempt;
+    this.args = args;
   }
 
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#fired) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
 
   get primitives(): Primitives {
@@ -133,10 +127,18 @@ class Context implements CallContext {
 
 /** Builds the context of one call; the storage handle is created on first use and shared by calls. */
 export function createContext(
-  base: CallContextBase,
-  abort: LazyAbort,
+  callId: number,
+  jobId: string,
+  executorId: string,
+  attempt: number,
+  args: unknown,
   config: StorageConfig | undefined,
   bucket: string | undefined,
 ): CallContext {
-  return new Context(base, abort, config, bucket);
+  return new Context(callId, jobId, executorId, attempt, args, config, bucket);
+}
+
+/** Fires the abort signal of the call `ctx` belongs to (once; later calls do nothing). */
+export function abortCall(ctx: CallContext, reason: unknown): void {
+  fire(ctx as Context, reason);
 }
