@@ -154,6 +154,38 @@ for (const made of ['in columns', 'alone'] as const) {
   });
 }
 
+test('a plain success row stores its receipt time once, and reads, rewrites and retries as if it stored both', () => {
+  const cols = new StatsColumns(4, 1000);
+  const identity = { workerStart: 1_700_000_000_000, hostname: 'h1', pid: 42 };
+  cols.setPlain(0, identity, 100, 107, 12, 110);
+  assert.equal(cols.get(0, 'stored'), 110, 'stored when received');
+  assert.equal(cols.get(0, 'resultReceived'), 110);
+  assert.deepEqual([cols.get(0, 'cold'), cols.get(0, 'bytesIn'), cols.get(0, 'bytesOut')], [false, 0, 12]);
+  // Setting one of the two times leaves the other as it was.
+  cols.set(0, 'resultReceived', 150);
+  assert.deepEqual([cols.get(0, 'stored'), cols.get(0, 'resultReceived')], [110, 150]);
+  cols.setPlain(1, identity, 100, 107, 0, 120);
+  cols.set(1, 'stored', undefined);
+  assert.deepEqual([cols.get(1, 'stored'), cols.get(1, 'resultReceived')], [undefined, 120]);
+  cols.setPlain(2, identity, 100, 107, 0, 130);
+  cols.set(2, 'cold', true);
+  assert.deepEqual([cols.get(2, 'stored'), cols.get(2, 'cold')], [130, true]);
+  // A later attempt's whole record after a plain one, and a plain one after a record that read and wrote bytes.
+  cols.setPlain(3, identity, 100, 107, 0, 140);
+  cols.setWorkerStats(3, worker({ bytesIn: 5, bytesOut: 6 }), undefined);
+  assert.deepEqual([cols.get(3, 'stored'), cols.get(3, 'bytesIn'), cols.get(3, 'bytesOut')], [140, 5, 6]);
+  cols.setPlain(3, identity, 200, 207, 0, 210);
+  assert.deepEqual(
+    [cols.get(3, 'stored'), cols.get(3, 'resultReceived'), cols.get(3, 'bytesIn'), cols.get(3, 'bytesOut')],
+    [210, 210, 0, 0],
+  );
+  cols.set(3, 'bytesIn', 9);
+  assert.deepEqual(
+    [cols.get(3, 'stored'), cols.get(3, 'bytesIn'), cols.get(3, 'bytesOut'), cols.get(3, 'cold')],
+    [210, 9, 0, false],
+  );
+});
+
 test('the futures of one job share what they have in common; each keeps its own state', async () => {
   const job = new FutureJob('E', 'J', new StatsColumns(3, 1000));
   const [a, b] = [new Future<number>(job, 0), new Future<number>(job, 1)];
