@@ -187,10 +187,10 @@ export async function submitJob(
       };
       // A plain success (most calls of a large map) settles without a record object, unless copies
       // are filtered (speculation), results are cached, or the value may be a stored result's marker.
-      const onPlain: PlainSink = (callId, attempt, fnStart, fnEnd, bytesOut, value, worker) => {
+      const onPlain: PlainSink = (callId, attempt, fnStart, fnEnd, bytesOut, value, worker, receivedAt) => {
         if (spec || cache || (typeof value === 'object' && value !== null && STORED_RESULT_MARK in value))
           return onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
-        const now = Date.now(); // the client is where an IPC record lands: received and stored at once
+        const now = receivedAt; // the client is where an IPC record lands: received and stored at once
         log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, now);
         if (rows) {
           if (callId >= rows.size || rows.isDone(callId)) return;

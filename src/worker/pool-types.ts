@@ -47,7 +47,7 @@ export interface PoolTask {
   onPlain?: PlainSink;
 }
 
-/** Receives a plain success as arguments: the fields of its record, and its worker. */
+/** Receives a plain success as arguments: the fields of its record, its worker and when it was read. */
 export type PlainSink = (
   callId: number,
   attempt: number,
@@ -56,6 +56,7 @@ export type PlainSink = (
   bytesOut: number,
   value: unknown,
   worker: WorkerIdentity,
+  receivedAt: number,
 ) => void;
 
 /**

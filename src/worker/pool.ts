@@ -64,6 +64,8 @@ export class ProcessPool {
   /** Set by {@link abort}: a process is stopped as soon as it holds no more calls. */
   private aborting = false;
   private startupFailures = 0;
+  /** When the frames being decoded were read: every frame of one read arrived at once (one clock read, not two per call). */
+  private readAt = 0;
   /** Releases this process's serial scavenges: set while a thread pool that fills every core runs. */
   private releaseScavenges: (() => void) | undefined;
   /** Processes started, crashed, timed out, killed after a cancel, and calls given back unstarted. */
@@ -184,6 +186,7 @@ export class ProcessPool {
       {
         frames: (d) => {
           if (slot.undecodable) return;
+          this.readAt = Date.now();
           try {
             slot.frames.push(d, sink);
           } catch (err) {
@@ -354,7 +357,7 @@ export class ProcessPool {
     const batch = batchOf(slot, batchId);
     if (batch) {
       batch.started = Math.max(batch.started, index + 1);
-      const now = Date.now();
+      const now = this.readAt;
       // One object per worker, rewritten per call: it is only ever read at once, never kept.
       const cur = slot.current;
       if (cur) {
@@ -416,7 +419,7 @@ export class ProcessPool {
     if (this.accept(slot, batch, callId, fnEnd - fnStart)) {
       const task = batch.q.task;
       const worker = slot.identity;
-      if (task.onPlain && worker) task.onPlain(callId, attempt, fnStart, fnEnd, bytesOut, value, worker);
+      if (task.onPlain && worker) task.onPlain(callId, attempt, fnStart, fnEnd, bytesOut, value, worker, this.readAt);
       else task.onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
     }
     this.afterResults(slot, batch, wasSlow);
