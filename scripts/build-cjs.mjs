@@ -4,11 +4,10 @@
 // - Dependencies stay external; a dynamic import() of one stays an import() (ESM-only packages load).
 // - Each file keeps its own import.meta.url (the ESM file beside it in dist/), so the worker entry,
 //   the CLI and package.json are found exactly as the ESM build finds them.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { cjsDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
-import { stripNamesInFiles } from './strip-names.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 
@@ -29,6 +28,9 @@ const result = await esbuild.build({
   plugins: [metaUrlPlugin],
 });
 if (result.errors.length > 0) process.exit(1);
-await stripNamesInFiles([join(dist, 'index.cjs')], 'script');
+// Without the `__name` calls that change no name (packaging/names.ts): each is a defineProperty at load.
+const { dropRedundantNames } = await import(join(dist, 'packaging', 'names.js'));
+const cjsFile = join(dist, 'index.cjs');
+await writeFile(cjsFile, dropRedundantNames(await readFile(cjsFile, 'utf8'), 'script'));
 // Types: the same declarations, seen from a CommonJS importer.
 await writeFile(join(dist, 'index.d.cts'), "export * from './index.js';\n");

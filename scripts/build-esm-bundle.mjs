@@ -10,13 +10,12 @@
 //   still exists once (registries, caches) and what loads lazily still loads lazily.
 // Dependencies stay external. Each source file keeps its own import.meta.url (the file of dist/ it
 // came from), so the worker entry, the CLI and package.json are found exactly as from dist/.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as acorn from 'acorn';
 import * as esbuild from 'esbuild';
 import { lazyBuiltinsPlugin } from './lazy-builtins.mjs';
 import { esmDeclaration, metaUrlPlugin as metaUrlPluginFor } from './meta-url-plugin.mjs';
-import { stripNamesInFiles } from './strip-names.mjs';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const outdir = join(dist, 'bundle');
@@ -212,6 +211,8 @@ const builtIndex = await esbuild.build({
 });
 if (builtIndex.errors.length > 0) process.exit(1);
 
-// 6. The `__name` calls that name a declaration what it is called already (./strip-names.mjs).
-const built = (await readdir(outdir)).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f));
-await stripNamesInFiles(built, 'module');
+// 6. Without the `__name` calls that change no name (the pass users' bundles get, packaging/names.ts):
+// each is a defineProperty at every import.
+const { dropRedundantNames } = await import(join(dist, 'packaging', 'names.js'));
+for (const file of (await readdir(outdir)).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f)))
+  await writeFile(file, dropRedundantNames(await readFile(file, 'utf8'), 'module'));

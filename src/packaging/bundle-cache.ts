@@ -36,9 +36,10 @@ const enabled = (): boolean => process.env.BURST_BUNDLE_CACHE !== '0';
 
 /**
  * Changes when bundle() writes something else for the same files and options, so that a cached
- * bundle from before is not reused (2: redundant keepNames calls removed, ./names.ts).
+ * bundle from before is not reused (2: redundant keepNames calls removed, ./names.ts; 3: those after
+ * declarations and in static blocks too).
  */
-const BUNDLER_REVISION = 2;
+const BUNDLER_REVISION = 3;
 
 /** The cache key of one packaging: every argument that can change the bundle other than file contents. */
 export function bundleCacheKey(parts: readonly unknown[]): string {

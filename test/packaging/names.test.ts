@@ -2,11 +2,15 @@
  * Function names in a bundle (src/packaging/names.ts): esbuild's keepNames wraps every anonymous
  * function in `__name(fn, "name")`; the wrappers JavaScript's own name inference makes redundant are
  * blanked out (they cost a Monte Carlo kernel ~3 %), the others stay, every name is still right, and
- * every line and column is where it was, so the source map still points at the right places.
+ * every line and column is where it was, so the source map still points at the right places. The
+ * calls after declarations (`__name(f, "f")`) and in static blocks go too when they change nothing:
+ * Burst's own bundles are built with the same pass (scripts/build-*.mjs).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import * as esbuild from 'esbuild';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundle } from '../../src/packaging/bundle.ts';
@@ -89,4 +93,108 @@ test('the pass keeps every line and column, and leaves what it must not touch', 
   assert.equal(dropRedundantNames(shadowed), shadowed);
   // Code acorn cannot parse is left as esbuild wrote it.
   assert.equal(dropRedundantNames('const x = __name(() => 1, "x"); )('), 'const x = __name(() => 1, "x"); )(');
+});
+
+const count = (s: string): number => s.split('__name(').length - 1;
+
+// Two modules whose top-level names collide, so bundling renames one of each pair: those must keep
+// their `__name` call, every other one may go.
+const A = `
+export function read() { return 'a'; }
+export class Thing extends Error {}
+export const arrow = () => 1;
+export const obj = { method: () => 2, nested: function () { return 3; } };
+export let later;
+later = class {};
+export async function* gen() {}
+`;
+const B = `
+export function read() { return 'b'; }
+export class Thing {}
+export const arrow = () => 4;
+`;
+const ENTRY = `
+import * as a from './a.js';
+import * as b from './b.js';
+export const names = () => [
+  a.read.name, b.read.name, a.Thing.name, b.Thing.name, a.arrow.name, b.arrow.name,
+  a.obj.method.name, a.obj.nested.name, a.later.name, a.gen.name, new a.Thing('x').constructor.name,
+];
+`;
+
+async function bundleTwoModules(): Promise<string> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'a.js'), A);
+  writeFileSync(join(dir, 'b.js'), B);
+  writeFileSync(join(dir, 'entry.js'), ENTRY);
+  const out = await esbuild.build({
+    entryPoints: [join(dir, 'entry.js')],
+    bundle: true,
+    format: 'cjs',
+    keepNames: true,
+    minifyWhitespace: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return (out.outputFiles[0] as { text: string }).text;
+}
+
+function namesOf(code: string): string[] {
+  const module = { exports: {} as { names: () => string[] } };
+  runInNewContext(code, { module, exports: module.exports });
+  return Array.from(module.exports.names(), String); // an array of this realm
+}
+
+test('the calls after declarations and in static blocks go too, and no function or class changes its name', async () => {
+  const code = await bundleTwoModules();
+  const before = namesOf(code);
+  assert.deepEqual(before, [
+    'read',
+    'read',
+    'Thing',
+    'Thing',
+    'arrow',
+    'arrow',
+    'method',
+    'nested',
+    'later',
+    'gen',
+    'Thing',
+  ]);
+  const stripped = dropRedundantNames(code, 'script');
+  assert.deepEqual(namesOf(stripped), before);
+  assert.ok(count(stripped) < count(code), 'some calls went');
+  // What is left names a symbol bundling renamed (read2, Thing2, arrow2): esbuild's own suffix.
+  const left = [...stripped.matchAll(/__name\(([^,]*),\s*"([^"]*)"\)/g)].map((m) => [m[1], m[2]]);
+  assert.ok(left.length > 0, 'the renamed symbols keep theirs');
+  for (const [target, name] of left) assert.notEqual(target, name, `__name(${target}, "${name}") changes nothing`);
+});
+
+test('so does every line and column of such a bundle', async () => {
+  const code = await bundleTwoModules();
+  const stripped = dropRedundantNames(code, 'script');
+  assert.equal(stripped.length, code.length);
+  assert.deepEqual(
+    stripped.split('\n').map((l) => l.length),
+    code.split('\n').map((l) => l.length),
+  );
+});
+
+test('a __name call is kept when its name is also bound to something else or assigned', () => {
+  const code = [
+    'var __name = (t, v) => Object.defineProperty(t, "name", { value: v, configurable: true });',
+    'function f() {}',
+    '__name(f, "f");',
+    'function g() {}',
+    '__name(g, "g");',
+    'g = () => 1;',
+    'function h() {}',
+    '__name(h, "h");',
+    '{ let h = 1; }',
+  ].join('\n');
+  const stripped = dropRedundantNames(code, 'script');
+  assert.equal(count(stripped), count(code) - 1);
+  assert.ok(!stripped.includes('__name(f, "f")'));
+  assert.ok(stripped.includes('__name(g, "g")'));
+  assert.ok(stripped.includes('__name(h, "h")'));
 });
