@@ -190,15 +190,15 @@ export async function submitJob(
       const onPlain: PlainSink = (callId, attempt, fnStart, fnEnd, bytesOut, value, worker, receivedAt) => {
         if (spec || cache || (typeof value === 'object' && value !== null && STORED_RESULT_MARK in value))
           return onRecord(plainCallRecord(worker, callId, attempt, fnStart, fnEnd, bytesOut, value));
-        const now = receivedAt; // the client is where an IPC record lands: received and stored at once
-        log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, now);
+        // The client is where an IPC record lands: received and stored at once.
+        log.addPlain(callId, attempt, worker, fnStart, fnEnd, bytesOut, receivedAt);
         if (rows) {
           if (callId >= rows.size || rows.isDone(callId)) return;
-          rows.plainSuccess(callId, value, worker, fnStart, fnEnd, bytesOut, now);
+          rows.plainSuccess(callId, value, worker, fnStart, fnEnd, bytesOut, receivedAt);
         } else {
           const f = targetList[callId];
           if (!f || f.done) return;
-          f._plainSuccess(value, worker, fnStart, fnEnd, bytesOut, now);
+          f._plainSuccess(value, worker, fnStart, fnEnd, bytesOut, receivedAt);
         }
         if (!ctl && --left === 0) parts.releaseStatusWriter(job.jobKey);
       };

@@ -59,19 +59,16 @@ let callsRun = 0;
 let storageConfig: StorageConfig | undefined;
 let bucket: string | undefined;
 /**
- * The call running now, rewritten in place (a worker runs one call at a time: drain() is sequential).
- * A Map entry under a fresh key per call cost a string and a hash-table write for every call.
+ * The context of the call running now, if one is (a worker runs one call at a time: drain() is
+ * sequential); an abort finds the call by its ids. A Map entry under a fresh key per call cost a
+ * string and a hash-table write for every call.
  */
-const running: { jobId: string; callId: number; ctx: CallContext | undefined } = {
-  jobId: '',
-  callId: -1,
-  ctx: undefined,
-};
+let running: CallContext | undefined;
 /**
  * The last call that returned a plain value synchronously, kept in fields until its record is sent
  * after one microtask turn ({@link runBatch}): no record or stats object for most calls of a large map.
  */
-const plain = { callId: 0, attempt: 0, value: undefined as unknown, fnStart: 0, fnEnd: 0, cold: false };
+const plain = { callId: 0, attempt: 0, value: undefined as unknown, fnStart: 0, fnEnd: 0 };
 /** What {@link runCall} returns when the call's outcome is in {@link plain}. */
 const PLAIN = Symbol('plain');
 /** A batch this process holds: calls before `next` have started; none at or after `stopAt` will. */
@@ -207,9 +204,8 @@ function cancel(msg: Extract<ToChild, { t: 'cancel' }>): void {
   if (!c) cancelled.set(msg.jobId, (c = { calls: new Map() }));
   if (msg.callIds === null) c.all = msg.reason;
   else for (const id of msg.callIds) c.calls.set(id, msg.reason);
-  const { jobId, callId, ctx } = running;
-  if (ctx && jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(callId)))
-    abortCall(ctx, new CancelledError(msg.reason, { jobId, callId }));
+  if (running && running.jobId === msg.jobId && (msg.callIds === null || msg.callIds.includes(running.callId)))
+    abortCall(running, new CancelledError(msg.reason, { jobId: running.jobId, callId: running.callId }));
 }
 
 function failedLoad(err: Error, call: PoolCall): CallRecord {
@@ -235,9 +231,7 @@ function runCall(
   input: unknown,
 ): typeof PLAIN | CallRecord | Promise<CallRecord> {
   const ctx = createContext(callId, job.jobId, job.executorId, attempt, job.args, storageConfig, bucket);
-  running.jobId = job.jobId;
-  running.callId = callId;
-  running.ctx = ctx;
+  running = ctx;
   logs.start();
   const fnStart = Date.now();
   // Inputs naming other calls' results (futures, chained maps) are read from storage first.
@@ -250,24 +244,24 @@ function runCall(
     const promise = promised(value);
     rest = promise ? { promise } : isStreamedValue(value) ? { stream: value } : undefined;
   } catch (err) {
-    running.ctx = undefined;
+    running = undefined;
     return failure({ callId, attempt, input }, err, fnStart);
   }
   if (rest) return settleCall(rest, job, { callId, attempt, input }, ctx, fnStart);
-  running.ctx = undefined;
+  running = undefined;
   plain.callId = callId;
   plain.attempt = attempt;
   plain.value = value;
   plain.fnStart = fnStart;
   plain.fnEnd = Date.now();
-  plain.cold = callsRun === 0;
   return PLAIN;
 }
 
 /** Sends the call waiting in {@link plain}, with what it logged: in a few fixed fields when it can. */
 function finishPlain(batch: number): void {
-  const { callId, attempt, value, fnStart, fnEnd, cold } = plain;
+  const { callId, attempt, value, fnStart, fnEnd } = plain;
   plain.value = undefined; // not kept alive until the next call
+  const cold = callsRun === 0; // the worker's first call, as stats() tells it
   const captured = logs.stop();
   callsRun++;
   if (!captured && !cold && report.finishedOk(batch, callId, attempt, fnStart, fnEnd, value)) return;
@@ -351,7 +345,7 @@ async function settleCall(
   } catch (err) {
     record = failure(call, err, fnStart);
   } finally {
-    running.ctx = undefined;
+    running = undefined;
   }
   return recorded(record);
 }
@@ -449,8 +443,8 @@ function onMessage(msg: ToChild): void {
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {
-    if (running.ctx && running.jobId === msg.jobId && running.callId === msg.callId)
-      abortCall(running.ctx, new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
+    if (running && running.jobId === msg.jobId && running.callId === msg.callId)
+      abortCall(running, new CancelledError(msg.reason, { jobId: msg.jobId, callId: msg.callId }));
   } else if (msg.t === 'init') {
     storageConfig = msg.storage;
     bucket = msg.bucket;

@@ -364,7 +364,7 @@ export class FrameReader {
     }
     // A DataView reads the fixed fields: Buffer's readUInt32LE and readDoubleLE check their
     // arguments and assemble bytes on every read, five reads per call of a large map (issue 16).
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const dv = viewOf(buf);
     let at = 0;
     while (buf.length - at >= 5) {
       const end = at + 5 + dv.getUint32(at + 1, true);
