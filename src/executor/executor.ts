@@ -499,6 +499,18 @@ export class FunctionExecutor implements AsyncDisposable {
     return this.primitivesHost;
   }
 
+  /**
+   * Where a job's tasks find the primitives (ctx.primitives). The workers of the IPC channel ask for
+   * the local server when a task first uses it ({@link startPrimitives}); for any other the server
+   * listens before the job is submitted.
+   */
+  private async primitivesEnv(): Promise<Record<string, string>> {
+    const { backend } = await this.parts.ready();
+    return this.primitives_().env(backend.direct !== undefined);
+  }
+
+  private readonly startPrimitives = (): Promise<void> => this.primitives_().serve();
+
   /** A wait that timed out while storage was unreachable fails with the storage error, which names the endpoint. */
   private explainTimeout(err: unknown): unknown {
     const trouble = this.parts.storageTrouble();
@@ -586,9 +598,12 @@ export class FunctionExecutor implements AsyncDisposable {
     const packaged = inputs.length > 0 ? startPackaging(this.parts, fn) : undefined;
     packaged?.catch(() => undefined); // a failure surfaces in submitJob; none goes unhandled before
     try {
-      // Where tasks find the primitives (ctx.primitives): starts the local server on first use.
-      const [primitivesEnv] = await Promise.all([this.primitives_().env(), this.holdLease()]);
-      const opts: SubmitOptions = { ...settled, env: { ...primitivesEnv, ...options.env } };
+      const [primitivesEnv] = await Promise.all([this.primitivesEnv(), this.holdLease()]);
+      const opts: SubmitOptions = {
+        ...settled,
+        env: { ...primitivesEnv, ...options.env },
+        startPrimitives: this.startPrimitives,
+      };
       await submitJob(this.parts, fn, jobId, inputs, futures as Future<unknown>[], opts, control, packaged);
       // close() or the signal came while the job was being submitted: the calls are cancelled already.
       if (this.closed)

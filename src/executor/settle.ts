@@ -30,6 +30,8 @@ export interface SubmitOptions {
   cache?: import('./cache.js').CacheScope;
   /** Set with `speculative`: when to start backup copies of slow calls (./speculate.ts). */
   speculative?: import('./speculate.js').Speculation;
+  /** Starts the client's primitives server when an IPC worker's task first uses it (../primitives/host.ts). */
+  startPrimitives?: () => Promise<void>;
 }
 
 /** Errors that will fail the same way again: never retried. */

@@ -153,7 +153,14 @@ export async function submitJob(
       let left = calls.length;
       const run = (pc: PoolCall[] | CallList, memoryMB = job.runtimeMemoryMB): void => {
         const cancel = direct.submit(
-          { job: poolJob, calls: pc, ...(o.chunksize ? { chunksize: o.chunksize } : {}), onRecord, onPlain },
+          {
+            job: poolJob,
+            calls: pc,
+            ...(o.chunksize ? { chunksize: o.chunksize } : {}),
+            onRecord,
+            onPlain,
+            ...(o.startPrimitives ? { primitives: o.startPrimitives } : {}),
+          },
           memoryMB ? { runtimeMemoryMB: memoryMB } : {},
         );
         ctl?.attach(cancel);

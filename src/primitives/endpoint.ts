@@ -16,6 +16,15 @@ export type PrimitivesEndpoint =
   | { kind: 'redis'; url: string; connectTimeoutMs?: number };
 
 const stores = new Map<string, Promise<PrimitiveStore>>();
+let beforeLocal: (() => Promise<void>) | undefined;
+
+/**
+ * Set by a worker of the client's pool: how it gets the client's server started before it connects
+ * (the localhost IPC channel starts that server on demand, ../worker/primitives-gate.ts).
+ */
+export function beforeLocalConnect(ask: () => Promise<void>): void {
+  beforeLocal = ask;
+}
 
 /** Opens (once per process and endpoint) the store an endpoint names. */
 export function openEndpoint(endpoint: PrimitivesEndpoint): Promise<PrimitiveStore> {
@@ -24,7 +33,9 @@ export function openEndpoint(endpoint: PrimitivesEndpoint): Promise<PrimitiveSto
   if (!store) {
     store =
       endpoint.kind === 'local'
-        ? import('./socket-store.js').then((m) => m.SocketStore.open(endpoint))
+        ? (beforeLocal?.() ?? Promise.resolve())
+            .then(() => import('./socket-store.js'))
+            .then((m) => m.SocketStore.open(endpoint))
         : import('./redis-store.js').then((m) =>
             m.RedisStore.open({
               url: endpoint.url,

@@ -2,9 +2,15 @@
  * The client side of an executor's primitives: picks the store (Redis when `redis.url` is set, else
  * the client's memory on the localhost backend), serves the in-process store to local workers,
  * hands every job the endpoint its tasks use, and deletes the executor's primitives at `close()`.
+ *
+ * The in-process store's server listens only once a task needs it: a job whose workers can ask
+ * (the localhost IPC channel) gets the endpoint before the server exists, and a worker asks its pool
+ * to start it when a task first uses `ctx.primitives` (../worker/primitives-gate.ts). Other jobs get
+ * a server that listens before they are submitted.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, PrimitiveError } from '../errors.js';
 import { ENDPOINT_VARIABLE, executorPrefix, type PrimitivesEndpoint } from './endpoint.js';
+import { type PlannedEndpoint, planLocalEndpoint } from './local-endpoint.js';
 import { LocalStore } from './local-store.js';
 import type { LocalServer } from './local-server.js';
 import type { RedisOptions, PrimitivesMode } from './options.js';
@@ -24,8 +30,10 @@ export class PrimitivesHost {
   private readonly mode: PrimitivesMode;
   private store: Promise<PrimitiveStore> | undefined;
   private local: LocalStore | undefined;
+  private planned: PlannedEndpoint | undefined;
   private server: Promise<LocalServer> | undefined;
   private handle: Primitives | undefined;
+  private closed = false;
 
   constructor(private readonly settings: PrimitivesSettings) {
     const url = settings.redis?.url;
@@ -54,8 +62,12 @@ export class PrimitivesHost {
     return this.handle;
   }
 
-  /** The variables every job gets so its tasks find the primitives (none when they are off). */
-  async env(): Promise<Record<string, string>> {
+  /**
+   * The variables every job gets so its tasks find the primitives (none when they are off). With
+   * `onDemand` (a job whose workers call {@link serve} before they connect) the local server is not
+   * started here.
+   */
+  async env(onDemand = false): Promise<Record<string, string>> {
     let endpoint: PrimitivesEndpoint;
     if (this.mode === 'off') return {};
     if (this.mode === 'redis') {
@@ -66,15 +78,26 @@ export class PrimitivesHost {
         ...(r.connectTimeoutMs ? { connectTimeoutMs: r.connectTimeoutMs } : {}),
       };
     } else {
-      this.server ??= import('./local-server.js').then((m) => m.LocalServer.start(this.localStore()));
-      const { endpoint: e } = await this.server;
-      endpoint = { kind: 'local', ...e };
+      this.planned ??= planLocalEndpoint();
+      if (!onDemand) await this.serve();
+      endpoint = { kind: 'local', socket: this.planned.socket, token: this.planned.token };
     }
     return { [ENDPOINT_VARIABLE]: JSON.stringify(endpoint) };
   }
 
+  /** Starts the in-process store's server at the planned endpoint, once (nothing to do for other stores). */
+  serve(): Promise<void> {
+    if (this.mode !== 'local') return Promise.resolve();
+    if (this.closed)
+      return Promise.reject(new PrimitiveError('PRIMITIVES_UNREACHABLE', "the client's executor is closed"));
+    const plan = (this.planned ??= planLocalEndpoint());
+    this.server ??= import('./local-server.js').then((m) => m.LocalServer.start(this.localStore(), plan));
+    return this.server.then(() => undefined);
+  }
+
   /** Deletes the executor's primitives and releases the server and connections. */
   async close(): Promise<void> {
+    this.closed = true;
     const store = this.store;
     this.store = undefined;
     if (store) {

@@ -1,15 +1,14 @@
 /**
  * Serves the client's {@link LocalStore} to the worker processes of this machine over a Unix socket
- * in a fresh 0700 folder, so the localhost backend's tasks share the client's queues and locks with
+ * in a fresh 0700 folder (planned by ./local-endpoint.ts, created here and never trusted if it exists), so the localhost backend's tasks share the client's queues and locks with
  * no Redis. A connection must first send the executor's random token (compared in constant time),
  * so another local user or process that finds the socket cannot use it. Lines of JSON both ways:
  * `{ i, op, a }` → `{ i, ok, v }` or `{ i, ok: false, e }`; bytes travel as `{ $b: base64 }`.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { timingSafeEqual } from 'node:crypto';
+import type { PlannedEndpoint } from './local-endpoint.js';
 import type { LocalStore } from './local-store.js';
 import { fromWire, toWire } from './wire.js';
 
@@ -42,16 +41,21 @@ export class LocalServer {
     private readonly sockets: Set<Socket>,
   ) {}
 
-  static async start(store: LocalStore): Promise<LocalServer> {
-    const dir = await mkdtemp(join(tmpdir(), 'burst-prim-'));
-    const path = join(dir, 's');
-    const token = randomBytes(24).toString('hex');
+  /** Listens at `plan`: its folder is made here, 0700, and an existing one fails the start (EEXIST). */
+  static async start(store: LocalStore, plan: PlannedEndpoint): Promise<LocalServer> {
+    const { dir, socket: path, token } = plan;
+    await mkdir(dir, { mode: 0o700 });
     const sockets = new Set<Socket>();
     const server = createServer((socket) => serve(socket, store, Buffer.from(token), sockets));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => resolve());
+      });
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     server.unref();
     return new LocalServer(server, dir, { socket: path, token }, sockets);
   }

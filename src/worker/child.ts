@@ -19,6 +19,8 @@ import { CancelledError, PackagingError } from '../errors.js';
 import { loadBundleFile } from '../packaging/load.js';
 import { abortCall, createContext, preloadStorage, type CallContext } from './context.js';
 import { LogCapture } from './log-capture.js';
+import { beforeLocalConnect } from '../primitives/endpoint.js';
+import { askPool, poolAnswered } from './primitives-gate.js';
 import { toCallInput } from '../partition/reader.js';
 import { keys } from '../job/layout.js';
 import { hasInputRefs, resolveInput } from './input-refs.js';
@@ -54,6 +56,8 @@ const logs = new LogCapture(
     ? (stream, text) => (stream === 'stderr' ? port.postMessage({ t: 'stderr', text } satisfies FromChild) : undefined)
     : undefined,
 );
+// The pool's client starts its primitives server when a task first needs it (primitives-gate.ts).
+beforeLocalConnect(() => askPool((msg) => (port ? port.postMessage(msg) : process.send?.(msg))));
 const report = new FrameReport(ring);
 let callsRun = 0;
 let storageConfig: StorageConfig | undefined;
@@ -440,6 +444,8 @@ function onMessage(msg: ToChild): void {
     void drain();
   } else if (msg.t === 'release') {
     release();
+  } else if (msg.t === 'primitives') {
+    poolAnswered(msg);
   } else if (msg.t === 'cancel') {
     cancel(msg);
   } else if (msg.t === 'abort') {

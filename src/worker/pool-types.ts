@@ -45,6 +45,11 @@ export interface PoolTask {
    * calls mostly are. Without it, the pool makes the record and calls `onRecord`.
    */
   onPlain?: PlainSink;
+  /**
+   * Starts the client's primitives server, which an IPC job's endpoint names before it listens: a
+   * worker asks for it when a task first uses `ctx.primitives` (../primitives/host.ts).
+   */
+  primitives?: () => Promise<void>;
 }
 
 /** Receives a plain success as arguments: the fields of its record, its worker and when it was read. */

@@ -66,6 +66,8 @@ export class ProcessPool {
   private startupFailures = 0;
   /** When the frames being decoded were read: every frame of one read arrived at once (one clock read, not two per call). */
   private readAt = 0;
+  /** Starts the client's primitives server: from the last task that brought one (see servePrimitives). */
+  private primitivesStarter: (() => Promise<void>) | undefined;
   /** Releases this process's serial scavenges: set while a thread pool that fills every core runs. */
   private releaseScavenges: (() => void) | undefined;
   /** Processes started, crashed, timed out, killed after a cancel, and calls given back unstarted. */
@@ -89,6 +91,7 @@ export class ProcessPool {
       runs: 0,
     };
     this.queue.push(q);
+    if (task.primitives) this.primitivesStarter = task.primitives;
     this.ensureWorkers();
     this.pump();
     return (callIds, reason = 'cancelled') => this.cancel(q, callIds, reason);
@@ -200,6 +203,7 @@ export class ProcessPool {
         },
         message: (msg) => {
           if (msg.t === 'results') this.onResults(slot, msg.batch, msg.records);
+          else if (msg.t === 'primitives') this.servePrimitives(slot);
         },
         stderr: (d) => slot.stderr.push(d),
       },
@@ -227,6 +231,19 @@ export class ProcessPool {
 
   private sendTo(slot: Slot, msg: ToChild): void {
     slot.child.send(msg);
+  }
+
+  /**
+   * A worker's task uses `ctx.primitives`: the client's server starts (once) before the worker
+   * connects. Every task of a pool is its executor's, so the last one submitted with a starter serves.
+   * A pool without one (a `burst worker` run from storage) answers at once: its client's server listens.
+   */
+  private servePrimitives(slot: Slot): void {
+    const start = this.primitivesStarter?.() ?? Promise.resolve();
+    start.then(
+      () => this.sendTo(slot, { t: 'primitives' }),
+      (err: unknown) => this.sendTo(slot, { t: 'primitives', error: (err as Error)?.message ?? String(err) }),
+    );
   }
 
   /** Hands out work, then holds the processes alive only while there is work (see hold.ts). */

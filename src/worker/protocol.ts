@@ -145,13 +145,17 @@ export type ToChild =
   /** Abort these calls (all of the job's with `null`) if running; never start them otherwise. */
   | { t: 'cancel'; jobId: string; callIds: number[] | null; reason: string }
   /** Give back every call not started yet (answered with a RELEASED frame, see ./frames.ts). */
-  | { t: 'release' };
+  | { t: 'release' }
+  /** The answer to a worker's `primitives`: the client's server listens (or, with `error`, could not start). */
+  | { t: 'primitives'; error?: string };
 
 /** Messages from a worker to the pool besides its frames (./frames.ts): results when it has no side pipe, a thread's stderr. */
 export type FromChild =
   | { t: 'results'; batch: number; records: CallRecord[] }
   /** A worker thread's stderr between calls (a process's goes to its stderr pipe). */
-  | { t: 'stderr'; text: string };
+  | { t: 'stderr'; text: string }
+  /** A task first uses `ctx.primitives`: start the client's server if it is not listening yet. */
+  | { t: 'primitives' };
 
 /** What every record of one worker shares (host, pid, thread, start). */
 export type WorkerIdentity = Pick<WorkerCallStats, 'workerStart' | 'hostname' | 'pid' | 'threadId'>;

@@ -1,18 +1,20 @@
 /**
  * The primitives on the localhost backend: the shared suite on the client's in-process store and on
  * the real Redis server (scripts/services/redis.sh); then cleanup with the executor, the errors for
- * an unreachable Redis and a remote backend without one, and an attack on the local socket.
+ * an unreachable Redis and a remote backend without one, the local server started only when a task
+ * uses it (worker threads, worker processes, the storage channel), and attacks on the local socket.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError, FunctionExecutor, PrimitiveError } from '../../src/index.ts';
 import { ensureRedis, type RedisService } from '../services.ts';
 import { primitivesSuite } from './suite.ts';
-import { endpointOf } from './tasks.ts';
+import { bump, endpointOf, squatThenUse } from './tasks.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'burst-prim-test-'));
 process.on('exit', () => void rm(root, { recursive: true, force: true }));
@@ -88,6 +90,7 @@ test('attack: the local socket refuses a client without the token, and serves on
   const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
   try {
     await fexec.primitives.counter('secret').add(41);
+    await (await fexec.map(bump, ['started'])).getResult(); // a task's use starts the socket
     const endpoint = JSON.parse((await (await fexec.callAsync(endpointOf, 0)).result()) as string) as {
       socket: string;
       token: string;
@@ -110,6 +113,65 @@ test('attack: the local socket refuses a client without the token, and serves on
     assert.equal(await ask('guess'), '');
     assert.equal(await fexec.primitives.counter('secret').get(), 41);
     assert.match(await ask(endpoint.token), /"ok":true,"v":42/);
+  } finally {
+    await fexec.close();
+  }
+});
+
+/** The endpoint a task of `fexec` gets: the socket path and token. */
+async function taskEndpoint(fexec: FunctionExecutor): Promise<{ socket: string; token: string }> {
+  return JSON.parse((await (await fexec.callAsync(endpointOf, 0)).result()) as string);
+}
+
+for (const [name, localhost] of [
+  ['worker threads', { isolation: 'thread' }],
+  ['worker processes', { isolation: 'process' }],
+] as const) {
+  test(`the local server listens only once a task uses the primitives (${name})`, async () => {
+    const fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false, localhost });
+    try {
+      // Neither maps whose tasks never touch ctx.primitives nor the client's own use need the socket.
+      await fexec.primitives.counter('client').add(1);
+      const endpoint = await taskEndpoint(fexec);
+      await (await fexec.map((x: number) => x + 1, [1, 2, 3])).getResult();
+      assert.equal(existsSync(dirname(endpoint.socket)), false, 'no folder, no socket before a task needs one');
+      // The first use from each worker asks the client, which starts the server once.
+      const seen = await (await fexec.map(bump, Array(6).fill('lazy'))).getResult();
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6],
+      );
+      assert.equal(await fexec.primitives.counter('lazy').get(), 6);
+      assert.equal(existsSync(endpoint.socket), true);
+      assert.deepEqual(await taskEndpoint(fexec), endpoint, 'one endpoint for the executor');
+    } finally {
+      await fexec.close();
+    }
+  });
+}
+
+test('the storage channel: its workers cannot ask, so the server listens before the job', async () => {
+  const fexec = new FunctionExecutor({ workers: 2, fs: { root }, progress: false, localhost: { channel: 'storage' } });
+  try {
+    const seen = await (await fexec.map(bump, Array(4).fill('eager'))).getResult();
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [1, 2, 3, 4],
+    );
+    const endpoint = await taskEndpoint(fexec);
+    assert.equal(existsSync(endpoint.socket), true);
+  } finally {
+    await fexec.close();
+  }
+});
+
+test('attack: a folder squatted at the planned socket path is refused, never served from or connected to', async () => {
+  const fexec = new FunctionExecutor({ workers: 1, fs: { root }, progress: false });
+  try {
+    const got = (await (await fexec.callAsync(squatThenUse, 0)).result()) as string;
+    assert.match(got, /^PRIMITIVES_UNREACHABLE: the client could not start its primitives server: .*EEXIST/);
+    // The squatter's socket answered nothing: the counter was never touched anywhere.
+    assert.equal(await fexec.primitives.counter('squat').get(), 0);
   } finally {
     await fexec.close();
   }

@@ -61,6 +61,28 @@ export async function endpointOf(_: number): Promise<string | undefined> {
   return process.env.BURST_PRIMITIVES_ENDPOINT;
 }
 
+/**
+ * Squats the folder the client's primitives server will make (as another local user who learnt its
+ * name would), with a socket of its own, then uses the primitives: the client must refuse the folder.
+ */
+export async function squatThenUse(_: number, ctx: CallContext): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const { createServer } = await import('node:net');
+  const { socket } = JSON.parse(process.env.BURST_PRIMITIVES_ENDPOINT as string) as { socket: string };
+  await mkdir(dirname(socket), { mode: 0o777 });
+  const squatter = createServer((s) => s.end('{"i":1,"ok":true,"v":1}\n'));
+  await new Promise<void>((r) => squatter.listen(socket, () => r()));
+  try {
+    await ctx.primitives.counter('squat').add(1);
+    return 'no error';
+  } catch (err) {
+    return `${(err as { code?: string }).code}: ${(err as Error).message}`;
+  } finally {
+    squatter.close();
+  }
+}
+
 /** Touches ctx.primitives and reports what it threw. */
 export async function primitivesError(_: number, ctx: CallContext): Promise<string> {
   try {
