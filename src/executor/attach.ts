@@ -14,7 +14,8 @@ import { readClaims, readJobStatuses } from '../job/reader.js';
 import { keys, parseJobKey } from '../job/layout.js';
 import { decodeManifest, type JobManifest } from '../job/manifest.js';
 import type { CallRecord } from '../worker/protocol.js';
-import { Future } from './future.js';
+import type { Future } from './future.js';
+import { FutureJob } from './future-job.js';
 import { leaseAlive, readLease, type LeaseRecord } from '../job/lease.js';
 import { registerRerun, storageRerunner } from './rerun.js';
 import { settle, type SubmitOptions } from './settle.js';
@@ -61,9 +62,8 @@ export async function attachJobs(
     } catch {
       continue; // a job whose manifest was never written or was cleaned
     }
-    const futures = Array.from(
-      { length: manifest.callCount },
-      (_, i) => new Future<unknown>({ executorId, jobId: manifest.jobId }, i),
+    const futures = Array.from({ length: manifest.callCount }, (_, i) =>
+      FutureJob.alone<unknown>(executorId, manifest.jobId, i),
     );
     const context = { jobId: manifest.jobId, executorId, backend: backend.name };
     let resubmitted: number[] = [];

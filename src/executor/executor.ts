@@ -254,7 +254,7 @@ export class FunctionExecutor implements AsyncDisposable {
           `job ${jobId} of executor ${list[0]?.executorId ?? this.executorId} cannot be re-run from this process: it ran over the localhost IPC channel of another client, whose inputs lived only there`,
           { keyPath: 'futures', jobId },
         );
-      const fresh = list.map((f) => new Future<R>({ executorId: f.executorId, jobId }, f.callId));
+      const fresh = list.map((f) => FutureJob.alone<R>(f.executorId, jobId, f.callId));
       for (const f of list) this.superseded.add(f as Future<unknown>);
       reruns.push([rerun, list, fresh]);
     }
@@ -357,7 +357,7 @@ export class FunctionExecutor implements AsyncDisposable {
     if (options.reducerOnePerObject && specs) specs.forEach((spec, i) => (groups[spec.objectIndex] ??= []).push(i));
     else groups.push(Array.from({ length: mapped.length }, (_, i) => i));
     const reduceJob = this.nextJobId('R');
-    const reducers = groups.map((_, i) => new Future<Awaited<S>>({ executorId: this.executorId, jobId: reduceJob }, i));
+    const reducers = groups.map((_, i) => FutureJob.alone<Awaited<S>>(this.executorId, reduceJob, i));
     this.track(reducers as Future<unknown>[], true);
     // The reducers' inputs are the map futures: references the workers read from storage.
     void startReducers(this.parts, mapped as Future<unknown>[], groups, reducers as Future<unknown>[], options, {

@@ -5,7 +5,7 @@
  * settle a call, and a map can hand out its futures, without making an object per call.
  */
 import { CancelledError, type BurstError } from '../errors.js';
-import type { CallStats, Future, FutureStatus } from './future.js';
+import { type CallStats, Future, type FutureStatus } from './future.js';
 import type { StatsColumns } from './stats-columns.js';
 import type { WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 
@@ -67,9 +67,14 @@ export class FutureJob {
     this.values = new Array(this.size);
   }
 
+  /** A future made alone, not by a map (a reducer, a re-run, an attached call): a job of one row. */
+  static alone<R>(executorId: string, jobId: string, callId: number): Future<R> {
+    return new FutureJob(executorId, jobId, undefined, { submitted: Date.now(), attempt: 1 }, callId).handle<R>(callId);
+  }
+
   /** A new handle on call `callId` (equal in all but identity to any other handle on it). */
   handle<R>(callId: number): Future<R> {
-    return new (futureClass as new (job: FutureJob, callId: number) => Future<R>)(this, callId);
+    return new Future<R>(this, callId);
   }
 
   status(callId: number): FutureStatus {
@@ -241,14 +246,6 @@ export class FutureJob {
   }
 }
 
-/** The Future class, set by ./future.ts (which imports this module): handles without an import cycle. */
-let futureClass: unknown;
-
-/** @internal */
-export function setFutureClass(cls: unknown): void {
-  futureClass = cls;
-}
-
 /**
  * @internal: the stats columns `futures` are the rows of, in order, when they are exactly one job's (as `map`
  * makes them): their shared times are then read and written once, not once per future.
@@ -289,7 +286,7 @@ export function markAllInvoked(
   else for (const f of futures) f._setStatus('invoked');
 }
 
-/** Where a FutureList whose futures are not made yet keeps its job (./future.ts). */
+/** Where a FutureList whose futures are not made yet keeps its job (./future-list.ts). */
 export const LIST_JOB = Symbol('burst.listJob');
 
 /**

@@ -5,10 +5,10 @@
 import type { BurstError } from '../errors.js';
 import { CancelledError, WaitTimeoutError } from '../errors.js';
 import { LazyResult } from './lazy-result.js';
-import { asBurstError } from './settle.js';
+import { asBurstError } from './as-burst-error.js';
 import type { WorkerCallStats, WorkerIdentity } from '../worker/protocol.js';
 import type { StatsColumns } from './stats-columns.js';
-import { FutureJob, setFutureClass } from './future-job.js';
+import type { FutureJob } from './future-job.js';
 
 /** The state of a call. */
 export type FutureStatus = 'new' | 'invoked' | 'running' | 'success' | 'error';
@@ -57,12 +57,9 @@ export class Future<R = unknown> {
   /** The call's index in its job. */
   readonly callId: number;
 
-  /** @internal: a future of a job's columns (`newFutures`), or one made alone. */
-  constructor(job: FutureJob | { executorId: string; jobId: string }, callId: number) {
-    this._job =
-      job instanceof FutureJob
-        ? job
-        : new FutureJob(job.executorId, job.jobId, undefined, { submitted: Date.now(), attempt: 1 }, callId);
+  /** @internal: a handle on row `callId` of `job`; made by `FutureJob.handle` (`FutureJob.alone` for a future made alone). */
+  constructor(job: FutureJob, callId: number) {
+    this._job = job;
     this.callId = callId;
   }
 
@@ -248,8 +245,6 @@ export class Future<R = unknown> {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FUTURE] === true;
   }
 }
-
-setFutureClass(Future);
 
 // On the prototype, not each instance: another copy of this module (CommonJS and ESM) knows it too.
 Object.defineProperty(Future.prototype, FUTURE, { value: true });

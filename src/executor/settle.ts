@@ -2,9 +2,9 @@
  * Applying a call's record to its future (resolve, reject, or retry within `retries`), shared by the
  * first run of a job (submit.ts) and later re-runs of some of its calls (rerun.ts).
  */
-import { BurstError, SerializationError } from '../errors.js';
 import { toBurstError } from '../serialize/errors.js';
 import type { CallRecord } from '../worker/protocol.js';
+import { asBurstError } from './as-burst-error.js';
 import type { Future } from './future.js';
 import { futureAt } from './future-job.js';
 import { grownMemory, type OomRetry } from './resources.js';
@@ -92,19 +92,6 @@ export function settle(
     return;
   }
   f._reject(error, record.logs);
-}
-
-export function asBurstError(
-  err: unknown,
-  context: { jobId: string; executorId: string; backend: string; callId?: number },
-): BurstError {
-  if (err instanceof BurstError) return err;
-  const { callId, ...rest } = context;
-  return new SerializationError((err as Error)?.message ?? String(err), {
-    ...rest,
-    ...(callId !== undefined ? { callId } : {}),
-    cause: err,
-  });
 }
 
 function lastLines(text: string, n: number): string {

@@ -66,7 +66,7 @@ test('futures made late see what the job settled before, and an element set in t
   const { job, list } = lazyList(3);
   job.plainSuccess(0, 10, worker, 5, 6, 2, 7);
   job.reject(2, new CancelledError('stop', { callId: 2, jobId: 'J' }));
-  const mine = new Future<number>({ executorId: 'E', jobId: 'other' }, 9);
+  const mine = FutureJob.alone<number>('E', 'other', 9);
   mine._resolve(99);
   list[1] = mine; // set before any read: no future is made for the job's call 1
   assert.ok(listJob(list), 'setting an element makes nothing');

@@ -29,8 +29,7 @@ const worker = (over: Partial<WorkerCallStats> = {}): WorkerCallStats => ({
 for (const made of ['in columns', 'alone'] as const) {
   test(`a future's stats (${made}) read as a plain object with the fields set so far`, () => {
     const cols = new StatsColumns(3, 1000);
-    const f =
-      made === 'alone' ? new Future({ executorId: 'E', jobId: 'J' }, 1) : new Future(new FutureJob('E', 'J', cols), 1);
+    const f = made === 'alone' ? FutureJob.alone('E', 'J', 1) : new Future(new FutureJob('E', 'J', cols), 1);
     const before = f.stats;
     assert.equal(before.attempt, 1);
     assert.equal(typeof before.submitted, 'number');
@@ -131,7 +130,7 @@ for (const made of ['in columns', 'alone'] as const) {
     const identity = { workerStart: 1_700_000_000_000, hostname: 'h1', pid: 42, threadId: 3 };
     const make = (i: number) =>
       made === 'alone'
-        ? new Future<number>({ executorId: 'E', jobId: 'J' }, i)
+        ? FutureJob.alone<number>('E', 'J', i)
         : new Future<number>(new FutureJob('E', 'J', new StatsColumns(2, 1000)), i);
     const fast = make(1);
     const slow = make(1);
@@ -211,13 +210,13 @@ test('the futures of one job share what they have in common; each keeps its own 
   assert.equal(b._read, false, 'marking one future read leaves the others of its job');
   a._read = false;
   assert.equal(a._read, false);
-  const alone = new Future<number>({ executorId: 'E', jobId: 'K' }, 0);
+  const alone = FutureJob.alone<number>('E', 'K', 0);
   alone._read = true;
   assert.equal(alone._read, true);
   // A future made alone is a job of one row, whatever its call id.
-  const seventh = new Future<number>({ executorId: 'E', jobId: 'K' }, 7);
+  const seventh = FutureJob.alone<number>('E', 'K', 7);
   seventh._resolve(49);
   assert.equal(await seventh.result(), 49);
   assert.equal(seventh.status, 'success');
-  assert.equal(new Future<number>({ executorId: 'E', jobId: 'K' }, 0)._read, false);
+  assert.equal(FutureJob.alone<number>('E', 'K', 0)._read, false);
 });
