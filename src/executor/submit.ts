@@ -114,17 +114,22 @@ export async function submitJob(
   };
 
   if (backend.direct) {
-    let bundlePath = parts.localBundles.get(bundle.hash);
+    // This machine's workers load the CommonJS twin when there is one (../packaging/bundle.ts).
+    const local = bundle.commonjs ?? bundle;
+    let bundlePath = parts.localBundles.get(local.hash);
     if (!bundlePath) {
-      bundlePath = await writeBundle(bundle.hash, bundle.code, { runtimeDir: bundle.packageRoot ?? process.cwd() });
-      parts.localBundles.set(bundle.hash, bundlePath);
+      bundlePath = await writeBundle(local.hash, local.code, {
+        runtimeDir: bundle.packageRoot ?? process.cwd(),
+        commonjs: local !== bundle,
+      });
+      parts.localBundles.set(local.hash, bundlePath);
     }
     await writeManifest(parts, job, bundle.hash, bundle.description, [], o, 'ipc', times);
     const poolJob: PoolJob = {
       executorId: parts.executorId,
       jobId,
       bundlePath,
-      ...(bundle.code.length <= INLINE_BUNDLE_MAX ? { bundleCode: bundle.code } : {}),
+      ...(local.code.length <= INLINE_BUNDLE_MAX ? { bundleCode: local.code } : {}),
       args: o.args,
       env: o.env,
       timeoutMs: o.timeout * 1000,

@@ -23,6 +23,7 @@ export interface CachedBundle {
   description: string;
   externals: string[];
   packageRoot?: string;
+  commonjs?: { hash: string; code: string };
 }
 
 interface Entry {
@@ -37,9 +38,9 @@ const enabled = (): boolean => process.env.BURST_BUNDLE_CACHE !== '0';
 /**
  * Changes when bundle() writes something else for the same files and options, so that a cached
  * bundle from before is not reused (2: redundant keepNames calls removed, ./names.ts; 3: those after
- * declarations and in static blocks too).
+ * declarations and in static blocks too; 4: a CommonJS twin for the local pool).
  */
-const BUNDLER_REVISION = 3;
+const BUNDLER_REVISION = 4;
 
 /** The cache key of one packaging: every argument that can change the bundle other than file contents. */
 export function bundleCacheKey(parts: readonly unknown[]): string {
@@ -67,7 +68,9 @@ export async function readCachedBundle(key: string): Promise<CachedBundle | unde
   if (!enabled()) return undefined;
   try {
     const entry = JSON.parse(await readFile(await entryPath(key), 'utf8')) as Entry;
-    if (entry.format !== 1 || sha256Hex(entry.bundle.code) !== entry.bundle.hash) return undefined;
+    const { bundle } = entry;
+    if (entry.format !== 1 || sha256Hex(bundle.code) !== bundle.hash) return undefined;
+    if (bundle.commonjs && sha256Hex(bundle.commonjs.code) !== bundle.commonjs.hash) return undefined;
     const paths = Object.keys(entry.inputs);
     const now = await Promise.all(paths.map(fileHash));
     return paths.every((p, i) => now[i] === entry.inputs[p]) ? entry.bundle : undefined;

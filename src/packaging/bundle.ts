@@ -20,7 +20,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BuildFailure, Loader, Message, Plugin, PluginBuild } from 'esbuild';
+import type { BuildFailure, BuildOptions, Loader, Message, Plugin, PluginBuild } from 'esbuild';
 import { PackagingError } from '../errors.js';
 import { SELF_MARKER } from '../worker/self-resolve.js';
 import {
@@ -53,6 +53,13 @@ export interface BundleRequest {
 /** A bundle and what it left out. */
 export interface BundleOutput {
   code: string;
+  /**
+   * The same bundle as CommonJS, for the worker threads and processes of this machine's pool: Node
+   * loads it without its ES module loader, which costs a fresh thread ~8 ms before its first call.
+   * Absent when only ESM can carry the code: top-level await, an `import.meta` left unpinned, an
+   * external package (it could be ESM-only) or a subpath of Burst itself.
+   */
+  commonjs?: string;
   /** Package names left external, sorted. */
   externals: string[];
   /** Folders whose `node_modules` the external packages were found in, nearest first. */
@@ -83,9 +90,10 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
   const discoveredNative = new Set<string>();
   for (let attempt = 0; ; attempt++) {
     const externals = new Map<string, string | undefined>();
+    const selfSubpath = { seen: false };
     const before = discoveredNative.size;
     try {
-      const result = await esbuild.build({
+      const options: BuildOptions = {
         stdin: {
           contents: request.entry,
           resolveDir: request.resolveDir,
@@ -110,9 +118,10 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
         banner: { js: BANNER },
         logLevel: 'silent',
         metafile: true,
-        plugins: [externalsPlugin(request.external, discoveredNative, externals), pinnedPathsPlugin()],
-      });
-      const code = dropRedundantNames(result.outputFiles[0]?.text ?? '');
+        plugins: [externalsPlugin(request.external, discoveredNative, externals, selfSubpath), pinnedPathsPlugin()],
+      };
+      const result = await esbuild.build(options);
+      const code = dropRedundantNames(result.outputFiles?.[0]?.text ?? '');
       const names = [...externals.keys()].sort();
       const roots = [...new Set([...externals.values()].filter((r): r is string => r !== undefined))];
       roots.sort((a, b) => b.length - a.length);
@@ -121,7 +130,10 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
       const inputs = Object.keys(result.metafile?.inputs ?? {})
         .filter((p) => !/^<.*>$/.test(p) && !/^[\w-]+:/.test(p))
         .map((p) => resolve(request.resolveDir, p));
-      return { code, externals: names, externalRoots: roots, inputs };
+      const out: BundleOutput = { code, externals: names, externalRoots: roots, inputs };
+      const twin = externals.size === 0 && !selfSubpath.seen ? await commonJsTwin(esbuild, options, result) : undefined;
+      if (twin !== undefined) out.commonjs = dropRedundantNames(twin, 'script');
+      return out;
     } catch (error) {
       const failure = error as Partial<BuildFailure>;
       if (discoveredNative.size > before && attempt < MAX_NATIVE_RETRIES) continue;
@@ -133,11 +145,31 @@ export async function bundle(request: BundleRequest): Promise<BundleOutput> {
   }
 }
 
+/**
+ * {@link bundle}'s build again as CommonJS, strict throughout as the ES module is. Undefined when
+ * esbuild refuses it (top-level await) or warns more than for the module (an `import.meta` it would
+ * leave empty): the module is then what every worker loads.
+ */
+async function commonJsTwin(
+  esbuild: typeof import('esbuild'),
+  options: BuildOptions,
+  esm: { warnings: Message[] },
+): Promise<string | undefined> {
+  try {
+    const cjs = await esbuild.build({ ...options, format: 'cjs', banner: { js: '"use strict";' } });
+    if (cjs.warnings.length > esm.warnings.length) return undefined;
+    return cjs.outputFiles?.[0]?.text;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Leaves built-ins, listed packages and native packages external; records which packages it left out. */
 function externalsPlugin(
   listed: readonly string[],
   discoveredNative: Set<string>,
   externals: Map<string, string | undefined>,
+  selfSubpath: { seen: boolean },
 ): Plugin {
   const isListed = (name: string): boolean => listed.includes(name) || discoveredNative.has(name);
   return {
@@ -147,10 +179,11 @@ function externalsPlugin(
         if (args.namespace === SHIM_NAMESPACE) return { path: args.path, external: true };
         const name = packageNameOf(args.path);
         if (name === undefined) return undefined;
-        if (name === SELF_PACKAGE)
-          return args.path === SELF_PACKAGE
-            ? { path: SELF_PACKAGE, namespace: SELF_NAMESPACE }
-            : { path: args.path, external: true };
+        if (name === SELF_PACKAGE) {
+          if (args.path === SELF_PACKAGE) return { path: SELF_PACKAGE, namespace: SELF_NAMESPACE };
+          selfSubpath.seen = true;
+          return { path: args.path, external: true };
+        }
         const dir = args.resolveDir ? findPackageDir(name, args.resolveDir) : undefined;
         if (!isListed(name) && !(dir && isNativePackage(dir))) return undefined;
         externals.set(name, externals.get(name) ?? (dir ? rootOfPackageDir(dir, name) : undefined));

@@ -68,6 +68,12 @@ export interface FunctionBundle {
   packageRoot?: string;
   /** Bare package names left external. */
   externals: string[];
+  /**
+   * The same function as a CommonJS bundle, which this machine's pool loads (without Node's ES module
+   * loader); absent when only the ESM `code` can carry it (./bundle.ts). Storage and remote workers
+   * always get `code`.
+   */
+  commonjs?: { hash: string; code: string };
 }
 
 const byFunction = new WeakMap<Function, Map<string, Promise<FunctionBundle>>>();
@@ -172,6 +178,7 @@ async function packageAt(fn: Function, location: FunctionLocation, options: Pack
     description,
     externals: output.externals,
   };
+  if (output.commonjs !== undefined) result.commonjs = { hash: sha256Hex(output.commonjs), code: output.commonjs };
   const packageRoot = output.externalRoots[0] ?? (file ? nearestProjectRoot(dirname(file)) : undefined);
   if (packageRoot !== undefined) result.packageRoot = packageRoot;
   await writeCachedBundle(

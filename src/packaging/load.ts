@@ -14,6 +14,7 @@ import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm } from 'node:f
 import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { IntegrityError, PackagingError } from '../errors.js';
@@ -31,6 +32,11 @@ export interface LoadBundleOptions {
    * @default undefined (a per-user temporary folder)
    */
   runtimeDir?: string;
+}
+
+/** Where {@link writeBundle} puts a bundle, and how: a CommonJS bundle is written `<hash>.cjs`. */
+export interface WriteBundleOptions extends LoadBundleOptions {
+  commonjs?: boolean;
 }
 
 const loadedByHash = new Map<string, Promise<LoadedFunction>>();
@@ -79,13 +85,13 @@ export function loadBundle(
 export async function writeBundle(
   hash: string,
   code: Uint8Array | string,
-  options: LoadBundleOptions = {},
+  options: WriteBundleOptions = {},
 ): Promise<string> {
   const bytes = typeof code === 'string' ? Buffer.from(code, 'utf8') : code;
   checkIntegrity(hash, bytes);
   for (let attempt = 1; ; attempt++) {
     const dir = await privateBundleDir(options.runtimeDir);
-    const file = join(dir, `${hash}.mjs`);
+    const file = join(dir, `${hash}${options.commonjs ? '.cjs' : '.mjs'}`);
     try {
       await writeOnce(dir, file, hash, bytes);
       return file;
@@ -109,7 +115,7 @@ export async function cachedBundle(hash: string, runtimeDir?: string): Promise<s
 }
 
 /**
- * Imports an already-written bundle file `<hash>.mjs` and returns its default export (the localhost
+ * Imports an already-written bundle file `<hash>.mjs` (or requires `<hash>.cjs`) and returns its default export (the localhost
  * fast path and the worker processes of `burst worker run`). Before the import, the file's folder must
  * be private to this user and the content must be `expected` (the code the pool sent), or without it
  * hash to the name: a file altered since it was written is refused, never run. Cached in-process by path.
@@ -131,7 +137,7 @@ export function loadBundleFile(path: string, expected?: string): Promise<LoadedF
 /** The file's bytes, once its folder and content are checked. */
 function verifyFile(path: string, expected: string | undefined): Buffer {
   const name = basename(path);
-  const hash = name.endsWith('.mjs') ? name.slice(0, -4) : name;
+  const hash = name.endsWith('.mjs') || name.endsWith('.cjs') ? name.slice(0, -4) : name;
   assertBundleHash(hash);
   let folder: Stats | Error;
   try {
@@ -257,7 +263,10 @@ async function isIntact(file: string, hash: string): Promise<boolean> {
 
 async function importDefaultFunction(file: string, what: string, code?: Uint8Array): Promise<LoadedFunction> {
   await provideSelf(file, code);
-  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  // A CommonJS bundle is required: no ES module loader to start in a fresh thread (packaging/bundle.ts).
+  const module = (file.endsWith('.cjs') ? createRequire(file)(file) : await import(pathToFileURL(file).href)) as {
+    default?: unknown;
+  };
   const value = module.default;
   if (typeof value !== 'function') {
     const got = value === null ? 'null' : typeof value;

@@ -259,6 +259,35 @@ await fexec.close();
   assert.deepEqual(JSON.parse(r.stdout), [['rand', 'twice', 'helper', 'helper', 'main', 'other', true]]);
 });
 
+test("a worker thread loads a plain function's CommonJS twin without Node's ES module loader; ESM-only code still runs", async () => {
+  await esm.write({
+    'twin/kernel.mjs': `const loader = () => process.moduleLoadList.includes('NativeModule internal/modules/esm/translators');
+export function plain(x) { return { x: x + 1, esmLoader: loader() }; }
+`,
+    'twin/tla-dep.mjs': 'export const base = await Promise.resolve(40);\n',
+    'twin/tla.mjs': `import { base } from './tla-dep.mjs';
+export function withBase(x) { return { x: x + base, esmLoader: process.moduleLoadList.includes('NativeModule internal/modules/esm/translators') }; }
+`,
+    'twin/main.mjs': `import { FunctionExecutor } from 'burst-compute';
+import { plain } from './kernel.mjs';
+import { withBase } from './tla.mjs';
+const fexec = new FunctionExecutor({ progress: false, workers: 1 });
+const a = await fexec.getResult(await fexec.map(plain, [1]));
+await fexec.close();
+const fexec2 = new FunctionExecutor({ progress: false, workers: 1 });
+const b = await fexec2.getResult(await fexec2.map(withBase, [2]));
+await fexec2.close();
+console.log(JSON.stringify([a[0], b[0]]));
+`,
+  });
+  const r = await esm.node(['twin/main.mjs']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [
+    { x: 2, esmLoader: false },
+    { x: 42, esmLoader: true },
+  ]);
+});
+
 describe('TypeScript compiled with tsc', () => {
   const tsc = createRequire(join(repo, 'package.json')).resolve('typescript/bin/tsc');
 
