@@ -1,4 +1,7 @@
-/** The process pool's options, its task contract, and its bookkeeping of batches and processes (./pool.ts). */
+/**
+ * The process pool's options, its task contract, its bookkeeping of batches and processes (./pool.ts),
+ * and the records the pool makes itself for calls that crashed or timed out.
+ */
 import type { CallRecord, PoolCall, PoolJob, SerializedError, WorkerIdentity } from './protocol.js';
 import type { StorageConfig } from '../storage/types.js';
 import type { FrameReader } from './frames.js';
@@ -147,4 +150,20 @@ export function crashError(
     exitCode: code,
     signal,
   };
+}
+
+/** Gives the task the failed record of a call that crashed or timed out, unless the call was cancelled. */
+export function reportFailure(batch: Batch, call: PoolCall, error: SerializedError, fnStart: number): void {
+  if (batch.q.cancelled || batch.q.cancelledCalls.has(call.callId)) return;
+  const stats = {
+    workerStart: fnStart,
+    fnStart,
+    fnEnd: Date.now(),
+    cold: false,
+    bytesIn: 0,
+    bytesOut: 0,
+    hostname: '',
+    pid: 0,
+  };
+  batch.q.task.onRecord({ callId: call.callId, ok: false, error, attempt: call.attempt, stats });
 }
