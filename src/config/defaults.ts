@@ -134,7 +134,10 @@ export interface SpeculativeOptions {
   percentile?: number;
   /** A call gets no backup before it has taken this many seconds. @default 1 */
   minSeconds?: number;
-  /** Backups a job may start in all. @default 10% of its calls, at least 1 */
+  /**
+   * Backups of a job running at once at most: a backup stops counting once its call settles, whichever
+   * copy won (as Hadoop's `speculative-cap-running-tasks`). @default 10% of its calls, at least 1
+   */
   maxBackups?: number;
 }
 

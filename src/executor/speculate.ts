@@ -10,16 +10,23 @@
  * `stats.backup` (`'won'` or `'lost'`). A copy that fails while the other still runs is ignored; when
  * both fail, the call fails (or is retried) as the higher attempt, so a retry never reuses a number.
  *
- * Burst does not see when a call starts on a remote backend, only when it ends, so "how long a call
- * has taken" is measured from when it was handed to the backend, for running and finished calls alike.
+ * How long a call has taken is measured from when it surely started where the backend tells (a
+ * storage channel: the workers' claims, ./speculate-starts.ts), for running and finished calls alike;
+ * elsewhere (IPC) from when it was handed to the backend.
+ *
+ * `maxBackups` bounds the backups running at once, as Hadoop's speculative cap does: a backup stops
+ * counting once its call settles, whichever copy won (the loser is cancelled, so it costs nothing more).
+ * A backup given to a call that was no straggler after all is then not lost to the job's real ones.
  */
-import { ConfigError } from '../errors.js';
+import { CancelledError, ConfigError } from '../errors.js';
 import type { SpeculativeOptions } from '../config/defaults.js';
 import type { CallRecord } from '../worker/protocol.js';
 import type { Future } from './future.js';
-import { futureAt } from './future-job.js';
+import { countDone, futureAt } from './future-job.js';
+import { type ClaimedCalls, ClaimedStarts } from './speculate-starts.js';
 
 export type { SpeculativeOptions } from '../config/defaults.js';
+export type { ClaimedCalls } from './speculate-starts.js';
 
 /** Resolved {@link SpeculativeOptions}; `maxBackups` stays undefined for "10% of the calls". */
 export interface Speculation {
@@ -77,11 +84,17 @@ export interface BackupChannel {
   /** Watches for the record of a copy still running after the other one's record was taken. */
   rewatch?(callId: number, attempt: number): void;
   /**
-   * When each call started (epoch ms), where the backend tells (a worker's claim in storage). With
-   * it, calls are timed from their start and compared with finished calls' run times, so calls
-   * waiting for a worker are never mistaken for stragglers; without it, both from their invocation.
+   * The workers' claims of the job so far, where the backend tells (a storage channel). With them, a
+   * call is timed from when it surely started (./speculate-starts.ts) and compared with finished
+   * calls' run times, so calls waiting for a worker, or behind another call of their claim, are never
+   * taken for stragglers; without them, both are timed from the invocation.
    */
-  startedAt?(): Promise<ReadonlyMap<number, number>>;
+  claims?(): Promise<readonly ClaimedCalls[]>;
+  /**
+   * Whether copy `attempt` of the call has ended (its status is in storage) though the client has not
+   * read it yet: such a call is only slow to report, not a straggler.
+   */
+  ended?(callId: number, attempt: number): Promise<boolean>;
 }
 
 /** One job's speculation: finds stragglers, starts their backups, picks each call's first success. */
@@ -92,6 +105,12 @@ export class Speculator {
   private readonly originals = new Map<number, number>();
   /** The highest attempt each backed-up call has used. */
   private readonly highest = new Map<number, number>();
+  /** When the client saw each failed copy (`<call>.<attempt>`): a retried call's copy in its claim has ended. */
+  private readonly failedAt = new Map<string, number>();
+  /** Copies (`<call>.<attempt>`) found ended in storage before the client read them. */
+  private readonly endedUnread = new Set<string>();
+  private readonly claimed: ClaimedStarts;
+  /** Backups running at once at most. */
   private readonly limit: number;
   private started = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -103,6 +122,7 @@ export class Speculator {
     private readonly channel: BackupChannel,
   ) {
     this.limit = spec.maxBackups ?? Math.max(1, Math.ceil(futures.length * 0.1));
+    this.claimed = new ClaimedStarts(futures.length);
   }
 
   /** Backups started so far. */
@@ -134,6 +154,8 @@ export class Speculator {
    * drop it (a failed copy while another still runs).
    */
   filter(record: CallRecord): CallRecord | undefined {
+    const copy = `${record.callId}.${record.attempt}`;
+    if (!record.ok && !this.failedAt.has(copy)) this.failedAt.set(copy, Date.now());
     const running = this.copies.get(record.callId);
     if (!running) return record;
     const f = futureAt(this.futures, record.callId);
@@ -155,25 +177,31 @@ export class Speculator {
 
   private async tick(): Promise<void> {
     if (this.futures.every((f) => f.done)) return this.stop();
-    if (this.started >= this.limit) return;
+    if (this.running() >= this.limit) return;
     const n = this.futures.length;
-    const fromStart = this.channel.startedAt !== undefined;
+    if (countDone(this.futures) < Math.ceil(this.spec.percentile * n)) return;
+    const claims = await this.channel.claims?.();
+    const starts =
+      claims &&
+      this.claimed.starts(
+        claims,
+        (id, attempt) => this.seenEnd(id, attempt),
+        (id) => futureAt(this.futures, id)?._statOf('attempt'),
+      );
     const times: number[] = [];
-    let finished = 0;
     for (const f of this.futures) {
-      if (!f.done) continue;
-      finished++;
-      const { invoked, resultReceived, fnStart, fnEnd } = f.stats;
-      if (f.status !== 'success' || f.stats.cached) continue;
-      if (fromStart && fnStart !== undefined && fnEnd !== undefined) times.push(fnEnd - fnStart);
-      else if (!fromStart && invoked !== undefined && resultReceived !== undefined)
-        times.push(resultReceived - invoked);
+      if (!f.done || f.status !== 'success') continue;
+      const { invoked, resultReceived, fnStart, fnEnd, cached } = f.stats;
+      if (cached) continue;
+      if (!starts && invoked !== undefined && resultReceived !== undefined) times.push(resultReceived - invoked);
+      else if (starts && fnStart !== undefined && fnEnd !== undefined)
+        // Counted as running calls are (./speculate-starts.ts), and never less than the function ran.
+        times.push(Math.max(fnEnd - fnStart, this.claimed.tookOf(f.callId) ?? 0));
     }
-    if (finished < Math.ceil(this.spec.percentile * n) || times.length === 0) return;
+    if (times.length === 0) return;
     times.sort((a, b) => a - b);
     const median = times[Math.floor((times.length - 1) / 2)] as number;
     const threshold = Math.max(this.spec.minSeconds * 1000, this.spec.factor * median);
-    const starts = fromStart ? await this.channel.startedAt?.() : undefined;
     const now = Date.now();
     const slow = this.futures
       .filter((f) => !f.done && !this.originals.has(f.callId))
@@ -183,9 +211,48 @@ export class Speculator {
       .filter(([, took]) => took > threshold)
       .sort((a, b) => b[1] - a[1]);
     for (const [f] of slow) {
-      if (this.started >= this.limit) break;
-      this.backUp(f);
+      if (this.running() >= this.limit) break;
+      if (await this.reportsLate(f)) continue;
+      if (!f.done && !this.originals.has(f.callId)) this.backUp(f);
     }
+  }
+
+  /** Backed-up calls not settled yet: what the budget counts. */
+  private running(): number {
+    let n = 0;
+    for (const id of this.originals.keys()) if (!futureAt(this.futures, id)?.done) n++;
+    return n;
+  }
+
+  /**
+   * When the client saw copy `attempt` of the call end, or undefined while that copy may still run
+   * in its claim: a cancelled call's (its worker may not have stopped it yet), or the original of a
+   * call its backup settled (cancelling one call of a claim does not stop the claim's worker).
+   */
+  private seenEnd(callId: number, attempt: number): number | undefined {
+    const failed = this.failedAt.get(`${callId}.${attempt}`);
+    if (failed !== undefined) return failed;
+    const f = futureAt(this.futures, callId);
+    if (!f?.done || f.error instanceof CancelledError) return undefined;
+    const original = this.originals.get(callId);
+    const settledBy =
+      original === undefined
+        ? f._statOf('attempt')
+        : f._statOf('backup') === 'lost'
+          ? original
+          : this.highest.get(callId);
+    return settledBy === attempt ? f._statOf('resultReceived') : undefined;
+  }
+
+  /** Whether the call's copy has ended in storage, its record not read yet: it is no straggler. */
+  private async reportsLate(f: Future<unknown>): Promise<boolean> {
+    if (!this.channel.ended) return false;
+    const attempt = f._statOf('attempt');
+    const copy = `${f.callId}.${attempt}`;
+    if (this.endedUnread.has(copy)) return true;
+    if (!(await this.channel.ended(f.callId, attempt))) return false;
+    this.endedUnread.add(copy);
+    return true;
   }
 
   private backUp(f: Future<unknown>): void {

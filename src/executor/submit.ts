@@ -25,7 +25,7 @@ import { asBurstError } from './as-burst-error.js';
 import { markInvoked, registerRerun, storageRerunner, type Rerunner } from './rerun.js';
 import { callKeys, JobCache } from './cache.js';
 import { Speculator } from './speculate.js';
-import { claimStarts } from './speculate-starts.js';
+import { storedClaims, storedEnd } from './speculate-claims.js';
 import type { PlainSink, PoolCancel } from '../worker/pool-types.js';
 import { firstAttempts, type CallList } from '../worker/call-queue.js';
 
@@ -327,8 +327,9 @@ function storageSpeculator(
       ),
     cancel: (callId, attempt) => void backend.cancelCalls?.(job, [callId], attempt).catch(() => undefined),
     rewatch: (callId, attempt) => monitor.expect(job, [callId], attempt, onRecord),
-    // A worker's claim is written as it starts a call: its time is when the call started.
-    startedAt: claimStarts(ready.storage, job.bucket, job.jobKey),
+    // Workers' claims say which calls run and since when; a status in storage, that a copy has ended.
+    claims: storedClaims(ready.storage, job.bucket, job.jobKey),
+    ended: storedEnd(ready.storage, job.bucket, job.jobKey),
   });
   spec.start();
   return spec;

@@ -191,9 +191,9 @@ export function cacheSuite(name: string, suite: CacheSuiteOptions): void {
       await withExecutor({}, async (fexec) => {
         const futures = await fexec.map(straggle, inputs, {
           extraArgs: { runs, slow: [5], slowMs, ms },
-          // A budget for every call: under load, calls only slow to report can take backups first
-          // (claimed together, they look as old as the straggler), and with 3 the straggler was left none.
-          speculative: { factor: 3, percentile: 0.5, minSeconds: 0.2, maxBackups: n },
+          // One backup at a time: a call that has ended but not reported yet is no straggler, and a
+          // backup given to an ordinary call slowed by load frees the budget once that call settles.
+          speculative: { factor: 3, percentile: 0.5, minSeconds: 0.2, maxBackups: 1 },
         });
         const results = await fexec.getResult(futures);
         assert.deepEqual(
@@ -208,9 +208,9 @@ export function cacheSuite(name: string, suite: CacheSuiteOptions): void {
         assert.ok((summary?.backups ?? 0) >= 1 && (summary?.backupsWon ?? 0) >= 1);
         const starts = await markers(runs, 'start');
         assert.ok(starts.includes('5/1/start') && starts.includes('5/2/start'), 'both copies of call 5 ran');
-        // Under load a call that is only slow to report can get a backup too: each other
-        // call ran once, or at most twice when its future says it had a backup (a copy cancelled before
-        // it started never runs).
+        // Under load an ordinary call can take 3× the median and get a backup too (it frees the budget
+        // once it settles): each other call ran once, or at most twice when its future says it had a
+        // backup (a copy cancelled before it started never runs).
         for (const f of futures) {
           if (f.callId === 5) continue;
           const ran = starts.filter((m) => m.startsWith(`${f.callId}/`)).length;
