@@ -38,6 +38,12 @@ export class Scheduler {
     const limit = this.options.pipeline ?? MAX_INFLIGHT;
     const now = Date.now();
     for (;;) {
+      // Until the job has returned as many calls as there are processes, a process holds one batch of
+      // it: a call or two say little of the next one's length, and a process's start of a long call
+      // may not be read yet (each worker's frames are read on their own wake-up) when another's
+      // short one returns, so nothing short is queued behind a long call that looks unstarted.
+      const head = this.queue.find((q) => !q.cancelled && q.pending.size > 0);
+      const calibrating = head !== undefined && head.runs < this.slots.size;
       let best: Slot | undefined;
       for (const s of this.slots) {
         // A process being stopped, or busy with a long call, gets no more work.
@@ -45,7 +51,7 @@ export class Scheduler {
         // Work queued in a process waits even when another frees up (a running call cannot be
         // interrupted to give it back): hold at most BATCH_MS of measured work there.
         // Nor behind a call already running longer than half its job's mean (any, before one returned).
-        if (s.inflight.length > 0 && (heldMs(s) >= BATCH_MS || overrun(s, now))) continue;
+        if (s.inflight.length > 0 && (calibrating || heldMs(s) >= BATCH_MS || overrun(s, now))) continue;
         if (!best || s.inflight.length < best.inflight.length) best = s;
       }
       if (!best) break;
