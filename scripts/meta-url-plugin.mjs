@@ -1,6 +1,7 @@
 // The esbuild plugin the build scripts share: a bundled file keeps the import.meta.url of the file of
 // dist/ it came from (the worker entry, the CLI and package.json are found from there), through a
-// `__burstMetaUrl` constant that `declaration(path)` defines for that file.
+// `__burstMetaUrl` constant that `declaration(path)` defines for that file. CommonJS output has no
+// import.meta.resolve either: `cjsDeclaration` defines `__burstMetaResolve` in its place.
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -16,7 +17,10 @@ export function metaUrlPlugin(declaration) {
         const out = await esbuild.transform(code, {
           loader: 'js',
           format: 'esm',
-          define: { 'import.meta.url': '__burstMetaUrl' },
+          define: {
+            'import.meta.url': '__burstMetaUrl',
+            ...(declaration.resolves ? { 'import.meta.resolve': '__burstMetaResolve' } : {}),
+          },
           sourcefile: args.path,
           target: 'node20',
         });
@@ -33,6 +37,10 @@ export function esmDeclaration(outdir) {
 
 /** For CommonJS output in `outdir`: the source file's URL, from the output file's own folder. */
 export function cjsDeclaration(outdir) {
-  return (path) =>
-    `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(relative(outdir, path))})).href;`;
+  const declaration = (path) =>
+    `const __burstMetaUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(relative(outdir, path))})).href;\n` +
+    // Resolved as require() would (its "require" export conditions), which is all CommonJS can do.
+    'const __burstMetaResolve = (specifier) => require("node:url").pathToFileURL(require.resolve(specifier)).href;';
+  declaration.resolves = true;
+  return declaration;
 }
