@@ -44,6 +44,11 @@ export class Scheduler {
       // short one returns, so nothing short is queued behind a long call that looks unstarted.
       const head = this.queue.find((q) => !q.cancelled && q.pending.size > 0);
       const calibrating = head !== undefined && head.runs < this.slots.size;
+      // At the tail, with no more calls left than processes, a process holds one batch as well: a
+      // call queued in a busy process waits for whatever runs there (a synchronous call cannot be
+      // interrupted to give it back), where another process is soon free to start it. Long calls
+      // last in the inputs each got a process of their own only by luck before (bench/schedule.ts).
+      const tail = pendingCalls(this.queue) <= this.slots.size;
       let best: Slot | undefined;
       for (const s of this.slots) {
         // A process being stopped, or busy with a long call, gets no more work.
@@ -51,7 +56,7 @@ export class Scheduler {
         // Work queued in a process waits even when another frees up (a running call cannot be
         // interrupted to give it back): hold at most BATCH_MS of measured work there.
         // Nor behind a call already running longer than half its job's mean (any, before one returned).
-        if (s.inflight.length > 0 && (calibrating || heldMs(s) >= BATCH_MS || overrun(s, now))) continue;
+        if (s.inflight.length > 0 && (calibrating || tail || heldMs(s) >= BATCH_MS || overrun(s, now))) continue;
         if (!best || s.inflight.length < best.inflight.length) best = s;
       }
       if (!best) break;
@@ -94,7 +99,7 @@ export class Scheduler {
 
   /** Guided self-scheduling, capped so a batch holds about {@link BATCH_MS} of measured work. */
   private batchSize(q: QueuedTask): number {
-    const remaining = this.queue.reduce((n, t) => n + t.pending.size, 0);
+    const remaining = pendingCalls(this.queue);
     const guided = Math.ceil(remaining / (this.options.size * 4));
     // Until a call of the job has returned, its length is unknown: one call per process.
     const byTime = q.runs > 0 ? Math.floor(BATCH_MS / Math.max(q.runMs / q.runs, 0.001)) : 1;
@@ -116,6 +121,13 @@ export class Scheduler {
       release(victim);
     }
   }
+}
+
+/** Calls queued in the pool, not handed out yet. */
+function pendingCalls(queue: readonly QueuedTask[]): number {
+  let n = 0;
+  for (const t of queue) n += t.pending.size;
+  return n;
 }
 
 /** Expected run time of what a process holds unstarted; a job not measured yet counts as long. */
