@@ -6,8 +6,9 @@
  * (`import 'burst-compute'`, i.e. the built dist/ through package.json's exports), with its default
  * worker threads and again with `isolation: 'process'`.
  *
- * Each workload runs its contenders round-robin, `--runs` rounds, so load from other processes falls
- * on all of them alike; the tables show medians. Every timed run prints a checksum, checked against
+ * Each workload runs its contenders round-robin, `--runs` rounds, the order turning each round, so
+ * load from other processes falls on all of them alike; the tables show medians, and the targets
+ * also the median over rounds of the ratio of two contenders' times within one round (paired). Every timed run prints a checksum, checked against
  * the loop's (computed here from the same kernel file), and the client's peak RSS. Before a workload's
  * rounds each contender runs once on 2 inputs (untimed): files are in the page cache and Burst's
  * bundle cache holds that kernel, as on a user's second run. Writes bench/results/core.json and
@@ -138,6 +139,7 @@ function summarize(command: string, outs: RunOut[]): Measure {
     min: Math.min(...xs),
     max: Math.max(...xs),
     runs: xs.length,
+    samples: xs,
     maxRssMB: Math.max(...outs.map((o) => o.maxRssMB)),
   };
 }
@@ -169,8 +171,10 @@ async function workload(kernel: string, n: number, names: string[], times: numbe
     if (w.check !== warm) throw new Error(`${c} ${kernel} 2: checksum ${w.check}, the loop's is ${warm}`);
   }
   const outs: Record<string, RunOut[]> = {};
+  // The order turns each round, so no contender always runs right after the same one (a neighbour's
+  // exit, the page cache and the VM's slower stretches fall on every position alike).
   for (let round = 0; round < times; round++)
-    for (const c of names) {
+    for (const c of names.map((_, i) => names[(i + round) % names.length] as string)) {
       if (round > 0 && once.includes(c)) continue;
       const label = `${c} ${kernel} ${n}`;
       const r = await runOnce(label, contenders[c]?.(kernel, n) ?? []);
