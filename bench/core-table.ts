@@ -66,10 +66,14 @@ export function renderCore(r: Record<string, unknown>): string {
     );
   }
   const imp = r.import as { bare: Measure; package: Measure };
-  const importMs = 1000 * (imp.package.median - imp.bare.median);
+  const ofMedians = 1000 * (imp.package.median - imp.bare.median);
+  const paired = pairedDifference(imp.package, imp.bare);
+  const importMs = paired === undefined ? ofMedians : 1000 * paired;
   out.push(
     '',
-    `\`import 'burst-compute'\` alone: ${importMs.toFixed(0)} ms over \`node -e 0\` (${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms, medians of ${imp.bare.runs} runs each).`,
+    paired === undefined
+      ? `\`import 'burst-compute'\` alone: ${importMs.toFixed(0)} ms over \`node -e 0\` (${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms, medians of ${imp.bare.runs} runs each).`
+      : `\`import 'burst-compute'\` alone: ${importMs.toFixed(0)} ms over \`node -e 0\`, the median of ${imp.bare.runs} differences between runs taken back to back (the medians: ${(1000 * imp.package.median).toFixed(0)} ms vs ${(1000 * imp.bare.median).toFixed(0)} ms, ${ofMedians.toFixed(0)} ms apart).`,
   );
   out.push('', ...targets(r, importMs));
   return out.join('\n');
@@ -80,11 +84,21 @@ export function renderCore(r: Record<string, unknown>): string {
  * rounds (a VM's slower stretch) falls on both sides of each ratio. Undefined without paired samples.
  */
 export function pairedRatio(a: unknown, b: unknown): number | undefined {
+  return pairedMedian(a, b, (x, y) => x / y);
+}
+
+/** The median over rounds of `a`'s time minus `b`'s in the same round, in seconds. */
+export function pairedDifference(a: unknown, b: unknown): number | undefined {
+  return pairedMedian(a, b, (x, y) => x - y);
+}
+
+function pairedMedian(a: unknown, b: unknown, f: (x: number, y: number) => number): number | undefined {
   if (!isMeasure(a) || !isMeasure(b) || !a.samples || !b.samples) return undefined;
   const n = Math.min(a.samples.length, b.samples.length);
   if (n < 2) return undefined;
-  const ratios = Array.from({ length: n }, (_, i) => (a.samples?.[i] as number) / (b.samples?.[i] as number));
-  const sorted = ratios.sort((x, y) => x - y);
+  const sorted = Array.from({ length: n }, (_, i) => f(a.samples?.[i] as number, b.samples?.[i] as number)).sort(
+    (x, y) => x - y,
+  );
   const m = n >> 1;
   return n % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
 }
