@@ -8,11 +8,12 @@
  *
  * Each workload runs its contenders round-robin, `--runs` rounds, the order turning each round, so
  * load from other processes falls on all of them alike; the tables show medians, and the targets
- * also the median over rounds of the ratio of two contenders' times within one round (paired). Every timed run prints a checksum, checked against
- * the loop's (computed here from the same kernel file), and the client's peak RSS. Before a workload's
- * rounds each contender runs once on 2 inputs (untimed): files are in the page cache and Burst's
- * bundle cache holds that kernel, as on a user's second run. Writes bench/results/core.json and
- * rewrites the marked block of README.md from the same run. Never asserts a time.
+ * also the median over rounds of the ratio of two contenders' times within one round (paired).
+ * Every timed run prints a checksum, checked against the loop's (computed here from the same kernel
+ * file), and the client's peak RSS. Before a workload's rounds each contender runs once on 2 inputs
+ * (untimed): files are in the page cache and Burst's bundle cache holds that kernel, as on a user's
+ * second run. Writes bench/results/core.json and rewrites the marked block of README.md from the same
+ * run. Never asserts a time.
  *
  *   npm run bench:core                  (from the repository root: builds dist/ if stale, installs, runs)
  *   node --import tsx core.ts [--quick] [--runs 5] [--no-readme] [--no-faast]

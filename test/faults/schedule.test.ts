@@ -57,7 +57,8 @@ for (const c of cases)
 
 // The tail of a job: calls handed out while fewer are left than workers go to a free worker only. A
 // long synchronous call queued behind another long one waits for it to end (it cannot be given back
-// while the other runs), so as many long calls last in the inputs as workers must each start on a different worker.
+// while the other runs), so as many long calls last in the inputs as workers each start on a
+// different worker.
 for (const isolation of ISOLATIONS)
   test(`long calls last in the inputs each start on a worker of their own (isolation: ${isolation})`, async () => {
     const root = await mkdtemp(join(tmpdir(), 'burst-sched-'));
